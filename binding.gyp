@@ -1,0 +1,31 @@
+{
+  "targets": [
+    {
+      "target_name": "tilecast",
+      "sources": [
+        "native/addon/addon.cc",
+        "native/addon/detector_binding.cc",
+        "native/addon/encoder_binding.cc",
+        "native/addon/decoder_binding.cc",
+        "native/util/cpu_features.cc",
+        "native/util/thread_pool.cc",
+        "native/detect/row_diff.cc",
+        "native/detect/change_detector.cc",
+        "native/codec/tile_analyzer.cc",
+        "native/codec/deflate_stream.cc",
+        "native/codec/tile_encoder.cc",
+        "native/codec/tile_decoder.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-O3", "-Wall", "-Wextra", "-fexceptions"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+      },
+      "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1 } }
+    }
+  ]
+}

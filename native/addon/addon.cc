@@ -1,0 +1,49 @@
+// Entry point of the native addon: registers exports and nothing else.
+// Each concern lives in its own binding file.
+#include <napi.h>
+
+#include "../util/cpu_features.h"
+#include "decoder_binding.h"
+#include "detector_binding.h"
+#include "encoder_binding.h"
+#include "napi_helpers.h"
+
+namespace tilecast {
+namespace {
+
+Napi::Value SimdLevelJs(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), SimdLevelName(ActiveSimdLevel()));
+}
+
+Napi::Value DetectedSimdLevelJs(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), SimdLevelName(DetectedSimdLevel()));
+}
+
+// For tests and benchmarks: run the same inputs through each kernel level.
+Napi::Value SetSimdLevelJs(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) ThrowInvalid(info.Env(), "level must be a string");
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (name == "scalar") SetSimdLevel(SimdLevel::kScalar);
+  else if (name == "sse2") SetSimdLevel(SimdLevel::kSse2);
+  else if (name == "avx2") SetSimdLevel(SimdLevel::kAvx2);
+  else ThrowInvalid(info.Env(), "level must be scalar, sse2 or avx2");
+  return SimdLevelJs(info);
+}
+
+}  // namespace
+
+Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeChangeDetector", DetectorBinding::Define(env));
+  exports.Set("NativeTileEncoder", EncoderBinding::Define(env));
+  exports.Set("NativeTileDecoder", DecoderBinding::Define(env));
+  exports.Set("clearFramebuffer", Napi::Function::New(env, DecoderBinding::ClearFramebufferJs));
+  exports.Set("simdLevel", Napi::Function::New(env, SimdLevelJs));
+  exports.Set("detectedSimdLevel", Napi::Function::New(env, DetectedSimdLevelJs));
+  exports.Set("setSimdLevel", Napi::Function::New(env, SetSimdLevelJs));
+  return exports;
+}
+
+}  // namespace tilecast
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) { return tilecast::InitAddon(env, exports); }
+NODE_API_MODULE(NODE_GYP_MODULE_NAME, Init)

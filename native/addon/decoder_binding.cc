@@ -1,0 +1,73 @@
+#include "decoder_binding.h"
+
+#include "napi_helpers.h"
+
+namespace tilecast {
+namespace {
+
+Framebuffer ReadFramebuffer(const Napi::CallbackInfo& info, size_t at) {
+  Napi::Env env = info.Env();
+  ByteSpan fb = ArgBytes(info, at, "framebuffer");
+  const uint32_t w = ArgU32(info, at + 1, "width"), h = ArgU32(info, at + 2, "height");
+  if (w < 1 || h < 1 || w > kMaxDimension || h > kMaxDimension) ThrowInvalid(env, "width/height out of range");
+  if (fb.length != static_cast<size_t>(w) * h * 4) ThrowInvalid(env, "framebuffer must be exactly width*height*4 bytes");
+  return Framebuffer{const_cast<uint8_t*>(fb.data), w, h};
+}
+
+}  // namespace
+
+Napi::Function DecoderBinding::Define(Napi::Env env) {
+  return DefineClass(env, "NativeTileDecoder",
+                     {InstanceMethod<&DecoderBinding::Apply>("apply"),
+                      InstanceMethod<&DecoderBinding::ApplySync>("applySync")});
+}
+
+DecoderBinding::DecoderBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DecoderBinding>(info) {}
+
+Napi::Value DecoderBinding::ClearFramebufferJs(const Napi::CallbackInfo& info) {
+  ClearFramebuffer(ReadFramebuffer(info, 0));
+  return info.Env().Undefined();
+}
+
+DecoderBinding::Job DecoderBinding::ReadJob(const Napi::CallbackInfo& info) {
+  if (busy_) throw MakeError(info.Env(), ErrorCode::kBusy, "an apply() call is still running on this decoder");
+  Job job;
+  job.fb = ReadFramebuffer(info, 0);
+  ByteSpan stream = ArgBytes(info, 3, "stream");
+  job.data = stream.data;
+  job.length = stream.length;
+  job.op_count = ArgU32(info, 4, "opCount");
+  job.keyframe = ArgBool(info, 5, "keyframe");
+  return job;
+}
+
+Napi::Value DecoderBinding::StatsToJs(Napi::Env env) {
+  Napi::Object ops = Napi::Object::New(env);
+  ops.Set("solid", stats_.ops_by_code[static_cast<int>(OpCode::kSolid)]);
+  ops.Set("palette", stats_.ops_by_code[static_cast<int>(OpCode::kPalette)]);
+  ops.Set("truecolor", stats_.ops_by_code[static_cast<int>(OpCode::kTruecolor)]);
+  ops.Set("copy", stats_.ops_by_code[static_cast<int>(OpCode::kCopy)]);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("ops", ops);
+  return out;
+}
+
+Napi::Value DecoderBinding::Apply(const Napi::CallbackInfo& info) {
+  Job job = ReadJob(info);
+  busy_ = true;
+  stats_ = DecodeStats();
+  return PromiseTask::Start(
+      info.Env(), {info.This(), info[0], info[3]},
+      [this, job] { return decoder_.Apply(job.fb, job.data, job.length, job.op_count, job.keyframe, &stats_); },
+      [this](Napi::Env env) { return StatsToJs(env); }, [this] { busy_ = false; });
+}
+
+Napi::Value DecoderBinding::ApplySync(const Napi::CallbackInfo& info) {
+  Job job = ReadJob(info);
+  stats_ = DecodeStats();
+  Status s = decoder_.Apply(job.fb, job.data, job.length, job.op_count, job.keyframe, &stats_);
+  if (!s.ok()) throw MakeError(info.Env(), s);
+  return StatsToJs(info.Env());
+}
+
+}  // namespace tilecast

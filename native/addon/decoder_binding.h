@@ -1,0 +1,40 @@
+// JS class NativeTileDecoder():
+//   apply(framebuffer: Uint8Array, width, height, stream: Uint8Array, opCount, keyframe)
+//     -> Promise<{ ops: {solid, palette, truecolor, copy} }>
+//   applySync(...same) -> same   (blocks the JS thread: tests only)
+// The framebuffer belongs to the caller (packed BGRA, width*height*4 bytes) and must
+// not be touched until the promise settles.
+// Module function clearFramebuffer(fb, width, height) paints it opaque black.
+#pragma once
+#include <napi.h>
+
+#include "../codec/tile_decoder.h"
+#include "../util/frame_view.h"
+
+namespace tilecast {
+
+class DecoderBinding : public Napi::ObjectWrap<DecoderBinding> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit DecoderBinding(const Napi::CallbackInfo& info);
+  static Napi::Value ClearFramebufferJs(const Napi::CallbackInfo& info);
+
+ private:
+  struct Job {
+    Framebuffer fb;
+    const uint8_t* data = nullptr;
+    size_t length = 0;
+    uint32_t op_count = 0;
+    bool keyframe = false;
+  };
+  Napi::Value Apply(const Napi::CallbackInfo& info);
+  Napi::Value ApplySync(const Napi::CallbackInfo& info);
+  Job ReadJob(const Napi::CallbackInfo& info);
+  Napi::Value StatsToJs(Napi::Env env);
+
+  TileDecoder decoder_;
+  DecodeStats stats_;
+  bool busy_ = false;
+};
+
+}  // namespace tilecast

@@ -1,0 +1,121 @@
+#include "deflate_stream.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+namespace tilecast {
+namespace {
+constexpr size_t kStagingBytes = 64 * 1024;
+constexpr size_t kOutChunk = 64 * 1024;
+}  // namespace
+
+DeflateStream::DeflateStream(int level) {
+  init_ok_ = deflateInit2(&zs_, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+}
+
+DeflateStream::~DeflateStream() {
+  if (init_ok_) deflateEnd(&zs_);
+}
+
+Status DeflateStream::Reset() {
+  if (!init_ok_ || deflateReset(&zs_) != Z_OK) return Status::Error(ErrorCode::kInternal, "deflateReset failed");
+  return Status::Ok();
+}
+
+Status DeflateStream::Run(const uint8_t* data, size_t len, int flush, std::vector<uint8_t>* out) {
+  if (!init_ok_) return Status::Error(ErrorCode::kInternal, "deflate stream failed to initialise");
+  // zlib counts in uInt; feed very large inputs in pieces.
+  do {
+    const size_t piece = std::min<size_t>(len, std::numeric_limits<uInt>::max());
+    zs_.next_in = const_cast<Bytef*>(data);
+    zs_.avail_in = static_cast<uInt>(piece);
+    const int piece_flush = piece == len ? flush : Z_NO_FLUSH;
+    for (;;) {
+      const size_t used = out->size();
+      const size_t room = std::max<size_t>(kOutChunk, deflateBound(&zs_, zs_.avail_in) + 16);
+      out->resize(used + room);
+      zs_.next_out = out->data() + used;
+      zs_.avail_out = static_cast<uInt>(room);
+      const int rc = deflate(&zs_, piece_flush);
+      out->resize(used + (room - zs_.avail_out));
+      if (rc != Z_OK && rc != Z_BUF_ERROR) return Status::Error(ErrorCode::kInternal, "deflate failed");
+      // Done when input is consumed and deflate did not fill the buffer (no pending output).
+      if (zs_.avail_in == 0 && zs_.avail_out != 0) break;
+    }
+    data += piece;
+    len -= piece;
+  } while (len > 0);
+  return Status::Ok();
+}
+
+Status DeflateStream::Write(const uint8_t* data, size_t len, std::vector<uint8_t>* out) {
+  if (len == 0) return Status::Ok();
+  return Run(data, len, Z_NO_FLUSH, out);
+}
+
+Status DeflateStream::Finish(std::vector<uint8_t>* out) { return Run(nullptr, 0, Z_SYNC_FLUSH, out); }
+
+InflateStream::InflateStream() : staging_(kStagingBytes) {
+  init_ok_ = inflateInit2(&zs_, -15) == Z_OK;
+}
+
+InflateStream::~InflateStream() {
+  if (init_ok_) inflateEnd(&zs_);
+}
+
+Status InflateStream::Reset() {
+  staged_begin_ = staged_end_ = 0;
+  if (!init_ok_ || inflateReset(&zs_) != Z_OK) return Status::Error(ErrorCode::kInternal, "inflateReset failed");
+  return Status::Ok();
+}
+
+void InflateStream::Begin(const uint8_t* data, size_t len) {
+  zs_.next_in = const_cast<Bytef*>(data);
+  zs_.avail_in = static_cast<uInt>(len);  // caller bounds len (messages are far below 4 GiB)
+  staged_begin_ = staged_end_ = 0;
+}
+
+Status InflateStream::Fill() {
+  zs_.next_out = staging_.data();
+  zs_.avail_out = static_cast<uInt>(staging_.size());
+  const int rc = inflate(&zs_, Z_SYNC_FLUSH);
+  staged_begin_ = 0;
+  staged_end_ = staging_.size() - zs_.avail_out;
+  if (rc == Z_STREAM_END) return Status::Error(ErrorCode::kCorruptStream, "deflate stream ended (final block) mid-session");
+  if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) {
+    return Status::Error(ErrorCode::kCorruptStream, std::string("corrupt deflate data: ") + (zs_.msg ? zs_.msg : "?"));
+  }
+  if (rc == Z_MEM_ERROR) return Status::Error(ErrorCode::kInternal, "inflate out of memory");
+  if (staged_end_ == 0) return Status::Error(ErrorCode::kTruncated, "update data ended before its ops were complete");
+  return Status::Ok();
+}
+
+Status InflateStream::Read(uint8_t* dst, size_t n) {
+  while (n > 0) {
+    if (staged_begin_ == staged_end_) TC_RETURN_IF_ERROR(Fill());
+    const size_t take = std::min(n, staged_end_ - staged_begin_);
+    std::memcpy(dst, staging_.data() + staged_begin_, take);
+    staged_begin_ += take;
+    dst += take;
+    n -= take;
+  }
+  return Status::Ok();
+}
+
+Status InflateStream::End() {
+  if (staged_begin_ != staged_end_) return Status::Error(ErrorCode::kProtocol, "update holds more data than its ops use");
+  // Let inflate consume what is left (the sync-flush marker): it must yield nothing.
+  uint8_t probe;
+  zs_.next_out = &probe;
+  zs_.avail_out = 1;
+  const int rc = inflate(&zs_, Z_SYNC_FLUSH);
+  if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT || rc == Z_STREAM_END) {
+    return Status::Error(ErrorCode::kCorruptStream, "corrupt deflate data at the end of an update");
+  }
+  if (zs_.avail_out == 0) return Status::Error(ErrorCode::kProtocol, "update holds more data than its ops use");
+  if (zs_.avail_in != 0) return Status::Error(ErrorCode::kProtocol, "update has trailing compressed bytes");
+  return Status::Ok();
+}
+
+}  // namespace tilecast

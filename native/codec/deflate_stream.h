@@ -1,0 +1,65 @@
+// Persistent raw-deflate streams (RFC 1951, no zlib header), one per connection
+// direction. The encoder ends every update with Z_SYNC_FLUSH so the decoder can
+// decode it completely while the LZ77 window (the "dictionary") carries on into
+// the next update. Reset() starts a fresh stream: that is the keyframe path, used
+// for a new viewer or to recover after an error.
+//
+// zlib comes from Node itself: node ships zlib.h among its headers and the node
+// binary exports the zlib symbols, so the addon links against nothing else.
+#pragma once
+#include <zlib.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "../util/status.h"
+
+namespace tilecast {
+
+class DeflateStream {
+ public:
+  explicit DeflateStream(int level);
+  ~DeflateStream();
+  DeflateStream(const DeflateStream&) = delete;
+  DeflateStream& operator=(const DeflateStream&) = delete;
+
+  bool ok() const { return init_ok_; }
+  Status Reset();
+  // Compresses `len` bytes, appending output to `out`. Call Finish() once per update.
+  Status Write(const uint8_t* data, size_t len, std::vector<uint8_t>* out);
+  // Sync-flushes, so everything written so far can be decoded from `out`.
+  Status Finish(std::vector<uint8_t>* out);
+
+ private:
+  Status Run(const uint8_t* data, size_t len, int flush, std::vector<uint8_t>* out);
+  z_stream zs_{};
+  bool init_ok_ = false;
+};
+
+// Pulls exactly the bytes an update's ops ask for out of one update's deflate data.
+// Output is bounded by what callers request, so a "zip bomb" costs no memory.
+class InflateStream {
+ public:
+  InflateStream();
+  ~InflateStream();
+  InflateStream(const InflateStream&) = delete;
+  InflateStream& operator=(const InflateStream&) = delete;
+
+  bool ok() const { return init_ok_; }
+  Status Reset();
+  // Starts decoding one update's compressed bytes (borrowed until End()).
+  void Begin(const uint8_t* data, size_t len);
+  // Reads exactly n bytes of decompressed data.
+  Status Read(uint8_t* dst, size_t n);
+  // Checks that the update's data is fully consumed and holds no extra bytes.
+  Status End();
+
+ private:
+  Status Fill();
+  z_stream zs_{};
+  bool init_ok_ = false;
+  std::vector<uint8_t> staging_;
+  size_t staged_begin_ = 0, staged_end_ = 0;
+};
+
+}  // namespace tilecast

@@ -1,0 +1,144 @@
+#include "tile_analyzer.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tilecast {
+namespace {
+
+constexpr uint32_t kEmptyKey = 0xFFFFFFFFu;  // never a 24-bit colour
+
+inline uint32_t HashSlot(uint32_t bgr) { return (bgr * 2654435761u) >> 23; }  // 9 bits -> 512 slots
+
+// Rec. 601 luma scaled by 1000; ties broken by colour value so the order is total.
+inline uint64_t LumaKey(uint32_t bgr) {
+  const uint32_t b = bgr & 0xFF, g = (bgr >> 8) & 0xFF, r = (bgr >> 16) & 0xFF;
+  return (static_cast<uint64_t>(r * 299 + g * 587 + b * 114) << 24) | bgr;
+}
+
+void SortPaletteByLuma(TileAnalysis* a) {
+  uint64_t keyed[kMaxPaletteColors];
+  for (uint32_t i = 0; i < a->palette_size; ++i) keyed[i] = (LumaKey(a->palette[i]) << 8) | i;
+  std::sort(keyed, keyed + a->palette_size);
+  for (uint32_t i = 0; i < a->palette_size; ++i) {
+    const uint32_t first_seen = static_cast<uint32_t>(keyed[i] & 0xFF);
+    a->index_of_first_seen[first_seen] = static_cast<uint8_t>(i);
+    a->palette[i] = static_cast<uint32_t>((keyed[i] >> 8) & 0xFFFFFF);
+  }
+}
+
+// Writes rows of packed indices, translating first-seen indices through `remap`.
+void PackPaletteIndices(const uint8_t* idx, const uint8_t* remap, uint32_t w, uint32_t h, uint32_t bits,
+                        uint8_t* out) {
+  const size_t row_bytes = PaletteRowBytes(w, bits);
+  const uint32_t per_byte = 8 / bits;
+  for (uint32_t y = 0; y < h; ++y) {
+    const uint8_t* src = idx + static_cast<size_t>(y) * w;
+    uint8_t* dst = out + y * row_bytes;
+    if (bits == 8) {
+      for (uint32_t x = 0; x < w; ++x) dst[x] = remap[src[x]];
+      continue;
+    }
+    std::memset(dst, 0, row_bytes);
+    for (uint32_t x = 0; x < w; ++x) {
+      uint32_t shift = 8 - bits * (x % per_byte + 1);
+      dst[x / per_byte] |= static_cast<uint8_t>(remap[src[x]] << shift);
+    }
+  }
+}
+
+}  // namespace
+
+void AnalyzeTile(const FrameView& frame, const Rect& r, TileScratch* s, TileAnalysis* out) {
+  const size_t n = static_cast<size_t>(r.w) * r.h;
+  if (s->indices.size() < n) s->indices.resize(n);
+  for (uint32_t& k : s->table_keys) k = kEmptyKey;
+
+  uint32_t count = 0;
+  uint32_t last_color = kEmptyKey;
+  uint8_t last_index = 0;
+  uint8_t* idx = s->indices.data();
+  for (uint32_t y = 0; y < r.h; ++y) {
+    const uint8_t* p = frame.pixel(r.x, r.y + y);
+    for (uint32_t x = 0; x < r.w; ++x, p += 4) {
+      uint32_t c = PixelBgr(p);
+      if (c != last_color) {
+        uint32_t slot = HashSlot(c);
+        while (s->table_keys[slot] != kEmptyKey && s->table_keys[slot] != c) slot = (slot + 1) & 511;
+        if (s->table_keys[slot] == kEmptyKey) {
+          if (count == kMaxPaletteColors) {
+            out->op = OpCode::kTruecolor;
+            out->palette_size = 0;
+            return;
+          }
+          s->table_keys[slot] = c;
+          s->table_vals[slot] = static_cast<uint16_t>(count);
+          out->palette[count++] = c;
+        }
+        last_color = c;
+        last_index = static_cast<uint8_t>(s->table_vals[slot]);
+      }
+      *idx++ = last_index;
+    }
+  }
+  if (count == 1) {
+    out->op = OpCode::kSolid;
+    out->solid_bgr = out->palette[0];
+    out->palette_size = 1;
+  } else {
+    out->op = OpCode::kPalette;
+    out->palette_size = count;
+    SortPaletteByLuma(out);
+  }
+}
+
+void AppendTileOp(const FrameView& frame, const Rect& r, const TileAnalysis& a, const TileScratch& s,
+                  std::vector<uint8_t>* out) {
+  const size_t start = out->size();
+  switch (a.op) {
+    case OpCode::kSolid: {
+      out->resize(start + kOpHeaderBytes + 3);
+      uint8_t* p = out->data() + start;
+      PutOpHeader(p, OpCode::kSolid, r.x, r.y, r.w, r.h);
+      p[9] = static_cast<uint8_t>(a.solid_bgr);
+      p[10] = static_cast<uint8_t>(a.solid_bgr >> 8);
+      p[11] = static_cast<uint8_t>(a.solid_bgr >> 16);
+      return;
+    }
+    case OpCode::kPalette: {
+      const uint32_t bits = PaletteIndexBits(a.palette_size);
+      const size_t body = 1 + a.palette_size * 3 + PaletteRowBytes(r.w, bits) * r.h;
+      out->resize(start + kOpHeaderBytes + body);
+      uint8_t* p = out->data() + start;
+      PutOpHeader(p, OpCode::kPalette, r.x, r.y, r.w, r.h);
+      p += kOpHeaderBytes;
+      *p++ = static_cast<uint8_t>(a.palette_size - 1);
+      for (uint32_t i = 0; i < a.palette_size; ++i) {
+        *p++ = static_cast<uint8_t>(a.palette[i]);
+        *p++ = static_cast<uint8_t>(a.palette[i] >> 8);
+        *p++ = static_cast<uint8_t>(a.palette[i] >> 16);
+      }
+      PackPaletteIndices(s.indices.data(), a.index_of_first_seen, r.w, r.h, bits, p);
+      return;
+    }
+    case OpCode::kTruecolor: {
+      out->resize(start + kOpHeaderBytes + static_cast<size_t>(r.w) * r.h * 3);
+      uint8_t* p = out->data() + start;
+      PutOpHeader(p, OpCode::kTruecolor, r.x, r.y, r.w, r.h);
+      p += kOpHeaderBytes;
+      for (uint32_t y = 0; y < r.h; ++y) {
+        const uint8_t* src = frame.pixel(r.x, r.y + y);
+        for (uint32_t x = 0; x < r.w; ++x, src += 4) {
+          *p++ = src[0];
+          *p++ = src[1];
+          *p++ = src[2];
+        }
+      }
+      return;
+    }
+    case OpCode::kCopy:
+      break;  // copies are emitted by the encoder, never chosen per tile
+  }
+}
+
+}  // namespace tilecast

@@ -1,0 +1,61 @@
+// TileDecoder: applies update op streams to a caller-owned BGRA framebuffer
+// (packed rows, alpha written as 255). It owns only the inflate state, so the
+// framebuffer can live wherever the caller wants (a JS Buffer, a test vector).
+//
+// Everything read from the wire is checked before use: op codes, rect bounds,
+// palette sizes, the op count and the total area of an update. Decompressed data
+// is pulled only as the ops ask for it, a row at a time, so a hostile update costs
+// at most one row of memory. After any error the deflate state is unknown, so the
+// decoder refuses further updates until one arrives with the keyframe flag.
+//
+// Thread: one Apply() at a time per instance, on any thread. The framebuffer must
+// not be read while an Apply() runs.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "../util/status.h"
+#include "deflate_stream.h"
+#include "wire_format.h"
+
+namespace tilecast {
+
+struct Framebuffer {
+  uint8_t* data = nullptr;  // width*height*4 bytes
+  uint32_t width = 0, height = 0;
+  uint8_t* pixel(uint32_t x, uint32_t y) const { return data + (static_cast<size_t>(y) * width + x) * 4; }
+};
+
+// Fills a framebuffer with opaque black (what a viewer shows before the first update).
+void ClearFramebuffer(const Framebuffer& fb);
+
+struct DecodeStats {
+  uint32_t ops_by_code[kOpCodeCount] = {0, 0, 0, 0};
+};
+
+class TileDecoder {
+ public:
+  TileDecoder() = default;
+
+  // Applies one update: `op_count` ops read from `data` (deflate bytes) onto fb.
+  // Caller guarantees 1 <= fb.width,fb.height <= kMaxDimension.
+  Status Apply(const Framebuffer& fb, const uint8_t* data, size_t len, uint32_t op_count, bool keyframe,
+               DecodeStats* stats);
+
+  // Limits applied to every update (beyond these an update is refused as too large).
+  static uint32_t MaxOps(uint32_t width, uint32_t height);
+  static uint64_t MaxAreaPerUpdate(uint32_t width, uint32_t height);
+
+ private:
+  Status ApplyOps(const Framebuffer& fb, uint32_t op_count, DecodeStats* stats);
+  Status DecodeSolid(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+  Status DecodePalette(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+  Status DecodeTruecolor(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+  Status DecodeCopy(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+
+  std::vector<uint8_t> row_;  // one row of op data
+  InflateStream inflate_;
+  bool desynced_ = false;
+};
+
+}  // namespace tilecast

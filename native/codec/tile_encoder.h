@@ -1,0 +1,56 @@
+// TileEncoder: turns the dirty rects of a frame into one update's op stream,
+// compressed through the connection's persistent deflate stream.
+//
+// Each rect is cut into bands one tile high; bands are analysed and coded in
+// parallel (thread pool), then deflated in order on the calling thread. Inside a
+// band, neighbouring solid tiles of the same colour become one SOLID op. The
+// output does not depend on the number of threads.
+//
+// Thread: one Encode() at a time per instance, on any thread but the JS thread.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "../util/frame_view.h"
+#include "../util/status.h"
+#include "deflate_stream.h"
+#include "wire_format.h"
+
+namespace tilecast {
+
+struct CopyOp {
+  Rect dst;
+  uint32_t src_x = 0, src_y = 0;
+};
+
+struct EncodeStats {
+  uint32_t ops_by_code[kOpCodeCount] = {0, 0, 0, 0};
+  uint32_t pixels_by_code[kOpCodeCount] = {0, 0, 0, 0};
+  uint64_t raw_bytes = 0;  // op stream bytes before deflate
+};
+
+struct EncodedUpdate {
+  std::vector<uint8_t> stream;  // raw deflate bytes, ending in a sync flush
+  uint32_t op_count = 0;
+  EncodeStats stats;
+};
+
+class TileEncoder {
+ public:
+  // tile_size in [kMinTileSize, kMaxTileSize]; level is the zlib level 1..9.
+  TileEncoder(uint32_t tile_size, int level);
+
+  // Encodes `copies` (applied first, in order) then the pixels of `rects`.
+  // keyframe=true resets the deflate stream first; the decoder must then reset too.
+  Status Encode(const FrameView& frame, const std::vector<CopyOp>& copies, const std::vector<Rect>& rects,
+                bool keyframe, unsigned max_threads, EncodedUpdate* out);
+
+  uint32_t tile_size() const { return tile_size_; }
+
+ private:
+  uint32_t tile_size_;
+  DeflateStream deflate_;
+  bool needs_reset_ = false;  // set when an Encode failed midway: the stream state is unknown
+};
+
+}  // namespace tilecast

@@ -1,0 +1,48 @@
+// Byte layout of the op stream that travels deflated inside an UPDATE message.
+// docs/protocol.md is the normative description; keep the two in step.
+//
+// Every op starts with a 9-byte header: u8 op, u16 x, u16 y, u16 w, u16 h (LE),
+// followed by op-specific bytes:
+//   SOLID      b g r                        (3 bytes)
+//   PALETTE    u8 n-1, n*3 palette (b g r), then h rows of ceil(w*bits/8) bytes,
+//              indices packed MSB-first, bits = 1/2/4/8 for n <= 2/4/16/256
+//   TRUECOLOR  w*h*3 bytes (b g r), row-major
+//   COPY       u16 src_x, u16 src_y: copy w x h pixels from (src_x, src_y) of the
+//              framebuffer as it was just before this op (overlap-safe)
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace tilecast {
+
+enum class OpCode : uint8_t {
+  kSolid = 0,
+  kPalette = 1,
+  kTruecolor = 2,
+  kCopy = 3,
+};
+constexpr uint8_t kOpCodeCount = 4;
+
+constexpr size_t kOpHeaderBytes = 9;
+constexpr uint32_t kMaxPaletteColors = 256;
+
+// Bits per packed index for a palette of n colours (2 <= n <= 256).
+inline uint32_t PaletteIndexBits(uint32_t n) { return n <= 2 ? 1 : n <= 4 ? 2 : n <= 16 ? 4 : 8; }
+inline size_t PaletteRowBytes(uint32_t w, uint32_t bits) { return (static_cast<size_t>(w) * bits + 7) / 8; }
+
+inline void PutU16(uint8_t* p, uint32_t v) {
+  p[0] = static_cast<uint8_t>(v);
+  p[1] = static_cast<uint8_t>(v >> 8);
+}
+inline uint32_t GetU16(const uint8_t* p) { return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8); }
+
+inline void PutOpHeader(uint8_t* p, OpCode op, uint32_t x, uint32_t y, uint32_t w, uint32_t h) {
+  p[0] = static_cast<uint8_t>(op);
+  PutU16(p + 1, x);
+  PutU16(p + 3, y);
+  PutU16(p + 5, w);
+  PutU16(p + 7, h);
+}
+
+}  // namespace tilecast

@@ -1,0 +1,271 @@
+#include <cstring>
+#include <random>
+
+#include "../codec/tile_decoder.h"
+#include "../codec/tile_encoder.h"
+#include "../detect/change_detector.h"
+#include "../util/thread_pool.h"
+#include "harness.h"
+#include "test_util.h"
+
+using namespace tilecast;
+
+namespace {
+
+// A decoder plus the framebuffer it draws into, as the bindings pair them.
+struct Viewer {
+  Viewer(uint32_t w, uint32_t h) : pixels(static_cast<size_t>(w) * h * 4), fb{nullptr, w, h} {
+    fb.data = pixels.data();
+    ClearFramebuffer(fb);
+  }
+  Status Apply(const uint8_t* data, size_t len, uint32_t ops, bool key, DecodeStats* stats) {
+    return decoder.Apply(fb, data, len, ops, key, stats);
+  }
+  uint8_t* framebuffer() { return pixels.data(); }
+  size_t framebuffer_bytes() const { return pixels.size(); }
+  std::vector<uint8_t> pixels;
+  Framebuffer fb;
+  TileDecoder decoder;
+};
+
+std::vector<Rect> Whole(const TestFrame& f) { return {Rect{0, 0, f.width, f.height}}; }
+
+bool RoundTrip(TileEncoder& enc, Viewer& dec, const TestFrame& f, const std::vector<Rect>& rects, bool key,
+               unsigned threads = 2, EncodeStats* stats = nullptr) {
+  EncodedUpdate u;
+  Status s = enc.Encode(f.view(), {}, rects, key, threads, &u);
+  if (!s.ok()) {
+    std::fprintf(stderr, "encode: %s\n", s.message().c_str());
+    return false;
+  }
+  if (stats) *stats = u.stats;
+  s = dec.Apply(u.stream.data(), u.stream.size(), u.op_count, key, nullptr);
+  if (!s.ok()) {
+    std::fprintf(stderr, "decode: %s\n", s.message().c_str());
+    return false;
+  }
+  return std::memcmp(dec.framebuffer(), Packed(f).data(), dec.framebuffer_bytes()) == 0;
+}
+
+EncodedUpdate EncodeWhole(TileEncoder& enc, const TestFrame& f, bool key = true) {
+  EncodedUpdate u;
+  enc.Encode(f.view(), {}, Whole(f), key, 1, &u);
+  return u;
+}
+
+}  // namespace
+
+TEST(round_trip_is_exact_for_every_palette_size_and_odd_sizes) {
+  std::mt19937 rng(2);
+  for (uint32_t colors : {1u, 2u, 3u, 4u, 5u, 16u, 17u, 255u, 256u, 257u, 0u}) {
+    for (uint32_t w : {1u, 7u, 64u, 65u, 200u}) {
+      TestFrame f = MakeFrame(w, 37, 8);
+      FillRandom(f, rng, colors);
+      for (uint32_t tile : {16u, 64u, 256u}) {
+        TileEncoder enc(tile, 6);
+        Viewer dec(f.width, f.height);
+        CHECK(RoundTrip(enc, dec, f, Whole(f), true));
+      }
+    }
+  }
+}
+
+TEST(codec_choice_follows_colour_count) {
+  std::mt19937 rng(3);
+  struct Want { uint32_t colors; OpCode op; } wants[] = {
+      {1, OpCode::kSolid}, {2, OpCode::kPalette}, {256, OpCode::kPalette}, {0, OpCode::kTruecolor}};
+  for (auto want : wants) {
+    TestFrame f = MakeFrame(64, 64);
+    FillRandom(f, rng, want.colors);
+    TileEncoder enc(64, 1);
+    Viewer dec(64, 64);
+    EncodeStats stats;
+    CHECK(RoundTrip(enc, dec, f, Whole(f), true, 1, &stats));
+    CHECK_EQ(stats.ops_by_code[static_cast<int>(want.op)], 1u);
+  }
+}
+
+TEST(solid_tiles_of_one_colour_merge_into_one_op_per_band) {
+  TestFrame f = MakeFrame(640, 64);
+  TileEncoder enc(64, 1);
+  Viewer dec(640, 64);
+  EncodeStats stats;
+  CHECK(RoundTrip(enc, dec, f, Whole(f), true, 2, &stats));
+  CHECK_EQ(stats.ops_by_code[0], 1u);
+  CHECK_EQ(stats.pixels_by_code[0], 640u * 64u);
+}
+
+TEST(stream_spans_frames_and_updates_apply_in_order) {
+  std::mt19937 rng(4);
+  TestFrame f = MakeFrame(300, 200, 16);
+  FillScreenLike(f, rng);
+  TileEncoder enc(64, 6);
+  Viewer dec(300, 200);
+  ChangeDetector det(300, 200, 64);
+  size_t first_bytes = 0, repeat_bytes = 0;
+  for (int frame = 0; frame < 40; ++frame) {
+    if (frame > 0) {
+      for (int e = 0; e < 30; ++e) f.px(rng() % 300, rng() % 200)[rng() % 3] = static_cast<uint8_t>(rng());
+    }
+    std::vector<Rect> rects;
+    CHECK(det.Detect(f.view(), &rects).ok());
+    EncodedUpdate u;
+    CHECK(enc.Encode(f.view(), {}, rects, frame == 0, 2, &u).ok());
+    if (frame == 0) first_bytes = u.stream.size();
+    CHECK(dec.Apply(u.stream.data(), u.stream.size(), u.op_count, frame == 0, nullptr).ok());
+    CHECK(std::memcmp(dec.framebuffer(), Packed(f).data(), dec.framebuffer_bytes()) == 0);
+  }
+  // The same full frame again, without a reset: the window still holds similar data.
+  EncodedUpdate again;
+  CHECK(enc.Encode(f.view(), {}, Whole(f), false, 1, &again).ok());
+  repeat_bytes = again.stream.size();
+  CHECK(dec.Apply(again.stream.data(), again.stream.size(), again.op_count, false, nullptr).ok());
+  CHECK(first_bytes > 0 && repeat_bytes > 0);
+}
+
+TEST(output_does_not_depend_on_thread_count) {
+  std::mt19937 rng(6);
+  TestFrame f = MakeFrame(1000, 500);
+  FillScreenLike(f, rng);
+  TileEncoder a(64, 6), b(64, 6);
+  EncodedUpdate ua, ub;
+  CHECK(a.Encode(f.view(), {}, Whole(f), true, 1, &ua).ok());
+  CHECK(b.Encode(f.view(), {}, Whole(f), true, 8, &ub).ok());
+  CHECK(ua.stream == ub.stream);
+  CHECK_EQ(ua.op_count, ub.op_count);
+}
+
+TEST(copy_ops_move_pixels_with_overlap) {
+  std::mt19937 rng(7);
+  TestFrame f = MakeFrame(128, 128);
+  FillRandom(f, rng, 0);
+  TileEncoder enc(64, 1);
+  Viewer dec(128, 128);
+  CHECK(RoundTrip(enc, dec, f, Whole(f), true));
+  // Scroll up by 10 rows: the host frame moves, the bottom 10 rows are new.
+  TestFrame g = f;
+  for (uint32_t y = 0; y + 10 < 128; ++y) std::memcpy(g.px(0, y), f.px(0, y + 10), 128 * 4);
+  for (uint32_t y = 118; y < 128; ++y)
+    for (uint32_t x = 0; x < 128; ++x) g.px(x, y)[0] = static_cast<uint8_t>(x + y);
+  EncodedUpdate u;
+  CopyOp c{Rect{0, 0, 128, 118}, 0, 10};
+  CHECK(enc.Encode(g.view(), {c}, {Rect{0, 118, 128, 10}}, false, 1, &u).ok());
+  CHECK(dec.Apply(u.stream.data(), u.stream.size(), u.op_count, false, nullptr).ok());
+  CHECK(std::memcmp(dec.framebuffer(), Packed(g).data(), dec.framebuffer_bytes()) == 0);
+  // Scroll down by 5 (overlap the other way).
+  TestFrame h = g;
+  for (uint32_t y = 127; y >= 5; --y) std::memcpy(h.px(0, y), g.px(0, y - 5), 128 * 4);
+  for (uint32_t y = 0; y < 5; ++y) std::memset(h.px(0, y), 0x33, 128 * 4);
+  for (uint32_t y = 0; y < 5; ++y) for (uint32_t x = 0; x < 128; ++x) h.px(x, y)[3] = 0xFF;
+  CopyOp down{Rect{0, 5, 128, 123}, 0, 0};
+  CHECK(enc.Encode(h.view(), {down}, {Rect{0, 0, 128, 5}}, false, 1, &u).ok());
+  CHECK(dec.Apply(u.stream.data(), u.stream.size(), u.op_count, false, nullptr).ok());
+  CHECK(std::memcmp(dec.framebuffer(), Packed(h).data(), dec.framebuffer_bytes()) == 0);
+}
+
+TEST(encoder_rejects_rects_outside_the_frame) {
+  TestFrame f = MakeFrame(100, 100);
+  TileEncoder enc(64, 1);
+  EncodedUpdate u;
+  CHECK_EQ(static_cast<int>(enc.Encode(f.view(), {}, {Rect{90, 0, 11, 10}}, true, 1, &u).code()),
+           static_cast<int>(ErrorCode::kInvalidArgument));
+  CHECK(!enc.Encode(f.view(), {}, {Rect{0, 0, 0, 10}}, true, 1, &u).ok());
+  CHECK(!enc.Encode(f.view(), {CopyOp{Rect{0, 0, 10, 10}, 95, 0}}, {}, true, 1, &u).ok());
+}
+
+TEST(decoder_rejects_truncated_and_trailing_data) {
+  std::mt19937 rng(8);
+  TestFrame f = MakeFrame(200, 100);
+  FillScreenLike(f, rng);
+  TileEncoder enc(64, 6);
+  EncodedUpdate u = EncodeWhole(enc, f);
+  Viewer dec(200, 100);
+  Status s = dec.Apply(u.stream.data(), u.stream.size() / 2, u.op_count, true, nullptr);
+  CHECK_EQ(static_cast<int>(s.code()), static_cast<int>(ErrorCode::kTruncated));
+  // Fewer ops than the data holds: extra data is an error.
+  s = dec.Apply(u.stream.data(), u.stream.size(), u.op_count - 1, true, nullptr);
+  CHECK_EQ(static_cast<int>(s.code()), static_cast<int>(ErrorCode::kProtocol));
+  // After an error the decoder waits for a keyframe...
+  s = dec.Apply(u.stream.data(), u.stream.size(), u.op_count, false, nullptr);
+  CHECK_EQ(static_cast<int>(s.code()), static_cast<int>(ErrorCode::kDesync));
+  // ...and a keyframe recovers it exactly.
+  CHECK(dec.Apply(u.stream.data(), u.stream.size(), u.op_count, true, nullptr).ok());
+  CHECK(std::memcmp(dec.framebuffer(), Packed(f).data(), dec.framebuffer_bytes()) == 0);
+}
+
+TEST(decoder_rejects_hostile_op_headers) {
+  struct Case { std::vector<uint8_t> ops; uint32_t count; ErrorCode want; };
+  auto op = [](uint8_t code, uint32_t x, uint32_t y, uint32_t w, uint32_t h, std::vector<uint8_t> body) {
+    std::vector<uint8_t> v(9);
+    PutOpHeader(v.data(), static_cast<OpCode>(code), x, y, w, h);
+    v.insert(v.end(), body.begin(), body.end());
+    return v;
+  };
+  std::vector<uint8_t> palette_bad_index = op(1, 0, 0, 2, 1, {2, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0x30});  // 3 colours, index 3
+  std::vector<Case> cases = {
+      {op(9, 0, 0, 1, 1, {}), 1, ErrorCode::kProtocol},                 // unknown op
+      {op(0, 60, 0, 5, 1, {1, 2, 3}), 1, ErrorCode::kProtocol},         // past the right edge
+      {op(0, 0, 0, 0, 1, {1, 2, 3}), 1, ErrorCode::kProtocol},          // empty rect
+      {op(0, 0, 64, 1, 1, {1, 2, 3}), 1, ErrorCode::kProtocol},         // below the bottom
+      {op(3, 0, 0, 10, 10, {60, 0, 0, 0}), 1, ErrorCode::kProtocol},    // copy source out of bounds
+      {op(1, 0, 0, 4, 1, {1, 1, 2, 3, 4, 5, 6, 0xF0}), 1, ErrorCode::kOk},  // valid 2-colour palette
+      {op(1, 0, 0, 4, 1, {0, 1, 2, 3, 0xF0}), 1, ErrorCode::kProtocol},  // 1-colour palette
+      {palette_bad_index, 1, ErrorCode::kProtocol},
+      {op(2, 0, 0, 64, 64, {1, 2, 3}), 1, ErrorCode::kTruncated},       // truecolour body missing
+      {op(0, 0, 0, 1, 1, {1, 2, 3}), 5000000, ErrorCode::kTooLarge},    // absurd op count
+  };
+  // Area bound: 5 full-screen solids exceed 4x the screen.
+  std::vector<uint8_t> many;
+  for (int i = 0; i < 5; ++i) {
+    auto o = op(0, 0, 0, 64, 64, {1, 2, 3});
+    many.insert(many.end(), o.begin(), o.end());
+  }
+  cases.push_back({many, 5, ErrorCode::kTooLarge});
+  for (auto& c : cases) {
+    DeflateStream z(6);
+    std::vector<uint8_t> data;
+    CHECK(z.Write(c.ops.data(), c.ops.size(), &data).ok());
+    CHECK(z.Finish(&data).ok());
+    Viewer dec(64, 64);
+    Status s = dec.Apply(data.data(), data.size(), c.count, true, nullptr);
+    CHECK_EQ(static_cast<int>(s.code()), static_cast<int>(c.want));
+  }
+}
+
+TEST(decoder_survives_random_corruption) {
+  std::mt19937 rng(10);
+  TestFrame f = MakeFrame(160, 90, 4);
+  FillScreenLike(f, rng);
+  TileEncoder enc(32, 6);
+  EncodedUpdate u = EncodeWhole(enc, f);
+  Viewer dec(160, 90);
+  int failures = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::vector<uint8_t> bad = u.stream;
+    int flips = 1 + rng() % 4;
+    for (int i = 0; i < flips; ++i) bad[rng() % bad.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
+    if (rng() % 4 == 0) bad.resize(rng() % bad.size());
+    uint32_t count = rng() % 8 == 0 ? rng() % (u.op_count * 2 + 1) : u.op_count;
+    if (!dec.Apply(bad.data(), bad.size(), count, true, nullptr).ok()) ++failures;
+  }
+  CHECK(failures > 0);  // most corruptions are caught; none may crash (ASan checks the rest)
+  CHECK(dec.Apply(u.stream.data(), u.stream.size(), u.op_count, true, nullptr).ok());
+  CHECK(std::memcmp(dec.framebuffer(), Packed(f).data(), dec.framebuffer_bytes()) == 0);
+}
+
+TEST(thread_pool_runs_every_item_once_from_concurrent_callers) {
+  ThreadPool pool(3);
+  std::vector<std::thread> callers;
+  std::atomic<int> bad{0};
+  for (int c = 0; c < 4; ++c) {
+    callers.emplace_back([&] {
+      for (int round = 0; round < 50; ++round) {
+        std::vector<std::atomic<int>> hits(257);
+        pool.ParallelFor(hits.size(), 4, [&](size_t i) { hits[i]++; });
+        for (auto& h : hits) if (h.load() != 1) bad++;
+      }
+    });
+  }
+  for (auto& t : callers) t.join();
+  CHECK_EQ(bad.load(), 0);
+}

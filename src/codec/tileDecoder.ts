@@ -1,0 +1,66 @@
+/**
+ * TileDecoder: the Node-side decoder. Owns a packed BGRA framebuffer and the
+ * inflate state of one connection, and applies UPDATE op streams to it in native
+ * code off the JS thread. Any decode error leaves it waiting for a keyframe.
+ */
+import { checkInt, fromNative, invalidArg } from '../errors';
+import { native, NativeTileDecoder, OpCounts } from '../native/binding';
+import { Limits } from '../protocol/constants';
+import type { UpdateMessage } from '../protocol/messages';
+
+export class TileDecoder {
+  private impl: NativeTileDecoder;
+  private fb: Buffer;
+  private w: number;
+  private h: number;
+
+  constructor(options: { width: number; height: number }) {
+    if (typeof options !== 'object' || options === null) throw invalidArg('options', 'an object', options);
+    this.impl = new (native().NativeTileDecoder)();
+    this.w = checkInt('width', options.width, 1, Limits.MAX_DIMENSION);
+    this.h = checkInt('height', options.height, 1, Limits.MAX_DIMENSION);
+    this.fb = this.newFramebuffer();
+  }
+
+  get width(): number {
+    return this.w;
+  }
+  get height(): number {
+    return this.h;
+  }
+  /** Packed BGRA (stride width*4, alpha 255). Replaced (not resized) by resize(). */
+  get framebuffer(): Buffer {
+    return this.fb;
+  }
+
+  /** New screen size: a fresh black framebuffer. The host follows with a keyframe. */
+  resize(width: number, height: number): void {
+    this.w = checkInt('width', width, 1, Limits.MAX_DIMENSION);
+    this.h = checkInt('height', height, 1, Limits.MAX_DIMENSION);
+    this.fb = this.newFramebuffer();
+  }
+
+  /** Applies an update; resolves with per-op counts. Do not read the framebuffer meanwhile. */
+  async apply(update: Pick<UpdateMessage, 'stream' | 'opCount' | 'keyframe'>): Promise<{ ops: OpCounts }> {
+    try {
+      return await this.impl.apply(this.fb, this.w, this.h, update.stream, update.opCount, update.keyframe);
+    } catch (err) {
+      throw fromNative(err);
+    }
+  }
+
+  /** Same as apply() but blocks the JS thread. For tests only. */
+  applySync(update: Pick<UpdateMessage, 'stream' | 'opCount' | 'keyframe'>): { ops: OpCounts } {
+    try {
+      return this.impl.applySync(this.fb, this.w, this.h, update.stream, update.opCount, update.keyframe);
+    } catch (err) {
+      throw fromNative(err);
+    }
+  }
+
+  private newFramebuffer(): Buffer {
+    const fb = Buffer.allocUnsafe(this.w * this.h * 4);
+    native().clearFramebuffer(fb, this.w, this.h);
+    return fb;
+  }
+}

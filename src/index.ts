@@ -1,0 +1,27 @@
+/**
+ * tilecast: a screen-streaming engine for Node.js.
+ *
+ *   FrameSource -> ChangeDetector -> TileEncoder -> protocol -> TileDecoder -> framebuffer
+ *
+ * ScreenEncoder / ScreenDecoder bundle those stages for one connection.
+ */
+export { TilecastError, ErrorCodes } from './errors';
+export type { ErrorCode } from './errors';
+export type { Frame, Rect, CopyRect } from './frame';
+export { ChangeDetector, DEFAULT_TILE_SIZE, MIN_TILE_SIZE, MAX_TILE_SIZE } from './detect/changeDetector';
+export type { ChangeDetectorOptions } from './detect/changeDetector';
+export { TileEncoder } from './codec/tileEncoder';
+export type { TileEncoderOptions, EncodeOptions, EncodedRects } from './codec/tileEncoder';
+export { TileDecoder } from './codec/tileDecoder';
+export { ScreenEncoder } from './host/screenEncoder';
+export type { EncodedFrame } from './host/screenEncoder';
+export { ScreenDecoder } from './client/screenDecoder';
+export type { CursorState, HandledMessage } from './client/screenDecoder';
+export { encodePng } from './client/png';
+export type { FrameSource } from './source/frameSource';
+export { SceneSource, loadScene } from './source/sceneSource';
+export type { SceneName, SceneSourceOptions } from './source/sceneSource';
+export { readFrameFile, writeFrameFile } from './source/frameFile';
+export { simdLevel, detectedSimdLevel, setSimdLevel } from './native/binding';
+export type { SimdLevel, OpCounts } from './native/binding';
+export * as protocol from './protocol/index';

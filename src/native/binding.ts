@@ -1,0 +1,89 @@
+/**
+ * Loads the native addon built by node-gyp. Every path tried is listed in the
+ * error, so a broken install says exactly where it looked.
+ */
+import * as path from 'node:path';
+import { ErrorCodes, TilecastError } from '../errors';
+
+export interface NativeEncodeResult {
+  stream: Buffer;
+  opCount: number;
+  stats: {
+    ops: OpCounts;
+    pixels: OpCounts;
+    rawBytes: number;
+  };
+}
+export interface OpCounts {
+  solid: number;
+  palette: number;
+  truecolor: number;
+  copy: number;
+}
+
+export interface NativeChangeDetector {
+  detect(pixels: Uint8Array, stride: number): Promise<Uint32Array>;
+  detectSync(pixels: Uint8Array, stride: number): Uint32Array;
+  reset(): void;
+}
+export interface NativeTileEncoder {
+  encode(pixels: Uint8Array, width: number, height: number, stride: number, rects: Uint32Array,
+    copies: Uint32Array, keyframe: boolean): Promise<NativeEncodeResult>;
+  encodeSync(pixels: Uint8Array, width: number, height: number, stride: number, rects: Uint32Array,
+    copies: Uint32Array, keyframe: boolean): NativeEncodeResult;
+}
+export interface NativeTileDecoder {
+  apply(fb: Uint8Array, width: number, height: number, stream: Uint8Array, opCount: number,
+    keyframe: boolean): Promise<{ ops: OpCounts }>;
+  applySync(fb: Uint8Array, width: number, height: number, stream: Uint8Array, opCount: number,
+    keyframe: boolean): { ops: OpCounts };
+}
+
+export interface NativeBinding {
+  NativeChangeDetector: new (width: number, height: number, tileSize: number) => NativeChangeDetector;
+  NativeTileEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number) => NativeTileEncoder;
+  NativeTileDecoder: new () => NativeTileDecoder;
+  clearFramebuffer(fb: Uint8Array, width: number, height: number): void;
+  simdLevel(): SimdLevel;
+  detectedSimdLevel(): SimdLevel;
+  setSimdLevel(level: SimdLevel): SimdLevel;
+}
+
+export type SimdLevel = 'scalar' | 'sse2' | 'avx2';
+
+let cached: NativeBinding | undefined;
+
+export function native(): NativeBinding {
+  if (cached) return cached;
+  const root = path.join(__dirname, '..', '..');
+  const candidates = [
+    path.join(root, 'build', 'Release', 'tilecast.node'),
+    path.join(root, 'build', 'Debug', 'tilecast.node'),
+  ];
+  const failures: string[] = [];
+  for (const file of candidates) {
+    try {
+      cached = require(file) as NativeBinding;
+      return cached;
+    } catch (err) {
+      failures.push(`  ${file}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new TilecastError(
+    ErrorCodes.NATIVE_LOAD,
+    `could not load the tilecast native addon (run \`npm install\` or \`npm run build\`). Tried:\n${failures.join('\n')}`,
+  );
+}
+
+/** The SIMD level the native kernels use now (TILECAST_SIMD=scalar|sse2|avx2 caps it). */
+export function simdLevel(): SimdLevel {
+  return native().simdLevel();
+}
+/** The best level this CPU supports. */
+export function detectedSimdLevel(): SimdLevel {
+  return native().detectedSimdLevel();
+}
+/** Forces a level (capped at what the CPU has); for tests and benchmarks. Returns the level in force. */
+export function setSimdLevel(level: SimdLevel): SimdLevel {
+  return native().setSimdLevel(level);
+}

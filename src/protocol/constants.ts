@@ -1,0 +1,109 @@
+/**
+ * Wire constants: one table per kind of id, each with a name helper for logs.
+ * docs/protocol.md describes every layout; keep both in step.
+ */
+
+export const PROTOCOL_MAGIC = 0x54534354; // "TCST" read as u32 LE bytes 'T','C','S','T'
+export const PROTOCOL_VERSION = 1;
+export const MIN_PROTOCOL_VERSION = 1;
+
+export const MessageType = {
+  HELLO: 0x01,
+  RESIZE: 0x10,
+  UPDATE: 0x11,
+  CURSOR_SHAPE: 0x12,
+  CURSOR_POSITION: 0x13,
+  ACK: 0x20,
+  POINTER: 0x21,
+  KEY: 0x22,
+  REFRESH_REQUEST: 0x23,
+  PING: 0x30,
+  PONG: 0x31,
+  ERROR: 0x3e,
+  BYE: 0x3f,
+} as const;
+export type MessageTypeId = (typeof MessageType)[keyof typeof MessageType];
+
+/** Op codes inside an UPDATE's compressed op stream (see native/codec/wire_format.h). */
+export const OpCode = {
+  SOLID: 0,
+  PALETTE: 1,
+  TRUECOLOR: 2,
+  COPY: 3,
+} as const;
+
+/** Reason codes carried by ERROR and BYE. */
+export const Reason = {
+  NORMAL: 0,
+  PROTOCOL_ERROR: 1,
+  UNSUPPORTED_VERSION: 2,
+  UNAUTHORIZED: 3,
+  TOO_LARGE: 4,
+  DECODE_FAILED: 5,
+  TIMEOUT: 6,
+  SERVER_SHUTDOWN: 7,
+  CAPACITY: 8,
+  INTERNAL: 9,
+} as const;
+export type ReasonCode = (typeof Reason)[keyof typeof Reason];
+
+/** Capability bits announced in HELLO. */
+export const Capability = {
+  /** Understands COPY ops. */
+  COPY_RECT: 1 << 0,
+  /** Renders a locally drawn cursor from CURSOR_SHAPE/CURSOR_POSITION. */
+  CURSOR: 1 << 1,
+} as const;
+
+/** UPDATE flag bits. */
+export const UpdateFlag = {
+  /** The deflate stream restarts with this update (decoder resets first). */
+  KEYFRAME: 1 << 0,
+} as const;
+
+/** KEY flag bits. */
+export const KeyFlag = {
+  DOWN: 1 << 0,
+  REPEAT: 1 << 1,
+} as const;
+
+/** Modifier bits in KEY (state at the time of the event). */
+export const Modifier = {
+  SHIFT: 1 << 0,
+  CONTROL: 1 << 1,
+  ALT: 1 << 2,
+  META: 1 << 3,
+  CAPS_LOCK: 1 << 4,
+  NUM_LOCK: 1 << 5,
+  ALT_GRAPH: 1 << 6,
+} as const;
+
+/** Hard limits checked on every message before anything is allocated. */
+export const Limits = {
+  MAX_MESSAGE_BYTES: 64 * 1024 * 1024,
+  MAX_DIMENSION: 16384,
+  MAX_CURSOR_DIMENSION: 256,
+  MAX_NAME_BYTES: 256,
+  MAX_KEY_STRING_BYTES: 64,
+  MAX_REASON_BYTES: 1024,
+} as const;
+
+function nameTable(table: Record<string, number>): Map<number, string> {
+  return new Map(Object.entries(table).map(([k, v]) => [v, k]));
+}
+const messageNames = nameTable(MessageType);
+const opNames = nameTable(OpCode);
+const reasonNames = nameTable(Reason);
+
+export function messageTypeName(type: number): string {
+  return messageNames.get(type) ?? `UNKNOWN(0x${type.toString(16).padStart(2, '0')})`;
+}
+export function opCodeName(op: number): string {
+  return opNames.get(op) ?? `UNKNOWN(${op})`;
+}
+export function reasonName(reason: number): string {
+  return reasonNames.get(reason) ?? `UNKNOWN(${reason})`;
+}
+export function isMessageType(type: number): type is MessageTypeId {
+  return messageNames.has(type);
+}

@@ -1,0 +1,293 @@
+/**
+ * Message encode/decode: pure functions from typed objects to bytes and back.
+ * Each message is one u8 type followed by its body (docs/protocol.md). Decoding
+ * checks every field against Limits before anything is allocated and rejects
+ * trailing bytes; errors are TilecastErrors with ERR_PROTOCOL / ERR_TRUNCATED /
+ * ERR_TOO_LARGE / ERR_UNKNOWN_MESSAGE.
+ */
+import { ErrorCodes, TilecastError, checkInt, checkBytes, invalidArg } from '../errors';
+import { ByteReader, ByteWriter } from './bytes';
+import { KeyFlag, Limits, MessageType, PROTOCOL_MAGIC, UpdateFlag, messageTypeName } from './constants';
+
+export interface HelloMessage {
+  type: 'hello';
+  minVersion: number;
+  maxVersion: number;
+  capabilities: number;
+  /** Free text naming the peer's software, for logs and audit. */
+  software: string;
+}
+export interface ResizeMessage {
+  type: 'resize';
+  width: number;
+  height: number;
+}
+export interface UpdateMessage {
+  type: 'update';
+  frameId: number;
+  /** Host clock, milliseconds (performance.timeOrigin-based epoch ms). */
+  captureTime: number;
+  keyframe: boolean;
+  opCount: number;
+  /** Raw-deflate op stream ending in a sync flush. */
+  stream: Uint8Array;
+}
+export interface CursorShapeMessage {
+  type: 'cursorShape';
+  width: number;
+  height: number;
+  hotX: number;
+  hotY: number;
+  /** BGRA, straight alpha, width*height*4 bytes. */
+  pixels: Uint8Array;
+}
+export interface CursorPositionMessage {
+  type: 'cursorPosition';
+  x: number;
+  y: number;
+  visible: boolean;
+}
+export interface AckMessage {
+  type: 'ack';
+  frameId: number;
+  /** Viewer clock, ms: when the update arrived and when it was on screen. */
+  receivedAt: number;
+  displayedAt: number;
+}
+export interface PointerMessage {
+  type: 'pointer';
+  x: number;
+  y: number;
+  /** Bit i set = button i held (0 left, 1 middle, 2 right, 3 back, 4 forward). */
+  buttons: number;
+  wheelX: number;
+  wheelY: number;
+}
+export interface KeyMessage {
+  type: 'key';
+  down: boolean;
+  repeat: boolean;
+  /** Modifier bits (constants.Modifier). */
+  modifiers: number;
+  /** X11 keysym when the sender knows it, else 0 (the host maps `code`/`key`). */
+  keysym: number;
+  /** KeyboardEvent.code: the physical key. */
+  code: string;
+  /** KeyboardEvent.key: the produced character or key name. */
+  key: string;
+}
+export interface RefreshRequestMessage {
+  type: 'refreshRequest';
+}
+export interface PingMessage {
+  type: 'ping' | 'pong';
+  id: number;
+  time: number;
+}
+export interface CloseMessage {
+  type: 'error' | 'bye';
+  reason: number;
+  message: string;
+}
+
+export type Message =
+  | HelloMessage
+  | ResizeMessage
+  | UpdateMessage
+  | CursorShapeMessage
+  | CursorPositionMessage
+  | AckMessage
+  | PointerMessage
+  | KeyMessage
+  | RefreshRequestMessage
+  | PingMessage
+  | CloseMessage;
+
+const KNOWN_KEY_FLAGS = KeyFlag.DOWN | KeyFlag.REPEAT;
+const KNOWN_UPDATE_FLAGS = UpdateFlag.KEYFRAME;
+const U32 = 0xffffffff;
+
+function checkFinite(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidArg(name, 'a finite number', v);
+  return v;
+}
+
+function protocolError(context: string, detail: string): TilecastError {
+  return new TilecastError(ErrorCodes.PROTOCOL, `${context}: ${detail}`);
+}
+
+/** Encodes a message. Throws ERR_INVALID_ARG for fields out of range. */
+export function encodeMessage(msg: Message): Uint8Array {
+  const w = new ByteWriter(msg.type === 'update' ? msg.stream.length + 32 : 64);
+  switch (msg.type) {
+    case 'hello':
+      checkInt('minVersion', msg.minVersion, 1, 0xffff);
+      checkInt('maxVersion', msg.maxVersion, msg.minVersion, 0xffff);
+      w.u8(MessageType.HELLO).u32(PROTOCOL_MAGIC).u16(msg.minVersion).u16(msg.maxVersion);
+      w.u32(checkInt('capabilities', msg.capabilities, 0, U32));
+      w.string(msg.software, 1, Limits.MAX_NAME_BYTES, 'software');
+      break;
+    case 'resize':
+      w.u8(MessageType.RESIZE);
+      w.u16(checkInt('width', msg.width, 1, Limits.MAX_DIMENSION)).u16(checkInt('height', msg.height, 1, Limits.MAX_DIMENSION));
+      break;
+    case 'update': {
+      const stream = checkBytes('stream', msg.stream);
+      if (stream.length > Limits.MAX_MESSAGE_BYTES - 32) throw invalidArg('stream', 'under the message size limit', stream);
+      w.u8(MessageType.UPDATE).u32(checkInt('frameId', msg.frameId, 0, U32)).f64(checkFinite('captureTime', msg.captureTime));
+      w.u8(msg.keyframe ? UpdateFlag.KEYFRAME : 0).u32(checkInt('opCount', msg.opCount, 0, U32));
+      w.u32(stream.length).bytes(stream);
+      break;
+    }
+    case 'cursorShape': {
+      checkInt('width', msg.width, 1, Limits.MAX_CURSOR_DIMENSION);
+      checkInt('height', msg.height, 1, Limits.MAX_CURSOR_DIMENSION);
+      checkInt('hotX', msg.hotX, 0, msg.width - 1);
+      checkInt('hotY', msg.hotY, 0, msg.height - 1);
+      const px = checkBytes('pixels', msg.pixels);
+      if (px.length !== msg.width * msg.height * 4) throw invalidArg('pixels', `${msg.width * msg.height * 4} bytes`, px);
+      w.u8(MessageType.CURSOR_SHAPE).u16(msg.width).u16(msg.height).u16(msg.hotX).u16(msg.hotY).bytes(px);
+      break;
+    }
+    case 'cursorPosition':
+      w.u8(MessageType.CURSOR_POSITION);
+      w.u16(checkInt('x', msg.x, 0, 0xffff)).u16(checkInt('y', msg.y, 0, 0xffff)).u8(msg.visible ? 1 : 0);
+      break;
+    case 'ack':
+      w.u8(MessageType.ACK).u32(checkInt('frameId', msg.frameId, 0, U32));
+      w.f64(checkFinite('receivedAt', msg.receivedAt)).f64(checkFinite('displayedAt', msg.displayedAt));
+      break;
+    case 'pointer':
+      w.u8(MessageType.POINTER).u16(checkInt('x', msg.x, 0, 0xffff)).u16(checkInt('y', msg.y, 0, 0xffff));
+      w.u16(checkInt('buttons', msg.buttons, 0, 0xffff));
+      w.i16(checkInt('wheelX', msg.wheelX, -32768, 32767)).i16(checkInt('wheelY', msg.wheelY, -32768, 32767));
+      break;
+    case 'key':
+      w.u8(MessageType.KEY).u8((msg.down ? KeyFlag.DOWN : 0) | (msg.repeat ? KeyFlag.REPEAT : 0));
+      w.u16(checkInt('modifiers', msg.modifiers, 0, 0xffff)).u32(checkInt('keysym', msg.keysym, 0, U32));
+      w.string(msg.code, 1, Limits.MAX_KEY_STRING_BYTES, 'code').string(msg.key, 1, Limits.MAX_KEY_STRING_BYTES, 'key');
+      break;
+    case 'refreshRequest':
+      w.u8(MessageType.REFRESH_REQUEST);
+      break;
+    case 'ping':
+    case 'pong':
+      w.u8(msg.type === 'ping' ? MessageType.PING : MessageType.PONG);
+      w.u32(checkInt('id', msg.id, 0, U32)).f64(checkFinite('time', msg.time));
+      break;
+    case 'error':
+    case 'bye':
+      w.u8(msg.type === 'error' ? MessageType.ERROR : MessageType.BYE).u16(checkInt('reason', msg.reason, 0, 0xffff));
+      w.string(msg.message, 2, Limits.MAX_REASON_BYTES, 'message');
+      break;
+    default:
+      throw invalidArg('message.type', 'a known message type', (msg as { type?: unknown }).type);
+  }
+  return w.finish();
+}
+
+/**
+ * Decodes one complete message. The returned object may hold views into `bytes`
+ * (update.stream, cursorShape.pixels): copy them if `bytes` will be reused.
+ */
+export function decodeMessage(bytes: Uint8Array): Message {
+  if (!(bytes instanceof Uint8Array)) throw invalidArg('bytes', 'a Uint8Array', bytes);
+  if (bytes.length === 0) throw new TilecastError(ErrorCodes.TRUNCATED, 'empty message');
+  if (bytes.length > Limits.MAX_MESSAGE_BYTES) {
+    throw new TilecastError(ErrorCodes.TOO_LARGE, `message of ${bytes.length} bytes exceeds ${Limits.MAX_MESSAGE_BYTES}`);
+  }
+  const type = bytes[0]!;
+  const ctx = messageTypeName(type);
+  const r = new ByteReader(bytes.subarray(1), ctx);
+  let msg: Message;
+  switch (type) {
+    case MessageType.HELLO: {
+      if (r.u32('magic') !== PROTOCOL_MAGIC) throw protocolError(ctx, 'bad magic: not a tilecast peer');
+      const minVersion = r.u16('minVersion');
+      const maxVersion = r.u16('maxVersion');
+      if (minVersion < 1 || maxVersion < minVersion) throw protocolError(ctx, `bad version range ${minVersion}..${maxVersion}`);
+      msg = { type: 'hello', minVersion, maxVersion, capabilities: r.u32('capabilities'), software: r.string(1, Limits.MAX_NAME_BYTES, 'software') };
+      break;
+    }
+    case MessageType.RESIZE: {
+      const width = r.u16('width');
+      const height = r.u16('height');
+      if (width < 1 || height < 1 || width > Limits.MAX_DIMENSION || height > Limits.MAX_DIMENSION) {
+        throw protocolError(ctx, `screen size ${width}x${height} outside 1..${Limits.MAX_DIMENSION}`);
+      }
+      msg = { type: 'resize', width, height };
+      break;
+    }
+    case MessageType.UPDATE: {
+      const frameId = r.u32('frameId');
+      const captureTime = r.f64('captureTime');
+      if (!Number.isFinite(captureTime)) throw protocolError(ctx, 'captureTime is not finite');
+      const flags = r.u8('flags');
+      if (flags & ~KNOWN_UPDATE_FLAGS) throw protocolError(ctx, `unknown flags 0x${flags.toString(16)}`);
+      const opCount = r.u32('opCount');
+      const streamLength = r.u32('streamLength');
+      const stream = r.bytes(streamLength, 'stream');
+      msg = { type: 'update', frameId, captureTime, keyframe: (flags & UpdateFlag.KEYFRAME) !== 0, opCount, stream };
+      break;
+    }
+    case MessageType.CURSOR_SHAPE: {
+      const width = r.u16('width');
+      const height = r.u16('height');
+      const hotX = r.u16('hotX');
+      const hotY = r.u16('hotY');
+      const max = Limits.MAX_CURSOR_DIMENSION;
+      if (width < 1 || height < 1 || width > max || height > max) throw protocolError(ctx, `cursor size ${width}x${height} outside 1..${max}`);
+      if (hotX >= width || hotY >= height) throw protocolError(ctx, `hot spot ${hotX},${hotY} outside the cursor`);
+      msg = { type: 'cursorShape', width, height, hotX, hotY, pixels: r.bytes(width * height * 4, 'pixels') };
+      break;
+    }
+    case MessageType.CURSOR_POSITION: {
+      const x = r.u16('x');
+      const y = r.u16('y');
+      const visible = r.u8('visible');
+      if (visible > 1) throw protocolError(ctx, 'visible must be 0 or 1');
+      msg = { type: 'cursorPosition', x, y, visible: visible === 1 };
+      break;
+    }
+    case MessageType.ACK: {
+      const frameId = r.u32('frameId');
+      const receivedAt = r.f64('receivedAt');
+      const displayedAt = r.f64('displayedAt');
+      if (!Number.isFinite(receivedAt) || !Number.isFinite(displayedAt)) throw protocolError(ctx, 'times must be finite');
+      msg = { type: 'ack', frameId, receivedAt, displayedAt };
+      break;
+    }
+    case MessageType.POINTER:
+      msg = { type: 'pointer', x: r.u16('x'), y: r.u16('y'), buttons: r.u16('buttons'), wheelX: r.i16('wheelX'), wheelY: r.i16('wheelY') };
+      break;
+    case MessageType.KEY: {
+      const flags = r.u8('flags');
+      if (flags & ~KNOWN_KEY_FLAGS) throw protocolError(ctx, `unknown flags 0x${flags.toString(16)}`);
+      const modifiers = r.u16('modifiers');
+      const keysym = r.u32('keysym');
+      const code = r.string(1, Limits.MAX_KEY_STRING_BYTES, 'code');
+      const key = r.string(1, Limits.MAX_KEY_STRING_BYTES, 'key');
+      msg = { type: 'key', down: (flags & KeyFlag.DOWN) !== 0, repeat: (flags & KeyFlag.REPEAT) !== 0, modifiers, keysym, code, key };
+      break;
+    }
+    case MessageType.REFRESH_REQUEST:
+      msg = { type: 'refreshRequest' };
+      break;
+    case MessageType.PING:
+    case MessageType.PONG: {
+      const id = r.u32('id');
+      const time = r.f64('time');
+      if (!Number.isFinite(time)) throw protocolError(ctx, 'time must be finite');
+      msg = { type: type === MessageType.PING ? 'ping' : 'pong', id, time };
+      break;
+    }
+    case MessageType.ERROR:
+    case MessageType.BYE:
+      msg = { type: type === MessageType.ERROR ? 'error' : 'bye', reason: r.u16('reason'), message: r.string(2, Limits.MAX_REASON_BYTES, 'message') };
+      break;
+    default:
+      throw new TilecastError(ErrorCodes.UNKNOWN_MESSAGE, `unknown message type 0x${type.toString(16).padStart(2, '0')}`);
+  }
+  r.end();
+  return msg;
+}

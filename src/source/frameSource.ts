@@ -1,0 +1,14 @@
+import type { Frame } from '../frame';
+
+/**
+ * Where frames come from: a capture backend, a recording, an embedding app or a
+ * synthetic scene. Frames are BGRA8; a source may reuse a frame's buffer after the
+ * next nextFrame() call, so consumers finish with a frame before asking again.
+ */
+export interface FrameSource {
+  readonly width: number;
+  readonly height: number;
+  /** The next frame, or null once the source has ended. */
+  nextFrame(): Promise<Frame | null>;
+  close(): void;
+}
