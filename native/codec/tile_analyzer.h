@@ -12,6 +12,7 @@
 // each call with its own TileScratch.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "../util/frame_view.h"
@@ -42,7 +43,12 @@ void AppendTileOp(const FrameView& frame, const Rect& r, const TileAnalysis& a, 
 
 // Reads the 24-bit colour of a BGRA pixel (alpha ignored).
 inline uint32_t PixelBgr(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16);
+  uint32_t v;
+  std::memcpy(&v, p, 4);  // one load; memcpy keeps it free of alignment/aliasing UB
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap32(v);
+#endif
+  return v & 0xFFFFFF;
 }
 
 }  // namespace tilecast

@@ -29,6 +29,9 @@ bool SegmentEqualScalar(const uint8_t* a, const uint8_t* b, size_t n) {
 template <bool (*Equal)(const uint8_t*, const uint8_t*, size_t)>
 inline void RowDiffWith(const uint8_t* prev, const uint8_t* cur, size_t width_bytes, size_t segment_bytes,
                         uint8_t* dirty) {
+  // Most rows of most frames are unchanged: one straight pass over the row (no
+  // per-segment bookkeeping) is what keeps detection near memcmp speed.
+  if (Equal(prev, cur, width_bytes)) return;
   size_t seg = 0;
   for (size_t off = 0; off < width_bytes; off += segment_bytes, ++seg) {
     if (dirty[seg]) continue;

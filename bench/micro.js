@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// Micro-benchmarks of the core engine (benchmark.js). Every figure is reported
+// next to a baseline measured in the same run, as a ratio; nothing is asserted.
+//
+//   node bench/micro.js [--quick]
+//
+// 1. Change detection of an unchanged 1080p frame, cold (32 frames rotated so
+//    each comes from memory), vs memcmp (Buffer.compare) of the same bytes.
+// 2. Lossless encode of full 1080p text/UI screens on one core: time, and bytes
+//    vs per-frame deflate level 1 of the raw BGRA and sharp PNG (compressionLevel 1).
+// 3. A small update (typing: 1-4 tiles) encode + UPDATE framing.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const zlib = require('node:zlib');
+const Benchmark = require('benchmark');
+const sharp = require('sharp');
+const { ChangeDetector, TileEncoder, loadScene, simdLevel, protocol } = require('..');
+
+const quick = process.argv.includes('--quick');
+const benchOptions = quick ? { maxTime: 0.3, minSamples: 5 } : { maxTime: 3, minSamples: 20 };
+const results = { date: new Date().toISOString(), quick, simd: simdLevel(), node: process.version, sections: {} };
+
+function runSuite(name, cases) {
+  return new Promise((resolve) => {
+    const suite = new Benchmark.Suite(name);
+    for (const c of cases) suite.add(c.name, c.fn, { ...benchOptions, defer: !!c.defer });
+    const out = {};
+    suite.on('cycle', (e) => {
+      const b = e.target;
+      out[b.name] = { ms: b.stats.mean * 1000, rme: b.stats.rme, samples: b.stats.sample.length };
+    });
+    suite.on('complete', () => resolve(out));
+    suite.run({ async: true });
+  });
+}
+
+const fmt = (v, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
+
+async function benchDetection() {
+  const scene = loadScene('editor');
+  const ROTATE = 32; // 32 x 8 MB: far more than any cache, so every frame comes from memory
+  const frames = Array.from({ length: ROTATE }, () => Buffer.from(scene.data));
+  const reference = Buffer.from(scene.data);
+  const detector = new ChangeDetector({ width: scene.width, height: scene.height });
+  detector.detectSync({ ...scene, data: reference });
+  let i = 0, j = 0;
+  const r = await runSuite('detect', [
+    { name: 'memcmp (Buffer.compare) vs reference', fn: () => { if (Buffer.compare(frames[i++ % ROTATE], reference) !== 0) throw new Error('differs'); } },
+    { name: 'ChangeDetector.detectSync, unchanged', fn: () => { if (detector.detectSync({ ...scene, data: frames[j++ % ROTATE] }).length) throw new Error('dirty'); } },
+  ]);
+  const base = r['memcmp (Buffer.compare) vs reference'].ms;
+  const ours = r['ChangeDetector.detectSync, unchanged'].ms;
+  results.sections.detection = { memcmpMs: base, detectMs: ours, ratio: ours / base, target: '<= 1.3' };
+  console.log(`\n## Change detection, unchanged 1920x1080, cold (SIMD ${simdLevel()})`);
+  console.log(`memcmp ${fmt(base, 3)} ms | detect ${fmt(ours, 3)} ms | ratio ${fmt(ours / base)} (target <= 1.3)`);
+}
+
+async function pngLevel1(frame) {
+  const rgba = Buffer.from(frame.data);
+  for (let k = 0; k < rgba.length; k += 4) { const b = rgba[k]; rgba[k] = rgba[k + 2]; rgba[k + 2] = b; }
+  return (await sharp(rgba, { raw: { width: frame.width, height: frame.height, channels: 4 } }).removeAlpha().png({ compressionLevel: 1 }).toBuffer()).length;
+}
+
+async function benchFullScreen() {
+  console.log('\n## Lossless encode of a full 1920x1080 screen, one core');
+  console.log('| scene | level | encode ms | bytes | vs deflate-1 BGRA | vs PNG level 1 | deflate-1 ms |');
+  console.log('|---|---|---|---|---|---|---|');
+  const rows = [];
+  for (const name of quick ? ['editor'] : ['editor', 'document', 'japanese', 'desktop']) {
+    const frame = loadScene(name);
+    const rects = [{ x: 0, y: 0, w: frame.width, h: frame.height }];
+    const deflate1 = zlib.deflateSync(frame.data, { level: 1 }).length;
+    const png1 = await pngLevel1(frame);
+    for (const level of [1, 6]) {
+      const enc = new TileEncoder({ threads: 1, deflateLevel: level });
+      const bytes = enc.encodeSync(frame, rects, { keyframe: true }).stream.length;
+      const r = await runSuite(`full-${name}-${level}`, [
+        { name: 'deflate level 1 of raw BGRA', fn: () => zlib.deflateSync(frame.data, { level: 1 }) },
+        { name: 'tilecast encode', fn: () => enc.encodeSync(frame, rects, { keyframe: true }) },
+      ]);
+      const row = { scene: name, level, encodeMs: r['tilecast encode'].ms, bytes, deflate1Bytes: deflate1, png1Bytes: png1,
+        vsDeflate1: bytes / deflate1, vsPng1: bytes / png1, deflate1Ms: r['deflate level 1 of raw BGRA'].ms };
+      rows.push(row);
+      console.log(`| ${name} | ${level} | ${fmt(row.encodeMs)} | ${bytes} | ${fmt(row.vsDeflate1, 3)} | ${fmt(row.vsPng1, 3)} | ${fmt(row.deflate1Ms)} |`);
+    }
+  }
+  results.sections.fullScreen = { rows, targets: { encodeMs: '<= 15', vsDeflate1: '<= 0.5', vsPng1: '<= 0.35' } };
+}
+
+async function benchSmallUpdate() {
+  const before = loadScene('editor');
+  const after = loadScene('editor-typed');
+  const frame = { ...after, data: Buffer.from(after.data) };
+  // The typed comment sits in one tile row; take the first 1..4 dirty tiles of it.
+  const det = new ChangeDetector({ width: before.width, height: before.height });
+  det.detectSync(before);
+  const dirty = det.detectSync(after);
+  const enc = new TileEncoder();
+  enc.encodeSync(before, [{ x: 0, y: 0, w: before.width, h: before.height }], { keyframe: true });
+  console.log('\n## Small update (typing), encode + UPDATE framing');
+  console.log('| tiles | bytes | tilecast ms | deflate-1 of the raw tile bytes ms | ratio |');
+  console.log('|---|---|---|---|---|');
+  const rows = [];
+  for (const tiles of [1, 2, 4]) {
+    const r0 = dirty[0];
+    const rect = { x: r0.x, y: r0.y, w: Math.min(64 * tiles, before.width - r0.x), h: Math.min(64, r0.h) };
+    const raw = Buffer.alloc(rect.w * rect.h * 4);
+    for (let y = 0; y < rect.h; y++) frame.data.copy(raw, y * rect.w * 4, ((rect.y + y) * frame.width + rect.x) * 4, ((rect.y + y) * frame.width + rect.x + rect.w) * 4);
+    let bytes = 0;
+    let id = 1;
+    const r = await runSuite(`small-${tiles}`, [
+      { name: 'baseline', fn: () => zlib.deflateRawSync(raw, { level: 1 }) },
+      {
+        name: 'tilecast', defer: true, fn: (deferred) => {
+          enc.encode(frame, [rect]).then((e) => {
+            bytes = protocol.encodeMessage({ type: 'update', frameId: id++, captureTime: 0, keyframe: false, opCount: e.opCount, stream: e.stream }).length;
+            deferred.resolve();
+          });
+        },
+      },
+    ]);
+    const row = { tiles, bytes, ms: r.tilecast.ms, baselineMs: r.baseline.ms, ratio: r.tilecast.ms / r.baseline.ms };
+    rows.push(row);
+    console.log(`| ${tiles} | ${bytes} | ${fmt(row.ms, 3)} | ${fmt(row.baselineMs, 3)} | ${fmt(row.ratio)} |`);
+  }
+  results.sections.smallUpdate = { rows, target: '<= 0.3 ms' };
+}
+
+async function main() {
+  console.log(`# tilecast micro-benchmarks (${quick ? 'quick' : 'full'}), node ${process.version}, SIMD ${simdLevel()}`);
+  await benchDetection();
+  await benchFullScreen();
+  await benchSmallUpdate();
+  const dir = path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, quick ? 'micro-quick.json' : 'micro.json');
+  fs.writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  console.log(`\nresults: ${path.relative(process.cwd(), file)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

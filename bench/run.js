@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// `npm run bench [-- --quick]`: every benchmark of the project, in order.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const args = process.argv.slice(2);
+for (const script of ['micro.js']) {
+  const r = spawnSync(process.execPath, [path.join(__dirname, script), ...args], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}

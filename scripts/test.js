@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// `npm test`: type-check, native core tests under ASan/UBSan, then the tap suite.
+// Ends with one line "N passed, N failed" summing every stage.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+let passed = 0;
+let failed = 0;
+
+function run(title, cmd, args, parse) {
+  console.log(`\n=== ${title}`);
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: process.env });
+  const out = (r.stdout || '') + (r.stderr || '');
+  process.stdout.write(out);
+  const counts = parse(out, r.status);
+  passed += counts.passed;
+  failed += counts.failed;
+  if (r.status !== 0 && counts.failed === 0) failed += 1; // a crash or non-test failure still fails the run
+}
+
+// Stage 1: TypeScript, strict, sources and tests.
+run('typecheck (tsc --noEmit)', process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.test.json'],
+  (_out, status) => (status === 0 ? { passed: 1, failed: 0 } : { passed: 0, failed: 1 }));
+
+// Stage 2: the native core, standalone, with AddressSanitizer + UBSan (all SIMD paths, then forced scalar).
+run('native tests (ASan/UBSan)', 'make', ['-s', '-C', 'native/tests'], (out) => {
+  let p = 0, f = 0;
+  for (const m of out.matchAll(/^(\d+) passed, (\d+) failed$/gm)) {
+    p += Number(m[1]);
+    f += Number(m[2]);
+  }
+  return { passed: p, failed: f };
+});
+
+// Stage 3: tap (unit and integration tests against the built addon).
+run('tap', process.execPath, [path.join(root, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs'), '--reporter=tap'], (out) => {
+  const m = out.match(/# \{ total: (\d+), pass: (\d+)(?:, fail: (\d+))?/);
+  if (!m) return { passed: 0, failed: 1 };
+  return { passed: Number(m[2]), failed: Number(m[3] || 0) };
+});
+
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,97 @@
+// Hostile and broken update streams: clear errors, bounded memory, no crash,
+// and recovery on the next keyframe.
+import t from 'tap';
+import * as zlib from 'node:zlib';
+import { TileDecoder } from '../../../src/codec/tileDecoder';
+import { TileEncoder } from '../../../src/codec/tileEncoder';
+import { ErrorCodes } from '../../../src/errors';
+import { loadScene } from '../../../src/source/sceneSource';
+import { expectedFramebuffer, firstDifference, rng } from '../../helpers';
+
+// Op header: u8 op, u16 x, y, w, h.
+function op(code: number, x: number, y: number, w: number, h: number, body: number[] | Uint8Array = []): Buffer {
+  const b = Buffer.alloc(9);
+  b[0] = code;
+  b.writeUInt16LE(x, 1);
+  b.writeUInt16LE(y, 3);
+  b.writeUInt16LE(w, 5);
+  b.writeUInt16LE(h, 7);
+  return Buffer.concat([b, Buffer.from(body)]);
+}
+function deflate(...ops: Buffer[]): Buffer {
+  return zlib.deflateRawSync(Buffer.concat(ops), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+}
+
+t.test('hand-built bad updates are rejected with stable codes', async (t) => {
+  const cases: Array<[string, Uint8Array, number, string]> = [
+    ['unknown op', deflate(op(7, 0, 0, 1, 1)), 1, ErrorCodes.PROTOCOL],
+    ['rect past the right edge', deflate(op(0, 60, 0, 5, 1, [1, 2, 3])), 1, ErrorCodes.PROTOCOL],
+    ['rect past the bottom', deflate(op(0, 0, 63, 1, 2, [1, 2, 3])), 1, ErrorCodes.PROTOCOL],
+    ['empty rect', deflate(op(0, 0, 0, 0, 0, [1, 2, 3])), 1, ErrorCodes.PROTOCOL],
+    ['copy from outside', deflate(op(3, 0, 0, 8, 8, [60, 0, 0, 0])), 1, ErrorCodes.PROTOCOL],
+    ['palette index past palette', deflate(op(1, 0, 0, 2, 1, [2, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0x30])), 1, ErrorCodes.PROTOCOL],
+    ['one-colour palette', deflate(op(1, 0, 0, 2, 1, [0, 1, 2, 3, 0])), 1, ErrorCodes.PROTOCOL],
+    ['ops missing', deflate(op(0, 0, 0, 1, 1, [1, 2, 3])), 2, ErrorCodes.TRUNCATED],
+    ['extra data after the ops', deflate(op(0, 0, 0, 1, 1, [1, 2, 3, 4])), 1, ErrorCodes.PROTOCOL],
+    ['not deflate at all', Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff]), 1, ErrorCodes.CORRUPT_STREAM],
+    ['empty stream', new Uint8Array(0), 1, ErrorCodes.TRUNCATED],
+    ['absurd op count', deflate(op(0, 0, 0, 1, 1, [1, 2, 3])), 0xffffffff, ErrorCodes.TOO_LARGE],
+    ['area beyond 4 screens', deflate(...Array.from({ length: 5 }, () => op(0, 0, 0, 64, 64, [1, 2, 3]))), 5, ErrorCodes.TOO_LARGE],
+  ];
+  for (const [name, stream, opCount, code] of cases) {
+    const dec = new TileDecoder({ width: 64, height: 64 });
+    await t.rejects(dec.apply({ stream, opCount, keyframe: true }), { code }, name);
+  }
+});
+
+t.test('a decompression bomb costs no memory: reading stops at what the ops declare', async (t) => {
+  // 1x1 truecolour op followed by 200 MB of zeros compressed to ~200 KB.
+  const bomb = zlib.deflateRawSync(Buffer.concat([op(2, 0, 0, 1, 1, [1, 2, 3]), Buffer.alloc(200 * 1024 * 1024)]), {
+    finishFlush: zlib.constants.Z_SYNC_FLUSH,
+  });
+  const before = process.memoryUsage().rss;
+  const dec = new TileDecoder({ width: 64, height: 64 });
+  await t.rejects(dec.apply({ stream: bomb, opCount: 1, keyframe: true }), { code: ErrorCodes.PROTOCOL });
+  t.ok(process.memoryUsage().rss - before < 64 * 1024 * 1024, 'no large allocation');
+});
+
+t.test('random corruption never crashes; a keyframe recovers exactly', async (t) => {
+  const f = loadScene('desktop');
+  const enc = new TileEncoder();
+  const good = await enc.encode(f, [{ x: 0, y: 0, w: 640, h: 360 }], { keyframe: true });
+  const dec = new TileDecoder({ width: f.width, height: f.height });
+  const random = rng(99);
+  let rejected = 0;
+  for (let i = 0; i < 300; i++) {
+    const bad = Buffer.from(good.stream);
+    for (let k = 0; k < 1 + ((random() * 4) | 0); k++) {
+      const at = (random() * bad.length) | 0;
+      bad[at] = bad[at]! ^ (1 + ((random() * 255) | 0));
+    }
+    const cut = random() < 0.3 ? bad.subarray(0, (random() * bad.length) | 0) : bad;
+    try {
+      await dec.apply({ stream: cut, opCount: good.opCount, keyframe: true });
+    } catch (err) {
+      rejected++;
+      t.ok(typeof (err as { code?: string }).code === 'string' && (err as { code: string }).code.startsWith('ERR_'));
+    }
+  }
+  t.ok(rejected > 0, `${rejected}/300 corruptions detected`);
+  // After a failure, non-keyframes are refused...
+  await t.rejects(dec.apply({ stream: Uint8Array.from([0xff, 0xff]), opCount: 1, keyframe: true }), { code: ErrorCodes.CORRUPT_STREAM });
+  await t.rejects(dec.apply({ stream: good.stream, opCount: good.opCount, keyframe: false }), { code: ErrorCodes.STREAM_DESYNC });
+  // ...until a keyframe arrives.
+  await dec.apply({ stream: good.stream, opCount: good.opCount, keyframe: true });
+  const want = expectedFramebuffer(f);
+  for (let y = 0; y < 360; y++) {
+    const row = dec.framebuffer.subarray(y * f.width * 4, (y * f.width + 640) * 4);
+    if (firstDifference(row, want.subarray(y * f.width * 4, (y * f.width + 640) * 4), 640)) t.fail(`row ${y} differs`);
+  }
+});
+
+t.test('decoder arguments are validated', async (t) => {
+  t.throws(() => new TileDecoder({ width: 0, height: 1 }), { code: ErrorCodes.INVALID_ARG });
+  const dec = new TileDecoder({ width: 8, height: 8 });
+  await t.rejects(dec.apply({ stream: 'abc' as unknown as Uint8Array, opCount: 0, keyframe: true }), { code: ErrorCodes.INVALID_ARG });
+  await t.rejects(dec.apply({ stream: new Uint8Array(1), opCount: -1, keyframe: true }), { code: ErrorCodes.INVALID_ARG });
+});

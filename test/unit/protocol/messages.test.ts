@@ -1,0 +1,115 @@
+import t from 'tap';
+import { ErrorCodes } from '../../../src/errors';
+import { Message, decodeMessage, encodeMessage } from '../../../src/protocol/messages';
+import { Limits, MessageType, Reason, messageTypeName, reasonName } from '../../../src/protocol/constants';
+
+const samples: Message[] = [
+  { type: 'hello', minVersion: 1, maxVersion: 3, capabilities: 3, software: 'tilecast-test/1 日本語' },
+  { type: 'resize', width: 1920, height: 1080 },
+  { type: 'update', frameId: 0xfffffffe, captureTime: 1763890000123.25, keyframe: true, opCount: 7, stream: Uint8Array.from([1, 2, 3, 4, 5]) },
+  { type: 'update', frameId: 9, captureTime: 0, keyframe: false, opCount: 0, stream: new Uint8Array(0) },
+  { type: 'cursorShape', width: 2, height: 3, hotX: 1, hotY: 2, pixels: Uint8Array.from({ length: 24 }, (_, i) => i) },
+  { type: 'cursorPosition', x: 65535, y: 3, visible: true },
+  { type: 'ack', frameId: 42, receivedAt: 12.5, displayedAt: 13.75 },
+  { type: 'pointer', x: 100, y: 200, buttons: 5, wheelX: -3, wheelY: 120 },
+  { type: 'key', down: true, repeat: false, modifiers: 3, keysym: 0xff2a, code: 'Lang1', key: 'Zenkaku' },
+  { type: 'key', down: false, repeat: true, modifiers: 0, keysym: 0, code: 'IntlYen', key: '¥' },
+  { type: 'refreshRequest' },
+  { type: 'ping', id: 1, time: 5.5 },
+  { type: 'pong', id: 1, time: 5.5 },
+  { type: 'error', reason: Reason.PROTOCOL_ERROR, message: 'bad op' },
+  { type: 'bye', reason: Reason.NORMAL, message: '' },
+];
+
+t.test('every message type round-trips', async (t) => {
+  for (const msg of samples) {
+    const bytes = encodeMessage(msg);
+    t.same(decodeMessage(bytes), msg, msg.type);
+  }
+});
+
+t.test('wire fixtures: exact bytes', async (t) => {
+  t.same(Array.from(encodeMessage({ type: 'resize', width: 1920, height: 1080 })), [0x10, 0x80, 0x07, 0x38, 0x04]);
+  t.same(Array.from(encodeMessage({ type: 'ack', frameId: 1, receivedAt: 1, displayedAt: 2 })), [
+    0x20, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0, 0x40,
+  ]);
+  t.same(Array.from(encodeMessage({ type: 'hello', minVersion: 1, maxVersion: 1, capabilities: 0, software: 'x' })), [
+    0x01, 0x54, 0x43, 0x53, 0x54, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0x78,
+  ]);
+  t.same(Array.from(encodeMessage({ type: 'update', frameId: 2, captureTime: 0, keyframe: true, opCount: 1, stream: Uint8Array.from([0xaa]) })), [
+    0x11, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0xaa,
+  ]);
+  t.same(Array.from(encodeMessage({ type: 'bye', reason: 7, message: 'ok' })), [0x3f, 7, 0, 2, 0, 0x6f, 0x6b]);
+});
+
+t.test('every truncation of every message is ERR_TRUNCATED, never a crash', async (t) => {
+  for (const msg of samples) {
+    const bytes = encodeMessage(msg);
+    for (let n = 0; n < bytes.length; n++) {
+      let code: string | undefined;
+      try {
+        decodeMessage(bytes.subarray(0, n));
+      } catch (err) {
+        code = (err as { code?: string }).code;
+      }
+      if (code !== ErrorCodes.TRUNCATED) t.fail(`${msg.type} cut at ${n}: got ${code}`);
+    }
+  }
+  t.pass('all truncations rejected');
+});
+
+t.test('trailing bytes are rejected', async (t) => {
+  for (const msg of samples) {
+    const bytes = encodeMessage(msg);
+    const longer = new Uint8Array(bytes.length + 1);
+    longer.set(bytes);
+    t.throws(() => decodeMessage(longer), { code: ErrorCodes.PROTOCOL }, msg.type);
+  }
+});
+
+t.test('malformed fields give clear errors', async (t) => {
+  const cases: Array<[string, number[], string]> = [
+    ['unknown type', [0x99], ErrorCodes.UNKNOWN_MESSAGE],
+    ['empty', [], ErrorCodes.TRUNCATED],
+    ['bad magic', [0x01, 0x00, 0x43, 0x53, 0x54, 1, 0, 1, 0, 0, 0, 0, 0, 0], ErrorCodes.PROTOCOL],
+    ['version range backwards', [0x01, 0x54, 0x43, 0x53, 0x54, 2, 0, 1, 0, 0, 0, 0, 0, 0], ErrorCodes.PROTOCOL],
+    ['resize zero', [0x10, 0, 0, 1, 0], ErrorCodes.PROTOCOL],
+    ['resize too big', [0x10, 0x01, 0x40, 1, 0], ErrorCodes.PROTOCOL],
+    ['update unknown flag', [0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0], ErrorCodes.PROTOCOL],
+    ['update NaN time', [0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f, 0, 0, 0, 0, 0, 0, 0, 0, 0], ErrorCodes.PROTOCOL],
+    ['update stream longer than message', [0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff], ErrorCodes.TRUNCATED],
+    ['cursor too big', [0x12, 0x01, 0x01, 1, 0, 0, 0, 0, 0], ErrorCodes.PROTOCOL],
+    ['cursor hot spot outside', [0x12, 1, 0, 1, 0, 1, 0, 0, 0, 1, 2, 3, 4], ErrorCodes.PROTOCOL],
+    ['cursor visible=2', [0x13, 0, 0, 0, 0, 2], ErrorCodes.PROTOCOL],
+    ['key unknown flag', [0x22, 0x04, 0, 0, 0, 0, 0, 0, 0, 0], ErrorCodes.PROTOCOL],
+    ['key code too long', [0x22, 1, 0, 0, 0, 0, 0, 0, 65, ...new Array(65).fill(0x41), 0], ErrorCodes.TOO_LARGE],
+    ['key invalid utf-8', [0x22, 1, 0, 0, 0, 0, 0, 0, 1, 0xff, 0], ErrorCodes.PROTOCOL],
+    ['bye reason text too long', [0x3f, 0, 0, 0x01, 0x04, ...new Array(1025).fill(0x61)], ErrorCodes.TOO_LARGE],
+    ['ack infinite time', [0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x7f, 0, 0, 0, 0, 0, 0, 0, 0], ErrorCodes.PROTOCOL],
+  ];
+  for (const [name, bytes, code] of cases) t.throws(() => decodeMessage(Uint8Array.from(bytes)), { code }, name);
+});
+
+t.test('oversized message is refused before parsing', async (t) => {
+  const big = new Uint8Array(Limits.MAX_MESSAGE_BYTES + 1);
+  big[0] = MessageType.UPDATE;
+  t.throws(() => decodeMessage(big), { code: ErrorCodes.TOO_LARGE });
+});
+
+t.test('encoder validates fields with one error shape', async (t) => {
+  t.throws(() => encodeMessage({ type: 'resize', width: 0, height: 10 }), {
+    code: ErrorCodes.INVALID_ARG,
+    message: 'width must be an integer in [1, 16384], got 0',
+  });
+  t.throws(() => encodeMessage({ type: 'pointer', x: 1.5, y: 0, buttons: 0, wheelX: 0, wheelY: 0 }), { code: ErrorCodes.INVALID_ARG });
+  t.throws(() => encodeMessage({ type: 'ack', frameId: 1, receivedAt: NaN, displayedAt: 0 }), { code: ErrorCodes.INVALID_ARG });
+  t.throws(() => encodeMessage({ type: 'cursorShape', width: 2, height: 2, hotX: 0, hotY: 0, pixels: new Uint8Array(3) }), { code: ErrorCodes.INVALID_ARG });
+  t.throws(() => encodeMessage({ type: 'key', down: true, repeat: false, modifiers: 0, keysym: 0, code: 'x'.repeat(65), key: '' }), { code: ErrorCodes.TOO_LARGE });
+  t.throws(() => encodeMessage({ type: 'nope' } as unknown as Message), { code: ErrorCodes.INVALID_ARG });
+});
+
+t.test('name helpers for logs', async (t) => {
+  t.equal(messageTypeName(MessageType.UPDATE), 'UPDATE');
+  t.equal(messageTypeName(0x99), 'UNKNOWN(0x99)');
+  t.equal(reasonName(Reason.UNAUTHORIZED), 'UNAUTHORIZED');
+});
