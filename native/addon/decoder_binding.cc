@@ -1,6 +1,7 @@
 #include "decoder_binding.h"
 
 #include "napi_helpers.h"
+#include "op_counts.h"
 
 namespace tilecast {
 namespace {
@@ -42,13 +43,8 @@ DecoderBinding::Job DecoderBinding::ReadJob(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value DecoderBinding::StatsToJs(Napi::Env env) {
-  Napi::Object ops = Napi::Object::New(env);
-  ops.Set("solid", stats_.ops_by_code[static_cast<int>(OpCode::kSolid)]);
-  ops.Set("palette", stats_.ops_by_code[static_cast<int>(OpCode::kPalette)]);
-  ops.Set("truecolor", stats_.ops_by_code[static_cast<int>(OpCode::kTruecolor)]);
-  ops.Set("copy", stats_.ops_by_code[static_cast<int>(OpCode::kCopy)]);
   Napi::Object out = Napi::Object::New(env);
-  out.Set("ops", ops);
+  out.Set("ops", OpCountsToJs(env, stats_.ops_by_code));
   return out;
 }
 

@@ -1,20 +1,9 @@
 #include "encoder_binding.h"
 
 #include "napi_helpers.h"
+#include "op_counts.h"
 
 namespace tilecast {
-namespace {
-
-Napi::Object PerOpCode(Napi::Env env, const uint32_t (&v)[kOpCodeCount]) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("solid", v[static_cast<int>(OpCode::kSolid)]);
-  o.Set("palette", v[static_cast<int>(OpCode::kPalette)]);
-  o.Set("truecolor", v[static_cast<int>(OpCode::kTruecolor)]);
-  o.Set("copy", v[static_cast<int>(OpCode::kCopy)]);
-  return o;
-}
-
-}  // namespace
 
 Napi::Function EncoderBinding::Define(Napi::Env env) {
   return DefineClass(env, "NativeTileEncoder",
@@ -58,8 +47,8 @@ Napi::Value EncoderBinding::ResultToJs(Napi::Env env) {
   out.Set("stream", Napi::Buffer<uint8_t>::Copy(env, result_.stream.data(), result_.stream.size()));
   out.Set("opCount", result_.op_count);
   Napi::Object stats = Napi::Object::New(env);
-  stats.Set("ops", PerOpCode(env, result_.stats.ops_by_code));
-  stats.Set("pixels", PerOpCode(env, result_.stats.pixels_by_code));
+  stats.Set("ops", OpCountsToJs(env, result_.stats.ops_by_code));
+  stats.Set("pixels", OpCountsToJs(env, result_.stats.pixels_by_code));
   stats.Set("rawBytes", static_cast<double>(result_.stats.raw_bytes));
   out.Set("stats", stats);
   return out;
