@@ -1,118 +1,96 @@
 #!/usr/bin/env node
-// The main job on its embedded default: a host streams the built-in scene desktop
+// The main job on its embedded default: a host serves the built-in scene desktop
 // (real screens rendered by Chromium, replayed as a scripted session: window
-// switches and typing) to a viewer over a loopback TCP connection. The viewer
-// decodes every update, acks it, and at the end the host checks that the viewer's
-// framebuffer equals its screen byte for byte and writes a PNG snapshot.
+// switches and typing) over WebSocket, and a Node viewer connects, decodes and
+// acks every update. Optionally the link goes through the LTE emulator. At the
+// end the viewer's framebuffer must equal the host's screen byte for byte, and a
+// PNG snapshot is written.
 //
-//   npm start                       # one pass in real time (30 fps)
-//   npm start -- --fast --loops 3   # as fast as the pipeline goes, three passes
+//   npm start                               # one pass in real time (30 fps)
+//   npm start -- --fast --loops 3           # no real-time pacing, three passes
+//   npm start -- --link ATT-LTE-driving     # through ../shared/traces/ATT-LTE-driving.{down,up}, 20 ms each way
 //   npm start -- --snapshot out.png
 'use strict';
-const net = require('node:net');
 const fs = require('node:fs');
+const path = require('node:path');
 const { parseArgs } = require('node:util');
-const { SceneSource, ScreenEncoder, ScreenDecoder, encodePng, simdLevel, protocol } = require('..');
+const { SceneSource, createHost, connectViewer, encodePng, simdLevel, LinkEmulator, DeliveryTrace } = require('..');
 
 const { values: args } = parseArgs({
   options: {
     loops: { type: 'string', default: '1' },
     fast: { type: 'boolean', default: false },
     snapshot: { type: 'string', default: 'tilecast-snapshot.png' },
+    link: { type: 'string' },
+    delay: { type: 'string', default: '20' },
   },
 });
 
-function percentile(sorted, p) {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
-}
-
-// Viewer: connects, decodes, acks. Resolves with its decoder once the host says BYE.
-function runViewer(port) {
-  return new Promise((resolve, reject) => {
-    const decoder = new ScreenDecoder();
-    const parser = new protocol.FrameParser();
-    const socket = net.connect(port, '127.0.0.1');
-    let chain = Promise.resolve();
-    socket.on('data', (chunk) => {
-      let messages;
-      try {
-        messages = parser.push(chunk);
-      } catch (err) {
-        socket.destroy();
-        return reject(err);
-      }
-      for (const bytes of messages) {
-        chain = chain.then(async () => {
-          const handled = await decoder.handleBytes(bytes);
-          if (handled.ack) socket.write(protocol.encodeFrame(protocol.encodeMessage(handled.ack)));
-          if (handled.message.type === 'bye') {
-            socket.end();
-            resolve(decoder);
-          }
-        }).catch((err) => {
-          socket.destroy();
-          reject(err);
-        });
-      }
-    });
-    socket.on('error', reject);
-  });
-}
+const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
 
 async function main() {
   const source = new SceneSource({ loops: Number(args.loops), realtime: !args.fast });
-  const encoder = new ScreenEncoder();
-  const sent = new Map(); // frameId -> capture time
-  const latencies = [];
+  const total = source.length;
   let lastFrame = null;
-
-  const server = net.createServer();
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const viewerDone = runViewer(server.address().port);
-  const socket = await new Promise((r) => server.once('connection', r));
-  const parser = new protocol.FrameParser();
-  socket.on('data', (chunk) => {
-    for (const bytes of parser.push(chunk)) {
-      const msg = protocol.decodeMessage(bytes);
-      if (msg.type === 'ack' && sent.has(msg.frameId)) {
-        latencies.push(msg.displayedAt - sent.get(msg.frameId));
-        sent.delete(msg.frameId);
+  let framesSeen = 0;
+  // Remember the last frame the host captured, to compare with the viewer at the end.
+  const tap = { width: source.width, height: source.height, close: () => source.close(),
+    nextFrame: async () => {
+      const f = await source.nextFrame();
+      if (f) {
+        framesSeen++;
+        lastFrame = { ...f, data: Buffer.from(f.data) };
       }
-    }
-  });
-
-  console.log(`tilecast host: ${source.width}x${source.height} scene desktop, ${source.length} frames, SIMD ${simdLevel()}`);
-  const t0 = performance.now();
-  let frames = 0, updates = 0, bytes = 0, encodeMs = 0;
-  for (let frame; (frame = await source.nextFrame()); ) {
-    const t = performance.now();
-    const out = await encoder.encodeFrame(frame);
-    encodeMs += performance.now() - t;
-    frames++;
-    if (out.frameId !== null) {
-      updates++;
-      sent.set(out.frameId, frame.timestamp);
-    }
-    for (const m of out.messages) {
-      bytes += m.length;
-      socket.write(protocol.encodeFrame(m));
-    }
-    lastFrame = frame;
+      return f;
+    } };
+  const host = await createHost({ source: tap, fps: args.fast ? 240 : 30 });
+  let url = host.url;
+  let emulator = null;
+  if (args.link) {
+    const dir = path.join(__dirname, '..', '..', 'shared', 'traces');
+    const load = (f) => {
+      const file = path.join(dir, f);
+      if (!fs.existsSync(file)) throw new Error(`trace ${file} not found (the shared traces folder must sit beside the project)`);
+      return DeliveryTrace.load(file);
+    };
+    const delayMs = Number(args.delay);
+    emulator = await LinkEmulator.start({ targetPort: host.port, down: { trace: load(`${args.link}.down`), delayMs }, up: { trace: load(`${args.link}.up`), delayMs } });
+    url = `ws://127.0.0.1:${emulator.port}/`;
   }
-  socket.write(protocol.encodeFrame(protocol.encodeMessage({ type: 'bye', reason: protocol.Reason.NORMAL, message: 'scene finished' })));
-  const viewer = await viewerDone;
-  const seconds = (performance.now() - t0) / 1000;
-  server.close();
+  const latencies = [];
+  host.on('ack', (_id, s) => latencies.push(s.displayedAt - s.captureTime));
 
-  const exact = Buffer.compare(viewer.framebuffer, Buffer.from(lastFrame.data.buffer, lastFrame.data.byteOffset, lastFrame.data.length)) === 0;
-  fs.writeFileSync(args.snapshot, encodePng(viewer.framebuffer, viewer.width, viewer.height));
+  console.log(`tilecast: host ${host.url} serving the scene desktop ${source.width}x${source.height}, ${total} frames, SIMD ${simdLevel()}`);
+  if (emulator) console.log(`link: ${args.link} traces, ${args.delay} ms one-way delay, viewer connects to ${url}`);
+  const t0 = performance.now();
+  const viewer = connectViewer(url);
+  viewer.on('error', (err) => console.error('viewer:', err.message));
+  await new Promise((resolve) => {
+    const check = setInterval(() => {
+      if (framesSeen >= total) {
+        clearInterval(check);
+        resolve();
+      }
+    }, 20);
+  });
+  // Let the last update arrive, then compare.
+  const want = lastFrame;
+  const deadline = Date.now() + 60_000;
+  const equal = () => viewer.framebuffer && viewer.width === want.width && Buffer.compare(viewer.framebuffer, want.data) === 0;
+  while (!equal() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const seconds = (performance.now() - t0) / 1000;
+  const stats = host.viewers()[0];
+  const exact = equal();
+  if (viewer.framebuffer) fs.writeFileSync(args.snapshot, encodePng(viewer.framebuffer, viewer.width, viewer.height));
   const sorted = latencies.sort((a, b) => a - b);
-  const raw = frames * source.width * source.height * 4;
-  console.log(`frames ${frames}, updates ${updates}, sent ${(bytes / 1024).toFixed(1)} KiB (${(raw / bytes).toFixed(0)}x smaller than raw BGRA)`);
-  console.log(`mean bitrate ${((bytes * 8) / seconds / 1e6).toFixed(2)} Mbit/s over ${seconds.toFixed(1)} s; encode ${(encodeMs / frames).toFixed(2)} ms/frame`);
-  console.log(`capture-to-display on loopback: p50 ${percentile(sorted, 50).toFixed(1)} ms, p95 ${percentile(sorted, 95).toFixed(1)} ms (${sorted.length} acks)`);
+  console.log(`captured ${host.captureStats.framesCaptured} frames (${host.captureStats.framesChanged} changed); sent ${stats.updatesSent} updates, ${(stats.bytesSent / 1024).toFixed(1)} KiB`);
+  console.log(`mean bitrate ${((stats.bytesSent * 8) / seconds / 1e6).toFixed(2)} Mbit/s over ${seconds.toFixed(1)} s; RTT min ${stats.flow.minRttMs?.toFixed(1)} ms`);
+  console.log(`capture-to-display: p50 ${pct(sorted, 50).toFixed(1)} ms, p95 ${pct(sorted, 95).toFixed(1)} ms (${sorted.length} acked updates)`);
   console.log(`viewer framebuffer equals host screen: ${exact ? 'yes (byte-identical)' : 'NO'}; snapshot written to ${args.snapshot}`);
-  if (!exact) process.exitCode = 1;
+  viewer.close();
+  await emulator?.close();
+  await host.close();
+  process.exitCode = exact ? 0 : 1;
 }
 
 main().catch((err) => {

@@ -2,7 +2,7 @@
  * SceneSource: the embedded default desktop. It replays a scripted session over
  * real screens rendered by Chromium (assets/scenes, see scripts/render-scenes.js):
  * a desktop, switching to an editor, typing a comment character by character,
- * then a document and a Japanese mail client. Frames carry timestamps at `fps`;
+ * then a document and a Japanese mail client. In real time it paces frames at `fps`;
  * it needs no display server, so `npm start` works right after `npm install`.
  *
  * Frames are composed by copying rows of the pre-rendered screens (memcpy-sized
@@ -60,7 +60,7 @@ export class SceneSource implements FrameSource {
   private frameInStep = 0;
   private loop = 0;
   private produced = 0;
-  private readonly start = performance.timeOrigin + performance.now();
+  private start: number | null = null; // clock of the first nextFrame(): the schedule starts there
   private closed = false;
 
   constructor(options: SceneSourceOptions = {}) {
@@ -101,11 +101,14 @@ export class SceneSource implements FrameSource {
         }
       }
     }
-    const timestamp = this.start + (this.produced * 1000) / this.fps;
+    const clock = () => performance.timeOrigin + performance.now();
+    this.start ??= clock();
     if (this.realtime) {
-      const wait = timestamp - (performance.timeOrigin + performance.now());
+      const wait = this.start + (this.produced * 1000) / this.fps - clock();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
+    // The capture time is when the frame was produced, as a real capture would stamp it.
+    const timestamp = clock();
     this.produced++;
     if (++this.frameInStep >= step.frames) {
       this.frameInStep = 0;

@@ -1,0 +1,103 @@
+/**
+ * CaptureLoop: pulls frames from a FrameSource at up to `fps`, runs the shared
+ * change detector, and hands each changed frame (as a snapshot) with its dirty
+ * rects to the listener. Unchanged frames cost one detection pass and nothing
+ * else. Capture errors are reported and retried with backoff; a change of
+ * screen size is picked up by starting a new detector (the first detection
+ * then reports the whole screen).
+ */
+import { EventEmitter } from 'node:events';
+import { ChangeDetector, DEFAULT_TILE_SIZE } from '../detect/changeDetector';
+import type { Rect } from '../frame';
+import type { FrameSource } from '../source/frameSource';
+import { ScreenSnapshot, SnapshotPool } from './screenSnapshot';
+
+export interface CaptureLoopOptions {
+  fps?: number;
+  tileSize?: number;
+}
+
+/** Events: 'frame' (snapshot, rects), 'error' (err), 'end'. */
+export class CaptureLoop extends EventEmitter {
+  private readonly intervalMs: number;
+  private readonly tileSize: number;
+  private readonly pool = new SnapshotPool();
+  private detector: ChangeDetector | null = null;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private latest: ScreenSnapshot | null = null;
+  framesCaptured = 0;
+  framesChanged = 0;
+
+  constructor(
+    private readonly source: FrameSource,
+    options: CaptureLoopOptions = {},
+  ) {
+    super();
+    this.intervalMs = 1000 / (options.fps ?? 30);
+    this.tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
+  }
+
+  /** The most recent changed screen (for viewers that join later), or null. */
+  get current(): ScreenSnapshot | null {
+    return this.latest;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    // A loop that was told to stop but is still inside a capture just carries on.
+    this.loop ??= this.run().finally(() => (this.loop = null));
+  }
+
+  stop(): void {
+    this.running = false;
+    this.wake?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => ((this.wake = null), resolve()), ms);
+      this.wake = () => {
+        clearTimeout(t);
+        this.wake = null;
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      const started = performance.now();
+      try {
+        const frame = await this.source.nextFrame();
+        if (!frame) {
+          this.running = false;
+          this.emit('end');
+          break;
+        }
+        this.framesCaptured++;
+        if (!this.detector || this.detector.width !== frame.width || this.detector.height !== frame.height) {
+          this.detector = new ChangeDetector({ width: frame.width, height: frame.height, tileSize: this.tileSize });
+        }
+        const rects: Rect[] = await this.detector.detect(frame);
+        if (rects.length > 0) {
+          this.framesChanged++;
+          const snapshot = this.pool.capture(frame);
+          this.latest?.release();
+          this.latest = snapshot;
+          this.emit('frame', snapshot, rects);
+        }
+        failures = 0;
+      } catch (err) {
+        failures++;
+        this.emit('error', err);
+        await this.sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)));
+        continue;
+      }
+      await this.sleep(Math.max(0, this.intervalMs - (performance.now() - started)));
+    }
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * createHost: serves a FrameSource to viewers over WebSocket (ws, or wss with a
+ * caller-supplied certificate). Capture and change detection run once and are
+ * shared; each viewer gets its own session (encoder state, damage, pacing).
+ *
+ * The authorisation hook runs on the HTTP upgrade, before the WebSocket exists,
+ * so no pixel reaches an unauthorised peer. permessage-deflate is off (pixels
+ * are already compressed) and message size is capped.
+ */
+import { EventEmitter } from 'node:events';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, WebSocket } from 'ws';
+import { checkInt, invalidArg } from '../errors';
+import { Limits, Reason } from '../protocol/constants';
+import type { KeyMessage, PointerMessage } from '../protocol/messages';
+import type { FrameSource } from '../source/frameSource';
+import { CaptureLoop } from './captureLoop';
+import { AckSample, ViewerSession, ViewerSessionOptions, ViewerStats } from './viewerSession';
+
+export interface AuthorizeRequest {
+  /** The HTTP upgrade request: headers (Authorization, cookies), URL (tokens). */
+  request: http.IncomingMessage;
+  remoteAddress: string;
+}
+/** Return false to refuse, true to accept, or { user } to accept and name the user for audit. */
+export type AuthorizeHook = (req: AuthorizeRequest) => boolean | { user: string } | Promise<boolean | { user: string }>;
+
+export interface HostOptions extends ViewerSessionOptions {
+  source: FrameSource;
+  /** Listen port (default 0: any free port) and address (default 127.0.0.1). */
+  port?: number;
+  host?: string;
+  /** Serve wss:// with this certificate and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  authorize?: AuthorizeHook;
+  /** Concurrent viewers (default 8); more get HTTP 503. */
+  maxViewers?: number;
+  /** Capture rate, frames per second (default 30). */
+  fps?: number;
+  /** Extra HTTP handler for non-WebSocket requests (e.g. serving a viewer page). */
+  httpHandler?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+}
+
+export interface AuditEvent {
+  type: 'connect' | 'disconnect' | 'refused';
+  viewerId?: number;
+  user: string | null;
+  remoteAddress: string;
+  at: number;
+  durationMs?: number;
+  bytesSent?: number;
+  reason?: string;
+}
+
+export interface InputEvent {
+  viewerId: number;
+  user: string | null;
+  message: PointerMessage | KeyMessage;
+}
+
+/** Events: 'viewer' (ViewerSession), 'input' (InputEvent), 'ack' (viewerId, AckSample), 'audit' (AuditEvent), 'error' (Error). */
+export class Host extends EventEmitter {
+  private readonly server: http.Server | https.Server;
+  private readonly wss: WebSocketServer;
+  private readonly capture: CaptureLoop;
+  private readonly sessions = new Map<number, ViewerSession>();
+  private nextViewerId = 1;
+  private readonly maxViewers: number;
+
+  constructor(private readonly options: HostOptions) {
+    super();
+    if (typeof options !== 'object' || options === null) throw invalidArg('options', 'an object', options);
+    if (!options.source || typeof options.source.nextFrame !== 'function') throw invalidArg('source', 'a FrameSource', options.source);
+    this.maxViewers = checkInt('maxViewers', options.maxViewers ?? 8, 1, 10_000);
+    checkInt('fps', options.fps ?? 30, 1, 240);
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (options.httpHandler) return options.httpHandler(req, res);
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('tilecast host: connect with a WebSocket\n');
+    };
+    this.server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler) : http.createServer(handler);
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: Limits.MAX_MESSAGE_BYTES });
+    this.server.on('upgrade', (req, socket, head) => void this.onUpgrade(req, socket, head));
+    this.capture = new CaptureLoop(options.source, { fps: options.fps, tileSize: options.tileSize });
+    this.capture.on('frame', (snapshot, rects) => {
+      for (const s of this.sessions.values()) s.offer(snapshot, rects);
+    });
+    this.capture.on('error', (err) => this.reportError(err));
+  }
+
+  listen(): Promise<this> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve(this);
+      });
+    });
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  get url(): string {
+    const host = this.options.host && this.options.host !== '0.0.0.0' ? this.options.host : '127.0.0.1';
+    return `${this.options.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${this.port}/`;
+  }
+
+  viewers(): ViewerStats[] {
+    return [...this.sessions.values()].map((s) => s.stats());
+  }
+
+  session(id: number): ViewerSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  get captureStats(): { framesCaptured: number; framesChanged: number } {
+    return { framesCaptured: this.capture.framesCaptured, framesChanged: this.capture.framesChanged };
+  }
+
+  private refuse(socket: Duplex, status: number, text: string, remoteAddress: string, user: string | null, reason: string): void {
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    this.emit('audit', { type: 'refused', user, remoteAddress, at: Date.now(), reason } satisfies AuditEvent);
+  }
+
+  private async onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const remoteAddress = req.socket.remoteAddress ?? 'unknown';
+    socket.on('error', () => socket.destroy());
+    if (this.sessions.size >= this.maxViewers) return this.refuse(socket, 503, 'Service Unavailable', remoteAddress, null, 'viewer limit reached');
+    let user: string | null = null;
+    if (this.options.authorize) {
+      let verdict: boolean | { user: string };
+      try {
+        verdict = await this.options.authorize({ request: req, remoteAddress });
+      } catch (err) {
+        this.reportError(err);
+        verdict = false;
+      }
+      if (!verdict) return this.refuse(socket, 401, 'Unauthorized', remoteAddress, null, 'authorisation refused');
+      if (typeof verdict === 'object') user = verdict.user;
+      if (this.sessions.size >= this.maxViewers) return this.refuse(socket, 503, 'Service Unavailable', remoteAddress, user, 'viewer limit reached');
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.addViewer(ws, user, remoteAddress));
+  }
+
+  private addViewer(ws: WebSocket, user: string | null, remoteAddress: string): void {
+    const id = this.nextViewerId++;
+    const session = new ViewerSession(id, ws, user, remoteAddress, this.options);
+    this.sessions.set(id, session);
+    this.emit('audit', { type: 'connect', viewerId: id, user, remoteAddress, at: Date.now() } satisfies AuditEvent);
+    session.on('input', (message: PointerMessage | KeyMessage) => this.emit('input', { viewerId: id, user, message } satisfies InputEvent));
+    session.on('ack', (sample: AckSample) => this.emit('ack', id, sample));
+    session.on('error', (err) => this.reportError(err));
+    session.once('close', ({ reason }: { reason: string }) => {
+      this.sessions.delete(id);
+      this.emit('audit', {
+        type: 'disconnect', viewerId: id, user, remoteAddress, at: Date.now(),
+        durationMs: performance.timeOrigin + performance.now() - session.connectedAt, bytesSent: session.bytesSent, reason,
+      } satisfies AuditEvent);
+      if (this.sessions.size === 0) this.capture.stop();
+    });
+    // A new viewer starts from the current screen; capture runs only while someone watches.
+    if (this.capture.current) session.offer(this.capture.current, [{ x: 0, y: 0, w: this.capture.current.frame.width, h: this.capture.current.frame.height }]);
+    this.capture.start();
+    this.emit('viewer', session);
+  }
+
+  /** Errors go to 'error' listeners if there are any; a host must not crash its process over one. */
+  private reportError(err: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else process.emitWarning(`tilecast host: ${(err as Error)?.message ?? String(err)}`);
+  }
+
+  /** Drops every viewer connection abruptly (tests: simulate a network cut). */
+  dropViewers(): void {
+    for (const s of this.sessions.values()) s.terminate();
+  }
+
+  async close(): Promise<void> {
+    this.capture.stop();
+    for (const s of this.sessions.values()) s.close(Reason.SERVER_SHUTDOWN, 'host shutting down');
+    for (const c of this.wss.clients) c.terminate();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections?.();
+  }
+}
+
+export async function createHost(options: HostOptions): Promise<Host> {
+  return new Host(options).listen();
+}

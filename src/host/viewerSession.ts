@@ -1,0 +1,293 @@
+/**
+ * ViewerSession: the host side of one viewer connection.
+ *
+ * Shared capture hands every session the latest screen snapshot and the rects
+ * that changed. The session ORs them into its own damage region and sends an
+ * update only when its flow controller allows (latest frame wins: while the link
+ * is busy damage accumulates, and the next update carries the current pixels of
+ * all of it). Each session has its own encoder (deflate stream) and pacing, so a
+ * slow or dead viewer never holds up capture or other viewers.
+ */
+import { EventEmitter } from 'node:events';
+import type { WebSocket } from 'ws';
+import { TileEncoder, TileEncoderOptions } from '../codec/tileEncoder';
+import { DEFAULT_TILE_SIZE } from '../detect/changeDetector';
+import { ErrorCodes, TilecastError } from '../errors';
+import type { Rect } from '../frame';
+import { Capability, PROTOCOL_VERSION, MIN_PROTOCOL_VERSION, Reason, ReasonCode } from '../protocol/constants';
+import { Message, decodeMessage, encodeMessage, KeyMessage, PointerMessage } from '../protocol/messages';
+import { negotiateVersion } from '../protocol/version';
+import { DamageRegion } from './damageRegion';
+import { FlowController, FlowControlOptions, FlowStats } from './flowControl';
+import type { ScreenSnapshot } from './screenSnapshot';
+
+export interface ViewerSessionOptions extends TileEncoderOptions {
+  /** Highest update rate, per second (default 30). */
+  maxFps?: number;
+  /** Ping interval and silence timeout, ms (defaults 5 s and 30 s). */
+  pingIntervalMs?: number;
+  timeoutMs?: number;
+  /** The viewer must send HELLO within this time, ms (default 10 s). */
+  helloTimeoutMs?: number;
+  flow?: FlowControlOptions;
+}
+
+export interface AckSample {
+  frameId: number;
+  captureTime: number;
+  sentAt: number;
+  ackedAt: number;
+  /** Viewer clock. */
+  receivedAt: number;
+  displayedAt: number;
+  bytes: number;
+}
+
+export interface ViewerStats {
+  id: number;
+  user: string | null;
+  remoteAddress: string;
+  connectedAt: number;
+  updatesSent: number;
+  bytesSent: number;
+  keyframes: number;
+  flow: FlowStats;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+/** Events: 'ack' (AckSample), 'input' (PointerMessage | KeyMessage), 'close' ({ code, reason }). */
+export class ViewerSession extends EventEmitter {
+  readonly flow: FlowController;
+  readonly connectedAt = now();
+  private readonly encoder: TileEncoder;
+  private readonly tileSize: number;
+  private readonly minIntervalMs: number;
+  private state: 'hello' | 'streaming' | 'closed' = 'hello';
+  private snapshot: ScreenSnapshot | null = null;
+  private damage: DamageRegion | null = null;
+  private keyframePending = true;
+  private resizePending = true;
+  private encoding = false;
+  private lastUpdateAt = 0;
+  private pumpTimer: NodeJS.Timeout | null = null;
+  private nextFrameId = 1;
+  private readonly sent = new Map<number, { captureTime: number; bytes: number }>();
+  private lastHeard = now();
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly helloTimer: NodeJS.Timeout;
+  private pingId = 0;
+  updatesSent = 0;
+  bytesSent = 0;
+  keyframes = 0;
+
+  constructor(
+    readonly id: number,
+    private readonly ws: WebSocket,
+    readonly user: string | null,
+    readonly remoteAddress: string,
+    private readonly options: ViewerSessionOptions = {},
+  ) {
+    super();
+    this.encoder = new TileEncoder(options);
+    this.tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
+    this.minIntervalMs = 1000 / (options.maxFps ?? 30);
+    this.flow = new FlowController(options.flow);
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
+    ws.on('close', (code: number, reason: Buffer) => this.onClosed(code, reason.toString()));
+    ws.on('error', () => this.onClosed(1006, 'socket error'));
+    const pingEvery = options.pingIntervalMs ?? 5000;
+    const timeout = options.timeoutMs ?? 30_000;
+    this.heartbeat = setInterval(() => {
+      if (now() - this.lastHeard > timeout) return this.close(Reason.TIMEOUT, `no message for ${timeout} ms`);
+      this.sendMessage({ type: 'ping', id: this.pingId++ >>> 0, time: now() });
+    }, pingEvery);
+    this.helloTimer = setTimeout(() => {
+      if (this.state === 'hello') this.close(Reason.TIMEOUT, 'no HELLO from the viewer');
+    }, options.helloTimeoutMs ?? 10_000);
+  }
+
+  get streaming(): boolean {
+    return this.state === 'streaming';
+  }
+
+  /** Called by the capture loop for every changed frame. Takes its own reference. */
+  offer(snapshot: ScreenSnapshot, rects: readonly Rect[]): void {
+    if (this.state === 'closed') return;
+    const f = snapshot.frame;
+    if (!this.damage || this.damage.width !== f.width || this.damage.height !== f.height) {
+      this.damage = new DamageRegion(f.width, f.height, this.tileSize);
+      this.resizePending = true;
+      this.keyframePending = true;
+    }
+    this.damage.add(rects);
+    this.snapshot?.release();
+    this.snapshot = snapshot.retain();
+    this.pump();
+  }
+
+  /** The next update resends the whole screen with a fresh deflate stream. */
+  requestKeyframe(): void {
+    this.keyframePending = true;
+    this.pump();
+  }
+
+  stats(): ViewerStats {
+    return {
+      id: this.id,
+      user: this.user,
+      remoteAddress: this.remoteAddress,
+      connectedAt: this.connectedAt,
+      updatesSent: this.updatesSent,
+      bytesSent: this.bytesSent,
+      keyframes: this.keyframes,
+      flow: this.flow.stats(),
+    };
+  }
+
+  /** Cuts the connection without a closing handshake (tests: a network cut). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  close(reason: ReasonCode, message: string, asError = false): void {
+    if (this.state === 'closed') return;
+    this.sendMessage({ type: asError ? 'error' : 'bye', reason, message: message.slice(0, 200) });
+    this.ws.close(asError ? 1008 : 1000, message.slice(0, 100));
+    // A peer that does not finish the closing handshake is cut off.
+    setTimeout(() => this.ws.terminate(), 2000).unref();
+    this.onClosed(asError ? 1008 : 1000, message);
+  }
+
+  private onClosed(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearInterval(this.heartbeat);
+    clearTimeout(this.helloTimer);
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    this.snapshot?.release();
+    this.snapshot = null;
+    this.emit('close', { code, reason });
+  }
+
+  private sendMessage(msg: Message): number {
+    if (this.ws.readyState !== this.ws.OPEN) return 0;
+    const bytes = encodeMessage(msg);
+    this.ws.send(bytes);
+    this.bytesSent += bytes.length;
+    return bytes.length;
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.state === 'closed') return;
+    this.lastHeard = now();
+    let msg: Message;
+    try {
+      if (!isBinary) throw new TilecastError(ErrorCodes.PROTOCOL, 'text frames are not part of the protocol');
+      msg = decodeMessage(data);
+    } catch (err) {
+      const e = err as TilecastError;
+      return this.close(e.code === ErrorCodes.TOO_LARGE ? Reason.TOO_LARGE : Reason.PROTOCOL_ERROR, e.message, true);
+    }
+    if (this.state === 'hello' && msg.type !== 'hello') return this.close(Reason.PROTOCOL_ERROR, `expected HELLO, got ${msg.type}`, true);
+    switch (msg.type) {
+      case 'hello':
+        if (this.state !== 'hello') return this.close(Reason.PROTOCOL_ERROR, 'second HELLO', true);
+        try {
+          negotiateVersion(msg);
+        } catch (err) {
+          return this.close(Reason.UNSUPPORTED_VERSION, (err as Error).message, true);
+        }
+        this.state = 'streaming';
+        clearTimeout(this.helloTimer);
+        this.sendMessage({
+          type: 'hello',
+          minVersion: MIN_PROTOCOL_VERSION,
+          maxVersion: PROTOCOL_VERSION,
+          capabilities: Capability.COPY_RECT | Capability.CURSOR,
+          software: 'tilecast-host',
+        });
+        this.pump();
+        return;
+      case 'ack': {
+        const at = now();
+        const sentAt = this.flow.onAck(msg.frameId, at, msg.displayedAt - msg.receivedAt);
+        const info = this.sent.get(msg.frameId);
+        for (const id of this.sent.keys()) {
+          if (id <= msg.frameId || id > this.nextFrameId) this.sent.delete(id);
+          else break;
+        }
+        if (sentAt !== null && info) {
+          const sample: AckSample = { frameId: msg.frameId, captureTime: info.captureTime, sentAt, ackedAt: at, receivedAt: msg.receivedAt, displayedAt: msg.displayedAt, bytes: info.bytes };
+          this.emit('ack', sample);
+        }
+        this.pump();
+        return;
+      }
+      case 'refreshRequest':
+        return this.requestKeyframe();
+      case 'ping':
+        this.sendMessage({ type: 'pong', id: msg.id, time: msg.time });
+        return;
+      case 'pong':
+        return;
+      case 'pointer':
+      case 'key':
+        this.emit('input', msg as PointerMessage | KeyMessage);
+        return;
+      case 'bye':
+      case 'error':
+        this.ws.close(1000);
+        return this.onClosed(1000, `viewer said ${msg.type}: ${msg.message}`);
+      default:
+        return this.close(Reason.PROTOCOL_ERROR, `${msg.type} is not sent by viewers`, true);
+    }
+  }
+
+  /** Sends an update if there is something to send and the link can take it. */
+  private pump(): void {
+    if (this.state !== 'streaming' || this.encoding || !this.snapshot || !this.damage) return;
+    if (this.damage.empty && !this.keyframePending) return;
+    if (!this.flow.canSend()) return; // an ack will call pump() again
+    const wait = this.lastUpdateAt + this.minIntervalMs - performance.now();
+    if (wait > 0) {
+      if (!this.pumpTimer) this.pumpTimer = setTimeout(() => ((this.pumpTimer = null), this.pump()), wait);
+      return;
+    }
+    void this.sendUpdate();
+  }
+
+  private async sendUpdate(): Promise<void> {
+    const snapshot = this.snapshot!.retain();
+    const frame = snapshot.frame;
+    const keyframe = this.keyframePending;
+    const rects = this.damage!.take();
+    this.keyframePending = false;
+    this.encoding = true;
+    this.lastUpdateAt = performance.now();
+    try {
+      if (this.resizePending) {
+        this.sendMessage({ type: 'resize', width: frame.width, height: frame.height });
+        this.resizePending = false;
+      }
+      const encoded = await this.encoder.encode(frame, keyframe ? [{ x: 0, y: 0, w: frame.width, h: frame.height }] : rects, { keyframe });
+      if (this.state !== 'streaming') return;
+      const frameId = this.nextFrameId;
+      this.nextFrameId = (this.nextFrameId + 1) >>> 0 || 1;
+      const captureTime = frame.timestamp ?? now();
+      const bytes = this.sendMessage({ type: 'update', frameId, captureTime, keyframe, opCount: encoded.opCount, stream: encoded.stream });
+      this.sent.set(frameId, { captureTime, bytes });
+      this.flow.onSend(frameId, bytes, now());
+      this.updatesSent++;
+      if (keyframe) this.keyframes++;
+    } catch (err) {
+      // The deflate stream state is unknown after a failure: resend everything.
+      this.keyframePending = true;
+      this.emit('error', err);
+    } finally {
+      snapshot.release();
+      this.encoding = false;
+      this.pump();
+    }
+  }
+}
