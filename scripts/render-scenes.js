@@ -30,6 +30,8 @@ const scenes = [
   { name: 'document', html: 'document.html' },
   { name: 'desktop', html: 'desktop.html' },
   { name: 'japanese', html: 'japanese.html' },
+  // A long page for scrolling workloads: 4x the screen height.
+  { name: 'longdoc', html: 'longdoc.html', height: 4320 },
 ];
 
 async function main() {
@@ -45,7 +47,7 @@ async function main() {
     execFileSync(chromium, [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run', '--hide-scrollbars', '--force-device-scale-factor=1',
-      `--user-data-dir=${path.join(tmp, 'profile')}`, '--window-size=1920,1080', `--screenshot=${png}`, `file://${page}`,
+      `--user-data-dir=${path.join(tmp, 'profile')}`, `--window-size=1920,${scene.height || 1080}`, `--screenshot=${png}`, `file://${page}`,
     ], { stdio: 'ignore' });
     const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
     // sharp gives RGBA; frames are BGRA.

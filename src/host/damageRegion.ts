@@ -27,12 +27,22 @@ export class DamageRegion {
     return this.count === 0;
   }
 
+  get tileCount(): number {
+    return this.flags.length;
+  }
+
+  /** Index of every damaged tile (row-major), for per-tile policies. */
+  forEachTile(fn: (index: number) => void): void {
+    for (let i = 0; i < this.flags.length; i++) if (this.flags[i]) fn(i);
+  }
+
   addAll(): void {
     this.flags.fill(1);
     this.count = this.flags.length;
   }
 
-  add(rects: readonly Rect[]): void {
+  /** Marks the tiles the rects touch; calls `onTile` for each tile index they cover. */
+  add(rects: readonly Rect[], onTile?: (index: number) => void): void {
     const ts = this.tileSize;
     for (const r of rects) {
       const x1 = Math.min(this.tilesX, Math.ceil((r.x + r.w) / ts));
@@ -40,6 +50,7 @@ export class DamageRegion {
       for (let ty = Math.floor(r.y / ts); ty < y1; ty++) {
         for (let tx = Math.floor(r.x / ts); tx < x1; tx++) {
           const i = ty * this.tilesX + tx;
+          onTile?.(i);
           if (!this.flags[i]) {
             this.flags[i] = 1;
             this.count++;
@@ -49,8 +60,20 @@ export class DamageRegion {
     }
   }
 
-  /** The damaged tiles as rects (horizontal runs joined vertically), then clears. */
-  take(): Rect[] {
+  /**
+   * The damaged tiles as rects (horizontal runs joined vertically), removed from
+   * the region. With `select`, only tiles it accepts are taken; the rest stay.
+   */
+  take(select?: (index: number) => boolean): Rect[] {
+    if (select) {
+      const kept = new Uint8Array(this.flags.length);
+      for (let i = 0; i < this.flags.length; i++) if (this.flags[i] && !select(i)) kept[i] = 1;
+      for (let i = 0; i < this.flags.length; i++) if (kept[i]) this.flags[i] = 0;
+      const taken = this.take();
+      this.flags.set(kept);
+      this.count = kept.reduce((n, v) => n + v, 0);
+      return taken;
+    }
     const ts = this.tileSize;
     const out: Rect[] = [];
     let open: Array<{ x0: number; x1: number; y0: number }> = [];

@@ -12,7 +12,8 @@
 export interface FlowControlOptions {
   /** Lower bound of the byte budget (default 64 KiB). */
   minInflightBytes?: number;
-  /** Most updates in flight at once (default 6). */
+  /** Most updates in flight at once (default 32; the byte budget is the real bound, this one only caps
+   *  bookkeeping, and small updates such as keystrokes must not queue behind it during an ack stall). */
   maxInflightUpdates?: number;
   /** Budget = gain x rate x minRtt (default 1.5). */
   gain?: number;
@@ -73,7 +74,7 @@ export class FlowController {
 
   constructor(options: FlowControlOptions = {}) {
     this.minBytes = options.minInflightBytes ?? 64 * 1024;
-    this.maxUpdates = options.maxInflightUpdates ?? 6;
+    this.maxUpdates = options.maxInflightUpdates ?? 32;
     this.gain = options.gain ?? 1.5;
     this.minRtt = new WindowedFilter(options.rttWindowMs ?? 10_000, (a, b) => a < b);
     this.maxRate = new WindowedFilter(options.rateWindowMs ?? 2_000, (a, b) => a > b);

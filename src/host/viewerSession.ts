@@ -19,6 +19,7 @@ import { Message, decodeMessage, encodeMessage, KeyMessage, PointerMessage } fro
 import { negotiateVersion } from '../protocol/version';
 import { DamageRegion } from './damageRegion';
 import { FlowController, FlowControlOptions, FlowStats } from './flowControl';
+import { BusyTiles, QualityLadder } from './qualityLadder';
 import type { ScreenSnapshot } from './screenSnapshot';
 
 export interface ViewerSessionOptions extends TileEncoderOptions {
@@ -52,6 +53,8 @@ export interface ViewerStats {
   bytesSent: number;
   keyframes: number;
   flow: FlowStats;
+  /** Quality ladder level (0 = full rate) and the busy-region update interval it imposes. */
+  quality: { level: number; busyIntervalMs: number };
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -59,6 +62,7 @@ const now = () => performance.timeOrigin + performance.now();
 /** Events: 'ack' (AckSample), 'input' (PointerMessage | KeyMessage), 'close' ({ code, reason }). */
 export class ViewerSession extends EventEmitter {
   readonly flow: FlowController;
+  readonly ladder = new QualityLadder();
   readonly connectedAt = now();
   private readonly encoder: TileEncoder;
   private readonly tileSize: number;
@@ -66,6 +70,8 @@ export class ViewerSession extends EventEmitter {
   private state: 'hello' | 'streaming' | 'closed' = 'hello';
   private snapshot: ScreenSnapshot | null = null;
   private damage: DamageRegion | null = null;
+  private busy: BusyTiles | null = null;
+  private lastFullSendAt = 0; // last update that included busy tiles
   private keyframePending = true;
   private resizePending = true;
   private encoding = false;
@@ -117,10 +123,12 @@ export class ViewerSession extends EventEmitter {
     const f = snapshot.frame;
     if (!this.damage || this.damage.width !== f.width || this.damage.height !== f.height) {
       this.damage = new DamageRegion(f.width, f.height, this.tileSize);
+      this.busy = new BusyTiles(this.damage.tileCount);
       this.resizePending = true;
       this.keyframePending = true;
     }
-    this.damage.add(rects);
+    const t = performance.now();
+    this.damage.add(rects, (i) => this.busy!.record(i, t));
     this.snapshot?.release();
     this.snapshot = snapshot.retain();
     this.pump();
@@ -142,6 +150,7 @@ export class ViewerSession extends EventEmitter {
       bytesSent: this.bytesSent,
       keyframes: this.keyframes,
       flow: this.flow.stats(),
+      quality: { level: this.ladder.level, busyIntervalMs: this.ladder.busyIntervalMs },
     };
   }
 
@@ -249,19 +258,33 @@ export class ViewerSession extends EventEmitter {
     if (this.state !== 'streaming' || this.encoding || !this.snapshot || !this.damage) return;
     if (this.damage.empty && !this.keyframePending) return;
     if (!this.flow.canSend()) return; // an ack will call pump() again
-    const wait = this.lastUpdateAt + this.minIntervalMs - performance.now();
-    if (wait > 0) {
-      if (!this.pumpTimer) this.pumpTimer = setTimeout(() => ((this.pumpTimer = null), this.pump()), wait);
-      return;
+    const t = performance.now();
+    const wait = this.lastUpdateAt + this.minIntervalMs - t;
+    if (wait > 0) return this.pumpLater(wait);
+    // Under load, busy (video-rate) tiles wait for their slower slot; the rest goes now.
+    let select: ((tile: number) => boolean) | undefined;
+    const level = this.ladder.update(this.flow.stats().deliveryRateBps, t);
+    const busyWait = this.lastFullSendAt + this.ladder.busyIntervalMs - t;
+    if (!this.keyframePending && level > 0 && busyWait > 0) {
+      const busy = this.busy!;
+      select = (tile) => !busy.isBusy(tile, t);
+      let anyCalm = false;
+      this.damage.forEachTile((tile) => (anyCalm ||= select!(tile)));
+      if (!anyCalm) return this.pumpLater(busyWait);
     }
-    void this.sendUpdate();
+    void this.sendUpdate(select);
   }
 
-  private async sendUpdate(): Promise<void> {
+  private pumpLater(ms: number): void {
+    if (!this.pumpTimer) this.pumpTimer = setTimeout(() => ((this.pumpTimer = null), this.pump()), ms);
+  }
+
+  private async sendUpdate(select?: (tile: number) => boolean): Promise<void> {
     const snapshot = this.snapshot!.retain();
     const frame = snapshot.frame;
     const keyframe = this.keyframePending;
-    const rects = this.damage!.take();
+    const rects = this.damage!.take(keyframe ? undefined : select);
+    if (!select) this.lastFullSendAt = performance.now();
     this.keyframePending = false;
     this.encoding = true;
     this.lastUpdateAt = performance.now();
@@ -278,6 +301,7 @@ export class ViewerSession extends EventEmitter {
       const bytes = this.sendMessage({ type: 'update', frameId, captureTime, keyframe, opCount: encoded.opCount, stream: encoded.stream });
       this.sent.set(frameId, { captureTime, bytes });
       this.flow.onSend(frameId, bytes, now());
+      this.ladder.onSend(bytes, performance.now());
       this.updatesSent++;
       if (keyframe) this.keyframes++;
     } catch (err) {

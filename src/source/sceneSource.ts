@@ -16,7 +16,7 @@ import type { FrameSource } from './frameSource';
 
 export const SCENE_DIR = path.join(__dirname, '..', '..', 'assets', 'scenes');
 
-export type SceneName = 'desktop' | 'editor' | 'editor-typed' | 'document' | 'japanese';
+export type SceneName = 'desktop' | 'editor' | 'editor-typed' | 'document' | 'japanese' | 'longdoc';
 
 export function loadScene(name: SceneName): Frame {
   return readFrameFile(path.join(SCENE_DIR, `${name}.tcf.gz`));

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// Live streaming over an emulated LTE link: update-to-display latency, bytes and
+// bitrate, for tilecast's flow control and for a naive baseline (the same
+// engine sending every captured change with no flow control) in the same run.
+//
+//   node bench/live.js [--quick] [--seconds N]
+//
+// Link: ../shared/traces/ATT-LTE-driving.down (host -> viewer) and .up (viewer ->
+// host) with 20 ms one-way delay each way, through LinkEmulator. Latency is
+// displayedAt - captureTime (same machine, same clock): the time from the
+// change on the host's screen to the viewer having it in its framebuffer.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { createHost, connectViewer, LinkEmulator, DeliveryTrace } = require('..');
+const { TypingWorkload, ScrollWorkload } = require('./lib/liveWorkloads');
+
+const quick = process.argv.includes('--quick');
+const secondsArg = process.argv.indexOf('--seconds');
+const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : quick ? 10 : 180;
+const traceDir = path.join(__dirname, '..', '..', 'shared', 'traces');
+const TRACE = 'ATT-LTE-driving';
+const DELAY_MS = 20;
+
+const pct = (s, p) => (s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN);
+const NAIVE_FLOW = { maxInflightUpdates: 1e9, minInflightBytes: 1e15 };
+
+async function run(workloadName, mode, traces) {
+  const source = workloadName === 'typing' ? new TypingWorkload() : new ScrollWorkload();
+  const host = await createHost({ source, fps: 30, flow: mode === 'naive' ? NAIVE_FLOW : undefined });
+  const emu = await LinkEmulator.start({
+    targetPort: host.port,
+    down: { trace: traces.down, delayMs: DELAY_MS, queueBytes: 256 * 1024 },
+    up: { trace: traces.up, delayMs: DELAY_MS, queueBytes: 256 * 1024 },
+  });
+  const samples = []; // [elapsed s, latency ms]
+  const t0 = performance.now();
+  const viewer = connectViewer(`ws://127.0.0.1:${emu.port}/`, { timeoutMs: 120_000 });
+  viewer.on('error', () => {});
+  viewer.on('update', (u) => samples.push([(performance.now() - t0) / 1000, u.displayedAt - u.captureTime]));
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const stats = host.viewers()[0];
+  const bytes = stats ? stats.bytesSent : 0;
+  viewer.close();
+  await emu.close();
+  await host.close();
+  const lat = samples.map((s) => s[1]).sort((a, b) => a - b);
+  // Queueing-delay trend: p50 latency per window of the run.
+  const windowS = Math.max(5, Math.round(seconds / 6));
+  const windows = [];
+  for (let w = 0; w * windowS < seconds; w++) {
+    const inW = samples.filter((s) => s[0] >= w * windowS && s[0] < (w + 1) * windowS).map((s) => s[1]).sort((a, b) => a - b);
+    windows.push(inW.length ? Math.round(pct(inW, 50)) : null);
+  }
+  return {
+    workload: workloadName, mode, seconds, updates: samples.length, bytes, meanKbps: (bytes * 8) / seconds / 1000,
+    p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), windowSeconds: windowS, p50ByWindow: windows,
+  };
+}
+
+async function main() {
+  const files = ['down', 'up'].map((d) => path.join(traceDir, `${TRACE}.${d}`));
+  for (const f of files) {
+    if (!fs.existsSync(f)) {
+      console.error(`bench/live.js: trace ${f} is missing: the shared traces folder must sit beside the project. Skipping the live benchmark.`);
+      return;
+    }
+  }
+  const traces = { down: DeliveryTrace.load(files[0]), up: DeliveryTrace.load(files[1]) };
+  console.log(`# Live streaming over ${TRACE} (down ${traces.down.meanMbps.toFixed(2)} Mbit/s mean, up ${traces.up.meanMbps.toFixed(2)} Mbit/s mean), ${DELAY_MS} ms one-way, ${seconds} s per run`);
+  console.log('| workload | sender | updates | KiB sent | mean kbit/s | p50 ms | p95 ms | p99 ms | p50 per window (ms) |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  const rows = [];
+  for (const workload of ['typing', 'scroll']) {
+    for (const mode of ['tilecast', 'naive']) {
+      const r = await run(workload, mode, traces);
+      rows.push(r);
+      console.log(`| ${workload} | ${mode === 'naive' ? 'naive (no flow control)' : 'tilecast'} | ${r.updates} | ${(r.bytes / 1024).toFixed(0)} | ${r.meanKbps.toFixed(0)} | ${r.p50.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.p50ByWindow.join(' ')} |`);
+    }
+  }
+  const dir = path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const out = path.join(dir, quick ? 'live-quick.json' : 'live.json');
+  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), trace: TRACE, delayMs: DELAY_MS, seconds, targets: { typingP95: '<= 150 ms', scrollP95: '<= 400 ms' }, rows }, null, 2) + '\n');
+  console.log(`\nresults: ${path.relative(process.cwd(), out)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+/**
+ * The quality ladder of one viewer: what gives way when the link cannot carry
+ * everything that changes. Text and UI stay exact and immediate at every step;
+ * what is lowered first is the update rate of busy regions (tiles changing at
+ * video rate, >= 3 times a second as in Guacamole's rule).
+ *
+ *   level 0: every change goes out as soon as flow control allows
+ *   level 1: busy tiles at most 10 updates/s     level 2: 5/s     level 3: 2/s
+ *
+ * The level follows the load: bytes sent in the last second over the delivery
+ * rate estimate. Above 0.8 it steps up (at most every 0.5 s); below 0.4 it
+ * steps down (at most every 2 s). Lossy coding will become the next rungs.
+ */
+
+export const BUSY_INTERVAL_MS = [0, 100, 200, 500] as const;
+
+export class BusyTiles {
+  /** Times of the last three changes of each tile (ms), oldest first per tile. */
+  private readonly history: Float64Array;
+
+  constructor(readonly tileCount: number, private readonly windowMs = 1000) {
+    this.history = new Float64Array(tileCount * 3).fill(-Infinity);
+  }
+
+  /** Records that tile `i` changed at `now`. */
+  record(i: number, now: number): void {
+    const h = this.history;
+    const at = i * 3;
+    h[at] = h[at + 1]!;
+    h[at + 1] = h[at + 2]!;
+    h[at + 2] = now;
+  }
+
+  /** Changed at least three times within the window? */
+  isBusy(i: number, now: number): boolean {
+    return now - this.history[i * 3]! <= this.windowMs;
+  }
+}
+
+export class QualityLadder {
+  level = 0;
+  private readonly sent: Array<{ t: number; bytes: number }> = [];
+  private lastChange = -Infinity;
+
+  /** Busy tiles may be sent at most this often (0 = no limit). */
+  get busyIntervalMs(): number {
+    return BUSY_INTERVAL_MS[this.level]!;
+  }
+
+  onSend(bytes: number, now: number): void {
+    this.sent.push({ t: now, bytes });
+  }
+
+  /** Re-evaluates the level from the delivery rate estimate (bytes/s). Returns the level. */
+  update(deliveryRateBps: number | null, now: number): number {
+    while (this.sent.length && this.sent[0]!.t < now - 1000) this.sent.shift();
+    if (deliveryRateBps === null || deliveryRateBps <= 0) return this.level;
+    const load = this.sent.reduce((n, s) => n + s.bytes, 0) / deliveryRateBps;
+    if (load > 0.8 && this.level < BUSY_INTERVAL_MS.length - 1 && now - this.lastChange >= 500) {
+      this.level++;
+      this.lastChange = now;
+    } else if (load < 0.4 && this.level > 0 && now - this.lastChange >= 2000) {
+      this.level--;
+      this.lastChange = now;
+    }
+    return this.level;
+  }
+}

@@ -1,0 +1,44 @@
+import t from 'tap';
+import { BusyTiles, QualityLadder, BUSY_INTERVAL_MS } from '../../../src/host/qualityLadder';
+import { DamageRegion } from '../../../src/host/damageRegion';
+
+t.test('a tile is busy after three changes within a second', async (t) => {
+  const b = new BusyTiles(4);
+  b.record(1, 0);
+  b.record(1, 300);
+  t.notOk(b.isBusy(1, 400), 'two changes');
+  b.record(1, 600);
+  t.ok(b.isBusy(1, 700), 'three changes in 600 ms');
+  t.notOk(b.isBusy(1, 1200), 'oldest of the three left the window');
+  t.notOk(b.isBusy(0, 700), 'other tiles untouched');
+});
+
+t.test('the ladder climbs under load and comes down when it eases', async (t) => {
+  const q = new QualityLadder();
+  const rate = 100_000; // bytes/s
+  let now = 0;
+  // 90 kB/s offered on a 100 kB/s link: load 0.9.
+  for (; now < 3000; now += 100) {
+    q.onSend(9000, now);
+    q.update(rate, now);
+  }
+  t.equal(q.level, BUSY_INTERVAL_MS.length - 1, 'top of the ladder');
+  // Nothing sent for a while: load 0, one step down every 2 s.
+  q.update(rate, 5000);
+  t.equal(q.level, 2);
+  q.update(rate, 6000);
+  t.equal(q.level, 2, 'not before 2 s');
+  q.update(rate, 7000);
+  t.equal(q.level, 1);
+  t.equal(q.busyIntervalMs, BUSY_INTERVAL_MS[1]);
+  t.equal(new QualityLadder().update(null, 0), 0, 'no estimate, no change');
+});
+
+t.test('damage can be taken selectively; the rest stays', async (t) => {
+  const d = new DamageRegion(256, 64, 64); // 4 tiles in one row
+  d.addAll();
+  t.same(d.take((i) => i !== 2), [{ x: 0, y: 0, w: 128, h: 64 }, { x: 192, y: 0, w: 64, h: 64 }]);
+  t.notOk(d.empty);
+  t.same(d.take(), [{ x: 128, y: 0, w: 64, h: 64 }]);
+  t.ok(d.empty);
+});
