@@ -58,7 +58,7 @@ async function main() {
     url = `ws://127.0.0.1:${emulator.port}/`;
   }
   const latencies = [];
-  host.on('ack', (_id, s) => latencies.push(s.displayedAt - s.captureTime));
+  host.on('ack', (_id, s) => latencies.push(s.displayedAt - s.oldestChangeTime));
 
   console.log(`tilecast: host ${host.url} serving the scene desktop ${source.width}x${source.height}, ${total} frames, SIMD ${simdLevel()}`);
   if (emulator) console.log(`link: ${args.link} traces, ${args.delay} ms one-way delay, viewer connects to ${url}`);

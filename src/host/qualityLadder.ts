@@ -1,8 +1,9 @@
 /**
  * The quality ladder of one viewer: what gives way when the link cannot carry
- * everything that changes. Text and UI stay exact and immediate at every step;
+ * everything that changes. Text and UI stay exact and go first at every step;
  * what is lowered first is the update rate of busy regions (tiles changing at
- * video rate, >= 3 times a second as in Guacamole's rule).
+ * video rate, >= 3 times a second as in Guacamole's rule) while calm damage is
+ * waiting. (With only busy damage pending, flow control alone paces it.)
  *
  *   level 0: every change goes out as soon as flow control allows
  *   level 1: busy tiles at most 10 updates/s     level 2: 5/s     level 3: 2/s
@@ -65,4 +66,18 @@ export class QualityLadder {
     }
     return this.level;
   }
+}
+
+export type TileChoice = 'all' | 'calm' | 'wait';
+
+/**
+ * What an update may carry now. `busySlotInMs` is the time until busy tiles may
+ * go again (<= 0: now); `calmActiveMs` is how long ago an update last held busy
+ * tiles back for calm ones.
+ */
+export function chooseTiles(p: { level: number; busySlotInMs: number; anyCalm: boolean; anyBusy: boolean; calmActiveMs: number; busyIntervalMs: number }): TileChoice {
+  if (p.level === 0 || p.busySlotInMs <= 0 || !p.anyBusy) return 'all';
+  if (p.anyCalm) return 'calm';
+  // Only busy damage: wait for the slot while calm content is active, else use the link now.
+  return p.calmActiveMs < p.busyIntervalMs ? 'wait' : 'all';
 }

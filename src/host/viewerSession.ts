@@ -19,7 +19,7 @@ import { Message, decodeMessage, encodeMessage, KeyMessage, PointerMessage } fro
 import { negotiateVersion } from '../protocol/version';
 import { DamageRegion } from './damageRegion';
 import { FlowController, FlowControlOptions, FlowStats } from './flowControl';
-import { BusyTiles, QualityLadder } from './qualityLadder';
+import { BusyTiles, QualityLadder, chooseTiles } from './qualityLadder';
 import type { ScreenSnapshot } from './screenSnapshot';
 
 export interface ViewerSessionOptions extends TileEncoderOptions {
@@ -31,11 +31,20 @@ export interface ViewerSessionOptions extends TileEncoderOptions {
   /** The viewer must send HELLO within this time, ms (default 10 s). */
   helloTimeoutMs?: number;
   flow?: FlowControlOptions;
+  /** Lower the update rate of busy regions under load (default true). */
+  adaptiveQuality?: boolean;
 }
 
 export interface AckSample {
   frameId: number;
+  /** Capture time of the screen the update's pixels come from. */
   captureTime: number;
+  /**
+   * Capture time of the oldest change this update carries. Updates coalesce
+   * damage while the link is busy, so displayedAt - oldestChangeTime is the
+   * worst change-to-display latency the update delivered.
+   */
+  oldestChangeTime: number;
   sentAt: number;
   ackedAt: number;
   /** Viewer clock. */
@@ -72,13 +81,15 @@ export class ViewerSession extends EventEmitter {
   private damage: DamageRegion | null = null;
   private busy: BusyTiles | null = null;
   private lastFullSendAt = 0; // last update that included busy tiles
+  private lastCalmOnlyAt = -Infinity; // last update that held busy tiles back
+  private pendingSince: number | null = null; // capture time of the oldest damage not yet sent
   private keyframePending = true;
   private resizePending = true;
   private encoding = false;
   private lastUpdateAt = 0;
   private pumpTimer: NodeJS.Timeout | null = null;
   private nextFrameId = 1;
-  private readonly sent = new Map<number, { captureTime: number; bytes: number }>();
+  private readonly sent = new Map<number, { captureTime: number; oldestChangeTime: number; bytes: number }>();
   private lastHeard = now();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly helloTimer: NodeJS.Timeout;
@@ -129,6 +140,8 @@ export class ViewerSession extends EventEmitter {
     }
     const t = performance.now();
     this.damage.add(rects, (i) => this.busy!.record(i, t));
+    const captured = f.timestamp ?? now();
+    this.pendingSince = Math.min(this.pendingSince ?? captured, captured);
     this.snapshot?.release();
     this.snapshot = snapshot.retain();
     this.pump();
@@ -227,7 +240,7 @@ export class ViewerSession extends EventEmitter {
           else break;
         }
         if (sentAt !== null && info) {
-          const sample: AckSample = { frameId: msg.frameId, captureTime: info.captureTime, sentAt, ackedAt: at, receivedAt: msg.receivedAt, displayedAt: msg.displayedAt, bytes: info.bytes };
+          const sample: AckSample = { frameId: msg.frameId, captureTime: info.captureTime, oldestChangeTime: info.oldestChangeTime, sentAt, ackedAt: at, receivedAt: msg.receivedAt, displayedAt: msg.displayedAt, bytes: info.bytes };
           this.emit('ack', sample);
         }
         this.pump();
@@ -261,16 +274,25 @@ export class ViewerSession extends EventEmitter {
     const t = performance.now();
     const wait = this.lastUpdateAt + this.minIntervalMs - t;
     if (wait > 0) return this.pumpLater(wait);
-    // Under load, busy (video-rate) tiles wait for their slower slot; the rest goes now.
+    // Under load, calm tiles (text, UI) go first and busy (video-rate) tiles wait
+    // for their slower slot while calm content is active. With no calm content
+    // competing, busy tiles go now: holding them back would leave the link idle.
     let select: ((tile: number) => boolean) | undefined;
     const level = this.ladder.update(this.flow.stats().deliveryRateBps, t);
-    const busyWait = this.lastFullSendAt + this.ladder.busyIntervalMs - t;
-    if (!this.keyframePending && level > 0 && busyWait > 0) {
+    if (level > 0 && !this.keyframePending && this.options.adaptiveQuality !== false) {
       const busy = this.busy!;
-      select = (tile) => !busy.isBusy(tile, t);
+      const calm = (tile: number) => !busy.isBusy(tile, t);
       let anyCalm = false;
-      this.damage.forEachTile((tile) => (anyCalm ||= select!(tile)));
-      if (!anyCalm) return this.pumpLater(busyWait);
+      let anyBusy = false;
+      this.damage.forEachTile((tile) => (calm(tile) ? (anyCalm = true) : (anyBusy = true)));
+      const busySlotInMs = this.lastFullSendAt + this.ladder.busyIntervalMs - t;
+      const choice = chooseTiles({ level, busySlotInMs, anyCalm, anyBusy, calmActiveMs: t - this.lastCalmOnlyAt, busyIntervalMs: this.ladder.busyIntervalMs });
+      if (choice === 'wait') return this.pumpLater(busySlotInMs);
+      if (choice === 'calm') {
+        select = calm;
+        this.lastCalmOnlyAt = t;
+        this.pumpLater(busySlotInMs); // come back for the busy tiles when their slot opens
+      }
     }
     void this.sendUpdate(select);
   }
@@ -285,6 +307,9 @@ export class ViewerSession extends EventEmitter {
     const keyframe = this.keyframePending;
     const rects = this.damage!.take(keyframe ? undefined : select);
     if (!select) this.lastFullSendAt = performance.now();
+    const oldestChangeTime = this.pendingSince ?? frame.timestamp ?? now();
+    // Damage left behind (busy tiles waiting for their slot) keeps its age, conservatively.
+    if (this.damage!.empty) this.pendingSince = null;
     this.keyframePending = false;
     this.encoding = true;
     this.lastUpdateAt = performance.now();
@@ -299,7 +324,7 @@ export class ViewerSession extends EventEmitter {
       this.nextFrameId = (this.nextFrameId + 1) >>> 0 || 1;
       const captureTime = frame.timestamp ?? now();
       const bytes = this.sendMessage({ type: 'update', frameId, captureTime, keyframe, opCount: encoded.opCount, stream: encoded.stream });
-      this.sent.set(frameId, { captureTime, bytes });
+      this.sent.set(frameId, { captureTime, oldestChangeTime: Math.min(oldestChangeTime, captureTime), bytes });
       this.flow.onSend(frameId, bytes, now());
       this.ladder.onSend(bytes, performance.now());
       this.updatesSent++;

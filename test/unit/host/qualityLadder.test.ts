@@ -1,5 +1,5 @@
 import t from 'tap';
-import { BusyTiles, QualityLadder, BUSY_INTERVAL_MS } from '../../../src/host/qualityLadder';
+import { BusyTiles, QualityLadder, BUSY_INTERVAL_MS, chooseTiles } from '../../../src/host/qualityLadder';
 import { DamageRegion } from '../../../src/host/damageRegion';
 
 t.test('a tile is busy after three changes within a second', async (t) => {
@@ -41,4 +41,14 @@ t.test('damage can be taken selectively; the rest stays', async (t) => {
   t.notOk(d.empty);
   t.same(d.take(), [{ x: 128, y: 0, w: 64, h: 64 }]);
   t.ok(d.empty);
+});
+
+t.test('calm tiles go first; busy tiles keep to their slot only while calm content is active', async (t) => {
+  const base = { level: 2, busySlotInMs: 50, anyCalm: true, anyBusy: true, calmActiveMs: 10, busyIntervalMs: 200 };
+  t.equal(chooseTiles(base), 'calm');
+  t.equal(chooseTiles({ ...base, level: 0 }), 'all', 'no load: everything');
+  t.equal(chooseTiles({ ...base, busySlotInMs: 0 }), 'all', 'busy slot open');
+  t.equal(chooseTiles({ ...base, anyBusy: false }), 'all', 'nothing busy');
+  t.equal(chooseTiles({ ...base, anyCalm: false }), 'wait', 'only busy, calm content active');
+  t.equal(chooseTiles({ ...base, anyCalm: false, calmActiveMs: 500 }), 'all', 'only busy, nothing calm lately: use the link');
 });
