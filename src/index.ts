@@ -19,7 +19,7 @@ export { ScreenDecoder } from './client/screenDecoder';
 export type { CursorState, HandledMessage } from './client/screenDecoder';
 export { encodePng } from './client/png';
 export type { FrameSource } from './source/frameSource';
-export { SceneSource, loadScene } from './source/sceneSource';
+export { SceneSource, loadScene, diffBox } from './source/sceneSource';
 export type { SceneName, SceneSourceOptions } from './source/sceneSource';
 export { readFrameFile, writeFrameFile } from './source/frameFile';
 export { simdLevel, detectedSimdLevel, setSimdLevel } from './native/binding';

@@ -3,24 +3,9 @@
 // with the time its content last changed, so "capture time" is the keystroke or
 // scroll step that caused it.
 'use strict';
-const { loadScene } = require('../..');
+const { loadScene, diffBox } = require('../..');
 
 const now = () => performance.timeOrigin + performance.now();
-
-/** Bounding box of the pixels that differ between two same-size frames. */
-function diffBox(a, b) {
-  let x0 = a.width, y0 = a.height, x1 = -1, y1 = -1;
-  const row = a.width * 4;
-  for (let y = 0; y < a.height; y++) {
-    const ra = a.data.subarray(y * row, (y + 1) * row), rb = b.data.subarray(y * row, (y + 1) * row);
-    if (Buffer.compare(ra, rb) === 0) continue;
-    y0 = Math.min(y0, y); y1 = y;
-    for (let x = 0; x < a.width; x++) {
-      if (ra[x * 4] !== rb[x * 4] || ra[x * 4 + 1] !== rb[x * 4 + 1] || ra[x * 4 + 2] !== rb[x * 4 + 2]) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); }
-    }
-  }
-  return { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 };
-}
 
 /**
  * Typing in an editor: a 36-character comment appears at `cps` characters per

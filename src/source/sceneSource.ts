@@ -127,8 +127,8 @@ export class SceneSource implements FrameSource {
 
 const diffBoxes = new WeakMap<Frame, Map<Frame, Rect | null>>();
 
-/** Bounding box of the pixels that differ between two same-size frames (cached). */
-function diffBox(a: Frame, b: Frame): Rect | null {
+/** Bounding box of the pixels that differ between two same-size packed frames (cached per pair). */
+export function diffBox(a: Frame, b: Frame): Rect | null {
   let byB = diffBoxes.get(a);
   if (!byB) diffBoxes.set(a, (byB = new Map()));
   if (byB.has(b)) return byB.get(b)!;

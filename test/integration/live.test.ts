@@ -169,6 +169,26 @@ t.test('authorisation runs before any pixel; input reaches the host', async (t) 
   await host.close();
 });
 
+t.test('the viewer limit refuses extra viewers with 503 and an audit event', async (t) => {
+  const source = new PushSource();
+  source.push(base);
+  const audits: AuditEvent[] = [];
+  const host = await createHost({ source, maxViewers: 1 });
+  host.on('audit', (e: AuditEvent) => audits.push(e));
+  const first = connectViewer(host.url);
+  t.equal(await atRest(host, first, base), null);
+  const second = connectViewer(host.url, { reconnect: false });
+  const error = await new Promise<Error>((r) => second.once('error', r));
+  t.match(error.message, /503/);
+  t.ok(audits.some((a) => a.type === 'refused' && a.reason === 'viewer limit reached'));
+  second.close();
+  first.close();
+  await until(() => audits.some((a) => a.type === 'disconnect'), 'the disconnect audit');
+  const done = audits.find((a) => a.type === 'disconnect')!;
+  t.ok(done.bytesSent! > 0 && done.durationMs! >= 0, 'disconnect reports bytes and duration');
+  await host.close();
+});
+
 t.test('a resolution change mid-stream reaches the viewer exactly', async (t) => {
   const source = new PushSource();
   source.push(base);
