@@ -14,11 +14,14 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
 import { checkInt, invalidArg } from '../errors';
-import { Limits, Reason } from '../protocol/constants';
+import { Reason } from '../protocol/constants';
 import type { KeyMessage, PointerMessage } from '../protocol/messages';
 import type { FrameSource } from '../source/frameSource';
 import { CaptureLoop } from './captureLoop';
 import { AckSample, ViewerSession, ViewerSessionOptions, ViewerStats } from './viewerSession';
+
+/** Largest message a viewer may send (a KEY or HELLO is a few hundred bytes). */
+export const MAX_VIEWER_MESSAGE_BYTES = 16 * 1024;
 
 export interface AuthorizeRequest {
   /** The HTTP upgrade request: headers (Authorization, cookies), URL (tokens). */
@@ -81,7 +84,9 @@ export class Host extends EventEmitter {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('tilecast host: connect with a WebSocket\n');
     };
     this.server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler) : http.createServer(handler);
-    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: Limits.MAX_MESSAGE_BYTES });
+    // Viewers send only small messages (input, acks, HELLO): a tight cap keeps
+    // one authorised but hostile viewer from making the host buffer megabytes.
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_VIEWER_MESSAGE_BYTES });
     this.server.on('upgrade', (req, socket, head) => void this.onUpgrade(req, socket, head));
     this.capture = new CaptureLoop(options.source, { fps: options.fps, tileSize: options.tileSize });
     this.capture.on('frame', (snapshot, rects) => {

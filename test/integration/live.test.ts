@@ -134,6 +134,11 @@ t.test('a bad message closes only that connection, with a reason', async (t) => 
     t.equal(code, 1008, 'policy-violation close');
     t.ok(err && err.type === 'error' && err.reason === Reason.PROTOCOL_ERROR && err.message.length > 0, `reason: ${err && 'message' in err ? err.message : '?'}`);
   }
+  // An oversized message is cut off by the WebSocket layer (1009: message too big).
+  const big = await rawPeer(host.url);
+  big.ws.send(HELLO);
+  big.ws.send(Buffer.alloc(64 * 1024, 0x21));
+  t.equal(await big.closed, 1009, 'oversized message: 1009');
   const next = frameN(base, 3);
   source.push(next);
   t.equal(await atRest(host, good, next), null, 'the good viewer kept streaming');
