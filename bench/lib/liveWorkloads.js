@@ -35,7 +35,7 @@ class TypingWorkload {
       const shown = Math.round((this.box.w * chars) / this.chars);
       for (let y = this.box.y; y < this.box.y + this.box.h; y++) {
         const at = (y * this.width + this.box.x) * 4;
-        this.typed.data.subarray(at, at + shown * 4).forEach((v, i) => (data[at + i] = v));
+        data.set(this.typed.data.subarray(at, at + shown * 4), at);
       }
       const keyTime = this.start + (Math.floor(t / cycle) * cycle + chars / this.cps) * 1000;
       this.frame = { data, width: this.width, height: this.height, stride: this.width * 4, timestamp: Math.min(now(), keyTime) };

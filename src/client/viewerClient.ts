@@ -6,7 +6,8 @@
  * framebuffer resyncs exactly.
  *
  * Events: 'open', 'hello' (HelloMessage), 'resize' ({width, height}),
- * 'update' (ViewerUpdate), 'cursor' (CursorState), 'close' ({code, reason,
+ * 'update' (ViewerUpdate), 'cursor' (CursorState), 'hostClose' (the host's
+ * ERROR/BYE message), 'reconnect' ({attempt}), 'close' ({code, reason,
  * willReconnect}), 'error' (Error). Also an async iterator over updates.
  */
 import { EventEmitter } from 'node:events';
