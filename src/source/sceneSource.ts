@@ -56,6 +56,7 @@ export class SceneSource implements FrameSource {
   private readonly realtime: boolean;
   private readonly scenes = new Map<SceneName, Frame>();
   private readonly canvas: Buffer;
+  private composed = ''; // what the canvas holds now: scene and revealed width
   private stepIndex = 0;
   private frameInStep = 0;
   private loop = 0;
@@ -88,18 +89,21 @@ export class SceneSource implements FrameSource {
     if (this.closed || this.loop >= this.loops) return null;
     const step = SCRIPT[this.stepIndex]!;
     const base = this.scenes.get(step.scene)!;
-    this.canvas.set(base.data.subarray(0, this.canvas.length));
-    if (step.typeInto) {
-      const target = this.scenes.get(step.typeInto)!;
-      const box = diffBox(base, target);
-      if (box) {
-        // Reveal the typed text up to a column that advances each frame.
-        const shown = Math.round((box.w * (this.frameInStep + 1)) / step.frames);
+    const target = step.typeInto ? this.scenes.get(step.typeInto)! : null;
+    const box = target ? diffBox(base, target) : null;
+    // Typing reveals the typed text up to a column that advances each frame.
+    const shown = box ? Math.round((box.w * (this.frameInStep + 1)) / step.frames) : 0;
+    // Recompose only when the picture changes; a still screen costs no copy.
+    const key = `${step.scene}:${shown}`;
+    if (key !== this.composed) {
+      this.canvas.set(base.data.subarray(0, this.canvas.length));
+      if (target && box) {
         for (let y = box.y; y < box.y + box.h; y++) {
           const at = (y * this.width + box.x) * 4;
           this.canvas.set(target.data.subarray(at, at + shown * 4), at);
         }
       }
+      this.composed = key;
     }
     const clock = () => performance.timeOrigin + performance.now();
     this.start ??= clock();
