@@ -253,8 +253,10 @@ export class ViewerClient extends EventEmitter {
         this.emit('update', update);
         const waiter = this.waiting.shift();
         if (waiter) waiter(update);
-        else if (this.listenerCount('update') === 0 || this.backlog.length < 64) this.backlog.push(update);
-        if (this.backlog.length > 64) this.backlog.shift(); // latest wins for slow iterators
+        else {
+          this.backlog.push(update);
+          if (this.backlog.length > 64) this.backlog.shift(); // latest wins for slow iterators
+        }
         return;
       }
       case 'resize':
