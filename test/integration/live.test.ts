@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { ViewerClient, connectViewer } from '../../src/client/viewerClient';
 import { DeliveryTrace } from '../../src/emulator/deliveryTrace';
 import { LinkEmulator } from '../../src/emulator/linkEmulator';
-import { AuditEvent, Host, InputEvent, createHost } from '../../src/host/host';
+import { AuditEvent, Host, HostOptions, InputEvent, createHost } from '../../src/host/host';
 import { Reason } from '../../src/protocol/constants';
 import { Message, decodeMessage, encodeMessage } from '../../src/protocol/messages';
 import { PushSource } from '../../src/source/pushSource';
@@ -57,10 +57,18 @@ function rawPeer(url: string): Promise<{ ws: WebSocket; messages: Message[]; clo
 
 const base = loadScene('document');
 
-t.test('updates flow, acks come back, the viewer ends exact', async (t) => {
+/** A host serving a PushSource that shows `base`, with its audit events collected. */
+async function startHost(options: Omit<HostOptions, 'source'> = {}) {
   const source = new PushSource();
   source.push(base);
-  const host = await createHost({ source, fps: 60 });
+  const host = await createHost({ source, ...options });
+  const audits: AuditEvent[] = [];
+  host.on('audit', (e: AuditEvent) => audits.push(e));
+  return { source, host, audits };
+}
+
+t.test('updates flow, acks come back, the viewer ends exact', async (t) => {
+  const { source, host } = await startHost({ fps: 60 });
   const viewer = connectViewer(host.url);
   for (let n = 1; n <= 20; n++) {
     source.push(frameN(base, n));
@@ -77,9 +85,7 @@ t.test('updates flow, acks come back, the viewer ends exact', async (t) => {
 });
 
 t.test('a viewer that never acks gets at most the in-flight bound, and does not stall another viewer', async (t) => {
-  const source = new PushSource();
-  source.push(base);
-  const host = await createHost({ source, fps: 60, flow: { maxInflightUpdates: 3, minInflightBytes: 1 } });
+  const { source, host } = await startHost({ fps: 60, flow: { maxInflightUpdates: 3, minInflightBytes: 1 } });
   const silent = await rawPeer(host.url);
   silent.ws.send(HELLO);
   const good = connectViewer(host.url);
@@ -99,9 +105,7 @@ t.test('a viewer that never acks gets at most the in-flight bound, and does not 
 });
 
 t.test('a dropped connection reconnects and resyncs to the exact screen', async (t) => {
-  const source = new PushSource();
-  source.push(base);
-  const host = await createHost({ source, fps: 60 });
+  const { source, host } = await startHost({ fps: 60 });
   const viewer = connectViewer(host.url, { minBackoffMs: 50 });
   t.equal(await atRest(host, viewer, base), null);
   let reconnects = 0;
@@ -117,11 +121,7 @@ t.test('a dropped connection reconnects and resyncs to the exact screen', async 
 });
 
 t.test('a bad message closes only that connection, with a reason', async (t) => {
-  const source = new PushSource();
-  source.push(base);
-  const audits: AuditEvent[] = [];
-  const host = await createHost({ source, fps: 60 });
-  host.on('audit', (e: AuditEvent) => audits.push(e));
+  const { source, host, audits } = await startHost({ fps: 60 });
   const good = connectViewer(host.url);
   t.equal(await atRest(host, good, base), null);
   for (const garbage of [Buffer.from([0x99, 1, 2]), Buffer.from([0x21, 1]), Buffer.from('hello', 'utf8')]) {
@@ -148,14 +148,9 @@ t.test('a bad message closes only that connection, with a reason', async (t) => 
 });
 
 t.test('authorisation runs before any pixel; input reaches the host', async (t) => {
-  const source = new PushSource();
-  source.push(base);
-  const audits: AuditEvent[] = [];
-  const host = await createHost({
-    source,
+  const { host, audits } = await startHost({
     authorize: ({ request }) => (request.headers.authorization === 'Bearer good' ? { user: 'k.tanaka' } : false),
   });
-  host.on('audit', (e: AuditEvent) => audits.push(e));
   const refused = connectViewer(host.url, { headers: { authorization: 'Bearer bad' } });
   const error = await new Promise<Error>((r) => refused.once('error', r));
   t.match(error.message, /401/);
@@ -175,11 +170,7 @@ t.test('authorisation runs before any pixel; input reaches the host', async (t) 
 });
 
 t.test('the viewer limit refuses extra viewers with 503 and an audit event', async (t) => {
-  const source = new PushSource();
-  source.push(base);
-  const audits: AuditEvent[] = [];
-  const host = await createHost({ source, maxViewers: 1 });
-  host.on('audit', (e: AuditEvent) => audits.push(e));
+  const { host, audits } = await startHost({ maxViewers: 1 });
   const first = connectViewer(host.url);
   t.equal(await atRest(host, first, base), null);
   const second = connectViewer(host.url, { reconnect: false });
@@ -195,9 +186,7 @@ t.test('the viewer limit refuses extra viewers with 503 and an audit event', asy
 });
 
 t.test('a resolution change mid-stream reaches the viewer exactly', async (t) => {
-  const source = new PushSource();
-  source.push(base);
-  const host = await createHost({ source, fps: 60 });
+  const { source, host } = await startHost({ fps: 60 });
   const viewer = connectViewer(host.url);
   t.equal(await atRest(host, viewer, base), null);
   const small = fillRandom(makeFrame(800, 600), rng(8), 12);
@@ -218,9 +207,7 @@ t.test('wss with a caller-supplied certificate', async (t) => {
     return;
   }
   const cert = fs.readFileSync(path.join(dir, 'cert.pem'));
-  const source = new PushSource();
-  source.push(base);
-  const host = await createHost({ source, tls: { cert, key: fs.readFileSync(path.join(dir, 'key.pem')) } });
+  const { host } = await startHost({ tls: { cert, key: fs.readFileSync(path.join(dir, 'key.pem')) } });
   t.match(host.url, /^wss:/);
   const viewer = connectViewer(host.url, { ca: cert });
   t.equal(await atRest(host, viewer, base), null);
@@ -230,9 +217,7 @@ t.test('wss with a caller-supplied certificate', async (t) => {
 });
 
 t.test('a silent viewer is timed out by the heartbeat', async (t) => {
-  const source = new PushSource();
-  source.push(base);
-  const host = await createHost({ source, pingIntervalMs: 100, timeoutMs: 300 });
+  const { host } = await startHost({ pingIntervalMs: 100, timeoutMs: 300 });
   const silent = await rawPeer(host.url);
   silent.ws.send(HELLO);
   // Never answer pings, never ack.
@@ -244,9 +229,7 @@ t.test('a silent viewer is timed out by the heartbeat', async (t) => {
 });
 
 t.test('through the LTE link emulator the viewer still ends exact', async (t) => {
-  const source = new PushSource();
-  source.push(base);
-  const host = await createHost({ source, fps: 30 });
+  const { source, host } = await startHost({ fps: 30 });
   const emu = await LinkEmulator.start({
     targetPort: host.port,
     down: { trace: DeliveryTrace.constant(5), delayMs: 20 },
