@@ -7,6 +7,8 @@
         "native/addon/detector_binding.cc",
         "native/addon/encoder_binding.cc",
         "native/addon/decoder_binding.cc",
+        "native/addon/capture_binding.cc",
+        "native/addon/input_binding.cc",
         "native/util/cpu_features.cc",
         "native/util/thread_pool.cc",
         "native/detect/row_diff.cc",
@@ -14,8 +16,13 @@
         "native/codec/tile_analyzer.cc",
         "native/codec/deflate_stream.cc",
         "native/codec/tile_encoder.cc",
-        "native/codec/tile_decoder.cc"
+        "native/codec/tile_decoder.cc",
+        "native/capture/x11_lib.cc",
+        "native/capture/x11_backend.cc",
+        "native/capture/capture_thread.cc",
+        "native/input/x11_input.cc"
       ],
+      "libraries": ["-ldl", "-lpthread"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],

@@ -19,6 +19,8 @@ export const ErrorCodes = {
   STREAM_DESYNC: 'ERR_STREAM_DESYNC',
   /** An async call is still running on the same object. */
   BUSY: 'ERR_BUSY',
+  /** A system resource is missing or went away: X display, X library or extension. */
+  UNAVAILABLE: 'ERR_UNAVAILABLE',
   /** Message type not known to this protocol version. */
   UNKNOWN_MESSAGE: 'ERR_UNKNOWN_MESSAGE',
   /** The peers share no protocol version. */

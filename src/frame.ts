@@ -14,6 +14,31 @@ export interface Frame {
   stride: number;
   /** Capture time, ms (performance.timeOrigin + performance.now() on the host). */
   timestamp?: number;
+  /**
+   * Change hints from the source (e.g. XDamage): the pixels outside these rects
+   * are as in the previous frame. An empty array means nothing changed; absent
+   * means unknown. The capture loop still verifies hinted frames with its own diff.
+   */
+  damage?: Rect[];
+  /** Pointer position and, when it changed, the cursor shape. */
+  cursor?: CursorUpdate;
+}
+
+export interface CursorShape {
+  width: number;
+  height: number;
+  hotX: number;
+  hotY: number;
+  /** BGRA, straight alpha, width*height*4 bytes. */
+  pixels: Uint8Array;
+}
+
+export interface CursorUpdate {
+  x: number;
+  y: number;
+  visible: boolean;
+  /** Present when the shape changed since the previous frame. */
+  shape?: CursorShape;
 }
 
 export interface Rect {

@@ -69,3 +69,12 @@ export function simdLevelsToTest(detected: string): Array<'scalar' | 'sse2' | 'a
   const all: Array<'scalar' | 'sse2' | 'avx2'> = ['scalar', 'sse2', 'avx2'];
   return all.slice(0, all.indexOf(detected as 'scalar') + 1);
 }
+
+/** Polls `cond` every 20 ms; throws after `ms` naming what it waited for. */
+export async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -3,9 +3,11 @@
 #include <napi.h>
 
 #include "../util/cpu_features.h"
+#include "capture_binding.h"
 #include "decoder_binding.h"
 #include "detector_binding.h"
 #include "encoder_binding.h"
+#include "input_binding.h"
 #include "napi_helpers.h"
 
 namespace tilecast {
@@ -36,6 +38,8 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeChangeDetector", DetectorBinding::Define(env));
   exports.Set("NativeTileEncoder", EncoderBinding::Define(env));
   exports.Set("NativeTileDecoder", DecoderBinding::Define(env));
+  exports.Set("NativeX11Capture", CaptureBinding::Define(env));
+  exports.Set("NativeX11Input", InputBinding::Define(env));
   exports.Set("clearFramebuffer", Napi::Function::New(env, DecoderBinding::ClearFramebufferJs));
   exports.Set("simdLevel", Napi::Function::New(env, SimdLevelJs));
   exports.Set("detectedSimdLevel", Napi::Function::New(env, DetectedSimdLevelJs));

@@ -16,6 +16,7 @@ enum class ErrorCode {
   kCorruptStream,     // deflate data failed to inflate
   kDesync,            // decoder lost its stream state and needs a keyframe
   kBusy,              // an async call is still running on this object
+  kUnavailable,       // a system resource (X display, library, extension) is missing or went away
   kInternal,
 };
 
@@ -30,6 +31,7 @@ inline const char* ErrorCodeName(ErrorCode c) {
     case ErrorCode::kCorruptStream: return "ERR_CORRUPT_STREAM";
     case ErrorCode::kDesync: return "ERR_STREAM_DESYNC";
     case ErrorCode::kBusy: return "ERR_BUSY";
+    case ErrorCode::kUnavailable: return "ERR_UNAVAILABLE";
     case ErrorCode::kInternal: return "ERR_INTERNAL";
   }
   return "ERR_INTERNAL";

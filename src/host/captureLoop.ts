@@ -2,7 +2,9 @@
  * CaptureLoop: pulls frames from a FrameSource at up to `fps`, runs the shared
  * change detector, and hands each changed frame (as a snapshot) with its dirty
  * rects to the listener. Unchanged frames cost one detection pass and nothing
- * else. Capture errors are reported and retried with backoff; a change of
+ * else; a frame whose source hints say nothing changed (e.g. XDamage reported
+ * no damage, only the cursor moved) costs not even that. Hinted frames are
+ * still diffed in full: the hints decide when to look, our diff what changed. Capture errors are reported and retried with backoff; a change of
  * screen size is picked up by starting a new detector (the first detection
  * then reports the whole screen).
  */
@@ -17,7 +19,7 @@ export interface CaptureLoopOptions {
   tileSize?: number;
 }
 
-/** Events: 'frame' (snapshot, rects), 'error' (err), 'end'. */
+/** Events: 'frame' (snapshot, rects), 'cursor' (CursorUpdate), 'error' (err), 'end'. */
 export class CaptureLoop extends EventEmitter {
   private readonly intervalMs: number;
   private readonly tileSize: number;
@@ -79,10 +81,11 @@ export class CaptureLoop extends EventEmitter {
           break;
         }
         this.framesCaptured++;
-        if (!this.detector || this.detector.width !== frame.width || this.detector.height !== frame.height) {
-          this.detector = new ChangeDetector({ width: frame.width, height: frame.height, tileSize: this.tileSize });
-        }
-        const rects: Rect[] = await this.detector.detect(frame);
+        if (frame.cursor) this.emit('cursor', frame.cursor);
+        const sameSize = this.detector?.width === frame.width && this.detector.height === frame.height;
+        if (!sameSize) this.detector = new ChangeDetector({ width: frame.width, height: frame.height, tileSize: this.tileSize });
+        const hintedUnchanged = sameSize && frame.damage !== undefined && frame.damage.length === 0;
+        const rects: Rect[] = hintedUnchanged ? [] : await this.detector!.detect(frame);
         if (rects.length > 0) {
           this.framesChanged++;
           const snapshot = this.pool.capture(frame);

@@ -16,6 +16,7 @@ import { WebSocketServer, WebSocket } from 'ws';
 import { checkInt, invalidArg } from '../errors';
 import { Reason } from '../protocol/constants';
 import type { KeyMessage, PointerMessage } from '../protocol/messages';
+import type { CursorUpdate } from '../frame';
 import type { FrameSource } from '../source/frameSource';
 import { CaptureLoop } from './captureLoop';
 import { AckSample, ViewerSession, ViewerSessionOptions, ViewerStats } from './viewerSession';
@@ -71,6 +72,7 @@ export class Host extends EventEmitter {
   private readonly capture: CaptureLoop;
   private readonly sessions = new Map<number, ViewerSession>();
   private nextViewerId = 1;
+  private cursor: CursorUpdate | null = null;
   private readonly maxViewers: number;
 
   constructor(private readonly options: HostOptions) {
@@ -91,6 +93,11 @@ export class Host extends EventEmitter {
     this.capture = new CaptureLoop(options.source, { fps: options.fps, tileSize: options.tileSize });
     this.capture.on('frame', (snapshot, rects) => {
       for (const s of this.sessions.values()) s.offer(snapshot, rects);
+    });
+    this.capture.on('cursor', (cursor: CursorUpdate) => {
+      // Keep the full cursor state so viewers that join later get the shape too.
+      this.cursor = { ...cursor, shape: cursor.shape ?? this.cursor?.shape };
+      for (const s of this.sessions.values()) s.offerCursor(cursor);
     });
     this.capture.on('error', (err) => this.reportError(err));
   }
@@ -169,6 +176,7 @@ export class Host extends EventEmitter {
     });
     // A new viewer starts from the current screen; capture runs only while someone watches.
     if (this.capture.current) session.offer(this.capture.current, [{ x: 0, y: 0, w: this.capture.current.frame.width, h: this.capture.current.frame.height }]);
+    if (this.cursor) session.offerCursor(this.cursor);
     this.capture.start();
     this.emit('viewer', session);
   }

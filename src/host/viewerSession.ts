@@ -13,7 +13,7 @@ import type { WebSocket } from 'ws';
 import { TileEncoder, TileEncoderOptions } from '../codec/tileEncoder';
 import { DEFAULT_TILE_SIZE } from '../detect/changeDetector';
 import { ErrorCodes, TilecastError } from '../errors';
-import type { Rect } from '../frame';
+import type { CursorShape, CursorUpdate, Rect } from '../frame';
 import { Capability, PROTOCOL_VERSION, MIN_PROTOCOL_VERSION, Reason, ReasonCode } from '../protocol/constants';
 import { Message, decodeMessage, encodeMessage, KeyMessage, PointerMessage } from '../protocol/messages';
 import { negotiateVersion } from '../protocol/version';
@@ -94,6 +94,11 @@ export class ViewerSession extends EventEmitter {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly helloTimer: NodeJS.Timeout;
   private pingId = 0;
+  private viewerCapabilities = 0;
+  private cursorShape: CursorShape | null = null;
+  private cursorPosition: { x: number; y: number; visible: boolean } | null = null;
+  private cursorShapePending = false;
+  private cursorPositionPending = false;
   updatesSent = 0;
   bytesSent = 0;
   keyframes = 0;
@@ -145,6 +150,38 @@ export class ViewerSession extends EventEmitter {
     this.snapshot?.release();
     this.snapshot = snapshot.retain();
     this.pump();
+  }
+
+  /**
+   * Called by the capture loop when the pointer moved or the cursor changed
+   * shape. Cursor messages are tiny and go at once (latest wins), outside the
+   * update flow control: a pointer that lags behind the hand feels broken.
+   */
+  offerCursor(cursor: CursorUpdate): void {
+    if (this.state === 'closed') return;
+    if (cursor.shape) {
+      this.cursorShape = cursor.shape;
+      this.cursorShapePending = true;
+    }
+    const p = this.cursorPosition;
+    if (!p || p.x !== cursor.x || p.y !== cursor.y || p.visible !== cursor.visible) {
+      this.cursorPosition = { x: cursor.x, y: cursor.y, visible: cursor.visible };
+      this.cursorPositionPending = true;
+    }
+    this.sendCursor();
+  }
+
+  private sendCursor(): void {
+    if (this.state !== 'streaming' || !(this.viewerCapabilities & Capability.CURSOR)) return;
+    if (this.cursorShapePending && this.cursorShape) {
+      const c = this.cursorShape;
+      this.sendMessage({ type: 'cursorShape', width: c.width, height: c.height, hotX: c.hotX, hotY: c.hotY, pixels: c.pixels });
+    }
+    if (this.cursorPositionPending && this.cursorPosition) {
+      const p = this.cursorPosition;
+      this.sendMessage({ type: 'cursorPosition', x: Math.max(0, Math.min(0xffff, p.x)), y: Math.max(0, Math.min(0xffff, p.y)), visible: p.visible });
+    }
+    this.cursorShapePending = this.cursorPositionPending = false;
   }
 
   /** The next update resends the whole screen with a fresh deflate stream. */
@@ -221,6 +258,7 @@ export class ViewerSession extends EventEmitter {
           return this.close(Reason.UNSUPPORTED_VERSION, (err as Error).message, true);
         }
         this.state = 'streaming';
+        this.viewerCapabilities = msg.capabilities;
         clearTimeout(this.helloTimer);
         this.sendMessage({
           type: 'hello',
@@ -229,6 +267,8 @@ export class ViewerSession extends EventEmitter {
           capabilities: Capability.COPY_RECT | Capability.CURSOR,
           software: 'tilecast-host',
         });
+        this.cursorShapePending = this.cursorPositionPending = true; // what the cursor looks like now
+        this.sendCursor();
         this.pump();
         return;
       case 'ack': {

@@ -39,7 +39,48 @@ export interface NativeTileDecoder {
     keyframe: boolean): { ops: OpCounts };
 }
 
+export interface NativeX11Features {
+  sharedMemory: boolean;
+  damage: boolean;
+  cursor: boolean;
+  resizeEvents: boolean;
+}
+export interface NativeCapturedFrame {
+  /** The native screen mirror; rewritten only while next() is pending. */
+  data: Buffer;
+  width: number;
+  height: number;
+  stride: number;
+  ageMs: number;
+  /** Rects grabbed afresh (x, y, w, h)*; empty when only the cursor changed. */
+  damage: Uint32Array;
+  resized: boolean;
+  cursor: {
+    x: number;
+    y: number;
+    visible: boolean;
+    moved: boolean;
+    shape?: { width: number; height: number; hotX: number; hotY: number; pixels: Buffer };
+  };
+}
+export interface NativeX11Capture {
+  start(): Promise<{ width: number; height: number; features: NativeX11Features }>;
+  next(): Promise<NativeCapturedFrame | null>;
+  close(): void;
+}
+export interface NativeX11Input {
+  readonly width: number;
+  readonly height: number;
+  move(x: number, y: number): void;
+  button(button: number, down: boolean): void;
+  /** False when the keysym could not be mapped to any keycode. */
+  key(keysym: number, down: boolean): boolean;
+  close(): void;
+}
+
 export interface NativeBinding {
+  NativeX11Capture: new (display: string, pollIntervalMs: number, verifyIntervalMs: number) => NativeX11Capture;
+  NativeX11Input: new (display: string) => NativeX11Input;
   NativeChangeDetector: new (width: number, height: number, tileSize: number) => NativeChangeDetector;
   NativeTileEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number) => NativeTileEncoder;
   NativeTileDecoder: new () => NativeTileDecoder;

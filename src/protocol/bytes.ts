@@ -51,7 +51,8 @@ export class ByteWriter {
     return this;
   }
   bytes(b: Uint8Array): this {
-    this.buf.set(b, this.reserve(b.length));
+    const at = this.reserve(b.length); // first: reserve() may replace this.buf
+    this.buf.set(b, at);
     return this;
   }
   /** UTF-8 string with a u8 (lenBytes=1) or u16 (lenBytes=2) length prefix. */

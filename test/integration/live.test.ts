@@ -14,7 +14,7 @@ import { Message, decodeMessage, encodeMessage } from '../../src/protocol/messag
 import { PushSource } from '../../src/source/pushSource';
 import { loadScene } from '../../src/source/sceneSource';
 import { Frame } from '../../src/frame';
-import { expectedFramebuffer, fillRandom, firstDifference, makeFrame, rng } from '../helpers';
+import { expectedFramebuffer, fillRandom, firstDifference, makeFrame, rng, until } from '../helpers';
 
 const HELLO = encodeMessage({ type: 'hello', minVersion: 1, maxVersion: 1, capabilities: 0, software: 'raw-test' });
 
@@ -25,14 +25,6 @@ function frameN(base: Frame, n: number): Frame {
   const x0 = (n * 97) % (base.width - 100), y0 = (n * 61) % (base.height - 50);
   for (let y = y0; y < y0 + 50; y++) for (let x = x0; x < x0 + 100; x++) data[(y * base.width + x) * 4] = (random() * 256) | 0;
   return { ...base, data };
-}
-
-async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Waits until the viewer shows `frame` and (when `allAcked`) every viewer's updates are acked. */

@@ -9,6 +9,8 @@ const samples: Message[] = [
   { type: 'update', frameId: 0xfffffffe, captureTime: 1763890000123.25, keyframe: true, opCount: 7, stream: Uint8Array.from([1, 2, 3, 4, 5]) },
   { type: 'update', frameId: 9, captureTime: 0, keyframe: false, opCount: 0, stream: new Uint8Array(0) },
   { type: 'cursorShape', width: 2, height: 3, hotX: 1, hotY: 2, pixels: Uint8Array.from({ length: 24 }, (_, i) => i) },
+  // Larger than the writer's first buffer: the pixels land after it grows.
+  { type: 'cursorShape', width: 32, height: 32, hotX: 5, hotY: 31, pixels: Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) & 255) },
   { type: 'cursorPosition', x: 65535, y: 3, visible: true },
   { type: 'ack', frameId: 42, receivedAt: 12.5, displayedAt: 13.75 },
   { type: 'pointer', x: 100, y: 200, buttons: 5, wheelX: -3, wheelY: 120 },

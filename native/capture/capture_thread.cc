@@ -1,0 +1,200 @@
+#include "capture_thread.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace tilecast {
+
+uint64_t MonotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+CaptureThread::CaptureThread(BackendFactory factory, CaptureOptions options, Callbacks callbacks)
+    : factory_(std::move(factory)), options_(options), callbacks_(std::move(callbacks)) {
+  if (pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) wake_pipe_[0] = wake_pipe_[1] = -1;
+}
+
+CaptureThread::~CaptureThread() {
+  Stop();
+  for (int fd : wake_pipe_) {
+    if (fd >= 0) close(fd);
+  }
+}
+
+void CaptureThread::Start() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] { Run(); });
+}
+
+Status CaptureThread::Request() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return Status::Error(ErrorCode::kUnavailable, "capture is closed");
+    if (pending_) return Status::Error(ErrorCode::kBusy, "a frame request is already waiting");
+    pending_ = true;
+  }
+  cv_.notify_one();
+  return Status::Ok();
+}
+
+void CaptureThread::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+  Wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+void CaptureThread::Wake() {
+  if (wake_pipe_[1] >= 0) {
+    const char b = 1;
+    ssize_t ignored = write(wake_pipe_[1], &b, 1);
+    (void)ignored;  // a full pipe already means "wake up"
+  }
+}
+
+Status CaptureThread::OpenBackend() {
+  backend_ = factory_();
+  Status s = backend_ ? backend_->Open() : Status::Error(ErrorCode::kUnavailable, "no capture backend");
+  CaptureOpened info;
+  if (s.ok()) {
+    info.features = backend_->features();
+    info.width = backend_->width();
+    info.height = backend_->height();
+    need_full_ = true;
+    size_unknown_ = true;
+    cursor_serial_ = 0;
+    cursor_x_ = cursor_y_ = INT32_MIN;
+  } else {
+    backend_.reset();
+  }
+  callbacks_.opened(s, info);
+  return s;
+}
+
+void CaptureThread::Run() {
+  OpenBackend();  // on failure, each request tries again
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return pending_ || stop_; });
+      if (stop_) break;
+    }
+    Status s = Serve();
+    bool answered = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) break;
+      answered = pending_;
+      pending_ = false;
+    }
+    if (!s.ok() && answered) {
+      backend_.reset();  // the next request reconnects
+      callbacks_.failed(s);
+    }
+  }
+  backend_.reset();
+}
+
+void CaptureThread::WaitForEvents(int timeout_ms) {
+  pollfd fds[2] = {{wake_pipe_[0], POLLIN, 0}, {backend_->event_fd(), POLLIN, 0}};
+  const nfds_t n = fds[1].fd >= 0 ? 2 : 1;
+  poll(fds, n, std::max(0, timeout_ms));
+  if (fds[0].revents & POLLIN) {
+    char buf[64];
+    while (read(wake_pipe_[0], buf, sizeof buf) > 0) {
+    }
+  }
+}
+
+// Answers one request: returns after delivering a frame, on error, or on stop.
+Status CaptureThread::Serve() {
+  if (!backend_) TC_RETURN_IF_ERROR(OpenBackend());
+  ChangeHints hints;
+  const uint64_t poll_ns = uint64_t{options_.poll_interval_ms} * 1000000ull;
+  const uint64_t verify_ns = uint64_t{options_.verify_interval_ms} * 1000000ull;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return Status::Ok();
+    }
+    TC_RETURN_IF_ERROR(backend_->Poll(&hints));
+    CapturedFrame frame;
+    if (hints.size || size_unknown_) {
+      bool changed = false;
+      TC_RETURN_IF_ERROR(backend_->RefreshSize(&changed));
+      size_unknown_ = false;
+      hints.size = false;
+      if (changed || !mirror_ || mirror_->width != backend_->width() || mirror_->height != backend_->height()) {
+        // A new mirror: the consumer may still hold the old one's buffer.
+        auto m = std::make_shared<ScreenMirror>();
+        m->width = backend_->width();
+        m->height = backend_->height();
+        m->stride = static_cast<size_t>(m->width) * 4;
+        m->pixels.assign(m->stride * m->height, 0);
+        mirror_ = std::move(m);
+        need_full_ = true;
+        frame.resized = true;
+      }
+    }
+    const uint64_t now = MonotonicNs();
+    if (now - last_pointer_ns_ >= poll_ns) {
+      last_pointer_ns_ = now;
+      int32_t x = 0, y = 0;
+      bool visible = false;
+      TC_RETURN_IF_ERROR(backend_->Pointer(&x, &y, &visible));
+      if (x != cursor_x_ || y != cursor_y_ || visible != cursor_visible_) {
+        cursor_x_ = x;
+        cursor_y_ = y;
+        cursor_visible_ = visible;
+        frame.cursor_moved = true;
+      }
+    }
+    if (hints.cursor_shape || (cursor_serial_ == 0 && backend_->features().cursor)) {
+      hints.cursor_shape = false;
+      auto shape = std::make_shared<CursorImage>();
+      TC_RETURN_IF_ERROR(backend_->Cursor(shape.get()));
+      if (shape->serial != cursor_serial_ || cursor_serial_ == 0) {
+        cursor_serial_ = shape->serial ? shape->serial : 1;
+        frame.cursor_shape = std::move(shape);
+      }
+    }
+    const bool full = need_full_ || hints.unknown || now - last_full_ns_ >= verify_ns;
+    if (full) hints.damage = {Rect{0, 0, mirror_->width, mirror_->height}};
+    if (!hints.damage.empty() || frame.cursor_moved || frame.cursor_shape || frame.resized) {
+      if (!hints.damage.empty()) {
+        TC_RETURN_IF_ERROR(backend_->Grab(hints.damage, mirror_.get()));
+        if (full) last_full_ns_ = MonotonicNs();
+        need_full_ = false;
+      }
+      frame.mirror = mirror_;
+      frame.grabbed_ns = MonotonicNs();
+      frame.damage = std::move(hints.damage);
+      frame.cursor_x = cursor_x_;
+      frame.cursor_y = cursor_y_;
+      frame.cursor_visible = cursor_visible_;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stop_) return Status::Ok();
+        pending_ = false;
+      }
+      callbacks_.frame(std::move(frame));
+      return Status::Ok();
+    }
+    const uint64_t after = MonotonicNs();
+    const uint64_t next_pointer = last_pointer_ns_ + poll_ns;
+    const uint64_t next_verify = last_full_ns_ + verify_ns;
+    const uint64_t next = std::min(next_pointer, next_verify);
+    WaitForEvents(next > after ? static_cast<int>((next - after + 999999) / 1000000) : 0);
+  }
+}
+
+}  // namespace tilecast
