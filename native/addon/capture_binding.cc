@@ -149,6 +149,7 @@ void CaptureBinding::OnFrame(Napi::Env env, CapturedFrame& frame) {
   }
   out.Set("damage", damage);
   out.Set("resized", frame.resized);
+  out.Set("grabMs", frame.grab_ms);
   Napi::Object cursor = Napi::Object::New(env);
   cursor.Set("x", frame.cursor_x);
   cursor.Set("y", frame.cursor_y);

@@ -88,18 +88,17 @@ void CaptureThread::Run() {
       cv_.wait(lock, [this] { return pending_ || stop_; });
       if (stop_) break;
     }
+    // On success Serve() has answered and cleared `pending_` itself; the
+    // consumer may already have asked again, so only a failure clears it here.
     Status s = Serve();
-    bool answered = false;
+    if (s.ok()) continue;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_) break;
-      answered = pending_;
       pending_ = false;
     }
-    if (!s.ok() && answered) {
-      backend_.reset();  // the next request reconnects
-      callbacks_.failed(s);
-    }
+    backend_.reset();  // the next request reconnects
+    callbacks_.failed(s);
   }
   backend_.reset();
 }
@@ -171,7 +170,9 @@ Status CaptureThread::Serve() {
     if (full) hints.damage = {Rect{0, 0, mirror_->width, mirror_->height}};
     if (!hints.damage.empty() || frame.cursor_moved || frame.cursor_shape || frame.resized) {
       if (!hints.damage.empty()) {
+        const uint64_t grab_start = MonotonicNs();
         TC_RETURN_IF_ERROR(backend_->Grab(hints.damage, mirror_.get()));
+        frame.grab_ms = static_cast<double>(MonotonicNs() - grab_start) / 1e6;
         if (full) last_full_ns_ = MonotonicNs();
         need_full_ = false;
       }

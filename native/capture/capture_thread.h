@@ -34,6 +34,7 @@ struct CaptureOptions {
 struct CapturedFrame {
   std::shared_ptr<const ScreenMirror> mirror;
   uint64_t grabbed_ns = 0;  // CLOCK_MONOTONIC
+  double grab_ms = 0;       // time spent grabbing these pixels
   // Rects grabbed afresh (change hints, or the whole screen); empty when only
   // the cursor changed and the pixels are as last delivered.
   std::vector<Rect> damage;

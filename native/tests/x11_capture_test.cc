@@ -114,3 +114,27 @@ TEST(x11_bad_display_is_unavailable_not_a_crash) {
   std::unique_ptr<X11Input> input;
   CHECK(X11Input::Open(":4999", &input).code() == ErrorCode::kUnavailable);
 }
+
+// A consumer that asks again the moment a frame arrives (before the capture
+// thread has returned from answering) must get its next frame: the request is
+// not swallowed by the bookkeeping of the previous one.
+TEST(x11_request_made_during_delivery_is_not_lost) {
+  if (!HaveDisplay()) return;
+  Waiter w;
+  CaptureThread* self = nullptr;
+  CaptureThread::Callbacks c = Callbacks(&w);
+  auto record = c.frame;
+  c.frame = [&](CapturedFrame f) {
+    record(std::move(f));
+    if (self) CHECK(self->Request().ok());
+  };
+  CaptureOptions options;
+  options.verify_interval_ms = 100;  // a full grab every 100 ms keeps frames coming
+  CaptureThread thread([] { return CreateX11Backend(""); }, options, std::move(c));
+  self = &thread;
+  thread.Start();
+  CHECK(thread.Request().ok());
+  CHECK(w.Wait([&] { return w.frames >= 4; }));
+  self = nullptr;
+  thread.Stop();
+}

@@ -55,6 +55,8 @@ export interface NativeCapturedFrame {
   /** Rects grabbed afresh (x, y, w, h)*; empty when only the cursor changed. */
   damage: Uint32Array;
   resized: boolean;
+  /** Time the capture thread spent grabbing these pixels. */
+  grabMs: number;
   cursor: {
     x: number;
     y: number;

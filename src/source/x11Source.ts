@@ -31,6 +31,8 @@ const now = () => performance.timeOrigin + performance.now();
 export class X11Source implements FrameSource {
   private closed = false;
   private lastRects: Rect[] = [];
+  /** Grabs made and the time the capture thread spent in them. */
+  readonly grabStats = { grabs: 0, grabMs: 0, lastGrabMs: 0 };
 
   private constructor(
     private readonly capture: NativeX11Capture,
@@ -73,6 +75,11 @@ export class X11Source implements FrameSource {
     const damage: Rect[] = [];
     for (let i = 0; i + 3 < f.damage.length; i += 4) damage.push({ x: f.damage[i]!, y: f.damage[i + 1]!, w: f.damage[i + 2]!, h: f.damage[i + 3]! });
     this.lastRects = damage;
+    if (damage.length > 0) {
+      this.grabStats.grabs++;
+      this.grabStats.grabMs += f.grabMs;
+      this.grabStats.lastGrabMs = f.grabMs;
+    }
     const cursor: CursorUpdate = { x: f.cursor.x, y: f.cursor.y, visible: f.cursor.visible };
     if (f.cursor.shape) cursor.shape = f.cursor.shape;
     return { data: f.data, width: f.width, height: f.height, stride: f.stride, timestamp: now() - f.ageMs, damage, cursor };

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// A tilecast host: captures an X display (or plays the embedded scene desktop)
+// and serves it to viewers over WebSocket, with input injected through XTEST.
+//
+//   node examples/host.js --display :0 --listen 0.0.0.0:8765 --password s3cret
+//   node examples/host.js --scene               # no X needed: the embedded desktop scene
+//   node examples/host.js --display :0 --tls-cert cert.pem --tls-key key.pem
+//
+// Viewers authenticate with HTTP Basic (any user name, the password) or a
+// `?password=` query parameter; the user name goes into the audit log.
+// Connect with examples/viewer.js.
+'use strict';
+const fs = require('node:fs');
+const crypto = require('node:crypto');
+const { parseArgs } = require('node:util');
+const { X11Source, X11InputSink, InputRouter, SceneSource, createHost } = require('..');
+
+const { values: args } = parseArgs({
+  options: {
+    display: { type: 'string' },
+    scene: { type: 'boolean', default: false },
+    listen: { type: 'string', default: '127.0.0.1:8765' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    password: { type: 'string', default: process.env.TILECAST_PASSWORD },
+    'view-only': { type: 'boolean', default: false },
+    fps: { type: 'string', default: '30' },
+    'max-viewers': { type: 'string', default: '8' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (args.help) {
+  console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 12).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
+}
+
+function parseListen(s) {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(s);
+  if (!m) throw new Error(`--listen must be address:port, got ${s}`);
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port: Number(m[3]) };
+}
+
+/** Constant-time password check from HTTP Basic or ?password=. */
+function authorizer(password) {
+  if (!password) return undefined;
+  const want = crypto.createHash('sha256').update(password).digest();
+  const same = (given) => crypto.timingSafeEqual(crypto.createHash('sha256').update(given).digest(), want);
+  return ({ request }) => {
+    const auth = request.headers.authorization ?? '';
+    if (auth.startsWith('Basic ')) {
+      const [user, ...rest] = Buffer.from(auth.slice(6), 'base64').toString('utf8').split(':');
+      if (same(rest.join(':'))) return { user: user || 'anonymous' };
+    }
+    const url = new URL(request.url ?? '/', 'http://host');
+    const given = url.searchParams.get('password');
+    return given !== null && same(given) ? { user: url.searchParams.get('user') || 'anonymous' } : false;
+  };
+}
+
+async function openSource() {
+  const display = args.display ?? (args.scene ? undefined : process.env.DISPLAY);
+  if (display) {
+    const source = await X11Source.open({ display });
+    const f = source.features;
+    console.log(`capturing X display ${display}: ${source.width}x${source.height}, ` +
+      `${f.sharedMemory ? 'MIT-SHM' : 'XGetImage'}, ${f.damage ? 'XDamage hints' : 'polling'}, ` +
+      `${f.cursor ? 'XFixes cursor' : 'no cursor shape'}, ${f.resizeEvents ? 'RandR' : 'no resize events'}`);
+    return { source, display };
+  }
+  console.log('no X display (pass --display or set $DISPLAY): serving the embedded scene desktop');
+  return { source: new SceneSource({ realtime: true, loops: 1_000_000 }), display: null };
+}
+
+async function main() {
+  const { host: address, port } = parseListen(args.listen);
+  const { source, display } = await openSource();
+  const tls = args['tls-cert'] ? { cert: fs.readFileSync(args['tls-cert']), key: fs.readFileSync(args['tls-key'] ?? '') } : undefined;
+  const host = await createHost({
+    source, host: address, port, tls, fps: Number(args.fps), maxViewers: Number(args['max-viewers']),
+    authorize: authorizer(args.password),
+  });
+  host.on('error', (err) => console.error('host error:', err.message));
+  host.on('audit', (e) => console.log(`[audit] ${new Date(e.at).toISOString()} ${e.type} viewer=${e.viewerId ?? '-'} user=${e.user ?? '-'} from=${e.remoteAddress}` +
+    (e.durationMs !== undefined ? ` ${(e.durationMs / 1000).toFixed(1)} s ${(e.bytesSent / 1e6).toFixed(2)} MB` : '') + (e.reason ? ` (${e.reason})` : '')));
+
+  let sink = null;
+  if (display && !args['view-only']) {
+    try {
+      sink = X11InputSink.open({ display });
+      new InputRouter(sink).attach(host);
+      console.log('input: XTEST injection on', display);
+    } catch (err) {
+      console.error(`input disabled: ${err.message}`);
+    }
+  } else {
+    host.on('input', (e) => { if (e.message.type === 'key' && e.message.down) console.log(`[input] viewer ${e.viewerId} key ${e.message.code} (${display ? 'view-only' : 'scene: not injected'})`); });
+  }
+  console.log(`serving ${host.url}${args.password ? ' (password required)' : ''}`);
+
+  const stats = setInterval(() => {
+    for (const v of host.viewers()) {
+      console.log(`viewer ${v.id}: ${v.updatesSent} updates, ${(v.bytesSent / 1e6).toFixed(2)} MB, ` +
+        `RTT ${v.flow.minRttMs === null ? '-' : v.flow.minRttMs.toFixed(0)} ms, rate ${((v.flow.deliveryRateBps ?? 0) * 8 / 1e3).toFixed(0)} kbit/s, quality level ${v.quality.level}`);
+    }
+  }, 10_000);
+  stats.unref();
+
+  const shutdown = async () => {
+    clearInterval(stats);
+    await host.close();
+    sink?.close();
+    source.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((err) => {
+  console.error(`host: ${err.message}`);
+  process.exit(1);
+});
