@@ -176,3 +176,53 @@ t.test('a display that does not exist gives ERR_UNAVAILABLE', { skip }, async (t
   await t.rejects(X11Source.open({ display: ':4999' }), { code: 'ERR_UNAVAILABLE' });
   t.throws(() => X11InputSink.open({ display: ':4999' }), { code: 'ERR_UNAVAILABLE' });
 });
+
+t.test('examples: host.js serves an X display with a password, viewer.js snapshots it', { skip }, async (t) => {
+  const { spawn } = await import('node:child_process');
+  const xs = await startXvfb(640, 480);
+  t.teardown(() => xs.close());
+  x(xs, 'xsetroot', ['-solid', '#884422']);
+  const root = path.join(__dirname, '..', '..');
+  const host = spawn(process.execPath, [path.join(root, 'examples', 'host.js'), '--display', xs.display, '--listen', '127.0.0.1:0', '--password', 'pw'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => void host.kill('SIGKILL'));
+  let out = '';
+  host.stdout!.on('data', (d) => (out += d));
+  host.stderr!.on('data', (d) => (out += d));
+  await until(() => /serving (ws:\/\/\S+)/.test(out), 'the example host to listen');
+  const url = /serving (ws:\/\/\S+)/.exec(out)![1]!;
+  t.match(out, /MIT-SHM, XDamage hints, XFixes cursor, RandR/, 'the host reports what it uses');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tilecast-viewer-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const viewer = spawn(process.execPath, [path.join(root, 'examples', 'viewer.js'), url, '--password', 'pw', '--exit-after', '2', '--out', dir, '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let vout = '';
+  viewer.stdout!.on('data', (d) => (vout += d));
+  const code = await new Promise((r) => viewer.once('exit', r));
+  t.equal(code, 0, 'the viewer exits cleanly');
+  t.match(vout, /screen 640x480/);
+  const pngs = fs.readdirSync(dir).filter((f) => f.endsWith('.png'));
+  t.equal(pngs.length, 1, 'one snapshot written');
+  t.same([...fs.readFileSync(path.join(dir, pngs[0]!)).subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG file');
+  await until(() => /\[audit\].*connect viewer=1 user=viewer/.test(out), 'the audit line with the user');
+  const wrong = spawn(process.execPath, [path.join(root, 'examples', 'viewer.js'), url, '--password', 'nope', '--exit-after', '1', '--out', dir, '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let wout = '';
+  wrong.stdout!.on('data', (d) => (wout += d));
+  wrong.stderr!.on('data', (d) => (wout += d));
+  await new Promise((r) => wrong.once('exit', r));
+  t.match(wout, /401/, 'a wrong password is refused with HTTP 401');
+});
+
+t.test('the X server going away is an error event, not a dead process', { skip }, async (t) => {
+  const xs = await startXvfb(320, 240);
+  const s = await stream(xs);
+  t.teardown(() => s.close());
+  const errors: Array<{ code?: string }> = [];
+  s.host.on('error', (err) => errors.push(err));
+  await until(() => s.viewer.framebuffer !== null, 'the first frame');
+  const input = X11InputSink.open({ display: xs.display });
+  await xs.close();
+  await until(() => errors.length > 0, 'a capture error');
+  t.equal(errors[0]!.code, 'ERR_UNAVAILABLE', 'the capture reports the display as unavailable');
+  t.throws(() => { for (let i = 0; i < 1000; i++) input.move(1, 1); }, { code: 'ERR_UNAVAILABLE' }, 'input on the lost display throws');
+  input.close();
+  t.ok(s.viewer.framebuffer, 'the viewer keeps its last picture');
+});
