@@ -41,11 +41,19 @@ function processCpuMs(pid) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
-async function grabCost(display, env, samples) {
+/** Opens an X11Source with extra environment switches (read by the native backend when it opens). */
+async function openWith(env, options) {
   const saved = { ...process.env };
   Object.assign(process.env, env);
-  const source = await X11Source.open({ display, verifyIntervalMs: 100 });
-  Object.keys(env).forEach((k) => (saved[k] === undefined ? delete process.env[k] : (process.env[k] = saved[k])));
+  try {
+    return await X11Source.open(options);
+  } finally {
+    Object.keys(env).forEach((k) => (saved[k] === undefined ? delete process.env[k] : (process.env[k] = saved[k])));
+  }
+}
+
+async function grabCost(display, env, samples) {
+  const source = await openWith(env, { display, verifyIntervalMs: 100 });
   const full = [];
   while (full.length < samples) {
     const f = await source.nextFrame();
@@ -70,10 +78,7 @@ async function smallGrabs(display, samples) {
 }
 
 async function idleCpu(xvfb, env, seconds) {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  const source = await X11Source.open({ display: xvfb.display });
-  Object.keys(env).forEach((k) => (saved[k] === undefined ? delete process.env[k] : (process.env[k] = saved[k])));
+  const source = await openWith(env, { display: xvfb.display });
   const host = await createHost({ source, fps: 30 });
   const viewer = connectViewer(host.url, { reconnect: false });
   await sleep(2000); // first frame sent, everything warm
