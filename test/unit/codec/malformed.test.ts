@@ -2,6 +2,7 @@
 // and recovery on the next keyframe.
 import t from 'tap';
 import * as zlib from 'node:zlib';
+import { OpStreamDecoder } from '../../../src/codec/opStreamDecoder';
 import { TileDecoder } from '../../../src/codec/tileDecoder';
 import { TileEncoder } from '../../../src/codec/tileEncoder';
 import { ErrorCodes } from '../../../src/errors';
@@ -22,6 +23,22 @@ function deflate(...ops: Buffer[]): Buffer {
   return zlib.deflateRawSync(Buffer.concat(ops), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
 }
 
+/** The browser's pure-TS decoder behind the native decoder's interface, so every case runs on both. */
+class TsDecoder {
+  readonly framebuffer: Uint8Array;
+  private readonly dec = new OpStreamDecoder('bgra');
+  constructor(private readonly size: { width: number; height: number }) {
+    this.framebuffer = new Uint8Array(size.width * size.height * 4);
+  }
+  async apply(u: { stream: Uint8Array; opCount: number; keyframe: boolean }) {
+    return this.dec.apply(this.framebuffer, this.size.width, this.size.height, u.stream, u.opCount, u.keyframe);
+  }
+}
+const DECODERS = [
+  { name: 'native', make: (size: { width: number; height: number }) => new TileDecoder(size) },
+  { name: 'pure TS', make: (size: { width: number; height: number }) => new TsDecoder(size) },
+];
+
 t.test('hand-built bad updates are rejected with stable codes', async (t) => {
   const cases: Array<[string, Uint8Array, number, string]> = [
     ['unknown op', deflate(op(7, 0, 0, 1, 1)), 1, ErrorCodes.PROTOCOL],
@@ -38,9 +55,11 @@ t.test('hand-built bad updates are rejected with stable codes', async (t) => {
     ['absurd op count', deflate(op(0, 0, 0, 1, 1, [1, 2, 3])), 0xffffffff, ErrorCodes.TOO_LARGE],
     ['area beyond 4 screens', deflate(...Array.from({ length: 5 }, () => op(0, 0, 0, 64, 64, [1, 2, 3]))), 5, ErrorCodes.TOO_LARGE],
   ];
-  for (const [name, stream, opCount, code] of cases) {
-    const dec = new TileDecoder({ width: 64, height: 64 });
-    await t.rejects(dec.apply({ stream, opCount, keyframe: true }), { code }, name);
+  for (const { name: decoder, make } of DECODERS) {
+    for (const [name, stream, opCount, code] of cases) {
+      const dec = make({ width: 64, height: 64 });
+      await t.rejects(dec.apply({ stream, opCount, keyframe: true }), { code }, `${decoder}: ${name}`);
+    }
   }
 });
 
@@ -55,11 +74,20 @@ t.test('a decompression bomb costs no memory: reading stops at what the ops decl
   t.ok(process.memoryUsage().rss - before < 64 * 1024 * 1024, 'no large allocation');
 });
 
-t.test('random corruption never crashes; a keyframe recovers exactly', async (t) => {
+t.test('the pure-TS decoder caps what a bomb inflates to', async (t) => {
+  const bomb = zlib.deflateRawSync(Buffer.concat([op(2, 0, 0, 1, 1, [1, 2, 3]), Buffer.alloc(64 * 1024 * 1024)]), {
+    finishFlush: zlib.constants.Z_SYNC_FLUSH,
+  });
+  const before = process.memoryUsage().rss;
+  await t.rejects(new TsDecoder({ width: 64, height: 64 }).apply({ stream: bomb, opCount: 1, keyframe: true }), { code: ErrorCodes.TOO_LARGE });
+  t.ok(process.memoryUsage().rss - before < 48 * 1024 * 1024, 'inflated output beyond the cap is dropped');
+});
+
+for (const { name: decoder, make } of DECODERS) t.test(`${decoder}: random corruption never crashes; a keyframe recovers exactly`, async (t) => {
   const f = loadScene('desktop');
   const enc = new TileEncoder();
   const good = await enc.encode(f, [{ x: 0, y: 0, w: 640, h: 360 }], { keyframe: true });
-  const dec = new TileDecoder({ width: f.width, height: f.height });
+  const dec = make({ width: f.width, height: f.height });
   const random = rng(99);
   let rejected = 0;
   for (let i = 0; i < 300; i++) {

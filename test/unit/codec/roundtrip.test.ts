@@ -1,13 +1,35 @@
 // Byte-exact round trips: encoder -> wire message -> decoder equals the source.
+// Every update is applied by both decoders, the native one and the browser's
+// pure-TS one, which must agree byte for byte.
 import t from 'tap';
 import sharp from 'sharp';
 import { ChangeDetector } from '../../../src/detect/changeDetector';
-import { TileDecoder } from '../../../src/codec/tileDecoder';
+import { OpStreamDecoder } from '../../../src/codec/opStreamDecoder';
+import { TileDecoder as NativeTileDecoder } from '../../../src/codec/tileDecoder';
 import { TileEncoder } from '../../../src/codec/tileEncoder';
 import { Frame } from '../../../src/frame';
 import { decodeMessage, encodeMessage } from '../../../src/protocol/messages';
 import { SceneName, loadScene } from '../../../src/source/sceneSource';
 import { expectedFramebuffer, fillRandom, firstDifference, makeFrame, rng } from '../../helpers';
+
+class TileDecoder {
+  private readonly native: NativeTileDecoder;
+  private readonly ts = new OpStreamDecoder('bgra');
+  private readonly tsFramebuffer: Uint8Array;
+  constructor(private readonly size: { width: number; height: number }) {
+    this.native = new NativeTileDecoder(size);
+    this.tsFramebuffer = new Uint8Array(size.width * size.height * 4);
+  }
+  get framebuffer() {
+    return this.native.framebuffer;
+  }
+  async apply(u: { stream: Uint8Array; opCount: number; keyframe: boolean }) {
+    await this.native.apply(u);
+    this.ts.apply(this.tsFramebuffer, this.size.width, this.size.height, u.stream, u.opCount, u.keyframe);
+    const diff = firstDifference(this.tsFramebuffer, this.native.framebuffer, this.size.width);
+    if (diff) throw new Error(`pure-TS decoder differs from the native one: ${diff}`);
+  }
+}
 
 function whole(f: Frame) {
   return [{ x: 0, y: 0, w: f.width, h: f.height }];

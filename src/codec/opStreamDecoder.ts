@@ -1,0 +1,185 @@
+/**
+ * OpStreamDecoder: the op-stream decoder in pure TypeScript, for the browser
+ * viewer (the Node client uses the native TileDecoder). Same format, same
+ * checks: every rect, palette index and copy source is validated before use,
+ * inflated output is capped by what the ops could legally need, and after an
+ * error the decoder refuses everything until a keyframe resets its stream.
+ *
+ * Pixels are written as RGBA (canvas ImageData order) or BGRA, alpha 255.
+ * Inflate is pako (zlib ported to JS): a persistent raw-inflate context fed
+ * one UPDATE at a time, each ending in a sync flush (docs/protocol.md).
+ */
+import { Inflate, Z_SYNC_FLUSH } from 'pako';
+import { ErrorCodes, TilecastError } from '../errors';
+
+export type PixelOrder = 'rgba' | 'bgra';
+
+export interface DecodedUpdate {
+  ops: { solid: number; palette: number; truecolor: number; copy: number };
+  /** Bounding box of every pixel the update wrote, or null for an empty update. */
+  dirty: { x: number; y: number; w: number; h: number } | null;
+}
+
+const OP_HEADER = 9;
+const OP_NAMES = ['solid', 'palette', 'truecolor', 'copy'] as const;
+
+/** Most ops one update may declare (as the native decoder: 4 per 16x16 block + 64). */
+export function maxOps(width: number, height: number): number {
+  return Math.ceil(width / 16) * Math.ceil(height / 16) * 4 + 64;
+}
+
+function fail(code: (typeof ErrorCodes)[keyof typeof ErrorCodes], message: string): never {
+  throw new TilecastError(code, message);
+}
+
+export class OpStreamDecoder {
+  private inflater: Inflate | null = null;
+  private desynced = true; // nothing to decode against until the first keyframe
+
+  constructor(private readonly order: PixelOrder = 'rgba') {}
+
+  /**
+   * Applies one UPDATE's op stream to `fb` (width*height*4 bytes). Throws
+   * ERR_STREAM_DESYNC before a keyframe after an error, ERR_CORRUPT_STREAM for
+   * bad deflate data, ERR_PROTOCOL / ERR_TOO_LARGE / ERR_TRUNCATED for bad ops.
+   */
+  apply(fb: Uint8Array | Uint8ClampedArray, width: number, height: number, stream: Uint8Array, opCount: number, keyframe: boolean): DecodedUpdate {
+    if (fb.length !== width * height * 4) fail(ErrorCodes.INVALID_ARG, `framebuffer must be ${width * height * 4} bytes`);
+    if (keyframe) {
+      this.inflater = new Inflate({ raw: true, chunkSize: 256 * 1024 });
+      this.desynced = false;
+    } else if (this.desynced || !this.inflater) {
+      fail(ErrorCodes.STREAM_DESYNC, 'decoder lost its stream state; waiting for a keyframe');
+    }
+    try {
+      if (opCount > maxOps(width, height)) fail(ErrorCodes.TOO_LARGE, `update declares ${opCount} ops, limit ${maxOps(width, height)}`);
+      const data = this.inflate(stream, opCount, width, height);
+      return this.applyOps(fb, width, height, data, opCount);
+    } catch (err) {
+      this.desynced = true;
+      throw err;
+    }
+  }
+
+  private inflate(stream: Uint8Array, opCount: number, width: number, height: number): Uint8Array {
+    // The most bytes `opCount` ops may legally need: headers, palettes, and 3
+    // bytes per pixel for at most 4 screens of area. Anything beyond is a bomb.
+    const limit = opCount * (OP_HEADER + 1 + 256 * 3 + 4) + width * height * 4 * 3;
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const inflater = this.inflater!;
+    inflater.onData = (chunk: Uint8Array) => {
+      total += chunk.length;
+      if (total <= limit) chunks.push(chunk);
+    };
+    inflater.push(stream, Z_SYNC_FLUSH);
+    if (inflater.err) fail(ErrorCodes.CORRUPT_STREAM, `inflate failed: ${inflater.msg || inflater.err}`);
+    if (total > limit) fail(ErrorCodes.TOO_LARGE, `update inflates to more than ${limit} bytes`);
+    if (chunks.length === 1) return chunks[0]!;
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+
+  private applyOps(fb: Uint8Array | Uint8ClampedArray, width: number, height: number, d: Uint8Array, opCount: number): DecodedUpdate {
+    const ops = { solid: 0, palette: 0, truecolor: 0, copy: 0 };
+    const [r0, b0] = this.order === 'rgba' ? [0, 2] : [2, 0]; // where the wire's R and B go
+    let pos = 0;
+    const need = (n: number, what: string) => {
+      if (pos + n > d.length) fail(ErrorCodes.TRUNCATED, `op stream ended inside ${what}`);
+    };
+    const u16 = (at: number) => d[at]! | (d[at + 1]! << 8);
+    let area = 0;
+    const maxArea = width * height * 4;
+    let x0 = width, y0 = height, x1 = 0, y1 = 0;
+    const palette = new Uint8Array(256 * 3);
+    for (let i = 0; i < opCount; i++) {
+      need(OP_HEADER, `op ${i} header`);
+      const code = d[pos]!, x = u16(pos + 1), y = u16(pos + 3), w = u16(pos + 5), h = u16(pos + 7);
+      pos += OP_HEADER;
+      if (code >= OP_NAMES.length) fail(ErrorCodes.PROTOCOL, `op ${i}: unknown op code ${code}`);
+      if (w === 0 || h === 0 || x >= width || y >= height || w > width - x || h > height - y) {
+        fail(ErrorCodes.PROTOCOL, `op ${i}: rect ${w}x${h}+${x}+${y} is outside the framebuffer`);
+      }
+      area += w * h;
+      if (area > maxArea) fail(ErrorCodes.TOO_LARGE, `op ${i}: update covers more area than allowed`);
+      switch (code) {
+        case 0: { // SOLID
+          need(3, 'a solid colour');
+          const b = d[pos]!, g = d[pos + 1]!, r = d[pos + 2]!;
+          pos += 3;
+          for (let row = y; row < y + h; row++) {
+            for (let o = (row * width + x) * 4, end = o + w * 4; o < end; o += 4) {
+              fb[o + b0] = b;
+              fb[o + 1] = g;
+              fb[o + r0] = r;
+              fb[o + 3] = 255;
+            }
+          }
+          break;
+        }
+        case 1: { // PALETTE
+          need(1, 'a palette size');
+          const n = d[pos]! + 1;
+          pos += 1;
+          if (n < 2) fail(ErrorCodes.PROTOCOL, 'palette op with fewer than 2 colours');
+          need(n * 3, 'a palette');
+          palette.set(d.subarray(pos, pos + n * 3));
+          pos += n * 3;
+          const bits = n <= 2 ? 1 : n <= 4 ? 2 : n <= 16 ? 4 : 8;
+          const perByte = 8 / bits, mask = (1 << bits) - 1, rowBytes = Math.ceil((w * bits) / 8);
+          need(rowBytes * h, 'palette indices');
+          for (let row = 0; row < h; row++) {
+            let o = ((y + row) * width + x) * 4;
+            const base = pos + row * rowBytes;
+            for (let c = 0; c < w; c++, o += 4) {
+              const index = (d[base + Math.floor(c / perByte)]! >> (8 - bits * ((c % perByte) + 1))) & mask;
+              if (index >= n) fail(ErrorCodes.PROTOCOL, 'palette index beyond the palette');
+              fb[o + b0] = palette[index * 3]!;
+              fb[o + 1] = palette[index * 3 + 1]!;
+              fb[o + r0] = palette[index * 3 + 2]!;
+              fb[o + 3] = 255;
+            }
+          }
+          pos += rowBytes * h;
+          break;
+        }
+        case 2: { // TRUECOLOR
+          need(w * h * 3, 'truecolour pixels');
+          for (let row = 0; row < h; row++) {
+            let o = ((y + row) * width + x) * 4;
+            for (let c = 0; c < w; c++, o += 4, pos += 3) {
+              fb[o + b0] = d[pos]!;
+              fb[o + 1] = d[pos + 1]!;
+              fb[o + r0] = d[pos + 2]!;
+              fb[o + 3] = 255;
+            }
+          }
+          break;
+        }
+        case 3: { // COPY
+          need(4, 'a copy source');
+          const sx = u16(pos), sy = u16(pos + 2);
+          pos += 4;
+          if (sx >= width || sy >= height || w > width - sx || h > height - sy) fail(ErrorCodes.PROTOCOL, 'copy source is outside the framebuffer');
+          // Walk rows away from the overlap; copyWithin is memmove within a row.
+          const copyRow = (row: number) => fb.copyWithin(((y + row) * width + x) * 4, ((sy + row) * width + sx) * 4, ((sy + row) * width + sx + w) * 4);
+          if (sy < y) for (let row = h - 1; row >= 0; row--) copyRow(row);
+          else for (let row = 0; row < h; row++) copyRow(row);
+          break;
+        }
+      }
+      ops[OP_NAMES[code]!]++;
+      x0 = Math.min(x0, x);
+      y0 = Math.min(y0, y);
+      x1 = Math.max(x1, x + w);
+      y1 = Math.max(y1, y + h);
+    }
+    if (pos !== d.length) fail(ErrorCodes.PROTOCOL, `${d.length - pos} bytes left over after ${opCount} ops`);
+    return { ops, dirty: x1 > x0 ? { x: x0, y: y0, w: x1 - x0, h: y1 - y0 } : null };
+  }
+}
