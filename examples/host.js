@@ -8,12 +8,13 @@
 //
 // Viewers authenticate with HTTP Basic (any user name, the password) or a
 // `?password=` query parameter; the user name goes into the audit log.
-// Connect with examples/viewer.js.
+// Connect with examples/viewer.js, or open http://HOST:PORT/?password=… in a
+// browser (the browser viewer is served at /).
 'use strict';
 const fs = require('node:fs');
 const crypto = require('node:crypto');
 const { parseArgs } = require('node:util');
-const { X11Source, X11InputSink, InputRouter, SceneSource, createHost } = require('..');
+const { X11Source, X11InputSink, InputRouter, SceneSource, createHost, viewerPage } = require('..');
 
 const { values: args } = parseArgs({
   options: {
@@ -79,6 +80,7 @@ async function main() {
   const host = await createHost({
     source, host: address, port, tls, fps: Number(args.fps), maxViewers: Number(args['max-viewers']),
     authorize: authorizer(args.password),
+    httpHandler: viewerPage(), // the browser viewer at /
   });
   host.on('error', (err) => console.error('host error:', err.message));
   host.on('audit', (e) => console.log(`[audit] ${new Date(e.at).toISOString()} ${e.type} viewer=${e.viewerId ?? '-'} user=${e.user ?? '-'} from=${e.remoteAddress}` +
@@ -97,6 +99,7 @@ async function main() {
     host.on('input', (e) => { if (e.message.type === 'key' && e.message.down) console.log(`[input] viewer ${e.viewerId} key ${e.message.code} (${display ? 'view-only' : 'scene: not injected'})`); });
   }
   console.log(`serving ${host.url}${args.password ? ' (password required)' : ''}`);
+  console.log(`browser viewer: ${host.url.replace(/^ws/, 'http')}${args.password ? '?password=…' : ''}`);
 
   const stats = setInterval(() => {
     for (const v of host.viewers()) {

@@ -43,3 +43,5 @@ export { X11InputSink } from './input/inputSink';
 export type { InputSink, PointerButton } from './input/inputSink';
 export { InputRouter, WHEEL_PIXELS_PER_CLICK } from './input/inputRouter';
 export { keysymFor, keysymForCodePoint } from './input/keysyms';
+export { viewerPage, viewerAssetsDir } from './host/viewerPage';
+export { OpStreamDecoder } from './codec/opStreamDecoder';

@@ -1,0 +1,8 @@
+/**
+ * tilecast browser viewer (ES module): `mountViewer(container, { url })`.
+ * Bundled with its dependencies (protocol, op-stream decoder, pako) into
+ * dist/browser/tilecast-viewer.js by scripts/build-viewer.js.
+ */
+export { TilecastViewer, mountViewer } from './viewer';
+export type { ViewerOptions, ViewerState, ViewerStatsSnapshot } from './viewer';
+export { linkQuality } from './viewerOverlay';

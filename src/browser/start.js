@@ -1,0 +1,9 @@
+// The page's bootstrap (a file, not an inline script, so the page's CSP can
+// forbid inline scripts): mount the viewer on this host's WebSocket.
+import { mountViewer } from './tilecast-viewer.js';
+
+// Same host, same query (e.g. ?password=... for the example host).
+const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/${location.search}`;
+const viewer = mountViewer(document.getElementById('screen'), { url });
+window.tilecastViewer = viewer; // for tests and the console
+viewer.focus();

@@ -1,0 +1,345 @@
+/**
+ * The browser viewer: connects to a tilecast host over ws/wss, decodes updates
+ * into an RGBA framebuffer (OpStreamDecoder), paints only the dirty region on
+ * the next animation frame, acks each update once it is on screen, draws the
+ * cursor locally, scales to fit with crisp pixels, reconnects with backoff and
+ * shows connection state, stats and link quality.
+ *
+ * Render queue with backpressure: updates are decoded as they arrive (order
+ * matters) but painted once per animation frame; acks leave only after the
+ * paint, so a tab that cannot paint (hidden, overloaded) holds its acks and
+ * the host's flow control stops sending. Nothing of the remote screen is
+ * stored by the page: no storage APIs, no clipboard.
+ *
+ * No Node APIs: bundled by scripts/build-viewer.js into dist/browser/.
+ */
+import { OpStreamDecoder } from '../codec/opStreamDecoder';
+import { Capability, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Reason } from '../protocol/constants';
+import { CursorShapeMessage, KeyMessage, Message, PointerMessage, decodeMessage, encodeMessage } from '../protocol/messages';
+import { negotiateVersion } from '../protocol/version';
+import { ViewerInput } from './viewerInput';
+import { ViewerOverlay } from './viewerOverlay';
+
+export type ViewerState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+export interface ViewerOptions {
+  /** ws:// or wss:// URL of the host. */
+  url: string;
+  /** Send no input (default false). */
+  viewOnly?: boolean;
+  /** Reconnect backoff, ms (defaults 500 and 10 000). */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Show the stats overlay (default true). */
+  stats?: boolean;
+}
+
+export interface ViewerStatsSnapshot {
+  state: ViewerState;
+  width: number;
+  height: number;
+  updates: number;
+  painted: number;
+  bytes: number;
+  rttMs: number | null;
+  kbps: number;
+  fps: number;
+  lastError: string | null;
+  connections: number;
+  /** Milliseconds spent decoding, total (for the decode benchmark). */
+  decodeMs: number;
+  decodedPixels: number;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+export class TilecastViewer {
+  readonly canvas: HTMLCanvasElement;
+  private readonly ctx: CanvasRenderingContext2D;
+  private readonly cursorCanvas: HTMLCanvasElement;
+  private readonly overlay: ViewerOverlay;
+  private readonly input: ViewerInput | null;
+  private readonly decoder = new OpStreamDecoder('rgba');
+  private ws: WebSocket | null = null;
+  private image: ImageData | null = null;
+  private cursor: { shape: CursorShapeMessage | null; x: number; y: number; visible: boolean } = { shape: null, x: 0, y: 0, visible: false };
+  private dirty: { x0: number; y0: number; x1: number; y1: number } | null = null;
+  private pendingAcks: Array<{ frameId: number; receivedAt: number }> = [];
+  private rafPending = false;
+  private pointerInside = false;
+  private state: ViewerState = 'connecting';
+  private attempts = 0;
+  private reconnectTimer: number | null = null;
+  private pingTimer: number | null = null;
+  private pingId = 0;
+  private readonly resizeObserver: ResizeObserver;
+  private readonly window1s: Array<{ t: number; bytes: number; painted: number }> = [];
+  readonly stats: ViewerStatsSnapshot = {
+    state: 'connecting', width: 0, height: 0, updates: 0, painted: 0, bytes: 0, rttMs: null, kbps: 0, fps: 0,
+    lastError: null, connections: 0, decodeMs: 0, decodedPixels: 0,
+  };
+
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly options: ViewerOptions,
+  ) {
+    if (!/^wss?:\/\//.test(options.url)) throw new Error(`tilecast viewer: url must be ws:// or wss://, got ${options.url}`);
+    container.classList.add('tilecast-viewer');
+    // The canvas and overlays are positioned inside the container.
+    if (getComputedStyle(container).position === 'static') container.style.position = 'relative';
+    Object.assign(container.style, { overflow: 'hidden', background: '#000' });
+    this.canvas = document.createElement('canvas');
+    this.canvas.className = 'tilecast-screen';
+    Object.assign(this.canvas.style, { position: 'absolute', left: '0', top: '0' });
+    this.canvas.width = this.canvas.height = 1;
+    this.ctx = this.canvas.getContext('2d', { alpha: false })!;
+    this.cursorCanvas = document.createElement('canvas');
+    this.cursorCanvas.className = 'tilecast-cursor';
+    Object.assign(this.cursorCanvas.style, { position: 'absolute', pointerEvents: 'none', display: 'none' });
+    container.append(this.canvas, this.cursorCanvas);
+    this.overlay = new ViewerOverlay(container, options.stats !== false);
+    this.input = options.viewOnly ? null : new ViewerInput(container, {
+      screenSize: () => (this.image ? { width: this.image.width, height: this.image.height } : null),
+      send: (msg: PointerMessage | KeyMessage) => this.send(msg),
+    });
+    container.addEventListener('pointerenter', () => ((this.pointerInside = true), this.placeCursor()));
+    container.addEventListener('pointerleave', () => ((this.pointerInside = false), this.placeCursor()));
+    this.resizeObserver = new ResizeObserver(() => this.layout());
+    this.resizeObserver.observe(container);
+    this.connect();
+  }
+
+  /** Disconnects for good. */
+  close(): void {
+    this.setState('closed');
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    if (this.pingTimer !== null) clearInterval(this.pingTimer);
+    this.ws?.close(1000, 'viewer closed');
+    this.ws = null;
+    this.input?.dispose();
+    this.resizeObserver.disconnect();
+  }
+
+  focus(): void {
+    this.input?.focus();
+  }
+
+  private setState(state: ViewerState, detail = ''): void {
+    this.state = this.stats.state = state;
+    this.overlay.setState(state, detail);
+  }
+
+  private showError(message: string): void {
+    this.stats.lastError = message;
+    this.overlay.showError(message);
+  }
+
+  private connect(): void {
+    if (this.state === 'closed') return;
+    this.setState(this.attempts === 0 ? 'connecting' : 'reconnecting', this.attempts ? `attempt ${this.attempts + 1}` : '');
+    const ws = new WebSocket(this.options.url);
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    ws.onopen = () => {
+      this.stats.connections++;
+      this.send({ type: 'hello', minVersion: MIN_PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, capabilities: Capability.COPY_RECT | Capability.CURSOR, software: 'tilecast-browser-viewer' });
+    };
+    ws.onmessage = (ev) => this.onMessage(ev.data);
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      if (this.pingTimer !== null) clearInterval(this.pingTimer);
+      if (this.state === 'closed') return;
+      this.scheduleReconnect(ev.reason || `connection closed (${ev.code})`);
+    };
+  }
+
+  private scheduleReconnect(why: string): void {
+    const min = this.options.minBackoffMs ?? 500, max = this.options.maxBackoffMs ?? 10_000;
+    const delay = Math.min(max, min * 2 ** Math.min(this.attempts, 10)) * (0.75 + Math.random() * 0.5);
+    this.attempts++;
+    this.setState('reconnecting', `${why}; retrying in ${(delay / 1000).toFixed(1)} s`);
+    this.reconnectTimer = window.setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect();
+    }, delay);
+  }
+
+  private send(msg: Message): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encodeMessage(msg));
+  }
+
+  /** A peer that breaks the protocol: say why, on screen and to the host, and start over. */
+  private protocolFailure(message: string): void {
+    this.showError(`protocol error: ${message}`);
+    this.send({ type: 'error', reason: Reason.PROTOCOL_ERROR, message: message.slice(0, 200) });
+    this.ws?.close(4002, 'protocol error'); // browsers allow only 1000 and 3000-4999 here
+  }
+
+  private onMessage(data: unknown): void {
+    if (!(data instanceof ArrayBuffer)) return this.protocolFailure('text frames are not part of the protocol');
+    this.stats.bytes += data.byteLength;
+    this.window1s.push({ t: performance.now(), bytes: data.byteLength, painted: 0 });
+    let msg: Message;
+    try {
+      msg = decodeMessage(new Uint8Array(data));
+    } catch (err) {
+      return this.protocolFailure((err as Error).message);
+    }
+    switch (msg.type) {
+      case 'hello':
+        try {
+          negotiateVersion(msg);
+        } catch (err) {
+          return this.protocolFailure((err as Error).message);
+        }
+        this.setState('connected');
+        this.overlay.clearError();
+        this.pingTimer = window.setInterval(() => this.send({ type: 'ping', id: this.pingId++ >>> 0, time: now() }), 2000);
+        this.send({ type: 'ping', id: this.pingId++ >>> 0, time: now() });
+        return;
+      case 'resize':
+        return this.resize(msg.width, msg.height);
+      case 'update':
+        return this.update(msg.frameId, msg.stream, msg.opCount, msg.keyframe);
+      case 'cursorShape':
+        this.cursor.shape = msg;
+        return this.drawCursorShape();
+      case 'cursorPosition':
+        Object.assign(this.cursor, { x: msg.x, y: msg.y, visible: msg.visible });
+        return this.placeCursor();
+      case 'ping':
+        return this.send({ type: 'pong', id: msg.id, time: msg.time });
+      case 'pong':
+        this.stats.rttMs = Math.max(0, now() - msg.time);
+        return;
+      case 'error':
+      case 'bye':
+        if (msg.type === 'error' || msg.reason !== Reason.NORMAL) this.showError(`host: ${msg.message}`);
+        return;
+      default:
+        return this.protocolFailure(`${msg.type} is not sent by hosts`);
+    }
+  }
+
+  private resize(width: number, height: number): void {
+    this.image = new ImageData(width, height);
+    const px = new Uint32Array(this.image.data.buffer);
+    px.fill(0xff000000); // opaque black until the keyframe paints
+    this.canvas.width = width;
+    this.canvas.height = height;
+    this.stats.width = width;
+    this.stats.height = height;
+    this.dirty = { x0: 0, y0: 0, x1: width, y1: height };
+    this.layout();
+    this.schedulePaint();
+  }
+
+  private update(frameId: number, stream: Uint8Array, opCount: number, keyframe: boolean): void {
+    const receivedAt = now();
+    if (!this.image) return this.protocolFailure('UPDATE before RESIZE');
+    const t0 = performance.now();
+    try {
+      const r = this.decoder.apply(this.image.data, this.image.width, this.image.height, stream, opCount, keyframe);
+      if (r.dirty) {
+        const d = this.dirty;
+        this.dirty = d
+          ? { x0: Math.min(d.x0, r.dirty.x), y0: Math.min(d.y0, r.dirty.y), x1: Math.max(d.x1, r.dirty.x + r.dirty.w), y1: Math.max(d.y1, r.dirty.y + r.dirty.h) }
+          : { x0: r.dirty.x, y0: r.dirty.y, x1: r.dirty.x + r.dirty.w, y1: r.dirty.y + r.dirty.h };
+        this.stats.decodedPixels += r.dirty.w * r.dirty.h;
+      }
+    } catch (err) {
+      // The stream state is gone: say so, ask for a full refresh, keep the old picture.
+      this.showError(`decode failed: ${(err as Error).message}; refreshing`);
+      this.send({ type: 'refreshRequest' });
+      return;
+    }
+    this.stats.decodeMs += performance.now() - t0;
+    this.stats.updates++;
+    this.pendingAcks.push({ frameId, receivedAt });
+    this.schedulePaint();
+  }
+
+  private schedulePaint(): void {
+    if (this.rafPending) return;
+    this.rafPending = true;
+    requestAnimationFrame(() => this.paint());
+  }
+
+  private paint(): void {
+    this.rafPending = false;
+    if (this.image && this.dirty) {
+      const d = this.dirty;
+      this.ctx.putImageData(this.image, 0, 0, d.x0, d.y0, d.x1 - d.x0, d.y1 - d.y0);
+      this.dirty = null;
+    }
+    const displayedAt = now();
+    for (const a of this.pendingAcks) this.send({ type: 'ack', frameId: a.frameId, receivedAt: a.receivedAt, displayedAt });
+    this.stats.painted += this.pendingAcks.length;
+    if (this.pendingAcks.length) this.attempts = 0; // a working connection: the next drop starts a fresh backoff
+    if (this.pendingAcks.length) this.window1s.push({ t: performance.now(), bytes: 0, painted: this.pendingAcks.length });
+    this.pendingAcks = [];
+    this.updateStats();
+  }
+
+  private updateStats(): void {
+    const t = performance.now();
+    while (this.window1s.length && this.window1s[0]!.t < t - 1000) this.window1s.shift();
+    this.stats.kbps = (this.window1s.reduce((n, s) => n + s.bytes, 0) * 8) / 1000;
+    this.stats.fps = this.window1s.reduce((n, s) => n + s.painted, 0);
+    this.overlay.setStats(this.stats);
+  }
+
+  /** Fits the screen into the container, keeping its aspect; crisp when scaled up. */
+  private layout(): void {
+    if (!this.image) return;
+    const cw = this.container.clientWidth, ch = this.container.clientHeight;
+    const scale = Math.min(cw / this.image.width, ch / this.image.height) || 1;
+    const w = this.image.width * scale, h = this.image.height * scale;
+    Object.assign(this.canvas.style, {
+      width: `${w}px`, height: `${h}px`, left: `${(cw - w) / 2}px`, top: `${(ch - h) / 2}px`,
+      // Device pixels per remote pixel >= 1: keep pixel edges (text stays sharp).
+      imageRendering: scale * devicePixelRatio >= 1 ? 'pixelated' : 'auto',
+    });
+    this.drawCursorShape();
+  }
+
+  private drawCursorShape(): void {
+    const s = this.cursor.shape;
+    if (!s) return;
+    this.cursorCanvas.width = s.width;
+    this.cursorCanvas.height = s.height;
+    const img = new ImageData(s.width, s.height);
+    for (let i = 0; i < s.pixels.length; i += 4) {
+      img.data[i] = s.pixels[i + 2]!;
+      img.data[i + 1] = s.pixels[i + 1]!;
+      img.data[i + 2] = s.pixels[i]!;
+      img.data[i + 3] = s.pixels[i + 3]!;
+    }
+    this.cursorCanvas.getContext('2d')!.putImageData(img, 0, 0);
+    // Under the local pointer the browser draws the remote shape itself (no
+    // round trip of lag); the drawn cursor shows moves made on the host.
+    this.container.style.cursor = `url(${this.cursorCanvas.toDataURL()}) ${s.hotX} ${s.hotY}, default`;
+    this.placeCursor();
+  }
+
+  private placeCursor(): void {
+    const s = this.cursor.shape;
+    if (!s || !this.image || !this.cursor.visible || this.pointerInside) {
+      this.cursorCanvas.style.display = 'none';
+      return;
+    }
+    const scale = parseFloat(this.canvas.style.width) / this.image.width || 1;
+    Object.assign(this.cursorCanvas.style, {
+      display: 'block',
+      width: `${s.width * scale}px`, height: `${s.height * scale}px`,
+      left: `${parseFloat(this.canvas.style.left) + (this.cursor.x - s.hotX) * scale}px`,
+      top: `${parseFloat(this.canvas.style.top) + (this.cursor.y - s.hotY) * scale}px`,
+    });
+  }
+}
+
+/** Mounts a viewer in `container` and connects. */
+export function mountViewer(container: HTMLElement, options: ViewerOptions): TilecastViewer {
+  return new TilecastViewer(container, options);
+}

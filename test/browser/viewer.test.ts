@@ -1,0 +1,184 @@
+// The browser viewer in real headless Chromium (Debian's, through
+// playwright-core) against a real host on localhost. Functional checks only.
+import t from 'tap';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, Browser, Page } from 'playwright-core';
+import { WebSocketServer } from 'ws';
+import { Host, InputEvent, createHost } from '../../src/host/host';
+import { viewerPage } from '../../src/host/viewerPage';
+import { Modifier } from '../../src/protocol/constants';
+import { encodeMessage } from '../../src/protocol/messages';
+import { PushSource } from '../../src/source/pushSource';
+import { loadScene } from '../../src/source/sceneSource';
+import type { Frame } from '../../src/frame';
+import { until } from '../helpers';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = fs.existsSync(CHROMIUM) ? false : `Debian chromium not installed at ${CHROMIUM}`;
+if (skip && process.env.CI) throw new Error(String(skip));
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** A w x h crop of a rendered scene, so pages and comparisons stay small. */
+function crop(name: Parameters<typeof loadScene>[0], w: number, h: number, x0 = 0, y0 = 0): Frame {
+  const s = loadScene(name);
+  const data = Buffer.alloc(w * h * 4);
+  for (let y = 0; y < h; y++) (s.data as Buffer).copy(data, y * w * 4, ((y0 + y) * s.width + x0) * 4, ((y0 + y) * s.width + x0 + w) * 4);
+  return { data, width: w, height: h, stride: w * 4 };
+}
+
+/** The canvas's pixels (RGBA) as the page holds them. */
+async function canvasPixels(page: Page): Promise<Buffer> {
+  const b64 = await page.evaluate(() => {
+    const c = document.querySelector('#screen canvas.tilecast-screen') as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let s = '';
+    for (let i = 0; i < d.length; i += 0x8000) s += String.fromCharCode(...d.subarray(i, i + 0x8000));
+    return btoa(s);
+  });
+  return Buffer.from(b64, 'base64');
+}
+
+function rgbaOf(f: Frame): Buffer {
+  const out = Buffer.alloc(f.width * f.height * 4);
+  for (let i = 0; i < out.length; i += 4) {
+    out[i] = f.data[i + 2]!;
+    out[i + 1] = f.data[i + 1]!;
+    out[i + 2] = f.data[i]!;
+    out[i + 3] = 255;
+  }
+  return out;
+}
+
+/** Waits until every update is acked and the canvas equals `f`; returns the first mismatch or null. */
+async function canvasAtRest(host: Host, page: Page, f: Frame): Promise<string | null> {
+  const want = rgbaOf(f);
+  let diff: string | null = 'not compared yet';
+  const end = Date.now() + 20_000;
+  while (Date.now() < end) {
+    const size = await page.evaluate(() => [(window as any).tilecastViewer?.stats.width, (window as any).tilecastViewer?.stats.height]);
+    if (size[0] === f.width && size[1] === f.height && host.viewers().every((v) => v.flow.inflightUpdates === 0)) {
+      const got = await canvasPixels(page);
+      const at = got.findIndex((b, i) => b !== want[i]);
+      diff = at < 0 ? null : `pixel ${(at / 4) | 0} (${((at / 4) | 0) % f.width},${((at / 4 / f.width) | 0)}): got ${got[at]} want ${want[at]}`;
+      if (diff === null) return null;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return diff;
+}
+
+let browser: Browser;
+t.before(async () => {
+  if (!skip) browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+});
+t.teardown(async () => browser?.close());
+
+async function hostWithPage(t: { teardown(fn: () => unknown): void }, first: Frame) {
+  const source = new PushSource();
+  const host = await createHost({ source, httpHandler: viewerPage() });
+  t.teardown(() => host.close());
+  source.push(first);
+  const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+  t.teardown(() => page.close());
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(host.url.replace(/^ws/, 'http'));
+  return { source, host, page, errors };
+}
+
+t.test('the canvas equals the host screen exactly at rest, through changes', { skip }, async (t) => {
+  const a = crop('editor', 800, 500);
+  const { source, host, page, errors } = await hostWithPage(t, a);
+  t.equal(await canvasAtRest(host, page, a), null, 'first screen exact');
+  const b = crop('editor-typed', 800, 500);
+  source.push(b);
+  t.equal(await canvasAtRest(host, page, b), null, 'typed text exact');
+  const c = crop('japanese', 800, 500, 300, 200);
+  source.push(c);
+  t.equal(await canvasAtRest(host, page, c), null, 'Japanese screen exact');
+  const d = crop('document', 640, 400);
+  source.push(d);
+  t.equal(await canvasAtRest(host, page, d), null, 'resized screen exact');
+  const stats = await page.evaluate(() => (window as any).tilecastViewer.stats);
+  t.equal(stats.state, 'connected');
+  t.ok(stats.painted >= 3 && stats.rttMs !== null, `painted ${stats.painted} updates, RTT ${stats.rttMs} ms`);
+  t.match(await page.textContent('.tilecast-stats'), /RTT \d+ ms/, 'the stats overlay shows the RTT');
+  t.same(errors, [], 'no page errors');
+  const headers = (await page.request.get(host.url.replace(/^ws/, 'http'))).headers();
+  t.equal(headers['cache-control'], 'no-store', 'the page is not cached');
+});
+
+t.test('mouse, wheel and keys from the page reach the host', { skip }, async (t) => {
+  const f = crop('desktop', 800, 500);
+  const { host, page } = await hostWithPage(t, f);
+  const inputs: InputEvent[] = [];
+  host.on('input', (e: InputEvent) => inputs.push(e));
+  t.equal(await canvasAtRest(host, page, f), null);
+  const box = (await page.locator('#screen canvas.tilecast-screen').boundingBox())!;
+  const scale = box.width / f.width;
+  await page.mouse.click(box.x + 100 * scale, box.y + 50 * scale);
+  await page.mouse.wheel(0, 120);
+  await page.keyboard.type('Hi');
+  await page.keyboard.press('Shift+KeyA');
+  await page.keyboard.press('Enter');
+  await until(() => inputs.filter((e) => e.message.type === 'key').length >= 10, 'the key events at the host');
+  const pointers = inputs.map((e) => e.message).filter((m) => m.type === 'pointer');
+  t.ok(pointers.some((p) => p.type === 'pointer' && p.buttons === 1 && Math.abs(p.x - 100) <= 1 && Math.abs(p.y - 50) <= 1), 'a left press at the clicked pixel');
+  t.ok(pointers.some((p) => p.type === 'pointer' && p.wheelY === 120), 'the wheel in CSS pixels');
+  const keys = inputs.map((e) => e.message).filter((m) => m.type === 'key').map((m) => m.type === 'key' && `${m.down ? 'down' : 'up'} ${m.code} ${m.key}`);
+  t.same(keys, ['down KeyH H', 'up KeyH H', 'down KeyI i', 'up KeyI i', 'down ShiftLeft Shift', 'down KeyA A', 'up KeyA A', 'up ShiftLeft Shift', 'down Enter Enter', 'up Enter Enter']);
+  const shiftedA = inputs.map((e) => e.message).find((m) => m.type === 'key' && m.code === 'KeyA' && m.down);
+  t.equal(shiftedA?.type === 'key' && shiftedA.modifiers & Modifier.SHIFT, Modifier.SHIFT, 'modifier state travels with the key');
+});
+
+t.test('IME composition sends the composed text, not the raw keys', { skip }, async (t) => {
+  const f = crop('desktop', 320, 200);
+  const { host, page } = await hostWithPage(t, f);
+  const inputs: InputEvent[] = [];
+  host.on('input', (e: InputEvent) => inputs.push(e));
+  t.equal(await canvasAtRest(host, page, f), null);
+  const cdp = await page.context().newCDPSession(page);
+  await page.keyboard.down('KeyK'); // a raw key while composing arrives as "Process" in real IMEs
+  await cdp.send('Input.imeSetComposition', { text: 'か', selectionStart: 1, selectionEnd: 1 });
+  await cdp.send('Input.insertText', { text: '漢字' });
+  await until(() => inputs.filter((e) => e.message.type === 'key' && e.message.keysym !== 0).length >= 4, 'the composed characters');
+  const composed = inputs.map((e) => e.message).filter((m) => m.type === 'key' && m.keysym !== 0).map((m) => m.type === 'key' && m.key);
+  t.same(composed, ['漢', '漢', '字', '字'], 'each composed character pressed and released');
+  t.notOk(inputs.some((e) => e.message.type === 'key' && e.message.key === 'Process'), 'no raw IME keys');
+});
+
+t.test('the viewer reconnects after the host drops the socket and resyncs exactly', { skip }, async (t) => {
+  const f = crop('document', 700, 450);
+  const { host, page } = await hostWithPage(t, f);
+  t.equal(await canvasAtRest(host, page, f), null);
+  host.dropViewers();
+  await until(() => host.viewers().length === 0, 'the drop');
+  const connections = async () => page.evaluate(() => (window as any).tilecastViewer.stats.connections as number);
+  const end = Date.now() + 20_000;
+  while ((await connections()) < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  t.equal(await connections(), 2, 'a second connection');
+  t.equal(await canvasAtRest(host, page, f), null, 'exact again after the resync');
+});
+
+t.test('a malformed message gives a visible error, not a hang', { skip }, async (t) => {
+  // A broken host: valid HELLO, then an UPDATE cut short.
+  const server = http.createServer(viewerPage());
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws) => {
+    ws.send(encodeMessage({ type: 'hello', minVersion: 1, maxVersion: 1, capabilities: 0, software: 'broken-host' }));
+    ws.send(Uint8Array.from([0x11, 1, 0, 0]));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => { wss.close(); server.close(() => r()); server.closeAllConnections(); }));
+  const page = await browser.newPage();
+  t.teardown(() => page.close());
+  await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  const banner = page.locator('.tilecast-error');
+  await banner.waitFor({ state: 'visible', timeout: 10_000 });
+  t.match(await banner.textContent(), /protocol error/, 'the error is on screen');
+  await page.waitForFunction(() => (document.querySelector('.tilecast-status') as HTMLElement).dataset.state === 'reconnecting', undefined, { timeout: 10_000 });
+  t.match(await page.textContent('.tilecast-status'), /Reconnecting/, 'and the viewer is retrying, not hanging');
+});
