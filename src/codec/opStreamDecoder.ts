@@ -86,8 +86,14 @@ export class OpStreamDecoder {
   }
 
   private applyOps(fb: Uint8Array | Uint8ClampedArray, width: number, height: number, d: Uint8Array, opCount: number): DecodedUpdate {
+    if (fb.byteOffset % 4 !== 0) fail(ErrorCodes.INVALID_ARG, 'framebuffer must start at a 4-byte aligned offset');
+    // Whole pixels at a time: one 32-bit store per pixel (little-endian, as every
+    // browser platform is). `pixel(b, g, r)` packs a wire colour for this order.
+    const px = new Uint32Array(fb.buffer, fb.byteOffset, width * height);
+    const pixel = this.order === 'rgba'
+      ? (b: number, g: number, r: number) => (0xff000000 | (b << 16) | (g << 8) | r) >>> 0
+      : (b: number, g: number, r: number) => (0xff000000 | (r << 16) | (g << 8) | b) >>> 0;
     const ops = { solid: 0, palette: 0, truecolor: 0, copy: 0 };
-    const [r0, b0] = this.order === 'rgba' ? [0, 2] : [2, 0]; // where the wire's R and B go
     let pos = 0;
     const need = (n: number, what: string) => {
       if (pos + n > d.length) fail(ErrorCodes.TRUNCATED, `op stream ended inside ${what}`);
@@ -96,7 +102,7 @@ export class OpStreamDecoder {
     let area = 0;
     const maxArea = width * height * 4;
     let x0 = width, y0 = height, x1 = 0, y1 = 0;
-    const palette = new Uint8Array(256 * 3);
+    const palette = new Uint32Array(256);
     for (let i = 0; i < opCount; i++) {
       need(OP_HEADER, `op ${i} header`);
       const code = d[pos]!, x = u16(pos + 1), y = u16(pos + 3), w = u16(pos + 5), h = u16(pos + 7);
@@ -110,16 +116,9 @@ export class OpStreamDecoder {
       switch (code) {
         case 0: { // SOLID
           need(3, 'a solid colour');
-          const b = d[pos]!, g = d[pos + 1]!, r = d[pos + 2]!;
+          const c = pixel(d[pos]!, d[pos + 1]!, d[pos + 2]!);
           pos += 3;
-          for (let row = y; row < y + h; row++) {
-            for (let o = (row * width + x) * 4, end = o + w * 4; o < end; o += 4) {
-              fb[o + b0] = b;
-              fb[o + 1] = g;
-              fb[o + r0] = r;
-              fb[o + 3] = 255;
-            }
-          }
+          for (let row = y; row < y + h; row++) px.fill(c, row * width + x, row * width + x + w);
           break;
         }
         case 1: { // PALETTE
@@ -128,21 +127,20 @@ export class OpStreamDecoder {
           pos += 1;
           if (n < 2) fail(ErrorCodes.PROTOCOL, 'palette op with fewer than 2 colours');
           need(n * 3, 'a palette');
-          palette.set(d.subarray(pos, pos + n * 3));
-          pos += n * 3;
+          for (let k = 0; k < n; k++, pos += 3) palette[k] = pixel(d[pos]!, d[pos + 1]!, d[pos + 2]!);
           const bits = n <= 2 ? 1 : n <= 4 ? 2 : n <= 16 ? 4 : 8;
           const perByte = 8 / bits, mask = (1 << bits) - 1, rowBytes = Math.ceil((w * bits) / 8);
           need(rowBytes * h, 'palette indices');
           for (let row = 0; row < h; row++) {
-            let o = ((y + row) * width + x) * 4;
-            const base = pos + row * rowBytes;
-            for (let c = 0; c < w; c++, o += 4) {
-              const index = (d[base + Math.floor(c / perByte)]! >> (8 - bits * ((c % perByte) + 1))) & mask;
-              if (index >= n) fail(ErrorCodes.PROTOCOL, 'palette index beyond the palette');
-              fb[o + b0] = palette[index * 3]!;
-              fb[o + 1] = palette[index * 3 + 1]!;
-              fb[o + r0] = palette[index * 3 + 2]!;
-              fb[o + 3] = 255;
+            let o = (y + row) * width + x;
+            let b = pos + row * rowBytes;
+            for (let c = 0; c < w; b++) {
+              const byte = d[b]!;
+              for (let k = 0, shift = 8 - bits; k < perByte && c < w; k++, c++, shift -= bits) {
+                const index = (byte >> shift) & mask;
+                if (index >= n) fail(ErrorCodes.PROTOCOL, 'palette index beyond the palette');
+                px[o++] = palette[index]!;
+              }
             }
           }
           pos += rowBytes * h;
@@ -151,13 +149,7 @@ export class OpStreamDecoder {
         case 2: { // TRUECOLOR
           need(w * h * 3, 'truecolour pixels');
           for (let row = 0; row < h; row++) {
-            let o = ((y + row) * width + x) * 4;
-            for (let c = 0; c < w; c++, o += 4, pos += 3) {
-              fb[o + b0] = d[pos]!;
-              fb[o + 1] = d[pos + 1]!;
-              fb[o + r0] = d[pos + 2]!;
-              fb[o + 3] = 255;
-            }
+            for (let o = (y + row) * width + x, end = o + w; o < end; o++, pos += 3) px[o] = pixel(d[pos]!, d[pos + 1]!, d[pos + 2]!);
           }
           break;
         }
@@ -167,7 +159,7 @@ export class OpStreamDecoder {
           pos += 4;
           if (sx >= width || sy >= height || w > width - sx || h > height - sy) fail(ErrorCodes.PROTOCOL, 'copy source is outside the framebuffer');
           // Walk rows away from the overlap; copyWithin is memmove within a row.
-          const copyRow = (row: number) => fb.copyWithin(((y + row) * width + x) * 4, ((sy + row) * width + sx) * 4, ((sy + row) * width + sx + w) * 4);
+          const copyRow = (row: number) => px.copyWithin((y + row) * width + x, (sy + row) * width + sx, (sy + row) * width + sx + w);
           if (sy < y) for (let row = h - 1; row >= 0; row--) copyRow(row);
           else for (let row = 0; row < h; row++) copyRow(row);
           break;
