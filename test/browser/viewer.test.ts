@@ -134,6 +134,33 @@ t.test('mouse, wheel and keys from the page reach the host', { skip }, async (t)
   t.equal(shiftedA?.type === 'key' && shiftedA.modifiers & Modifier.SHIFT, Modifier.SHIFT, 'modifier state travels with the key');
 });
 
+t.test('touch: a tap clicks, two fingers scroll', { skip }, async (t) => {
+  const f = crop('desktop', 800, 500);
+  const source = new PushSource();
+  const host = await createHost({ source, httpHandler: viewerPage() });
+  t.teardown(() => host.close());
+  source.push(f);
+  const context = await browser.newContext({ hasTouch: true, viewport: { width: 800, height: 500 } });
+  t.teardown(() => context.close());
+  const page = await context.newPage();
+  await page.goto(host.url.replace(/^ws/, 'http'));
+  const inputs: InputEvent[] = [];
+  host.on('input', (e: InputEvent) => inputs.push(e));
+  t.equal(await canvasAtRest(host, page, f), null);
+  await page.touchscreen.tap(200, 100);
+  await until(() => inputs.some((e) => e.message.type === 'pointer' && e.message.buttons === 1), 'the tap');
+  const cdp = await context.newCDPSession(page);
+  const fingers = (y: number) => [{ x: 300, y }, { x: 400, y }];
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: fingers(300) });
+  for (const y of [280, 260, 240]) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: fingers(y) });
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  await until(() => inputs.some((e) => e.message.type === 'pointer' && e.message.wheelY > 0), 'the two-finger scroll');
+  const ptr = inputs.map((e) => e.message).filter((m) => m.type === 'pointer');
+  t.ok(ptr.some((p) => p.type === 'pointer' && p.buttons === 1 && p.x === 200 && p.y === 100), 'the tap pressed at the tapped pixel');
+  t.equal(ptr.filter((p) => p.type === 'pointer' && p.wheelY !== 0).reduce((n, p) => n + (p.type === 'pointer' ? p.wheelY : 0), 0), 60, 'fingers moving up 60 px scroll down 60 px');
+  t.notOk(ptr.some((p) => p.type === 'pointer' && p.wheelY !== 0 && p.buttons !== 0), 'no button held while scrolling');
+});
+
 t.test('IME composition sends the composed text, not the raw keys', { skip }, async (t) => {
   const f = crop('desktop', 320, 200);
   const { host, page } = await hostWithPage(t, f);
