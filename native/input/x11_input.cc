@@ -1,6 +1,8 @@
 #include "x11_input.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 namespace tilecast {
 namespace {
@@ -112,6 +114,11 @@ KeyCode X11Input::BindSpare(KeySym keysym) {
     if (syms_per_code_ > 1) syms[1] = keysym;
     lib_->XChangeKeyboardMapping(dpy_, kc, syms_per_code_, syms.data(), 1);
     std::copy(syms.begin(), syms.end(), keymap_.begin() + static_cast<ptrdiff_t>(kc - min_keycode_) * syms_per_code_);
+    // Clients learn the new mapping from MappingNotify and refetch it lazily;
+    // one that is busy can still read the key press with its old map and see
+    // nothing. Let the change settle first (once per newly bound keysym).
+    lib_->XSync(dpy_, 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
     return kc;
   }
   return 0;
