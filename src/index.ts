@@ -45,3 +45,5 @@ export { InputRouter, WHEEL_PIXELS_PER_CLICK } from './input/inputRouter';
 export { keysymFor, keysymForCodePoint } from './input/keysyms';
 export { viewerPage, viewerAssetsDir } from './host/viewerPage';
 export { OpStreamDecoder } from './codec/opStreamDecoder';
+export { ReplaySource, probeRecording } from './source/replaySource';
+export type { ReplaySourceOptions, RecordingInfo } from './source/replaySource';
