@@ -26,7 +26,12 @@ function have(cmd) {
 function startXvfb() {
   return new Promise((resolve, reject) => {
     const proc = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', `${W}x${H}x24`, '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
-    proc.stdio[3].once('data', (d) => resolve({ proc, display: `:${d.toString().trim()}` }));
+    proc.stdio[3].once('data', async (d) => {
+      // The display number can arrive before the socket accepts connections.
+      const n = d.toString().trim();
+      for (let i = 0; i < 100 && !fs.existsSync(`/tmp/.X11-unix/X${n}`); i++) await sleep(50);
+      resolve({ proc, display: `:${n}` });
+    });
     proc.once('exit', (code) => reject(new Error(`Xvfb exited with ${code}`)));
   });
 }

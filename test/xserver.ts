@@ -52,9 +52,11 @@ function startServer(cmd: string, args: string[]): Promise<Xvfb> {
     proc.stderr!.on('data', (d) => (stderr += d));
     let out = '';
     const fd3 = proc.stdio[3] as NodeJS.ReadableStream;
-    fd3.on('data', (d: Buffer) => {
+    fd3.on('data', async (d: Buffer) => {
       out += d.toString();
       if (!out.includes('\n')) return;
+      // The display number can arrive before the socket accepts connections.
+      for (let i = 0; i < 100 && !fs.existsSync(`/tmp/.X11-unix/X${out.trim()}`); i++) await new Promise((r) => setTimeout(r, 50));
       const display = `:${out.trim()}`;
       const env = { ...process.env, DISPLAY: display };
       resolve({
