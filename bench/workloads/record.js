@@ -28,7 +28,7 @@ const JAPANESE = '来週の会議は木曜日の午前十時から始まりま�
 
 function chromium(env, url, dataDir) {
   return spawn('chromium', ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--disable-features=Translate', '--hide-scrollbars=false', `--user-data-dir=${dataDir}`, '--kiosk', url], { env, stdio: 'ignore' });
+    '--disable-sync', '--disable-features=Translate', `--user-data-dir=${dataDir}`, '--window-position=0,0', `--window-size=${W},${H}`, '--kiosk', url], { env, stdio: 'ignore' });
 }
 
 function xterm(env, geometry, args, extra = []) {
@@ -140,7 +140,8 @@ async function record(name) {
   } finally {
     for (const p of procs) p.kill('SIGKILL');
     xvfb.proc.kill();
-    fs.rmSync(tmp, { recursive: true, force: true });
+    // Chromium's helpers may still be writing their profile for a moment.
+    fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 }
 
