@@ -14,6 +14,7 @@
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { startXvfb } = require('./lib/xvfb');
 const { X11Source, createHost, connectViewer } = require('..');
 
 const quick = process.argv.includes('--quick');
@@ -23,18 +24,6 @@ function have(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
 
-function startXvfb() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', `${W}x${H}x24`, '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
-    proc.stdio[3].once('data', async (d) => {
-      // The display number can arrive before the socket accepts connections.
-      const n = d.toString().trim();
-      for (let i = 0; i < 100 && !fs.existsSync(`/tmp/.X11-unix/X${n}`); i++) await sleep(50);
-      resolve({ proc, display: `:${n}` });
-    });
-    proc.once('exit', (code) => reject(new Error(`Xvfb exited with ${code}`)));
-  });
-}
 
 /** CPU time (ms) a process has used, from /proc. */
 function processCpuMs(pid) {
@@ -104,7 +93,7 @@ async function main() {
     console.log(`capture bench skipped: ${missing.join(', ')} not installed (Debian: xvfb xterm)`);
     return;
   }
-  const xvfb = await startXvfb();
+  const xvfb = await startXvfb(W, H);
   const clock = spawn('xterm', ['-geometry', '40x4+100+100', '-e', 'sh', '-c', 'while :; do date +%T.%N; sleep 0.1; done'], { env: { ...process.env, DISPLAY: xvfb.display }, stdio: 'ignore' });
   const samples = quick ? 5 : 30;
   try {

@@ -15,6 +15,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { startXvfb } = require('../lib/xvfb');
 
 const W = 1920, H = 1080, FPS = 30;
 const OUT = path.join(__dirname, 'recordings');
@@ -103,23 +104,11 @@ const WORKLOADS = {
   },
 };
 
-function startXvfb() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', `${W}x${H}x24`, '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
-    proc.stdio[3].once('data', async (d) => {
-      // The display number can arrive before the socket accepts connections.
-      const n = d.toString().trim();
-      for (let i = 0; i < 100 && !fs.existsSync(`/tmp/.X11-unix/X${n}`); i++) await sleep(50);
-      resolve({ proc, display: `:${n}` });
-    });
-    proc.once('exit', (code) => reject(new Error(`Xvfb exited with ${code}`)));
-  });
-}
 
 async function record(name) {
   const w = WORKLOADS[name];
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `tilecast-rec-${name}-`));
-  const xvfb = await startXvfb();
+  const xvfb = await startXvfb(W, H);
   const env = { ...process.env, DISPLAY: xvfb.display, LANG: 'C.UTF-8' };
   const procs = [];
   try {
