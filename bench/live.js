@@ -19,7 +19,7 @@ const { TypingWorkload, ScrollWorkload } = require('./lib/liveWorkloads');
 
 const quick = process.argv.includes('--quick');
 const secondsArg = process.argv.indexOf('--seconds');
-const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : quick ? 10 : 180;
+const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : quick ? 10 : 90;
 const traceDir = path.join(__dirname, '..', '..', 'shared', 'traces');
 const TRACE = 'ATT-LTE-driving';
 const DELAY_MS = 20;
