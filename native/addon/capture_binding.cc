@@ -140,14 +140,7 @@ void CaptureBinding::OnFrame(Napi::Env env, CapturedFrame& frame) {
   out.Set("stride", static_cast<double>(frame.mirror->stride));
   // Age rather than an absolute time: JS turns it into its own clock.
   out.Set("ageMs", static_cast<double>(MonotonicNs() - frame.grabbed_ns) / 1e6);
-  auto damage = Napi::Uint32Array::New(env, frame.damage.size() * 4);
-  for (size_t i = 0; i < frame.damage.size(); i++) {
-    damage[i * 4] = frame.damage[i].x;
-    damage[i * 4 + 1] = frame.damage[i].y;
-    damage[i * 4 + 2] = frame.damage[i].w;
-    damage[i * 4 + 3] = frame.damage[i].h;
-  }
-  out.Set("damage", damage);
+  out.Set("damage", RectsToJs(env, frame.damage));
   out.Set("resized", frame.resized);
   out.Set("grabMs", frame.grab_ms);
   Napi::Object cursor = Napi::Object::New(env);

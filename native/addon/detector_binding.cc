@@ -5,20 +5,6 @@
 #include "napi_helpers.h"
 
 namespace tilecast {
-namespace {
-
-Napi::Uint32Array RectsToJs(Napi::Env env, const std::vector<Rect>& rects) {
-  auto out = Napi::Uint32Array::New(env, rects.size() * 4);
-  for (size_t i = 0; i < rects.size(); ++i) {
-    out[i * 4] = rects[i].x;
-    out[i * 4 + 1] = rects[i].y;
-    out[i * 4 + 2] = rects[i].w;
-    out[i * 4 + 3] = rects[i].h;
-  }
-  return out;
-}
-
-}  // namespace
 
 Napi::Function DetectorBinding::Define(Napi::Env env) {
   return DefineClass(env, "NativeChangeDetector",

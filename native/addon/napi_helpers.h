@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "../util/frame_view.h"
 #include "../util/status.h"
 
 namespace tilecast {
@@ -65,6 +66,18 @@ inline std::vector<uint32_t> ArgU32Array(const Napi::CallbackInfo& info, size_t 
   auto a = info[i].As<Napi::Uint32Array>();
   if (a.ElementLength() % group != 0) ThrowInvalid(info.Env(), std::string(name) + " length must be a multiple of " + std::to_string(group));
   return std::vector<uint32_t>(a.Data(), a.Data() + a.ElementLength());
+}
+
+// Rects as a flat Uint32Array (x, y, w, h)*: how every binding hands rects to JS.
+inline Napi::Uint32Array RectsToJs(Napi::Env env, const std::vector<Rect>& rects) {
+  auto out = Napi::Uint32Array::New(env, rects.size() * 4);
+  for (size_t i = 0; i < rects.size(); ++i) {
+    out[i * 4] = rects[i].x;
+    out[i * 4 + 1] = rects[i].y;
+    out[i * 4 + 2] = rects[i].w;
+    out[i * 4 + 3] = rects[i].h;
+  }
+  return out;
 }
 
 // Runs `work` off the JS thread, then `settle` on the JS thread to build the

@@ -4,9 +4,10 @@
  * rects to the listener. Unchanged frames cost one detection pass and nothing
  * else; a frame whose source hints say nothing changed (e.g. XDamage reported
  * no damage, only the cursor moved) costs not even that. Hinted frames are
- * still diffed in full: the hints decide when to look, our diff what changed. Capture errors are reported and retried with backoff; a change of
- * screen size is picked up by starting a new detector (the first detection
- * then reports the whole screen).
+ * still diffed in full: the hints decide when to look, our diff what changed.
+ * Capture errors are reported and retried with backoff; a change of screen
+ * size is picked up by starting a new detector (the first detection then
+ * reports the whole screen).
  */
 import { EventEmitter } from 'node:events';
 import { ChangeDetector, DEFAULT_TILE_SIZE } from '../detect/changeDetector';

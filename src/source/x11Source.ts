@@ -13,7 +13,7 @@
  * contract allows.
  */
 import { ErrorCodes, TilecastError, checkInt, invalidArg } from '../errors';
-import type { CursorUpdate, Frame, Rect } from '../frame';
+import { CursorUpdate, Frame, Rect, arrayToRects } from '../frame';
 import { NativeX11Capture, NativeX11Features, native } from '../native/binding';
 import type { FrameSource } from './frameSource';
 
@@ -72,8 +72,7 @@ export class X11Source implements FrameSource {
     const f = await this.capture.next();
     if (!f) return null;
     this.size = { width: f.width, height: f.height };
-    const damage: Rect[] = [];
-    for (let i = 0; i + 3 < f.damage.length; i += 4) damage.push({ x: f.damage[i]!, y: f.damage[i + 1]!, w: f.damage[i + 2]!, h: f.damage[i + 3]! });
+    const damage = arrayToRects(f.damage);
     this.lastRects = damage;
     if (damage.length > 0) {
       this.grabStats.grabs++;
