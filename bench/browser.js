@@ -12,7 +12,7 @@
 // Skips with a message when Chromium is missing (Debian: chromium).
 'use strict';
 const fs = require('node:fs');
-const path = require('node:path');
+const { writeResult } = require('./lib/results');
 const { chromium } = require('playwright-core');
 const { TileEncoder, TileDecoder, OpStreamDecoder, loadScene, createHost, connectViewer, PushSource, viewerPage } = require('..');
 
@@ -177,10 +177,8 @@ async function main() {
       '',
     ].join('\n');
     console.log(md);
-    const out = path.join(__dirname, 'results');
-    fs.mkdirSync(out, { recursive: true });
-    fs.writeFileSync(path.join(out, quick ? 'browser-quick.json' : 'browser.json'), JSON.stringify(results, null, 2));
-    if (!quick) fs.writeFileSync(path.join(out, 'browser.md'), md);
+    writeResult('browser.json', results, quick);
+    writeResult('browser.md', md, quick);
   } finally {
     await browser.close();
   }

@@ -13,7 +13,7 @@
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const path = require('node:path');
+const { writeResult } = require('./lib/results');
 const { startXvfb } = require('./lib/xvfb');
 const { X11Source, createHost, connectViewer } = require('..');
 
@@ -142,10 +142,8 @@ async function main() {
       '',
     ].join('\n');
     console.log(md);
-    const out = path.join(__dirname, 'results');
-    fs.mkdirSync(out, { recursive: true });
-    fs.writeFileSync(path.join(out, quick ? 'capture-quick.json' : 'capture.json'), JSON.stringify(results, null, 2));
-    if (!quick) fs.writeFileSync(path.join(out, 'capture.md'), md);
+    writeResult('capture.json', results, quick);
+    writeResult('capture.md', md, quick);
   } finally {
     clock.kill();
     xvfb.proc.kill();

@@ -24,10 +24,10 @@ const sharp = require('sharp');
 const { ReplaySource, ChangeDetector, TileEncoder, TileDecoder, SceneSource, protocol, createHost, connectViewer, LinkEmulator, DeliveryTrace } = require('..');
 const { psnr, ssim } = require('./lib/quality');
 const { barChart, cdfChart } = require('./lib/svg');
+const { writeResult } = require('./lib/results');
 const recorder = require('./workloads/record');
 
 const quick = process.argv.includes('--quick');
-const RESULTS = path.join(__dirname, 'results');
 const TRACES = path.join(__dirname, '..', '..', 'shared', 'traces');
 const QUALITY_SAMPLES = quick ? 3 : 12;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -263,18 +263,17 @@ async function main() {
       '',
     ].join('\n');
     console.log(md);
-    fs.mkdirSync(RESULTS, { recursive: true });
     const json = results.map((r) => ({ ...r, live: { ...r.live, samples: undefined } }));
-    fs.writeFileSync(path.join(RESULTS, `session${suffix}.json`), JSON.stringify({ date, quick, results: json }, (k, v) => (v === Infinity ? 'Infinity' : v), 2));
-    fs.writeFileSync(path.join(RESULTS, `session${suffix}.md`), md);
-    fs.writeFileSync(path.join(RESULTS, `session-bitrate${suffix}.svg`), barChart({
+    writeResult('session.json', { date, quick, results: json }, quick);
+    writeResult('session.md', md, quick);
+    writeResult('session-bitrate.svg', barChart({
       title: 'Mean bitrate per workload', unit: 'kbit/s', series: ['tilecast', 'JPEG q80', 'x264 crf 23'],
       groups: results.map((r) => ({ label: r.name, values: { tilecast: r.tilecast.meanKbps, 'JPEG q80': r.jpeg.meanKbps, 'x264 crf 23': r.x264.meanKbps } })),
-    }));
-    fs.writeFileSync(path.join(RESULTS, `session-latency${suffix}.svg`), cdfChart({
+    }), quick);
+    writeResult('session-latency.svg', cdfChart({
       title: 'Update-to-display latency over ATT-LTE-driving (CDF)', unit: 'ms',
       curves: results.filter((r) => r.live.samples).map((r) => ({ label: r.name, values: r.live.samples })),
-    }));
+    }), quick);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
