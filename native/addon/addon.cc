@@ -2,6 +2,8 @@
 // Each concern lives in its own binding file.
 #include <napi.h>
 
+#include "../codec/jpeg_codec.h"
+#include "../codec/jpeg_lib.h"
 #include "../util/cpu_features.h"
 #include "capture_binding.h"
 #include "decoder_binding.h"
@@ -32,6 +34,20 @@ Napi::Value SetSimdLevelJs(const Napi::CallbackInfo& info) {
   return SimdLevelJs(info);
 }
 
+// The JS side names the libturbojpeg file that ships in the npm package.
+Napi::Value SetJpegLibraryPathJs(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) ThrowInvalid(info.Env(), "path must be a string");
+  jpeg::SetLibraryPath(info[0].As<Napi::String>().Utf8Value());
+  return info.Env().Undefined();
+}
+
+// null when the JPEG codec works, else why not.
+Napi::Value JpegUnavailableReasonJs(const Napi::CallbackInfo& info) {
+  std::string why;
+  if (JpegAvailable(&why)) return info.Env().Null();
+  return Napi::String::New(info.Env(), why);
+}
+
 }  // namespace
 
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
@@ -41,6 +57,8 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeX11Capture", CaptureBinding::Define(env));
   exports.Set("NativeX11Input", InputBinding::Define(env));
   exports.Set("clearFramebuffer", Napi::Function::New(env, DecoderBinding::ClearFramebufferJs));
+  exports.Set("setJpegLibraryPath", Napi::Function::New(env, SetJpegLibraryPathJs));
+  exports.Set("jpegUnavailableReason", Napi::Function::New(env, JpegUnavailableReasonJs));
   exports.Set("simdLevel", Napi::Function::New(env, SimdLevelJs));
   exports.Set("detectedSimdLevel", Napi::Function::New(env, DetectedSimdLevelJs));
   exports.Set("setSimdLevel", Napi::Function::New(env, SetSimdLevelJs));

@@ -39,6 +39,11 @@ DecoderBinding::Job DecoderBinding::ReadJob(const Napi::CallbackInfo& info) {
   job.length = stream.length;
   job.op_count = ArgU32(info, 4, "opCount");
   job.keyframe = ArgBool(info, 5, "keyframe");
+  if (info.Length() > 6 && !info[6].IsUndefined()) {
+    ByteSpan images = ArgBytes(info, 6, "images");
+    job.images = images.data;
+    job.images_length = images.length;
+  }
   return job;
 }
 
@@ -53,15 +58,19 @@ Napi::Value DecoderBinding::Apply(const Napi::CallbackInfo& info) {
   busy_ = true;
   stats_ = DecodeStats();
   return PromiseTask::Start(
-      info.Env(), {info.This(), info[0], info[3]},
-      [this, job] { return decoder_.Apply(job.fb, job.data, job.length, job.op_count, job.keyframe, &stats_); },
+      info.Env(), {info.This(), info[0], info[3], info.Length() > 6 ? info[6] : info.Env().Undefined()},
+      [this, job] {
+        return decoder_.Apply(job.fb, job.data, job.length, job.op_count, job.keyframe, &stats_, job.images,
+                              job.images_length);
+      },
       [this](Napi::Env env) { return StatsToJs(env); }, [this] { busy_ = false; });
 }
 
 Napi::Value DecoderBinding::ApplySync(const Napi::CallbackInfo& info) {
   Job job = ReadJob(info);
   stats_ = DecodeStats();
-  Status s = decoder_.Apply(job.fb, job.data, job.length, job.op_count, job.keyframe, &stats_);
+  Status s = decoder_.Apply(job.fb, job.data, job.length, job.op_count, job.keyframe, &stats_, job.images,
+                            job.images_length);
   if (!s.ok()) throw MakeError(info.Env(), s);
   return StatsToJs(info.Env());
 }

@@ -1,6 +1,6 @@
 // JS class NativeTileDecoder():
-//   apply(framebuffer: Uint8Array, width, height, stream: Uint8Array, opCount, keyframe)
-//     -> Promise<{ ops: {solid, palette, truecolor, copy} }>
+//   apply(framebuffer: Uint8Array, width, height, stream: Uint8Array, opCount, keyframe, images?)
+//     -> Promise<{ ops: {solid, palette, truecolor, copy, jpeg} }>
 //   applySync(...same) -> same   (blocks the JS thread: tests only)
 // The framebuffer belongs to the caller (packed BGRA, width*height*4 bytes) and must
 // not be touched until the promise settles.
@@ -26,6 +26,8 @@ class DecoderBinding : public Napi::ObjectWrap<DecoderBinding> {
     size_t length = 0;
     uint32_t op_count = 0;
     bool keyframe = false;
+    const uint8_t* images = nullptr;  // the update's image section (JPEG data)
+    size_t images_length = 0;
   };
   Napi::Value Apply(const Napi::CallbackInfo& info);
   Napi::Value ApplySync(const Napi::CallbackInfo& info);

@@ -1,4 +1,4 @@
-// Per-op-code counters as the JS object { solid, palette, truecolor, copy }.
+// Per-op-code counters as the JS object { solid, palette, truecolor, copy, jpeg }.
 #pragma once
 #include <napi.h>
 
@@ -12,6 +12,7 @@ inline Napi::Object OpCountsToJs(Napi::Env env, const uint32_t (&v)[kOpCodeCount
   o.Set("palette", v[static_cast<int>(OpCode::kPalette)]);
   o.Set("truecolor", v[static_cast<int>(OpCode::kTruecolor)]);
   o.Set("copy", v[static_cast<int>(OpCode::kCopy)]);
+  o.Set("jpeg", v[static_cast<int>(OpCode::kJpeg)]);
   return o;
 }
 

@@ -1,6 +1,7 @@
 #include "tile_analyzer.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 namespace tilecast {
@@ -92,6 +93,23 @@ void AnalyzeTile(const FrameView& frame, const Rect& r, TileScratch* s, TileAnal
   }
 }
 
+bool LooksPhotographic(const FrameView& frame, const Rect& r, const TileAnalysis& a) {
+  if (a.op == OpCode::kTruecolor) return true;
+  if (a.op != OpCode::kPalette || a.palette_size <= 32 || r.w < 2) return false;
+  uint32_t steps = 0, small = 0;  // differing horizontal neighbours, and those differing a little
+  for (uint32_t y = 0; y < r.h; ++y) {
+    const uint8_t* p = frame.pixel(r.x, r.y + y);
+    for (uint32_t x = 1; x < r.w; ++x, p += 4) {
+      const int db = std::abs(p[4] - p[0]), dg = std::abs(p[5] - p[1]), dr = std::abs(p[6] - p[2]);
+      if ((db | dg | dr) == 0) continue;
+      ++steps;
+      if (std::max(db, std::max(dg, dr)) <= 24) ++small;
+    }
+  }
+  const uint32_t pairs = (r.w - 1) * r.h;
+  return steps * 4 >= pairs && small * 2 >= steps;  // a quarter of pixels are steps, mostly gentle
+}
+
 void AppendTileOp(const FrameView& frame, const Rect& r, const TileAnalysis& a, const TileScratch& s,
                   std::vector<uint8_t>* out) {
   const size_t start = out->size();
@@ -137,7 +155,8 @@ void AppendTileOp(const FrameView& frame, const Rect& r, const TileAnalysis& a, 
       return;
     }
     case OpCode::kCopy:
-      break;  // copies are emitted by the encoder, never chosen per tile
+    case OpCode::kJpeg:
+      break;  // copies and JPEG images are emitted by the encoder, never chosen per tile
   }
 }
 

@@ -37,6 +37,13 @@ struct TileAnalysis {
 // Analyzes rect `r` of `frame` (must lie inside it).
 void AnalyzeTile(const FrameView& frame, const Rect& r, TileScratch* scratch, TileAnalysis* out);
 
+// Content half of the lossy decision (the encoder's caller supplies the change
+// history half): is this analysed tile photographic? More than 256 colours, or
+// more than 32 colours of which neighbouring pixels mostly step by small amounts
+// (gradients, as in photos and video), whereas text and UI are flat runs with
+// hard edges. Pure function of the pixels: the same tile always classifies alike.
+bool LooksPhotographic(const FrameView& frame, const Rect& r, const TileAnalysis& a);
+
 // Appends the op (header and body) for an analyzed tile to `out`.
 void AppendTileOp(const FrameView& frame, const Rect& r, const TileAnalysis& a, const TileScratch& scratch,
                   std::vector<uint8_t>* out);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "../util/frame_view.h"
+#include "jpeg_codec.h"
 
 namespace tilecast {
 
@@ -25,7 +26,7 @@ uint64_t TileDecoder::MaxAreaPerUpdate(uint32_t width, uint32_t height) {
 }
 
 Status TileDecoder::Apply(const Framebuffer& fb, const uint8_t* data, size_t len, uint32_t op_count, bool keyframe,
-                          DecodeStats* stats) {
+                          DecodeStats* stats, const uint8_t* images, size_t images_len) {
   if (keyframe) {
     TC_RETURN_IF_ERROR(inflate_.Reset());
     desynced_ = false;
@@ -39,14 +40,17 @@ Status TileDecoder::Apply(const Framebuffer& fb, const uint8_t* data, size_t len
   if (len > 0xFFFFFFFFu) return Status::Error(ErrorCode::kTooLarge, "update data over 4 GiB");
   if (row_.size() < static_cast<size_t>(fb.width) * 3) row_.resize(static_cast<size_t>(fb.width) * 3);
   inflate_.Begin(data, len);
-  Status s = ApplyOps(fb, op_count, stats);
+  Status s = ApplyOps(fb, op_count, stats, images, images_len);
   if (s.ok()) s = inflate_.End();
   if (!s.ok()) desynced_ = true;
   return s;
 }
 
-Status TileDecoder::ApplyOps(const Framebuffer& fb, uint32_t op_count, DecodeStats* stats) {
+Status TileDecoder::ApplyOps(const Framebuffer& fb, uint32_t op_count, DecodeStats* stats, const uint8_t* images,
+                             size_t images_len) {
   uint64_t area = 0;
+  size_t images_used = 0;
+  bool pixels_seen = false;  // COPY ops must all come before any pixel op
   const uint64_t max_area = MaxAreaPerUpdate(fb.width, fb.height);
   for (uint32_t i = 0; i < op_count; ++i) {
     uint8_t h9[kOpHeaderBytes];
@@ -66,9 +70,18 @@ Status TileDecoder::ApplyOps(const Framebuffer& fb, uint32_t op_count, DecodeSta
       case OpCode::kSolid: TC_RETURN_IF_ERROR(DecodeSolid(fb, x, y, w, h)); break;
       case OpCode::kPalette: TC_RETURN_IF_ERROR(DecodePalette(fb, x, y, w, h)); break;
       case OpCode::kTruecolor: TC_RETURN_IF_ERROR(DecodeTruecolor(fb, x, y, w, h)); break;
-      case OpCode::kCopy: TC_RETURN_IF_ERROR(DecodeCopy(fb, x, y, w, h)); break;
+      case OpCode::kCopy:
+        if (pixels_seen) return Status::Error(ErrorCode::kProtocol, where + ": COPY after a pixel op");
+        TC_RETURN_IF_ERROR(DecodeCopy(fb, x, y, w, h));
+        break;
+      case OpCode::kJpeg: TC_RETURN_IF_ERROR(DecodeJpegOp(fb, x, y, w, h, images, images_len, &images_used)); break;
     }
+    if (code != static_cast<uint8_t>(OpCode::kCopy)) pixels_seen = true;
     if (stats) stats->ops_by_code[code]++;
+  }
+  if (images_used != images_len) {
+    return Status::Error(ErrorCode::kProtocol, "image section has " + std::to_string(images_len - images_used) +
+                                                   " bytes no op uses");
   }
   return Status::Ok();
 }
@@ -145,6 +158,20 @@ Status TileDecoder::DecodeCopy(const Framebuffer& fb, uint32_t x, uint32_t y, ui
     for (uint32_t r = 0; r < h; ++r) std::memmove(fb.pixel(x, y + r), fb.pixel(sx, sy + r), row_bytes);
   }
   return Status::Ok();
+}
+
+Status TileDecoder::DecodeJpegOp(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+                                 const uint8_t* images, size_t images_len, size_t* images_used) {
+  uint8_t len_bytes[4];
+  TC_RETURN_IF_ERROR(inflate_.Read(len_bytes, 4));
+  const uint32_t len = GetU32(len_bytes);
+  if (len > images_len - *images_used) {
+    return Status::Error(ErrorCode::kProtocol, "JPEG op wants " + std::to_string(len) + " bytes, the image section has " +
+                                                   std::to_string(images_len - *images_used) + " left");
+  }
+  const uint8_t* jpeg = images + *images_used;
+  *images_used += len;
+  return DecodeJpeg(jpeg, len, fb.pixel(x, y), static_cast<size_t>(fb.width) * 4, w, h);
 }
 
 }  // namespace tilecast

@@ -37,21 +37,26 @@ class TileDecoder {
  public:
   TileDecoder() = default;
 
-  // Applies one update: `op_count` ops read from `data` (deflate bytes) onto fb.
+  // Applies one update: `op_count` ops read from `data` (deflate bytes) onto fb;
+  // JPEG ops take their data in order from `images` (the update's image
+  // section), which they must use up exactly.
   // Caller guarantees 1 <= fb.width,fb.height <= kMaxDimension.
   Status Apply(const Framebuffer& fb, const uint8_t* data, size_t len, uint32_t op_count, bool keyframe,
-               DecodeStats* stats);
+               DecodeStats* stats, const uint8_t* images = nullptr, size_t images_len = 0);
 
   // Limits applied to every update (beyond these an update is refused as too large).
   static uint32_t MaxOps(uint32_t width, uint32_t height);
   static uint64_t MaxAreaPerUpdate(uint32_t width, uint32_t height);
 
  private:
-  Status ApplyOps(const Framebuffer& fb, uint32_t op_count, DecodeStats* stats);
+  Status ApplyOps(const Framebuffer& fb, uint32_t op_count, DecodeStats* stats, const uint8_t* images,
+                  size_t images_len);
   Status DecodeSolid(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
   Status DecodePalette(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
   Status DecodeTruecolor(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
   Status DecodeCopy(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+  Status DecodeJpegOp(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h, const uint8_t* images,
+                      size_t images_len, size_t* images_used);
 
   std::vector<uint8_t> row_;  // one row of op data
   InflateStream inflate_;

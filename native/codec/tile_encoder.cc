@@ -9,14 +9,25 @@
 namespace tilecast {
 namespace {
 
+struct Span {
+  uint32_t x, w;
+};
+
 struct Band {
   Rect area;  // one tile high (or less at the bottom of a rect)
   std::vector<uint8_t> bytes;
   uint32_t ops = 0;
+  std::vector<Span> lossy;  // runs of tiles left for the JPEG pass, left to right
   EncodeStats stats;
 };
 
-void CodeBand(const FrameView& frame, uint32_t tile_size, Band* band) {
+bool MayGoLossy(const LossyOptions* lossy, uint32_t tile_size, uint32_t x, uint32_t y) {
+  if (!lossy || !lossy->tile_mask) return false;
+  const uint32_t tx = x / tile_size, ty = y / tile_size;
+  return tx < lossy->tiles_x && ty < lossy->tiles_y && lossy->tile_mask[static_cast<size_t>(ty) * lossy->tiles_x + tx];
+}
+
+void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lossy, Band* band) {
   TileScratch scratch;
   auto analysis = std::make_unique<TileAnalysis>();
   size_t last_solid_at = SIZE_MAX;  // offset of the previous op if it was a mergeable SOLID
@@ -24,6 +35,15 @@ void CodeBand(const FrameView& frame, uint32_t tile_size, Band* band) {
   for (uint32_t x = band->area.x; x < band->area.x + band->area.w; x += tile_size) {
     Rect tile{x, band->area.y, std::min(tile_size, band->area.x + band->area.w - x), band->area.h};
     AnalyzeTile(frame, tile, &scratch, analysis.get());
+    if (MayGoLossy(lossy, tile_size, tile.x, tile.y) && LooksPhotographic(frame, tile, *analysis)) {
+      if (!band->lossy.empty() && band->lossy.back().x + band->lossy.back().w == tile.x) {
+        band->lossy.back().w += tile.w;
+      } else {
+        band->lossy.push_back(Span{tile.x, tile.w});
+      }
+      last_solid_at = SIZE_MAX;
+      continue;
+    }
     const auto code = static_cast<size_t>(analysis->op);
     band->stats.pixels_by_code[code] += tile.w * tile.h;
     if (analysis->op == OpCode::kSolid && last_solid_at != SIZE_MAX && analysis->solid_bgr == last_solid_color) {
@@ -46,6 +66,46 @@ void CodeBand(const FrameView& frame, uint32_t tile_size, Band* band) {
   band->stats.raw_bytes = band->bytes.size();
 }
 
+// Lossy runs of consecutive bands with the same x-extent become one rect.
+std::vector<Rect> MergeLossyRuns(const std::vector<Band>& bands) {
+  std::vector<Rect> out;
+  std::vector<size_t> open;  // indices into out that end at the previous band's bottom
+  for (const Band& b : bands) {
+    std::vector<size_t> next;
+    for (const Span& s : b.lossy) {
+      size_t found = SIZE_MAX;
+      for (size_t i : open) {
+        const Rect& r = out[i];
+        if (r.x == s.x && r.w == s.w && r.y + r.h == b.area.y) found = i;
+      }
+      if (found != SIZE_MAX) {
+        out[found].h += b.area.h;
+        next.push_back(found);
+      } else {
+        out.push_back(Rect{s.x, b.area.y, s.w, b.area.h});
+        next.push_back(out.size() - 1);
+      }
+    }
+    open = std::move(next);
+  }
+  return out;
+}
+
+// Tall lossy rects are cut so their JPEGs code in parallel; each piece costs a
+// JPEG header (~600 bytes), so pieces stay large. Cuts fall on 16-row MCU lines.
+std::vector<Rect> SplitForThreads(const std::vector<Rect>& rects) {
+  constexpr uint32_t kMinRows = 256;
+  std::vector<Rect> out;
+  for (const Rect& r : rects) {
+    for (uint32_t y = 0; y < r.h;) {
+      const uint32_t rows = r.h - y < 2 * kMinRows ? r.h - y : kMinRows;
+      out.push_back(Rect{r.x, r.y + y, r.w, rows});
+      y += rows;
+    }
+  }
+  return out;
+}
+
 bool Inside(const Rect& r, uint32_t w, uint32_t h) {
   return r.w > 0 && r.h > 0 && r.x < w && r.y < h && r.w <= w - r.x && r.h <= h - r.y;
 }
@@ -55,7 +115,7 @@ bool Inside(const Rect& r, uint32_t w, uint32_t h) {
 TileEncoder::TileEncoder(uint32_t tile_size, int level) : tile_size_(tile_size), deflate_(level) {}
 
 Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& copies, const std::vector<Rect>& rects,
-                           bool keyframe, unsigned max_threads, EncodedUpdate* out) {
+                           bool keyframe, unsigned max_threads, EncodedUpdate* out, const LossyOptions* lossy) {
   if (frame.width == 0 || frame.height == 0 || frame.width > kMaxDimension || frame.height > kMaxDimension ||
       frame.stride < static_cast<size_t>(frame.width) * 4) {
     return Status::Error(ErrorCode::kInvalidArgument, "invalid frame geometry");
@@ -66,6 +126,15 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   for (const CopyOp& c : copies) {
     if (!Inside(c.dst, frame.width, frame.height) || !Inside(Rect{c.src_x, c.src_y, c.dst.w, c.dst.h}, frame.width, frame.height)) {
       return Status::Error(ErrorCode::kInvalidArgument, "copy rect outside the frame");
+    }
+  }
+  if (lossy && lossy->tile_mask) {
+    if (lossy->tiles_x != (frame.width + tile_size_ - 1) / tile_size_ ||
+        lossy->tiles_y != (frame.height + tile_size_ - 1) / tile_size_) {
+      return Status::Error(ErrorCode::kInvalidArgument, "lossy tile mask does not match the frame's tile grid");
+    }
+    if (lossy->jpeg.quality < 1 || lossy->jpeg.quality > 100) {
+      return Status::Error(ErrorCode::kInvalidArgument, "JPEG quality must be 1..100");
     }
   }
   if (!deflate_.ok()) return Status::Error(ErrorCode::kInternal, "deflate stream failed to initialise");
@@ -84,9 +153,20 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
     }
   }
   ThreadPool::Shared().ParallelFor(bands.size(), max_threads,
-                                   [&](size_t i) { CodeBand(frame, tile_size_, &bands[i]); });
+                                   [&](size_t i) { CodeBand(frame, tile_size_, lossy, &bands[i]); });
+
+  // The JPEG pass: one image per lossy rect, coded in parallel, appended in order.
+  out->lossy_rects = MergeLossyRuns(bands);
+  const std::vector<Rect> pieces = SplitForThreads(out->lossy_rects);
+  std::vector<std::vector<uint8_t>> jpegs(pieces.size());
+  std::vector<Status> jpeg_status(pieces.size());
+  ThreadPool::Shared().ParallelFor(pieces.size(), max_threads, [&](size_t i) {
+    jpeg_status[i] = EncodeJpeg(frame, pieces[i], lossy->jpeg, &jpegs[i]);
+  });
+  for (const Status& s : jpeg_status) TC_RETURN_IF_ERROR(s);
 
   out->stream.clear();
+  out->images.clear();
   out->op_count = 0;
   out->stats = EncodeStats();
   std::vector<uint8_t> copy_bytes(copies.size() * (kOpHeaderBytes + 4));
@@ -111,6 +191,19 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
       out->stats.pixels_by_code[c] += b.stats.pixels_by_code[c];
     }
   }
+  std::vector<uint8_t> jpeg_ops(pieces.size() * (kOpHeaderBytes + 4));
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    uint8_t* p = jpeg_ops.data() + i * (kOpHeaderBytes + 4);
+    const Rect& r = pieces[i];
+    PutOpHeader(p, OpCode::kJpeg, r.x, r.y, r.w, r.h);
+    PutU32(p + 9, static_cast<uint32_t>(jpegs[i].size()));
+    out->images.insert(out->images.end(), jpegs[i].begin(), jpegs[i].end());
+    out->stats.ops_by_code[static_cast<size_t>(OpCode::kJpeg)]++;
+    out->stats.pixels_by_code[static_cast<size_t>(OpCode::kJpeg)] += r.w * r.h;
+  }
+  out->op_count += static_cast<uint32_t>(pieces.size());
+  out->stats.raw_bytes += jpeg_ops.size();
+  TC_RETURN_IF_ERROR(deflate_.Write(jpeg_ops.data(), jpeg_ops.size(), &out->stream));
   TC_RETURN_IF_ERROR(deflate_.Finish(&out->stream));
   needs_reset_ = false;
   return Status::Ok();

@@ -1,10 +1,15 @@
 // TileEncoder: turns the dirty rects of a frame into one update's op stream,
-// compressed through the connection's persistent deflate stream.
+// compressed through the connection's persistent deflate stream, plus the
+// update's image section (JPEG data of lossy rects, kept out of deflate).
 //
 // Each rect is cut into bands one tile high; bands are analysed and coded in
 // parallel (thread pool), then deflated in order on the calling thread. Inside a
-// band, neighbouring solid tiles of the same colour become one SOLID op. The
-// output does not depend on the number of threads.
+// band, neighbouring solid tiles of the same colour become one SOLID op. Tiles
+// the caller allows to go lossy (LossyOptions::tile_mask, from change history)
+// and that look photographic (LooksPhotographic, from content) are gathered
+// into rects (adjacent lossy tiles of a band, then equal runs of consecutive
+// bands) and JPEG-coded in parallel, one image per rect. The output does not
+// depend on the number of threads.
 //
 // Thread: one Encode() at a time per instance, on any thread but the JS thread.
 #pragma once
@@ -14,6 +19,7 @@
 #include "../util/frame_view.h"
 #include "../util/status.h"
 #include "deflate_stream.h"
+#include "jpeg_codec.h"
 #include "wire_format.h"
 
 namespace tilecast {
@@ -23,15 +29,25 @@ struct CopyOp {
   uint32_t src_x = 0, src_y = 0;
 };
 
+struct LossyOptions {
+  // tiles_x * tiles_y flags over the frame's tile grid (tile (tx, ty) covers
+  // x in [tx*T, tx*T+T)); nonzero = this tile may be coded lossy. nullptr = none may.
+  const uint8_t* tile_mask = nullptr;
+  uint32_t tiles_x = 0, tiles_y = 0;
+  JpegParams jpeg;
+};
+
 struct EncodeStats {
-  uint32_t ops_by_code[kOpCodeCount] = {0, 0, 0, 0};
-  uint32_t pixels_by_code[kOpCodeCount] = {0, 0, 0, 0};
+  uint32_t ops_by_code[kOpCodeCount] = {};
+  uint32_t pixels_by_code[kOpCodeCount] = {};
   uint64_t raw_bytes = 0;  // op stream bytes before deflate
 };
 
 struct EncodedUpdate {
-  std::vector<uint8_t> stream;  // raw deflate bytes, ending in a sync flush
+  std::vector<uint8_t> stream;   // raw deflate bytes, ending in a sync flush
+  std::vector<uint8_t> images;   // the image section: JPEG data, in op order
   uint32_t op_count = 0;
+  std::vector<Rect> lossy_rects;  // what went as JPEG
   EncodeStats stats;
 };
 
@@ -43,7 +59,7 @@ class TileEncoder {
   // Encodes `copies` (applied first, in order) then the pixels of `rects`.
   // keyframe=true resets the deflate stream first; the decoder must then reset too.
   Status Encode(const FrameView& frame, const std::vector<CopyOp>& copies, const std::vector<Rect>& rects,
-                bool keyframe, unsigned max_threads, EncodedUpdate* out);
+                bool keyframe, unsigned max_threads, EncodedUpdate* out, const LossyOptions* lossy = nullptr);
 
   uint32_t tile_size() const { return tile_size_; }
 

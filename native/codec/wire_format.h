@@ -9,6 +9,11 @@
 //   TRUECOLOR  w*h*3 bytes (b g r), row-major
 //   COPY       u16 src_x, u16 src_y: copy w x h pixels from (src_x, src_y) of the
 //              framebuffer as it was just before this op (overlap-safe)
+//   JPEG       u32 length: the next `length` bytes of the update's image section
+//              (outside the deflate stream) are a baseline JPEG of exactly w x h
+//
+// COPY ops come first in an update; the other ops cover disjoint rects, so a
+// decoder may finish JPEG ops asynchronously (a browser's image decoder).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -21,8 +26,9 @@ enum class OpCode : uint8_t {
   kPalette = 1,
   kTruecolor = 2,
   kCopy = 3,
+  kJpeg = 4,
 };
-constexpr uint8_t kOpCodeCount = 4;
+constexpr uint8_t kOpCodeCount = 5;
 
 constexpr size_t kOpHeaderBytes = 9;
 constexpr uint32_t kMaxPaletteColors = 256;
@@ -36,6 +42,11 @@ inline void PutU16(uint8_t* p, uint32_t v) {
   p[1] = static_cast<uint8_t>(v >> 8);
 }
 inline uint32_t GetU16(const uint8_t* p) { return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8); }
+inline void PutU32(uint8_t* p, uint32_t v) {
+  PutU16(p, v & 0xFFFF);
+  PutU16(p + 2, v >> 16);
+}
+inline uint32_t GetU32(const uint8_t* p) { return GetU16(p) | (GetU16(p + 2) << 16); }
 
 inline void PutOpHeader(uint8_t* p, OpCode op, uint32_t x, uint32_t y, uint32_t w, uint32_t h) {
   p[0] = static_cast<uint8_t>(op);

@@ -1,0 +1,100 @@
+#include "jpeg_lib.h"
+
+#include <dlfcn.h>
+
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+namespace tilecast {
+namespace jpeg {
+namespace {
+
+std::mutex g_mu;
+std::string g_path;
+bool g_tried = false;
+Lib g_lib{};
+const Lib* g_loaded = nullptr;
+std::string g_error;
+
+template <typename Fn>
+bool Bind(void* h, const char* name, Fn& slot) {
+  slot = reinterpret_cast<Fn>(dlsym(h, name));
+  return slot != nullptr;
+}
+
+// Encodes a small gradient and reads the header back: proves the enum values
+// we hard-code mean what we think in the library we loaded.
+bool SelfCheck(const Lib& l, std::string* why) {
+  const int w = 24, h = 16;
+  std::vector<unsigned char> px(w * h * 4);
+  for (int i = 0; i < w * h; ++i) {
+    px[i * 4] = static_cast<unsigned char>(i * 7);
+    px[i * 4 + 1] = static_cast<unsigned char>(i * 3);
+    px[i * 4 + 2] = static_cast<unsigned char>(255 - i);
+  }
+  Handle c = l.tj3Init(kInitCompress);
+  Handle d = l.tj3Init(kInitDecompress);
+  unsigned char* jpeg = nullptr;
+  size_t size = 0;
+  bool ok = c && d && l.tj3Set(c, kQuality, 75) == 0 && l.tj3Set(c, kSubsamp, kSamp420) == 0 &&
+            l.tj3Compress8(c, px.data(), w, w * 4, h, kPfBgrx, &jpeg, &size) == 0 &&
+            l.tj3DecompressHeader(d, jpeg, size) == 0 && l.tj3Get(d, kJpegWidth) == w &&
+            l.tj3Get(d, kJpegHeight) == h && l.tj3Get(d, kSubsamp) == kSamp420 && l.tj3Get(d, kPrecision) == 8 &&
+            l.tj3Get(d, kColorspace) == kCsYCbCr && l.tj3Get(d, kProgressive) == 0;
+  if (!ok) *why = "libturbojpeg failed its self-check (not a TurboJPEG 3 library?)";
+  if (jpeg) l.tj3Free(jpeg);
+  if (c) l.tj3Destroy(c);
+  if (d) l.tj3Destroy(d);
+  return ok;
+}
+
+}  // namespace
+
+void SetLibraryPath(const std::string& path) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (!g_loaded) {
+    g_path = path;
+    g_tried = false;
+  }
+}
+
+const Lib* Get(std::string* error) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (g_loaded || g_tried) {
+    if (!g_loaded && error) *error = g_error;
+    return g_loaded;
+  }
+  g_tried = true;
+  std::vector<std::string> names;
+  if (!g_path.empty()) names.push_back(g_path);
+  names.push_back("libturbojpeg.so.0");
+  void* h = nullptr;
+  for (const std::string& n : names) {
+    if ((h = dlopen(n.c_str(), RTLD_NOW | RTLD_LOCAL))) break;
+  }
+  if (!h) {
+    g_error = "libturbojpeg not found" + (g_path.empty() ? std::string() : " at " + g_path) +
+              " (it ships with the @julusian/jpeg-turbo npm package; reinstall with npm install)";
+    if (error) *error = g_error;
+    return nullptr;
+  }
+  Lib& l = g_lib;
+  const bool bound = Bind(h, "tj3Init", l.tj3Init) && Bind(h, "tj3Destroy", l.tj3Destroy) &&
+                     Bind(h, "tj3Set", l.tj3Set) && Bind(h, "tj3Get", l.tj3Get) &&
+                     Bind(h, "tj3Compress8", l.tj3Compress8) && Bind(h, "tj3DecompressHeader", l.tj3DecompressHeader) &&
+                     Bind(h, "tj3Decompress8", l.tj3Decompress8) && Bind(h, "tj3Free", l.tj3Free) &&
+                     Bind(h, "tj3GetErrorStr", l.tj3GetErrorStr);
+  if (!bound) {
+    g_error = "libturbojpeg lacks the TurboJPEG 3 API (libjpeg-turbo 3.0 or later is needed)";
+  } else if (SelfCheck(l, &g_error)) {
+    g_loaded = &g_lib;
+    return g_loaded;
+  }
+  // The handle stays open: dlclose of a library whose self-check ran is not worth the risk.
+  if (error) *error = g_error;
+  return nullptr;
+}
+
+}  // namespace jpeg
+}  // namespace tilecast

@@ -1,0 +1,110 @@
+#include "sent_frame.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tilecast {
+namespace {
+
+Rect Intersect(const Rect& a, const Rect& b) {
+  const uint32_t x0 = std::max(a.x, b.x), y0 = std::max(a.y, b.y);
+  const uint32_t x1 = std::min(a.x + a.w, b.x + b.w), y1 = std::min(a.y + a.h, b.y + b.h);
+  return x1 > x0 && y1 > y0 ? Rect{x0, y0, x1 - x0, y1 - y0} : Rect{};
+}
+
+}  // namespace
+
+void SentFrame::Reset(uint32_t width, uint32_t height, uint32_t tile_size) {
+  width_ = width;
+  height_ = height;
+  tile_ = tile_size;
+  tiles_x_ = (width + tile_size - 1) / tile_size;
+  tiles_y_ = (height + tile_size - 1) / tile_size;
+  pixels_.assign(static_cast<size_t>(width) * height * 4, 0);
+  lossy_.assign(static_cast<size_t>(tiles_x_) * tiles_y_, 0);
+  valid_ = false;
+}
+
+void SentFrame::ApplyCopies(const std::vector<CopyOp>& copies) {
+  const size_t stride = static_cast<size_t>(width_) * 4;
+  for (const CopyOp& c : copies) {
+    const size_t row_bytes = static_cast<size_t>(c.dst.w) * 4;
+    auto at = [&](uint32_t x, uint32_t y) { return pixels_.data() + y * stride + static_cast<size_t>(x) * 4; };
+    if (c.src_y < c.dst.y) {
+      for (uint32_t r = c.dst.h; r-- > 0;) std::memmove(at(c.dst.x, c.dst.y + r), at(c.src_x, c.src_y + r), row_bytes);
+    } else {
+      for (uint32_t r = 0; r < c.dst.h; ++r) std::memmove(at(c.dst.x, c.dst.y + r), at(c.src_x, c.src_y + r), row_bytes);
+    }
+    // Lossy state moves with the pixels: each destination tile takes the flags of
+    // the source tiles its covered part came from (and keeps its own if only
+    // partly covered).
+    std::vector<uint8_t> next = lossy_;
+    for (uint32_t ty = c.dst.y / tile_; ty <= (c.dst.y + c.dst.h - 1) / tile_; ++ty) {
+      for (uint32_t tx = c.dst.x / tile_; tx <= (c.dst.x + c.dst.w - 1) / tile_; ++tx) {
+        const Rect tile = Intersect(Rect{tx * tile_, ty * tile_, tile_, tile_}, Rect{0, 0, width_, height_});
+        const Rect part = Intersect(tile, c.dst);
+        const Rect src{part.x - c.dst.x + c.src_x, part.y - c.dst.y + c.src_y, part.w, part.h};
+        uint8_t flag = part.w == tile.w && part.h == tile.h ? 0 : lossy_[ty * tiles_x_ + tx];
+        for (uint32_t sy = src.y / tile_; sy <= (src.y + src.h - 1) / tile_; ++sy) {
+          for (uint32_t sx = src.x / tile_; sx <= (src.x + src.w - 1) / tile_; ++sx) flag |= lossy_[sy * tiles_x_ + sx];
+        }
+        next[ty * tiles_x_ + tx] = flag;
+      }
+    }
+    lossy_.swap(next);
+  }
+}
+
+std::vector<Rect> SentFrame::Residual(const FrameView& frame, const std::vector<Rect>& rects) const {
+  const FrameView sent = view();
+  std::vector<uint8_t> seen(lossy_.size(), 0);
+  std::vector<Rect> out;
+  for (const Rect& r : rects) {
+    for (uint32_t ty = r.y / tile_; ty <= (r.y + r.h - 1) / tile_; ++ty) {
+      for (uint32_t tx = r.x / tile_; tx <= (r.x + r.w - 1) / tile_; ++tx) {
+        if (seen[ty * tiles_x_ + tx]++) continue;
+        const Rect tile = Intersect(Rect{tx * tile_, ty * tile_, tile_, tile_}, Rect{0, 0, width_, height_});
+        uint32_t first = UINT32_MAX, last = 0;
+        for (uint32_t y = tile.y; y < tile.y + tile.h; ++y) {
+          if (std::memcmp(frame.pixel(tile.x, y), sent.pixel(tile.x, y), static_cast<size_t>(tile.w) * 4) != 0) {
+            first = std::min(first, y);
+            last = y;
+          }
+        }
+        if (first == UINT32_MAX) continue;
+        const Rect d{tile.x, first, tile.w, last - first + 1};
+        if (!out.empty() && out.back().y == d.y && out.back().h == d.h && out.back().x + out.back().w == d.x) {
+          out.back().w += d.w;  // tiles are visited left to right within a rect's tile row
+        } else {
+          out.push_back(d);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+void SentFrame::Commit(const FrameView& frame, const std::vector<Rect>& rects, const std::vector<Rect>& lossy) {
+  const size_t stride = static_cast<size_t>(width_) * 4;
+  for (const Rect& r : rects) {
+    for (uint32_t y = r.y; y < r.y + r.h; ++y) {
+      std::memcpy(pixels_.data() + y * stride + static_cast<size_t>(r.x) * 4, frame.pixel(r.x, y),
+                  static_cast<size_t>(r.w) * 4);
+    }
+    // A tile wholly re-sent is lossless now, unless part of it went as JPEG (below).
+    for (uint32_t ty = r.y / tile_; ty <= (r.y + r.h - 1) / tile_; ++ty) {
+      for (uint32_t tx = r.x / tile_; tx <= (r.x + r.w - 1) / tile_; ++tx) {
+        const Rect tile = Intersect(Rect{tx * tile_, ty * tile_, tile_, tile_}, Rect{0, 0, width_, height_});
+        if (Intersect(tile, r) == tile) lossy_[ty * tiles_x_ + tx] = 0;
+      }
+    }
+  }
+  for (const Rect& r : lossy) {
+    for (uint32_t ty = r.y / tile_; ty <= (r.y + r.h - 1) / tile_; ++ty) {
+      for (uint32_t tx = r.x / tile_; tx <= (r.x + r.w - 1) / tile_; ++tx) lossy_[ty * tiles_x_ + tx] = 1;
+    }
+  }
+  valid_ = true;
+}
+
+}  // namespace tilecast

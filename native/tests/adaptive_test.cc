@@ -1,0 +1,248 @@
+// Lossy path (JPEG ops), scroll/move detection and the per-viewer sent frame.
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+
+#include "../codec/jpeg_codec.h"
+#include "../codec/jpeg_lib.h"
+#include "../codec/tile_decoder.h"
+#include "../codec/tile_encoder.h"
+#include "../detect/move_detector.h"
+#include "../detect/sent_frame.h"
+#include "harness.h"
+#include "test_util.h"
+
+using namespace tilecast;
+
+namespace {
+
+// The library ships in the npm package; the Makefile points TILECAST_TURBOJPEG at it.
+bool HaveJpeg() {
+  if (const char* p = std::getenv("TILECAST_TURBOJPEG")) jpeg::SetLibraryPath(p);
+  std::string why;
+  if (JpegAvailable(&why)) return true;
+  std::fprintf(stderr, "  JPEG codec unavailable: %s\n", why.c_str());
+  return false;
+}
+
+// A smooth colour field with gentle noise: what a photo or a video frame looks like to the classifier.
+void FillPhoto(TestFrame& f, Rect r, std::mt19937& rng) {
+  for (uint32_t y = r.y; y < r.y + r.h; ++y) {
+    for (uint32_t x = r.x; x < r.x + r.w; ++x) {
+      uint8_t* p = f.px(x, y);
+      p[0] = static_cast<uint8_t>(128 + 100 * std::sin(x * 0.05) + rng() % 5);
+      p[1] = static_cast<uint8_t>(128 + 100 * std::cos(y * 0.04) + rng() % 5);
+      p[2] = static_cast<uint8_t>((x + y) / 4 + rng() % 5);
+    }
+  }
+}
+
+struct Viewer {
+  Viewer(uint32_t w, uint32_t h) : pixels(static_cast<size_t>(w) * h * 4), fb{nullptr, w, h} {
+    fb.data = pixels.data();
+    ClearFramebuffer(fb);
+  }
+  Status Apply(const EncodedUpdate& u, bool key) {
+    return decoder.Apply(fb, u.stream.data(), u.stream.size(), u.op_count, key, nullptr, u.images.data(), u.images.size());
+  }
+  std::vector<uint8_t> pixels;
+  Framebuffer fb;
+  TileDecoder decoder;
+};
+
+double Psnr(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+  double se = 0;
+  size_t n = 0;
+  for (size_t i = 0; i < a.size(); i += 4) {
+    for (int c = 0; c < 3; ++c, ++n) se += (a[i + c] - b[i + c]) * (a[i + c] - b[i + c]);
+  }
+  return se == 0 ? 99 : 10 * std::log10(255.0 * 255.0 * n / se);
+}
+
+// Raw-deflate bytes of `ops` as one sync-flushed update (hand-made hostile streams).
+std::vector<uint8_t> Deflated(const std::vector<uint8_t>& ops) {
+  DeflateStream d(6);
+  std::vector<uint8_t> out;
+  d.Write(ops.data(), ops.size(), &out);
+  d.Finish(&out);
+  return out;
+}
+
+std::vector<uint8_t> JpegOp(uint32_t x, uint32_t y, uint32_t w, uint32_t h, uint32_t len) {
+  std::vector<uint8_t> op(kOpHeaderBytes + 4);
+  PutOpHeader(op.data(), OpCode::kJpeg, x, y, w, h);
+  PutU32(op.data() + 9, len);
+  return op;
+}
+
+}  // namespace
+
+// Skips a JPEG test on a machine without the library, but never in CI.
+#define REQUIRE_JPEG()                    \
+  if (!HaveJpeg()) {                      \
+    CHECK(std::getenv("CI") == nullptr);  \
+    return;                               \
+  }
+
+TEST(lossy_tiles_go_as_merged_jpeg_rects_and_text_stays_exact) {
+  REQUIRE_JPEG();
+  std::mt19937 rng(7);
+  TestFrame f = MakeFrame(320, 200);
+  FillScreenLike(f, rng);
+  FillPhoto(f, Rect{64, 64, 128, 128}, rng);  // four tiles of "video"
+  const uint32_t tx = 5, ty = 4;
+  std::vector<uint8_t> mask(tx * ty, 1);  // history says every tile is busy
+  LossyOptions lossy{mask.data(), tx, ty, JpegParams{80, ChromaSubsampling::k420}};
+  TileEncoder enc(64, 6);
+  EncodedUpdate u;
+  CHECK(enc.Encode(f.view(), {}, {Rect{0, 0, 320, 200}}, true, 2, &u, &lossy).ok());
+  CHECK_EQ(u.lossy_rects.size(), 1u);
+  CHECK(u.lossy_rects[0] == (Rect{64, 64, 128, 128}));
+  CHECK_EQ(u.stats.ops_by_code[static_cast<int>(OpCode::kJpeg)], 1u);
+  CHECK(!u.images.empty());
+  Viewer v(320, 200);
+  CHECK(v.Apply(u, true).ok());
+  // Text is exact, the photo close, alpha opaque everywhere.
+  const std::vector<uint8_t> want = Packed(f);
+  for (uint32_t y = 0; y < 200; ++y) {
+    for (uint32_t x = 0; x < 320; ++x) {
+      const size_t i = (static_cast<size_t>(y) * 320 + x) * 4;
+      const bool photo = x >= 64 && x < 192 && y >= 64 && y < 192;
+      if (!photo) CHECK(std::memcmp(&v.pixels[i], &want[i], 4) == 0);
+      CHECK_EQ(v.pixels[i + 3], 0xFF);
+    }
+  }
+  CHECK(Psnr(v.pixels, want) > 30);
+}
+
+TEST(classification_is_deterministic_and_content_based) {
+  REQUIRE_JPEG();
+  std::mt19937 rng(3);
+  TestFrame f = MakeFrame(256, 64);
+  FillScreenLike(f, rng);
+  FillPhoto(f, Rect{128, 0, 128, 64}, rng);
+  std::vector<uint8_t> mask(4, 1);
+  LossyOptions lossy{mask.data(), 4, 1, JpegParams{70, ChromaSubsampling::k444}};
+  EncodedUpdate a, b;
+  TileEncoder e1(64, 6), e2(64, 6);
+  CHECK(e1.Encode(f.view(), {}, {Rect{0, 0, 256, 64}}, true, 1, &a, &lossy).ok());
+  CHECK(e2.Encode(f.view(), {}, {Rect{0, 0, 256, 64}}, true, 4, &b, &lossy).ok());
+  CHECK(a.stream == b.stream);
+  CHECK(a.images == b.images);
+  CHECK_EQ(a.lossy_rects.size(), 1u);
+  CHECK(a.lossy_rects[0] == (Rect{128, 0, 128, 64}));
+  // Without the history half nothing goes lossy.
+  LossyOptions none{nullptr, 4, 1, JpegParams{}};
+  EncodedUpdate c;
+  TileEncoder e3(64, 6);
+  CHECK(e3.Encode(f.view(), {}, {Rect{0, 0, 256, 64}}, true, 1, &c, &none).ok());
+  CHECK(c.lossy_rects.empty());
+  CHECK(c.images.empty());
+}
+
+TEST(decoder_rejects_bad_jpeg_ops) {
+  REQUIRE_JPEG();
+  std::mt19937 rng(5);
+  TestFrame f = MakeFrame(64, 64);
+  FillPhoto(f, Rect{0, 0, 64, 64}, rng);
+  std::vector<uint8_t> jpeg;
+  CHECK(EncodeJpeg(f.view(), Rect{0, 0, 64, 64}, JpegParams{}, &jpeg).ok());
+  auto apply = [&](const std::vector<uint8_t>& ops, uint32_t count, const std::vector<uint8_t>& images) {
+    Viewer v(64, 64);
+    const std::vector<uint8_t> s = Deflated(ops);
+    return v.decoder.Apply(v.fb, s.data(), s.size(), count, true, nullptr, images.data(), images.size());
+  };
+  const uint32_t n = static_cast<uint32_t>(jpeg.size());
+  CHECK(apply(JpegOp(0, 0, 64, 64, n), 1, jpeg).ok());
+  CHECK(apply(JpegOp(0, 0, 64, 64, n + 1), 1, jpeg).code() == ErrorCode::kProtocol);  // beyond the section
+  std::vector<uint8_t> extra = jpeg;
+  extra.push_back(0);
+  CHECK(apply(JpegOp(0, 0, 64, 64, n), 1, extra).code() == ErrorCode::kProtocol);  // bytes left over
+  CHECK(apply(JpegOp(0, 0, 32, 64, n), 1, jpeg).code() == ErrorCode::kProtocol);  // wrong size
+  std::vector<uint8_t> garbage = jpeg;
+  for (size_t i = garbage.size() / 2; i < garbage.size(); ++i) garbage[i] = static_cast<uint8_t>(rng());
+  CHECK(!apply(JpegOp(0, 0, 64, 64, n), 1, garbage).ok());  // corrupt data: an error, never a crash
+  std::vector<uint8_t> not_jpeg(n, 0x55);
+  CHECK(apply(JpegOp(0, 0, 64, 64, n), 1, not_jpeg).code() == ErrorCode::kProtocol);
+  // A COPY after a pixel op breaks the ordering decoders rely on.
+  std::vector<uint8_t> ops = JpegOp(0, 0, 64, 64, n);
+  std::vector<uint8_t> copy(kOpHeaderBytes + 4, 0);
+  PutOpHeader(copy.data(), OpCode::kCopy, 0, 0, 8, 8);
+  ops.insert(ops.end(), copy.begin(), copy.end());
+  CHECK(apply(ops, 2, jpeg).code() == ErrorCode::kProtocol);
+}
+
+TEST(vertical_scroll_becomes_a_copy_plus_the_exposed_rows) {
+  std::mt19937 rng(11);
+  TestFrame page = MakeFrame(640, 1200);
+  FillScreenLike(page, rng);
+  auto window = [&](uint32_t top) {  // a 640x480 view of the page, scrolled to `top`
+    TestFrame f = MakeFrame(640, 480);
+    for (uint32_t y = 0; y < 480; ++y) std::memcpy(f.px(0, y), page.px(0, top + y), 640 * 4);
+    return f;
+  };
+  TestFrame a = window(100), b = window(137);
+  SentFrame sent;
+  sent.Reset(640, 480, 64);
+  sent.Commit(a.view(), {Rect{0, 0, 640, 480}}, {});
+  std::vector<CopyOp> copies = FindMoves(sent.view(), b.view(), {Rect{0, 0, 640, 480}}, MoveSearch{});
+  CHECK_EQ(copies.size(), 1u);
+  CHECK_EQ(copies[0].dst.y + 37, copies[0].src_y);
+  CHECK_EQ(copies[0].dst.w, 640u);
+  sent.ApplyCopies(copies);
+  std::vector<Rect> residual = sent.Residual(b.view(), {Rect{0, 0, 640, 480}});
+  uint64_t area = 0;
+  for (const Rect& r : residual) area += static_cast<uint64_t>(r.w) * r.h;
+  CHECK(area <= 640u * 64);  // the newly exposed rows (and the rest of their tile row at most)
+  // The decoder, given the copy and the residual, ends exact.
+  TileEncoder enc(64, 6);
+  Viewer v(640, 480);
+  EncodedUpdate u;
+  CHECK(enc.Encode(a.view(), {}, {Rect{0, 0, 640, 480}}, true, 2, &u).ok());
+  CHECK(v.Apply(u, true).ok());
+  CHECK(enc.Encode(b.view(), copies, residual, false, 2, &u).ok());
+  CHECK(v.Apply(u, false).ok());
+  CHECK(v.pixels == Packed(b));
+}
+
+TEST(horizontal_scroll_is_found_too) {
+  std::mt19937 rng(13);
+  TestFrame wide = MakeFrame(900, 256);
+  FillScreenLike(wide, rng);
+  auto window = [&](uint32_t left) {
+    TestFrame f = MakeFrame(512, 256);
+    for (uint32_t y = 0; y < 256; ++y) std::memcpy(f.px(0, y), wide.px(left, y), 512 * 4);
+    return f;
+  };
+  TestFrame a = window(10), b = window(93);
+  std::vector<CopyOp> copies = FindMoves(a.view(), b.view(), {Rect{0, 0, 512, 256}}, MoveSearch{});
+  CHECK(!copies.empty());
+  for (const CopyOp& c : copies) CHECK_EQ(c.src_x, c.dst.x + 83);
+}
+
+TEST(copies_carry_lossy_state_and_exact_resends_clear_it) {
+  TestFrame f = MakeFrame(256, 256);
+  SentFrame sent;
+  sent.Reset(256, 256, 64);
+  sent.Commit(f.view(), {Rect{0, 0, 256, 256}}, {Rect{0, 0, 64, 64}});  // tile (0,0) went lossy
+  CHECK_EQ(sent.lossy_tiles()[0], 1);
+  // Move tile (0,0)'s content to (128,128): the destination tile is lossy now.
+  sent.ApplyCopies({CopyOp{Rect{128, 128, 64, 64}, 0, 0}});
+  CHECK_EQ(sent.lossy_tiles()[2 * 4 + 2], 1);
+  // An exact re-send of the whole tile clears it; a partial one does not.
+  sent.Commit(f.view(), {Rect{128, 128, 64, 20}}, {});
+  CHECK_EQ(sent.lossy_tiles()[2 * 4 + 2], 1);
+  sent.Commit(f.view(), {Rect{128, 128, 64, 64}}, {});
+  CHECK_EQ(sent.lossy_tiles()[2 * 4 + 2], 0);
+}
+
+TEST(copies_are_ordered_so_sequential_application_reads_old_pixels) {
+  // b reads where a writes: b must go first. A cycle drops one copy.
+  CopyOp a{Rect{0, 0, 10, 10}, 50, 50}, b{Rect{100, 100, 10, 10}, 0, 0};
+  std::vector<CopyOp> ordered = OrderCopies({a, b});
+  CHECK_EQ(ordered.size(), 2u);
+  CHECK(ordered[0].dst == b.dst);
+  CopyOp c{Rect{50, 50, 10, 10}, 0, 0};  // a reads c's target, c reads a's target
+  CHECK_EQ(OrderCopies({a, c}).size(), 1u);
+}
