@@ -11,11 +11,16 @@
  * the host's flow control stops sending. Nothing of the remote screen is
  * stored by the page: no storage APIs, no clipboard.
  *
+ * Lossy (JPEG) ops are decoded by the browser's own image decoder
+ * (createImageBitmap), which is asynchronous: RESIZE and UPDATE messages go
+ * through an in-order inbox that waits for an update's images before the next
+ * one touches the framebuffer (its COPY ops read what the images wrote).
+ *
  * No Node APIs: bundled by scripts/build-viewer.js into dist/browser/.
  */
-import { OpStreamDecoder } from '../codec/opStreamDecoder';
+import { OpStreamDecoder, PendingImage, writeImage } from '../codec/opStreamDecoder';
 import { Capability, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Reason } from '../protocol/constants';
-import { CursorShapeMessage, KeyMessage, Message, PointerMessage, decodeMessage, encodeMessage } from '../protocol/messages';
+import { CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage, UpdateMessage, decodeMessage, encodeMessage } from '../protocol/messages';
 import { negotiateVersion } from '../protocol/version';
 import { ViewerInput } from './viewerInput';
 import { ViewerOverlay } from './viewerOverlay';
@@ -61,6 +66,10 @@ export class TilecastViewer {
   private readonly input: ViewerInput | null;
   private readonly decoder = new OpStreamDecoder('rgba');
   private ws: WebSocket | null = null;
+  private inbox: Array<ResizeMessage | UpdateMessage> = [];
+  private inboxBusy = false;
+  private generation = 0; // bumped per connection: late image decodes of an old one are dropped
+  private imageCanvas: OffscreenCanvas | null = null;
   private image: ImageData | null = null;
   private cursor: { shape: CursorShapeMessage | null; x: number; y: number; visible: boolean } = { shape: null, x: 0, y: 0, visible: false };
   private dirty: { x0: number; y0: number; x1: number; y1: number } | null = null;
@@ -140,9 +149,12 @@ export class TilecastViewer {
     const ws = new WebSocket(this.options.url);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
+    this.generation++;
+    this.inbox = [];
+    this.inboxBusy = false;
     ws.onopen = () => {
       this.stats.connections++;
-      this.send({ type: 'hello', minVersion: MIN_PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, capabilities: Capability.COPY_RECT | Capability.CURSOR, software: 'tilecast-browser-viewer' });
+      this.send({ type: 'hello', minVersion: MIN_PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG, software: 'tilecast-browser-viewer' });
     };
     ws.onmessage = (ev) => this.onMessage(ev.data);
     ws.onclose = (ev) => {
@@ -199,9 +211,9 @@ export class TilecastViewer {
         this.send({ type: 'ping', id: this.pingId++ >>> 0, time: now() });
         return;
       case 'resize':
-        return this.resize(msg.width, msg.height);
       case 'update':
-        return this.update(msg.frameId, msg.stream, msg.opCount, msg.keyframe);
+        this.inbox.push(msg);
+        return this.drainInbox();
       case 'cursorShape':
         this.cursor.shape = msg;
         return this.drawCursorShape();
@@ -235,29 +247,85 @@ export class TilecastViewer {
     this.schedulePaint();
   }
 
-  private update(frameId: number, stream: Uint8Array, opCount: number, keyframe: boolean): void {
+  /** Applies RESIZE/UPDATE in arrival order; an update with images holds the queue until they are written. */
+  private drainInbox(): void {
+    while (!this.inboxBusy && this.inbox.length) {
+      const msg = this.inbox.shift()!;
+      if (msg.type === 'resize') {
+        this.resize(msg.width, msg.height);
+        continue;
+      }
+      const pending = this.update(msg);
+      if (pending) {
+        this.inboxBusy = true;
+        const generation = this.generation;
+        void pending.then(() => {
+          if (generation !== this.generation) return;
+          this.inboxBusy = false;
+          this.drainInbox();
+        });
+      }
+    }
+  }
+
+  private update(msg: UpdateMessage): Promise<void> | void {
+    const { frameId, stream, opCount, keyframe } = msg;
     const receivedAt = now();
     if (!this.image) return this.protocolFailure('UPDATE before RESIZE');
     const t0 = performance.now();
     try {
-      const r = this.decoder.apply(this.image.data, this.image.width, this.image.height, stream, opCount, keyframe);
-      if (r.dirty) {
-        const d = this.dirty;
-        this.dirty = d
-          ? { x0: Math.min(d.x0, r.dirty.x), y0: Math.min(d.y0, r.dirty.y), x1: Math.max(d.x1, r.dirty.x + r.dirty.w), y1: Math.max(d.y1, r.dirty.y + r.dirty.h) }
-          : { x0: r.dirty.x, y0: r.dirty.y, x1: r.dirty.x + r.dirty.w, y1: r.dirty.y + r.dirty.h };
-        this.stats.decodedPixels += r.dirty.w * r.dirty.h;
-      }
+      const r = this.decoder.apply(this.image.data, this.image.width, this.image.height, stream, opCount, keyframe, msg.images);
+      if (r.images.length) return this.finishImages(r.images, r.dirty, frameId, receivedAt, t0);
+      this.completeUpdate(r.dirty, frameId, receivedAt, t0);
     } catch (err) {
       // The stream state is gone: say so, ask for a full refresh, keep the old picture.
       this.showError(`decode failed: ${(err as Error).message}; refreshing`);
       this.send({ type: 'refreshRequest' });
-      return;
+    }
+  }
+
+  /** The update's pixels are in the framebuffer: mark them for the next paint, which acks it. */
+  private completeUpdate(dirty: { x: number; y: number; w: number; h: number } | null, frameId: number, receivedAt: number, t0: number): void {
+    if (dirty) {
+      const d = this.dirty;
+      this.dirty = d
+        ? { x0: Math.min(d.x0, dirty.x), y0: Math.min(d.y0, dirty.y), x1: Math.max(d.x1, dirty.x + dirty.w), y1: Math.max(d.y1, dirty.y + dirty.h) }
+        : { x0: dirty.x, y0: dirty.y, x1: dirty.x + dirty.w, y1: dirty.y + dirty.h };
+      this.stats.decodedPixels += dirty.w * dirty.h;
     }
     this.stats.decodeMs += performance.now() - t0;
     this.stats.updates++;
     this.pendingAcks.push({ frameId, receivedAt });
     this.schedulePaint();
+  }
+
+  /** Decodes an update's JPEG ops with the browser's decoder, writes them, then finishes the update. */
+  private async finishImages(images: PendingImage[], dirty: { x: number; y: number; w: number; h: number } | null, frameId: number, receivedAt: number, t0: number): Promise<void> {
+    const generation = this.generation;
+    try {
+      const bitmaps = await Promise.all(images.map((im) => createImageBitmap(new Blob([im.jpeg as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' })));
+      try {
+        if (generation !== this.generation || !this.image) return;
+        images.forEach((im, i) => {
+          const bmp = bitmaps[i]!;
+          if (bmp.width !== im.w || bmp.height !== im.h) throw new Error(`JPEG is ${bmp.width}x${bmp.height}, its rect ${im.w}x${im.h}`);
+          if (!this.imageCanvas || this.imageCanvas.width < im.w || this.imageCanvas.height < im.h) {
+            this.imageCanvas = new OffscreenCanvas(Math.max(im.w, this.imageCanvas?.width ?? 0), Math.max(im.h, this.imageCanvas?.height ?? 0));
+          }
+          const ctx = this.imageCanvas.getContext('2d', { willReadFrequently: true })!;
+          ctx.drawImage(bmp, 0, 0);
+          writeImage(this.image!.data, this.image!.width, im, ctx.getImageData(0, 0, im.w, im.h).data);
+        });
+      } finally {
+        for (const b of bitmaps) b.close();
+      }
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.showError(`image decode failed: ${(err as Error).message}; refreshing`);
+      this.send({ type: 'refreshRequest' });
+      return;
+    }
+    this.completeUpdate(dirty, frameId, receivedAt, t0);
   }
 
   private schedulePaint(): void {

@@ -13,6 +13,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { ErrorCodes, TilecastError, invalidArg } from '../errors';
+import { jpegUnavailableReason } from '../native/binding';
 import { Capability, Limits, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Reason } from '../protocol/constants';
 import { HelloMessage, KeyMessage, Message, PointerMessage, decodeMessage, encodeMessage } from '../protocol/messages';
 import { negotiateVersion } from '../protocol/version';
@@ -159,7 +160,7 @@ export class ViewerClient extends EventEmitter {
       this.connections++;
       this.lastHeard = now();
       this.startWatchdog();
-      this.send({ type: 'hello', minVersion: MIN_PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, capabilities: Capability.COPY_RECT | Capability.CURSOR, software: 'tilecast-node-viewer' });
+      this.send({ type: 'hello', minVersion: MIN_PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, capabilities: Capability.COPY_RECT | Capability.CURSOR | (jpegUnavailableReason() === null ? Capability.JPEG : 0), software: 'tilecast-node-viewer' });
       this.emit('open');
     });
     ws.on('message', (data: Buffer) => {

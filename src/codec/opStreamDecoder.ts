@@ -8,20 +8,37 @@
  * Pixels are written as RGBA (canvas ImageData order) or BGRA, alpha 255.
  * Inflate is pako (zlib ported to JS): a persistent raw-inflate context fed
  * one UPDATE at a time, each ending in a sync flush (docs/protocol.md).
+ *
+ * JPEG ops are not decoded here: apply() checks them and returns their rects
+ * and data as `images`, for the caller to decode with the platform's own image
+ * decoder (createImageBitmap in a browser) and write with writeImage(). That is
+ * safe to do after the other ops because an update's pixel ops cover disjoint
+ * rects and every COPY comes first (checked).
  */
 import { Inflate, Z_SYNC_FLUSH } from 'pako';
 import { ErrorCodes, TilecastError } from '../errors';
 
 export type PixelOrder = 'rgba' | 'bgra';
 
+export interface PendingImage {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  /** A baseline JPEG of exactly w x h (a view into the UPDATE's image section). */
+  jpeg: Uint8Array;
+}
+
 export interface DecodedUpdate {
-  ops: { solid: number; palette: number; truecolor: number; copy: number };
+  ops: { solid: number; palette: number; truecolor: number; copy: number; jpeg: number };
+  /** JPEG ops still to be decoded and written (writeImage), in order. */
+  images: PendingImage[];
   /** Bounding box of every pixel the update wrote, or null for an empty update. */
   dirty: { x: number; y: number; w: number; h: number } | null;
 }
 
 const OP_HEADER = 9;
-const OP_NAMES = ['solid', 'palette', 'truecolor', 'copy'] as const;
+const OP_NAMES = ['solid', 'palette', 'truecolor', 'copy', 'jpeg'] as const;
 
 /** Most ops one update may declare (as the native decoder: 4 per 16x16 block + 64). */
 export function maxOps(width: number, height: number): number {
@@ -43,7 +60,7 @@ export class OpStreamDecoder {
    * ERR_STREAM_DESYNC before a keyframe after an error, ERR_CORRUPT_STREAM for
    * bad deflate data, ERR_PROTOCOL / ERR_TOO_LARGE / ERR_TRUNCATED for bad ops.
    */
-  apply(fb: Uint8Array | Uint8ClampedArray, width: number, height: number, stream: Uint8Array, opCount: number, keyframe: boolean): DecodedUpdate {
+  apply(fb: Uint8Array | Uint8ClampedArray, width: number, height: number, stream: Uint8Array, opCount: number, keyframe: boolean, images: Uint8Array = new Uint8Array(0)): DecodedUpdate {
     if (fb.length !== width * height * 4) fail(ErrorCodes.INVALID_ARG, `framebuffer must be ${width * height * 4} bytes`);
     if (keyframe) {
       this.inflater = new Inflate({ raw: true, chunkSize: 256 * 1024 });
@@ -54,7 +71,7 @@ export class OpStreamDecoder {
     try {
       if (opCount > maxOps(width, height)) fail(ErrorCodes.TOO_LARGE, `update declares ${opCount} ops, limit ${maxOps(width, height)}`);
       const data = this.inflate(stream, opCount, width, height);
-      return this.applyOps(fb, width, height, data, opCount);
+      return this.applyOps(fb, width, height, data, opCount, images);
     } catch (err) {
       this.desynced = true;
       throw err;
@@ -85,7 +102,7 @@ export class OpStreamDecoder {
     return out;
   }
 
-  private applyOps(fb: Uint8Array | Uint8ClampedArray, width: number, height: number, d: Uint8Array, opCount: number): DecodedUpdate {
+  private applyOps(fb: Uint8Array | Uint8ClampedArray, width: number, height: number, d: Uint8Array, opCount: number, imageSection: Uint8Array): DecodedUpdate {
     if (fb.byteOffset % 4 !== 0) fail(ErrorCodes.INVALID_ARG, 'framebuffer must start at a 4-byte aligned offset');
     // Whole pixels at a time: one 32-bit store per pixel (little-endian, as every
     // browser platform is). `pixel(b, g, r)` packs a wire colour for this order.
@@ -93,7 +110,10 @@ export class OpStreamDecoder {
     const pixel = this.order === 'rgba'
       ? (b: number, g: number, r: number) => (0xff000000 | (b << 16) | (g << 8) | r) >>> 0
       : (b: number, g: number, r: number) => (0xff000000 | (r << 16) | (g << 8) | b) >>> 0;
-    const ops = { solid: 0, palette: 0, truecolor: 0, copy: 0 };
+    const ops = { solid: 0, palette: 0, truecolor: 0, copy: 0, jpeg: 0 };
+    const images: PendingImage[] = [];
+    let imagesUsed = 0;
+    let pixelsSeen = false; // every COPY must come before the first pixel op
     let pos = 0;
     const need = (n: number, what: string) => {
       if (pos + n > d.length) fail(ErrorCodes.TRUNCATED, `op stream ended inside ${what}`);
@@ -154,6 +174,7 @@ export class OpStreamDecoder {
           break;
         }
         case 3: { // COPY
+          if (pixelsSeen) fail(ErrorCodes.PROTOCOL, `op ${i}: COPY after a pixel op`);
           need(4, 'a copy source');
           const sx = u16(pos), sy = u16(pos + 2);
           pos += 4;
@@ -164,7 +185,19 @@ export class OpStreamDecoder {
           else for (let row = 0; row < h; row++) copyRow(row);
           break;
         }
+        case 4: { // JPEG: its data is the next `length` bytes of the image section
+          need(4, 'a JPEG length');
+          const length = (u16(pos) | (u16(pos + 2) << 16)) >>> 0;
+          pos += 4;
+          if (length > imageSection.length - imagesUsed) fail(ErrorCodes.PROTOCOL, `op ${i}: JPEG wants ${length} bytes, the image section has ${imageSection.length - imagesUsed} left`);
+          const jpeg = imageSection.subarray(imagesUsed, imagesUsed + length);
+          imagesUsed += length;
+          if (length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) fail(ErrorCodes.PROTOCOL, `op ${i}: not a JPEG image`);
+          images.push({ x, y, w, h, jpeg });
+          break;
+        }
       }
+      if (code !== 3) pixelsSeen = true;
       ops[OP_NAMES[code]!]++;
       x0 = Math.min(x0, x);
       y0 = Math.min(y0, y);
@@ -172,6 +205,25 @@ export class OpStreamDecoder {
       y1 = Math.max(y1, y + h);
     }
     if (pos !== d.length) fail(ErrorCodes.PROTOCOL, `${d.length - pos} bytes left over after ${opCount} ops`);
-    return { ops, dirty: x1 > x0 ? { x: x0, y: y0, w: x1 - x0, h: y1 - y0 } : null };
+    if (imagesUsed !== imageSection.length) fail(ErrorCodes.PROTOCOL, `image section has ${imageSection.length - imagesUsed} bytes no op uses`);
+    return { ops, images, dirty: x1 > x0 ? { x: x0, y: y0, w: x1 - x0, h: y1 - y0 } : null };
+  }
+}
+
+/**
+ * Writes a decoded image (RGBA rows, `image.width` = w) into the framebuffer
+ * at its op's rect, in the decoder's pixel order, alpha 255.
+ */
+export function writeImage(fb: Uint8Array | Uint8ClampedArray, width: number, op: PendingImage, rgba: Uint8Array | Uint8ClampedArray, order: PixelOrder = 'rgba'): void {
+  if (rgba.length < op.w * op.h * 4) fail(ErrorCodes.PROTOCOL, `decoded image is smaller than its ${op.w}x${op.h} rect`);
+  for (let row = 0; row < op.h; row++) {
+    let o = ((op.y + row) * width + op.x) * 4;
+    let i = row * op.w * 4;
+    for (let c = 0; c < op.w; c++, o += 4, i += 4) {
+      fb[o] = order === 'rgba' ? rgba[i]! : rgba[i + 2]!;
+      fb[o + 1] = rgba[i + 1]!;
+      fb[o + 2] = order === 'rgba' ? rgba[i + 2]! : rgba[i]!;
+      fb[o + 3] = 255;
+    }
   }
 }

@@ -41,18 +41,18 @@ export class TileDecoder {
   }
 
   /** Applies an update; resolves with per-op counts. Do not read the framebuffer meanwhile. */
-  async apply(update: Pick<UpdateMessage, 'stream' | 'opCount' | 'keyframe'>): Promise<{ ops: OpCounts }> {
+  async apply(update: Pick<UpdateMessage, 'stream' | 'opCount' | 'keyframe' | 'images'>): Promise<{ ops: OpCounts }> {
     try {
-      return await this.impl.apply(this.fb, this.w, this.h, update.stream, update.opCount, update.keyframe);
+      return await this.impl.apply(this.fb, this.w, this.h, update.stream, update.opCount, update.keyframe, update.images);
     } catch (err) {
       throw fromNative(err);
     }
   }
 
   /** Same as apply() but blocks the JS thread. For tests only. */
-  applySync(update: Pick<UpdateMessage, 'stream' | 'opCount' | 'keyframe'>): { ops: OpCounts } {
+  applySync(update: Pick<UpdateMessage, 'stream' | 'opCount' | 'keyframe' | 'images'>): { ops: OpCounts } {
     try {
-      return this.impl.applySync(this.fb, this.w, this.h, update.stream, update.opCount, update.keyframe);
+      return this.impl.applySync(this.fb, this.w, this.h, update.stream, update.opCount, update.keyframe, update.images);
     } catch (err) {
       throw fromNative(err);
     }

@@ -1,12 +1,19 @@
 /**
  * TileEncoder: one per viewer connection. Codes dirty rects as SOLID / PALETTE /
  * TRUECOLOR tiles (plus COPY ops) through the connection's persistent deflate
- * stream, on native threads. Updates must be sent in the order they were encoded.
+ * stream, and photographic tiles the caller lets go lossy as JPEG images, on
+ * native threads. Updates must be sent in the order they were encoded.
+ *
+ * With `trackSent`, the encoder remembers what its viewer was sent (a native
+ * copy of the source pixels plus which tiles the viewer shows lossy). The rects
+ * given to encode() are then just where to look: it finds scrolled/moved
+ * content there (COPY ops), sends only what still differs from what the viewer
+ * has, and re-sends `refine` rects exactly. That is what a live session uses.
  */
 import * as os from 'node:os';
 import { checkInt, fromNative, invalidArg } from '../errors';
-import { CopyRect, Frame, Rect, copiesToArray, rectsToArray, validateFrame } from '../frame';
-import { native, NativeTileEncoder, OpCounts } from '../native/binding';
+import { CopyRect, Frame, Rect, arrayToRects, copiesToArray, rectsToArray, validateFrame } from '../frame';
+import { native, NativeEncodeOptions, NativeTileEncoder, OpCounts } from '../native/binding';
 import { DEFAULT_TILE_SIZE, MAX_TILE_SIZE, MIN_TILE_SIZE } from '../detect/changeDetector';
 
 export interface TileEncoderOptions {
@@ -16,20 +23,48 @@ export interface TileEncoderOptions {
   deflateLevel?: number;
   /** Native threads per encode, including the calling worker (default: cores, at most 4). */
   threads?: number;
+  /** Remember what was sent, so moves, residuals and refinement can be computed (see above). */
+  trackSent?: boolean;
+}
+
+export interface LossyOptions {
+  /**
+   * One flag per tile (row-major over the frame's tile grid): nonzero = the tile
+   * may go lossy if its content looks photographic. The scheduler sets it from
+   * change history (tiles changing at video rate).
+   */
+  mask: Uint8Array;
+  /** JPEG quality 1..100 (default 80). */
+  quality?: number;
+  /** Chroma subsampling (default '420'; '444' keeps coloured detail at more bytes). */
+  subsampling?: '420' | '444';
 }
 
 export interface EncodeOptions {
-  /** Copy ops, applied by the viewer before the pixel rects, in order. */
+  /** Copy ops, applied by the viewer before the pixel rects, in order (not with trackSent). */
   copies?: readonly CopyRect[];
   /** Restart the deflate stream (new viewer, resize, recovery). */
   keyframe?: boolean;
+  lossy?: LossyOptions;
+  /** trackSent only: look for moved content in the rects. */
+  detectMoves?: boolean;
+  /** trackSent only: rects to re-send exactly (lossy tiles that have settled). */
+  refine?: readonly Rect[];
 }
 
 export interface EncodedRects {
   /** Raw-deflate op stream for an UPDATE message. */
   stream: Uint8Array;
+  /** The UPDATE's image section (JPEG data); empty when nothing went lossy. */
+  images: Uint8Array;
   opCount: number;
   keyframe: boolean;
+  /** What the update holds: copies, the rects sent as pixels, and those of them sent as JPEG. */
+  copies: CopyRect[];
+  rects: Rect[];
+  lossyRects: Rect[];
+  /** trackSent only: per tile, 1 where the viewer now shows lossy pixels. */
+  lossyTiles?: Uint8Array;
   stats: { ops: OpCounts; pixels: OpCounts; rawBytes: number };
 }
 
@@ -37,6 +72,7 @@ export class TileEncoder {
   readonly tileSize: number;
   readonly deflateLevel: number;
   readonly threads: number;
+  readonly trackSent: boolean;
   private readonly impl: NativeTileEncoder;
 
   constructor(options: TileEncoderOptions = {}) {
@@ -44,14 +80,16 @@ export class TileEncoder {
     this.tileSize = checkInt('tileSize', options.tileSize ?? DEFAULT_TILE_SIZE, MIN_TILE_SIZE, MAX_TILE_SIZE);
     this.deflateLevel = checkInt('deflateLevel', options.deflateLevel ?? 6, 1, 9);
     this.threads = checkInt('threads', options.threads ?? Math.min(4, os.availableParallelism()), 1, 64);
-    this.impl = new (native().NativeTileEncoder)(this.tileSize, this.deflateLevel, this.threads);
+    this.trackSent = options.trackSent ?? false;
+    if (typeof this.trackSent !== 'boolean') throw invalidArg('trackSent', 'a boolean', options.trackSent);
+    this.impl = new (native().NativeTileEncoder)(this.tileSize, this.deflateLevel, this.threads, this.trackSent);
   }
 
   /** Encodes `rects` of `frame`. The frame's pixels must not change until the promise settles. */
   async encode(frame: Frame, rects: readonly Rect[], options: EncodeOptions = {}): Promise<EncodedRects> {
     const args = this.args(frame, rects, options);
     try {
-      return this.wrap(await this.impl.encode(...args), args[6]);
+      return this.wrap(await this.impl.encode(...args));
     } catch (err) {
       throw fromNative(err);
     }
@@ -61,7 +99,7 @@ export class TileEncoder {
   encodeSync(frame: Frame, rects: readonly Rect[], options: EncodeOptions = {}): EncodedRects {
     const args = this.args(frame, rects, options);
     try {
-      return this.wrap(this.impl.encodeSync(...args), args[6]);
+      return this.wrap(this.impl.encodeSync(...args));
     } catch (err) {
       throw fromNative(err);
     }
@@ -72,6 +110,18 @@ export class TileEncoder {
     if (typeof options !== 'object' || options === null) throw invalidArg('options', 'an object', options);
     const keyframe = options.keyframe ?? false;
     if (typeof keyframe !== 'boolean') throw invalidArg('keyframe', 'a boolean', keyframe);
+    const native: NativeEncodeOptions = {};
+    if (options.lossy) {
+      const l = options.lossy;
+      if (!(l.mask instanceof Uint8Array)) throw invalidArg('lossy.mask', 'a Uint8Array', l.mask);
+      native.lossyMask = l.mask;
+      native.quality = checkInt('lossy.quality', l.quality ?? 80, 1, 100);
+      const sub = l.subsampling ?? '420';
+      if (sub !== '420' && sub !== '444') throw invalidArg('lossy.subsampling', "'420' or '444'", sub);
+      native.subsampling444 = sub === '444';
+    }
+    if (options.detectMoves !== undefined) native.detectMoves = options.detectMoves;
+    if (options.refine?.length) native.refine = rectsToArray(options.refine, f.width, f.height, 'refine');
     return [
       f.data,
       f.width,
@@ -80,10 +130,18 @@ export class TileEncoder {
       rectsToArray(rects, f.width, f.height),
       copiesToArray(options.copies ?? [], f.width, f.height),
       keyframe,
+      native,
     ] as const;
   }
 
-  private wrap(r: { stream: Buffer; opCount: number; stats: EncodedRects['stats'] }, keyframe: boolean): EncodedRects {
-    return { stream: r.stream, opCount: r.opCount, keyframe, stats: r.stats };
+  private wrap(r: Awaited<ReturnType<NativeTileEncoder['encode']>>): EncodedRects {
+    const copies: CopyRect[] = [];
+    for (let i = 0; i + 5 < r.copies.length; i += 6) {
+      copies.push({ x: r.copies[i]!, y: r.copies[i + 1]!, w: r.copies[i + 2]!, h: r.copies[i + 3]!, srcX: r.copies[i + 4]!, srcY: r.copies[i + 5]! });
+    }
+    return {
+      stream: r.stream, images: r.images, opCount: r.opCount, keyframe: r.keyframe, copies,
+      rects: arrayToRects(r.rects), lossyRects: arrayToRects(r.lossyRects), lossyTiles: r.lossyTiles, stats: r.stats,
+    };
   }
 }

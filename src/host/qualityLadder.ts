@@ -36,6 +36,16 @@ export class BusyTiles {
   isBusy(i: number, now: number): boolean {
     return now - this.history[i * 3]! <= this.windowMs;
   }
+
+  /** When tile `i` last changed (-Infinity: never). */
+  lastChange(i: number): number {
+    return this.history[i * 3 + 2]!;
+  }
+
+  /** Mean interval of its last three changes (Infinity with fewer than three). */
+  changeInterval(i: number): number {
+    return (this.history[i * 3 + 2]! - this.history[i * 3]!) / 2;
+  }
 }
 
 export class QualityLadder {

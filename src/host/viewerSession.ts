@@ -19,7 +19,9 @@ import { Message, decodeMessage, encodeMessage, KeyMessage, PointerMessage } fro
 import { negotiateVersion } from '../protocol/version';
 import { DamageRegion } from './damageRegion';
 import { FlowController, FlowControlOptions, FlowStats } from './flowControl';
-import { BusyTiles, QualityLadder, chooseTiles } from './qualityLadder';
+import { QualityLadder, chooseTiles } from './qualityLadder';
+import { LossyPolicy, LossyPolicyOptions, refineBudget } from './lossyPolicy';
+import { jpegUnavailableReason } from '../native/binding';
 import type { ScreenSnapshot } from './screenSnapshot';
 
 export interface ViewerSessionOptions extends TileEncoderOptions {
@@ -33,6 +35,13 @@ export interface ViewerSessionOptions extends TileEncoderOptions {
   flow?: FlowControlOptions;
   /** Lower the update rate of busy regions under load (default true). */
   adaptiveQuality?: boolean;
+  /**
+   * Lossy coding of photographic tiles changing at video rate, refined to exact
+   * once still (default true: on for viewers that decode JPEG; options tune it).
+   */
+  lossy?: boolean | LossyPolicyOptions;
+  /** Send scrolled/moved content as COPY ops (default true, for viewers that support COPY). */
+  detectMoves?: boolean;
 }
 
 export interface AckSample {
@@ -62,11 +71,18 @@ export interface ViewerStats {
   bytesSent: number;
   keyframes: number;
   flow: FlowStats;
-  /** Quality ladder level (0 = full rate) and the busy-region update interval it imposes. */
-  quality: { level: number; busyIntervalMs: number };
+  /** Quality ladder level (0 = full rate), the busy-region update interval and JPEG quality it imposes. */
+  quality: { level: number; busyIntervalMs: number; jpegQuality: number | null; lossyTiles: number };
 }
 
 const now = () => performance.timeOrigin + performance.now();
+
+let jpegChecked: boolean | undefined;
+/** Whether libturbojpeg loaded (once per process; without it every viewer gets lossless only). */
+function jpegAvailable(): boolean {
+  jpegChecked ??= jpegUnavailableReason() === null;
+  return jpegChecked;
+}
 
 /** Events: 'ack' (AckSample), 'input' (PointerMessage | KeyMessage), 'close' ({ code, reason }). */
 export class ViewerSession extends EventEmitter {
@@ -79,7 +95,7 @@ export class ViewerSession extends EventEmitter {
   private state: 'hello' | 'streaming' | 'closed' = 'hello';
   private snapshot: ScreenSnapshot | null = null;
   private damage: DamageRegion | null = null;
-  private busy: BusyTiles | null = null;
+  private policy: LossyPolicy | null = null;
   private lastFullSendAt = 0; // last update that included busy tiles
   private lastCalmOnlyAt = -Infinity; // last update that held busy tiles back
   private pendingSince: number | null = null; // capture time of the oldest damage not yet sent
@@ -111,7 +127,7 @@ export class ViewerSession extends EventEmitter {
     private readonly options: ViewerSessionOptions = {},
   ) {
     super();
-    this.encoder = new TileEncoder(options);
+    this.encoder = new TileEncoder({ ...options, trackSent: true });
     this.tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
     this.minIntervalMs = 1000 / (options.maxFps ?? 30);
     this.flow = new FlowController(options.flow);
@@ -133,18 +149,27 @@ export class ViewerSession extends EventEmitter {
     return this.state === 'streaming';
   }
 
+  /** JPEG for busy photographic tiles: the viewer decodes it, the host has the codec, and it is not turned off. */
+  private get lossyEnabled(): boolean {
+    return this.options.lossy !== false && (this.viewerCapabilities & Capability.JPEG) !== 0 && jpegAvailable();
+  }
+
+  private get movesEnabled(): boolean {
+    return this.options.detectMoves !== false && (this.viewerCapabilities & Capability.COPY_RECT) !== 0;
+  }
+
   /** Called by the capture loop for every changed frame. Takes its own reference. */
   offer(snapshot: ScreenSnapshot, rects: readonly Rect[]): void {
     if (this.state === 'closed') return;
     const f = snapshot.frame;
     if (!this.damage || this.damage.width !== f.width || this.damage.height !== f.height) {
       this.damage = new DamageRegion(f.width, f.height, this.tileSize);
-      this.busy = new BusyTiles(this.damage.tileCount);
+      this.policy = new LossyPolicy(f.width, f.height, this.tileSize, typeof this.options.lossy === 'object' ? this.options.lossy : {});
       this.resizePending = true;
       this.keyframePending = true;
     }
     const t = performance.now();
-    this.damage.add(rects, (i) => this.busy!.record(i, t));
+    this.damage.add(rects, (i) => this.policy!.record(i, t));
     const captured = f.timestamp ?? now();
     this.pendingSince = Math.min(this.pendingSince ?? captured, captured);
     this.snapshot?.release();
@@ -200,7 +225,12 @@ export class ViewerSession extends EventEmitter {
       bytesSent: this.bytesSent,
       keyframes: this.keyframes,
       flow: this.flow.stats(),
-      quality: { level: this.ladder.level, busyIntervalMs: this.ladder.busyIntervalMs },
+      quality: {
+        level: this.ladder.level,
+        busyIntervalMs: this.ladder.busyIntervalMs,
+        jpegQuality: this.lossyEnabled ? this.policy?.quality(this.ladder.level) ?? null : null,
+        lossyTiles: this.policy?.lossyTiles ?? 0,
+      },
     };
   }
 
@@ -264,7 +294,7 @@ export class ViewerSession extends EventEmitter {
           type: 'hello',
           minVersion: MIN_PROTOCOL_VERSION,
           maxVersion: PROTOCOL_VERSION,
-          capabilities: Capability.COPY_RECT | Capability.CURSOR,
+          capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG,
           software: 'tilecast-host',
         });
         this.cursorShapePending = this.cursorPositionPending = true; // what the cursor looks like now
@@ -309,9 +339,14 @@ export class ViewerSession extends EventEmitter {
   /** Sends an update if there is something to send and the link can take it. */
   private pump(): void {
     if (this.state !== 'streaming' || this.encoding || !this.snapshot || !this.damage) return;
-    if (this.damage.empty && !this.keyframePending) return;
-    if (!this.flow.canSend()) return; // an ack will call pump() again
     const t = performance.now();
+    if (this.damage.empty && !this.keyframePending) {
+      // Nothing new: refine lossy tiles that have settled, or come back when one will have.
+      const due = this.lossyEnabled ? this.policy!.nextRefineAt() : null;
+      if (due === null) return;
+      if (due > t) return this.pumpLater(due - t);
+    }
+    if (!this.flow.canSend()) return; // an ack will call pump() again
     const wait = this.lastUpdateAt + this.minIntervalMs - t;
     if (wait > 0) return this.pumpLater(wait);
     // Under load, calm tiles (text, UI) go first and busy (video-rate) tiles wait
@@ -320,7 +355,7 @@ export class ViewerSession extends EventEmitter {
     let select: ((tile: number) => boolean) | undefined;
     const level = this.ladder.update(this.flow.stats().deliveryRateBps, t);
     if (level > 0 && !this.keyframePending && this.options.adaptiveQuality !== false) {
-      const busy = this.busy!;
+      const busy = this.policy!.busy;
       const calm = (tile: number) => !busy.isBusy(tile, t);
       let anyCalm = false;
       let anyBusy = false;
@@ -358,17 +393,24 @@ export class ViewerSession extends EventEmitter {
         this.sendMessage({ type: 'resize', width: frame.width, height: frame.height });
         this.resizePending = false;
       }
-      const encoded = await this.encoder.encode(frame, keyframe ? [{ x: 0, y: 0, w: frame.width, h: frame.height }] : rects, { keyframe });
+      const t = performance.now();
+      const policy = this.policy!;
+      const lossy = this.lossyEnabled
+        ? { mask: policy.mask(t), quality: policy.quality(this.ladder.level), subsampling: policy.subsampling }
+        : undefined;
+      const refine = this.lossyEnabled && !keyframe ? policy.refineDue(t, refineBudget(this.flow.stats().deliveryRateBps, this.tileSize)) : [];
+      const encoded = await this.encoder.encode(frame, rects, { keyframe, lossy, refine, detectMoves: this.movesEnabled });
+      policy.onEncoded(encoded.lossyTiles);
       if (this.state !== 'streaming') return;
       const frameId = this.nextFrameId;
       this.nextFrameId = (this.nextFrameId + 1) >>> 0 || 1;
       const captureTime = frame.timestamp ?? now();
-      const bytes = this.sendMessage({ type: 'update', frameId, captureTime, keyframe, opCount: encoded.opCount, stream: encoded.stream });
+      const bytes = this.sendMessage({ type: 'update', frameId, captureTime, keyframe: encoded.keyframe, opCount: encoded.opCount, stream: encoded.stream, images: encoded.images });
       this.sent.set(frameId, { captureTime, oldestChangeTime: Math.min(oldestChangeTime, captureTime), bytes });
       this.flow.onSend(frameId, bytes, now());
       this.ladder.onSend(bytes, performance.now());
       this.updatesSent++;
-      if (keyframe) this.keyframes++;
+      if (encoded.keyframe) this.keyframes++;
     } catch (err) {
       // The deflate stream state is unknown after a failure: resend everything.
       this.keyframePending = true;

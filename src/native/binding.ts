@@ -2,12 +2,19 @@
  * Loads the native addon built by node-gyp. Every path tried is listed in the
  * error, so a broken install says exactly where it looked.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCodes, TilecastError } from '../errors';
 
 export interface NativeEncodeResult {
   stream: Buffer;
+  images: Buffer;
   opCount: number;
+  keyframe: boolean;
+  copies: Uint32Array;
+  rects: Uint32Array;
+  lossyRects: Uint32Array;
+  lossyTiles?: Uint8Array;
   stats: {
     ops: OpCounts;
     pixels: OpCounts;
@@ -19,6 +26,14 @@ export interface OpCounts {
   palette: number;
   truecolor: number;
   copy: number;
+  jpeg: number;
+}
+export interface NativeEncodeOptions {
+  lossyMask?: Uint8Array;
+  quality?: number;
+  subsampling444?: boolean;
+  detectMoves?: boolean;
+  refine?: Uint32Array;
 }
 
 export interface NativeChangeDetector {
@@ -28,15 +43,15 @@ export interface NativeChangeDetector {
 }
 export interface NativeTileEncoder {
   encode(pixels: Uint8Array, width: number, height: number, stride: number, rects: Uint32Array,
-    copies: Uint32Array, keyframe: boolean): Promise<NativeEncodeResult>;
+    copies: Uint32Array, keyframe: boolean, options?: NativeEncodeOptions): Promise<NativeEncodeResult>;
   encodeSync(pixels: Uint8Array, width: number, height: number, stride: number, rects: Uint32Array,
-    copies: Uint32Array, keyframe: boolean): NativeEncodeResult;
+    copies: Uint32Array, keyframe: boolean, options?: NativeEncodeOptions): NativeEncodeResult;
 }
 export interface NativeTileDecoder {
   apply(fb: Uint8Array, width: number, height: number, stream: Uint8Array, opCount: number,
-    keyframe: boolean): Promise<{ ops: OpCounts }>;
+    keyframe: boolean, images?: Uint8Array): Promise<{ ops: OpCounts }>;
   applySync(fb: Uint8Array, width: number, height: number, stream: Uint8Array, opCount: number,
-    keyframe: boolean): { ops: OpCounts };
+    keyframe: boolean, images?: Uint8Array): { ops: OpCounts };
 }
 
 export interface NativeX11Features {
@@ -84,9 +99,11 @@ export interface NativeBinding {
   NativeX11Capture: new (display: string, pollIntervalMs: number, verifyIntervalMs: number) => NativeX11Capture;
   NativeX11Input: new (display: string) => NativeX11Input;
   NativeChangeDetector: new (width: number, height: number, tileSize: number) => NativeChangeDetector;
-  NativeTileEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number) => NativeTileEncoder;
+  NativeTileEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number, trackSent: boolean) => NativeTileEncoder;
   NativeTileDecoder: new () => NativeTileDecoder;
   clearFramebuffer(fb: Uint8Array, width: number, height: number): void;
+  setJpegLibraryPath(path: string): void;
+  jpegUnavailableReason(): string | null;
   simdLevel(): SimdLevel;
   detectedSimdLevel(): SimdLevel;
   setSimdLevel(level: SimdLevel): SimdLevel;
@@ -107,6 +124,8 @@ export function native(): NativeBinding {
   for (const file of candidates) {
     try {
       cached = require(file) as NativeBinding;
+      const jpegLib = turboJpegLibrary();
+      if (jpegLib) cached.setJpegLibraryPath(jpegLib);
       return cached;
     } catch (err) {
       failures.push(`  ${file}: ${(err as Error).message.split('\n')[0]}`);
@@ -116,6 +135,30 @@ export function native(): NativeBinding {
     ErrorCodes.NATIVE_LOAD,
     `could not load the tilecast native addon (run \`npm install\` or \`npm run build\`). Tried:\n${failures.join('\n')}`,
   );
+}
+
+/**
+ * libturbojpeg as shipped prebuilt in the @julusian/jpeg-turbo npm package
+ * (libjpeg-turbo with its SIMD kernels), for this platform; null if absent, in
+ * which case the native side tries the system's libturbojpeg.so.0.
+ */
+function turboJpegLibrary(): string | null {
+  let dir: string;
+  try {
+    dir = path.dirname(require.resolve('@julusian/jpeg-turbo/package.json'));
+  } catch {
+    return null;
+  }
+  const musl = process.platform === 'linux' && !(process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime;
+  const folder = path.join(dir, 'prebuilds', `jpeg-turbo-${process.platform}-${process.arch}${musl ? '-musl' : ''}`);
+  // Only the Linux builds ship the library as its own file (elsewhere it is linked into their addon).
+  const file = path.join(folder, 'libturbojpeg.so.0');
+  return process.platform === 'linux' && fs.existsSync(file) ? file : null;
+}
+
+/** null when the lossy (JPEG) path works here, else the reason it does not. */
+export function jpegUnavailableReason(): string | null {
+  return native().jpegUnavailableReason();
 }
 
 /** The SIMD level the native kernels use now (TILECAST_SIMD=scalar|sse2|avx2 caps it). */

@@ -30,6 +30,7 @@ export const OpCode = {
   PALETTE: 1,
   TRUECOLOR: 2,
   COPY: 3,
+  JPEG: 4,
 } as const;
 
 /** Reason codes carried by ERROR and BYE. */
@@ -53,12 +54,16 @@ export const Capability = {
   COPY_RECT: 1 << 0,
   /** Renders a locally drawn cursor from CURSOR_SHAPE/CURSOR_POSITION. */
   CURSOR: 1 << 1,
+  /** Decodes JPEG ops (the lossy path); hosts send them only to viewers that say so. */
+  JPEG: 1 << 2,
 } as const;
 
 /** UPDATE flag bits. */
 export const UpdateFlag = {
   /** The deflate stream restarts with this update (decoder resets first). */
   KEYFRAME: 1 << 0,
+  /** An image section (JPEG data of JPEG ops) follows the op stream. */
+  IMAGES: 1 << 1,
 } as const;
 
 /** KEY flag bits. */

@@ -31,6 +31,8 @@ export interface UpdateMessage {
   opCount: number;
   /** Raw-deflate op stream ending in a sync flush. */
   stream: Uint8Array;
+  /** The image section: JPEG data the stream's JPEG ops use, in order (absent or empty: none). */
+  images?: Uint8Array;
 }
 export interface CursorShapeMessage {
   type: 'cursorShape';
@@ -104,7 +106,7 @@ export type Message =
   | CloseMessage;
 
 const KNOWN_KEY_FLAGS = KeyFlag.DOWN | KeyFlag.REPEAT;
-const KNOWN_UPDATE_FLAGS = UpdateFlag.KEYFRAME;
+const KNOWN_UPDATE_FLAGS = UpdateFlag.KEYFRAME | UpdateFlag.IMAGES;
 const U32 = 0xffffffff;
 
 function checkFinite(name: string, v: unknown): number {
@@ -118,7 +120,7 @@ function protocolError(context: string, detail: string): TilecastError {
 
 /** Encodes a message. Throws ERR_INVALID_ARG for fields out of range. */
 export function encodeMessage(msg: Message): Uint8Array {
-  const w = new ByteWriter(msg.type === 'update' ? msg.stream.length + 32 : 64);
+  const w = new ByteWriter(msg.type === 'update' ? msg.stream.length + (msg.images?.length ?? 0) + 40 : 64);
   switch (msg.type) {
     case 'hello':
       checkInt('minVersion', msg.minVersion, 1, 0xffff);
@@ -133,10 +135,13 @@ export function encodeMessage(msg: Message): Uint8Array {
       break;
     case 'update': {
       const stream = checkBytes('stream', msg.stream);
-      if (stream.length > Limits.MAX_MESSAGE_BYTES - 32) throw invalidArg('stream', 'under the message size limit', stream);
+      const images = msg.images === undefined ? new Uint8Array(0) : checkBytes('images', msg.images);
+      if (stream.length + images.length > Limits.MAX_MESSAGE_BYTES - 40) throw invalidArg('stream', 'under the message size limit', stream);
       w.u8(MessageType.UPDATE).u32(checkInt('frameId', msg.frameId, 0, U32)).f64(checkFinite('captureTime', msg.captureTime));
-      w.u8(msg.keyframe ? UpdateFlag.KEYFRAME : 0).u32(checkInt('opCount', msg.opCount, 0, U32));
+      const flags = (msg.keyframe ? UpdateFlag.KEYFRAME : 0) | (images.length ? UpdateFlag.IMAGES : 0);
+      w.u8(flags).u32(checkInt('opCount', msg.opCount, 0, U32));
       w.u32(stream.length).bytes(stream);
+      if (images.length) w.u32(images.length).bytes(images);
       break;
     }
     case 'cursorShape': {
@@ -228,6 +233,11 @@ export function decodeMessage(bytes: Uint8Array): Message {
       const streamLength = r.u32('streamLength');
       const stream = r.bytes(streamLength, 'stream');
       msg = { type: 'update', frameId, captureTime, keyframe: (flags & UpdateFlag.KEYFRAME) !== 0, opCount, stream };
+      if (flags & UpdateFlag.IMAGES) {
+        const imagesLength = r.u32('imagesLength');
+        if (imagesLength === 0) throw protocolError(ctx, 'IMAGES flag with an empty image section');
+        msg.images = r.bytes(imagesLength, 'images');
+      }
       break;
     }
     case MessageType.CURSOR_SHAPE: {
