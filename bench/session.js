@@ -4,13 +4,12 @@
 //   (a) full-frame JPEG (sharp, quality 80, 4:2:0) of every changed frame;
 //   (b) x264 -preset ultrafast -tune zerolatency -crf 23 (Debian ffmpeg) on the
 //       same recording;
-//   (c) tilecast with scroll detection and lossy coding off (today identical
-//       to tilecast: those features are issue 4; the row keeps the comparison
-//       in place for when they land).
+//   (c) tilecast with scroll detection and lossy coding off (everything exact).
 // Per workload: bytes, mean and peak (1 s) bitrate, encode CPU ms per frame
 // (p50/p95, all threads), SSIM/PSNR of the decoded picture against the source
 // (every frame for tilecast, sampled for the baselines, and the final frame
-// "at rest"), and update-to-display latency of live streaming over the
+// "at rest": for tilecast after 1 s of still screen, when lossy tiles have
+// been refined), and update-to-display latency of live streaming over the
 // emulated LTE link (../shared/traces, 20 ms each way).
 //
 //   node bench/session.js            # records missing workloads first (bench/workloads/record.js)
@@ -21,7 +20,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const sharp = require('sharp');
-const { ReplaySource, ChangeDetector, TileEncoder, TileDecoder, SceneSource, protocol, createHost, connectViewer, LinkEmulator, DeliveryTrace } = require('..');
+const { ReplaySource, ChangeDetector, TileEncoder, TileDecoder, LossyPolicy, SceneSource, protocol, createHost, connectViewer, LinkEmulator, DeliveryTrace } = require('..');
 const { psnr, ssim } = require('./lib/quality');
 const { barChart, cdfChart } = require('./lib/svg');
 const { writeResult } = require('./lib/results');
@@ -74,37 +73,67 @@ async function recordings(tmp) {
   return recorder.WORKLOADS.filter((n) => fs.existsSync(path.join(recorder.OUT, `${n}.mkv`))).map((n) => ({ name: n, file: path.join(recorder.OUT, `${n}.mkv`) }));
 }
 
-async function runTilecast(file) {
+const REST_FRAMES = 30; // 1 s of unchanged screen after the recording: refinement time
+
+/**
+ * tilecast on a recording, as a live session codes it (the same LossyPolicy
+ * and encoder a ViewerSession uses; time is the recording's own, frame/fps),
+ * decoded by the native decoder. `lossy`/`moves` switch the issue-4 features
+ * (baseline (c) has both off). After the last frame the screen stays still for
+ * REST_FRAMES more frames so lossy tiles get refined; "at rest" is checked then.
+ */
+async function runTilecast(file, { lossy = true, moves = true } = {}) {
   const src = new ReplaySource(file);
   const { width, height, fps } = src;
   const det = new ChangeDetector({ width, height });
-  const enc = new TileEncoder();
+  const enc = new TileEncoder({ trackSent: true });
   const dec = new TileDecoder({ width, height });
-  const samples = [], cpu = [];
-  let frames = 0, exact = 0, bytes = 0, last = null;
-  for (let f; (f = await src.nextFrame()); frames++) {
+  const policy = new LossyPolicy(width, height, enc.tileSize);
+  const samples = [], cpu = [], quality = [];
+  let frames = 0, exact = 0, bytes = 0, restBytes = 0, lossyPixels = 0, copies = 0, encodeMs = 0, last = null;
+  const step = async (f, i, rects) => {
+    const t = (i * 1000) / fps;
+    policy.recordRects(rects, t);
+    const refine = lossy ? policy.refineDue(t, 32) : [];
+    if (i > 0 && !rects.length && !refine.length) return 0;
     const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const e = await enc.encode(f, rects, {
+      keyframe: i === 0, detectMoves: moves, refine,
+      lossy: lossy ? { mask: policy.mask(t), quality: policy.quality(0), subsampling: policy.subsampling } : undefined,
+    });
+    encodeMs += performance.now() - t0;
+    cpu.push(cpuMs(process.cpuUsage(c0)));
+    policy.onEncoded(e.lossyTiles);
+    lossyPixels += e.stats.pixels.jpeg;
+    copies += e.copies.length;
+    await dec.apply(e);
+    return protocol.encodeMessage({ type: 'update', frameId: i + 1, captureTime: 0, keyframe: e.keyframe, opCount: e.opCount, stream: e.stream, images: e.images }).length;
+  };
+  for (let f; (f = await src.nextFrame()); frames++) {
     const rects = await det.detect(f);
-    const keyframe = frames === 0;
-    let msgBytes = 0;
-    let e = null;
-    if (keyframe || rects.length) {
-      e = await enc.encode(f, keyframe ? [{ x: 0, y: 0, w: width, h: height }] : rects, { keyframe });
-      msgBytes = protocol.encodeMessage({ type: 'update', frameId: frames + 1, captureTime: 0, keyframe, opCount: e.opCount, stream: e.stream }).length;
-      cpu.push(cpuMs(process.cpuUsage(c0)));
-      await dec.apply({ stream: e.stream, opCount: e.opCount, keyframe });
-    }
+    const msgBytes = await step(f, frames, rects);
     bytes += msgBytes;
     samples.push({ t: frames / fps, bytes: msgBytes });
-    if (dec.framebuffer.equals(f.data)) exact++;
-    last = f;
+    if (dec.framebuffer.equals(f.data)) {
+      exact++;
+      quality.push({ ssim: 1, psnr: Infinity });
+    } else {
+      quality.push({ ssim: ssim(dec.framebuffer, f.data, width, height), psnr: psnr(dec.framebuffer, f.data, width, height) });
+    }
+    last = { ...f, data: Buffer.from(f.data) };
   }
   src.close();
+  for (let i = 0; last && i < REST_FRAMES; i++) restBytes += await step(last, frames + i, []);
   const seconds = frames / fps;
+  const finite = quality.map((q) => q.psnr).filter(Number.isFinite);
   return {
     frames, changedFrames: cpu.length, bytes, meanKbps: (bytes * 8) / 1000 / seconds, peakKbps: peakKbps(samples),
-    cpuMsP50: pct(cpu, 0.5), cpuMsP95: pct(cpu, 0.95), exactFrames: exact, ssim: 1, psnr: Infinity,
-    atRest: { exact: last !== null && dec.framebuffer.equals(last.data), ssim: 1, psnr: Infinity },
+    cpuMsP50: pct(cpu, 0.5), cpuMsP95: pct(cpu, 0.95), exactFrames: exact,
+    ssim: mean(quality.map((q) => q.ssim)), minSsim: Math.min(...quality.map((q) => q.ssim)),
+    psnr: finite.length ? mean(finite) : Infinity, lossyMpx: lossyPixels / 1e6, copies, restBytes,
+    lossyMpxPerS: encodeMs > 0 ? lossyPixels / 1e6 / (encodeMs / 1000) : null,
+    atRest: { exact: last !== null && dec.framebuffer.equals(last.data) },
   };
 }
 
@@ -223,23 +252,26 @@ async function main() {
     for (const { name, file } of loads) {
       console.log(`${name}: tilecast...`);
       const tilecast = await runTilecast(file);
+      console.log(`${name}: tilecast, scroll detection and lossy off...`);
+      const exactOnly = await runTilecast(file, { lossy: false, moves: false });
       console.log(`${name}: JPEG...`);
       const jpeg = await runJpeg(file);
       console.log(`${name}: x264...`);
       const x264 = await runX264(file, tmp);
       console.log(`${name}: live over the LTE trace...`);
       const live = await runLive(file);
-      results.push({ name, tilecast, jpeg, x264, live });
+      results.push({ name, tilecast, exactOnly, jpeg, x264, live });
     }
     const rows = [];
     for (const r of results) {
-      const t = r.tilecast, j = r.jpeg, x = r.x264;
-      rows.push(`| ${r.name} | tilecast | ${(t.bytes / 1e6).toFixed(2)} | ${f1(t.meanKbps, 0)} | ${f1(t.peakKbps, 0)} | ${f1(t.cpuMsP50, 2)} / ${f1(t.cpuMsP95, 2)} | exact ${t.exactFrames}/${t.frames} | exact | ${t.atRest.exact ? 'byte-identical' : 'NOT exact'} |`);
-      rows.push(`| ${r.name} | (c) tilecast, scroll + lossy off | ${(t.bytes / 1e6).toFixed(2)} | ${f1(t.meanKbps, 0)} | ${f1(t.peakKbps, 0)} | same as tilecast (no scroll detection or lossy path yet) | | | |`);
+      const t = r.tilecast, c = r.exactOnly, j = r.jpeg, x = r.x264;
+      const q = (v) => `SSIM ${f1(v.ssim, 4)} (min ${f1(v.minSsim, 4)}), exact ${v.exactFrames}/${v.frames}`;
+      rows.push(`| ${r.name} | tilecast | ${(t.bytes / 1e6).toFixed(2)} | ${f1(t.meanKbps, 0)} | ${f1(t.peakKbps, 0)} | ${f1(t.cpuMsP50, 2)} / ${f1(t.cpuMsP95, 2)} | ${q(t)} | ${f1(t.psnr)} dB | ${t.atRest.exact ? 'byte-identical' : 'NOT exact'} (+${(t.restBytes / 1e3).toFixed(0)} kB refinement) |`);
+      rows.push(`| ${r.name} | (c) tilecast, scroll + lossy off | ${(c.bytes / 1e6).toFixed(2)} | ${f1(c.meanKbps, 0)} | ${f1(c.peakKbps, 0)} | ${f1(c.cpuMsP50, 2)} / ${f1(c.cpuMsP95, 2)} | ${q(c)} | exact | ${c.atRest.exact ? 'byte-identical' : 'NOT exact'} |`);
       rows.push(`| ${r.name} | (a) JPEG q80 per changed frame | ${(j.bytes / 1e6).toFixed(2)} | ${f1(j.meanKbps, 0)} | ${f1(j.peakKbps, 0)} | ${f1(j.cpuMsP50, 2)} / ${f1(j.cpuMsP95, 2)} | ${f1(j.ssim, 4)} | ${f1(j.psnr)} dB | SSIM ${f1(j.atRest?.ssim, 4)}, ${f1(j.atRest?.psnr)} dB |`);
       rows.push(`| ${r.name} | (b) x264 ultrafast zerolatency crf 23 | ${(x.bytes / 1e6).toFixed(2)} | ${f1(x.meanKbps, 0)} | ${f1(x.peakKbps, 0)} | ${f1(x.cpuMsPerFrame, 2)} (mean) | ${f1(x.ssim, 4)} | ${f1(x.psnr)} dB | SSIM ${f1(x.atRest?.ssim, 4)}, ${f1(x.atRest?.psnr)} dB |`);
     }
-    const ratioRows = results.map((r) => `| ${r.name} | ${(r.tilecast.bytes / r.x264.bytes).toFixed(2)}× | ${(r.tilecast.bytes / r.jpeg.bytes).toFixed(2)}× | ${r.live.skipped ? r.live.skipped : `${f1(r.live.p50, 0)} / ${f1(r.live.p95, 0)} / ${f1(r.live.p99, 0)} ms (${r.live.updates} updates)`} |`);
+    const ratioRows = results.map((r) => `| ${r.name} | ${(r.tilecast.bytes / r.x264.bytes).toFixed(2)}× | ${(r.tilecast.bytes / r.exactOnly.bytes).toFixed(3)}× | ${(r.tilecast.bytes / r.jpeg.bytes).toFixed(2)}× | ${f1(r.tilecast.lossyMpx, 0)} Mpx, ${r.tilecast.copies} | ${r.live.skipped ? r.live.skipped : `${f1(r.live.p50, 0)} / ${f1(r.live.p95, 0)} / ${f1(r.live.p99, 0)} ms (${r.live.updates} updates)`} |`);
     const date = new Date().toISOString();
     const suffix = quick ? '-quick' : '';
     const md = [
@@ -251,11 +283,11 @@ async function main() {
       '|---|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
-      '| workload | tilecast bytes ÷ x264 | tilecast bytes ÷ JPEG | live update-to-display latency p50 / p95 / p99 (ATT-LTE-driving, 20 ms each way) |',
-      '|---|---|---|---|',
+      '| workload | tilecast bytes ÷ x264 | ÷ (c) scroll + lossy off | ÷ JPEG | sent as JPEG, COPY ops | live update-to-display latency p50 / p95 / p99 (ATT-LTE-driving, 20 ms each way) |',
+      '|---|---|---|---|---|---|',
       ...ratioRows,
       '',
-      'CPU: `process.cpuUsage` around each frame\'s work (every thread: tilecast\'s detector and encoder pool, libvips for JPEG); x264: user+sys of the ffmpeg process divided by frames (includes decoding the FFV1 input). SSIM: luma, 8×8 windows; PSNR over B, G, R. Baselines are sampled on ' + QUALITY_SAMPLES + ' frames per workload, plus the last frame ("at rest").',
+      'CPU: `process.cpuUsage` around each frame\'s work (every thread: tilecast\'s detector and encoder pool, libvips for JPEG); x264: user+sys of the ffmpeg process divided by frames (includes decoding the FFV1 input). SSIM: luma, 8×8 windows; PSNR over B, G, R. tilecast is measured on every frame (SSIM 1 where exact); the baselines on ' + QUALITY_SAMPLES + ' frames per workload, plus the last frame ("at rest"; for tilecast after ' + REST_FRAMES + ' still frames, whose refinement bytes are shown and not counted in the bitrate).',
       '',
       `![bitrate](session-bitrate${suffix}.svg)`,
       '',
@@ -267,8 +299,8 @@ async function main() {
     writeResult('session.json', { date, quick, results: json }, quick);
     writeResult('session.md', md, quick);
     writeResult('session-bitrate.svg', barChart({
-      title: 'Mean bitrate per workload', unit: 'kbit/s', series: ['tilecast', 'JPEG q80', 'x264 crf 23'],
-      groups: results.map((r) => ({ label: r.name, values: { tilecast: r.tilecast.meanKbps, 'JPEG q80': r.jpeg.meanKbps, 'x264 crf 23': r.x264.meanKbps } })),
+      title: 'Mean bitrate per workload', unit: 'kbit/s', series: ['tilecast', 'tilecast, scroll + lossy off', 'JPEG q80', 'x264 crf 23'],
+      groups: results.map((r) => ({ label: r.name, values: { tilecast: r.tilecast.meanKbps, 'tilecast, scroll + lossy off': r.exactOnly.meanKbps, 'JPEG q80': r.jpeg.meanKbps, 'x264 crf 23': r.x264.meanKbps } })),
     }), quick);
     writeResult('session-latency.svg', cdfChart({
       title: 'Update-to-display latency over ATT-LTE-driving (CDF)', unit: 'ms',

@@ -78,3 +78,22 @@ export async function until(cond: () => boolean, what: string, ms = 20_000): Pro
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * `base` with a "video" playing in `r`: a smooth colour field that drifts with
+ * `n`, plus mild noise. Photographic to the lossy classifier (many colours in
+ * gentle gradients), and different in every frame.
+ */
+export function videoFrame(base: Frame, r: { x: number; y: number; w: number; h: number }, n: number): Frame {
+  const data = Buffer.from(base.data);
+  const random = rng(1000 + n);
+  for (let y = r.y; y < r.y + r.h; y++) {
+    for (let x = r.x; x < r.x + r.w; x++) {
+      const i = y * base.stride + x * 4;
+      data[i] = (128 + 100 * Math.sin((x + n * 7) * 0.05) + random() * 6) | 0;
+      data[i + 1] = (128 + 100 * Math.cos((y + n * 5) * 0.04) + random() * 6) | 0;
+      data[i + 2] = (((x + y + n * 9) / 4) % 256) | 0;
+    }
+  }
+  return { ...base, data };
+}

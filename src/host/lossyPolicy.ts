@@ -59,6 +59,16 @@ export class LossyPolicy {
     this.busy.record(i, now);
   }
 
+  /** Every tile the rects touch changed at `now`. */
+  recordRects(rects: readonly Rect[], now: number): void {
+    const ts = this.tileSize;
+    for (const r of rects) {
+      for (let ty = Math.floor(r.y / ts); ty < Math.min(this.tilesY, Math.ceil((r.y + r.h) / ts)); ty++) {
+        for (let tx = Math.floor(r.x / ts); tx < Math.min(this.tilesX, Math.ceil((r.x + r.w) / ts)); tx++) this.record(ty * this.tilesX + tx, now);
+      }
+    }
+  }
+
   /** Flags of the tiles that may go lossy in an update made at `now`. */
   mask(now: number): Uint8Array {
     const m = new Uint8Array(this.lossy.length);

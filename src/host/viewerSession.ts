@@ -70,6 +70,9 @@ export interface ViewerStats {
   updatesSent: number;
   bytesSent: number;
   keyframes: number;
+  /** Updates that carried JPEG (lossy) tiles, and those that carried COPY ops. */
+  lossyUpdates: number;
+  copyUpdates: number;
   flow: FlowStats;
   /** Quality ladder level (0 = full rate), the busy-region update interval and JPEG quality it imposes. */
   quality: { level: number; busyIntervalMs: number; jpegQuality: number | null; lossyTiles: number };
@@ -118,6 +121,8 @@ export class ViewerSession extends EventEmitter {
   updatesSent = 0;
   bytesSent = 0;
   keyframes = 0;
+  lossyUpdates = 0;
+  copyUpdates = 0;
 
   constructor(
     readonly id: number,
@@ -224,6 +229,8 @@ export class ViewerSession extends EventEmitter {
       updatesSent: this.updatesSent,
       bytesSent: this.bytesSent,
       keyframes: this.keyframes,
+      lossyUpdates: this.lossyUpdates,
+      copyUpdates: this.copyUpdates,
       flow: this.flow.stats(),
       quality: {
         level: this.ladder.level,
@@ -410,6 +417,8 @@ export class ViewerSession extends EventEmitter {
       this.flow.onSend(frameId, bytes, now());
       this.ladder.onSend(bytes, performance.now());
       this.updatesSent++;
+      if (encoded.lossyRects.length) this.lossyUpdates++;
+      if (encoded.copies.length) this.copyUpdates++;
       if (encoded.keyframe) this.keyframes++;
     } catch (err) {
       // The deflate stream state is unknown after a failure: resend everything.

@@ -13,7 +13,7 @@ import { encodeMessage } from '../../src/protocol/messages';
 import { PushSource } from '../../src/source/pushSource';
 import { loadScene } from '../../src/source/sceneSource';
 import type { Frame } from '../../src/frame';
-import { until } from '../helpers';
+import { until, videoFrame } from '../helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = fs.existsSync(CHROMIUM) ? false : `Debian chromium not installed at ${CHROMIUM}`;
@@ -109,6 +109,25 @@ t.test('the canvas equals the host screen exactly at rest, through changes', { s
   t.same(errors, [], 'no page errors');
   const headers = (await page.request.get(host.url.replace(/^ws/, 'http'))).headers();
   t.equal(headers['cache-control'], 'no-store', 'the page is not cached');
+});
+
+t.test('video plays lossy in the page (browser JPEG decode) and is exact once still', { skip }, async (t) => {
+  const a = crop('document', 640, 384);
+  const { source, host, page, errors } = await hostWithPage(t, a);
+  t.equal(await canvasAtRest(host, page, a), null, 'first screen exact');
+  const video = { x: 128, y: 64, w: 256, h: 192 };
+  let last = a;
+  for (let n = 0; n < 20; n++) {
+    last = videoFrame(a, video, n);
+    source.push(last);
+    await new Promise((r) => setTimeout(r, 40));
+  }
+  t.equal(await canvasAtRest(host, page, last), null, 'byte-identical at rest after refinement');
+  const v = host.viewers()[0]!;
+  t.ok(v.lossyUpdates > 0, `${v.lossyUpdates} updates carried JPEG`);
+  t.equal(v.quality.lossyTiles, 0, 'no tile left lossy');
+  t.equal(v.keyframes, 1, 'no refresh was asked for: every JPEG decoded in the page');
+  t.same(errors, [], 'no page errors');
 });
 
 t.test('mouse, wheel and keys from the page reach the host', { skip }, async (t) => {

@@ -8,6 +8,7 @@ const samples: Message[] = [
   { type: 'resize', width: 1920, height: 1080 },
   { type: 'update', frameId: 0xfffffffe, captureTime: 1763890000123.25, keyframe: true, opCount: 7, stream: Uint8Array.from([1, 2, 3, 4, 5]) },
   { type: 'update', frameId: 9, captureTime: 0, keyframe: false, opCount: 0, stream: new Uint8Array(0) },
+  { type: 'update', frameId: 10, captureTime: 1, keyframe: false, opCount: 2, stream: Uint8Array.from([9, 9]), images: Uint8Array.from([0xff, 0xd8, 1, 2, 3]) },
   { type: 'cursorShape', width: 2, height: 3, hotX: 1, hotY: 2, pixels: Uint8Array.from({ length: 24 }, (_, i) => i) },
   // Larger than the writer's first buffer: the pixels land after it grows.
   { type: 'cursorShape', width: 32, height: 32, hotX: 5, hotY: 31, pixels: Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) & 255) },
@@ -79,6 +80,8 @@ t.test('malformed fields give clear errors', async (t) => {
     ['resize too big', [0x10, 0x01, 0x40, 1, 0], ErrorCodes.PROTOCOL],
     ['update unknown flag', [0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0], ErrorCodes.PROTOCOL],
     ['update NaN time', [0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f, 0, 0, 0, 0, 0, 0, 0, 0, 0], ErrorCodes.PROTOCOL],
+    ['update IMAGES flag with an empty image section', [0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], ErrorCodes.PROTOCOL],
+    ['update image section longer than message', [0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 1], ErrorCodes.TRUNCATED],
     ['update stream longer than message', [0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff], ErrorCodes.TRUNCATED],
     ['cursor too big', [0x12, 0x01, 0x01, 1, 0, 0, 0, 0, 0], ErrorCodes.PROTOCOL],
     ['cursor hot spot outside', [0x12, 1, 0, 1, 0, 1, 0, 0, 0, 1, 2, 3, 4], ErrorCodes.PROTOCOL],
