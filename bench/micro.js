@@ -9,6 +9,9 @@
 // 2. Lossless encode of full 1080p text/UI screens on one core: time, and bytes
 //    vs per-frame deflate level 1 of the raw BGRA and sharp PNG (compressionLevel 1).
 // 3. A small update (typing: 1-4 tiles) encode + UPDATE framing.
+// 4. Lossy encode of a full 1080p photographic frame on one core (every tile
+//    allowed to go lossy): Mpixel/s, vs sharp's JPEG of the same frame and
+//    tilecast's lossless coding of it.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -127,11 +130,64 @@ async function benchSmallUpdate() {
   results.sections.smallUpdate = { rows, target: '<= 0.3 ms' };
 }
 
+/** A 1920x1080 photographic frame: smooth colour fields with grain, different in every pixel. */
+function photoFrame() {
+  const width = 1920, height = 1080;
+  const data = Buffer.alloc(width * height * 4);
+  let seed = 12345;
+  const noise = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24) % 12;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      data[i] = (120 + 90 * Math.sin(x * 0.013 + y * 0.007) + noise()) | 0;
+      data[i + 1] = (120 + 90 * Math.cos(y * 0.011) * Math.sin(x * 0.004) + noise()) | 0;
+      data[i + 2] = (120 + 90 * Math.sin((x + y) * 0.009) + noise()) | 0;
+      data[i + 3] = 255;
+    }
+  }
+  return { data, width, height, stride: width * 4 };
+}
+
+async function benchLossy() {
+  const frame = photoFrame();
+  const rects = [{ x: 0, y: 0, w: frame.width, h: frame.height }];
+  const mask = new Uint8Array(Math.ceil(frame.width / 64) * Math.ceil(frame.height / 64)).fill(1);
+  const rgba = Buffer.from(frame.data);
+  for (let k = 0; k < rgba.length; k += 4) { const b = rgba[k]; rgba[k] = rgba[k + 2]; rgba[k + 2] = b; }
+  const mpx = (frame.width * frame.height) / 1e6;
+  console.log('\n## Lossy encode of a full 1920x1080 photographic frame, one core');
+  console.log('| quality, subsampling | tilecast ms | Mpixel/s | bytes | sharp JPEG ms (same q) | sharp bytes | tilecast lossless ms | lossless bytes |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  const rows = [];
+  const enc = new TileEncoder({ threads: 1 });
+  const lossless = enc.encodeSync(frame, rects, { keyframe: true }).stream.length;
+  for (const [quality, subsampling] of quick ? [[80, '420']] : [[80, '420'], [80, '444'], [50, '420']]) {
+    const lossy = { mask, quality, subsampling };
+    const once = enc.encodeSync(frame, rects, { keyframe: true, lossy });
+    const bytes = once.stream.length + once.images.length;
+    const sharpBytes = (await sharp(rgba, { raw: { width: frame.width, height: frame.height, channels: 4 } }).jpeg({ quality, chromaSubsampling: subsampling === '420' ? '4:2:0' : '4:4:4' }).toBuffer()).length;
+    const r = await runSuite(`lossy-${quality}-${subsampling}`, [
+      { name: 'tilecast lossy', fn: () => enc.encodeSync(frame, rects, { keyframe: true, lossy }) },
+      {
+        name: 'sharp jpeg', defer: true, fn: (d) => {
+          sharp(rgba, { raw: { width: frame.width, height: frame.height, channels: 4 } }).jpeg({ quality, chromaSubsampling: subsampling === '420' ? '4:2:0' : '4:4:4' }).toBuffer().then(() => d.resolve());
+        },
+      },
+      { name: 'tilecast lossless', fn: () => enc.encodeSync(frame, rects, { keyframe: true }) },
+    ]);
+    const row = { quality, subsampling, ms: r['tilecast lossy'].ms, mpxPerS: mpx / (r['tilecast lossy'].ms / 1000), bytes, sharpMs: r['sharp jpeg'].ms, sharpBytes, losslessMs: r['tilecast lossless'].ms, losslessBytes: lossless };
+    rows.push(row);
+    console.log(`| ${quality}, ${subsampling} | ${fmt(row.ms)} | ${fmt(row.mpxPerS, 0)} | ${bytes} | ${fmt(row.sharpMs)} | ${sharpBytes} | ${fmt(row.losslessMs)} | ${lossless} |`);
+  }
+  results.sections.lossy = { rows, target: '>= 200 Mpixel/s per core' };
+}
+
 async function main() {
   console.log(`# tilecast micro-benchmarks (${quick ? 'quick' : 'full'}), node ${process.version}, SIMD ${simdLevel()}`);
   await benchDetection();
   await benchFullScreen();
   await benchSmallUpdate();
+  await benchLossy();
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, quick ? 'micro-quick.json' : 'micro.json');

@@ -10,7 +10,8 @@
  *
  * The level follows the load: bytes sent in the last second over the delivery
  * rate estimate. Above 0.8 it steps up (at most every 0.5 s); below 0.4 it
- * steps down (at most every 2 s). Lossy coding will become the next rungs.
+ * steps down (at most every 2 s). The same level sets the JPEG quality of
+ * busy photographic tiles (LossyPolicy: 80, 70, 55, 40).
  */
 
 export const BUSY_INTERVAL_MS = [0, 100, 200, 500] as const;

@@ -87,7 +87,11 @@ function jpegAvailable(): boolean {
   return jpegChecked;
 }
 
-/** Events: 'ack' (AckSample), 'input' (PointerMessage | KeyMessage), 'close' ({ code, reason }). */
+/**
+ * Events: 'ack' (AckSample; for updates that carried screen changes: updates
+ * that only refine lossy tiles to exact are acked to flow control silently),
+ * 'input' (PointerMessage | KeyMessage), 'close' ({ code, reason }).
+ */
 export class ViewerSession extends EventEmitter {
   readonly flow: FlowController;
   readonly ladder = new QualityLadder();
@@ -108,7 +112,7 @@ export class ViewerSession extends EventEmitter {
   private lastUpdateAt = 0;
   private pumpTimer: NodeJS.Timeout | null = null;
   private nextFrameId = 1;
-  private readonly sent = new Map<number, { captureTime: number; oldestChangeTime: number; bytes: number }>();
+  private readonly sent = new Map<number, { captureTime: number; oldestChangeTime: number; bytes: number; changes: boolean }>();
   private lastHeard = now();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly helloTimer: NodeJS.Timeout;
@@ -316,7 +320,7 @@ export class ViewerSession extends EventEmitter {
           if (id <= msg.frameId || id > this.nextFrameId) this.sent.delete(id);
           else break;
         }
-        if (sentAt !== null && info) {
+        if (sentAt !== null && info?.changes) {
           const sample: AckSample = { frameId: msg.frameId, captureTime: info.captureTime, oldestChangeTime: info.oldestChangeTime, sentAt, ackedAt: at, receivedAt: msg.receivedAt, displayedAt: msg.displayedAt, bytes: info.bytes };
           this.emit('ack', sample);
         }
@@ -413,7 +417,7 @@ export class ViewerSession extends EventEmitter {
       this.nextFrameId = (this.nextFrameId + 1) >>> 0 || 1;
       const captureTime = frame.timestamp ?? now();
       const bytes = this.sendMessage({ type: 'update', frameId, captureTime, keyframe: encoded.keyframe, opCount: encoded.opCount, stream: encoded.stream, images: encoded.images });
-      this.sent.set(frameId, { captureTime, oldestChangeTime: Math.min(oldestChangeTime, captureTime), bytes });
+      this.sent.set(frameId, { captureTime, oldestChangeTime: Math.min(oldestChangeTime, captureTime), bytes, changes: keyframe || rects.length > 0 });
       this.flow.onSend(frameId, bytes, now());
       this.ladder.onSend(bytes, performance.now());
       this.updatesSent++;
