@@ -120,6 +120,7 @@ Status EncoderBinding::Run(Job& job) {
       if (job.detect_moves) {
         MoveSearch search;
         search.tile_size = ts;
+        search.max_threads = max_threads_;
         result_.copies = FindMoves(sent_->view(), f, job.rects, search);
         sent_->ApplyCopies(result_.copies);
       }

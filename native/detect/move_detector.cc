@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <unordered_map>
+#include <map>
+
+#include "../util/thread_pool.h"
 
 namespace tilecast {
 namespace {
@@ -20,25 +22,61 @@ inline uint64_t Mix(uint64_t h, uint64_t v) {
 // runs along the direction of the move, `band` spans the other way.
 struct Axis {
   bool vertical;
-  const uint8_t* Pixel(const FrameView& f, uint32_t pos, uint32_t band_at) const {
-    return vertical ? f.pixel(band_at, pos) : f.pixel(pos, band_at);
-  }
-  size_t Step(const FrameView& f) const { return vertical ? 4 : f.stride; }
 
-  uint64_t Hash(const FrameView& f, uint32_t pos, uint32_t band_at, uint32_t band_len) const {
-    const uint8_t* p = Pixel(f, pos, band_at);
-    const size_t step = Step(f);
-    uint32_t first;
-    std::memcpy(&first, p, 4);
-    uint64_t h = 0x84222325CBF29CE4ull;
-    bool flat = true;
-    for (uint32_t i = 0; i < band_len; ++i, p += step) {
-      uint32_t v;
-      std::memcpy(&v, p, 4);
-      flat = flat && v == first;
-      h = Mix(h, v + (static_cast<uint64_t>(i) << 32));
+  // Hashes of lines pos in [from, to) of one band into out[pos - from]. Both
+  // directions walk memory row by row (column segments accumulate per column),
+  // so a whole frame hashes at close to memory speed.
+  void HashLines(const FrameView& f, uint32_t band_at, uint32_t band_len, uint32_t from, uint32_t to,
+                 uint64_t* out) const {
+    const uint32_t count = to - from;
+    if (vertical) {
+      for (uint32_t p = from; p < to; ++p) {
+        const uint8_t* px = f.pixel(band_at, p);
+        uint32_t first;
+        std::memcpy(&first, px, 4);
+        const uint64_t pair0 = first | (static_cast<uint64_t>(first) << 32);
+        // Four independent lanes keep the multiplier busy instead of waiting on one chain.
+        uint64_t lane[4] = {0x84222325CBF29CE4ull, 0x9E3779B97F4A7C15ull, 0xC2B2AE3D27D4EB4Full, 0x165667B19E3779F9ull};
+        uint64_t diff = 0;
+        uint32_t i = 0;
+        for (; i + 8 <= band_len; i += 8, px += 32) {
+          for (int k = 0; k < 4; ++k) {
+            uint64_t v;
+            std::memcpy(&v, px + 8 * k, 8);
+            diff |= v ^ pair0;
+            lane[k] = (lane[k] ^ v) * 0x9E3779B97F4A7C15ull;
+          }
+        }
+        for (; i < band_len; ++i, px += 4) {
+          uint32_t v;
+          std::memcpy(&v, px, 4);
+          diff |= v ^ first;
+          lane[0] = (lane[0] ^ v) * 0x9E3779B97F4A7C15ull;
+        }
+        const uint64_t h = Mix(Mix(Mix(Mix(0, lane[0]), lane[1]), lane[2]), lane[3]);
+        out[p - from] = diff == 0 ? kFlat : (h == kFlat ? 1 : h);
+      }
+      return;
     }
-    return flat ? kFlat : (h == kFlat ? 1 : h);
+    std::vector<uint32_t> first(count);
+    std::vector<uint8_t> varied(count, 0);
+    for (uint32_t k = 0; k < count; ++k) {
+      std::memcpy(&first[k], f.pixel(from + k, band_at), 4);
+      out[k] = 0x84222325CBF29CE4ull;
+    }
+    for (uint32_t i = 0; i < band_len; ++i) {
+      const uint8_t* px = f.pixel(from, band_at + i);
+      for (uint32_t k = 0; k < count; ++k, px += 4) {
+        uint32_t v;
+        std::memcpy(&v, px, 4);
+        varied[k] |= v != first[k];
+        out[k] = (out[k] ^ v) * 0x9E3779B97F4A7C15ull;  // columns are independent chains already
+      }
+    }
+    for (uint32_t k = 0; k < count; ++k) {
+      const uint64_t h = Mix(0, out[k]);
+      out[k] = !varied[k] ? kFlat : (h == kFlat ? 1 : h);
+    }
   }
 
   bool Equal(const FrameView& a, uint32_t pa, const FrameView& b, uint32_t pb, uint32_t band_at,
@@ -59,14 +97,25 @@ struct Axis {
   }
 };
 
+// The sent frame's lines of one band, over its whole length: shared by every
+// rect of one FindMoves call that covers the same band.
+struct SentLines {
+  uint32_t len = 0;
+  std::vector<uint64_t> hashes;
+  std::vector<std::pair<uint64_t, uint32_t>> index;  // (hash, position) of distinctive lines, sorted
+};
+using SentCache = std::map<uint32_t, SentLines>;  // by band start
+
 struct BandHashes {
   uint32_t at, len;
-  std::vector<uint64_t> sent;   // every position of the sent frame
+  SentLines* sent;
+  bool compute_sent;            // this band fills `sent` (the first rect to need it)
   std::vector<uint64_t> frame;  // positions [p0, p1) of the new frame
+  std::vector<std::pair<uint64_t, uint32_t>> changed;  // (hash, position) of distinctive changed lines, sorted
 };
 
 void SearchRect(const Axis& axis, const FrameView& sent, const FrameView& frame, const Rect& r, const MoveSearch& s,
-                std::vector<CopyOp>* out) {
+                SentCache* cache, std::vector<CopyOp>* out) {
   const uint32_t n = axis.vertical ? frame.height : frame.width;
   const uint32_t p0 = axis.vertical ? r.y : r.x, p1 = p0 + (axis.vertical ? r.h : r.w);
   const uint32_t b0 = axis.vertical ? r.x : r.y, b1 = b0 + (axis.vertical ? r.w : r.h);
@@ -74,43 +123,58 @@ void SearchRect(const Axis& axis, const FrameView& sent, const FrameView& frame,
 
   std::vector<BandHashes> bands;
   for (uint32_t b = b0; b < b1; b += s.tile_size) {
-    BandHashes h;
-    h.at = b;
-    h.len = std::min(s.tile_size, b1 - b);
-    h.sent.resize(n);
-    for (uint32_t p = 0; p < n; ++p) h.sent[p] = axis.Hash(sent, p, h.at, h.len);
-    h.frame.resize(p1 - p0);
-    for (uint32_t p = p0; p < p1; ++p) h.frame[p - p0] = axis.Hash(frame, p, h.at, h.len);
-    bands.push_back(std::move(h));
+    const uint32_t len = std::min(s.tile_size, b1 - b);
+    SentLines& lines = (*cache)[b];
+    const bool compute = lines.len != len;
+    if (compute) lines = SentLines{len, {}, {}};
+    bands.push_back(BandHashes{b, len, &lines, compute, {}, {}});
   }
-
-  // Vote: each distinctive line of the new frame for the shifts that would bring
-  // an equal line of the sent frame there. Repeated lines (table rules) vote a
-  // few times at most.
-  std::unordered_map<int, uint32_t> votes;
-  for (const BandHashes& h : bands) {
-    std::unordered_map<uint64_t, std::vector<uint32_t>> where;
-    for (uint32_t p = 0; p < n; ++p) {
-      if (h.sent[p] == kFlat) continue;
-      auto& v = where[h.sent[p]];
-      if (v.size() < 4) v.push_back(p);
+  ThreadPool::Shared().ParallelFor(bands.size(), s.max_threads, [&](size_t i) {
+    BandHashes& h = bands[i];
+    if (h.compute_sent) {
+      SentLines& l = *h.sent;
+      l.hashes.resize(n);
+      axis.HashLines(sent, h.at, h.len, 0, n, l.hashes.data());
+      for (uint32_t p = 0; p < n; ++p) {
+        if (l.hashes[p] != kFlat) l.index.emplace_back(l.hashes[p], p);
+      }
+      std::sort(l.index.begin(), l.index.end());
     }
+    h.frame.resize(p1 - p0);
+    axis.HashLines(frame, h.at, h.len, p0, p1, h.frame.data());
+    // Unchanged lines say nothing about motion; flat ones match anything.
+    const std::vector<uint64_t>& sent_hashes = h.sent->hashes;
     for (uint32_t p = p0; p < p1; ++p) {
       const uint64_t hv = h.frame[p - p0];
-      if (hv == kFlat || hv == h.sent[p]) continue;  // unchanged lines say nothing about motion
-      auto it = where.find(hv);
-      if (it == where.end()) continue;
-      for (uint32_t q : it->second) votes[static_cast<int>(p) - static_cast<int>(q)]++;
+      if (hv != kFlat && hv != sent_hashes[p]) h.changed.emplace_back(hv, p);
+    }
+    std::sort(h.changed.begin(), h.changed.end());
+  });
+
+  // Vote: each distinctive changed line of the new frame for the shifts that
+  // would bring an equal line of the sent frame there (a merge of the two sorted
+  // hash lists). Repeated lines (table rules) vote a few times at most.
+  std::vector<uint32_t> votes(2 * static_cast<size_t>(n) + 1, 0);  // index: shift + n
+  for (const BandHashes& h : bands) {
+    const auto& index = h.sent->index;
+    auto it = index.begin();
+    for (const auto& [hv, p] : h.changed) {
+      while (it != index.end() && it->first < hv) ++it;
+      auto m = it;
+      for (int k = 0; k < 4 && m != index.end() && m->first == hv; ++k, ++m) {
+        votes[static_cast<size_t>(static_cast<int>(p) - static_cast<int>(m->second) + static_cast<int>(n))]++;
+      }
     }
   }
   std::vector<std::pair<uint32_t, int>> ranked;
-  for (const auto& [shift, count] : votes) {
-    if (count >= s.min_run / 2) ranked.emplace_back(count, shift);
+  for (size_t i = 0; i < votes.size(); ++i) {
+    if (votes[i] >= s.min_run / 2 && i != n) ranked.emplace_back(votes[i], static_cast<int>(i) - static_cast<int>(n));
   }
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : std::abs(a.second) < std::abs(b.second);
   });
   if (ranked.size() > s.max_candidates) ranked.resize(s.max_candidates);
+  if (ranked.empty()) return;
 
   // Verify: runs of lines equal (byte for byte) to the shifted sent lines.
   for (const BandHashes& h : bands) {
@@ -129,7 +193,7 @@ void SearchRect(const Axis& axis, const FrameView& sent, const FrameView& frame,
       for (uint32_t p = p0; p < p1; ++p) {
         const int q = static_cast<int>(p) - shift;
         const bool match = q >= 0 && q < static_cast<int>(n) && !claimed[p - p0] &&
-                           h.frame[p - p0] == h.sent[q] && axis.Equal(frame, p, sent, q, h.at, h.len);
+                           h.frame[p - p0] == h.sent->hashes[q] && axis.Equal(frame, p, sent, q, h.at, h.len);
         if (!match) {
           flush();
           continue;
@@ -137,7 +201,7 @@ void SearchRect(const Axis& axis, const FrameView& sent, const FrameView& frame,
         if (run_len == 0) run_start = p;
         run_len++;
         if (h.frame[p - p0] != kFlat) distinctive++;
-        if (h.frame[p - p0] != h.sent[p]) useful = true;
+        if (h.frame[p - p0] != h.sent->hashes[p]) useful = true;
       }
       flush();
     }
@@ -202,10 +266,11 @@ std::vector<CopyOp> OrderCopies(std::vector<CopyOp> copies) {
 std::vector<CopyOp> FindMoves(const FrameView& sent, const FrameView& frame, const std::vector<Rect>& rects,
                               const MoveSearch& search) {
   std::vector<CopyOp> found;
+  SentCache columns, rows;  // sent-line hashes per tile column / tile row, made once per call
   for (const Rect& r : rects) {
     const size_t before = found.size();
-    SearchRect(Axis{true}, sent, frame, r, search, &found);
-    if (found.size() == before) SearchRect(Axis{false}, sent, frame, r, search, &found);
+    SearchRect(Axis{true}, sent, frame, r, search, &columns, &found);
+    if (found.size() == before) SearchRect(Axis{false}, sent, frame, r, search, &rows, &found);
   }
   return OrderCopies(JoinNeighbours(std::move(found)));
 }

@@ -16,7 +16,7 @@
 // once from the old frame (COPY semantics on the wire); a copy that cannot be
 // ordered so is dropped.
 //
-// Thread: a pure function; any thread.
+// Thread: a pure function; any thread but the JS thread (it may use the shared pool).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -30,6 +30,7 @@ struct MoveSearch {
   uint32_t tile_size = 64;
   uint32_t min_run = 16;        // rows (or columns) a copy must span
   uint32_t max_candidates = 3;  // shifts tried per rect and direction
+  unsigned max_threads = 1;     // line hashing runs per band on the shared thread pool
 };
 
 // `sent` and `frame` have the same size. Only rects of `frame` are searched for
