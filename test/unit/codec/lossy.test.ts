@@ -137,3 +137,20 @@ t.test('bad lossy and sent-frame arguments are clear errors', async (t) => {
   const e = tracked.encodeSync(base, [], {});
   t.equal(e.keyframe, true, 'the first update of a sent-frame encoder is a keyframe');
 });
+
+t.test('the TS decoder checks JPEG ops as the native one does', async (t) => {
+  const { deflateRawSync, constants } = await import('node:zlib');
+  const op = (code: number, x: number, y: number, w: number, h: number, body: number[]) => [code, x, 0, y, 0, w, 0, h, 0, ...body];
+  const jpegOp = (len: number) => op(4, 0, 0, 8, 8, [len & 255, (len >> 8) & 255, 0, 0]);
+  const apply = (ops: number[], count: number, images: Uint8Array) => {
+    const stream = deflateRawSync(Buffer.from(ops), { finishFlush: constants.Z_SYNC_FLUSH });
+    return new OpStreamDecoder('bgra').apply(new Uint8Array(16 * 16 * 4), 16, 16, stream, count, true, images);
+  };
+  const jpeg = Uint8Array.from([0xff, 0xd8, 1, 2, 3, 4]);
+  const ok = apply(jpegOp(6), 1, jpeg);
+  t.same(ok.images.map((i) => [i.x, i.y, i.w, i.h, i.jpeg.length]), [[0, 0, 8, 8, 6]], 'a well-formed JPEG op is handed back');
+  t.throws(() => apply(jpegOp(7), 1, jpeg), { code: 'ERR_PROTOCOL' }, 'length beyond the image section');
+  t.throws(() => apply(jpegOp(5), 1, jpeg), { code: 'ERR_PROTOCOL' }, 'image bytes no op uses');
+  t.throws(() => apply(jpegOp(6), 1, Uint8Array.from([0, 0, 0, 0, 0, 0])), { code: 'ERR_PROTOCOL' }, 'not a JPEG');
+  t.throws(() => apply([...jpegOp(6), ...op(3, 8, 8, 4, 4, [0, 0, 0, 0])], 2, jpeg), { code: 'ERR_PROTOCOL' }, 'COPY after a pixel op');
+});
