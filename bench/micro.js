@@ -19,6 +19,7 @@ const zlib = require('node:zlib');
 const Benchmark = require('benchmark');
 const sharp = require('sharp');
 const { ChangeDetector, TileEncoder, loadScene, simdLevel, protocol } = require('..');
+const { photoFrame } = require('./lib/photo');
 
 const quick = process.argv.includes('--quick');
 const benchOptions = quick ? { maxTime: 0.3, minSamples: 5 } : { maxTime: 3, minSamples: 20 };
@@ -128,24 +129,6 @@ async function benchSmallUpdate() {
     console.log(`| ${tiles} | ${bytes} | ${fmt(row.ms, 3)} | ${fmt(row.baselineMs, 3)} | ${fmt(row.ratio)} |`);
   }
   results.sections.smallUpdate = { rows, target: '<= 0.3 ms' };
-}
-
-/** A 1920x1080 photographic frame: smooth colour fields with grain, different in every pixel. */
-function photoFrame() {
-  const width = 1920, height = 1080;
-  const data = Buffer.alloc(width * height * 4);
-  let seed = 12345;
-  const noise = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24) % 12;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 4;
-      data[i] = (120 + 90 * Math.sin(x * 0.013 + y * 0.007) + noise()) | 0;
-      data[i + 1] = (120 + 90 * Math.cos(y * 0.011) * Math.sin(x * 0.004) + noise()) | 0;
-      data[i + 2] = (120 + 90 * Math.sin((x + y) * 0.009) + noise()) | 0;
-      data[i + 3] = 255;
-    }
-  }
-  return { data, width, height, stride: width * 4 };
 }
 
 async function benchLossy() {

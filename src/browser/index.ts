@@ -8,3 +8,4 @@ export type { ViewerOptions, ViewerState, ViewerStatsSnapshot } from './viewer';
 export { linkQuality } from './viewerOverlay';
 // The decoder on its own, for embedders that render elsewhere (and the decode benchmark).
 export { OpStreamDecoder } from '../codec/opStreamDecoder';
+export { ImageOpDecoder } from './imageOps';

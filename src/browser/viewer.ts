@@ -18,7 +18,8 @@
  *
  * No Node APIs: bundled by scripts/build-viewer.js into dist/browser/.
  */
-import { OpStreamDecoder, PendingImage, writeImage } from '../codec/opStreamDecoder';
+import { OpStreamDecoder, PendingImage } from '../codec/opStreamDecoder';
+import { ImageOpDecoder } from './imageOps';
 import { Capability, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Reason } from '../protocol/constants';
 import { CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage, UpdateMessage, decodeMessage, encodeMessage } from '../protocol/messages';
 import { negotiateVersion } from '../protocol/version';
@@ -69,7 +70,7 @@ export class TilecastViewer {
   private inbox: Array<ResizeMessage | UpdateMessage> = [];
   private inboxBusy = false;
   private generation = 0; // bumped per connection: late image decodes of an old one are dropped
-  private imageCanvas: OffscreenCanvas | null = null;
+  private readonly imageOps = new ImageOpDecoder();
   private image: ImageData | null = null;
   private cursor: { shape: CursorShapeMessage | null; x: number; y: number; visible: boolean } = { shape: null, x: 0, y: 0, visible: false };
   private dirty: { x0: number; y0: number; x1: number; y1: number } | null = null;
@@ -303,22 +304,9 @@ export class TilecastViewer {
   private async finishImages(images: PendingImage[], dirty: { x: number; y: number; w: number; h: number } | null, frameId: number, receivedAt: number, t0: number): Promise<void> {
     const generation = this.generation;
     try {
-      const bitmaps = await Promise.all(images.map((im) => createImageBitmap(new Blob([im.jpeg as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' })));
-      try {
-        if (generation !== this.generation || !this.image) return;
-        images.forEach((im, i) => {
-          const bmp = bitmaps[i]!;
-          if (bmp.width !== im.w || bmp.height !== im.h) throw new Error(`JPEG is ${bmp.width}x${bmp.height}, its rect ${im.w}x${im.h}`);
-          if (!this.imageCanvas || this.imageCanvas.width < im.w || this.imageCanvas.height < im.h) {
-            this.imageCanvas = new OffscreenCanvas(Math.max(im.w, this.imageCanvas?.width ?? 0), Math.max(im.h, this.imageCanvas?.height ?? 0));
-          }
-          const ctx = this.imageCanvas.getContext('2d', { willReadFrequently: true })!;
-          ctx.drawImage(bmp, 0, 0);
-          writeImage(this.image!.data, this.image!.width, im, ctx.getImageData(0, 0, im.w, im.h).data);
-        });
-      } finally {
-        for (const b of bitmaps) b.close();
-      }
+      const image = this.image!;
+      await this.imageOps.decodeInto(images, image.data, image.width);
+      if (generation !== this.generation || this.image !== image) return;
     } catch (err) {
       if (generation !== this.generation) return;
       this.showError(`image decode failed: ${(err as Error).message}; refreshing`);

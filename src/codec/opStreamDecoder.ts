@@ -216,13 +216,21 @@ export class OpStreamDecoder {
  */
 export function writeImage(fb: Uint8Array | Uint8ClampedArray, width: number, op: PendingImage, rgba: Uint8Array | Uint8ClampedArray, order: PixelOrder = 'rgba'): void {
   if (rgba.length < op.w * op.h * 4) fail(ErrorCodes.PROTOCOL, `decoded image is smaller than its ${op.w}x${op.h} rect`);
+  if (order === 'rgba') {
+    // Same layout: a row copy each, then alpha forced opaque (JPEG has none; be sure).
+    for (let row = 0; row < op.h; row++) fb.set(rgba.subarray(row * op.w * 4, (row + 1) * op.w * 4), ((op.y + row) * width + op.x) * 4);
+    for (let row = 0; row < op.h; row++) {
+      for (let o = ((op.y + row) * width + op.x) * 4 + 3, end = o + op.w * 4; o < end; o += 4) fb[o] = 255;
+    }
+    return;
+  }
   for (let row = 0; row < op.h; row++) {
     let o = ((op.y + row) * width + op.x) * 4;
     let i = row * op.w * 4;
     for (let c = 0; c < op.w; c++, o += 4, i += 4) {
-      fb[o] = order === 'rgba' ? rgba[i]! : rgba[i + 2]!;
+      fb[o] = rgba[i + 2]!;
       fb[o + 1] = rgba[i + 1]!;
-      fb[o + 2] = order === 'rgba' ? rgba[i + 2]! : rgba[i]!;
+      fb[o + 2] = rgba[i]!;
       fb[o + 3] = 255;
     }
   }
