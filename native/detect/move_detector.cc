@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <unordered_map>
 
 #include "../util/thread_pool.h"
 
@@ -238,6 +239,128 @@ std::vector<CopyOp> JoinNeighbours(std::vector<CopyOp> copies) {
   return out;
 }
 
+// Window drags move content both ways at once, by any amount, so fixed tile
+// columns never line up. Anchors (16-pixel row windows, every 32 px on every
+// 8th row of the searched rects, one colour skipped, repeated ones dropped) are
+// looked up in a rolling hash of every 16-pixel window of the sent frame; hits
+// vote for the shift (dx, dy). The winner is checked tile by tile: a tile of
+// the new frame equal to the sent frame at that shift becomes a copy.
+constexpr uint32_t kAnchor = 16;
+constexpr uint64_t kRollBase = 0x100000001B3ull;
+
+struct AnchorTable {
+  struct Slot {
+    uint64_t hash = 0;
+    int32_t x = -1, y = -1;  // x = -2: the hash was seen twice (not an anchor)
+  };
+  std::vector<Slot> slots;
+  uint64_t mask = 0;
+  explicit AnchorTable(size_t n) {
+    size_t size = 16;
+    while (size < n * 2) size <<= 1;
+    slots.resize(size);
+    mask = size - 1;
+  }
+  Slot* Find(uint64_t h) {
+    for (uint64_t i = (h * 0x9E3779B97F4A7C15ull) >> 20;; ++i) {
+      Slot& s = slots[i & mask];
+      if (s.x == -1 || s.hash == h) return &s;
+    }
+  }
+};
+
+uint64_t WindowHash(const uint8_t* px) {
+  uint64_t h = 0;
+  for (uint32_t i = 0; i < kAnchor; ++i, px += 4) {
+    uint32_t v;
+    std::memcpy(&v, px, 4);
+    h = h * kRollBase + v;
+  }
+  return h;
+}
+
+bool FindDragShift(const FrameView& sent, const FrameView& frame, const std::vector<Rect>& rects, int* dx, int* dy) {
+  std::vector<std::pair<uint32_t, uint32_t>> points;
+  for (const Rect& r : rects) {
+    for (uint32_t y = r.y; y < r.y + r.h; y += 8) {
+      for (uint32_t x = r.x; x + kAnchor <= r.x + r.w; x += 2 * kAnchor) {
+        const uint8_t* p = frame.pixel(x, y);
+        if (std::memcmp(p, p + 4, (kAnchor - 1) * 4) == 0) continue;  // one colour: matches anywhere
+        if (std::memcmp(p, sent.pixel(x, y), kAnchor * 4) == 0) continue;  // unchanged: says nothing
+        points.emplace_back(x, y);
+      }
+    }
+  }
+  if (points.size() < 16) return false;
+  AnchorTable table(points.size());
+  // A 32 KiB bit filter in front of the table: most windows of the sent frame
+  // match no anchor and are rejected without touching the (larger) table.
+  std::vector<uint64_t> filter(4096, 0);
+  auto bit = [](uint64_t h) { return (h * 0xC2B2AE3D27D4EB4Full) >> 46; };  // 18 bits
+  for (const auto& [x, y] : points) {
+    const uint64_t h = WindowHash(frame.pixel(x, y));
+    AnchorTable::Slot* s = table.Find(h);
+    if (s->x == -1) *s = AnchorTable::Slot{h, static_cast<int32_t>(x), static_cast<int32_t>(y)};
+    else s->x = -2;
+    filter[bit(h) >> 6] |= uint64_t{1} << (bit(h) & 63);
+  }
+  uint64_t top = 1;  // kRollBase^(kAnchor-1), to roll the oldest pixel out
+  for (uint32_t i = 1; i < kAnchor; ++i) top *= kRollBase;
+  // A dragged window leaves damage where it was, so its source lies inside the
+  // damage too: only the damage's bounding box of the sent frame is scanned.
+  uint32_t bx0 = UINT32_MAX, by0 = UINT32_MAX, bx1 = 0, by1 = 0;
+  for (const Rect& r : rects) {
+    bx0 = std::min(bx0, r.x), by0 = std::min(by0, r.y);
+    bx1 = std::max(bx1, r.x + r.w), by1 = std::max(by1, r.y + r.h);
+  }
+  std::unordered_map<int64_t, uint32_t> votes;
+  for (uint32_t y = by0; y < by1 && bx1 - bx0 >= kAnchor; ++y) {
+    const uint8_t* row = sent.row(y);  // x below is absolute
+    uint64_t h = WindowHash(row + static_cast<size_t>(bx0) * 4);
+    for (uint32_t x = bx0;; ++x) {
+      AnchorTable::Slot* s = (filter[bit(h) >> 6] >> (bit(h) & 63)) & 1 ? table.Find(h) : nullptr;
+      if (s && s->x >= 0) {
+        const int64_t ddx = s->x - static_cast<int64_t>(x), ddy = s->y - static_cast<int64_t>(y);
+        if (ddx != 0 && ddy != 0) votes[ddy * (int64_t{1} << 32) + ddx]++;
+      }
+      if (x + kAnchor >= bx1) break;
+      uint32_t out, in;
+      std::memcpy(&out, row + x * 4, 4);
+      std::memcpy(&in, row + (x + kAnchor) * 4, 4);
+      h = (h - out * top) * kRollBase + in;
+    }
+  }
+  uint32_t best = 0;
+  int64_t key = 0;
+  for (const auto& [k, v] : votes) {
+    if (v > best || (v == best && k < key)) best = v, key = k;
+  }
+  if (best < 16) return false;
+  *dx = static_cast<int32_t>(static_cast<uint32_t>(key));  // key = dy * 2^32 + dx
+  *dy = static_cast<int>((key - *dx) / (int64_t{1} << 32));
+  return true;
+}
+
+// Tiles of `rects` equal to the sent frame at (x - dx, y - dy), and not already equal in place.
+void DragCopies(const FrameView& sent, const FrameView& frame, const std::vector<Rect>& rects, uint32_t tile, int dx,
+                int dy, std::vector<CopyOp>* out) {
+  for (const Rect& r : rects) {
+    for (uint32_t ty = r.y; ty < r.y + r.h; ty += tile) {
+      for (uint32_t tx = r.x; tx < r.x + r.w; tx += tile) {
+        const uint32_t w = std::min(tile, r.x + r.w - tx), h = std::min(tile, r.y + r.h - ty);
+        const int64_t sx = static_cast<int64_t>(tx) - dx, sy = static_cast<int64_t>(ty) - dy;
+        if (sx < 0 || sy < 0 || sx + w > sent.width || sy + h > sent.height) continue;
+        bool equal = true, in_place = true;
+        for (uint32_t y = 0; y < h && equal; ++y) {
+          equal = std::memcmp(frame.pixel(tx, ty + y), sent.pixel(static_cast<uint32_t>(sx), static_cast<uint32_t>(sy) + y), w * 4) == 0;
+          in_place = in_place && std::memcmp(frame.pixel(tx, ty + y), sent.pixel(tx, ty + y), w * 4) == 0;
+        }
+        if (equal && !in_place) out->push_back(CopyOp{Rect{tx, ty, w, h}, static_cast<uint32_t>(sx), static_cast<uint32_t>(sy)});
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<CopyOp> OrderCopies(std::vector<CopyOp> copies) {
@@ -266,11 +389,19 @@ std::vector<CopyOp> OrderCopies(std::vector<CopyOp> copies) {
 std::vector<CopyOp> FindMoves(const FrameView& sent, const FrameView& frame, const std::vector<Rect>& rects,
                               const MoveSearch& search) {
   std::vector<CopyOp> found;
+  std::vector<Rect> unexplained;  // rects where neither a vertical nor a horizontal move was found
   SentCache columns, rows;  // sent-line hashes per tile column / tile row, made once per call
   for (const Rect& r : rects) {
     const size_t before = found.size();
     SearchRect(Axis{true}, sent, frame, r, search, &columns, &found);
     if (found.size() == before) SearchRect(Axis{false}, sent, frame, r, search, &rows, &found);
+    if (found.size() == before) unexplained.push_back(r);
+  }
+  int dx = 0, dy = 0;
+  uint64_t area = 0;
+  for (const Rect& r : unexplained) area += static_cast<uint64_t>(r.w) * r.h;
+  if (area >= 4ull * search.tile_size * search.tile_size && FindDragShift(sent, frame, unexplained, &dx, &dy)) {
+    DragCopies(sent, frame, unexplained, search.tile_size, dx, dy, &found);
   }
   return OrderCopies(JoinNeighbours(std::move(found)));
 }

@@ -9,7 +9,10 @@
 // colour) match anything, so they neither vote nor start a run. Runs of at
 // least kMinRun matching rows become copies; copies of neighbouring columns
 // with the same shift and extent are joined. A copy is returned only where the
-// frame differs from the sent frame, i.e. where it saves bytes.
+// frame differs from the sent frame, i.e. where it saves bytes. Where neither
+// direction explains a large change, a window drag (both directions at once,
+// any amount) is looked for with rolling hashes of 16-pixel windows, and the
+// tiles that match at the winning shift become copies.
 //
 // The result is ordered so that applying the copies one after another, each
 // reading the framebuffer as it is at that moment, equals applying them all at

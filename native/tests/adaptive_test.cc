@@ -246,3 +246,40 @@ TEST(copies_are_ordered_so_sequential_application_reads_old_pixels) {
   CopyOp c{Rect{50, 50, 10, 10}, 0, 0};  // a reads c's target, c reads a's target
   CHECK_EQ(OrderCopies({a, c}).size(), 1u);
 }
+
+TEST(window_drag_in_both_directions_becomes_tile_copies) {
+  std::mt19937 rng(17);
+  TestFrame desk = MakeFrame(800, 600), window = MakeFrame(400, 300);
+  FillScreenLike(desk, rng);
+  FillScreenLike(window, rng);
+  for (uint32_t y = 0; y < 300; ++y)
+    for (uint32_t x = 0; x < 400; ++x) window.px(x, y)[2] ^= 0x40;  // tinted: not the desktop's colours
+  auto with_window = [&](uint32_t wx, uint32_t wy) {
+    TestFrame f = desk;
+    for (uint32_t y = 0; y < 300; ++y) std::memcpy(f.px(wx, wy + y), window.px(0, y), 400 * 4);
+    return f;
+  };
+  TestFrame a = with_window(100, 80), b = with_window(153, 117);
+  SentFrame sent;
+  sent.Reset(800, 600, 64);
+  sent.Commit(a.view(), {Rect{0, 0, 800, 600}}, {});
+  std::vector<CopyOp> copies = FindMoves(sent.view(), b.view(), {Rect{64, 64, 576, 384}}, MoveSearch{});
+  CHECK(!copies.empty());
+  uint64_t copied = 0;
+  for (const CopyOp& c : copies) {
+    CHECK_EQ(static_cast<int>(c.dst.x) - static_cast<int>(c.src_x), 53);
+    CHECK_EQ(static_cast<int>(c.dst.y) - static_cast<int>(c.src_y), 37);
+    copied += static_cast<uint64_t>(c.dst.w) * c.dst.h;
+  }
+  CHECK(copied >= 64u * 64 * 12);  // the window's inner tiles
+  sent.ApplyCopies(copies);
+  std::vector<Rect> residual = sent.Residual(b.view(), {Rect{64, 64, 576, 384}});
+  TileEncoder enc(64, 6);
+  Viewer v(800, 600);
+  EncodedUpdate u;
+  CHECK(enc.Encode(a.view(), {}, {Rect{0, 0, 800, 600}}, true, 2, &u).ok());
+  CHECK(v.Apply(u, true).ok());
+  CHECK(enc.Encode(b.view(), copies, residual, false, 2, &u).ok());
+  CHECK(v.Apply(u, false).ok());
+  CHECK(v.pixels == Packed(b));
+}

@@ -161,7 +161,16 @@ t.test('keys and clicks from a viewer arrive at X clients; held keys are release
   const expected = ['Henkan_Mode', 'Muhenkan', 'Hiragana_Katakana', 'Zenkaku_Hankaku', 'backslash', 'button 1', 'button 5'];
   await until(() => expected.every((e) => events.includes(e)), `xev to report ${expected.join(', ')}`).catch(() => undefined);
   const keyLines = events.split('\n').filter((l) => /keysym|Notify event/.test(l)).join('\n');
-  for (const e of expected) t.ok(events.includes(e), `xev saw ${e}`, { diagnostic: !events.includes(e), events: keyLines });
+  // Zenkaku_Hankaku is not in Xvfb's keymap, so the sink binds it to a spare
+  // keycode first. xev looks keysyms up in its own cached copy of the map, which
+  // now and then still predates the binding and prints NoSymbol for the right
+  // keycode; then the server's map (xmodmap) must give that keycode the keysym.
+  const spare = /keycode (\d+) \(keysym 0x0, NoSymbol\)/.exec(events)?.[1];
+  const serverSays = (code: string) => new RegExp(`keycode\\s+${code} = .*\\bZenkaku_Hankaku\\b`).test(x(xs, 'xmodmap', ['-pke']));
+  for (const e of expected) {
+    const seen = events.includes(e) || (e === 'Zenkaku_Hankaku' && spare !== undefined && serverSays(spare));
+    t.ok(seen, `xev saw ${e}`, { diagnostic: !seen, events: keyLines });
+  }
   t.ok((events.match(/ButtonPress event[^]*?button 5/g) ?? []).length >= 1, 'the wheel arrived as button 5 clicks');
 
   // A viewer that drops while holding Control leaves nothing stuck.
