@@ -69,6 +69,17 @@ std::vector<uint8_t> Deflated(const std::vector<uint8_t>& ops) {
   return out;
 }
 
+// A viewer shown `a` (keyframe), then sent `copies` plus the pixels of `residual` of `b`, shows `b` exactly.
+bool UpdateEndsExact(const TestFrame& a, const TestFrame& b, const std::vector<CopyOp>& copies,
+                     const std::vector<Rect>& residual) {
+  TileEncoder enc(64, 6);
+  Viewer v(a.width, a.height);
+  EncodedUpdate u;
+  if (!enc.Encode(a.view(), {}, {Rect{0, 0, a.width, a.height}}, true, 2, &u).ok() || !v.Apply(u, true).ok()) return false;
+  if (!enc.Encode(b.view(), copies, residual, false, 2, &u).ok() || !v.Apply(u, false).ok()) return false;
+  return v.pixels == Packed(b);
+}
+
 std::vector<uint8_t> JpegOp(uint32_t x, uint32_t y, uint32_t w, uint32_t h, uint32_t len) {
   std::vector<uint8_t> op(kOpHeaderBytes + 4);
   PutOpHeader(op.data(), OpCode::kJpeg, x, y, w, h);
@@ -195,15 +206,7 @@ TEST(vertical_scroll_becomes_a_copy_plus_the_exposed_rows) {
   uint64_t area = 0;
   for (const Rect& r : residual) area += static_cast<uint64_t>(r.w) * r.h;
   CHECK(area <= 640u * 64);  // the newly exposed rows (and the rest of their tile row at most)
-  // The decoder, given the copy and the residual, ends exact.
-  TileEncoder enc(64, 6);
-  Viewer v(640, 480);
-  EncodedUpdate u;
-  CHECK(enc.Encode(a.view(), {}, {Rect{0, 0, 640, 480}}, true, 2, &u).ok());
-  CHECK(v.Apply(u, true).ok());
-  CHECK(enc.Encode(b.view(), copies, residual, false, 2, &u).ok());
-  CHECK(v.Apply(u, false).ok());
-  CHECK(v.pixels == Packed(b));
+  CHECK(UpdateEndsExact(a, b, copies, residual));
 }
 
 TEST(horizontal_scroll_is_found_too) {
@@ -274,12 +277,5 @@ TEST(window_drag_in_both_directions_becomes_tile_copies) {
   CHECK(copied >= 64u * 64 * 12);  // the window's inner tiles
   sent.ApplyCopies(copies);
   std::vector<Rect> residual = sent.Residual(b.view(), {Rect{64, 64, 576, 384}});
-  TileEncoder enc(64, 6);
-  Viewer v(800, 600);
-  EncodedUpdate u;
-  CHECK(enc.Encode(a.view(), {}, {Rect{0, 0, 800, 600}}, true, 2, &u).ok());
-  CHECK(v.Apply(u, true).ok());
-  CHECK(enc.Encode(b.view(), copies, residual, false, 2, &u).ok());
-  CHECK(v.Apply(u, false).ok());
-  CHECK(v.pixels == Packed(b));
+  CHECK(UpdateEndsExact(a, b, copies, residual));
 }
