@@ -79,6 +79,11 @@ EncoderBinding::Job EncoderBinding::ReadJob(const Napi::CallbackInfo& info) {
       if (!s444.IsBoolean()) ThrowInvalid(env, "subsampling444 must be a boolean");
       job.jpeg.subsampling = s444.As<Napi::Boolean>().Value() ? ChromaSubsampling::k444 : ChromaSubsampling::k420;
     }
+    Napi::Value opt = o.Get("optimizeHuffman");
+    if (!opt.IsUndefined()) {
+      if (!opt.IsBoolean()) ThrowInvalid(env, "optimizeHuffman must be a boolean");
+      job.jpeg.optimize_huffman = opt.As<Napi::Boolean>().Value();
+    }
     Napi::Value dm = o.Get("detectMoves");
     if (!dm.IsUndefined()) {
       if (!dm.IsBoolean()) ThrowInvalid(env, "detectMoves must be a boolean");

@@ -3,7 +3,8 @@
 //          copies: Uint32Array (x,y,w,h,srcX,srcY)*, keyframe, options?) -> Promise<EncodeResult>
 //   encodeSync(...same) -> EncodeResult   (blocks the JS thread: bench/tests only)
 // options = { lossyMask?: Uint8Array (one flag per tile), quality?: 1..100,
-//             subsampling444?: boolean, detectMoves?: boolean, refine?: Uint32Array rects }
+//             subsampling444?: boolean, optimizeHuffman?: boolean, detectMoves?: boolean,
+//             refine?: Uint32Array rects }
 // EncodeResult = { stream: Buffer, images: Buffer, opCount, keyframe, copies, rects,
 //                  lossyRects, lossyTiles?: Uint8Array, stats: { ops, pixels, rawBytes } }
 //

@@ -36,7 +36,8 @@ Status EncodeJpeg(const FrameView& frame, const Rect& r, const JpegParams& param
   t.lib = l;
   if (!t.compress && !(t.compress = l->tj3Init(jpeg::kInitCompress))) return Unavailable("tj3Init failed");
   const int samp = params.subsampling == ChromaSubsampling::k444 ? jpeg::kSamp444 : jpeg::kSamp420;
-  if (l->tj3Set(t.compress, jpeg::kQuality, params.quality) != 0 || l->tj3Set(t.compress, jpeg::kSubsamp, samp) != 0) {
+  if (l->tj3Set(t.compress, jpeg::kQuality, params.quality) != 0 || l->tj3Set(t.compress, jpeg::kSubsamp, samp) != 0 ||
+      l->tj3Set(t.compress, jpeg::kOptimize, params.optimize_huffman ? 1 : 0) != 0) {
     return Status::Error(ErrorCode::kInternal, std::string("JPEG parameters refused: ") + l->tj3GetErrorStr(t.compress));
   }
   unsigned char* buf = nullptr;  // TurboJPEG allocates; freed below

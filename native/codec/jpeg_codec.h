@@ -1,8 +1,8 @@
 // JPEG coding of screen rects for the lossy path (op JPEG in wire_format.h).
 //
 // Encoding reads BGRX pixels straight from the frame (no copy) and writes a
-// baseline JPEG with the standard Huffman tables (no optimisation pass: speed
-// first). Decoding accepts only what the encoder produces: baseline, 8-bit,
+// baseline JPEG, with the standard Huffman tables (speed first) or optimised
+// ones (bytes first, when the link is the bottleneck). Decoding accepts only what the encoder produces: baseline, 8-bit,
 // YCbCr or grey, exactly the size of the target rect; anything else is a
 // protocol error, never a crash or an unbounded allocation (the decoded area is
 // the op's rect, already checked against the framebuffer).
@@ -22,6 +22,8 @@ enum class ChromaSubsampling : uint8_t { k420 = 0, k444 = 1 };
 struct JpegParams {
   int quality = 80;  // 1..100
   ChromaSubsampling subsampling = ChromaSubsampling::k420;
+  // Optimal Huffman tables: 15-35% fewer bytes for about twice the encode time.
+  bool optimize_huffman = false;
 };
 
 // Is the library there (and sane)? *why says what is missing.

@@ -38,6 +38,8 @@ export interface LossyOptions {
   quality?: number;
   /** Chroma subsampling (default '420'; '444' keeps coloured detail at more bytes). */
   subsampling?: '420' | '444';
+  /** Optimal Huffman tables: 15-35% fewer JPEG bytes for about twice the encode time (default false). */
+  optimizeHuffman?: boolean;
 }
 
 export interface EncodeOptions {
@@ -119,6 +121,8 @@ export class TileEncoder {
       const sub = l.subsampling ?? '420';
       if (sub !== '420' && sub !== '444') throw invalidArg('lossy.subsampling', "'420' or '444'", sub);
       native.subsampling444 = sub === '444';
+      if (l.optimizeHuffman !== undefined && typeof l.optimizeHuffman !== 'boolean') throw invalidArg('lossy.optimizeHuffman', 'a boolean', l.optimizeHuffman);
+      native.optimizeHuffman = l.optimizeHuffman ?? false;
     }
     if (options.detectMoves !== undefined) native.detectMoves = options.detectMoves;
     if (options.refine?.length) native.refine = rectsToArray(options.refine, f.width, f.height, 'refine');

@@ -6,7 +6,8 @@
  *   video rate — three changes within a second, Guacamole's >= 3 fps rule — may
  *   go lossy. Content (native, LooksPhotographic): only if it is photographic
  *   (many colours in gentle gradients); text and UI stay exact even when busy.
- * - Quality follows the quality ladder: the busier the link, the lower.
+ * - Quality follows the quality ladder: the busier the link, the lower; from
+ *   level 1 on, JPEGs also get optimal Huffman tables (fewer bytes, more CPU).
  * - Refinement: a tile the viewer shows lossy is re-sent exactly once it has
  *   been still for `refineDelayMs` (50 ms, as TigerVNC) and for 1.5 times its
  *   recent change interval (so a 15 fps clip is not refined between frames),
@@ -78,6 +79,11 @@ export class LossyPolicy {
 
   quality(ladderLevel: number): number {
     return this.qualities[Math.min(Math.max(0, ladderLevel), this.qualities.length - 1)]!;
+  }
+
+  /** Optimal Huffman tables once the link is the bottleneck (ladder level > 0): bytes before encode speed. */
+  optimizeHuffman(ladderLevel: number): boolean {
+    return ladderLevel > 0;
   }
 
   /** After each update: the encoder's per-tile lossy flags (what the viewer shows now). */

@@ -407,7 +407,7 @@ export class ViewerSession extends EventEmitter {
       const t = performance.now();
       const policy = this.policy!;
       const lossy = this.lossyEnabled
-        ? { mask: policy.mask(t), quality: policy.quality(this.ladder.level), subsampling: policy.subsampling }
+        ? { mask: policy.mask(t), quality: policy.quality(this.ladder.level), subsampling: policy.subsampling, optimizeHuffman: policy.optimizeHuffman(this.ladder.level) }
         : undefined;
       const refine = this.lossyEnabled && !keyframe ? policy.refineDue(t, refineBudget(this.flow.stats().deliveryRateBps, this.tileSize)) : [];
       const encoded = await this.encoder.encode(frame, rects, { keyframe, lossy, refine, detectMoves: this.movesEnabled });

@@ -32,6 +32,7 @@ export interface NativeEncodeOptions {
   lossyMask?: Uint8Array;
   quality?: number;
   subsampling444?: boolean;
+  optimizeHuffman?: boolean;
   detectMoves?: boolean;
   refine?: Uint32Array;
 }

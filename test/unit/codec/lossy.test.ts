@@ -73,6 +73,12 @@ t.test('busy photographic tiles go as one JPEG; text stays exact; both decoders 
     writeImage(fb, f.width, im, data, 'bgra');
   }
   t.equal(outside(fb), null, 'TS: text exact');
+  // Optimal Huffman tables: the same pixels in fewer bytes.
+  const opt = await new TileEncoder().encode(f, [{ x: 0, y: 0, w: f.width, h: f.height }], { keyframe: true, lossy: { mask, quality: 80, optimizeHuffman: true } });
+  t.ok(opt.images.length < e.images.length, `optimised Huffman: ${opt.images.length} vs ${e.images.length} bytes`);
+  const dec2 = new TileDecoder({ width: f.width, height: f.height });
+  await dec2.apply({ ...opt, keyframe: true });
+  t.equal(firstDifference(dec2.framebuffer, native.framebuffer, f.width), null, 'and decodes to the same pixels');
   t.ok(psnrIn(fb, native.framebuffer, f.width, video) > 40, 'TS + image decoder matches the native decoder closely');
 });
 

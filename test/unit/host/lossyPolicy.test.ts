@@ -39,6 +39,7 @@ t.test('edge tiles are clipped to the screen; quality follows the ladder', async
   t.same(p.refineDue(1e6, 4), [{ x: 64, y: 64, w: 36, h: 6 }]);
   t.same([0, 1, 2, 3, 9].map((l) => p.quality(l)), [...DEFAULT_QUALITIES, DEFAULT_QUALITIES[3]]);
   t.equal(new LossyPolicy(64, 64, 64, { qualities: [90] }).quality(2), 90);
+  t.same([0, 1, 3].map((l) => p.optimizeHuffman(l)), [false, true, true], 'optimal Huffman tables once the link is the bottleneck');
 });
 
 t.test('the refinement budget follows the delivery rate', async (t) => {
