@@ -34,10 +34,14 @@ Napi::Value SetSimdLevelJs(const Napi::CallbackInfo& info) {
   return SimdLevelJs(info);
 }
 
-// The JS side names the libturbojpeg file that ships in the npm package.
-Napi::Value SetJpegLibraryPathJs(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsString()) ThrowInvalid(info.Env(), "path must be a string");
-  jpeg::SetLibraryPath(info[0].As<Napi::String>().Utf8Value());
+// The JS side names the libturbojpeg files that ship in the npm package (one per libc).
+Napi::Value SetJpegLibraryPathsJs(const Napi::CallbackInfo& info) {
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < info.Length(); ++i) {
+    if (!info[i].IsString()) ThrowInvalid(info.Env(), "paths must be strings");
+    paths.push_back(info[i].As<Napi::String>().Utf8Value());
+  }
+  jpeg::SetLibraryPaths(paths);
   return info.Env().Undefined();
 }
 
@@ -57,7 +61,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeX11Capture", CaptureBinding::Define(env));
   exports.Set("NativeX11Input", InputBinding::Define(env));
   exports.Set("clearFramebuffer", Napi::Function::New(env, DecoderBinding::ClearFramebufferJs));
-  exports.Set("setJpegLibraryPath", Napi::Function::New(env, SetJpegLibraryPathJs));
+  exports.Set("setJpegLibraryPaths", Napi::Function::New(env, SetJpegLibraryPathsJs));
   exports.Set("jpegUnavailableReason", Napi::Function::New(env, JpegUnavailableReasonJs));
   exports.Set("simdLevel", Napi::Function::New(env, SimdLevelJs));
   exports.Set("detectedSimdLevel", Napi::Function::New(env, DetectedSimdLevelJs));

@@ -11,7 +11,7 @@ namespace jpeg {
 namespace {
 
 std::mutex g_mu;
-std::string g_path;
+std::vector<std::string> g_paths;
 bool g_tried = false;
 Lib g_lib{};
 const Lib* g_loaded = nullptr;
@@ -51,10 +51,10 @@ bool SelfCheck(const Lib& l, std::string* why) {
 
 }  // namespace
 
-void SetLibraryPath(const std::string& path) {
+void SetLibraryPaths(const std::vector<std::string>& paths) {
   std::lock_guard<std::mutex> lock(g_mu);
   if (!g_loaded) {
-    g_path = path;
+    g_paths = paths;
     g_tried = false;
   }
 }
@@ -66,15 +66,14 @@ const Lib* Get(std::string* error) {
     return g_loaded;
   }
   g_tried = true;
-  std::vector<std::string> names;
-  if (!g_path.empty()) names.push_back(g_path);
+  std::vector<std::string> names = g_paths;
   names.push_back("libturbojpeg.so.0");
   void* h = nullptr;
   for (const std::string& n : names) {
     if ((h = dlopen(n.c_str(), RTLD_NOW | RTLD_LOCAL))) break;
   }
   if (!h) {
-    g_error = "libturbojpeg not found" + (g_path.empty() ? std::string() : " at " + g_path) +
+    g_error = "libturbojpeg not found" + (g_paths.empty() ? std::string() : " at " + g_paths.front()) +
               " (it ships with the @julusian/jpeg-turbo npm package; reinstall with npm install)";
     if (error) *error = g_error;
     return nullptr;

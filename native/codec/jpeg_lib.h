@@ -9,6 +9,7 @@
 #pragma once
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace tilecast {
 namespace jpeg {
@@ -53,8 +54,10 @@ struct Lib {
   char* (*tj3GetErrorStr)(Handle);
 };
 
-// Sets the file to load (before the first Get(); later calls are ignored once loaded).
-void SetLibraryPath(const std::string& path);
+// Sets the files to try, in order, before the system's libturbojpeg.so.0
+// (before the first Get(); ignored once loaded). A file built for another libc
+// simply fails to load and the next is tried.
+void SetLibraryPaths(const std::vector<std::string>& paths);
 
 // The loaded library, or nullptr with *error saying why (missing file, missing
 // symbols, or a round-trip self-check that failed).

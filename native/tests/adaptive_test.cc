@@ -19,7 +19,7 @@ namespace {
 
 // The library ships in the npm package; the Makefile points TILECAST_TURBOJPEG at it.
 bool HaveJpeg() {
-  if (const char* p = std::getenv("TILECAST_TURBOJPEG")) jpeg::SetLibraryPath(p);
+  if (const char* p = std::getenv("TILECAST_TURBOJPEG")) jpeg::SetLibraryPaths({p});
   std::string why;
   if (JpegAvailable(&why)) return true;
   std::fprintf(stderr, "  JPEG codec unavailable: %s\n", why.c_str());

@@ -103,7 +103,7 @@ export interface NativeBinding {
   NativeTileEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number, trackSent: boolean) => NativeTileEncoder;
   NativeTileDecoder: new () => NativeTileDecoder;
   clearFramebuffer(fb: Uint8Array, width: number, height: number): void;
-  setJpegLibraryPath(path: string): void;
+  setJpegLibraryPaths(...paths: string[]): void;
   jpegUnavailableReason(): string | null;
   simdLevel(): SimdLevel;
   detectedSimdLevel(): SimdLevel;
@@ -125,8 +125,7 @@ export function native(): NativeBinding {
   for (const file of candidates) {
     try {
       cached = require(file) as NativeBinding;
-      const jpegLib = turboJpegLibrary();
-      if (jpegLib) cached.setJpegLibraryPath(jpegLib);
+      cached.setJpegLibraryPaths(...turboJpegLibraries());
       return cached;
     } catch (err) {
       failures.push(`  ${file}: ${(err as Error).message.split('\n')[0]}`);
@@ -140,21 +139,22 @@ export function native(): NativeBinding {
 
 /**
  * libturbojpeg as shipped prebuilt in the @julusian/jpeg-turbo npm package
- * (libjpeg-turbo with its SIMD kernels), for this platform; null if absent, in
- * which case the native side tries the system's libturbojpeg.so.0.
+ * (libjpeg-turbo with its SIMD kernels): the glibc and the musl builds for this
+ * CPU, in that order (the one for the other libc fails to load and the native
+ * side moves on; it tries the system's libturbojpeg.so.0 last). Only the Linux
+ * builds ship the library as its own file. Loaded lazily, on the first JPEG.
  */
-function turboJpegLibrary(): string | null {
+function turboJpegLibraries(): string[] {
+  if (process.platform !== 'linux') return [];
   let dir: string;
   try {
     dir = path.dirname(require.resolve('@julusian/jpeg-turbo/package.json'));
   } catch {
-    return null;
+    return [];
   }
-  const musl = process.platform === 'linux' && !(process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime;
-  const folder = path.join(dir, 'prebuilds', `jpeg-turbo-${process.platform}-${process.arch}${musl ? '-musl' : ''}`);
-  // Only the Linux builds ship the library as its own file (elsewhere it is linked into their addon).
-  const file = path.join(folder, 'libturbojpeg.so.0');
-  return process.platform === 'linux' && fs.existsSync(file) ? file : null;
+  return ['', '-musl']
+    .map((libc) => path.join(dir, 'prebuilds', `jpeg-turbo-linux-${process.arch}${libc}`, 'libturbojpeg.so.0'))
+    .filter((file) => fs.existsSync(file));
 }
 
 /** null when the lossy (JPEG) path works here, else the reason it does not. */
