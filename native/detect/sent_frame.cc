@@ -25,6 +25,13 @@ void SentFrame::Reset(uint32_t width, uint32_t height, uint32_t tile_size) {
   valid_ = false;
 }
 
+void SentFrame::Release() {
+  std::vector<uint8_t>().swap(pixels_);
+  std::vector<uint8_t>().swap(lossy_);
+  width_ = height_ = tiles_x_ = tiles_y_ = 0;
+  valid_ = false;
+}
+
 void SentFrame::ApplyCopies(const std::vector<CopyOp>& copies) {
   const size_t stride = static_cast<size_t>(width_) * 4;
   for (const CopyOp& c : copies) {

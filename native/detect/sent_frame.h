@@ -9,7 +9,7 @@
 //   - lossy tiles are known, so they can be refined to exact once still.
 // Copies carry lossy state along: a tile that receives lossy content is lossy.
 //
-// Thread: one call at a time (the encoder binding runs it on its worker).
+// Thread: one call at a time (its ViewerEncoder runs it on a worker thread).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -23,6 +23,9 @@ class SentFrame {
  public:
   // Forgets everything; the next update must send the whole frame.
   void Reset(uint32_t width, uint32_t height, uint32_t tile_size);
+  // Forgets everything and gives the memory back (the viewer left).
+  void Release();
+  size_t MemoryBytes() const { return pixels_.capacity() + lossy_.capacity(); }
 
   bool valid() const { return valid_; }
   uint32_t width() const { return width_; }

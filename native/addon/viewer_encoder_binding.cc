@@ -1,0 +1,106 @@
+#include "viewer_encoder_binding.h"
+
+#include "encode_args.h"
+#include "napi_helpers.h"
+
+namespace tilecast {
+
+Napi::Function ViewerEncoderBinding::Define(Napi::Env env) {
+  return DefineClass(env, "NativeViewerEncoder",
+                     {InstanceMethod<&ViewerEncoderBinding::Encode>("encode"),
+                      InstanceMethod<&ViewerEncoderBinding::EncodeSync>("encodeSync"),
+                      InstanceMethod<&ViewerEncoderBinding::LossyTiles>("lossyTiles"),
+                      InstanceMethod<&ViewerEncoderBinding::Release>("release"),
+                      InstanceMethod<&ViewerEncoderBinding::MemoryBytes>("memoryBytes")});
+}
+
+ViewerEncoderBinding::ViewerEncoderBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ViewerEncoderBinding>(info) {
+  const uint32_t tile = ArgU32(info, 0, "tileSize"), level = ArgU32(info, 1, "deflateLevel");
+  const uint32_t threads = ArgU32(info, 2, "maxThreads");
+  if (tile < kMinTileSize || tile > kMaxTileSize) ThrowInvalid(info.Env(), "tileSize out of range");
+  if (level < 1 || level > 9) ThrowInvalid(info.Env(), "deflateLevel must be 1..9");
+  if (threads < 1 || threads > 64) ThrowInvalid(info.Env(), "maxThreads must be 1..64");
+  encoder_ = std::make_unique<ViewerEncoder>(tile, static_cast<int>(level), threads);
+}
+
+void ViewerEncoderBinding::Finalize(Napi::Env env) {
+  if (reported_bytes_ != 0) Napi::MemoryManagement::AdjustExternalMemory(env, -reported_bytes_);
+  reported_bytes_ = 0;
+}
+
+void ViewerEncoderBinding::ReportMemory(Napi::Env env) {
+  const int64_t now = static_cast<int64_t>(encoder_->MemoryBytes());
+  if (now != reported_bytes_) Napi::MemoryManagement::AdjustExternalMemory(env, now - reported_bytes_);
+  reported_bytes_ = now;
+}
+
+ViewerEncodeRequest ViewerEncoderBinding::ReadRequest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (busy_) throw MakeError(env, ErrorCode::kBusy, "an encode() call is still running on this encoder");
+  ViewerEncodeRequest req;
+  req.frame = ArgFrame(info, 0);
+  req.damage = ArgRects(info, 4, "damage", req.frame);
+  req.keyframe = ArgBool(info, 5, "keyframe");
+  Napi::Object o = ArgOptions(info, 6);
+  ReadLossyOptions(env, o, req.frame, encoder_->tile_size(), &req.lossy_mask, &req.jpeg);
+  Napi::Value dm = o.Get("detectMoves");
+  if (!dm.IsUndefined()) {
+    if (!dm.IsBoolean()) ThrowInvalid(env, "detectMoves must be a boolean");
+    req.detect_moves = dm.As<Napi::Boolean>().Value();
+  }
+  Napi::Value refine = o.Get("refine");
+  if (!refine.IsUndefined()) {
+    if (!refine.IsTypedArray() || refine.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+        refine.As<Napi::Uint32Array>().ElementLength() % 4 != 0) {
+      ThrowInvalid(env, "refine must be a Uint32Array of (x, y, w, h) rects");
+    }
+    auto a = refine.As<Napi::Uint32Array>();
+    req.refine = ToRects(std::vector<uint32_t>(a.Data(), a.Data() + a.ElementLength()));
+    for (const Rect& r : req.refine) {
+      if (!RectInside(r, req.frame.width, req.frame.height)) ThrowInvalid(env, "refine rect outside the frame");
+    }
+  }
+  return req;
+}
+
+Napi::Value ViewerEncoderBinding::ResultToJs(Napi::Env env) {
+  ReportMemory(env);
+  Napi::Object out = EncodedToJs(env, result_.update, result_.keyframe, result_.copies, result_.rects);
+  out.Set("lossyTileCount", result_.lossy_tiles);
+  return out;
+}
+
+Napi::Value ViewerEncoderBinding::Encode(const Napi::CallbackInfo& info) {
+  auto req = std::make_shared<ViewerEncodeRequest>(ReadRequest(info));
+  busy_ = true;
+  return PromiseTask::Start(
+      info.Env(), {info.This(), info[0]}, [this, req] { return encoder_->Encode(std::move(*req), &result_); },
+      [this](Napi::Env env) { return ResultToJs(env); }, [this] { busy_ = false; });
+}
+
+Napi::Value ViewerEncoderBinding::EncodeSync(const Napi::CallbackInfo& info) {
+  Status s = encoder_->Encode(ReadRequest(info), &result_);
+  if (!s.ok()) throw MakeError(info.Env(), s);
+  return ResultToJs(info.Env());
+}
+
+Napi::Value ViewerEncoderBinding::LossyTiles(const Napi::CallbackInfo& info) {
+  if (busy_) throw MakeError(info.Env(), ErrorCode::kBusy, "lossyTiles() while an encode() is running");
+  const std::vector<uint32_t> tiles = encoder_->LossyTiles();
+  auto out = Napi::Uint32Array::New(info.Env(), tiles.size());
+  std::copy(tiles.begin(), tiles.end(), out.Data());
+  return out;
+}
+
+Napi::Value ViewerEncoderBinding::Release(const Napi::CallbackInfo& info) {
+  if (busy_) throw MakeError(info.Env(), ErrorCode::kBusy, "release() while an encode() is running");
+  encoder_->Release();
+  ReportMemory(info.Env());
+  return info.Env().Undefined();
+}
+
+Napi::Value ViewerEncoderBinding::MemoryBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(encoder_->MemoryBytes()));
+}
+
+}  // namespace tilecast

@@ -1,0 +1,113 @@
+#include "viewer_encoder.h"
+
+#include <algorithm>
+
+#include "../detect/move_detector.h"
+
+namespace tilecast {
+namespace {
+
+bool Inside(const Rect& r, uint32_t w, uint32_t h) {
+  return r.w > 0 && r.h > 0 && r.x < w && r.y < h && r.w <= w - r.x && r.h <= h - r.y;
+}
+
+bool Contains(const Rect& outer, const Rect& r) {
+  return r.x >= outer.x && r.y >= outer.y && r.x + r.w <= outer.x + outer.w && r.y + r.h <= outer.y + outer.h;
+}
+
+}  // namespace
+
+ViewerEncoder::ViewerEncoder(uint32_t tile_size, int deflate_level, unsigned max_threads)
+    : tiles_(tile_size, deflate_level), max_threads_(std::max(1u, max_threads)) {}
+
+Status ViewerEncoder::Encode(ViewerEncodeRequest req, ViewerUpdate* out) {
+  const FrameView& f = req.frame;
+  if (f.width == 0 || f.height == 0 || f.width > kMaxDimension || f.height > kMaxDimension ||
+      f.stride < static_cast<size_t>(f.width) * 4) {
+    return Status::Error(ErrorCode::kInvalidArgument, "invalid frame geometry");
+  }
+  const uint32_t ts = tile_size();
+  const uint32_t tiles_x = (f.width + ts - 1) / ts, tiles_y = (f.height + ts - 1) / ts;
+  for (const Rect& r : req.damage) {
+    if (!Inside(r, f.width, f.height)) return Status::Error(ErrorCode::kInvalidArgument, "damage rect outside the frame");
+  }
+  for (const Rect& r : req.refine) {
+    if (!Inside(r, f.width, f.height)) return Status::Error(ErrorCode::kInvalidArgument, "refine rect outside the frame");
+  }
+  if (!req.lossy_mask.empty()) {
+    if (req.lossy_mask.size() != static_cast<size_t>(tiles_x) * tiles_y) {
+      return Status::Error(ErrorCode::kInvalidArgument, "lossy mask must hold one flag per tile");
+    }
+    if (req.jpeg.quality < 1 || req.jpeg.quality > 100) {
+      return Status::Error(ErrorCode::kInvalidArgument, "JPEG quality must be 1..100");
+    }
+  }
+
+  out->copies.clear();
+  out->keyframe = req.keyframe || !sent_.valid() || sent_.width() != f.width || sent_.height() != f.height;
+  if (out->keyframe) {
+    sent_.Reset(f.width, f.height, ts);
+    out->rects = {Rect{0, 0, f.width, f.height}};
+  } else {
+    if (req.detect_moves) {
+      MoveSearch search;
+      search.tile_size = ts;
+      search.max_threads = max_threads_;
+      out->copies = FindMoves(sent_.view(), f, req.damage, search);
+      sent_.ApplyCopies(out->copies);
+    }
+    out->rects = sent_.Residual(f, req.damage);
+    if (!req.refine.empty()) {
+      // Refined rects go whole and exact: residual parts inside them are covered,
+      // and none of their tiles may go lossy again in this update.
+      if (req.lossy_mask.empty()) req.lossy_mask.assign(static_cast<size_t>(tiles_x) * tiles_y, 0);
+      std::vector<Rect> kept;
+      for (const Rect& r : out->rects) {
+        if (std::none_of(req.refine.begin(), req.refine.end(), [&](const Rect& q) { return Contains(q, r); })) kept.push_back(r);
+      }
+      for (const Rect& q : req.refine) {
+        for (uint32_t ty = q.y / ts; ty <= (q.y + q.h - 1) / ts; ++ty) {
+          for (uint32_t tx = q.x / ts; tx <= (q.x + q.w - 1) / ts; ++tx) req.lossy_mask[ty * tiles_x + tx] = 0;
+        }
+        kept.push_back(q);
+      }
+      out->rects.swap(kept);
+    }
+  }
+
+  LossyOptions lossy;
+  lossy.tile_mask = req.lossy_mask.empty() ? nullptr : req.lossy_mask.data();
+  lossy.tiles_x = tiles_x;
+  lossy.tiles_y = tiles_y;
+  lossy.jpeg = req.jpeg;
+  Status s = tiles_.Encode(f, out->copies, out->rects, out->keyframe, max_threads_, &out->update, &lossy);
+  if (!s.ok()) {
+    // What the viewer has is unknown now (copies may be applied to the sent
+    // frame, the deflate stream half-written): the next update is a keyframe.
+    sent_.Reset(f.width, f.height, ts);
+    return s;
+  }
+  sent_.Commit(f, out->rects, out->update.lossy_rects);
+  const auto& flags = sent_.lossy_tiles();
+  lossy_count_ = static_cast<uint32_t>(std::count_if(flags.begin(), flags.end(), [](uint8_t v) { return v != 0; }));
+  out->lossy_tiles = lossy_count_;
+  return Status::Ok();
+}
+
+std::vector<uint32_t> ViewerEncoder::LossyTiles() const {
+  std::vector<uint32_t> out;
+  const auto& flags = sent_.lossy_tiles();
+  for (size_t i = 0; i < flags.size(); ++i) {
+    if (flags[i]) out.push_back(static_cast<uint32_t>(i));
+  }
+  return out;
+}
+
+void ViewerEncoder::Release() {
+  sent_.Release();
+  lossy_count_ = 0;
+}
+
+size_t ViewerEncoder::MemoryBytes() const { return sent_.MemoryBytes(); }
+
+}  // namespace tilecast

@@ -1,0 +1,70 @@
+// ViewerEncoder: what one viewer is sent next, natively. It owns everything
+// the encoder must remember about that viewer:
+//   - the SentFrame (what the viewer has: pixels, and which tiles are lossy —
+//     the one owner of lossy state; the TS scheduler asks LossyTiles());
+//   - the TileEncoder and its deflate stream;
+// and per update it runs the choreography: keyframe or not, moves found
+// against the sent frame (COPY ops), the residual of the damage that still
+// differs, refinement rects re-sent whole and exact (they cover residual
+// parts inside them and may not go lossy), tile coding, then the commit.
+//
+// Policy (which tiles may go lossy, what to refine, when) is the caller's.
+//
+// Thread: one Encode() at a time, on any thread but the JS thread.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "../detect/sent_frame.h"
+#include "../util/frame_view.h"
+#include "../util/status.h"
+#include "tile_encoder.h"
+
+namespace tilecast {
+
+struct ViewerEncodeRequest {
+  FrameView frame;
+  std::vector<Rect> damage;  // where the screen changed since the last request (inside the frame)
+  bool keyframe = false;     // forced when the viewer has nothing of this size yet
+  bool detect_moves = false;
+  // Empty, or one flag per tile of the frame's grid: nonzero = may go lossy.
+  std::vector<uint8_t> lossy_mask;
+  JpegParams jpeg;
+  std::vector<Rect> refine;  // rects to re-send exactly (inside the frame)
+};
+
+struct ViewerUpdate {
+  EncodedUpdate update;
+  bool keyframe = false;
+  std::vector<CopyOp> copies;  // applied first by the viewer, in order
+  std::vector<Rect> rects;     // sent as pixels (update.lossy_rects of them as JPEG)
+  uint32_t lossy_tiles = 0;    // tiles the viewer shows lossy after this update
+};
+
+class ViewerEncoder {
+ public:
+  // tile_size in [kMinTileSize, kMaxTileSize]; deflate_level 1..9; max_threads >= 1.
+  ViewerEncoder(uint32_t tile_size, int deflate_level, unsigned max_threads);
+
+  // Validates the request (rects, mask size, quality) before changing any state.
+  Status Encode(ViewerEncodeRequest request, ViewerUpdate* out);
+
+  // Indices (row-major over the tile grid) of the tiles the viewer shows lossy.
+  std::vector<uint32_t> LossyTiles() const;
+  uint32_t LossyTileCount() const { return lossy_count_; }
+
+  // Frees the sent-frame copy (the viewer left); a later Encode is a keyframe.
+  void Release();
+
+  uint32_t tile_size() const { return tiles_.tile_size(); }
+  // Bytes held for this viewer (the sent-frame copy and flags).
+  size_t MemoryBytes() const;
+
+ private:
+  TileEncoder tiles_;
+  SentFrame sent_;
+  unsigned max_threads_;
+  uint32_t lossy_count_ = 0;
+};
+
+}  // namespace tilecast

@@ -1,0 +1,164 @@
+// ViewerEncoder: one viewer's update choreography (keyframes, moves, residual,
+// lossy tiles and their refinement, failures, release), decoded as a viewer would.
+#include <cstring>
+#include <random>
+
+#include "../codec/viewer_encoder.h"
+#include "codec_util.h"
+#include "harness.h"
+#include "test_util.h"
+
+using namespace tilecast;
+
+namespace {
+
+std::vector<Rect> Whole(const TestFrame& f) { return {Rect{0, 0, f.width, f.height}}; }
+
+// Encodes `req` with `enc` and applies it to `v`; false if either fails.
+bool Send(ViewerEncoder& enc, Viewer& v, ViewerEncodeRequest req, ViewerUpdate* out) {
+  Status s = enc.Encode(std::move(req), out);
+  if (s.ok()) s = v.Apply(out->update, out->keyframe);
+  if (!s.ok()) std::fprintf(stderr, "  %s\n", s.message().c_str());
+  return s.ok();
+}
+
+ViewerEncodeRequest Request(const TestFrame& f, std::vector<Rect> damage, bool keyframe = false) {
+  ViewerEncodeRequest r;
+  r.frame = f.view();
+  r.damage = std::move(damage);
+  r.keyframe = keyframe;
+  return r;
+}
+
+}  // namespace
+
+TEST(viewer_encoder_starts_with_a_keyframe_and_sends_only_what_differs) {
+  std::mt19937 rng(3);
+  TestFrame a = MakeFrame(320, 200);
+  FillScreenLike(a, rng);
+  ViewerEncoder enc(64, 6, 2);
+  Viewer v(320, 200);
+  ViewerUpdate u;
+  CHECK(Send(enc, v, Request(a, {Rect{0, 0, 10, 10}}), &u));  // not asked for, but nothing was sent yet
+  CHECK(u.keyframe);
+  CHECK(v.pixels == Packed(a));
+  TestFrame b = a;
+  b.px(100, 150)[0] ^= 0xFF;
+  CHECK(Send(enc, v, Request(b, Whole(b)), &u));  // damage says "everything"; only one row differs
+  CHECK(!u.keyframe);
+  CHECK_EQ(u.rects.size(), 1u);
+  CHECK_EQ(u.rects[0].y, 150u);
+  CHECK_EQ(u.rects[0].h, 1u);
+  CHECK(v.pixels == Packed(b));
+  CHECK(Send(enc, v, Request(b, Whole(b)), &u));  // nothing differs: an empty update
+  CHECK(u.rects.empty());
+  CHECK_EQ(u.update.op_count, 0u);
+}
+
+TEST(viewer_encoder_scroll_goes_as_a_copy_and_ends_exact) {
+  std::mt19937 rng(5);
+  TestFrame page = MakeFrame(512, 900);
+  FillScreenLike(page, rng);
+  auto window = [&](uint32_t top) {
+    TestFrame f = MakeFrame(512, 384);
+    for (uint32_t y = 0; y < 384; ++y) std::memcpy(f.px(0, y), page.px(0, top + y), 512 * 4);
+    return f;
+  };
+  ViewerEncoder enc(64, 6, 2);
+  Viewer v(512, 384);
+  ViewerUpdate u;
+  CHECK(Send(enc, v, Request(window(0), {}), &u));
+  for (uint32_t top : {40u, 93u, 200u}) {
+    TestFrame f = window(top);
+    ViewerEncodeRequest req = Request(f, Whole(f));
+    req.detect_moves = true;
+    CHECK(Send(enc, v, std::move(req), &u));
+    CHECK(!u.copies.empty());
+    CHECK(v.pixels == Packed(f));
+  }
+}
+
+TEST(viewer_encoder_owns_lossy_tiles_and_refines_them_to_exact) {
+  if (!HaveJpeg()) {
+    CHECK(std::getenv("CI") == nullptr);  // CI must have the codec
+    return;
+  }
+  std::mt19937 rng(7);
+  TestFrame f = MakeFrame(256, 192);
+  FillScreenLike(f, rng);
+  ViewerEncoder enc(64, 6, 2);
+  Viewer v(256, 192);
+  ViewerUpdate u;
+  CHECK(Send(enc, v, Request(f, {}), &u));
+  FillPhoto(f, Rect{64, 64, 128, 128}, rng);
+  ViewerEncodeRequest req = Request(f, {Rect{64, 64, 128, 128}});
+  req.lossy_mask.assign(4 * 3, 0);
+  for (uint32_t i : {5u, 6u, 9u, 10u}) req.lossy_mask[i] = 1;  // the photo's four tiles
+  req.jpeg.quality = 80;
+  CHECK(Send(enc, v, std::move(req), &u));
+  CHECK_EQ(u.lossy_tiles, 4u);
+  CHECK(enc.LossyTiles() == (std::vector<uint32_t>{5, 6, 9, 10}));
+  CHECK(Psnr(v.pixels, Packed(f)) > 30);
+  // Two tiles refined: they go exact, even though the mask still allows lossy there.
+  req = Request(f, {});
+  req.lossy_mask.assign(12, 1);
+  req.jpeg.quality = 80;
+  req.refine = {Rect{64, 64, 64, 64}, Rect{128, 64, 64, 64}};
+  CHECK(Send(enc, v, std::move(req), &u));
+  CHECK(enc.LossyTiles() == (std::vector<uint32_t>{9, 10}));
+  req = Request(f, {});
+  req.refine = {Rect{64, 128, 128, 64}};
+  CHECK(Send(enc, v, std::move(req), &u));
+  CHECK_EQ(u.lossy_tiles, 0u);
+  CHECK(v.pixels == Packed(f));
+}
+
+TEST(viewer_encoder_rejects_bad_requests_without_losing_state) {
+  std::mt19937 rng(9);
+  TestFrame f = MakeFrame(200, 100);
+  FillScreenLike(f, rng);
+  ViewerEncoder enc(64, 6, 1);
+  Viewer v(200, 100);
+  ViewerUpdate u;
+  CHECK(Send(enc, v, Request(f, {}), &u));
+  CHECK(enc.Encode(Request(f, {Rect{150, 0, 51, 10}}), &u).code() == ErrorCode::kInvalidArgument);
+  ViewerEncodeRequest bad_refine = Request(f, {});
+  bad_refine.refine = {Rect{0, 90, 10, 11}};
+  CHECK(enc.Encode(std::move(bad_refine), &u).code() == ErrorCode::kInvalidArgument);
+  ViewerEncodeRequest bad_mask = Request(f, {});
+  bad_mask.lossy_mask.assign(5, 1);  // the grid has 4 x 2 tiles
+  CHECK(enc.Encode(std::move(bad_mask), &u).code() == ErrorCode::kInvalidArgument);
+  ViewerEncodeRequest bad_quality = Request(f, {});
+  bad_quality.lossy_mask.assign(8, 1);
+  bad_quality.jpeg.quality = 0;
+  CHECK(enc.Encode(std::move(bad_quality), &u).code() == ErrorCode::kInvalidArgument);
+  // Nothing was touched: the next update is a delta the viewer can apply.
+  TestFrame g = f;
+  g.px(5, 5)[1] ^= 0x55;
+  CHECK(Send(enc, v, Request(g, {Rect{0, 0, 64, 64}}), &u));
+  CHECK(!u.keyframe);
+  CHECK(v.pixels == Packed(g));
+}
+
+TEST(viewer_encoder_resize_and_release_start_over_with_a_keyframe) {
+  std::mt19937 rng(11);
+  TestFrame a = MakeFrame(128, 128), b = MakeFrame(96, 160);
+  FillScreenLike(a, rng);
+  FillScreenLike(b, rng);
+  ViewerEncoder enc(64, 6, 1);
+  ViewerUpdate u;
+  Viewer va(128, 128);
+  CHECK(Send(enc, va, Request(a, {}), &u));
+  CHECK(enc.MemoryBytes() >= 128u * 128 * 4);
+  Viewer vb(96, 160);
+  CHECK(Send(enc, vb, Request(b, {Rect{0, 0, 8, 8}}), &u));
+  CHECK(u.keyframe);
+  CHECK(vb.pixels == Packed(b));
+  enc.Release();
+  CHECK_EQ(enc.MemoryBytes(), 0u);
+  CHECK_EQ(enc.LossyTileCount(), 0u);
+  Viewer vc(96, 160);
+  CHECK(Send(enc, vc, Request(b, {}), &u));
+  CHECK(u.keyframe);
+  CHECK(vc.pixels == Packed(b));
+}
