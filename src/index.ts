@@ -1,52 +1,57 @@
 /**
- * tilecast: a screen-streaming engine for Node.js.
+ * tilecast: a screen-streaming engine for Node.js (the library entry).
  *
- *   FrameSource -> ChangeDetector -> TileEncoder -> protocol -> TileDecoder -> framebuffer
+ *   FrameSource ─► ChangeDetector ─► ViewerEncoder (per viewer) ─► protocol ─► transport ─► decoder ─► framebuffer
  *
- * ScreenEncoder / ScreenDecoder bundle those stages for one connection.
+ * createHost serves a FrameSource to viewers; connectViewer is the Node viewer.
+ * Also: 'tilecast/protocol' (the wire format, pure and browser-safe) and
+ * 'tilecast/testing' (link emulator, scripted and recorded sources for tests,
+ * demos and benchmarks). docs/architecture.md says where each concern lives.
  */
 export { TilecastError, ErrorCodes } from './errors';
 export type { ErrorCode } from './errors';
-export type { Frame, Rect, CopyRect } from './frame';
-export { ChangeDetector, DEFAULT_TILE_SIZE, MIN_TILE_SIZE, MAX_TILE_SIZE } from './detect/changeDetector';
-export type { ChangeDetectorOptions } from './detect/changeDetector';
-export { TileEncoder } from './codec/tileEncoder';
-export type { TileEncoderOptions, EncodeOptions, EncodedRects, LossyOptions } from './codec/tileEncoder';
-export { LossyPolicy, refineBudget, DEFAULT_QUALITIES } from './host/lossyPolicy';
-export type { LossyPolicyOptions } from './host/lossyPolicy';
-export { TileDecoder } from './codec/tileDecoder';
-export { ScreenEncoder } from './host/screenEncoder';
-export type { EncodedFrame } from './host/screenEncoder';
-export { ScreenDecoder } from './client/screenDecoder';
-export type { CursorState, HandledMessage } from './client/screenDecoder';
-export { encodePng } from './client/png';
+export type { Frame, Rect, CopyRect, CursorShape, CursorUpdate } from './frame';
+export { DEFAULT_TILE_SIZE, MIN_TILE_SIZE, MAX_TILE_SIZE } from './tileGrid';
+export type { OpCounts } from './codec/opCounts';
+
+// Capture: frame sources.
 export type { FrameSource } from './source/frameSource';
-export { SceneSource, loadScene, diffBox } from './source/sceneSource';
-export type { SceneName, SceneSourceOptions } from './source/sceneSource';
-export { readFrameFile, writeFrameFile } from './source/frameFile';
-export { simdLevel, detectedSimdLevel, setSimdLevel, jpegUnavailableReason } from './native/binding';
-export type { SimdLevel, OpCounts } from './native/binding';
-export * as protocol from './protocol/index';
-export { createHost, Host } from './host/host';
-export type { HostOptions, AuthorizeHook, AuthorizeRequest, AuditEvent, InputEvent } from './host/host';
-export type { ViewerSession, ViewerStats, AckSample } from './host/viewerSession';
-export { FlowController } from './host/flowControl';
-export type { FlowControlOptions, FlowStats } from './host/flowControl';
-export { ViewerClient, connectViewer } from './client/viewerClient';
-export type { ViewerClientOptions, ViewerUpdate } from './client/viewerClient';
-export { LinkEmulator } from './emulator/linkEmulator';
-export type { LinkEmulatorOptions, LinkDirection } from './emulator/linkEmulator';
-export { DeliveryTrace } from './emulator/deliveryTrace';
 export { PushSource } from './source/pushSource';
 export { X11Source } from './source/x11Source';
 export type { X11SourceOptions } from './source/x11Source';
-export type { CursorShape, CursorUpdate } from './frame';
+
+// The pipeline's stages, usable on their own.
+export { ChangeDetector } from './detect/changeDetector';
+export type { ChangeDetectorOptions } from './detect/changeDetector';
+export { TileEncoder } from './codec/tileEncoder';
+export type { TileEncoderOptions, EncodeOptions, EncodedRects, LossyOptions } from './codec/tileEncoder';
+export { TileDecoder } from './codec/tileDecoder';
+export { OpStreamDecoder, writeImage } from './codec/opStreamDecoder';
+export type { PendingImage, DecodedUpdate } from './codec/opStreamDecoder';
+export { ViewerEncoder } from './host/viewerEncoder';
+export type { ViewerEncoderOptions, LinkState, HeldFrame, SentUpdate, EncoderStep, ViewerQuality } from './host/viewerEncoder';
+export type { LossyPolicyOptions } from './host/lossyPolicy';
+export { ScreenDecoder } from './client/screenDecoder';
+export type { CursorState, HandledMessage } from './client/screenDecoder';
+export { encodePng } from './client/png';
+export * as protocol from './protocol/index';
+
+// Host and viewer over WebSocket.
+export { createHost, Host } from './host/host';
+export type { HostOptions, HostEvents, AuthorizeHook, AuthorizeRequest, AuditEvent, InputEvent, AckEvent, ViewerLeftEvent } from './host/host';
+export type { ViewerSession, ViewerStats, AckSample } from './host/viewerSession';
+export type { FlowControlOptions, FlowStats } from './host/flowControl';
+export { viewerPage, viewerAssetsDir } from './host/viewerPage';
+export { ViewerClient, connectViewer } from './client/viewerClient';
+export type { ViewerClientOptions, ViewerUpdate } from './client/viewerClient';
+
+// Input injection.
 export { X11InputSink } from './input/inputSink';
 export type { InputSink, PointerButton } from './input/inputSink';
 export { InputRouter, WHEEL_PIXELS_PER_CLICK } from './input/inputRouter';
+export type { InputEventSource, ViewerInputEvent } from './input/inputRouter';
 export { keysymFor, keysymForCodePoint } from './input/keysyms';
-export { viewerPage, viewerAssetsDir } from './host/viewerPage';
-export { OpStreamDecoder, writeImage } from './codec/opStreamDecoder';
-export type { PendingImage, DecodedUpdate } from './codec/opStreamDecoder';
-export { ReplaySource, probeRecording } from './source/replaySource';
-export type { ReplaySourceOptions, RecordingInfo } from './source/replaySource';
+
+// The native addon.
+export { simdLevel, detectedSimdLevel, setSimdLevel, jpegUnavailableReason } from './native/binding';
+export type { SimdLevel } from './native/binding';

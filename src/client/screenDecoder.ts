@@ -11,7 +11,7 @@
 import { TileDecoder } from '../codec/tileDecoder';
 import { ErrorCodes, TilecastError } from '../errors';
 import { AckMessage, CursorShapeMessage, Message, decodeMessage } from '../protocol/messages';
-import type { OpCounts } from '../native/binding';
+import type { OpCounts } from '../codec/opCounts';
 
 export interface CursorState {
   x: number;

@@ -17,7 +17,7 @@ import { jpegUnavailableReason } from '../native/binding';
 import { Capability, Limits, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Reason } from '../protocol/constants';
 import { HelloMessage, KeyMessage, Message, PointerMessage, decodeMessage, encodeMessage } from '../protocol/messages';
 import { negotiateVersion } from '../protocol/version';
-import type { OpCounts } from '../native/binding';
+import type { OpCounts } from '../codec/opCounts';
 import { ScreenDecoder } from './screenDecoder';
 
 export interface ViewerClientOptions {

@@ -17,6 +17,7 @@
  */
 import { Inflate, Z_SYNC_FLUSH } from 'pako';
 import { ErrorCodes, TilecastError } from '../errors';
+import { OpCounts, emptyOpCounts } from './opCounts';
 
 export type PixelOrder = 'rgba' | 'bgra';
 
@@ -30,7 +31,7 @@ export interface PendingImage {
 }
 
 export interface DecodedUpdate {
-  ops: { solid: number; palette: number; truecolor: number; copy: number; jpeg: number };
+  ops: OpCounts;
   /** JPEG ops still to be decoded and written (writeImage), in order. */
   images: PendingImage[];
   /** Bounding box of every pixel the update wrote, or null for an empty update. */
@@ -110,7 +111,7 @@ export class OpStreamDecoder {
     const pixel = this.order === 'rgba'
       ? (b: number, g: number, r: number) => (0xff000000 | (b << 16) | (g << 8) | r) >>> 0
       : (b: number, g: number, r: number) => (0xff000000 | (r << 16) | (g << 8) | b) >>> 0;
-    const ops = { solid: 0, palette: 0, truecolor: 0, copy: 0, jpeg: 0 };
+    const ops = emptyOpCounts();
     const images: PendingImage[] = [];
     let imagesUsed = 0;
     let pixelsSeen = false; // every COPY must come before the first pixel op

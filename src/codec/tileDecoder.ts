@@ -4,7 +4,8 @@
  * code off the JS thread. Any decode error leaves it waiting for a keyframe.
  */
 import { checkInt, fromNative, invalidArg } from '../errors';
-import { native, NativeTileDecoder, OpCounts } from '../native/binding';
+import { native, NativeTileDecoder } from '../native/binding';
+import type { OpCounts } from './opCounts';
 import { Limits } from '../protocol/constants';
 import type { UpdateMessage } from '../protocol/messages';
 

@@ -4,17 +4,20 @@
  * stream, and photographic tiles the caller lets go lossy as JPEG images, on
  * native threads. Updates must be sent in the order they were encoded.
  *
- * With `trackSent`, the encoder remembers what its viewer was sent (a native
- * copy of the source pixels plus which tiles the viewer shows lossy). The rects
- * given to encode() are then just where to look: it finds scrolled/moved
- * content there (COPY ops), sends only what still differs from what the viewer
- * has, and re-sends `refine` rects exactly. That is what a live session uses.
+ * With `trackSent`, it is backed by the native ViewerEncoder
+ * (native/codec/viewer_encoder.h), which remembers what its viewer was sent (a
+ * copy of the source pixels, and which tiles the viewer shows lossy: the one
+ * owner of that state, see lossyTiles()). The rects given to encode() are then
+ * just where to look: it finds scrolled/moved content there (COPY ops), sends
+ * only what still differs from what the viewer has, and re-sends `refine`
+ * rects exactly. That is what a live session uses (host/viewerEncoder.ts).
  */
 import * as os from 'node:os';
-import { checkInt, fromNative, invalidArg } from '../errors';
+import { ErrorCodes, TilecastError, checkInt, fromNative, invalidArg } from '../errors';
 import { CopyRect, Frame, Rect, arrayToRects, copiesToArray, rectsToArray, validateFrame } from '../frame';
-import { native, NativeEncodeOptions, NativeTileEncoder, OpCounts } from '../native/binding';
-import { DEFAULT_TILE_SIZE, MAX_TILE_SIZE, MIN_TILE_SIZE } from '../detect/changeDetector';
+import { native, NativeViewerEncodeOptions, NativeTileEncoder, NativeViewerEncoder } from '../native/binding';
+import { DEFAULT_TILE_SIZE, MAX_TILE_SIZE, MIN_TILE_SIZE } from '../tileGrid';
+import type { OpCounts } from './opCounts';
 
 export interface TileEncoderOptions {
   /** Tile edge used to split rects for per-tile codec choice (default 64). */
@@ -65,8 +68,8 @@ export interface EncodedRects {
   copies: CopyRect[];
   rects: Rect[];
   lossyRects: Rect[];
-  /** trackSent only: per tile, 1 where the viewer now shows lossy pixels. */
-  lossyTiles?: Uint8Array;
+  /** trackSent only: how many tiles the viewer shows lossy after this update (which: lossyTiles()). */
+  lossyTileCount?: number;
   stats: { ops: OpCounts; pixels: OpCounts; rawBytes: number };
 }
 
@@ -75,7 +78,8 @@ export class TileEncoder {
   readonly deflateLevel: number;
   readonly threads: number;
   readonly trackSent: boolean;
-  private readonly impl: NativeTileEncoder;
+  private readonly impl: NativeTileEncoder | null = null;
+  private readonly viewer: NativeViewerEncoder | null = null;
 
   constructor(options: TileEncoderOptions = {}) {
     if (typeof options !== 'object' || options === null) throw invalidArg('options', 'an object', options);
@@ -84,14 +88,35 @@ export class TileEncoder {
     this.threads = checkInt('threads', options.threads ?? Math.min(4, os.availableParallelism()), 1, 64);
     this.trackSent = options.trackSent ?? false;
     if (typeof this.trackSent !== 'boolean') throw invalidArg('trackSent', 'a boolean', options.trackSent);
-    this.impl = new (native().NativeTileEncoder)(this.tileSize, this.deflateLevel, this.threads, this.trackSent);
+    if (this.trackSent) this.viewer = new (native().NativeViewerEncoder)(this.tileSize, this.deflateLevel, this.threads);
+    else this.impl = new (native().NativeTileEncoder)(this.tileSize, this.deflateLevel, this.threads);
+  }
+
+  /** trackSent only: indices (row-major over the tile grid) of the tiles the viewer shows lossy. */
+  lossyTiles(): Uint32Array {
+    return this.viewer ? this.viewer.lossyTiles() : new Uint32Array(0);
+  }
+
+  /** Bytes of native memory held for the viewer (trackSent: the sent-frame copy). */
+  get memoryBytes(): number {
+    return this.viewer ? this.viewer.memoryBytes() : 0;
+  }
+
+  /** trackSent only: frees the sent-frame copy now (the viewer left); a later encode() is a keyframe. */
+  release(): void {
+    try {
+      this.viewer?.release();
+    } catch (err) {
+      throw fromNative(err);
+    }
   }
 
   /** Encodes `rects` of `frame`. The frame's pixels must not change until the promise settles. */
   async encode(frame: Frame, rects: readonly Rect[], options: EncodeOptions = {}): Promise<EncodedRects> {
-    const args = this.args(frame, rects, options);
+    const a = this.args(frame, rects, options);
     try {
-      return this.wrap(await this.impl.encode(...args));
+      if (this.viewer) return this.wrap(await this.viewer.encode(a.data, a.width, a.height, a.stride, a.rects, a.keyframe, a.options));
+      return this.wrap(await this.impl!.encode(a.data, a.width, a.height, a.stride, a.rects, a.copies, a.keyframe, a.options));
     } catch (err) {
       throw fromNative(err);
     }
@@ -99,9 +124,10 @@ export class TileEncoder {
 
   /** Same as encode() but blocks the JS thread. For benchmarks and tests only. */
   encodeSync(frame: Frame, rects: readonly Rect[], options: EncodeOptions = {}): EncodedRects {
-    const args = this.args(frame, rects, options);
+    const a = this.args(frame, rects, options);
     try {
-      return this.wrap(this.impl.encodeSync(...args));
+      if (this.viewer) return this.wrap(this.viewer.encodeSync(a.data, a.width, a.height, a.stride, a.rects, a.keyframe, a.options));
+      return this.wrap(this.impl!.encodeSync(a.data, a.width, a.height, a.stride, a.rects, a.copies, a.keyframe, a.options));
     } catch (err) {
       throw fromNative(err);
     }
@@ -112,7 +138,7 @@ export class TileEncoder {
     if (typeof options !== 'object' || options === null) throw invalidArg('options', 'an object', options);
     const keyframe = options.keyframe ?? false;
     if (typeof keyframe !== 'boolean') throw invalidArg('keyframe', 'a boolean', keyframe);
-    const native: NativeEncodeOptions = {};
+    const native: NativeViewerEncodeOptions = {};
     if (options.lossy) {
       const l = options.lossy;
       if (!(l.mask instanceof Uint8Array)) throw invalidArg('lossy.mask', 'a Uint8Array', l.mask);
@@ -124,28 +150,33 @@ export class TileEncoder {
       if (l.optimizeHuffman !== undefined && typeof l.optimizeHuffman !== 'boolean') throw invalidArg('lossy.optimizeHuffman', 'a boolean', l.optimizeHuffman);
       native.optimizeHuffman = l.optimizeHuffman ?? false;
     }
-    if (options.detectMoves !== undefined) native.detectMoves = options.detectMoves;
+    if ((options.detectMoves !== undefined || options.refine?.length) && !this.trackSent) {
+      throw new TilecastError(ErrorCodes.INVALID_ARG, 'detectMoves and refine need an encoder that tracks what was sent (trackSent)');
+    }
+    if (options.copies?.length && this.trackSent) {
+      throw new TilecastError(ErrorCodes.INVALID_ARG, 'copies are found by the encoder itself when it tracks what was sent');
+    }
+    if (options.detectMoves !== undefined) {
+      if (typeof options.detectMoves !== 'boolean') throw invalidArg('detectMoves', 'a boolean', options.detectMoves);
+      native.detectMoves = options.detectMoves;
+    }
     if (options.refine?.length) native.refine = rectsToArray(options.refine, f.width, f.height, 'refine');
-    return [
-      f.data,
-      f.width,
-      f.height,
-      f.stride,
-      rectsToArray(rects, f.width, f.height),
-      copiesToArray(options.copies ?? [], f.width, f.height),
-      keyframe,
-      native,
-    ] as const;
+    return {
+      data: f.data, width: f.width, height: f.height, stride: f.stride,
+      rects: rectsToArray(rects, f.width, f.height),
+      copies: copiesToArray(options.copies ?? [], f.width, f.height),
+      keyframe, options: native,
+    };
   }
 
-  private wrap(r: Awaited<ReturnType<NativeTileEncoder['encode']>>): EncodedRects {
+  private wrap(r: Awaited<ReturnType<NativeTileEncoder['encode']>> & { lossyTileCount?: number }): EncodedRects {
     const copies: CopyRect[] = [];
     for (let i = 0; i + 5 < r.copies.length; i += 6) {
       copies.push({ x: r.copies[i]!, y: r.copies[i + 1]!, w: r.copies[i + 2]!, h: r.copies[i + 3]!, srcX: r.copies[i + 4]!, srcY: r.copies[i + 5]! });
     }
     return {
       stream: r.stream, images: r.images, opCount: r.opCount, keyframe: r.keyframe, copies,
-      rects: arrayToRects(r.rects), lossyRects: arrayToRects(r.lossyRects), lossyTiles: r.lossyTiles, stats: r.stats,
+      rects: arrayToRects(r.rects), lossyRects: arrayToRects(r.lossyRects), lossyTileCount: r.lossyTileCount, stats: r.stats,
     };
   }
 }

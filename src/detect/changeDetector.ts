@@ -6,10 +6,8 @@ import { checkInt, fromNative, invalidArg } from '../errors';
 import { Frame, Rect, arrayToRects, validateFrame } from '../frame';
 import { native, NativeChangeDetector } from '../native/binding';
 import { Limits } from '../protocol/constants';
+import { DEFAULT_TILE_SIZE, MAX_TILE_SIZE, MIN_TILE_SIZE } from '../tileGrid';
 
-export const DEFAULT_TILE_SIZE = 64;
-export const MIN_TILE_SIZE = 16;
-export const MAX_TILE_SIZE = 256;
 
 export interface ChangeDetectorOptions {
   width: number;

@@ -10,7 +10,8 @@
  * reports the whole screen).
  */
 import { EventEmitter } from 'node:events';
-import { ChangeDetector, DEFAULT_TILE_SIZE } from '../detect/changeDetector';
+import { ChangeDetector } from '../detect/changeDetector';
+import { DEFAULT_TILE_SIZE } from '../tileGrid';
 import type { Rect } from '../frame';
 import type { FrameSource } from '../source/frameSource';
 import { ScreenSnapshot, SnapshotPool } from './screenSnapshot';

@@ -6,21 +6,23 @@
  * Works on tile flags only, never on pixels.
  */
 import type { Rect } from '../frame';
+import { TileGrid } from '../tileGrid';
 
 export class DamageRegion {
-  private readonly tilesX: number;
-  private readonly tilesY: number;
+  readonly grid: TileGrid;
   private readonly flags: Uint8Array;
   private count = 0;
 
-  constructor(
-    readonly width: number,
-    readonly height: number,
-    readonly tileSize: number,
-  ) {
-    this.tilesX = Math.ceil(width / tileSize);
-    this.tilesY = Math.ceil(height / tileSize);
-    this.flags = new Uint8Array(this.tilesX * this.tilesY);
+  constructor(width: number, height: number, tileSize: number) {
+    this.grid = new TileGrid(width, height, tileSize);
+    this.flags = new Uint8Array(this.grid.count);
+  }
+
+  get width(): number {
+    return this.grid.width;
+  }
+  get height(): number {
+    return this.grid.height;
   }
 
   get empty(): boolean {
@@ -43,20 +45,14 @@ export class DamageRegion {
 
   /** Marks the tiles the rects touch; calls `onTile` for each tile index they cover. */
   add(rects: readonly Rect[], onTile?: (index: number) => void): void {
-    const ts = this.tileSize;
     for (const r of rects) {
-      const x1 = Math.min(this.tilesX, Math.ceil((r.x + r.w) / ts));
-      const y1 = Math.min(this.tilesY, Math.ceil((r.y + r.h) / ts));
-      for (let ty = Math.floor(r.y / ts); ty < y1; ty++) {
-        for (let tx = Math.floor(r.x / ts); tx < x1; tx++) {
-          const i = ty * this.tilesX + tx;
-          onTile?.(i);
-          if (!this.flags[i]) {
-            this.flags[i] = 1;
-            this.count++;
-          }
+      this.grid.forEachTileIn(r, (i) => {
+        onTile?.(i);
+        if (!this.flags[i]) {
+          this.flags[i] = 1;
+          this.count++;
         }
-      }
+      });
     }
   }
 
@@ -74,30 +70,7 @@ export class DamageRegion {
       this.count = kept.reduce((n, v) => n + v, 0);
       return taken;
     }
-    const ts = this.tileSize;
-    const out: Rect[] = [];
-    let open: Array<{ x0: number; x1: number; y0: number }> = [];
-    const close = (o: { x0: number; x1: number; y0: number }, yEnd: number) =>
-      out.push({ x: o.x0 * ts, y: o.y0 * ts, w: Math.min(this.width, o.x1 * ts) - o.x0 * ts, h: Math.min(this.height, yEnd * ts) - o.y0 * ts });
-    for (let ty = 0; ty < this.tilesY; ty++) {
-      const next: typeof open = [];
-      let tx = 0;
-      while (tx < this.tilesX) {
-        if (!this.flags[ty * this.tilesX + tx]) {
-          tx++;
-          continue;
-        }
-        let end = tx;
-        while (end < this.tilesX && this.flags[ty * this.tilesX + end]) end++;
-        const match = open.findIndex((o) => o.x0 === tx && o.x1 === end);
-        if (match >= 0) next.push(open.splice(match, 1)[0]!);
-        else next.push({ x0: tx, x1: end, y0: ty });
-        tx = end;
-      }
-      for (const o of open) close(o, ty);
-      open = next;
-    }
-    for (const o of open) close(o, this.tilesY);
+    const out = this.grid.rectsOf(this.flags);
     this.flags.fill(0);
     this.count = 0;
     return out;

@@ -65,8 +65,31 @@ export interface InputEvent {
   message: PointerMessage | KeyMessage;
 }
 
-/** Events: 'viewer' (ViewerSession), 'input' (InputEvent), 'ack' (viewerId, AckSample), 'audit' (AuditEvent), 'error' (Error). */
-export class Host extends EventEmitter {
+/** An ack for an update that carried screen changes, with its latency figures. */
+export interface AckEvent extends AckSample {
+  viewerId: number;
+}
+
+export interface ViewerLeftEvent {
+  viewerId: number;
+  user: string | null;
+  reason: string;
+}
+
+/** The Host's events, one object argument each. */
+export interface HostEvents {
+  /** A viewer connected (before its HELLO). */
+  viewer: [ViewerSession];
+  /** Pointer and key events from viewers. */
+  input: [InputEvent];
+  ack: [AckEvent];
+  /** connect / disconnect / refused, for usage reports. */
+  audit: [AuditEvent];
+  viewerLeft: [ViewerLeftEvent];
+  error: [Error];
+}
+
+export class Host extends EventEmitter<HostEvents> {
   private readonly server: http.Server | https.Server;
   private readonly wss: WebSocketServer;
   private readonly capture: CaptureLoop;
@@ -163,11 +186,12 @@ export class Host extends EventEmitter {
     const session = new ViewerSession(id, ws, user, remoteAddress, this.options);
     this.sessions.set(id, session);
     this.emit('audit', { type: 'connect', viewerId: id, user, remoteAddress, at: Date.now() } satisfies AuditEvent);
-    session.on('input', (message: PointerMessage | KeyMessage) => this.emit('input', { viewerId: id, user, message } satisfies InputEvent));
-    session.on('ack', (sample: AckSample) => this.emit('ack', id, sample));
+    session.on('input', (message) => this.emit('input', { viewerId: id, user, message }));
+    session.on('ack', (sample) => this.emit('ack', { viewerId: id, ...sample }));
     session.on('error', (err) => this.reportError(err));
-    session.once('close', ({ reason }: { reason: string }) => {
+    session.once('close', ({ reason }) => {
       this.sessions.delete(id);
+      this.emit('viewerLeft', { viewerId: id, user, reason });
       this.emit('audit', {
         type: 'disconnect', viewerId: id, user, remoteAddress, at: Date.now(),
         durationMs: performance.timeOrigin + performance.now() - session.connectedAt, bytesSent: session.bytesSent, reason,
@@ -183,7 +207,7 @@ export class Host extends EventEmitter {
 
   /** Errors go to 'error' listeners if there are any; a host must not crash its process over one. */
   private reportError(err: unknown): void {
-    if (this.listenerCount('error') > 0) this.emit('error', err);
+    if (this.listenerCount('error') > 0) this.emit('error', err instanceof Error ? err : new Error(String(err)));
     else process.emitWarning(`tilecast host: ${(err as Error)?.message ?? String(err)}`);
   }
 

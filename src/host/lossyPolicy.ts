@@ -14,10 +14,13 @@
  *   at most `budget` tiles per update, oldest-still first. The screen at rest
  *   is therefore byte-identical to the host's.
  *
+ * Which tiles the viewer shows lossy is not kept here: the native encoder,
+ * which knows what it sent, owns that and is asked (TileEncoder.lossyTiles()).
  * Pure bookkeeping over tile indices and times: deterministic for given inputs.
  */
 import type { Rect } from '../frame';
-import { BusyTiles } from './qualityLadder';
+import { TileGrid } from '../tileGrid';
+import { BusyTiles } from './busyTiles';
 
 export interface LossyPolicyOptions {
   /** Still time before a lossy tile is refined, ms (default 50). */
@@ -32,24 +35,14 @@ export const DEFAULT_QUALITIES = [80, 70, 55, 40] as const;
 
 export class LossyPolicy {
   readonly busy: BusyTiles;
-  readonly tilesX: number;
-  readonly tilesY: number;
+  readonly grid: TileGrid;
   readonly refineDelayMs: number;
   readonly subsampling: '420' | '444';
   private readonly qualities: readonly number[];
-  private lossy: Uint8Array;
-  private lossyCount = 0;
 
-  constructor(
-    readonly width: number,
-    readonly height: number,
-    readonly tileSize: number,
-    options: LossyPolicyOptions = {},
-  ) {
-    this.tilesX = Math.ceil(width / tileSize);
-    this.tilesY = Math.ceil(height / tileSize);
-    this.busy = new BusyTiles(this.tilesX * this.tilesY);
-    this.lossy = new Uint8Array(this.tilesX * this.tilesY);
+  constructor(width: number, height: number, tileSize: number, options: LossyPolicyOptions = {}) {
+    this.grid = new TileGrid(width, height, tileSize);
+    this.busy = new BusyTiles(this.grid.count);
     this.refineDelayMs = options.refineDelayMs ?? 50;
     this.qualities = options.qualities ?? DEFAULT_QUALITIES;
     this.subsampling = options.subsampling ?? '420';
@@ -62,17 +55,12 @@ export class LossyPolicy {
 
   /** Every tile the rects touch changed at `now`. */
   recordRects(rects: readonly Rect[], now: number): void {
-    const ts = this.tileSize;
-    for (const r of rects) {
-      for (let ty = Math.floor(r.y / ts); ty < Math.min(this.tilesY, Math.ceil((r.y + r.h) / ts)); ty++) {
-        for (let tx = Math.floor(r.x / ts); tx < Math.min(this.tilesX, Math.ceil((r.x + r.w) / ts)); tx++) this.record(ty * this.tilesX + tx, now);
-      }
-    }
+    for (const r of rects) this.grid.forEachTileIn(r, (i) => this.record(i, now));
   }
 
   /** Flags of the tiles that may go lossy in an update made at `now`. */
   mask(now: number): Uint8Array {
-    const m = new Uint8Array(this.lossy.length);
+    const m = new Uint8Array(this.grid.count);
     for (let i = 0; i < m.length; i++) if (this.busy.isBusy(i, now)) m[i] = 1;
     return m;
   }
@@ -86,50 +74,30 @@ export class LossyPolicy {
     return ladderLevel > 0;
   }
 
-  /** After each update: the encoder's per-tile lossy flags (what the viewer shows now). */
-  onEncoded(lossyTiles: Uint8Array | undefined): void {
-    if (!lossyTiles || lossyTiles.length !== this.lossy.length) return;
-    this.lossy.set(lossyTiles);
-    this.lossyCount = lossyTiles.reduce((n, v) => n + (v ? 1 : 0), 0);
-  }
-
-  /** Tiles the viewer shows lossy. */
-  get lossyTiles(): number {
-    return this.lossyCount;
-  }
-
-  /** When tile `i` (lossy) may be refined. */
+  /** When lossy tile `i` may be refined. */
   private refineAt(i: number): number {
     const interval = this.busy.changeInterval(i);
     return this.busy.lastChange(i) + Math.max(this.refineDelayMs, Number.isFinite(interval) ? 1.5 * interval : 0);
   }
 
-  /** Lossy tiles due for refinement at `now`, at most `budget`, oldest-still first, as tile rects. */
-  refineDue(now: number, budget: number): Rect[] {
-    if (this.lossyCount === 0 || budget <= 0) return [];
+  /** Of the `lossyTiles` (indices), those due for refinement at `now`: at most `budget`, oldest-still first, as tile rects. */
+  refineDue(now: number, budget: number, lossyTiles: ArrayLike<number>): Rect[] {
+    if (lossyTiles.length === 0 || budget <= 0) return [];
     const due: Array<{ i: number; at: number }> = [];
-    for (let i = 0; i < this.lossy.length; i++) {
-      if (!this.lossy[i]) continue;
+    for (let k = 0; k < lossyTiles.length; k++) {
+      const i = lossyTiles[k]!;
       const at = this.refineAt(i);
       if (at <= now) due.push({ i, at });
     }
     due.sort((a, b) => a.at - b.at || a.i - b.i);
-    return due.slice(0, budget).map(({ i }) => this.tileRect(i));
+    return due.slice(0, budget).map(({ i }) => this.grid.tileRect(i));
   }
 
-  /** The earliest time a lossy tile becomes due (null: none is lossy). */
-  nextRefineAt(): number | null {
+  /** The earliest time one of the `lossyTiles` becomes due (null: there are none). */
+  nextRefineAt(lossyTiles: ArrayLike<number>): number | null {
     let next: number | null = null;
-    for (let i = 0; i < this.lossy.length; i++) {
-      if (this.lossy[i]) next = Math.min(next ?? Infinity, this.refineAt(i));
-    }
+    for (let k = 0; k < lossyTiles.length; k++) next = Math.min(next ?? Infinity, this.refineAt(lossyTiles[k]!));
     return next;
-  }
-
-  private tileRect(i: number): Rect {
-    const ts = this.tileSize;
-    const x = (i % this.tilesX) * ts, y = Math.floor(i / this.tilesX) * ts;
-    return { x, y, w: Math.min(ts, this.width - x), h: Math.min(ts, this.height - y) };
   }
 }
 

@@ -11,43 +11,11 @@
  * The level follows the load: bytes sent in the last second over the delivery
  * rate estimate. Above 0.8 it steps up (at most every 0.5 s); below 0.4 it
  * steps down (at most every 2 s). The same level sets the JPEG quality of
- * busy photographic tiles (LossyPolicy: 80, 70, 55, 40).
+ * busy photographic tiles (LossyPolicy: 80, 70, 55, 40). Which tiles are
+ * busy is BusyTiles' (busyTiles.ts).
  */
 
 export const BUSY_INTERVAL_MS = [0, 100, 200, 500] as const;
-
-export class BusyTiles {
-  /** Times of the last three changes of each tile (ms), oldest first per tile. */
-  private readonly history: Float64Array;
-
-  constructor(readonly tileCount: number, private readonly windowMs = 1000) {
-    this.history = new Float64Array(tileCount * 3).fill(-Infinity);
-  }
-
-  /** Records that tile `i` changed at `now`. */
-  record(i: number, now: number): void {
-    const h = this.history;
-    const at = i * 3;
-    h[at] = h[at + 1]!;
-    h[at + 1] = h[at + 2]!;
-    h[at + 2] = now;
-  }
-
-  /** Changed at least three times within the window? */
-  isBusy(i: number, now: number): boolean {
-    return now - this.history[i * 3]! <= this.windowMs;
-  }
-
-  /** When tile `i` last changed (-Infinity: never). */
-  lastChange(i: number): number {
-    return this.history[i * 3 + 2]!;
-  }
-
-  /** Mean interval of its last three changes (Infinity with fewer than three). */
-  changeInterval(i: number): number {
-    return (this.history[i * 3 + 2]! - this.history[i * 3]!) / 2;
-  }
-}
 
 export class QualityLadder {
   level = 0;

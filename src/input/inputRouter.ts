@@ -12,12 +12,22 @@
  * them per viewer and sends one wheel click per 50 px (as noVNC does), so
  * touchpads scroll smoothly and a mouse notch gives one or two clicks.
  */
-import type { Host, InputEvent, AuditEvent } from '../host/host';
 import type { KeyMessage, PointerMessage } from '../protocol/messages';
 import { MODIFIER_KEYSYMS, keysymFor } from './keysyms';
 import type { InputSink, PointerButton } from './inputSink';
 
 export const WHEEL_PIXELS_PER_CLICK = 50;
+
+export interface ViewerInputEvent {
+  viewerId: number;
+  message: PointerMessage | KeyMessage;
+}
+
+/** Where input comes from: a Host, a relay, or anything that emits these two events. */
+export interface InputEventSource {
+  on(event: 'input', listener: (e: ViewerInputEvent) => void): unknown;
+  on(event: 'viewerLeft', listener: (e: { viewerId: number }) => void): unknown;
+}
 
 interface ViewerInput {
   buttons: number;
@@ -39,12 +49,10 @@ export class InputRouter {
 
   constructor(private readonly sink: InputSink) {}
 
-  /** Routes `host`'s input events to the sink and releases a viewer's keys when it leaves. */
-  attach(host: Host): this {
-    host.on('input', (e: InputEvent) => this.handle(e.viewerId, e.message));
-    host.on('audit', (e: AuditEvent) => {
-      if (e.type === 'disconnect' && e.viewerId !== undefined) this.release(e.viewerId);
-    });
+  /** Routes the source's input events to the sink and releases a viewer's keys when it leaves. */
+  attach(source: InputEventSource): this {
+    source.on('input', (e) => this.handle(e.viewerId, e.message));
+    source.on('viewerLeft', (e) => this.release(e.viewerId));
     return this;
   }
 

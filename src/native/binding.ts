@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCodes, TilecastError } from '../errors';
+import type { OpCounts } from '../codec/opCounts';
 
 export interface NativeEncodeResult {
   stream: Buffer;
@@ -14,25 +15,19 @@ export interface NativeEncodeResult {
   copies: Uint32Array;
   rects: Uint32Array;
   lossyRects: Uint32Array;
-  lossyTiles?: Uint8Array;
   stats: {
     ops: OpCounts;
     pixels: OpCounts;
     rawBytes: number;
   };
 }
-export interface OpCounts {
-  solid: number;
-  palette: number;
-  truecolor: number;
-  copy: number;
-  jpeg: number;
-}
 export interface NativeEncodeOptions {
   lossyMask?: Uint8Array;
   quality?: number;
   subsampling444?: boolean;
   optimizeHuffman?: boolean;
+}
+export interface NativeViewerEncodeOptions extends NativeEncodeOptions {
   detectMoves?: boolean;
   refine?: Uint32Array;
 }
@@ -47,6 +42,15 @@ export interface NativeTileEncoder {
     copies: Uint32Array, keyframe: boolean, options?: NativeEncodeOptions): Promise<NativeEncodeResult>;
   encodeSync(pixels: Uint8Array, width: number, height: number, stride: number, rects: Uint32Array,
     copies: Uint32Array, keyframe: boolean, options?: NativeEncodeOptions): NativeEncodeResult;
+}
+export interface NativeViewerEncoder {
+  encode(pixels: Uint8Array, width: number, height: number, stride: number, damage: Uint32Array,
+    keyframe: boolean, options?: NativeViewerEncodeOptions): Promise<NativeEncodeResult & { lossyTileCount: number }>;
+  encodeSync(pixels: Uint8Array, width: number, height: number, stride: number, damage: Uint32Array,
+    keyframe: boolean, options?: NativeViewerEncodeOptions): NativeEncodeResult & { lossyTileCount: number };
+  lossyTiles(): Uint32Array;
+  release(): void;
+  memoryBytes(): number;
 }
 export interface NativeTileDecoder {
   apply(fb: Uint8Array, width: number, height: number, stream: Uint8Array, opCount: number,
@@ -100,7 +104,8 @@ export interface NativeBinding {
   NativeX11Capture: new (display: string, pollIntervalMs: number, verifyIntervalMs: number) => NativeX11Capture;
   NativeX11Input: new (display: string) => NativeX11Input;
   NativeChangeDetector: new (width: number, height: number, tileSize: number) => NativeChangeDetector;
-  NativeTileEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number, trackSent: boolean) => NativeTileEncoder;
+  NativeTileEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number) => NativeTileEncoder;
+  NativeViewerEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number) => NativeViewerEncoder;
   NativeTileDecoder: new () => NativeTileDecoder;
   clearFramebuffer(fb: Uint8Array, width: number, height: number): void;
   setJpegLibraryPaths(...paths: string[]): void;

@@ -226,7 +226,7 @@ t.test('the X server going away is an error event, not a dead process', { skip }
   const s = await stream(xs);
   t.teardown(() => s.close());
   const errors: Array<{ code?: string }> = [];
-  s.host.on('error', (err) => errors.push(err));
+  s.host.on('error', (err) => errors.push(err as { code?: string }));
   await until(() => s.viewer.framebuffer !== null, 'the first frame');
   const input = X11InputSink.open({ display: xs.display });
   await xs.close();

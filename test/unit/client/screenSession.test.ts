@@ -1,35 +1,56 @@
-// ScreenEncoder -> wire -> ScreenDecoder over the scripted scene session.
+// Detector + ViewerEncoder -> wire -> ScreenDecoder over the scripted scene session.
 import t from 'tap';
 import { ScreenDecoder } from '../../../src/client/screenDecoder';
 import { encodePng } from '../../../src/client/png';
 import { ErrorCodes } from '../../../src/errors';
-import { ScreenEncoder } from '../../../src/host/screenEncoder';
+import { ChangeDetector } from '../../../src/detect/changeDetector';
+import type { Frame } from '../../../src/frame';
+import { Capability } from '../../../src/protocol/constants';
+import { ViewerEncoder } from '../../../src/host/viewerEncoder';
 import { decodeMessage, encodeMessage } from '../../../src/protocol/messages';
 import { SceneSource } from '../../../src/source/sceneSource';
 import { expectedFramebuffer, firstDifference, makeFrame } from '../../helpers';
 import * as zlib from 'node:zlib';
 
+/** One viewer's pipeline as a host runs it, frame by frame, on a clock that moves 100 ms per frame. */
+function pipeline(tileSize = 64) {
+  let now = 0;
+  const encoder = new ViewerEncoder({ tileSize, clock: () => now });
+  encoder.start(Capability.COPY_RECT | Capability.JPEG);
+  let detector: ChangeDetector | null = null;
+  return {
+    encoder,
+    async send(frame: Frame) {
+      now += 100;
+      if (detector?.width !== frame.width || detector.height !== frame.height) detector = new ChangeDetector({ width: frame.width, height: frame.height, tileSize });
+      const rects = await detector.detect(frame);
+      if (rects.length) encoder.offer(frame, rects);
+      return encoder.step({ canSend: true, deliveryRateBps: null });
+    },
+  };
+}
+
 t.test('the scripted session decodes exactly at every frame, with acks', async (t) => {
   const source = new SceneSource();
-  const host = new ScreenEncoder();
+  const host = pipeline();
   const viewer = new ScreenDecoder();
   let updates = 0, unchanged = 0, keyframes = 0;
   for (let frame; (frame = await source.nextFrame()); ) {
-    const out = await host.encodeFrame(frame);
-    if (out.frameId === null) unchanged++;
-    if (out.keyframe) keyframes++;
+    const out = await host.send(frame);
+    if (!out.update) unchanged++;
+    if (out.update?.keyframe) keyframes++;
     for (const bytes of out.messages) {
       const handled = await viewer.handleBytes(bytes);
       if (handled.ack) {
         updates++;
-        t.equal(handled.ack.frameId, out.frameId);
+        t.equal(handled.ack.frameId, out.update!.frameId);
         t.ok(handled.ack.displayedAt >= handled.ack.receivedAt);
         t.same(decodeMessage(encodeMessage(handled.ack)), handled.ack);
       }
     }
     const diff = firstDifference(viewer.framebuffer!, expectedFramebuffer(frame), frame.width);
     if (diff) {
-      t.fail(`frame ${out.frameId}: ${diff}`);
+      t.fail(`frame ${out.update?.frameId}: ${diff}`);
       break;
     }
   }
@@ -39,22 +60,22 @@ t.test('the scripted session decodes exactly at every frame, with acks', async (
 });
 
 t.test('resize and refresh requests produce keyframes', async (t) => {
-  const host = new ScreenEncoder({ tileSize: 32 });
+  const host = pipeline(32);
   const viewer = new ScreenDecoder();
   const apply = async (frame: ReturnType<typeof makeFrame>) => {
-    const out = await host.encodeFrame(frame);
+    const out = await host.send(frame);
     for (const m of out.messages) await viewer.handleBytes(m);
     return out;
   };
   const a = makeFrame(100, 80);
-  t.equal((await apply(a)).keyframe, true);
-  t.equal((await apply(a)).frameId, null);
-  host.requestKeyframe();
-  t.equal((await apply(a)).keyframe, true);
+  t.equal((await apply(a)).update?.keyframe, true);
+  t.equal((await apply(a)).update, null, 'an unchanged screen sends nothing');
+  host.encoder.requestKeyframe();
+  t.equal((await apply(a)).update?.keyframe, true);
   const b = makeFrame(120, 90);
   b.data.fill(0x7f);
   const out = await apply(b);
-  t.equal(out.keyframe, true);
+  t.equal(out.update?.keyframe, true);
   t.equal(decodeMessage(out.messages[0]!).type, 'resize');
   t.equal(viewer.width, 120);
   t.equal(firstDifference(viewer.framebuffer!, expectedFramebuffer(b), 120), null);

@@ -9,10 +9,10 @@ import { TileDecoder } from '../../../src/codec/tileDecoder';
 import { TileEncoder } from '../../../src/codec/tileEncoder';
 import { ChangeDetector } from '../../../src/detect/changeDetector';
 import type { Frame, Rect } from '../../../src/frame';
-import { LossyPolicy } from '../../../src/host/lossyPolicy';
 import { jpegUnavailableReason } from '../../../src/native/binding';
 import { decodeMessage, encodeMessage } from '../../../src/protocol/messages';
 import { loadScene } from '../../../src/source/sceneSource';
+import { OfflineSession } from '../../../src/testing/offlineSession';
 import { expectedFramebuffer, firstDifference, videoFrame } from '../../helpers';
 
 const noJpeg = jpegUnavailableReason();
@@ -82,40 +82,34 @@ t.test('busy photographic tiles go as one JPEG; text stays exact; both decoders 
   t.ok(psnrIn(fb, native.framebuffer, f.width, video) > 40, 'TS + image decoder matches the native decoder closely');
 });
 
-/** Runs frames through the sent-frame encoder as a session does (time = i * 33 ms), then `rest` still frames. */
+/** Runs frames through a session's ViewerEncoder (time = i * 33 ms), then `rest` still frames. */
 async function session(frames: Frame[], rest: number, opts: { lossy: boolean; moves: boolean }) {
   const f0 = frames[0]!;
   const det = new ChangeDetector({ width: f0.width, height: f0.height });
-  const enc = new TileEncoder({ trackSent: true, threads: 2 });
-  const dec = new TileDecoder({ width: f0.width, height: f0.height });
-  const policy = new LossyPolicy(f0.width, f0.height, 64);
+  const s = new OfflineSession({ threads: 2, detectMoves: opts.moves, lossy: opts.lossy ? { qualities: [75] } : false });
   const streams: Buffer[] = [];
   let jpeg = 0, copies = 0, bytes = 0;
   const all = [...frames, ...Array(rest).fill(frames[frames.length - 1])] as Frame[];
   for (let i = 0; i < all.length; i++) {
     const f = all[i]!;
     const rects = await det.detect(f);
-    const now = i * 33;
-    policy.recordRects(rects, now);
-    const refine = opts.lossy ? policy.refineDue(now, 32) : [];
-    if (i > 0 && !rects.length && !refine.length) continue;
-    const e = await enc.encode(f, rects, { keyframe: i === 0, detectMoves: opts.moves, refine, lossy: opts.lossy ? { mask: policy.mask(now), quality: 75 } : undefined });
-    policy.onEncoded(e.lossyTiles);
-    await dec.apply(e);
-    streams.push(Buffer.from(e.stream), Buffer.from(e.images));
-    jpeg += e.stats.ops.jpeg;
-    copies += e.copies.length;
-    bytes += e.stream.length + e.images.length;
+    const { updates } = await s.advance(i * 33, f, rects, (i + 1) * 33);
+    for (const { encoded: e } of updates) {
+      streams.push(Buffer.from(e.stream), Buffer.from(e.images));
+      jpeg += e.stats.ops.jpeg;
+      copies += e.copies.length;
+      bytes += e.stream.length + e.images.length;
+    }
   }
-  return { dec, policy, streams: Buffer.concat(streams), jpeg, copies, bytes };
+  return { dec: s.decoder, lossyTiles: s.encoder.quality().lossyTiles, streams: Buffer.concat(streams), jpeg, copies, bytes };
 }
 
 t.test('refinement: lossy while playing, byte-identical at rest, deterministic', { skip }, async (t) => {
   const frames = Array.from({ length: 12 }, (_, n) => videoFrame(base, video, n));
   const a = await session(frames, 6, { lossy: true, moves: true });
   t.ok(a.jpeg > 0, `${a.jpeg} JPEG ops while the video played`);
-  t.equal(firstDifference(a.dec.framebuffer, expectedFramebuffer(frames[11]!), base.width), null, 'exact at rest');
-  t.equal(a.policy.lossyTiles, 0, 'nothing left lossy');
+  t.equal(firstDifference(a.dec.framebuffer!, expectedFramebuffer(frames[11]!), base.width), null, 'exact at rest');
+  t.equal(a.lossyTiles, 0, 'nothing left lossy');
   const b = await session(frames, 6, { lossy: true, moves: true });
   t.ok(a.streams.equals(b.streams), 'the same input gives the same bytes');
 });
@@ -125,8 +119,8 @@ t.test('scrolling: copies plus exposed rows, far fewer bytes, exact', async (t) 
   const frames = [0, 30, 75, 130, 200].map((top) => crop(page, 960, 540, top));
   const moves = await session(frames, 0, { lossy: false, moves: true });
   const plain = await session(frames, 0, { lossy: false, moves: false });
-  t.equal(firstDifference(moves.dec.framebuffer, expectedFramebuffer(frames[4]!), 960), null, 'exact with move detection');
-  t.equal(firstDifference(plain.dec.framebuffer, expectedFramebuffer(frames[4]!), 960), null, 'exact without');
+  t.equal(firstDifference(moves.dec.framebuffer!, expectedFramebuffer(frames[4]!), 960), null, 'exact with move detection');
+  t.equal(firstDifference(plain.dec.framebuffer!, expectedFramebuffer(frames[4]!), 960), null, 'exact without');
   t.ok(moves.copies >= 4, `${moves.copies} copies`);
   const keyframe = plain.bytes / 5; // a rough size of one full screen, for scale
   t.ok(moves.bytes < plain.bytes * 0.5, `scroll steps: ${moves.bytes} bytes vs ${plain.bytes} without detection (~${keyframe | 0} per screen)`);

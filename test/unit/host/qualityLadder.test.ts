@@ -1,5 +1,6 @@
 import t from 'tap';
-import { BusyTiles, QualityLadder, BUSY_INTERVAL_MS, chooseTiles } from '../../../src/host/qualityLadder';
+import { BusyTiles } from '../../../src/host/busyTiles';
+import { QualityLadder, BUSY_INTERVAL_MS, chooseTiles } from '../../../src/host/qualityLadder';
 import { DamageRegion } from '../../../src/host/damageRegion';
 
 t.test('a tile is busy after three changes within a second', async (t) => {

@@ -1,0 +1,12 @@
+/** Per op code counters (ops or pixels), as both decoders and the encoder report them. Pure: browser-safe. */
+export interface OpCounts {
+  solid: number;
+  palette: number;
+  truecolor: number;
+  copy: number;
+  jpeg: number;
+}
+
+export function emptyOpCounts(): OpCounts {
+  return { solid: 0, palette: 0, truecolor: 0, copy: 0, jpeg: 0 };
+}

@@ -1,0 +1,298 @@
+/**
+ * ViewerEncoder: what one viewer is sent next, and when — the update
+ * scheduler of a session, without a socket, timers or a clock of its own.
+ *
+ * It owns, for one viewer: the damage not sent yet (latest frame wins: while
+ * the link is busy damage accumulates, and the next update carries the current
+ * pixels of all of it), the change history and lossy policy, the quality
+ * ladder's choice of tiles under load, frame ids, keyframes and resizes, and
+ * the native encoder that remembers what the viewer has (and so which tiles it
+ * shows lossy: asked, never mirrored here).
+ *
+ * The caller (ViewerSession live, the session bench offline, unit tests with a
+ * fake clock) offers frames with their damage, then calls step() with what the
+ * link can take; step() returns the messages to send now and when it next
+ * wants to run. One step() at a time.
+ *
+ *   offer(frame, rects) ─► step({ canSend, deliveryRateBps }) ─► { messages, update, nextAt }
+ */
+import { TileEncoder, TileEncoderOptions, EncodedRects } from '../codec/tileEncoder';
+import { ErrorCodes, TilecastError, checkInt } from '../errors';
+import type { Frame, Rect } from '../frame';
+import { Capability } from '../protocol/constants';
+import { encodeMessage } from '../protocol/messages';
+import { jpegUnavailableReason } from '../native/binding';
+import { DEFAULT_TILE_SIZE } from '../tileGrid';
+import { DamageRegion } from './damageRegion';
+import { LossyPolicy, LossyPolicyOptions, refineBudget } from './lossyPolicy';
+import { QualityLadder, chooseTiles } from './qualityLadder';
+
+export interface ViewerEncoderOptions extends TileEncoderOptions {
+  /** Highest update rate, per second (default 30). */
+  maxFps?: number;
+  /** Lower the update rate of busy regions under load (default true). */
+  adaptiveQuality?: boolean;
+  /**
+   * Lossy coding of photographic tiles changing at video rate, refined to exact
+   * once still (default true: on for viewers that decode JPEG; options tune it).
+   */
+  lossy?: boolean | LossyPolicyOptions;
+  /** Send scrolled/moved content as COPY ops (default true, for viewers that support COPY). */
+  detectMoves?: boolean;
+  /** Monotonic clock, ms (default performance.now): pacing, change history, refinement. */
+  clock?: () => number;
+}
+
+/** What the link can take now: the session's flow controller says. */
+export interface LinkState {
+  canSend: boolean;
+  /** Delivery rate estimate, bytes/s (null: none yet). */
+  deliveryRateBps: number | null;
+}
+
+/** A frame whose pixels stay valid while it is held (capture snapshots are reference-counted). */
+export interface HeldFrame {
+  readonly frame: Frame;
+  retain(): HeldFrame;
+  release(): void;
+}
+
+export interface SentUpdate {
+  frameId: number;
+  keyframe: boolean;
+  /** Capture time of the screen the update's pixels come from (wall clock, ms). */
+  captureTime: number;
+  /** Capture time of the oldest change the update carries (damage coalesces while the link is busy). */
+  oldestChangeTime: number;
+  /** Size of the UPDATE message. */
+  bytes: number;
+  /** False for updates that only refine lossy tiles (no screen change to measure latency by). */
+  changes: boolean;
+  encoded: EncodedRects;
+}
+
+export interface EncoderStep {
+  /** Encoded messages to send now, in order: a RESIZE before the first update of a new size, then the UPDATE. */
+  messages: Uint8Array[];
+  update: SentUpdate | null;
+  /** Clock time at which to call step() again; null: not before something changes (offer, ack, keyframe request). */
+  nextAt: number | null;
+}
+
+export interface ViewerQuality {
+  /** Quality ladder level (0 = full rate), the busy-region update interval and JPEG quality it imposes. */
+  level: number;
+  busyIntervalMs: number;
+  jpegQuality: number | null;
+  lossyTiles: number;
+}
+
+const wallClock = () => performance.timeOrigin + performance.now();
+
+let jpegChecked: boolean | undefined;
+/** Whether libturbojpeg loaded (once per process; without it every viewer gets lossless only). */
+function jpegAvailable(): boolean {
+  jpegChecked ??= jpegUnavailableReason() === null;
+  return jpegChecked;
+}
+
+/** Update ids count up from 1 and wrap past 2^32 - 1 back to 1: 0 is never an update id. */
+export function followingFrameId(id: number): number {
+  return (id + 1) >>> 0 || 1;
+}
+
+function plainFrame(frame: Frame): HeldFrame {
+  const held: HeldFrame = { frame, retain: () => held, release: () => {} };
+  return held;
+}
+
+export class ViewerEncoder {
+  readonly ladder = new QualityLadder();
+  readonly tileSize: number;
+  private readonly encoder: TileEncoder;
+  private readonly clock: () => number;
+  private readonly minIntervalMs: number;
+  private capabilities: number | null = null; // null until the viewer's HELLO
+  private held: HeldFrame | null = null;
+  private damage: DamageRegion | null = null;
+  private policy: LossyPolicy | null = null;
+  private lossyCount = 0; // tiles the viewer shows lossy, as of the last update (which ones: the encoder knows)
+  private lastFullSendAt = 0; // last update that included busy tiles
+  private lastCalmOnlyAt = -Infinity; // last update that held busy tiles back
+  private pendingSince: number | null = null; // capture time of the oldest damage not yet sent
+  private keyframePending = true;
+  private resizePending = true;
+  private lastUpdateAt = -Infinity;
+  private encoding = false;
+  private closed = false;
+  private nextFrameId = 1;
+  updatesSent = 0;
+  keyframes = 0;
+  /** Updates that carried JPEG (lossy) tiles, and those that carried COPY ops. */
+  lossyUpdates = 0;
+  copyUpdates = 0;
+
+  constructor(private readonly options: ViewerEncoderOptions = {}) {
+    this.encoder = new TileEncoder({ ...options, trackSent: true });
+    this.tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
+    this.minIntervalMs = 1000 / checkInt('maxFps', options.maxFps ?? 30, 1, 240);
+    this.clock = options.clock ?? (() => performance.now());
+  }
+
+  /** The viewer said HELLO with these capabilities: updates may flow. */
+  start(capabilities: number): void {
+    this.capabilities = capabilities;
+  }
+
+  /** JPEG for busy photographic tiles: the viewer decodes it, the host has the codec, and it is not turned off. */
+  get lossyEnabled(): boolean {
+    return this.options.lossy !== false && ((this.capabilities ?? 0) & Capability.JPEG) !== 0 && jpegAvailable();
+  }
+
+  private get movesEnabled(): boolean {
+    return this.options.detectMoves !== false && ((this.capabilities ?? 0) & Capability.COPY_RECT) !== 0;
+  }
+
+  /**
+   * The screen changed: `rects` of `frame` differ from the previous frame
+   * offered. A HeldFrame is retained until a newer one replaces it; a plain
+   * Frame's pixels must stay unchanged until the next offer() or close().
+   */
+  offer(frame: HeldFrame | Frame, rects: readonly Rect[]): void {
+    if (this.closed) return;
+    const held = 'retain' in frame ? frame.retain() : plainFrame(frame);
+    const f = held.frame;
+    if (!this.damage || this.damage.width !== f.width || this.damage.height !== f.height) {
+      this.damage = new DamageRegion(f.width, f.height, this.tileSize);
+      this.policy = new LossyPolicy(f.width, f.height, this.tileSize, typeof this.options.lossy === 'object' ? this.options.lossy : {});
+      this.lossyCount = 0;
+      this.resizePending = true;
+      this.keyframePending = true;
+    }
+    const t = this.clock();
+    this.damage.add(rects, (i) => this.policy!.record(i, t));
+    const captured = f.timestamp ?? wallClock();
+    this.pendingSince = Math.min(this.pendingSince ?? captured, captured);
+    this.held?.release();
+    this.held = held;
+  }
+
+  /** The next update resends the whole screen with a fresh deflate stream (new viewer, its refresh request, recovery). */
+  requestKeyframe(): void {
+    this.keyframePending = true;
+  }
+
+  quality(): ViewerQuality {
+    return {
+      level: this.ladder.level,
+      busyIntervalMs: this.ladder.busyIntervalMs,
+      jpegQuality: this.lossyEnabled && this.policy ? this.policy.quality(this.ladder.level) : null,
+      lossyTiles: this.lossyCount,
+    };
+  }
+
+  /** Native memory held for this viewer (the copy of what it was sent). */
+  get memoryBytes(): number {
+    return this.encoder.memoryBytes;
+  }
+
+  /** Decides what to send now and encodes it. */
+  async step(link: LinkState): Promise<EncoderStep> {
+    if (this.encoding) throw new TilecastError(ErrorCodes.BUSY, 'step() called before the previous step finished');
+    const idle = (nextAt: number | null): EncoderStep => ({ messages: [], update: null, nextAt });
+    if (this.closed || this.capabilities === null || !this.held || !this.damage) return idle(null);
+    const t = this.clock();
+    if (this.damage.empty && !this.keyframePending) {
+      // Nothing new: refine lossy tiles that have settled, or come back when one will have.
+      if (!this.lossyEnabled || this.lossyCount === 0) return idle(null);
+      const due = this.policy!.nextRefineAt(this.encoder.lossyTiles());
+      if (due === null) return idle(null);
+      if (due > t) return idle(due);
+    }
+    if (!link.canSend) return idle(null); // an ack will bring the caller back
+    const wait = this.lastUpdateAt + this.minIntervalMs - t;
+    if (wait > 0) return idle(t + wait);
+    // Under load, calm tiles (text, UI) go first and busy (video-rate) tiles wait
+    // for their slower slot while calm content is active. With no calm content
+    // competing, busy tiles go now: holding them back would leave the link idle.
+    let select: ((tile: number) => boolean) | undefined;
+    const level = this.ladder.update(link.deliveryRateBps, t);
+    if (level > 0 && !this.keyframePending && this.options.adaptiveQuality !== false) {
+      const busy = this.policy!.busy;
+      const calm = (tile: number) => !busy.isBusy(tile, t);
+      let anyCalm = false;
+      let anyBusy = false;
+      this.damage.forEachTile((tile) => (calm(tile) ? (anyCalm = true) : (anyBusy = true)));
+      const busySlotInMs = this.lastFullSendAt + this.ladder.busyIntervalMs - t;
+      const choice = chooseTiles({ level, busySlotInMs, anyCalm, anyBusy, calmActiveMs: t - this.lastCalmOnlyAt, busyIntervalMs: this.ladder.busyIntervalMs });
+      if (choice === 'wait') return idle(t + busySlotInMs);
+      if (choice === 'calm') {
+        select = calm;
+        this.lastCalmOnlyAt = t;
+      }
+    }
+    return this.encodeUpdate(t, link, select);
+  }
+
+  private async encodeUpdate(t: number, link: LinkState, select?: (tile: number) => boolean): Promise<EncoderStep> {
+    const held = this.held!.retain();
+    const frame = held.frame;
+    const keyframe = this.keyframePending;
+    const resize = this.resizePending;
+    const rects = this.damage!.take(keyframe ? undefined : select);
+    if (!select) this.lastFullSendAt = t;
+    const oldestChangeTime = this.pendingSince ?? frame.timestamp ?? wallClock();
+    // Damage left behind (busy tiles waiting for their slot) keeps its age, conservatively.
+    if (this.damage!.empty) this.pendingSince = null;
+    this.keyframePending = this.resizePending = false;
+    this.lastUpdateAt = t;
+    this.encoding = true;
+    try {
+      const messages: Uint8Array[] = [];
+      if (resize) messages.push(encodeMessage({ type: 'resize', width: frame.width, height: frame.height }));
+      const policy = this.policy!;
+      const level = this.ladder.level;
+      const lossy = this.lossyEnabled
+        ? { mask: policy.mask(t), quality: policy.quality(level), subsampling: policy.subsampling, optimizeHuffman: policy.optimizeHuffman(level) }
+        : undefined;
+      const refine = this.lossyEnabled && !keyframe && this.lossyCount > 0
+        ? policy.refineDue(t, refineBudget(link.deliveryRateBps, this.tileSize), this.encoder.lossyTiles())
+        : [];
+      const encoded = await this.encoder.encode(frame, rects, { keyframe, lossy, refine, detectMoves: this.movesEnabled });
+      this.lossyCount = encoded.lossyTileCount ?? 0;
+      const frameId = this.nextFrameId;
+      this.nextFrameId = followingFrameId(this.nextFrameId);
+      const captureTime = frame.timestamp ?? wallClock();
+      const bytes = encodeMessage({ type: 'update', frameId, captureTime, keyframe: encoded.keyframe, opCount: encoded.opCount, stream: encoded.stream, images: encoded.images });
+      messages.push(bytes);
+      this.ladder.onSend(bytes.length, this.clock());
+      this.updatesSent++;
+      if (encoded.lossyRects.length) this.lossyUpdates++;
+      if (encoded.copies.length) this.copyUpdates++;
+      if (encoded.keyframe) this.keyframes++;
+      const update: SentUpdate = {
+        frameId, keyframe: encoded.keyframe, captureTime, oldestChangeTime: Math.min(oldestChangeTime, captureTime),
+        bytes: bytes.length, changes: keyframe || rects.length > 0, encoded,
+      };
+      return { messages, update, nextAt: this.clock() };
+    } catch (err) {
+      // What the viewer has is unknown after a failure: resend everything.
+      this.keyframePending = true;
+      this.resizePending ||= resize;
+      throw err;
+    } finally {
+      held.release();
+      this.encoding = false;
+      if (this.closed) this.encoder.release(); // close() came while the native side was busy
+    }
+  }
+
+  /** The viewer left: frees the frame it held and the native copy of what it was sent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.held?.release();
+    this.held = null;
+    if (!this.encoding) this.encoder.release();
+  }
+}

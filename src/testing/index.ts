@@ -1,0 +1,16 @@
+/**
+ * tilecast/testing: tools for tests, demos and benchmarks — not needed to
+ * stream a screen. A link emulator driven by real LTE traces (Mahimahi
+ * format), the scripted scene desktop (the embedded default of `npm start`),
+ * recorded sessions replayed as a FrameSource, and frame files.
+ */
+export { LinkEmulator } from '../emulator/linkEmulator';
+export type { LinkEmulatorOptions, LinkDirection } from '../emulator/linkEmulator';
+export { DeliveryTrace } from '../emulator/deliveryTrace';
+export { SceneSource, loadScene, diffBox } from '../source/sceneSource';
+export type { SceneName, SceneSourceOptions } from '../source/sceneSource';
+export { ReplaySource, probeRecording } from '../source/replaySource';
+export type { ReplaySourceOptions, RecordingInfo } from '../source/replaySource';
+export { readFrameFile, writeFrameFile } from '../source/frameFile';
+export { OfflineSession } from './offlineSession';
+export type { OfflineSessionOptions, OfflineStep } from './offlineSession';

@@ -1,0 +1,211 @@
+// ViewerEncoder: the update scheduler of one viewer, driven with a fake clock
+// and a link state the test sets: keyframe on join, pacing, coalescing while the
+// link is busy, refinement timing, the quality ladder under a slow link,
+// resizes and frame ids. Exact results: bytes decoded by the Node decoder.
+import t from 'tap';
+import { ScreenDecoder } from '../../../src/client/screenDecoder';
+import type { Frame, Rect } from '../../../src/frame';
+import { EncoderStep, LinkState, ViewerEncoder, ViewerEncoderOptions, followingFrameId } from '../../../src/host/viewerEncoder';
+import { jpegUnavailableReason } from '../../../src/native/binding';
+import { Capability } from '../../../src/protocol/constants';
+import { decodeMessage } from '../../../src/protocol/messages';
+import { expectedFramebuffer, fillRandom, firstDifference, makeFrame, rng, videoFrame } from '../../helpers';
+
+const FAST: LinkState = { canSend: true, deliveryRateBps: null };
+const ALL = Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG;
+const noJpeg = jpegUnavailableReason();
+if (noJpeg && process.env.CI) throw new Error(`JPEG codec must load in CI: ${noJpeg}`);
+
+function setup(options: ViewerEncoderOptions = {}, capabilities = ALL) {
+  const clock = { now: 1000 };
+  const enc = new ViewerEncoder({ threads: 1, ...options, clock: () => clock.now });
+  const dec = new ScreenDecoder(() => clock.now);
+  enc.start(capabilities);
+  const apply = async (step: EncoderStep) => {
+    for (const m of step.messages) await dec.handleBytes(m);
+    return step;
+  };
+  return { clock, enc, dec, apply };
+}
+
+/** A text-like screen: random pixels from a small palette (exact codecs). */
+function screen(w: number, h: number, seed: number, timestamp?: number): Frame {
+  return { ...fillRandom(makeFrame(w, h), rng(seed), 6), timestamp };
+}
+
+function withPatch(f: Frame, r: Rect, seed: number): Frame {
+  const patch = fillRandom(makeFrame(r.w, r.h), rng(seed), 6);
+  const data = Buffer.from(f.data);
+  for (let y = 0; y < r.h; y++) (patch.data as Buffer).copy(data, (r.y + y) * f.stride + r.x * 4, y * r.w * 4, (y + 1) * r.w * 4);
+  return { ...f, data };
+}
+
+const whole = (f: Frame): Rect[] => [{ x: 0, y: 0, w: f.width, h: f.height }];
+
+t.test('nothing flows before HELLO; then RESIZE and a keyframe, ids from 1', async (t) => {
+  const clock = { now: 0 };
+  const enc = new ViewerEncoder({ clock: () => clock.now });
+  const f = screen(200, 120, 1, 5);
+  enc.offer(f, whole(f));
+  t.same(await enc.step(FAST), { messages: [], update: null, nextAt: null }, 'no HELLO yet: nothing');
+  enc.start(ALL);
+  const s = await enc.step(FAST);
+  t.same(s.messages.map((m) => decodeMessage(m).type), ['resize', 'update']);
+  t.match(s.update, { frameId: 1, keyframe: true, changes: true, captureTime: 5, oldestChangeTime: 5 });
+  t.equal(s.nextAt, 0, 'run again now: more may be due');
+  t.same(await enc.step(FAST), { messages: [], update: null, nextAt: null }, 'then idle until something changes');
+});
+
+t.test('frame ids count up and wrap past 2^32-1 to 1, never 0', async (t) => {
+  t.equal(followingFrameId(1), 2);
+  t.equal(followingFrameId(0xfffffffe), 0xffffffff);
+  t.equal(followingFrameId(0xffffffff), 1);
+  const { clock, enc, apply } = setup();
+  let f = screen(128, 64, 2);
+  const ids: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    f = withPatch(f, { x: 0, y: 0, w: 8, h: 8 }, 100 + i);
+    enc.offer(f, [{ x: 0, y: 0, w: 8, h: 8 }]);
+    ids.push((await apply(await enc.step(FAST))).update!.frameId);
+    clock.now += 100;
+  }
+  t.same(ids, [1, 2, 3, 4]);
+});
+
+t.test('pacing: at most maxFps updates; a change too soon waits for its slot', async (t) => {
+  const { clock, enc, dec, apply } = setup({ maxFps: 20 }); // 50 ms apart
+  const a = screen(256, 128, 3);
+  enc.offer(a, whole(a));
+  await apply(await enc.step(FAST));
+  clock.now += 10;
+  const b = withPatch(a, { x: 64, y: 0, w: 64, h: 64 }, 4);
+  enc.offer(b, [{ x: 64, y: 0, w: 64, h: 64 }]);
+  const early = await enc.step(FAST);
+  t.same(early.messages, [], '10 ms after the last update: not yet');
+  t.equal(early.nextAt, 1050, 'come back when the 50 ms slot opens');
+  clock.now = 1050;
+  const s = await apply(await enc.step(FAST));
+  t.same(s.update!.encoded.rects, [{ x: 64, y: 0, w: 64, h: 64 }]);
+  t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(b), 256), null);
+});
+
+t.test('while the link is busy damage coalesces: one update, current pixels, oldest change time', async (t) => {
+  const { clock, enc, dec, apply } = setup();
+  let f = screen(256, 128, 5, 1);
+  enc.offer(f, whole(f));
+  await apply(await enc.step(FAST));
+  const busy: LinkState = { canSend: false, deliveryRateBps: null };
+  const changes: Array<[Rect, number]> = [[{ x: 0, y: 0, w: 64, h: 64 }, 2], [{ x: 128, y: 64, w: 64, h: 64 }, 3], [{ x: 0, y: 0, w: 64, h: 64 }, 4]];
+  for (const [r, ts] of changes) {
+    clock.now += 40;
+    f = { ...withPatch(f, r, ts), timestamp: ts };
+    enc.offer(f, [r]);
+    t.same(await enc.step(busy), { messages: [], update: null, nextAt: null }, 'held back: an ack will bring the caller back');
+  }
+  const s = await apply(await enc.step(FAST));
+  t.equal(s.messages.length, 1, 'one update for three changes');
+  t.match(s.update, { frameId: 2, captureTime: 4, oldestChangeTime: 2 });
+  t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), 256), null, 'with the current pixels');
+});
+
+t.test('a refresh request resends the whole screen; a new size starts with RESIZE', async (t) => {
+  const { clock, enc, dec, apply } = setup();
+  const a = screen(160, 96, 6);
+  enc.offer(a, whole(a));
+  await apply(await enc.step(FAST));
+  clock.now += 100;
+  enc.requestKeyframe();
+  const k = await apply(await enc.step(FAST));
+  t.same(k.update!.encoded.rects, whole(a), 'the whole screen');
+  t.equal(k.update!.keyframe, true);
+  clock.now += 100;
+  const b = screen(96, 160, 7);
+  enc.offer(b, whole(b));
+  const r = await apply(await enc.step(FAST));
+  t.same(r.messages.map((m) => decodeMessage(m).type), ['resize', 'update']);
+  t.equal(r.update!.keyframe, true);
+  t.equal(dec.width, 96);
+  t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(b), 96), null);
+});
+
+t.test('lossy tiles are refined to exact once still, at the time the encoder asks for', { skip: noJpeg ?? false }, async (t) => {
+  const { clock, enc, dec, apply } = setup();
+  const base = screen(384, 256, 8);
+  const video = { x: 64, y: 64, w: 256, h: 128 };
+  let f = base;
+  enc.offer(f, whole(f));
+  await apply(await enc.step(FAST));
+  let lastChange = 0;
+  for (let n = 0; n < 6; n++) {
+    clock.now += 40; // 25 fps
+    f = videoFrame(base, video, n);
+    enc.offer(f, [video]);
+    const s = await apply(await enc.step(FAST));
+    t.ok(s.update, `frame ${n} sent`);
+    lastChange = clock.now;
+  }
+  t.ok(enc.quality().lossyTiles > 0, `${enc.quality().lossyTiles} tiles went lossy while the video played`);
+  t.not(firstDifference(dec.framebuffer!, expectedFramebuffer(f), 384), null, 'not exact while playing');
+  const idle = await enc.step(FAST);
+  t.same(idle.messages, []);
+  t.equal(idle.nextAt, lastChange + 60, 'refinement is due 1.5 x the 40 ms change interval after the last change');
+  clock.now = idle.nextAt!;
+  const r = await apply(await enc.step(FAST));
+  t.match(r.update, { changes: false }, 'a refinement carries no screen change');
+  t.equal(r.update!.encoded.lossyRects.length, 0, 'and nothing lossy');
+  t.equal(enc.quality().lossyTiles, 0, 'nothing left lossy');
+  t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), 384), null, 'exact at rest');
+  t.same(await enc.step(FAST), { messages: [], update: null, nextAt: null }, 'then idle');
+});
+
+t.test('a slow link: the ladder steps up and calm tiles go before busy ones', async (t) => {
+  const { clock, enc, dec, apply } = setup({ lossy: false });
+  const slow: LinkState = { canSend: true, deliveryRateBps: 20_000 };
+  const w = 512, h = 256;
+  let f = screen(w, h, 9);
+  enc.offer(f, whole(f));
+  await apply(await enc.step(slow));
+  // A busy region (changing every 50 ms) loads the link beyond its 20 kB/s.
+  const busyRect = { x: 0, y: 0, w: 256, h: 256 };
+  for (let n = 0; n < 12; n++) {
+    clock.now += 50;
+    f = withPatch(f, busyRect, 200 + n);
+    enc.offer(f, [busyRect]);
+    await apply(await enc.step(slow));
+  }
+  t.ok(enc.quality().level > 0, `ladder level ${enc.quality().level} under load`);
+  t.ok(enc.quality().busyIntervalMs > 0);
+  // Now a keystroke (calm tile) and another busy frame change together.
+  clock.now += 50;
+  const calmRect = { x: 448, y: 192, w: 64, h: 64 };
+  f = withPatch(withPatch(f, busyRect, 300), calmRect, 301);
+  enc.offer(f, [busyRect, calmRect]);
+  const s = await apply(await enc.step(slow));
+  t.same(s.update!.encoded.rects.filter((r) => r.x >= 256), [calmRect], 'the calm tile goes now');
+  t.same(s.update!.encoded.rects.filter((r) => r.x < 256), [], 'the busy tiles wait for their slot');
+  t.ok(s.nextAt !== null);
+  const calmSentAt = clock.now;
+  let later: EncoderStep | null = null;
+  for (let n = 0; n < 5 && !later?.update; n++) {
+    const wait = await enc.step(slow);
+    if (wait.update) later = await apply(wait);
+    else {
+      t.ok(wait.nextAt! > clock.now, 'nothing now: the encoder names a later time');
+      clock.now = wait.nextAt!;
+    }
+  }
+  t.ok(later?.update!.encoded.rects.some((r) => r.x < 256), 'then the busy tiles go');
+  t.ok(clock.now - calmSentAt >= enc.quality().busyIntervalMs - 50, `busy tiles waited for their slot (${(clock.now - calmSentAt).toFixed(0)} ms)`);
+  t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), w), null, 'and the viewer is exact');
+});
+
+t.test('close() releases the native copy of what the viewer has', async (t) => {
+  const { enc, apply } = setup();
+  const f = screen(320, 200, 10);
+  enc.offer(f, whole(f));
+  await apply(await enc.step(FAST));
+  t.ok(enc.memoryBytes >= 320 * 200 * 4, `${enc.memoryBytes} bytes held while the viewer is connected`);
+  enc.close();
+  t.equal(enc.memoryBytes, 0, 'none after close');
+  t.same(await enc.step(FAST), { messages: [], update: null, nextAt: null }, 'and nothing more is sent');
+});
