@@ -15,7 +15,8 @@ const fs = require('node:fs');
 const { writeResult } = require('./lib/results');
 const { photoFrame } = require('./lib/photo');
 const { chromium } = require('playwright-core');
-const { TileEncoder, TileDecoder, OpStreamDecoder, loadScene, createHost, connectViewer, PushSource, viewerPage } = require('..');
+const { TileEncoder, TileDecoder, OpStreamDecoder, createHost, connectViewer, PushSource, viewerPage } = require('tilecast');
+const { loadScene } = require('tilecast/testing');
 
 const quick = process.argv.includes('--quick');
 const CHROMIUM = '/usr/bin/chromium';
@@ -127,7 +128,7 @@ async function latencyBench(browser, updates) {
   const host = await createHost({ source, httpHandler: viewerPage(), fps: 60 });
   source.push({ ...frame, data: Buffer.from(frame.data) });
   const samples = { browser: [], node: [] };
-  host.on('ack', (viewerId, s) => samples[viewerId === 1 ? 'browser' : 'node'].push(s.displayedAt - s.oldestChangeTime));
+  host.on('ack', (a) => samples[a.viewerId === 1 ? 'browser' : 'node'].push(a.displayedAt - a.oldestChangeTime));
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   await page.goto(host.url.replace(/^ws/, 'http'));
   await sleep(1500);

@@ -15,7 +15,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const { writeResult } = require('./lib/results');
 const { startXvfb } = require('./lib/xvfb');
-const { X11Source, createHost, connectViewer } = require('..');
+const { X11Source, createHost, connectViewer } = require('tilecast');
 
 const quick = process.argv.includes('--quick');
 const W = 1920, H = 1080;

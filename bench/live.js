@@ -14,7 +14,8 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { createHost, connectViewer, LinkEmulator, DeliveryTrace } = require('..');
+const { createHost, connectViewer } = require('tilecast');
+const { LinkEmulator, DeliveryTrace } = require('tilecast/testing');
 const { TypingWorkload, ScrollWorkload } = require('./lib/liveWorkloads');
 
 const quick = process.argv.includes('--quick');
@@ -40,7 +41,7 @@ async function run(workloadName, mode, traces) {
   const epoch = performance.timeOrigin + t0; // ~ when the emulated link starts
   const viewer = connectViewer(`ws://127.0.0.1:${emu.port}/`, { timeoutMs: 120_000 });
   viewer.on('error', () => {});
-  host.on('ack', (_id, a) => {
+  host.on('ack', (a) => {
     // The earliest this change could have reached the viewer on this link (first byte).
     const t = a.oldestChangeTime - epoch;
     const floor = traces.down.timeOf(traces.down.firstAtOrAfter(Math.max(0, t))) - t + DELAY_MS;

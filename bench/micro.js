@@ -18,7 +18,8 @@ const path = require('node:path');
 const zlib = require('node:zlib');
 const Benchmark = require('benchmark');
 const sharp = require('sharp');
-const { ChangeDetector, TileEncoder, loadScene, simdLevel, protocol } = require('..');
+const { ChangeDetector, TileEncoder, simdLevel, protocol } = require('tilecast');
+const { loadScene } = require('tilecast/testing');
 const { photoFrame } = require('./lib/photo');
 
 const quick = process.argv.includes('--quick');

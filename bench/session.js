@@ -20,7 +20,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const sharp = require('sharp');
-const { ReplaySource, ChangeDetector, TileEncoder, TileDecoder, LossyPolicy, SceneSource, protocol, createHost, connectViewer, LinkEmulator, DeliveryTrace } = require('..');
+const { ChangeDetector, createHost, connectViewer } = require('tilecast');
+const { ReplaySource, SceneSource, OfflineSession, LinkEmulator, DeliveryTrace } = require('tilecast/testing');
 const { psnr, ssim } = require('./lib/quality');
 const { barChart, cdfChart } = require('./lib/svg');
 const { writeResult } = require('./lib/results');
@@ -76,55 +77,53 @@ async function recordings(tmp) {
 const REST_FRAMES = 30; // 1 s of unchanged screen after the recording: refinement time
 
 /**
- * tilecast on a recording, as a live session codes it (the same LossyPolicy
- * and encoder a ViewerSession uses; time is the recording's own, frame/fps),
- * decoded by the native decoder. `lossy`/`moves` switch the issue-4 features
- * (baseline (c) has both off). After the last frame the screen stays still for
- * REST_FRAMES more frames so lossy tiles get refined; "at rest" is checked then.
+ * tilecast on a recording, as a live session codes it: the ViewerEncoder a
+ * ViewerSession runs (through OfflineSession: the recording's own clock, frame
+ * i at i/fps, every step the encoder asks for before the next frame), decoded
+ * by the Node viewer's decoder. The link takes everything (no flow control);
+ * `lossy`/`moves` switch the adaptive features (baseline (c) has both off).
+ * After the last frame the screen stays still for REST_FRAMES more frame times
+ * so lossy tiles get refined; "at rest" is checked then.
  */
 async function runTilecast(file, { lossy = true, moves = true } = {}) {
   const src = new ReplaySource(file);
   const { width, height, fps } = src;
   const det = new ChangeDetector({ width, height });
-  const enc = new TileEncoder({ trackSent: true });
-  const dec = new TileDecoder({ width, height });
-  const policy = new LossyPolicy(width, height, enc.tileSize);
+  const session = new OfflineSession({ maxFps: Math.round(fps), lossy, detectMoves: moves });
+  const at = (i) => (i * 1000) / fps;
   const samples = [], cpu = [], quality = [];
   let frames = 0, exact = 0, bytes = 0, restBytes = 0, lossyPixels = 0, copies = 0, encodeMs = 0, last = null;
-  const step = async (f, i, rects) => {
-    const t = (i * 1000) / fps;
-    policy.recordRects(rects, t);
-    const refine = lossy ? policy.refineDue(t, 32) : [];
-    if (i > 0 && !rects.length && !refine.length) return 0;
+  const step = async (i, f, rects) => {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const e = await enc.encode(f, rects, {
-      keyframe: i === 0, detectMoves: moves, refine,
-      lossy: lossy ? { mask: policy.mask(t), quality: policy.quality(0), subsampling: policy.subsampling } : undefined,
-    });
-    encodeMs += performance.now() - t0;
-    cpu.push(cpuMs(process.cpuUsage(c0)));
-    policy.onEncoded(e.lossyTiles);
-    lossyPixels += e.stats.pixels.jpeg;
-    copies += e.copies.length;
-    await dec.apply(e);
-    return protocol.encodeMessage({ type: 'update', frameId: i + 1, captureTime: 0, keyframe: e.keyframe, opCount: e.opCount, stream: e.stream, images: e.images }).length;
+    const out = await session.advance(at(i), f, rects, at(i + 1));
+    if (out.updates.length) {
+      encodeMs += performance.now() - t0;
+      cpu.push(cpuMs(process.cpuUsage(c0)));
+    }
+    for (const { encoded: e } of out.updates) {
+      lossyPixels += e.stats.pixels.jpeg;
+      copies += e.copies.length;
+    }
+    return out.bytes;
   };
   for (let f; (f = await src.nextFrame()); frames++) {
     const rects = await det.detect(f);
-    const msgBytes = await step(f, frames, rects);
+    const msgBytes = await step(frames, rects.length ? f : null, rects);
     bytes += msgBytes;
     samples.push({ t: frames / fps, bytes: msgBytes });
-    if (dec.framebuffer.equals(f.data)) {
+    const fb = session.decoder.framebuffer;
+    if (fb.equals(f.data)) {
       exact++;
       quality.push({ ssim: 1, psnr: Infinity });
     } else {
-      quality.push({ ssim: ssim(dec.framebuffer, f.data, width, height), psnr: psnr(dec.framebuffer, f.data, width, height) });
+      quality.push({ ssim: ssim(fb, f.data, width, height), psnr: psnr(fb, f.data, width, height) });
     }
     last = { ...f, data: Buffer.from(f.data) };
   }
   src.close();
-  for (let i = 0; last && i < REST_FRAMES; i++) restBytes += await step(last, frames + i, []);
+  for (let i = 0; last && i < REST_FRAMES; i++) restBytes += await step(frames + i, null, []);
+  session.close();
   const seconds = frames / fps;
   const finite = quality.map((q) => q.psnr).filter(Number.isFinite);
   return {
@@ -133,7 +132,7 @@ async function runTilecast(file, { lossy = true, moves = true } = {}) {
     ssim: mean(quality.map((q) => q.ssim)), minSsim: Math.min(...quality.map((q) => q.ssim)),
     psnr: finite.length ? mean(finite) : Infinity, lossyMpx: lossyPixels / 1e6, copies, restBytes,
     lossyMpxPerS: encodeMs > 0 ? lossyPixels / 1e6 / (encodeMs / 1000) : null,
-    atRest: { exact: last !== null && dec.framebuffer.equals(last.data) },
+    atRest: { exact: last !== null && session.decoder.framebuffer.equals(last.data) },
   };
 }
 
@@ -218,7 +217,7 @@ async function runLive(file) {
   const host = await createHost({ source, fps: 30 });
   const emu = await LinkEmulator.start({ targetPort: host.port, down: { trace: DeliveryTrace.load(down), delayMs: 20 }, up: { trace: DeliveryTrace.load(up), delayMs: 20 } });
   const latencies = [];
-  host.on('ack', (_id, s) => latencies.push(s.displayedAt - s.oldestChangeTime));
+  host.on('ack', (a) => latencies.push(a.displayedAt - a.oldestChangeTime));
   let ended = false;
   const viewer = connectViewer(`ws://127.0.0.1:${emu.port}/`, { reconnect: false });
   const frames = source.info.frames ?? 0;

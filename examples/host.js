@@ -14,7 +14,8 @@
 const fs = require('node:fs');
 const crypto = require('node:crypto');
 const { parseArgs } = require('node:util');
-const { X11Source, X11InputSink, InputRouter, SceneSource, createHost, viewerPage } = require('..');
+const { X11Source, X11InputSink, InputRouter, createHost, viewerPage } = require('tilecast');
+const { SceneSource } = require('tilecast/testing');
 
 const { values: args } = parseArgs({
   options: {

@@ -14,7 +14,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
-const { SceneSource, createHost, connectViewer, encodePng, simdLevel, LinkEmulator, DeliveryTrace } = require('..');
+const { createHost, connectViewer, encodePng, simdLevel } = require('tilecast');
+const { SceneSource, LinkEmulator, DeliveryTrace } = require('tilecast/testing');
 
 const { values: args } = parseArgs({
   options: {
@@ -58,7 +59,7 @@ async function main() {
     url = `ws://127.0.0.1:${emulator.port}/`;
   }
   const latencies = [];
-  host.on('ack', (_id, s) => latencies.push(s.displayedAt - s.oldestChangeTime));
+  host.on('ack', (a) => latencies.push(a.displayedAt - a.oldestChangeTime));
 
   console.log(`tilecast: host ${host.url} serving the scene desktop ${source.width}x${source.height}, ${total} frames, SIMD ${simdLevel()}`);
   if (emulator) console.log(`link: ${args.link} traces, ${args.delay} ms one-way delay, viewer connects to ${url}`);

@@ -12,7 +12,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
-const { connectViewer, encodePng } = require('..');
+const { connectViewer, encodePng } = require('tilecast');
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,

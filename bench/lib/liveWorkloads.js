@@ -3,7 +3,7 @@
 // with the time its content last changed, so "capture time" is the keystroke or
 // scroll step that caused it.
 'use strict';
-const { loadScene, diffBox } = require('../..');
+const { loadScene, diffBox } = require('tilecast/testing');
 
 const now = () => performance.timeOrigin + performance.now();
 
