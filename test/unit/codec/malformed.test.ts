@@ -2,7 +2,7 @@
 // and recovery on the next keyframe.
 import t from 'tap';
 import * as zlib from 'node:zlib';
-import { OpStreamDecoder } from '../../../src/codec/opStreamDecoder';
+import { INFLATE_CHUNK_BYTES, OpStreamDecoder, maxInflatedBytes } from '../../../src/codec/opStreamDecoder';
 import { TileDecoder } from '../../../src/codec/tileDecoder';
 import { TileEncoder } from '../../../src/codec/tileEncoder';
 import { ErrorCodes } from '../../../src/errors';
@@ -26,7 +26,7 @@ function deflate(...ops: Buffer[]): Buffer {
 /** The browser's pure-TS decoder behind the native decoder's interface, so every case runs on both. */
 class TsDecoder {
   readonly framebuffer: Uint8Array;
-  private readonly dec = new OpStreamDecoder('bgra');
+  readonly dec = new OpStreamDecoder('bgra');
   constructor(private readonly size: { width: number; height: number }) {
     this.framebuffer = new Uint8Array(size.width * size.height * 4);
   }
@@ -74,13 +74,31 @@ t.test('a decompression bomb costs no memory: reading stops at what the ops decl
   t.ok(process.memoryUsage().rss - before < 64 * 1024 * 1024, 'no large allocation');
 });
 
-t.test('the pure-TS decoder caps what a bomb inflates to', async (t) => {
-  const bomb = zlib.deflateRawSync(Buffer.concat([op(2, 0, 0, 1, 1, [1, 2, 3]), Buffer.alloc(64 * 1024 * 1024)]), {
-    finishFlush: zlib.constants.Z_SYNC_FLUSH,
-  });
-  const before = process.memoryUsage().rss;
-  await t.rejects(new TsDecoder({ width: 64, height: 64 }).apply({ stream: bomb, opCount: 1, keyframe: true }), { code: ErrorCodes.TOO_LARGE });
-  t.ok(process.memoryUsage().rss - before < 48 * 1024 * 1024, 'inflated output beyond the cap is dropped');
+t.test('a 4 GiB deflate bomb: both decoders give the same code, the TS decoder stops inflating at its limit', async (t) => {
+  // A 1x1 truecolour op, then 16 MiB of zeros deflated once and repeated: sync-flushed
+  // pieces of raw deflate concatenate into one valid stream (~4 MiB in, ~4 GiB out).
+  const head = deflate(op(2, 0, 0, 1, 1, [1, 2, 3]));
+  const zeros = zlib.deflateRawSync(Buffer.alloc(16 * 1024 * 1024), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  const bomb = Buffer.concat([head, ...Array<Buffer>(256).fill(zeros)]);
+  t.ok(bomb.length < 5 * 1024 * 1024, `${(bomb.length / 1048576).toFixed(1)} MiB of stream`);
+  for (const { name: decoder, make } of DECODERS) {
+    const dec = make({ width: 64, height: 64 });
+    await t.rejects(dec.apply({ stream: bomb, opCount: 1, keyframe: true }), { code: ErrorCodes.PROTOCOL }, `${decoder}: more data than the ops use`);
+  }
+  // What the pure-TS decoder inflated before giving up: at most its limit plus one inflate chunk.
+  const ts = new TsDecoder({ width: 64, height: 64 });
+  await t.rejects(ts.apply({ stream: bomb, opCount: 1, keyframe: true }), { code: ErrorCodes.PROTOCOL });
+  const cap = maxInflatedBytes(64, 64, 1) + INFLATE_CHUNK_BYTES;
+  t.ok(ts.dec.inflatedBytes > maxInflatedBytes(64, 64, 1), `went past the limit (${ts.dec.inflatedBytes} bytes)`);
+  t.ok(ts.dec.inflatedBytes <= cap, `inflated ${ts.dec.inflatedBytes} bytes, cap ${cap}`);
+  // The same on a full-HD screen, where the limit is what a worst-case update could need.
+  const hd = new TsDecoder({ width: 1920, height: 1080 });
+  await t.rejects(hd.apply({ stream: bomb, opCount: 1, keyframe: true }), { code: ErrorCodes.PROTOCOL });
+  t.ok(hd.dec.inflatedBytes <= maxInflatedBytes(1920, 1080, 1) + INFLATE_CHUNK_BYTES, `full HD: inflated ${hd.dec.inflatedBytes} bytes`);
+  // A well-formed update reports exactly what it inflated.
+  const good = deflate(op(2, 0, 0, 2, 1, [1, 2, 3, 4, 5, 6]));
+  await ts.apply({ stream: good, opCount: 1, keyframe: true });
+  t.equal(ts.dec.inflatedBytes, 9 + 6);
 });
 
 for (const { name: decoder, make } of DECODERS) t.test(`${decoder}: random corruption never crashes; a keyframe recovers exactly`, async (t) => {
