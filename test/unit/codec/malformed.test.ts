@@ -2,7 +2,7 @@
 // and recovery on the next keyframe.
 import t from 'tap';
 import * as zlib from 'node:zlib';
-import { INFLATE_CHUNK_BYTES, OpStreamDecoder, maxInflatedBytes } from '../../../src/codec/opStreamDecoder';
+import { INFLATE_CHUNK_BYTES, OpStreamDecoder, maxInflatedBytes, maxOps } from '../../../src/codec/opStreamDecoder';
 import { TileDecoder } from '../../../src/codec/tileDecoder';
 import { TileEncoder } from '../../../src/codec/tileEncoder';
 import { ErrorCodes } from '../../../src/errors';
@@ -39,7 +39,12 @@ const DECODERS = [
   { name: 'pure TS', make: (size: { width: number; height: number }) => new TsDecoder(size) },
 ];
 
-t.test('hand-built bad updates are rejected with stable codes', async (t) => {
+// A good keyframe (the whole 64x64 screen one colour) and a good delta (a fresh
+// raw-deflate stream, valid after any sync-flushed update).
+const GOOD_KEY = { stream: deflate(op(0, 0, 0, 64, 64, [10, 20, 30])), opCount: 1, keyframe: true };
+const GOOD_DELTA = { stream: deflate(op(0, 8, 8, 8, 8, [40, 50, 60])), opCount: 1, keyframe: false };
+
+t.test('hand-built bad updates are rejected with stable codes; then only a keyframe is accepted', async (t) => {
   const cases: Array<[string, Uint8Array, number, string]> = [
     ['unknown op', deflate(op(7, 0, 0, 1, 1)), 1, ErrorCodes.PROTOCOL],
     ['rect past the right edge', deflate(op(0, 60, 0, 5, 1, [1, 2, 3])), 1, ErrorCodes.PROTOCOL],
@@ -53,12 +58,27 @@ t.test('hand-built bad updates are rejected with stable codes', async (t) => {
     ['not deflate at all', Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff]), 1, ErrorCodes.CORRUPT_STREAM],
     ['empty stream', new Uint8Array(0), 1, ErrorCodes.TRUNCATED],
     ['absurd op count', deflate(op(0, 0, 0, 1, 1, [1, 2, 3])), 0xffffffff, ErrorCodes.TOO_LARGE],
+    ['op count one over the limit', deflate(op(0, 0, 0, 1, 1, [1, 2, 3])), maxOps(64, 64) + 1, ErrorCodes.TOO_LARGE],
     ['area beyond 4 screens', deflate(...Array.from({ length: 5 }, () => op(0, 0, 0, 64, 64, [1, 2, 3]))), 5, ErrorCodes.TOO_LARGE],
   ];
+  const keyColour = Uint8Array.from([10, 20, 30, 255]);
   for (const { name: decoder, make } of DECODERS) {
     for (const [name, stream, opCount, code] of cases) {
-      const dec = make({ width: 64, height: 64 });
-      await t.rejects(dec.apply({ stream, opCount, keyframe: true }), { code }, `${decoder}: ${name}`);
+      for (const asKeyframe of [true, false]) {
+        const what = `${decoder}: ${name} (${asKeyframe ? 'keyframe' : 'delta'})`;
+        const dec = make({ width: 64, height: 64 });
+        if (!asKeyframe) await dec.apply(GOOD_KEY);
+        await t.rejects(dec.apply({ stream, opCount, keyframe: asKeyframe }), { code }, what);
+        // Every rejection leaves the decoder waiting for a keyframe...
+        await t.rejects(dec.apply(GOOD_DELTA), { code: ErrorCodes.STREAM_DESYNC }, `${what}: then a delta is refused`);
+        await t.rejects(dec.apply(GOOD_DELTA), { code: ErrorCodes.STREAM_DESYNC }, `${what}: and the next one too`);
+        // ...and a keyframe recovers it exactly.
+        await dec.apply(GOOD_KEY);
+        let wrong = -1;
+        for (let i = 0; i < 64 * 64 && wrong < 0; i++) if (dec.framebuffer[i * 4] !== 10 || dec.framebuffer[i * 4 + 1] !== 20 || dec.framebuffer[i * 4 + 2] !== 30 || dec.framebuffer[i * 4 + 3] !== 255) wrong = i;
+        t.equal(wrong, -1, `${what}: a keyframe recovers (${Array.from(keyColour).join(',')} everywhere)`);
+        await dec.apply(GOOD_DELTA);
+      }
     }
   }
 });
