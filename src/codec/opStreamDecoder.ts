@@ -129,7 +129,12 @@ export class OpStreamDecoder {
       if (err !== OVER_LIMIT) throw err;
       overLimit = true; // the inflater is abandoned: the caller marks the stream desynced
     }
-    if (!overLimit && inflater.err) fail(ErrorCodes.CORRUPT_STREAM, `inflate failed: ${inflater.msg || inflater.err}`);
+    if (!overLimit) {
+      if (inflater.err) fail(ErrorCodes.CORRUPT_STREAM, `inflate failed: ${inflater.msg || inflater.err}`);
+      // A final block (BFINAL=1) ends the deflate stream, which lives as long as the
+      // session: pako would take it as success and ignore every later push.
+      if (inflater.ended) fail(ErrorCodes.CORRUPT_STREAM, 'deflate stream ended (final block) mid-session');
+    }
     if (chunks.length === 1) return chunks[0]!;
     const out = new Uint8Array(total);
     let at = 0;

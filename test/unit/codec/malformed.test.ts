@@ -60,6 +60,9 @@ t.test('hand-built bad updates are rejected with stable codes; then only a keyfr
     ['absurd op count', deflate(op(0, 0, 0, 1, 1, [1, 2, 3])), 0xffffffff, ErrorCodes.TOO_LARGE],
     ['op count one over the limit', deflate(op(0, 0, 0, 1, 1, [1, 2, 3])), maxOps(64, 64) + 1, ErrorCodes.TOO_LARGE],
     ['area beyond 4 screens', deflate(...Array.from({ length: 5 }, () => op(0, 0, 0, 64, 64, [1, 2, 3]))), 5, ErrorCodes.TOO_LARGE],
+    // A final block (BFINAL=1) would end the session's stream: every later update would fail.
+    ['final deflate block', zlib.deflateRawSync(op(0, 0, 0, 1, 1, [1, 2, 3])), 1, ErrorCodes.CORRUPT_STREAM],
+    ['final block after the ops', Buffer.concat([deflate(op(0, 0, 0, 1, 1, [1, 2, 3])), Uint8Array.from([0x03, 0x00])]), 1, ErrorCodes.CORRUPT_STREAM],
   ];
   const keyColour = Uint8Array.from([10, 20, 30, 255]);
   for (const { name: decoder, make } of DECODERS) {
