@@ -8,14 +8,26 @@ namespace tilecast {
 namespace {
 
 // One compressor and one decompressor per thread, made on first use.
+//
+// A handle is dropped (destroyed, re-made on next use) after any failure: when
+// TurboJPEG bails out of a header or scan it leaves the libjpeg state machine
+// mid-stream (global_state past DSTATE_START, marker reader and Huffman state
+// half-filled), and the next image on that handle is then read as a
+// continuation of the bad one ("Bogus DQT index 15"). Since the handle is per
+// thread, not per decoder, one hostile JPEG op would break JPEG decoding for
+// every viewer whose work lands on that thread.
 struct ThreadHandles {
   const jpeg::Lib* lib = nullptr;
   jpeg::Handle compress = nullptr;
   jpeg::Handle decompress = nullptr;
   std::vector<uint8_t> scratch;  // tj3Compress8 output (reused)
+  void Drop(jpeg::Handle* h) {
+    if (lib && *h) lib->tj3Destroy(*h);
+    *h = nullptr;
+  }
   ~ThreadHandles() {
-    if (lib && compress) lib->tj3Destroy(compress);
-    if (lib && decompress) lib->tj3Destroy(decompress);
+    Drop(&compress);
+    Drop(&decompress);
   }
 };
 
@@ -38,7 +50,9 @@ Status EncodeJpeg(const FrameView& frame, const Rect& r, const JpegParams& param
   const int samp = params.subsampling == ChromaSubsampling::k444 ? jpeg::kSamp444 : jpeg::kSamp420;
   if (l->tj3Set(t.compress, jpeg::kQuality, params.quality) != 0 || l->tj3Set(t.compress, jpeg::kSubsamp, samp) != 0 ||
       l->tj3Set(t.compress, jpeg::kOptimize, params.optimize_huffman ? 1 : 0) != 0) {
-    return Status::Error(ErrorCode::kInternal, std::string("JPEG parameters refused: ") + l->tj3GetErrorStr(t.compress));
+    Status s = Status::Error(ErrorCode::kInternal, std::string("JPEG parameters refused: ") + l->tj3GetErrorStr(t.compress));
+    t.Drop(&t.compress);
+    return s;
   }
   unsigned char* buf = nullptr;  // TurboJPEG allocates; freed below
   size_t size = 0;
@@ -46,12 +60,41 @@ Status EncodeJpeg(const FrameView& frame, const Rect& r, const JpegParams& param
                                  static_cast<int>(r.h), jpeg::kPfBgrx, &buf, &size);
   if (rc != 0) {
     if (buf) l->tj3Free(buf);
-    return Status::Error(ErrorCode::kInternal, std::string("JPEG encode failed: ") + l->tj3GetErrorStr(t.compress));
+    Status s = Status::Error(ErrorCode::kInternal, std::string("JPEG encode failed: ") + l->tj3GetErrorStr(t.compress));
+    t.Drop(&t.compress);
+    return s;
   }
   out->insert(out->end(), buf, buf + size);
   l->tj3Free(buf);
   return Status::Ok();
 }
+
+namespace {
+
+Status DecodeWith(const jpeg::Lib* l, jpeg::Handle d, const uint8_t* data, size_t len, uint8_t* dst, size_t pitch,
+                  uint32_t w, uint32_t h) {
+  if (len < 4 || data[0] != 0xFF || data[1] != 0xD8) return Status::Error(ErrorCode::kProtocol, "JPEG op: not a JPEG image");
+  if (l->tj3DecompressHeader(d, data, len) != 0) {
+    return Status::Error(ErrorCode::kProtocol, std::string("JPEG op: bad header: ") + l->tj3GetErrorStr(d));
+  }
+  const int jw = l->tj3Get(d, jpeg::kJpegWidth), jh = l->tj3Get(d, jpeg::kJpegHeight);
+  if (jw != static_cast<int>(w) || jh != static_cast<int>(h)) {
+    return Status::Error(ErrorCode::kProtocol, "JPEG op: image is " + std::to_string(jw) + "x" + std::to_string(jh) +
+                                                   ", rect is " + std::to_string(w) + "x" + std::to_string(h));
+  }
+  const int cs = l->tj3Get(d, jpeg::kColorspace);
+  if (l->tj3Get(d, jpeg::kPrecision) != 8 || l->tj3Get(d, jpeg::kProgressive) != 0 ||
+      l->tj3Get(d, jpeg::kArithmetic) != 0 || l->tj3Get(d, jpeg::kLossless) != 0 ||
+      (cs != jpeg::kCsYCbCr && cs != jpeg::kCsGray)) {
+    return Status::Error(ErrorCode::kProtocol, "JPEG op: only baseline 8-bit YCbCr/grey JPEG is allowed");
+  }
+  if (l->tj3Decompress8(d, data, len, dst, static_cast<int>(pitch), jpeg::kPfBgrx) != 0) {
+    return Status::Error(ErrorCode::kProtocol, std::string("JPEG op: ") + l->tj3GetErrorStr(d));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Status DecodeJpeg(const uint8_t* data, size_t len, uint8_t* dst, size_t pitch, uint32_t w, uint32_t h) {
   std::string why;
@@ -62,29 +105,16 @@ Status DecodeJpeg(const uint8_t* data, size_t len, uint8_t* dst, size_t pitch, u
   if (!t.decompress) {
     if (!(t.decompress = l->tj3Init(jpeg::kInitDecompress))) return Unavailable("tj3Init failed");
     // Hostile data: stop at the first warning, never buffer a whole image in memory.
-    l->tj3Set(t.decompress, jpeg::kStopOnWarning, 1);
-    l->tj3Set(t.decompress, jpeg::kScanLimit, 1);
-    l->tj3Set(t.decompress, jpeg::kMaxMemory, 64);
+    if (l->tj3Set(t.decompress, jpeg::kStopOnWarning, 1) != 0 || l->tj3Set(t.decompress, jpeg::kScanLimit, 1) != 0 ||
+        l->tj3Set(t.decompress, jpeg::kMaxMemory, 64) != 0) {
+      t.Drop(&t.decompress);
+      return Status::Error(ErrorCode::kInternal, "JPEG decoder limits refused");
+    }
   }
-  if (len < 4 || data[0] != 0xFF || data[1] != 0xD8) return Status::Error(ErrorCode::kProtocol, "JPEG op: not a JPEG image");
-  if (l->tj3DecompressHeader(t.decompress, data, len) != 0) {
-    return Status::Error(ErrorCode::kProtocol, std::string("JPEG op: bad header: ") + l->tj3GetErrorStr(t.decompress));
-  }
-  const int jw = l->tj3Get(t.decompress, jpeg::kJpegWidth), jh = l->tj3Get(t.decompress, jpeg::kJpegHeight);
-  if (jw != static_cast<int>(w) || jh != static_cast<int>(h)) {
-    return Status::Error(ErrorCode::kProtocol, "JPEG op: image is " + std::to_string(jw) + "x" + std::to_string(jh) +
-                                                   ", rect is " + std::to_string(w) + "x" + std::to_string(h));
-  }
-  const int cs = l->tj3Get(t.decompress, jpeg::kColorspace);
-  if (l->tj3Get(t.decompress, jpeg::kPrecision) != 8 || l->tj3Get(t.decompress, jpeg::kProgressive) != 0 ||
-      l->tj3Get(t.decompress, jpeg::kArithmetic) != 0 || l->tj3Get(t.decompress, jpeg::kLossless) != 0 ||
-      (cs != jpeg::kCsYCbCr && cs != jpeg::kCsGray)) {
-    return Status::Error(ErrorCode::kProtocol, "JPEG op: only baseline 8-bit YCbCr/grey JPEG is allowed");
-  }
-  if (l->tj3Decompress8(t.decompress, data, len, dst, static_cast<int>(pitch), jpeg::kPfBgrx) != 0) {
-    return Status::Error(ErrorCode::kProtocol, std::string("JPEG op: ") + l->tj3GetErrorStr(t.decompress));
-  }
-  return Status::Ok();
+  Status s = DecodeWith(l, t.decompress, data, len, dst, pitch, w, h);
+  // Whatever failed, the handle's state is suspect: start the next image on a fresh one.
+  if (!s.ok()) t.Drop(&t.decompress);
+  return s;
 }
 
 }  // namespace tilecast

@@ -27,12 +27,21 @@ uint64_t TileDecoder::MaxAreaPerUpdate(uint32_t width, uint32_t height) {
 
 Status TileDecoder::Apply(const Framebuffer& fb, const uint8_t* data, size_t len, uint32_t op_count, bool keyframe,
                           DecodeStats* stats, const uint8_t* images, size_t images_len) {
-  if (keyframe) {
-    TC_RETURN_IF_ERROR(inflate_.Reset());
-    desynced_ = false;
-  } else if (desynced_) {
+  if (!keyframe && desynced_) {
     return Status::Error(ErrorCode::kDesync, "decoder lost its stream state; waiting for a keyframe");
   }
+  // Every rejection, including the limits checked before any data is read,
+  // leaves the decoder waiting for a keyframe: the update's deflate bytes were
+  // not consumed, so the next delta could not be decoded against the window
+  // the host has (docs/protocol.md, "Limits checked by every decoder").
+  Status s = ApplyUpdate(fb, data, len, op_count, keyframe, stats, images, images_len);
+  desynced_ = !s.ok();
+  return s;
+}
+
+Status TileDecoder::ApplyUpdate(const Framebuffer& fb, const uint8_t* data, size_t len, uint32_t op_count,
+                                bool keyframe, DecodeStats* stats, const uint8_t* images, size_t images_len) {
+  if (keyframe) TC_RETURN_IF_ERROR(inflate_.Reset());
   if (op_count > MaxOps(fb.width, fb.height)) {
     return Status::Error(ErrorCode::kTooLarge, "update declares " + std::to_string(op_count) + " ops, limit " +
                                                    std::to_string(MaxOps(fb.width, fb.height)));
@@ -40,10 +49,8 @@ Status TileDecoder::Apply(const Framebuffer& fb, const uint8_t* data, size_t len
   if (len > 0xFFFFFFFFu) return Status::Error(ErrorCode::kTooLarge, "update data over 4 GiB");
   if (row_.size() < static_cast<size_t>(fb.width) * 3) row_.resize(static_cast<size_t>(fb.width) * 3);
   inflate_.Begin(data, len);
-  Status s = ApplyOps(fb, op_count, stats, images, images_len);
-  if (s.ok()) s = inflate_.End();
-  if (!s.ok()) desynced_ = true;
-  return s;
+  TC_RETURN_IF_ERROR(ApplyOps(fb, op_count, stats, images, images_len));
+  return inflate_.End();
 }
 
 Status TileDecoder::ApplyOps(const Framebuffer& fb, uint32_t op_count, DecodeStats* stats, const uint8_t* images,

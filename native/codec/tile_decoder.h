@@ -5,8 +5,10 @@
 // Everything read from the wire is checked before use: op codes, rect bounds,
 // palette sizes, the op count and the total area of an update. Decompressed data
 // is pulled only as the ops ask for it, a row at a time, so a hostile update costs
-// at most one row of memory. After any error the deflate state is unknown, so the
-// decoder refuses further updates until one arrives with the keyframe flag.
+// at most one row of memory. After any error (a limit exceeded before any data
+// was read included) the deflate state no longer matches the host's, so the
+// decoder refuses further updates (kDesync) until one arrives with the keyframe
+// flag.
 //
 // Thread: one Apply() at a time per instance, on any thread. The framebuffer must
 // not be read while an Apply() runs.
@@ -49,6 +51,8 @@ class TileDecoder {
   static uint64_t MaxAreaPerUpdate(uint32_t width, uint32_t height);
 
  private:
+  Status ApplyUpdate(const Framebuffer& fb, const uint8_t* data, size_t len, uint32_t op_count, bool keyframe,
+                     DecodeStats* stats, const uint8_t* images, size_t images_len);
   Status ApplyOps(const Framebuffer& fb, uint32_t op_count, DecodeStats* stats, const uint8_t* images,
                   size_t images_len);
   Status DecodeSolid(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);

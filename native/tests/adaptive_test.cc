@@ -142,6 +142,63 @@ TEST(decoder_rejects_bad_jpeg_ops) {
   CHECK(apply(ops, 2, jpeg).code() == ErrorCode::kProtocol);
 }
 
+// One hostile JPEG op must not leave the thread's TurboJPEG handle in a state
+// that breaks the next image: a header cut short (or any other failure) used
+// to make every later decode on that thread fail ("Bogus DQT index").
+TEST(a_failed_jpeg_op_does_not_break_later_decodes) {
+  REQUIRE_JPEG();
+  std::mt19937 rng(19);
+  TestFrame f = MakeFrame(64, 64);
+  FillPhoto(f, Rect{0, 0, 64, 64}, rng);
+  std::vector<uint8_t> jpeg;
+  CHECK(EncodeJpeg(f.view(), Rect{0, 0, 64, 64}, JpegParams{}, &jpeg).ok());
+  const uint32_t n = static_cast<uint32_t>(jpeg.size());
+  auto decode = [&](Viewer& v, uint32_t w, const std::vector<uint8_t>& images) {
+    const std::vector<uint8_t> s = Deflated(JpegOp(0, 0, w, 64, static_cast<uint32_t>(images.size())));
+    return v.decoder.Apply(v.fb, s.data(), s.size(), 1, true, nullptr, images.data(), images.size());
+  };
+  Viewer reference(64, 64);
+  const Status first = decode(reference, 64, jpeg);
+  if (!first.ok()) std::fprintf(stderr, "  reference decode: %s\n", first.message().c_str());
+  CHECK(first.ok());
+  CHECK(Psnr(reference.pixels, Packed(f)) > 30);
+  const std::vector<uint8_t> cut(jpeg.begin(), jpeg.begin() + 64);         // ends inside the header
+  const std::vector<uint8_t> cut_scan(jpeg.begin(), jpeg.begin() + n / 2);  // ends inside the scan
+  std::vector<uint8_t> bad_marker = jpeg;                                   // a DQT with a bogus table index
+  for (size_t i = 2; i + 4 < bad_marker.size(); ++i) {
+    if (bad_marker[i] == 0xFF && bad_marker[i + 1] == 0xDB) {
+      bad_marker[i + 4] = 0x0F;
+      break;
+    }
+  }
+  struct Bad { const char* what; uint32_t w; const std::vector<uint8_t>* images; };
+  const Bad bads[] = {{"header cut short", 64, &cut},
+                      {"scan cut short", 64, &cut_scan},
+                      {"bogus DQT", 64, &bad_marker},
+                      {"size differs from the rect", 32, &jpeg}};
+  for (const Bad& b : bads) {
+    for (int round = 0; round < 2; ++round) {  // the same failure twice in a row as well
+      Viewer hostile(64, 64);
+      if (decode(hostile, b.w, *b.images).ok()) {
+        std::fprintf(stderr, "  %s: accepted\n", b.what);
+        CHECK(false);
+      }
+    }
+    // Fresh decoders on the same thread decode a valid image to the same pixels as before.
+    for (int k = 0; k < 2; ++k) {
+      Viewer v(64, 64);
+      Status s = decode(v, 64, jpeg);
+      if (!s.ok()) std::fprintf(stderr, "  after %s: %s\n", b.what, s.message().c_str());
+      CHECK(s.ok());
+      CHECK(v.pixels == reference.pixels);
+    }
+    // So does the bare codec entry point.
+    std::vector<uint8_t> out(64 * 64 * 4, 0);
+    CHECK(DecodeJpeg(jpeg.data(), jpeg.size(), out.data(), 64 * 4, 64, 64).ok());
+    CHECK(out == reference.pixels);
+  }
+}
+
 TEST(vertical_scroll_becomes_a_copy_plus_the_exposed_rows) {
   std::mt19937 rng(11);
   TestFrame page = MakeFrame(640, 1200);

@@ -193,6 +193,40 @@ TEST(decoder_rejects_truncated_and_trailing_data) {
   CHECK(std::memcmp(dec.framebuffer(), Packed(f).data(), dec.framebuffer_bytes()) == 0);
 }
 
+// docs/protocol.md: after any rejection the decoder refuses non-keyframes. That
+// includes the limits checked before any data is read (op count): the update's
+// deflate bytes were never consumed, so the next delta cannot be decoded.
+TEST(decoder_waits_for_a_keyframe_after_any_rejection) {
+  std::mt19937 rng(12);
+  TestFrame f = MakeFrame(128, 64);
+  FillScreenLike(f, rng);
+  for (uint32_t bad_count : {0xFFFFFFFFu, TileDecoder::MaxOps(128, 64) + 1}) {
+    for (bool bad_is_keyframe : {true, false}) {
+      TileEncoder enc(64, 6);
+      EncodedUpdate key = EncodeWhole(enc, f, true);
+      for (int e = 0; e < 20; ++e) f.px(rng() % 128, rng() % 64)[rng() % 3] ^= 0x55;
+      EncodedUpdate delta;
+      CHECK(enc.Encode(f.view(), {}, Whole(f), false, 1, &delta).ok());
+      Viewer dec(128, 64);
+      CHECK(dec.Apply(key.stream.data(), key.stream.size(), key.op_count, true, nullptr).ok());
+      // The same bytes with an absurd op count: refused before any data is read.
+      const EncodedUpdate& bad = bad_is_keyframe ? key : delta;
+      Status s = dec.Apply(bad.stream.data(), bad.stream.size(), bad_count, bad_is_keyframe, nullptr);
+      CHECK_EQ(static_cast<int>(s.code()), static_cast<int>(ErrorCode::kTooLarge));
+      // The next delta is refused as a desync (twice), whatever its bytes...
+      for (int k = 0; k < 2; ++k) {
+        s = dec.Apply(delta.stream.data(), delta.stream.size(), delta.op_count, false, nullptr);
+        CHECK_EQ(static_cast<int>(s.code()), static_cast<int>(ErrorCode::kDesync));
+      }
+      // ...and a keyframe recovers the decoder exactly.
+      TileEncoder fresh(64, 6);
+      EncodedUpdate again = EncodeWhole(fresh, f, true);
+      CHECK(dec.Apply(again.stream.data(), again.stream.size(), again.op_count, true, nullptr).ok());
+      CHECK(std::memcmp(dec.framebuffer(), Packed(f).data(), dec.framebuffer_bytes()) == 0);
+    }
+  }
+}
+
 TEST(decoder_rejects_hostile_op_headers) {
   struct Case { std::vector<uint8_t> ops; uint32_t count; ErrorCode want; };
   auto op = [](uint8_t code, uint32_t x, uint32_t y, uint32_t w, uint32_t h, std::vector<uint8_t> body) {

@@ -41,10 +41,26 @@ export interface DecodedUpdate {
 const OP_HEADER = 9;
 const OP_NAMES = ['solid', 'palette', 'truecolor', 'copy', 'jpeg'] as const;
 
+/** Size of pako's output chunks: inflating stops within one chunk past the limit. */
+export const INFLATE_CHUNK_BYTES = 256 * 1024;
+
 /** Most ops one update may declare (as the native decoder: 4 per 16x16 block + 64). */
 export function maxOps(width: number, height: number): number {
   return Math.ceil(width / 16) * Math.ceil(height / 16) * 4 + 64;
 }
+
+/**
+ * The most inflated bytes `opCount` ops may legally use: per op a header, the
+ * largest body prefix (a 256-colour palette) and a length, plus 3 bytes per
+ * pixel over the largest area an update may cover (4 screens). Output beyond
+ * this is more data than the ops use, so inflating stops there.
+ */
+export function maxInflatedBytes(width: number, height: number, opCount: number): number {
+  return opCount * (OP_HEADER + 1 + 256 * 3 + 4) + width * height * 4 * 3;
+}
+
+/** Thrown from pako's onData to stop inflating (pako has no other way to stop a push). */
+const OVER_LIMIT: unique symbol = Symbol('inflate limit');
 
 function fail(code: (typeof ErrorCodes)[keyof typeof ErrorCodes], message: string): never {
   throw new TilecastError(code, message);
@@ -53,8 +69,14 @@ function fail(code: (typeof ErrorCodes)[keyof typeof ErrorCodes], message: strin
 export class OpStreamDecoder {
   private inflater: Inflate | null = null;
   private desynced = true; // nothing to decode against until the first keyframe
+  private inflated = 0;
 
   constructor(private readonly order: PixelOrder = 'rgba') {}
+
+  /** Bytes the last apply() inflated (it stops just past maxInflatedBytes()). */
+  get inflatedBytes(): number {
+    return this.inflated;
+  }
 
   /**
    * Applies one UPDATE's op stream to `fb` (width*height*4 bytes). Throws
@@ -63,8 +85,10 @@ export class OpStreamDecoder {
    */
   apply(fb: Uint8Array | Uint8ClampedArray, width: number, height: number, stream: Uint8Array, opCount: number, keyframe: boolean, images: Uint8Array = new Uint8Array(0)): DecodedUpdate {
     if (fb.length !== width * height * 4) fail(ErrorCodes.INVALID_ARG, `framebuffer must be ${width * height * 4} bytes`);
+    if (fb.byteOffset % 4 !== 0) fail(ErrorCodes.INVALID_ARG, 'framebuffer must start at a 4-byte aligned offset');
+    this.inflated = 0;
     if (keyframe) {
-      this.inflater = new Inflate({ raw: true, chunkSize: 256 * 1024 });
+      this.inflater = new Inflate({ raw: true, chunkSize: INFLATE_CHUNK_BYTES });
       this.desynced = false;
     } else if (this.desynced || !this.inflater) {
       fail(ErrorCodes.STREAM_DESYNC, 'decoder lost its stream state; waiting for a keyframe');
@@ -72,27 +96,46 @@ export class OpStreamDecoder {
     try {
       if (opCount > maxOps(width, height)) fail(ErrorCodes.TOO_LARGE, `update declares ${opCount} ops, limit ${maxOps(width, height)}`);
       const data = this.inflate(stream, opCount, width, height);
-      return this.applyOps(fb, width, height, data, opCount, images);
+      const result = this.applyOps(fb, width, height, data, opCount, images);
+      // Unreachable (ops cannot use more than the limit, so applyOps finds bytes left over); kept as the guarantee.
+      if (data.length > maxInflatedBytes(width, height, opCount)) fail(ErrorCodes.PROTOCOL, 'update holds more data than its ops use');
+      return result;
     } catch (err) {
       this.desynced = true;
       throw err;
     }
   }
 
+  /**
+   * Inflates one update's stream. Stops as soon as the output passes what the
+   * ops could need and returns what it has: applyOps() then finds either the
+   * bad op the native decoder would stop at, or bytes left over (ERR_PROTOCOL),
+   * as the native decoder, which reads only what the ops ask for, does.
+   */
   private inflate(stream: Uint8Array, opCount: number, width: number, height: number): Uint8Array {
-    // The most bytes `opCount` ops may legally need: headers, palettes, and 3
-    // bytes per pixel for at most 4 screens of area. Anything beyond is a bomb.
-    const limit = opCount * (OP_HEADER + 1 + 256 * 3 + 4) + width * height * 4 * 3;
+    const limit = maxInflatedBytes(width, height, opCount);
     const chunks: Uint8Array[] = [];
     let total = 0;
     const inflater = this.inflater!;
     inflater.onData = (chunk: Uint8Array) => {
+      chunks.push(chunk);
       total += chunk.length;
-      if (total <= limit) chunks.push(chunk);
+      this.inflated = total;
+      if (total > limit) throw OVER_LIMIT;
     };
-    inflater.push(stream, Z_SYNC_FLUSH);
-    if (inflater.err) fail(ErrorCodes.CORRUPT_STREAM, `inflate failed: ${inflater.msg || inflater.err}`);
-    if (total > limit) fail(ErrorCodes.TOO_LARGE, `update inflates to more than ${limit} bytes`);
+    let overLimit = false;
+    try {
+      inflater.push(stream, Z_SYNC_FLUSH);
+    } catch (err) {
+      if (err !== OVER_LIMIT) throw err;
+      overLimit = true; // the inflater is abandoned: the caller marks the stream desynced
+    }
+    if (!overLimit) {
+      if (inflater.err) fail(ErrorCodes.CORRUPT_STREAM, `inflate failed: ${inflater.msg || inflater.err}`);
+      // A final block (BFINAL=1) ends the deflate stream, which lives as long as the
+      // session: pako would take it as success and ignore every later push.
+      if (inflater.ended) fail(ErrorCodes.CORRUPT_STREAM, 'deflate stream ended (final block) mid-session');
+    }
     if (chunks.length === 1) return chunks[0]!;
     const out = new Uint8Array(total);
     let at = 0;
@@ -104,7 +147,6 @@ export class OpStreamDecoder {
   }
 
   private applyOps(fb: Uint8Array | Uint8ClampedArray, width: number, height: number, d: Uint8Array, opCount: number, imageSection: Uint8Array): DecodedUpdate {
-    if (fb.byteOffset % 4 !== 0) fail(ErrorCodes.INVALID_ARG, 'framebuffer must start at a 4-byte aligned offset');
     // Whole pixels at a time: one 32-bit store per pixel (little-endian, as every
     // browser platform is). `pixel(b, g, r)` packs a wire colour for this order.
     const px = new Uint32Array(fb.buffer, fb.byteOffset, width * height);

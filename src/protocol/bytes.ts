@@ -57,6 +57,8 @@ export class ByteWriter {
   }
   /** UTF-8 string with a u8 (lenBytes=1) or u16 (lenBytes=2) length prefix. */
   string(s: string, lenBytes: 1 | 2, maxBytes: number, field: string): this {
+    // Every UTF-16 code unit takes at least one UTF-8 byte: refuse a long string before encoding it.
+    if (s.length > maxBytes) throw new TilecastError(ErrorCodes.TOO_LARGE, `${field} is over ${maxBytes} bytes`);
     const b = utf8Encoder.encode(s);
     if (b.length > maxBytes) throw new TilecastError(ErrorCodes.TOO_LARGE, `${field} is ${b.length} bytes, limit ${maxBytes}`);
     if (lenBytes === 1) this.u8(b.length);

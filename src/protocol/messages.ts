@@ -113,21 +113,34 @@ function checkFinite(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidArg(name, 'a finite number', v);
   return v;
 }
+function checkBool(name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw invalidArg(name, 'a boolean', v);
+  return v;
+}
+function checkString(name: string, v: unknown): string {
+  if (typeof v !== 'string') throw invalidArg(name, 'a string', v);
+  return v;
+}
 
 function protocolError(context: string, detail: string): TilecastError {
   return new TilecastError(ErrorCodes.PROTOCOL, `${context}: ${detail}`);
 }
 
-/** Encodes a message. Throws ERR_INVALID_ARG for fields out of range. */
+/**
+ * Encodes a message. Every field is checked (type and range) before use: a bad
+ * one throws ERR_INVALID_ARG naming it, a string over its byte limit
+ * ERR_TOO_LARGE. Nothing is coerced.
+ */
 export function encodeMessage(msg: Message): Uint8Array {
-  const w = new ByteWriter(msg.type === 'update' ? msg.stream.length + (msg.images?.length ?? 0) + 40 : 64);
+  if (typeof msg !== 'object' || msg === null) throw invalidArg('message', 'an object', msg);
+  let w = new ByteWriter(64);
   switch (msg.type) {
     case 'hello':
       checkInt('minVersion', msg.minVersion, 1, 0xffff);
       checkInt('maxVersion', msg.maxVersion, msg.minVersion, 0xffff);
       w.u8(MessageType.HELLO).u32(PROTOCOL_MAGIC).u16(msg.minVersion).u16(msg.maxVersion);
       w.u32(checkInt('capabilities', msg.capabilities, 0, U32));
-      w.string(msg.software, 1, Limits.MAX_NAME_BYTES, 'software');
+      w.string(checkString('software', msg.software), 1, Limits.MAX_NAME_BYTES, 'software');
       break;
     case 'resize':
       w.u8(MessageType.RESIZE);
@@ -137,8 +150,9 @@ export function encodeMessage(msg: Message): Uint8Array {
       const stream = checkBytes('stream', msg.stream);
       const images = msg.images === undefined ? new Uint8Array(0) : checkBytes('images', msg.images);
       if (stream.length + images.length > Limits.MAX_MESSAGE_BYTES - 40) throw invalidArg('stream', 'under the message size limit', stream);
+      w = new ByteWriter(stream.length + images.length + 40);
       w.u8(MessageType.UPDATE).u32(checkInt('frameId', msg.frameId, 0, U32)).f64(checkFinite('captureTime', msg.captureTime));
-      const flags = (msg.keyframe ? UpdateFlag.KEYFRAME : 0) | (images.length ? UpdateFlag.IMAGES : 0);
+      const flags = (checkBool('keyframe', msg.keyframe) ? UpdateFlag.KEYFRAME : 0) | (images.length ? UpdateFlag.IMAGES : 0);
       w.u8(flags).u32(checkInt('opCount', msg.opCount, 0, U32));
       w.u32(stream.length).bytes(stream);
       if (images.length) w.u32(images.length).bytes(images);
@@ -156,7 +170,7 @@ export function encodeMessage(msg: Message): Uint8Array {
     }
     case 'cursorPosition':
       w.u8(MessageType.CURSOR_POSITION);
-      w.u16(checkInt('x', msg.x, 0, 0xffff)).u16(checkInt('y', msg.y, 0, 0xffff)).u8(msg.visible ? 1 : 0);
+      w.u16(checkInt('x', msg.x, 0, 0xffff)).u16(checkInt('y', msg.y, 0, 0xffff)).u8(checkBool('visible', msg.visible) ? 1 : 0);
       break;
     case 'ack':
       w.u8(MessageType.ACK).u32(checkInt('frameId', msg.frameId, 0, U32));
@@ -168,9 +182,10 @@ export function encodeMessage(msg: Message): Uint8Array {
       w.i16(checkInt('wheelX', msg.wheelX, -32768, 32767)).i16(checkInt('wheelY', msg.wheelY, -32768, 32767));
       break;
     case 'key':
-      w.u8(MessageType.KEY).u8((msg.down ? KeyFlag.DOWN : 0) | (msg.repeat ? KeyFlag.REPEAT : 0));
+      w.u8(MessageType.KEY).u8((checkBool('down', msg.down) ? KeyFlag.DOWN : 0) | (checkBool('repeat', msg.repeat) ? KeyFlag.REPEAT : 0));
       w.u16(checkInt('modifiers', msg.modifiers, 0, 0xffff)).u32(checkInt('keysym', msg.keysym, 0, U32));
-      w.string(msg.code, 1, Limits.MAX_KEY_STRING_BYTES, 'code').string(msg.key, 1, Limits.MAX_KEY_STRING_BYTES, 'key');
+      w.string(checkString('code', msg.code), 1, Limits.MAX_KEY_STRING_BYTES, 'code');
+      w.string(checkString('key', msg.key), 1, Limits.MAX_KEY_STRING_BYTES, 'key');
       break;
     case 'refreshRequest':
       w.u8(MessageType.REFRESH_REQUEST);
@@ -183,7 +198,7 @@ export function encodeMessage(msg: Message): Uint8Array {
     case 'error':
     case 'bye':
       w.u8(msg.type === 'error' ? MessageType.ERROR : MessageType.BYE).u16(checkInt('reason', msg.reason, 0, 0xffff));
-      w.string(msg.message, 2, Limits.MAX_REASON_BYTES, 'message');
+      w.string(checkString('message', msg.message), 2, Limits.MAX_REASON_BYTES, 'message');
       break;
     default:
       throw invalidArg('message.type', 'a known message type', (msg as { type?: unknown }).type);

@@ -2,6 +2,7 @@ import t from 'tap';
 import { ErrorCodes } from '../../../src/errors';
 import { FrameParser, encodeFrame } from '../../../src/protocol/framing';
 import { negotiateVersion } from '../../../src/protocol/version';
+import { Limits } from '../../../src/protocol/constants';
 import { rng } from '../../helpers';
 
 t.test('frames survive any chunking', async (t) => {
@@ -23,6 +24,37 @@ t.test('length limits are enforced before allocating', async (t) => {
   t.throws(() => new FrameParser().push(Uint8Array.from([0xff, 0xff, 0xff, 0xff])), { code: ErrorCodes.TOO_LARGE });
   t.throws(() => new FrameParser().push(Uint8Array.from([0, 0, 0, 0])), { code: ErrorCodes.PROTOCOL });
   t.throws(() => new FrameParser({ maxMessageBytes: 0 }), { code: ErrorCodes.INVALID_ARG });
+});
+
+t.test('a frame\'s buffer grows with the data that arrived, not with its declared length', async (t) => {
+  // ArrayBuffer bytes V8 holds: a declared length must not reserve memory by itself.
+  const held = () => process.memoryUsage().arrayBuffers;
+  const declared = Limits.MAX_MESSAGE_BYTES; // 64 MiB, the largest allowed
+  const parser = new FrameParser();
+  const header = new Uint8Array(4);
+  new DataView(header.buffer).setUint32(0, declared, true);
+  const random = rng(7);
+  const body = Uint8Array.from({ length: 3 * 1024 * 1024 }, () => (random() * 256) | 0);
+  const before = held();
+  t.same(parser.push(header), []);
+  t.ok(held() - before < 1024 * 1024, `header alone: ${held() - before} bytes held`);
+  t.notOk(parser.idle, 'a frame is in progress');
+  // Then the body trickles in: what is held stays within twice what arrived.
+  let sent = 0;
+  for (const size of [1, 10, 1000, 65536, 1024 * 1024]) {
+    t.same(parser.push(body.subarray(sent, sent + size)), []);
+    sent += size;
+    const grew = held() - before;
+    t.ok(grew <= 2 * sent + 1024 * 1024, `after ${sent} bytes: ${grew} bytes held`);
+  }
+  // A small frame completes exactly, however its body is split.
+  const small = new FrameParser();
+  const payload = body.subarray(0, 100_000);
+  const framed = encodeFrame(payload);
+  const out = [...small.push(framed.subarray(0, 4)), ...small.push(framed.subarray(4, 5)), ...small.push(framed.subarray(5, 70_000)), ...small.push(framed.subarray(70_000))];
+  t.equal(out.length, 1);
+  t.ok(Buffer.from(out[0]!).equals(Buffer.from(payload)), 'the message is exact');
+  t.ok(small.idle);
 });
 
 t.test('version negotiation picks the highest common version', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ErrorCodes } from '../../../src/errors';
+import { ErrorCodes, TilecastError } from '../../../src/errors';
 import { Message, decodeMessage, encodeMessage } from '../../../src/protocol/messages';
 import { Limits, MessageType, Reason, messageTypeName, reasonName } from '../../../src/protocol/constants';
 
@@ -111,6 +111,41 @@ t.test('encoder validates fields with one error shape', async (t) => {
   t.throws(() => encodeMessage({ type: 'cursorShape', width: 2, height: 2, hotX: 0, hotY: 0, pixels: new Uint8Array(3) }), { code: ErrorCodes.INVALID_ARG });
   t.throws(() => encodeMessage({ type: 'key', down: true, repeat: false, modifiers: 0, keysym: 0, code: 'x'.repeat(65), key: '' }), { code: ErrorCodes.TOO_LARGE });
   t.throws(() => encodeMessage({ type: 'nope' } as unknown as Message), { code: ErrorCodes.INVALID_ARG });
+});
+
+t.test('every bad input to encodeMessage is a TilecastError naming the field', async (t) => {
+  const bad = (v: unknown) => v as Message;
+  const cases: Array<[string, unknown, string]> = [
+    ['null message', null, 'message must be an object, got null'],
+    ['undefined message', undefined, 'message must be an object, got undefined'],
+    ['a string', 'hello', 'message must be an object, got "hello"'],
+    ['no type', {}, 'message.type must be a known message type, got undefined'],
+    ['update without stream', { type: 'update', frameId: 1, captureTime: 0, keyframe: true, opCount: 0 }, 'stream must be a Uint8Array or Buffer, got undefined'],
+    ['update with a string stream', { type: 'update', frameId: 1, captureTime: 0, keyframe: true, opCount: 0, stream: 'abc' }, 'stream must be a Uint8Array or Buffer, got "abc"'],
+    ['update with null images', { type: 'update', frameId: 1, captureTime: 0, keyframe: true, opCount: 0, stream: new Uint8Array(0), images: null }, 'images must be a Uint8Array or Buffer, got null'],
+    ['update keyframe not boolean', { type: 'update', frameId: 1, captureTime: 0, keyframe: 1, opCount: 0, stream: new Uint8Array(0) }, 'keyframe must be a boolean, got 1'],
+    ['hello software a number', { type: 'hello', minVersion: 1, maxVersion: 1, capabilities: 0, software: 5 }, 'software must be a string, got 5'],
+    ['hello software null', { type: 'hello', minVersion: 1, maxVersion: 1, capabilities: 0, software: null }, 'software must be a string, got null'],
+    ['hello software missing', { type: 'hello', minVersion: 1, maxVersion: 1, capabilities: 0 }, 'software must be a string, got undefined'],
+    ['key code an object', { type: 'key', down: true, repeat: false, modifiers: 0, keysym: 0, code: {}, key: 'a' }, 'code must be a string, got object'],
+    ['key key null', { type: 'key', down: true, repeat: false, modifiers: 0, keysym: 0, code: 'KeyA', key: null }, 'key must be a string, got null'],
+    ['key down missing', { type: 'key', repeat: false, modifiers: 0, keysym: 0, code: 'KeyA', key: 'a' }, 'down must be a boolean, got undefined'],
+    ['key repeat a string', { type: 'key', down: true, repeat: 'no', modifiers: 0, keysym: 0, code: 'KeyA', key: 'a' }, 'repeat must be a boolean, got "no"'],
+    ['cursorPosition visible a number', { type: 'cursorPosition', x: 0, y: 0, visible: 0 }, 'visible must be a boolean, got 0'],
+    ['cursorShape without pixels', { type: 'cursorShape', width: 1, height: 1, hotX: 0, hotY: 0 }, 'pixels must be a Uint8Array or Buffer, got undefined'],
+    ['bye message a number', { type: 'bye', reason: 0, message: 7 }, 'message must be a string, got 7'],
+    ['error message missing', { type: 'error', reason: 1 }, 'message must be a string, got undefined'],
+  ];
+  for (const [name, msg, message] of cases) {
+    let err: unknown;
+    try {
+      encodeMessage(bad(msg));
+    } catch (e) {
+      err = e;
+    }
+    t.ok(err instanceof TilecastError, `${name}: a TilecastError (got ${(err as Error)?.name})`);
+    t.match(err, { code: ErrorCodes.INVALID_ARG, message }, name);
+  }
 });
 
 t.test('name helpers for logs', async (t) => {
