@@ -25,8 +25,9 @@ import { CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage,
 import { negotiateVersion } from '../protocol/version';
 import { ViewerInput } from './viewerInput';
 import { ViewerOverlay } from './viewerOverlay';
+import type { ViewerState, ViewerStatsSnapshot } from './viewerTypes';
 
-export type ViewerState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+export type { ViewerState, ViewerStatsSnapshot } from './viewerTypes';
 
 export interface ViewerOptions {
   /** ws:// or wss:// URL of the host. */
@@ -38,23 +39,6 @@ export interface ViewerOptions {
   maxBackoffMs?: number;
   /** Show the stats overlay (default true). */
   stats?: boolean;
-}
-
-export interface ViewerStatsSnapshot {
-  state: ViewerState;
-  width: number;
-  height: number;
-  updates: number;
-  painted: number;
-  bytes: number;
-  rttMs: number | null;
-  kbps: number;
-  fps: number;
-  lastError: string | null;
-  connections: number;
-  /** Milliseconds spent decoding, total (for the decode benchmark). */
-  decodeMs: number;
-  decodedPixels: number;
 }
 
 const now = () => performance.timeOrigin + performance.now();
