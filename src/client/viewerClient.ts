@@ -233,17 +233,23 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     });
     ws.on('close', (code, reason) => {
       link.closed();
-      if (this.ws !== ws) return;
-      this.stopTicker();
-      const willReconnect = !this.closedByUser && (this.options.reconnect ?? true);
-      this.emit('close', { code, reason: reason.toString(), willReconnect });
-      if (!willReconnect) return this.flushWaiters();
-      const delay = this.backoff.next();
-      this.reconnectTimer = setTimeout(() => {
-        this.emit('reconnect', { attempt: this.backoff.attempts });
-        this.open();
-      }, delay);
+      this.ended(ws, code, reason.toString());
     });
+  }
+
+  /** The connection is over (closed, or dropped by us): tell listeners and reconnect unless told not to. */
+  private ended(ws: WebSocket, code: number, reason: string): void {
+    if (this.ws !== ws) return;
+    this.ws = null;
+    this.stopTicker();
+    const willReconnect = !this.closedByUser && (this.options.reconnect ?? true);
+    this.emit('close', { code, reason, willReconnect });
+    if (!willReconnect) return this.flushWaiters();
+    const delay = this.backoff.next();
+    this.reconnectTimer = setTimeout(() => {
+      this.emit('reconnect', { attempt: this.backoff.attempts });
+      this.open();
+    }, delay);
   }
 
   /** Errors go to 'error' listeners if any: a viewer must not crash its process over a bad link. */
@@ -257,16 +263,17 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
   }
 
   /**
-   * The link failed (its ERROR is already sent): report it and drop this
-   * connection; the 'close' handler reconnects fresh. A silent host gets no
-   * closing handshake.
+   * The link failed (its ERROR is already sent): report it, close the socket
+   * with 4000 + reason and start over without waiting for the closing
+   * handshake (a silent host would never finish it), as the browser viewer does.
    */
   private drop(ws: WebSocket, failure: LinkFailure): void {
     if (this.ws !== ws) return;
     this.report(failure.error);
-    if (failure.error.code === ErrorCodes.TIMEOUT) return ws.terminate();
-    if (ws.readyState === WebSocket.OPEN) ws.close(failure.closeCode, reasonName(failure.reason));
+    const what = reasonName(failure.reason);
+    if (ws.readyState === WebSocket.OPEN) ws.close(failure.closeCode, what);
     setTimeout(() => ws.terminate(), 2000).unref();
+    this.ended(ws, failure.closeCode, what);
   }
 
   private async onHostMessage(ws: WebSocket, link: ViewerLink, msg: HostMessage, bytes: number, receivedAt: number): Promise<void> {
