@@ -23,6 +23,8 @@ export const ErrorCodes = {
   UNAVAILABLE: 'ERR_UNAVAILABLE',
   /** Message type not known to this protocol version. */
   UNKNOWN_MESSAGE: 'ERR_UNKNOWN_MESSAGE',
+  /** The peer went silent: nothing heard for longer than the timeout. */
+  TIMEOUT: 'ERR_TIMEOUT',
   /** The peers share no protocol version. */
   UNSUPPORTED_VERSION: 'ERR_UNSUPPORTED_VERSION',
   /** The native addon could not be loaded. */

@@ -43,7 +43,7 @@ export type { ViewerSession, ViewerStats, AckSample } from './host/viewerSession
 export type { FlowControlOptions, FlowStats } from './host/flowControl';
 export { viewerPage, viewerAssetsDir } from './host/viewerPage';
 export { ViewerClient, connectViewer } from './client/viewerClient';
-export type { ViewerClientOptions, ViewerUpdate } from './client/viewerClient';
+export type { ViewerClientOptions, ViewerClientEvents, ViewerUpdate } from './client/viewerClient';
 
 // Input injection.
 export { X11InputSink } from './input/inputSink';

@@ -4,7 +4,8 @@
  * dist/browser/tilecast-viewer.js by scripts/build-viewer.js.
  */
 export { TilecastViewer, mountViewer } from './viewer';
-export type { ViewerOptions, ViewerState, ViewerStatsSnapshot } from './viewer';
+export type { ViewerOptions } from './viewer';
+export type { ViewerState, ViewerStatsSnapshot } from './viewerTypes';
 export { linkQuality } from './viewerOverlay';
 // The decoder on its own, for embedders that render elsewhere (and the decode benchmark).
 export { OpStreamDecoder } from '../codec/opStreamDecoder';

@@ -5,6 +5,10 @@
  * cursor locally, scales to fit with crisp pixels, reconnects with backoff and
  * shows connection state, stats and link quality.
  *
+ * The protocol side of each connection (HELLO, order, ping/RTT, watchdog,
+ * error reasons, backoff) is the shared ViewerLink (src/protocol/viewerLink.ts),
+ * the same code the Node ViewerClient runs.
+ *
  * Render queue with backpressure: updates are decoded as they arrive (order
  * matters) but painted once per animation frame; acks leave only after the
  * paint, so a tab that cannot paint (hidden, overloaded) holds its acks and
@@ -20,41 +24,29 @@
  */
 import { OpStreamDecoder, PendingImage } from '../codec/opStreamDecoder';
 import { ImageOpDecoder } from './imageOps';
-import { Capability, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Reason } from '../protocol/constants';
-import { CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage, UpdateMessage, decodeMessage, encodeMessage } from '../protocol/messages';
-import { negotiateVersion } from '../protocol/version';
+import { Capability, Reason, reasonName } from '../protocol/constants';
+import { CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage, UpdateMessage, encodeMessage } from '../protocol/messages';
+import { LinkFailure, ReconnectBackoff, ViewerLink } from '../protocol/viewerLink';
 import { ViewerInput } from './viewerInput';
 import { ViewerOverlay } from './viewerOverlay';
+import type { ViewerState, ViewerStatsSnapshot } from './viewerTypes';
 
-export type ViewerState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+export type { ViewerState, ViewerStatsSnapshot } from './viewerTypes';
 
 export interface ViewerOptions {
   /** ws:// or wss:// URL of the host. */
   url: string;
   /** Send no input (default false). */
   viewOnly?: boolean;
-  /** Reconnect backoff, ms (defaults 500 and 10 000). */
+  /** Reconnect backoff, ms (defaults 500 and 8000, jittered; see ReconnectBackoff). */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Drop the connection when nothing arrives for this long, ms (default 30 s; 0: never). */
+  timeoutMs?: number;
+  /** Own PING (for the RTT shown) every this many ms (default 2000; 0: none). */
+  pingIntervalMs?: number;
   /** Show the stats overlay (default true). */
   stats?: boolean;
-}
-
-export interface ViewerStatsSnapshot {
-  state: ViewerState;
-  width: number;
-  height: number;
-  updates: number;
-  painted: number;
-  bytes: number;
-  rttMs: number | null;
-  kbps: number;
-  fps: number;
-  lastError: string | null;
-  connections: number;
-  /** Milliseconds spent decoding, total (for the decode benchmark). */
-  decodeMs: number;
-  decodedPixels: number;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -67,6 +59,7 @@ export class TilecastViewer {
   private readonly input: ViewerInput | null;
   private readonly decoder = new OpStreamDecoder('rgba');
   private ws: WebSocket | null = null;
+  private link: ViewerLink | null = null;
   private inbox: Array<ResizeMessage | UpdateMessage> = [];
   private inboxBusy = false;
   private generation = 0; // bumped per connection: late image decodes of an old one are dropped
@@ -74,14 +67,13 @@ export class TilecastViewer {
   private image: ImageData | null = null;
   private cursor: { shape: CursorShapeMessage | null; x: number; y: number; visible: boolean } = { shape: null, x: 0, y: 0, visible: false };
   private dirty: { x0: number; y0: number; x1: number; y1: number } | null = null;
-  private pendingAcks: Array<{ frameId: number; receivedAt: number }> = [];
+  private pendingAcks: Array<{ link: ViewerLink; frameId: number; receivedAt: number }> = [];
   private rafPending = false;
   private pointerInside = false;
   private state: ViewerState = 'connecting';
-  private attempts = 0;
+  private readonly backoff: ReconnectBackoff;
   private reconnectTimer: number | null = null;
-  private pingTimer: number | null = null;
-  private pingId = 0;
+  private ticker: number | null = null;
   private readonly resizeObserver: ResizeObserver;
   private readonly window1s: Array<{ t: number; bytes: number; painted: number }> = [];
   readonly stats: ViewerStatsSnapshot = {
@@ -94,6 +86,7 @@ export class TilecastViewer {
     private readonly options: ViewerOptions,
   ) {
     if (!/^wss?:\/\//.test(options.url)) throw new Error(`tilecast viewer: url must be ws:// or wss://, got ${options.url}`);
+    this.backoff = new ReconnectBackoff({ minBackoffMs: options.minBackoffMs, maxBackoffMs: options.maxBackoffMs });
     container.classList.add('tilecast-viewer');
     // The canvas and overlays are positioned inside the container.
     if (getComputedStyle(container).position === 'static') container.style.position = 'relative';
@@ -123,8 +116,9 @@ export class TilecastViewer {
   close(): void {
     this.setState('closed');
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
-    if (this.pingTimer !== null) clearInterval(this.pingTimer);
-    this.ws?.close(1000, 'viewer closed');
+    this.stopTicker();
+    const code = this.link?.close() ?? 1000;
+    this.ws?.close(code, 'viewer closed');
     this.ws = null;
     this.input?.dispose();
     this.resizeObserver.disconnect();
@@ -146,31 +140,55 @@ export class TilecastViewer {
 
   private connect(): void {
     if (this.state === 'closed') return;
-    this.setState(this.attempts === 0 ? 'connecting' : 'reconnecting', this.attempts ? `attempt ${this.attempts + 1}` : '');
+    const attempts = this.backoff.attempts;
+    this.setState(attempts === 0 ? 'connecting' : 'reconnecting', attempts ? `attempt ${attempts + 1}` : '');
     const ws = new WebSocket(this.options.url);
     ws.binaryType = 'arraybuffer';
+    const link = new ViewerLink({
+      send: (msg) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(msg));
+      },
+      capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG,
+      software: 'tilecast-browser-viewer',
+      now,
+      pingIntervalMs: this.options.pingIntervalMs,
+      timeoutMs: this.options.timeoutMs,
+      backoff: this.backoff,
+    });
     this.ws = ws;
+    this.link = link;
     this.generation++;
     this.inbox = [];
     this.inboxBusy = false;
     ws.onopen = () => {
       this.stats.connections++;
-      this.send({ type: 'hello', minVersion: MIN_PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG, software: 'tilecast-browser-viewer' });
+      link.open();
+      this.stopTicker();
+      this.ticker = window.setInterval(() => {
+        const failure = link.tick();
+        if (failure) this.drop(ws, failure);
+      }, link.tickIntervalMs);
     };
-    ws.onmessage = (ev) => this.onMessage(ev.data);
+    ws.onmessage = (ev) => {
+      if (this.ws === ws) this.onMessage(ws, link, ev.data);
+    };
     ws.onclose = (ev) => {
+      link.closed();
       if (this.ws !== ws) return;
       this.ws = null;
-      if (this.pingTimer !== null) clearInterval(this.pingTimer);
+      this.stopTicker();
       if (this.state === 'closed') return;
       this.scheduleReconnect(ev.reason || `connection closed (${ev.code})`);
     };
   }
 
+  private stopTicker(): void {
+    if (this.ticker !== null) clearInterval(this.ticker);
+    this.ticker = null;
+  }
+
   private scheduleReconnect(why: string): void {
-    const min = this.options.minBackoffMs ?? 500, max = this.options.maxBackoffMs ?? 10_000;
-    const delay = Math.min(max, min * 2 ** Math.min(this.attempts, 10)) * (0.75 + Math.random() * 0.5);
-    this.attempts++;
+    const delay = this.backoff.next();
     this.setState('reconnecting', `${why}; retrying in ${(delay / 1000).toFixed(1)} s`);
     this.reconnectTimer = window.setTimeout(() => {
       this.reconnectTimer = null;
@@ -182,34 +200,41 @@ export class TilecastViewer {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encodeMessage(msg));
   }
 
-  /** A peer that breaks the protocol: say why, on screen and to the host, and start over. */
-  private protocolFailure(message: string): void {
-    this.showError(`protocol error: ${message}`);
-    this.send({ type: 'error', reason: Reason.PROTOCOL_ERROR, message: message.slice(0, 200) });
-    this.ws?.close(4002, 'protocol error'); // browsers allow only 1000 and 3000-4999 here
+  /**
+   * The link failed (its ERROR is already sent): say why on screen, close the
+   * socket and start over without waiting for the closing handshake (a silent
+   * host would never finish it).
+   */
+  private drop(ws: WebSocket, failure: LinkFailure): void {
+    if (this.ws !== ws) return;
+    const what = reasonName(failure.reason).toLowerCase().replace(/_/g, ' ');
+    this.showError(`${what}: ${failure.message}`);
+    this.ws = null;
+    this.stopTicker();
+    this.generation++; // what is still queued or decoding for this connection is dropped
+    this.inbox = [];
+    this.inboxBusy = false;
+    ws.close(failure.closeCode, what);
+    if (this.state !== 'closed') this.scheduleReconnect(what);
   }
 
-  private onMessage(data: unknown): void {
-    if (!(data instanceof ArrayBuffer)) return this.protocolFailure('text frames are not part of the protocol');
-    this.stats.bytes += data.byteLength;
-    this.window1s.push({ t: performance.now(), bytes: data.byteLength, painted: 0 });
-    let msg: Message;
+  private onMessage(ws: WebSocket, link: ViewerLink, data: unknown): void {
+    const bytes = data instanceof ArrayBuffer ? data.byteLength : 0;
+    this.stats.bytes += bytes;
+    this.window1s.push({ t: performance.now(), bytes, painted: 0 });
+    let msg;
     try {
-      msg = decodeMessage(new Uint8Array(data));
+      msg = link.receiveBytes(data instanceof ArrayBuffer ? data : String(data));
     } catch (err) {
-      return this.protocolFailure((err as Error).message);
+      return this.drop(ws, link.fail(err));
+    } finally {
+      this.stats.rttMs = link.rttMs;
     }
+    if (!msg) return;
     switch (msg.type) {
       case 'hello':
-        try {
-          negotiateVersion(msg);
-        } catch (err) {
-          return this.protocolFailure((err as Error).message);
-        }
         this.setState('connected');
         this.overlay.clearError();
-        this.pingTimer = window.setInterval(() => this.send({ type: 'ping', id: this.pingId++ >>> 0, time: now() }), 2000);
-        this.send({ type: 'ping', id: this.pingId++ >>> 0, time: now() });
         return;
       case 'resize':
       case 'update':
@@ -221,18 +246,21 @@ export class TilecastViewer {
       case 'cursorPosition':
         Object.assign(this.cursor, { x: msg.x, y: msg.y, visible: msg.visible });
         return this.placeCursor();
-      case 'ping':
-        return this.send({ type: 'pong', id: msg.id, time: msg.time });
-      case 'pong':
-        this.stats.rttMs = Math.max(0, now() - msg.time);
-        return;
       case 'error':
       case 'bye':
         if (msg.type === 'error' || msg.reason !== Reason.NORMAL) this.showError(`host: ${msg.message}`);
         return;
-      default:
-        return this.protocolFailure(`${msg.type} is not sent by hosts`);
     }
+  }
+
+  /** An update could not be applied: the link asks for a keyframe, or ends the connection if that was one. */
+  private updateFailed(err: unknown, msg: UpdateMessage, link: ViewerLink, ws: WebSocket | null): void {
+    const failure = link.updateFailed(err, msg);
+    if (failure) {
+      if (ws) this.drop(ws, failure);
+      return;
+    }
+    if (link.state !== 'closed') this.showError(`decode failed: ${(err as Error)?.message ?? err}; refreshing`);
   }
 
   private resize(width: number, height: number): void {
@@ -272,21 +300,21 @@ export class TilecastViewer {
   private update(msg: UpdateMessage): Promise<void> | void {
     const { frameId, stream, opCount, keyframe } = msg;
     const receivedAt = now();
-    if (!this.image) return this.protocolFailure('UPDATE before RESIZE');
+    const link = this.link!, ws = this.ws;
+    if (!this.image) return this.updateFailed(new Error('no framebuffer'), msg, link, ws); // the link checks RESIZE came first
     const t0 = performance.now();
     try {
       const r = this.decoder.apply(this.image.data, this.image.width, this.image.height, stream, opCount, keyframe, msg.images);
-      if (r.images.length) return this.finishImages(r.images, r.dirty, frameId, receivedAt, t0);
-      this.completeUpdate(r.dirty, frameId, receivedAt, t0);
+      if (r.images.length) return this.finishImages(msg, r.images, r.dirty, receivedAt, t0);
+      this.completeUpdate(r.dirty, link, frameId, receivedAt, t0);
     } catch (err) {
-      // The stream state is gone: say so, ask for a full refresh, keep the old picture.
-      this.showError(`decode failed: ${(err as Error).message}; refreshing`);
-      this.send({ type: 'refreshRequest' });
+      // The stream state is gone: keep the old picture; the link asks for a full refresh.
+      this.updateFailed(err, msg, link, ws);
     }
   }
 
   /** The update's pixels are in the framebuffer: mark them for the next paint, which acks it. */
-  private completeUpdate(dirty: { x: number; y: number; w: number; h: number } | null, frameId: number, receivedAt: number, t0: number): void {
+  private completeUpdate(dirty: { x: number; y: number; w: number; h: number } | null, link: ViewerLink, frameId: number, receivedAt: number, t0: number): void {
     if (dirty) {
       const d = this.dirty;
       this.dirty = d
@@ -296,24 +324,24 @@ export class TilecastViewer {
     }
     this.stats.decodeMs += performance.now() - t0;
     this.stats.updates++;
-    this.pendingAcks.push({ frameId, receivedAt });
+    this.pendingAcks.push({ link, frameId, receivedAt });
     this.schedulePaint();
   }
 
   /** Decodes an update's JPEG ops with the browser's decoder, writes them, then finishes the update. */
-  private async finishImages(images: PendingImage[], dirty: { x: number; y: number; w: number; h: number } | null, frameId: number, receivedAt: number, t0: number): Promise<void> {
+  private async finishImages(msg: UpdateMessage, images: PendingImage[], dirty: { x: number; y: number; w: number; h: number } | null, receivedAt: number, t0: number): Promise<void> {
     const generation = this.generation;
+    const link = this.link!, ws = this.ws;
     try {
       const image = this.image!;
       await this.imageOps.decodeInto(images, image.data, image.width);
       if (generation !== this.generation || this.image !== image) return;
     } catch (err) {
       if (generation !== this.generation) return;
-      this.showError(`image decode failed: ${(err as Error).message}; refreshing`);
-      this.send({ type: 'refreshRequest' });
+      this.updateFailed(err, msg, link, ws);
       return;
     }
-    this.completeUpdate(dirty, frameId, receivedAt, t0);
+    this.completeUpdate(dirty, link, msg.frameId, receivedAt, t0);
   }
 
   private schedulePaint(): void {
@@ -330,9 +358,9 @@ export class TilecastViewer {
       this.dirty = null;
     }
     const displayedAt = now();
-    for (const a of this.pendingAcks) this.send({ type: 'ack', frameId: a.frameId, receivedAt: a.receivedAt, displayedAt });
+    // Acks go through the connection's link (an ack of an old connection is dropped); the first resets the backoff.
+    for (const a of this.pendingAcks) a.link.ack(a.frameId, a.receivedAt, displayedAt);
     this.stats.painted += this.pendingAcks.length;
-    if (this.pendingAcks.length) this.attempts = 0; // a working connection: the next drop starts a fresh backoff
     if (this.pendingAcks.length) this.window1s.push({ t: performance.now(), bytes: 0, painted: this.pendingAcks.length });
     this.pendingAcks = [];
     this.updateStats();

@@ -2,7 +2,7 @@
  * The viewer's small UI: connection state, a stats line (RTT, kbit/s, fps,
  * codec), a link-quality dot, and a visible error banner.
  */
-import type { ViewerState, ViewerStatsSnapshot } from './viewer';
+import type { ViewerState, ViewerStatsSnapshot } from './viewerTypes';
 
 const STATE_TEXT: Record<ViewerState, string> = {
   connecting: 'Connecting…',

@@ -1,37 +1,44 @@
 /**
  * ViewerClient: the Node client stream. Connects to a host over ws/wss, decodes
  * updates into a framebuffer (native, off the JS thread), acks each one after
- * it is applied, answers pings, and reconnects with backoff when the link
- * drops; a new connection always starts with a full refresh, so the
- * framebuffer resyncs exactly.
+ * it is applied, and reconnects with backoff when the link drops; a new
+ * connection always starts with a full refresh, so the framebuffer resyncs
+ * exactly.
  *
- * Events: 'open', 'hello' (HelloMessage), 'resize' ({width, height}),
- * 'update' (ViewerUpdate), 'cursor' (CursorState), 'hostClose' (the host's
- * ERROR/BYE message), 'reconnect' ({attempt}), 'close' ({code, reason,
- * willReconnect}), 'error' (Error). Also an async iterator over updates.
+ * The protocol side of each connection (HELLO, order, ping/RTT, watchdog,
+ * error reasons, backoff) is the shared ViewerLink (src/protocol/viewerLink.ts),
+ * the same code the browser viewer runs; this class adds the socket and the
+ * native decoder.
+ *
+ * Events (one argument each, typed by ViewerClientEvents): 'open', 'hello',
+ * 'resize', 'update', 'cursor', 'hostClose', 'reconnect', 'close', 'error'.
+ * Also an async iterator over updates.
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { ErrorCodes, TilecastError, invalidArg } from '../errors';
 import { jpegUnavailableReason } from '../native/binding';
-import { Capability, Limits, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Reason } from '../protocol/constants';
-import { HelloMessage, KeyMessage, Message, PointerMessage, decodeMessage, encodeMessage } from '../protocol/messages';
-import { negotiateVersion } from '../protocol/version';
+import { Capability, Limits, reasonName } from '../protocol/constants';
+import { CloseMessage, HelloMessage, KeyMessage, Message, PointerMessage, encodeMessage } from '../protocol/messages';
+import { HostMessage, LinkFailure, ReconnectBackoff, ViewerLink, toTilecastError } from '../protocol/viewerLink';
 import type { OpCounts } from '../codec/opCounts';
-import { ScreenDecoder } from './screenDecoder';
+import { CursorState, ScreenDecoder } from './screenDecoder';
 
 export interface ViewerClientOptions {
   /** Extra HTTP headers for the upgrade request (e.g. Authorization). */
   headers?: Record<string, string>;
   /** Reconnect after a drop (default true), with exponential backoff. */
   reconnect?: boolean;
+  /** Reconnect backoff, ms (defaults 500 and 8000, jittered; see ReconnectBackoff). */
   minBackoffMs?: number;
   maxBackoffMs?: number;
   /** TLS: trusted CA (PEM) and whether to verify the host (default true). */
   ca?: string | Buffer;
   rejectUnauthorized?: boolean;
-  /** Close the link when nothing arrives for this long, ms (default 30 s). */
+  /** Drop the connection when nothing arrives for this long, ms (default 30 s; 0: never). */
   timeoutMs?: number;
+  /** Own PING (for rttMs) every this many ms (default 2000; 0: none). */
+  pingIntervalMs?: number;
 }
 
 export interface ViewerUpdate {
@@ -44,21 +51,36 @@ export interface ViewerUpdate {
   displayedAt: number;
 }
 
+/** ViewerClient's events: each listener gets one object. */
+export interface ViewerClientEvents {
+  /** The socket is open and the viewer's HELLO is sent. */
+  open: [{ connection: number }];
+  /** The host's HELLO, with the negotiated version. */
+  hello: [HelloMessage & { version: number }];
+  resize: [{ width: number; height: number }];
+  update: [ViewerUpdate];
+  cursor: [CursorState];
+  /** The host's ERROR or BYE (type, reason, message). */
+  hostClose: [CloseMessage];
+  reconnect: [{ attempt: number }];
+  close: [{ code: number; reason: string; willReconnect: boolean }];
+  error: [Error];
+}
+
 const now = () => performance.timeOrigin + performance.now();
 
-export class ViewerClient extends EventEmitter {
+export class ViewerClient extends EventEmitter<ViewerClientEvents> {
   private ws: WebSocket | null = null;
+  private link: ViewerLink | null = null;
   private decoder = new ScreenDecoder();
   private chain: Promise<void> = Promise.resolve();
   private closedByUser = false;
-  private attempts = 0;
+  private readonly backoff: ReconnectBackoff;
   private reconnectTimer: NodeJS.Timeout | null = null;
-  private watchdog: NodeJS.Timeout | null = null;
-  private lastHeard = 0;
+  private ticker: NodeJS.Timeout | null = null;
+  private readonly capabilities = Capability.COPY_RECT | Capability.CURSOR | (jpegUnavailableReason() === null ? Capability.JPEG : 0);
   private readonly waiting: Array<(u: ViewerUpdate | null) => void> = [];
   private readonly backlog: ViewerUpdate[] = [];
-  /** Negotiated protocol version of the current connection. */
-  version: number | null = null;
   updates = 0;
   bytesReceived = 0;
   connections = 0;
@@ -69,6 +91,7 @@ export class ViewerClient extends EventEmitter {
   ) {
     super();
     if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw invalidArg('url', 'a ws:// or wss:// URL', url);
+    this.backoff = new ReconnectBackoff({ minBackoffMs: options.minBackoffMs, maxBackoffMs: options.maxBackoffMs });
     this.open();
   }
 
@@ -84,11 +107,19 @@ export class ViewerClient extends EventEmitter {
   get lastFrameId(): number | null {
     return this.decoder.lastFrameId;
   }
-  get cursor() {
+  get cursor(): CursorState {
     return this.decoder.cursor;
   }
   get connected(): boolean {
-    return this.ws?.readyState === WebSocket.OPEN && this.version !== null;
+    return this.ws?.readyState === WebSocket.OPEN && this.link?.ready === true;
+  }
+  /** Negotiated protocol version of the current connection. */
+  get version(): number | null {
+    return this.link?.ready ? this.link.version : null;
+  }
+  /** Round-trip time from the last answered PING of the current connection, ms. */
+  get rttMs(): number | null {
+    return this.link?.rttMs ?? null;
   }
 
   sendPointer(p: Omit<PointerMessage, 'type'>): void {
@@ -104,9 +135,9 @@ export class ViewerClient extends EventEmitter {
   close(): void {
     this.closedByUser = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.send({ type: 'bye', reason: Reason.NORMAL, message: 'viewer closed' });
-    this.ws?.close(1000);
-    this.stopWatchdog();
+    this.stopTicker();
+    const code = this.link?.close() ?? 1000;
+    this.ws?.close(code);
     this.flushWaiters();
   }
 
@@ -115,7 +146,7 @@ export class ViewerClient extends EventEmitter {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.off('update', onUpdate);
-        reject(new TilecastError(ErrorCodes.INTERNAL, `waitFor timed out after ${timeoutMs} ms`));
+        reject(new TilecastError(ErrorCodes.TIMEOUT, `waitFor timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       const onUpdate = (u: ViewerUpdate) => {
         if (!predicate(u)) return;
@@ -151,24 +182,44 @@ export class ViewerClient extends EventEmitter {
       ca: this.options.ca,
       rejectUnauthorized: this.options.rejectUnauthorized ?? true,
     });
+    const link = new ViewerLink({
+      send: (msg) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(msg));
+      },
+      capabilities: this.capabilities,
+      software: 'tilecast-node-viewer',
+      now,
+      pingIntervalMs: this.options.pingIntervalMs,
+      timeoutMs: this.options.timeoutMs,
+      backoff: this.backoff,
+    });
     this.ws = ws;
-    this.version = null;
+    this.link = link;
     this.decoder = new ScreenDecoder();
     this.chain = Promise.resolve();
     ws.binaryType = 'nodebuffer';
     ws.on('open', () => {
       this.connections++;
-      this.lastHeard = now();
-      this.startWatchdog();
-      this.send({ type: 'hello', minVersion: MIN_PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, capabilities: Capability.COPY_RECT | Capability.CURSOR | (jpegUnavailableReason() === null ? Capability.JPEG : 0), software: 'tilecast-node-viewer' });
-      this.emit('open');
+      link.open();
+      this.stopTicker();
+      this.ticker = setInterval(() => {
+        const failure = link.tick();
+        if (failure) this.drop(ws, failure);
+      }, link.tickIntervalMs);
+      this.emit('open', { connection: this.connections });
     });
-    ws.on('message', (data: Buffer) => {
-      this.lastHeard = now();
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (this.ws !== ws) return;
       const receivedAt = now();
       this.bytesReceived += data.length;
-      // Messages are handled strictly in order: the decoder's stream is sequential.
-      this.chain = this.chain.then(() => this.onMessage(ws, data, receivedAt)).catch((err) => this.fail(ws, err));
+      let msg: HostMessage | null;
+      try {
+        msg = link.receiveBytes(isBinary ? data : data.toString('utf8'), receivedAt);
+      } catch (err) {
+        return this.drop(ws, link.fail(err));
+      }
+      // Pixels are applied strictly in order: the decoder's stream is sequential.
+      if (msg) this.chain = this.chain.then(() => this.onHostMessage(ws, link, msg, data.length, receivedAt)).catch((err) => this.drop(ws, link.fail(err)));
     });
     let refused = false;
     ws.on('unexpected-response', (req, res) => {
@@ -181,76 +232,77 @@ export class ViewerClient extends EventEmitter {
       if (!refused) this.report(err);
     });
     ws.on('close', (code, reason) => {
-      if (this.ws !== ws) return;
-      this.stopWatchdog();
-      const willReconnect = !this.closedByUser && (this.options.reconnect ?? true);
-      this.emit('close', { code, reason: reason.toString(), willReconnect });
-      if (!willReconnect) return this.flushWaiters();
-      const min = this.options.minBackoffMs ?? 250;
-      const delay = Math.min(this.options.maxBackoffMs ?? 5000, min * 2 ** Math.min(this.attempts++, 10));
-      this.reconnectTimer = setTimeout(() => {
-        this.emit('reconnect', { attempt: this.attempts });
-        this.open();
-      }, delay * (0.5 + Math.random() / 2));
+      link.closed();
+      this.ended(ws, code, reason.toString());
     });
   }
 
+  /** The connection is over (closed, or dropped by us): tell listeners and reconnect unless told not to. */
+  private ended(ws: WebSocket, code: number, reason: string): void {
+    if (this.ws !== ws) return;
+    this.ws = null;
+    this.stopTicker();
+    const willReconnect = !this.closedByUser && (this.options.reconnect ?? true);
+    this.emit('close', { code, reason, willReconnect });
+    if (!willReconnect) return this.flushWaiters();
+    const delay = this.backoff.next();
+    this.reconnectTimer = setTimeout(() => {
+      this.emit('reconnect', { attempt: this.backoff.attempts });
+      this.open();
+    }, delay);
+  }
+
   /** Errors go to 'error' listeners if any: a viewer must not crash its process over a bad link. */
-  private report(err: unknown): void {
+  private report(err: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
-  private startWatchdog(): void {
-    const timeout = this.options.timeoutMs ?? 30_000;
-    this.watchdog = setInterval(() => {
-      if (now() - this.lastHeard > timeout) this.ws?.terminate();
-    }, Math.min(1000, timeout / 2));
+  private stopTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
   }
 
-  private stopWatchdog(): void {
-    if (this.watchdog) clearInterval(this.watchdog);
-    this.watchdog = null;
-  }
-
-  /** A protocol or decode error: tell the host why and drop this connection (we reconnect fresh). */
-  private fail(ws: WebSocket, err: unknown): void {
-    const e = err instanceof TilecastError ? err : new TilecastError(ErrorCodes.INTERNAL, String((err as Error)?.message ?? err));
-    this.report(e);
-    if (ws.readyState === WebSocket.OPEN) {
-      const reason = e.code === ErrorCodes.PROTOCOL || e.code === ErrorCodes.TRUNCATED || e.code === ErrorCodes.UNKNOWN_MESSAGE ? Reason.PROTOCOL_ERROR : Reason.DECODE_FAILED;
-      ws.send(encodeMessage({ type: 'error', reason, message: e.message.slice(0, 200) }));
-      ws.close(1008, e.code);
-    }
-  }
-
-  private async onMessage(ws: WebSocket, data: Buffer, receivedAt: number): Promise<void> {
+  /**
+   * The link failed (its ERROR is already sent): report it, close the socket
+   * with 4000 + reason and start over without waiting for the closing
+   * handshake (a silent host would never finish it), as the browser viewer does.
+   */
+  private drop(ws: WebSocket, failure: LinkFailure): void {
     if (this.ws !== ws) return;
-    const msg = decodeMessage(data);
-    if (this.version === null && msg.type !== 'hello' && msg.type !== 'error' && msg.type !== 'bye') {
-      throw new TilecastError(ErrorCodes.PROTOCOL, `expected HELLO from the host, got ${msg.type}`);
-    }
+    this.report(failure.error);
+    const what = reasonName(failure.reason);
+    if (ws.readyState === WebSocket.OPEN) ws.close(failure.closeCode, what);
+    setTimeout(() => ws.terminate(), 2000).unref();
+    this.ended(ws, failure.closeCode, what);
+  }
+
+  private async onHostMessage(ws: WebSocket, link: ViewerLink, msg: HostMessage, bytes: number, receivedAt: number): Promise<void> {
+    if (this.ws !== ws || link.state === 'closed') return;
     switch (msg.type) {
       case 'hello':
-        this.version = negotiateVersion(msg);
-        this.attempts = 0;
-        this.emit('hello', msg as HelloMessage);
-        return;
-      case 'ping':
-        this.send({ type: 'pong', id: msg.id, time: msg.time });
-        return;
-      case 'pong':
+        this.emit('hello', { ...msg, version: link.version! });
         return;
       case 'error':
       case 'bye':
         this.emit('hostClose', msg);
         return;
       case 'update': {
-        const handled = await this.decoder.handle(msg, receivedAt);
+        let handled;
+        try {
+          handled = await this.decoder.handle(msg, receivedAt);
+        } catch (err) {
+          if (this.ws !== ws) return;
+          // The one rule (ViewerLink.updateFailed): ask for a keyframe, or drop the connection if that was one.
+          const failure = link.updateFailed(err, msg);
+          if (failure) this.drop(ws, failure);
+          else this.report(toTilecastError(err));
+          return;
+        }
         if (this.ws !== ws) return;
         const ack = handled.ack!;
-        this.send(ack);
+        link.ack(ack.frameId, ack.receivedAt, ack.displayedAt);
         this.updates++;
-        const update: ViewerUpdate = { frameId: msg.frameId, captureTime: msg.captureTime, keyframe: msg.keyframe, bytes: data.length, ops: handled.ops!, receivedAt, displayedAt: ack.displayedAt };
+        const update: ViewerUpdate = { frameId: msg.frameId, captureTime: msg.captureTime, keyframe: msg.keyframe, bytes, ops: handled.ops!, receivedAt, displayedAt: ack.displayedAt };
         this.emit('update', update);
         const waiter = this.waiting.shift();
         if (waiter) waiter(update);
@@ -269,8 +321,6 @@ export class ViewerClient extends EventEmitter {
         await this.decoder.handle(msg, receivedAt);
         this.emit('cursor', this.decoder.cursor);
         return;
-      default:
-        throw new TilecastError(ErrorCodes.PROTOCOL, `${msg.type} is not sent by hosts`);
     }
   }
 }

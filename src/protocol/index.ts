@@ -7,3 +7,4 @@ export * from './messages';
 export * from './framing';
 export * from './version';
 export { ByteReader, ByteWriter } from './bytes';
+export * from './viewerLink';

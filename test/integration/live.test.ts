@@ -72,6 +72,8 @@ t.test('updates flow, acks come back, the viewer ends exact', async (t) => {
   t.ok(stats.flow.acked >= 1 && stats.flow.acked === stats.updatesSent, `all ${stats.updatesSent} updates acked`);
   t.ok(stats.flow.minRttMs !== null && stats.flow.deliveryRateBps !== null, 'RTT and rate estimated');
   t.ok(viewer.updates >= 2);
+  await until(() => viewer.rttMs !== null, "the viewer's own RTT sample");
+  t.ok(viewer.rttMs! >= 0, 'the Node viewer measures RTT from its pings, as the browser viewer does');
   viewer.close();
   await host.close();
 });
