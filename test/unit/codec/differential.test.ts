@@ -194,7 +194,7 @@ t.test('TS and native decoders agree on real updates and their mutations', { ski
   // The originals first: both decoders must take every real update.
   for (const s of sessions) {
     const d = await runCase(s, s.updates, 'original');
-    t.equal(d, null, `original session ${s.name} (${s.updates.length} updates): decoders agree`, d ? { diagnostic: d } : {});
+    t.equal(d, null, `original session ${s.name} (${s.updates.length} updates): decoders agree${d ? `: ${JSON.stringify(d)}` : ''}`);
   }
 
   const found: (Disagreement & { kind: string })[] = [];
