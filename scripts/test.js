@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: type-check, native core tests under ASan/UBSan, then the tap suite.
+// `npm test`: type-check, native core tests under ASan/UBSan, a short fuzzing run, then the tap suite.
 // Ends with one line "N passed, N failed" summing every stage.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -34,7 +34,15 @@ run('native tests (ASan/UBSan)', 'make', ['-s', '-C', 'native/tests'], (out) => 
   return { passed: p, failed: f };
 });
 
-// Stage 3: tap (unit and integration tests against the built addon).
+// Stage 3: fuzzing, short: 60 s per libFuzzer target (native core, ASan/UBSan) and a
+// bounded run of the protocol fuzzer; one pass per target that ran clean, one fail per
+// finding (saved under native/fuzz/out/crashes/). Skipped without clang unless CI is set.
+run('fuzz (short)', process.execPath, [path.join(root, 'native', 'fuzz', 'run.js'), '--short'], (out) => {
+  const m = [...out.matchAll(/^(\d+) passed, (\d+) failed$/gm)].pop();
+  return m ? { passed: Number(m[1]), failed: Number(m[2]) } : { passed: 0, failed: 1 };
+});
+
+// Stage 4: tap (unit and integration tests against the built addon).
 run('tap', process.execPath, [path.join(root, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs'), '--reporter=tap'], (out) => {
   const m = out.match(/# \{ total: (\d+), pass: (\d+)(?:, fail: (\d+))?/);
   if (!m) return { passed: 0, failed: 1 };
