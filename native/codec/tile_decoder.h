@@ -64,7 +64,7 @@ class TileDecoder {
 
   std::vector<uint8_t> row_;  // one row of op data
   InflateStream inflate_;
-  bool desynced_ = false;
+  bool desynced_ = true;  // no stream state yet: the first update must be a keyframe (as in the TS decoder)
 };
 
 }  // namespace tilecast

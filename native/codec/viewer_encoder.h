@@ -57,6 +57,8 @@ class ViewerEncoder {
   void Release();
 
   uint32_t tile_size() const { return tiles_.tile_size(); }
+  // What the viewer has (tests and fuzz targets check it against the screen).
+  const SentFrame& sent_frame() const { return sent_; }
   // Bytes held for this viewer (the sent-frame copy and flags).
   size_t MemoryBytes() const;
 

@@ -196,7 +196,7 @@ function movesPrograms() {
 async function main() {
   const root = path.join(__dirname, '..', '..');
   const outDir = process.argv[2] || path.join(__dirname, 'out', 'corpus');
-  const lib = require(root);
+  const lib = { ...require(root), ...require(path.join(root, 'dist', 'testing')) };
   const sessions = await sceneSessions(lib);
   const write = (target, name, bytes) => {
     fs.mkdirSync(path.join(outDir, target), { recursive: true });

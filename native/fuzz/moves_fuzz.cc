@@ -1,10 +1,8 @@
 // libFuzzer target: move/copy ordering end to end. Fuzzed frame edits (fills,
 // window drags, scrolls, photo-like and text-like content) and damage go
-// through what the encoder binding does for a viewer that tracks what it was
-// sent (native/addon/encoder_binding.cc, EncoderBinding::Run):
-//   FindMoves(sent, frame, damage) -> SentFrame::ApplyCopies -> Residual
-//   -> TileEncoder::Encode(copies, residual) -> SentFrame::Commit
-// and the update is applied with TileDecoder. Invariants (abort = a finding):
+// through the ViewerEncoder a live session uses (native/codec/viewer_encoder.h:
+// FindMoves against the SentFrame -> ApplyCopies -> Residual -> TileEncoder ->
+// Commit), and the update is applied with TileDecoder. Invariants (abort = a finding):
 //   - every step encodes and decodes without error;
 //   - copies lie inside the frame;
 //   - the decoder's framebuffer equals the frame exactly (B, G, R; alpha 255)
@@ -27,9 +25,7 @@
 
 #include "../codec/jpeg_codec.h"
 #include "../codec/tile_decoder.h"
-#include "../codec/tile_encoder.h"
-#include "../detect/move_detector.h"
-#include "../detect/sent_frame.h"
+#include "../codec/viewer_encoder.h"
 #include "fuzz_util.h"
 
 using namespace tilecast;
@@ -142,21 +138,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (seed & 1) FillPhoto(f, Rect{f.w / 4, f.h / 4, (f.w + 1) / 2, (f.h + 1) / 2}, seed, garbage_alpha);
 
   const uint32_t tiles_x = (f.w + tile - 1) / tile, tiles_y = (f.h + tile - 1) / tile;
-  std::vector<uint8_t> mask(static_cast<size_t>(tiles_x) * tiles_y, 1);  // history allows lossy everywhere; content decides
-  LossyOptions lossy;
-  lossy.tile_mask = mask.data();
-  lossy.tiles_x = tiles_x;
-  lossy.tiles_y = tiles_y;
-  lossy.jpeg.quality = 70;
 
-  TileEncoder enc(tile, 6);
-  SentFrame sent;
+  ViewerEncoder enc(tile, 6, 1);
   TileDecoder dec;
   std::vector<uint8_t> fb(static_cast<size_t>(f.w) * f.h * 4);
   const Framebuffer out{fb.data(), f.w, f.h};
   ClearFramebuffer(out);
-  MoveSearch search;
-  search.tile_size = tile;
 
   for (uint32_t step = 0; step < kMaxSteps && (step == 0 || !in.empty()); ++step) {
     const uint8_t sb = step == 0 ? 1 : in.u8();  // step 0 is the first full frame
@@ -207,32 +194,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
 
-    // EncoderBinding::Run for a viewer with a SentFrame and detectMoves.
-    std::vector<CopyOp> copies;
-    std::vector<Rect> rects;
-    if (!sent.valid() || sent.width() != f.w || sent.height() != f.h) keyframe = true;
-    if (keyframe) {
-      sent.Reset(f.w, f.h, tile);
-      rects = {Rect{0, 0, f.w, f.h}};
-    } else {
-      copies = FindMoves(sent.view(), f.view(), damage, search);
-      for (const CopyOp& c : copies) {
-        FUZZ_CHECK(c.dst.w && c.dst.h && c.dst.x + c.dst.w <= f.w && c.dst.y + c.dst.h <= f.h &&
-                       c.src_x + c.dst.w <= f.w && c.src_y + c.dst.h <= f.h,
-                   "copy " + RectStr(c.dst) + " from " + std::to_string(c.src_x) + "," + std::to_string(c.src_y) +
-                       " outside the frame");
-      }
-      sent.ApplyCopies(copies);
-      rects = sent.Residual(f.view(), damage);
-    }
-    EncodedUpdate u;
-    Status s = enc.Encode(f.view(), copies, rects, keyframe, 1, &u, lossy_on ? &lossy : nullptr);
+    ViewerEncodeRequest req;
+    req.frame = f.view();
+    req.damage = damage;
+    req.keyframe = keyframe;
+    req.detect_moves = true;
+    if (lossy_on) req.lossy_mask.assign(static_cast<size_t>(tiles_x) * tiles_y, 1);  // history allows lossy everywhere; content decides
+    req.jpeg.quality = 70;
+    ViewerUpdate vu;
+    Status s = enc.Encode(std::move(req), &vu);
     FUZZ_CHECK(s.ok(), "step " + std::to_string(step) + ": encode failed: " + s.message());
-    sent.Commit(f.view(), rects, u.lossy_rects);
-    s = dec.Apply(out, u.stream.data(), u.stream.size(), u.op_count, keyframe, nullptr, u.images.data(), u.images.size());
+    const std::vector<CopyOp>& copies = vu.copies;
+    for (const CopyOp& c : copies) {
+      FUZZ_CHECK(c.dst.w && c.dst.h && c.dst.x + c.dst.w <= f.w && c.dst.y + c.dst.h <= f.h &&
+                     c.src_x + c.dst.w <= f.w && c.src_y + c.dst.h <= f.h,
+                 "copy " + RectStr(c.dst) + " from " + std::to_string(c.src_x) + "," + std::to_string(c.src_y) +
+                     " outside the frame");
+    }
+    const EncodedUpdate& u = vu.update;
+    s = dec.Apply(out, u.stream.data(), u.stream.size(), u.op_count, vu.keyframe, nullptr, u.images.data(), u.images.size());
     FUZZ_CHECK(s.ok(), "step " + std::to_string(step) + ": decode failed: " + ErrorCodeName(s.code()) + " " + s.message() +
                            " (" + std::to_string(copies.size()) + " copies)");
 
+    const SentFrame& sent = enc.sent_frame();
     const FrameView sv = sent.view();
     const std::vector<uint8_t>& lossy_tiles = sent.lossy_tiles();
     for (uint32_t y = 0; y < f.h; ++y) {

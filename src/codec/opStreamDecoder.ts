@@ -193,8 +193,9 @@ export class OpStreamDecoder {
           for (let k = 0; k < n; k++, pos += 3) palette[k] = pixel(d[pos]!, d[pos + 1]!, d[pos + 2]!);
           const bits = n <= 2 ? 1 : n <= 4 ? 2 : n <= 16 ? 4 : 8;
           const perByte = 8 / bits, mask = (1 << bits) - 1, rowBytes = Math.ceil((w * bits) / 8);
-          need(rowBytes * h, 'palette indices');
+          // Row by row, as the native decoder reads them: a bad index is reported before missing later rows.
           for (let row = 0; row < h; row++) {
+            need(rowBytes * (row + 1), 'palette indices');
             let o = (y + row) * width + x;
             let b = pos + row * rowBytes;
             for (let c = 0; c < w; b++) {

@@ -6,7 +6,8 @@
 import { ErrorCodes, TilecastError } from '../errors';
 
 const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the string (the default would drop it, so text would not round-trip).
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export class ByteWriter {
   private buf: Uint8Array;
