@@ -179,9 +179,11 @@ async function runJpeg(file) {
   };
 }
 
+// -fps_mode cfr: x264 codes the same constant-rate frame sequence ReplaySource
+// gives tilecast (a recording with dropped frames replays them repeated).
 async function runX264(file, tmp) {
   const out = path.join(tmp, `${path.basename(file, '.mkv')}-x264.mkv`);
-  const cmd = `TIMEFORMAT='%3U %3S'; time ffmpeg -v error -y -i '${file}' -c:v libx264 -preset ultrafast -tune zerolatency -crf 23 -pix_fmt yuv420p '${out}'`;
+  const cmd = `TIMEFORMAT='%3U %3S'; time ffmpeg -v error -y -i '${file}' -c:v libx264 -preset ultrafast -tune zerolatency -crf 23 -pix_fmt yuv420p -fps_mode cfr '${out}'`;
   const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`x264: ${r.stderr}`);
   const [user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number);

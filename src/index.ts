@@ -26,6 +26,7 @@ export type { ChangeDetectorOptions } from './detect/changeDetector';
 export { TileEncoder } from './codec/tileEncoder';
 export type { TileEncoderOptions, EncodeOptions, EncodedRects, LossyOptions } from './codec/tileEncoder';
 export { TileDecoder } from './codec/tileDecoder';
+export { ScreenStore } from './codec/screenStore';
 export { OpStreamDecoder, writeImage } from './codec/opStreamDecoder';
 export type { PendingImage, DecodedUpdate } from './codec/opStreamDecoder';
 export { ViewerEncoder } from './host/viewerEncoder';

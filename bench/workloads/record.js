@@ -123,9 +123,16 @@ async function record(name) {
     await w.drive(env, Date.now() + (w.seconds - 1) * 1000);
     const code = await done;
     if (code !== 0) throw new Error(`ffmpeg exited with ${code}`);
-    const meta = { name, width: W, height: H, fps: FPS, seconds: w.seconds, recordedAt: new Date().toISOString(), bytes: fs.statSync(file).size };
+    // x11grab drops frames when the machine cannot keep up; such a recording
+    // replays with repeated frames and understates the workload.
+    const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+    const frames = Number(probe.stdout.trim()) || null;
+    const meta = { name, width: W, height: H, fps: FPS, seconds: w.seconds, frames, recordedAt: new Date().toISOString(), bytes: fs.statSync(file).size };
     fs.writeFileSync(path.join(OUT, `${name}.json`), JSON.stringify(meta, null, 2));
-    console.log(`${name}: ${file} (${(meta.bytes / 1e6).toFixed(1)} MB)`);
+    console.log(`${name}: ${file} (${(meta.bytes / 1e6).toFixed(1)} MB, ${frames} frames)`);
+    if (frames !== null && frames < 0.9 * FPS * w.seconds) {
+      console.log(`warning: ${name} captured only ${frames} of ${FPS * w.seconds} frames (the machine was busy); re-record it on an idle machine`);
+    }
   } finally {
     for (const p of procs) p.kill('SIGKILL');
     xvfb.proc.kill();

@@ -10,6 +10,7 @@
 #include "detector_binding.h"
 #include "encoder_binding.h"
 #include "input_binding.h"
+#include "screen_store_binding.h"
 #include "viewer_encoder_binding.h"
 #include "napi_helpers.h"
 
@@ -59,6 +60,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeChangeDetector", DetectorBinding::Define(env));
   exports.Set("NativeTileEncoder", EncoderBinding::Define(env));
   exports.Set("NativeViewerEncoder", ViewerEncoderBinding::Define(env));
+  exports.Set("NativeScreenStore", ScreenStoreBinding::Define(env));
   exports.Set("NativeTileDecoder", DecoderBinding::Define(env));
   exports.Set("NativeX11Capture", CaptureBinding::Define(env));
   exports.Set("NativeX11Input", InputBinding::Define(env));

@@ -2,6 +2,7 @@
 
 #include "encode_args.h"
 #include "napi_helpers.h"
+#include "screen_store_binding.h"
 
 namespace tilecast {
 
@@ -20,7 +21,9 @@ ViewerEncoderBinding::ViewerEncoderBinding(const Napi::CallbackInfo& info) : Nap
   if (tile < kMinTileSize || tile > kMaxTileSize) ThrowInvalid(info.Env(), "tileSize out of range");
   if (level < 1 || level > 9) ThrowInvalid(info.Env(), "deflateLevel must be 1..9");
   if (threads < 1 || threads > 64) ThrowInvalid(info.Env(), "maxThreads must be 1..64");
-  encoder_ = std::make_unique<ViewerEncoder>(tile, static_cast<int>(level), threads);
+  std::shared_ptr<ScreenStore> store;
+  if (info.Length() > 3 && !info[3].IsUndefined() && !info[3].IsNull()) store = ScreenStoreBinding::FromValue(info.Env(), info[3]);
+  encoder_ = std::make_unique<ViewerEncoder>(tile, static_cast<int>(level), threads, std::move(store));
 }
 
 void ViewerEncoderBinding::Finalize(Napi::Env env) {
@@ -47,6 +50,19 @@ ViewerEncodeRequest ViewerEncoderBinding::ReadRequest(const Napi::CallbackInfo& 
   if (!dm.IsUndefined()) {
     if (!dm.IsBoolean()) ThrowInvalid(env, "detectMoves must be a boolean");
     req.detect_moves = dm.As<Napi::Boolean>().Value();
+  }
+  Napi::Value gen = o.Get("generation");
+  if (!gen.IsUndefined()) {
+    const double v = gen.IsNumber() ? gen.As<Napi::Number>().DoubleValue() : -1;
+    if (!(v >= 0 && v <= 9007199254740991.0) || v != static_cast<double>(static_cast<uint64_t>(v))) {
+      ThrowInvalid(env, "generation must be an integer 0..2^53-1");
+    }
+    req.generation = static_cast<uint64_t>(v);
+  }
+  Napi::Value complete = o.Get("complete");
+  if (!complete.IsUndefined()) {
+    if (!complete.IsBoolean()) ThrowInvalid(env, "complete must be a boolean");
+    req.complete = complete.As<Napi::Boolean>().Value();
   }
   Napi::Value refine = o.Get("refine");
   if (!refine.IsUndefined()) {

@@ -1,12 +1,13 @@
-// JS class NativeViewerEncoder(tileSize, deflateLevel, maxThreads): marshals
-// calls to one viewer's ViewerEncoder (native/codec/viewer_encoder.h).
+// JS class NativeViewerEncoder(tileSize, deflateLevel, maxThreads, screenStore?):
+// marshals calls to one viewer's ViewerEncoder (native/codec/viewer_encoder.h).
 //   encode(pixels, width, height, stride, damage: Uint32Array (x,y,w,h)*, keyframe,
 //          options?) -> Promise<EncodeResult & { lossyTileCount }>
 //   encodeSync(...same) -> same result   (blocks the JS thread: bench/tests only)
 //   lossyTiles() -> Uint32Array: indices of the tiles the viewer shows lossy
 //   release()    -> frees the sent-frame copy now (the viewer left)
 //   memoryBytes() -> bytes held for this viewer
-// options = NativeTileEncoder's + { detectMoves?: boolean, refine?: Uint32Array rects }
+// options = NativeTileEncoder's + { detectMoves?: boolean, refine?: Uint32Array rects,
+//             generation?: the capture's screen id, complete?: nothing held back }
 // The native memory it holds is reported to V8 (AdjustExternalMemory), so a
 // closed session's megabytes count towards GC pressure until release().
 #pragma once

@@ -17,8 +17,8 @@ bool Contains(const Rect& outer, const Rect& r) {
 
 }  // namespace
 
-ViewerEncoder::ViewerEncoder(uint32_t tile_size, int deflate_level, unsigned max_threads)
-    : tiles_(tile_size, deflate_level), max_threads_(std::max(1u, max_threads)) {}
+ViewerEncoder::ViewerEncoder(uint32_t tile_size, int deflate_level, unsigned max_threads, std::shared_ptr<ScreenStore> store)
+    : tiles_(tile_size, deflate_level), store_(std::move(store)), max_threads_(std::max(1u, max_threads)) {}
 
 Status ViewerEncoder::Encode(ViewerEncodeRequest req, ViewerUpdate* out) {
   const FrameView& f = req.frame;
@@ -54,9 +54,8 @@ Status ViewerEncoder::Encode(ViewerEncodeRequest req, ViewerUpdate* out) {
       search.tile_size = ts;
       search.max_threads = max_threads_;
       out->copies = FindMoves(sent_.view(), f, req.damage, search);
-      sent_.ApplyCopies(out->copies);
     }
-    out->rects = sent_.Residual(f, req.damage);
+    out->rects = sent_.Residual(f, req.damage, out->copies);
     if (!req.refine.empty()) {
       // Refined rects go whole and exact: residual parts inside them are covered,
       // and none of their tiles may go lossy again in this update.
@@ -82,12 +81,16 @@ Status ViewerEncoder::Encode(ViewerEncodeRequest req, ViewerUpdate* out) {
   lossy.jpeg = req.jpeg;
   Status s = tiles_.Encode(f, out->copies, out->rects, out->keyframe, max_threads_, &out->update, &lossy);
   if (!s.ok()) {
-    // What the viewer has is unknown now (copies may be applied to the sent
-    // frame, the deflate stream half-written): the next update is a keyframe.
+    // The deflate stream may be half-written: the next update is a keyframe.
     sent_.Reset(f.width, f.height, ts);
     return s;
   }
-  sent_.Commit(f, out->rects, out->update.lossy_rects);
+  // After a keyframe, or damage with nothing held back, the viewer has all of
+  // this screen: it shares the store's copy (made here, off the JS thread, by
+  // the first viewer to need it).
+  std::shared_ptr<const ScreenPixels> screen;
+  if (store_ && req.generation != 0 && (out->keyframe || req.complete)) screen = store_->Intern(req.generation, f);
+  sent_.Commit(f, out->copies, out->rects, out->update.lossy_rects, std::move(screen));
   const auto& flags = sent_.lossy_tiles();
   lossy_count_ = static_cast<uint32_t>(std::count_if(flags.begin(), flags.end(), [](uint8_t v) { return v != 0; }));
   out->lossy_tiles = lossy_count_;

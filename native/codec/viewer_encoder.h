@@ -1,7 +1,9 @@
 // ViewerEncoder: what one viewer is sent next, natively. It owns everything
 // the encoder must remember about that viewer:
 //   - the SentFrame (what the viewer has: pixels, and which tiles are lossy —
-//     the one owner of lossy state; the TS scheduler asks LossyTiles());
+//     the one owner of lossy state; the TS scheduler asks LossyTiles()); when
+//     an update brings the viewer all that changed, it holds the screen shared
+//     with the other viewers in the ScreenStore instead of a copy of its own;
 //   - the TileEncoder and its deflate stream;
 // and per update it runs the choreography: keyframe or not, moves found
 // against the sent frame (COPY ops), the residual of the damage that still
@@ -13,8 +15,10 @@
 // Thread: one Encode() at a time, on any thread but the JS thread.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "../detect/screen_store.h"
 #include "../detect/sent_frame.h"
 #include "../util/frame_view.h"
 #include "../util/status.h"
@@ -31,6 +35,12 @@ struct ViewerEncodeRequest {
   std::vector<uint8_t> lossy_mask;
   JpegParams jpeg;
   std::vector<Rect> refine;  // rects to re-send exactly (inside the frame)
+  // The capture's id of this screen (0: none, e.g. frames from a caller), and
+  // whether `damage` is everything that changed since the previous request
+  // (nothing held back): then the viewer has all of the screen afterwards and
+  // can share the store's copy of it.
+  uint64_t generation = 0;
+  bool complete = false;
 };
 
 struct ViewerUpdate {
@@ -44,7 +54,9 @@ struct ViewerUpdate {
 class ViewerEncoder {
  public:
   // tile_size in [kMinTileSize, kMaxTileSize]; deflate_level 1..9; max_threads >= 1.
-  ViewerEncoder(uint32_t tile_size, int deflate_level, unsigned max_threads);
+  // `store` (may be null: every viewer keeps its own copy) is shared by the
+  // viewers of one capture, whose generations it names.
+  ViewerEncoder(uint32_t tile_size, int deflate_level, unsigned max_threads, std::shared_ptr<ScreenStore> store = nullptr);
 
   // Validates the request (rects, mask size, quality) before changing any state.
   Status Encode(ViewerEncodeRequest request, ViewerUpdate* out);
@@ -59,12 +71,13 @@ class ViewerEncoder {
   uint32_t tile_size() const { return tiles_.tile_size(); }
   // What the viewer has (tests and fuzz targets check it against the screen).
   const SentFrame& sent_frame() const { return sent_; }
-  // Bytes held for this viewer (the sent-frame copy and flags).
+  // Bytes held for this viewer alone (its own copy, if any, and flags; not shared screens).
   size_t MemoryBytes() const;
 
  private:
   TileEncoder tiles_;
   SentFrame sent_;
+  std::shared_ptr<ScreenStore> store_;
   unsigned max_threads_;
   uint32_t lossy_count_ = 0;
 };

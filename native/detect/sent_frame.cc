@@ -20,31 +20,41 @@ void SentFrame::Reset(uint32_t width, uint32_t height, uint32_t tile_size) {
   tile_ = tile_size;
   tiles_x_ = (width + tile_size - 1) / tile_size;
   tiles_y_ = (height + tile_size - 1) / tile_size;
-  pixels_.assign(static_cast<size_t>(width) * height * 4, 0);
+  screen_.reset();
+  pixels_.clear();
   lossy_.assign(static_cast<size_t>(tiles_x_) * tiles_y_, 0);
   valid_ = false;
 }
 
 void SentFrame::Release() {
+  screen_.reset();
   std::vector<uint8_t>().swap(pixels_);
   std::vector<uint8_t>().swap(lossy_);
   width_ = height_ = tiles_x_ = tiles_y_ = 0;
   valid_ = false;
 }
 
-void SentFrame::ApplyCopies(const std::vector<CopyOp>& copies) {
-  const size_t stride = static_cast<size_t>(width_) * 4;
+FrameView SentFrame::view() const {
+  if (screen_) return screen_->view();
+  return FrameView{pixels_.data(), width_, height_, static_cast<size_t>(width_) * 4};
+}
+
+void SentFrame::MakeOwnCopy() {
+  const size_t bytes = static_cast<size_t>(width_) * height_ * 4;
+  if (screen_) {
+    const FrameView s = screen_->view();
+    pixels_.assign(s.data, s.data + bytes);
+    screen_.reset();
+  } else if (pixels_.size() != bytes) {
+    pixels_.assign(bytes, 0);
+  }
+}
+
+void SentFrame::MoveLossyFlags(const std::vector<CopyOp>& copies) {
+  // Lossy state moves with the pixels: each destination tile takes the flags of
+  // the source tiles its covered part came from (and keeps its own if only
+  // partly covered).
   for (const CopyOp& c : copies) {
-    const size_t row_bytes = static_cast<size_t>(c.dst.w) * 4;
-    auto at = [&](uint32_t x, uint32_t y) { return pixels_.data() + y * stride + static_cast<size_t>(x) * 4; };
-    if (c.src_y < c.dst.y) {
-      for (uint32_t r = c.dst.h; r-- > 0;) std::memmove(at(c.dst.x, c.dst.y + r), at(c.src_x, c.src_y + r), row_bytes);
-    } else {
-      for (uint32_t r = 0; r < c.dst.h; ++r) std::memmove(at(c.dst.x, c.dst.y + r), at(c.src_x, c.src_y + r), row_bytes);
-    }
-    // Lossy state moves with the pixels: each destination tile takes the flags of
-    // the source tiles its covered part came from (and keeps its own if only
-    // partly covered).
     std::vector<uint8_t> next = lossy_;
     for (uint32_t ty = c.dst.y / tile_; ty <= (c.dst.y + c.dst.h - 1) / tile_; ++ty) {
       for (uint32_t tx = c.dst.x / tile_; tx <= (c.dst.x + c.dst.w - 1) / tile_; ++tx) {
@@ -62,18 +72,48 @@ void SentFrame::ApplyCopies(const std::vector<CopyOp>& copies) {
   }
 }
 
-std::vector<Rect> SentFrame::Residual(const FrameView& frame, const std::vector<Rect>& rects) const {
+std::vector<Rect> SentFrame::Residual(const FrameView& frame, const std::vector<Rect>& rects,
+                                      const std::vector<CopyOp>& copies) const {
   const FrameView sent = view();
-  std::vector<uint8_t> seen(lossy_.size(), 0);
+  std::vector<uint8_t> seen(static_cast<size_t>(tiles_x_) * tiles_y_, 0);
   std::vector<Rect> out;
+  std::vector<const CopyOp*> over;  // copies that touch the tile
+  std::vector<int32_t> owner;       // per column of a tile row: index into `over` of the copy that wrote it last, or -1
   for (const Rect& r : rects) {
     for (uint32_t ty = r.y / tile_; ty <= (r.y + r.h - 1) / tile_; ++ty) {
       for (uint32_t tx = r.x / tile_; tx <= (r.x + r.w - 1) / tile_; ++tx) {
         if (seen[ty * tiles_x_ + tx]++) continue;
         const Rect tile = Intersect(Rect{tx * tile_, ty * tile_, tile_, tile_}, Rect{0, 0, width_, height_});
+        over.clear();
+        for (const CopyOp& c : copies) {
+          if (Intersect(tile, c.dst).w) over.push_back(&c);
+        }
+        // Does row y of the tile differ from what the viewer will have there?
+        auto differs = [&](uint32_t y) {
+          if (over.empty()) return std::memcmp(frame.pixel(tile.x, y), sent.pixel(tile.x, y), static_cast<size_t>(tile.w) * 4) != 0;
+          owner.assign(tile.w, -1);
+          for (size_t k = 0; k < over.size(); ++k) {  // in order: a later copy overwrites an earlier one
+            const Rect& d = over[k]->dst;
+            if (y < d.y || y >= d.y + d.h) continue;
+            const uint32_t x0 = std::max(d.x, tile.x), x1 = std::min(d.x + d.w, tile.x + tile.w);
+            for (uint32_t x = x0; x < x1; ++x) owner[x - tile.x] = static_cast<int32_t>(k);
+          }
+          for (uint32_t i = 0; i < tile.w;) {
+            uint32_t j = i + 1;
+            while (j < tile.w && owner[j] == owner[i]) ++j;
+            const uint32_t x = tile.x + i;
+            const uint8_t* want = frame.pixel(x, y);
+            const uint8_t* have = owner[i] < 0 ? sent.pixel(x, y)
+                                               : sent.pixel(x - over[owner[i]]->dst.x + over[owner[i]]->src_x,
+                                                            y - over[owner[i]]->dst.y + over[owner[i]]->src_y);
+            if (std::memcmp(want, have, static_cast<size_t>(j - i) * 4) != 0) return true;
+            i = j;
+          }
+          return false;
+        };
         uint32_t first = UINT32_MAX, last = 0;
         for (uint32_t y = tile.y; y < tile.y + tile.h; ++y) {
-          if (std::memcmp(frame.pixel(tile.x, y), sent.pixel(tile.x, y), static_cast<size_t>(tile.w) * 4) != 0) {
+          if (differs(y)) {
             first = std::min(first, y);
             last = y;
           }
@@ -91,14 +131,31 @@ std::vector<Rect> SentFrame::Residual(const FrameView& frame, const std::vector<
   return out;
 }
 
-void SentFrame::Commit(const FrameView& frame, const std::vector<Rect>& rects, const std::vector<Rect>& lossy) {
-  const size_t stride = static_cast<size_t>(width_) * 4;
-  for (const Rect& r : rects) {
-    for (uint32_t y = r.y; y < r.y + r.h; ++y) {
-      std::memcpy(pixels_.data() + y * stride + static_cast<size_t>(r.x) * 4, frame.pixel(r.x, y),
-                  static_cast<size_t>(r.w) * 4);
+void SentFrame::Commit(const FrameView& frame, const std::vector<CopyOp>& copies, const std::vector<Rect>& rects,
+                       const std::vector<Rect>& lossy, std::shared_ptr<const ScreenPixels> screen) {
+  MoveLossyFlags(copies);
+  if (screen) {
+    // The viewer has all of `frame` now: hold the shared screen, drop any copy of its own.
+    screen_ = std::move(screen);
+    std::vector<uint8_t>().swap(pixels_);
+  } else {
+    MakeOwnCopy();
+    const size_t stride = static_cast<size_t>(width_) * 4;
+    auto at = [&](uint32_t x, uint32_t y) { return pixels_.data() + y * stride + static_cast<size_t>(x) * 4; };
+    for (const CopyOp& c : copies) {  // sequentially, as the viewer applies them
+      const size_t row_bytes = static_cast<size_t>(c.dst.w) * 4;
+      if (c.src_y < c.dst.y) {
+        for (uint32_t r = c.dst.h; r-- > 0;) std::memmove(at(c.dst.x, c.dst.y + r), at(c.src_x, c.src_y + r), row_bytes);
+      } else {
+        for (uint32_t r = 0; r < c.dst.h; ++r) std::memmove(at(c.dst.x, c.dst.y + r), at(c.src_x, c.src_y + r), row_bytes);
+      }
     }
-    // A tile wholly re-sent is lossless now, unless part of it went as JPEG (below).
+    for (const Rect& r : rects) {
+      for (uint32_t y = r.y; y < r.y + r.h; ++y) std::memcpy(at(r.x, y), frame.pixel(r.x, y), static_cast<size_t>(r.w) * 4);
+    }
+  }
+  // A tile wholly re-sent is lossless now, unless part of it went as JPEG (below).
+  for (const Rect& r : rects) {
     for (uint32_t ty = r.y / tile_; ty <= (r.y + r.h - 1) / tile_; ++ty) {
       for (uint32_t tx = r.x / tile_; tx <= (r.x + r.w - 1) / tile_; ++tx) {
         const Rect tile = Intersect(Rect{tx * tile_, ty * tile_, tile_, tile_}, Rect{0, 0, width_, height_});

@@ -2,20 +2,27 @@
 // it was sent (before any lossy coding) and, per tile, whether what it shows
 // there is lossy. It lets each viewer's updates be computed against what that
 // viewer actually has, whatever updates it skipped while its link was busy:
-//   - moves (scrolls, drags) are found against it (FindMoves) and applied to it
-//     exactly as the viewer will apply the COPY ops;
-//   - the residual of the damage is what still differs from it, trimmed to the
-//     rows that differ inside each tile;
+//   - moves (scrolls, drags) are found against it (FindMoves);
+//   - the residual of the damage is what will still differ once the update's
+//     COPY ops are applied, trimmed to the rows that differ inside each tile;
 //   - lossy tiles are known, so they can be refined to exact once still.
 // Copies carry lossy state along: a tile that receives lossy content is lossy.
 //
+// Memory: after an update that brought the viewer everything that changed,
+// what it has equals the captured screen, so it holds the screen shared by
+// all such viewers (ScreenStore) instead of a copy of its own; it makes its
+// own copy only while it lags behind in part (some damage held back).
+//
 // Thread: one call at a time (its ViewerEncoder runs it on a worker thread).
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "../codec/tile_encoder.h"
 #include "../util/frame_view.h"
+#include "screen_store.h"
 
 namespace tilecast {
 
@@ -25,32 +32,45 @@ class SentFrame {
   void Reset(uint32_t width, uint32_t height, uint32_t tile_size);
   // Forgets everything and gives the memory back (the viewer left).
   void Release();
-  size_t MemoryBytes() const { return pixels_.capacity() + lossy_.capacity(); }
 
   bool valid() const { return valid_; }
   uint32_t width() const { return width_; }
   uint32_t height() const { return height_; }
   uint32_t tiles_x() const { return tiles_x_; }
   uint32_t tiles_y() const { return tiles_y_; }
-  FrameView view() const { return FrameView{pixels_.data(), width_, height_, static_cast<size_t>(width_) * 4}; }
+  // What the viewer has (valid() only).
+  FrameView view() const;
   const std::vector<uint8_t>& lossy_tiles() const { return lossy_; }
+  // Whether it holds a shared screen (true) or a copy of its own.
+  bool shared() const { return screen_ != nullptr; }
+  // Bytes of its own: a private copy, if any, and the lossy flags (not the shared screen).
+  size_t MemoryBytes() const { return pixels_.capacity() + lossy_.capacity(); }
 
-  // Applies copies (already ordered) to the pixels and the lossy flags.
-  void ApplyCopies(const std::vector<CopyOp>& copies);
+  // The parts of `rects` where `frame` differs from what the viewer will have
+  // once `copies` (ordered, see OrderCopies) are applied: per tile, its columns
+  // by the rows from the first to the last differing one; neighbouring tiles
+  // with the same rows joined. Pixels a copy covers are compared with that
+  // copy's source, so nothing has to be applied first.
+  std::vector<Rect> Residual(const FrameView& frame, const std::vector<Rect>& rects,
+                             const std::vector<CopyOp>& copies = {}) const;
 
-  // The parts of `rects` where `frame` differs from what was sent: per tile, its
-  // columns by the rows from the first to the last differing one; neighbouring
-  // tiles with the same rows joined.
-  std::vector<Rect> Residual(const FrameView& frame, const std::vector<Rect>& rects) const;
-
-  // Records that `rects` of `frame` were sent, `lossy` of them as JPEG.
-  void Commit(const FrameView& frame, const std::vector<Rect>& rects, const std::vector<Rect>& lossy);
+  // Records the update: the viewer applied `copies`, then got `rects` of
+  // `frame`, `lossy` of them as JPEG. With `screen` (the shared copy of
+  // `frame`, given when the update brought the viewer everything that changed,
+  // so what it has equals `frame`), it holds that screen from now on and drops
+  // its own copy; without, it updates its own copy.
+  void Commit(const FrameView& frame, const std::vector<CopyOp>& copies, const std::vector<Rect>& rects,
+              const std::vector<Rect>& lossy, std::shared_ptr<const ScreenPixels> screen = nullptr);
 
  private:
+  void MoveLossyFlags(const std::vector<CopyOp>& copies);
+  void MakeOwnCopy();  // pixels_ = what the viewer has (from the shared screen, or blank)
+
   uint32_t width_ = 0, height_ = 0, tile_ = 64, tiles_x_ = 0, tiles_y_ = 0;
   bool valid_ = false;
-  std::vector<uint8_t> pixels_;  // packed BGRA
-  std::vector<uint8_t> lossy_;   // tiles_y_ x tiles_x_ flags
+  std::shared_ptr<const ScreenPixels> screen_;  // what the viewer has, when it is a whole captured screen
+  std::vector<uint8_t> pixels_;                 // its own copy otherwise (packed BGRA)
+  std::vector<uint8_t> lossy_;                  // tiles_y_ x tiles_x_ flags
 };
 
 }  // namespace tilecast

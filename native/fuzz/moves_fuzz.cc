@@ -12,7 +12,8 @@
 //
 // Input (little-endian; missing bytes read as zero):
 //   u8  config    bits 0-1 tile size 16/32/64/64, bit 2 lossy path on (JPEG for
-//                 photo-like tiles), bits 3-4 extra stride (pixels), bit 5 garbage alpha
+//                 photo-like tiles), bits 3-4 extra stride (pixels), bit 5 garbage alpha,
+//                 bit 6 share screens through a ScreenStore (every step's damage is complete)
 //   u16 width, u16 height (folded into 1..kMaxSide)
 //   u32 seed      initial content
 //   then (after a first keyframe of that content) up to kMaxSteps-1 steps: u8 step (bit 0 keyframe, bits 1-3 edits-1),
@@ -139,7 +140,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const uint32_t tiles_x = (f.w + tile - 1) / tile, tiles_y = (f.h + tile - 1) / tile;
 
-  ViewerEncoder enc(tile, 6, 1);
+  const bool share = (cfg & 64) != 0;
+  ViewerEncoder enc(tile, 6, 1, share ? std::make_shared<ScreenStore>() : nullptr);
   TileDecoder dec;
   std::vector<uint8_t> fb(static_cast<size_t>(f.w) * f.h * 4);
   const Framebuffer out{fb.data(), f.w, f.h};
@@ -201,6 +203,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     req.detect_moves = true;
     if (lossy_on) req.lossy_mask.assign(static_cast<size_t>(tiles_x) * tiles_y, 1);  // history allows lossy everywhere; content decides
     req.jpeg.quality = 70;
+    req.generation = share ? step + 1 : 0;
+    req.complete = share;  // all of this step's damage is given
     ViewerUpdate vu;
     Status s = enc.Encode(std::move(req), &vu);
     FUZZ_CHECK(s.ok(), "step " + std::to_string(step) + ": encode failed: " + s.message());

@@ -211,13 +211,12 @@ TEST(vertical_scroll_becomes_a_copy_plus_the_exposed_rows) {
   TestFrame a = window(100), b = window(137);
   SentFrame sent;
   sent.Reset(640, 480, 64);
-  sent.Commit(a.view(), {Rect{0, 0, 640, 480}}, {});
+  sent.Commit(a.view(), {}, {Rect{0, 0, 640, 480}}, {});
   std::vector<CopyOp> copies = FindMoves(sent.view(), b.view(), {Rect{0, 0, 640, 480}}, MoveSearch{});
   CHECK_EQ(copies.size(), 1u);
   CHECK_EQ(copies[0].dst.y + 37, copies[0].src_y);
   CHECK_EQ(copies[0].dst.w, 640u);
-  sent.ApplyCopies(copies);
-  std::vector<Rect> residual = sent.Residual(b.view(), {Rect{0, 0, 640, 480}});
+  std::vector<Rect> residual = sent.Residual(b.view(), {Rect{0, 0, 640, 480}}, copies);
   uint64_t area = 0;
   for (const Rect& r : residual) area += static_cast<uint64_t>(r.w) * r.h;
   CHECK(area <= 640u * 64);  // the newly exposed rows (and the rest of their tile row at most)
@@ -243,15 +242,15 @@ TEST(copies_carry_lossy_state_and_exact_resends_clear_it) {
   TestFrame f = MakeFrame(256, 256);
   SentFrame sent;
   sent.Reset(256, 256, 64);
-  sent.Commit(f.view(), {Rect{0, 0, 256, 256}}, {Rect{0, 0, 64, 64}});  // tile (0,0) went lossy
+  sent.Commit(f.view(), {}, {Rect{0, 0, 256, 256}}, {Rect{0, 0, 64, 64}});  // tile (0,0) went lossy
   CHECK_EQ(sent.lossy_tiles()[0], 1);
   // Move tile (0,0)'s content to (128,128): the destination tile is lossy now.
-  sent.ApplyCopies({CopyOp{Rect{128, 128, 64, 64}, 0, 0}});
+  sent.Commit(f.view(), {CopyOp{Rect{128, 128, 64, 64}, 0, 0}}, {}, {});
   CHECK_EQ(sent.lossy_tiles()[2 * 4 + 2], 1);
   // An exact re-send of the whole tile clears it; a partial one does not.
-  sent.Commit(f.view(), {Rect{128, 128, 64, 20}}, {});
+  sent.Commit(f.view(), {}, {Rect{128, 128, 64, 20}}, {});
   CHECK_EQ(sent.lossy_tiles()[2 * 4 + 2], 1);
-  sent.Commit(f.view(), {Rect{128, 128, 64, 64}}, {});
+  sent.Commit(f.view(), {}, {Rect{128, 128, 64, 64}}, {});
   CHECK_EQ(sent.lossy_tiles()[2 * 4 + 2], 0);
 }
 
@@ -280,7 +279,7 @@ TEST(window_drag_in_both_directions_becomes_tile_copies) {
   TestFrame a = with_window(100, 80), b = with_window(153, 117);
   SentFrame sent;
   sent.Reset(800, 600, 64);
-  sent.Commit(a.view(), {Rect{0, 0, 800, 600}}, {});
+  sent.Commit(a.view(), {}, {Rect{0, 0, 800, 600}}, {});
   std::vector<CopyOp> copies = FindMoves(sent.view(), b.view(), {Rect{64, 64, 576, 384}}, MoveSearch{});
   CHECK(!copies.empty());
   uint64_t copied = 0;
@@ -290,7 +289,6 @@ TEST(window_drag_in_both_directions_becomes_tile_copies) {
     copied += static_cast<uint64_t>(c.dst.w) * c.dst.h;
   }
   CHECK(copied >= 64u * 64 * 12);  // the window's inner tiles
-  sent.ApplyCopies(copies);
-  std::vector<Rect> residual = sent.Residual(b.view(), {Rect{64, 64, 576, 384}});
+  std::vector<Rect> residual = sent.Residual(b.view(), {Rect{64, 64, 576, 384}}, copies);
   CHECK(UpdateEndsExact(a, b, copies, residual));
 }

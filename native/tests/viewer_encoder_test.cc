@@ -162,3 +162,58 @@ TEST(viewer_encoder_resize_and_release_start_over_with_a_keyframe) {
   CHECK(u.keyframe);
   CHECK(vc.pixels == Packed(b));
 }
+
+TEST(viewers_in_sync_share_one_copy_of_the_screen) {
+  std::mt19937 rng(13);
+  TestFrame page = MakeFrame(320, 700);
+  FillScreenLike(page, rng);
+  auto window = [&](uint32_t top) {
+    TestFrame f = MakeFrame(320, 240);
+    for (uint32_t y = 0; y < 240; ++y) std::memcpy(f.px(0, y), page.px(0, top + y), 320 * 4);
+    return f;
+  };
+  const size_t screen_bytes = 320u * 240 * 4;
+  auto store = std::make_shared<ScreenStore>();
+  ViewerEncoder a(64, 6, 1, store), b(64, 6, 1, store);
+  Viewer va(320, 240), vb(320, 240);
+  ViewerUpdate u;
+  auto request = [](const TestFrame& f, std::vector<Rect> damage, uint64_t generation, bool complete) {
+    ViewerEncodeRequest r = Request(f, std::move(damage));
+    r.generation = generation;
+    r.complete = complete;
+    r.detect_moves = true;
+    return r;
+  };
+  TestFrame f1 = window(0);
+  CHECK(Send(a, va, request(f1, {}, 1, true), &u));
+  CHECK(Send(b, vb, request(f1, {}, 1, true), &u));
+  CHECK(a.sent_frame().shared() && b.sent_frame().shared());
+  CHECK_EQ(store->Count(), 1u);
+  CHECK_EQ(store->MemoryBytes(), screen_bytes);
+  CHECK(a.MemoryBytes() < screen_bytes / 8);  // flags only, no copy of its own
+  // A scroll: copies against the shared screen, nothing copied per viewer, and exact.
+  TestFrame f2 = window(57);
+  CHECK(Send(a, va, request(f2, Whole(f2), 2, true), &u));
+  CHECK(!u.copies.empty());
+  CHECK(Send(b, vb, request(f2, Whole(f2), 2, true), &u));
+  CHECK(va.pixels == Packed(f2) && vb.pixels == Packed(f2));
+  CHECK_EQ(store->Count(), 1u);  // screen 1 was freed when the last viewer moved on
+  CHECK(a.sent_frame().shared() && a.MemoryBytes() < screen_bytes / 8);
+  // Viewer b gets only part of the next change (the rest held back): it keeps a copy of its own...
+  TestFrame f3 = f2;
+  f3.px(10, 10)[0] ^= 0xFF;
+  f3.px(300, 200)[1] ^= 0xFF;
+  CHECK(Send(b, vb, request(f3, {Rect{0, 0, 64, 64}}, 3, false), &u));
+  CHECK(!b.sent_frame().shared());
+  CHECK(b.MemoryBytes() >= screen_bytes);
+  CHECK(Send(a, va, request(f3, {Rect{0, 0, 64, 64}, Rect{256, 192, 64, 48}}, 3, true), &u));
+  CHECK(va.pixels == Packed(f3));
+  // ...until an update brings it everything: then it shares again.
+  CHECK(Send(b, vb, request(f3, {Rect{256, 192, 64, 48}}, 3, true), &u));
+  CHECK(vb.pixels == Packed(f3));
+  CHECK(b.sent_frame().shared() && b.MemoryBytes() < screen_bytes / 8);
+  CHECK_EQ(store->Count(), 1u);
+  a.Release();
+  b.Release();
+  CHECK_EQ(store->Count(), 0u);
+}

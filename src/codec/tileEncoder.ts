@@ -18,6 +18,7 @@ import { CopyRect, Frame, Rect, arrayToRects, copiesToArray, rectsToArray, valid
 import { native, NativeViewerEncodeOptions, NativeTileEncoder, NativeViewerEncoder } from '../native/binding';
 import { DEFAULT_TILE_SIZE, MAX_TILE_SIZE, MIN_TILE_SIZE } from '../tileGrid';
 import type { OpCounts } from './opCounts';
+import { ScreenStore } from './screenStore';
 
 export interface TileEncoderOptions {
   /** Tile edge used to split rects for per-tile codec choice (default 64). */
@@ -28,6 +29,8 @@ export interface TileEncoderOptions {
   threads?: number;
   /** Remember what was sent, so moves, residuals and refinement can be computed (see above). */
   trackSent?: boolean;
+  /** trackSent only: share screen copies with the other viewers of this capture (see screenStore.ts). */
+  screenStore?: ScreenStore;
 }
 
 export interface LossyOptions {
@@ -55,6 +58,13 @@ export interface EncodeOptions {
   detectMoves?: boolean;
   /** trackSent only: rects to re-send exactly (lossy tiles that have settled). */
   refine?: readonly Rect[];
+  /**
+   * trackSent with a screenStore: the capture's id of this screen, and whether
+   * `rects` is all that changed since the last encode (nothing held back), so
+   * the viewer has all of this screen afterwards and can share its copy.
+   */
+  generation?: number;
+  complete?: boolean;
 }
 
 export interface EncodedRects {
@@ -88,7 +98,8 @@ export class TileEncoder {
     this.threads = checkInt('threads', options.threads ?? Math.min(4, os.availableParallelism()), 1, 64);
     this.trackSent = options.trackSent ?? false;
     if (typeof this.trackSent !== 'boolean') throw invalidArg('trackSent', 'a boolean', options.trackSent);
-    if (this.trackSent) this.viewer = new (native().NativeViewerEncoder)(this.tileSize, this.deflateLevel, this.threads);
+    if (options.screenStore !== undefined && !(options.screenStore instanceof ScreenStore)) throw invalidArg('screenStore', 'a ScreenStore', options.screenStore);
+    if (this.trackSent) this.viewer = new (native().NativeViewerEncoder)(this.tileSize, this.deflateLevel, this.threads, options.screenStore?.native);
     else this.impl = new (native().NativeTileEncoder)(this.tileSize, this.deflateLevel, this.threads);
   }
 
@@ -161,6 +172,11 @@ export class TileEncoder {
       native.detectMoves = options.detectMoves;
     }
     if (options.refine?.length) native.refine = rectsToArray(options.refine, f.width, f.height, 'refine');
+    if (options.generation !== undefined) native.generation = checkInt('generation', options.generation, 0, Number.MAX_SAFE_INTEGER);
+    if (options.complete !== undefined) {
+      if (typeof options.complete !== 'boolean') throw invalidArg('complete', 'a boolean', options.complete);
+      native.complete = options.complete;
+    }
     return {
       data: f.data, width: f.width, height: f.height, stride: f.stride,
       rects: rectsToArray(rects, f.width, f.height),

@@ -18,6 +18,7 @@ import { Reason } from '../protocol/constants';
 import type { KeyMessage, PointerMessage } from '../protocol/messages';
 import type { CursorUpdate } from '../frame';
 import type { FrameSource } from '../source/frameSource';
+import { ScreenStore } from '../codec/screenStore';
 import { CaptureLoop } from './captureLoop';
 import { AckSample, ViewerSession, ViewerSessionOptions, ViewerStats } from './viewerSession';
 
@@ -93,6 +94,8 @@ export class Host extends EventEmitter<HostEvents> {
   private readonly server: http.Server | https.Server;
   private readonly wss: WebSocketServer;
   private readonly capture: CaptureLoop;
+  /** Screens shared by the viewers that have all of them (one copy, not one per viewer). */
+  readonly screens = new ScreenStore();
   private readonly sessions = new Map<number, ViewerSession>();
   private nextViewerId = 1;
   private cursor: CursorUpdate | null = null;
@@ -183,7 +186,7 @@ export class Host extends EventEmitter<HostEvents> {
 
   private addViewer(ws: WebSocket, user: string | null, remoteAddress: string): void {
     const id = this.nextViewerId++;
-    const session = new ViewerSession(id, ws, user, remoteAddress, this.options);
+    const session = new ViewerSession(id, ws, user, remoteAddress, { ...this.options, screenStore: this.screens });
     this.sessions.set(id, session);
     this.emit('audit', { type: 'connect', viewerId: id, user, remoteAddress, at: Date.now() } satisfies AuditEvent);
     session.on('input', (message) => this.emit('input', { viewerId: id, user, message }));

@@ -3,6 +3,8 @@
  * frame into a snapshot (one memcpy) so that viewers can encode from it at their
  * own pace while the source moves on; a snapshot's buffer returns to the pool
  * when its last user releases it. The pool keeps at most `keep` idle buffers.
+ * Each snapshot has a generation, unique within its pool: the native encoders
+ * of viewers that have all of it share one copy of it by that id (ScreenStore).
  */
 import type { Frame } from '../frame';
 
@@ -11,6 +13,7 @@ export class ScreenSnapshot {
   constructor(
     readonly frame: Frame,
     private readonly pool: SnapshotPool,
+    readonly generation: number,
   ) {}
   retain(): this {
     this.refs++;
@@ -23,6 +26,7 @@ export class ScreenSnapshot {
 
 export class SnapshotPool {
   private readonly idle: Buffer[] = [];
+  private generation = 0;
   constructor(private readonly keep = 4) {}
 
   /** Copies `frame` (any stride) into a packed snapshot holding one reference. */
@@ -34,7 +38,7 @@ export class SnapshotPool {
     const src = Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength);
     if (frame.stride === frame.width * 4) src.copy(buf, 0, 0, bytes);
     else for (let y = 0; y < frame.height; y++) src.copy(buf, y * frame.width * 4, y * frame.stride, y * frame.stride + frame.width * 4);
-    return new ScreenSnapshot({ data: buf, width: frame.width, height: frame.height, stride: frame.width * 4, timestamp: frame.timestamp }, this);
+    return new ScreenSnapshot({ data: buf, width: frame.width, height: frame.height, stride: frame.width * 4, timestamp: frame.timestamp }, this, ++this.generation);
   }
 
   recycle(buf: Buffer): void {

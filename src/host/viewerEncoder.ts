@@ -53,6 +53,8 @@ export interface LinkState {
 /** A frame whose pixels stay valid while it is held (capture snapshots are reference-counted). */
 export interface HeldFrame {
   readonly frame: Frame;
+  /** The capture's id of this screen, for sharing copies of it among viewers (ScreenStore). */
+  readonly generation?: number;
   retain(): HeldFrame;
   release(): void;
 }
@@ -240,6 +242,7 @@ export class ViewerEncoder {
     const keyframe = this.keyframePending;
     const resize = this.resizePending;
     const rects = this.damage!.take(keyframe ? undefined : select);
+    const complete = this.damage!.empty; // nothing held back: the viewer will have all of this screen
     if (!select) this.lastFullSendAt = t;
     const oldestChangeTime = this.pendingSince ?? frame.timestamp ?? wallClock();
     // Damage left behind (busy tiles waiting for their slot) keeps its age, conservatively.
@@ -258,7 +261,7 @@ export class ViewerEncoder {
       const refine = this.lossyEnabled && !keyframe && this.lossyCount > 0
         ? policy.refineDue(t, refineBudget(link.deliveryRateBps, this.tileSize), this.encoder.lossyTiles())
         : [];
-      const encoded = await this.encoder.encode(frame, rects, { keyframe, lossy, refine, detectMoves: this.movesEnabled });
+      const encoded = await this.encoder.encode(frame, rects, { keyframe, lossy, refine, detectMoves: this.movesEnabled, generation: held.generation, complete });
       this.lossyCount = encoded.lossyTileCount ?? 0;
       const frameId = this.nextFrameId;
       this.nextFrameId = followingFrameId(this.nextFrameId);

@@ -58,6 +58,8 @@ export interface ViewerStats {
   copyUpdates: number;
   flow: FlowStats;
   quality: ViewerQuality;
+  /** Native memory held for this viewer alone (a copy of the screen while it lags behind in part; shared otherwise). */
+  memoryBytes: number;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -180,6 +182,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       copyUpdates: this.encoder.copyUpdates,
       flow: this.flow.stats(),
       quality: this.encoder.quality(),
+      memoryBytes: this.encoder.memoryBytes,
     };
   }
 

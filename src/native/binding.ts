@@ -30,6 +30,12 @@ export interface NativeEncodeOptions {
 export interface NativeViewerEncodeOptions extends NativeEncodeOptions {
   detectMoves?: boolean;
   refine?: Uint32Array;
+  generation?: number;
+  complete?: boolean;
+}
+export interface NativeScreenStore {
+  count(): number;
+  memoryBytes(): number;
 }
 
 export interface NativeChangeDetector {
@@ -105,7 +111,8 @@ export interface NativeBinding {
   NativeX11Input: new (display: string) => NativeX11Input;
   NativeChangeDetector: new (width: number, height: number, tileSize: number) => NativeChangeDetector;
   NativeTileEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number) => NativeTileEncoder;
-  NativeViewerEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number) => NativeViewerEncoder;
+  NativeViewerEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number, screenStore?: NativeScreenStore) => NativeViewerEncoder;
+  NativeScreenStore: new () => NativeScreenStore;
   NativeTileDecoder: new () => NativeTileDecoder;
   clearFramebuffer(fb: Uint8Array, width: number, height: number): void;
   setJpegLibraryPaths(...paths: string[]): void;

@@ -1,0 +1,46 @@
+// ScreenStore: screens shared by every viewer that has them. After an update
+// that brought a viewer everything that changed, what it has equals the
+// captured screen; instead of a copy per viewer (8 MB at 1080p), its
+// SentFrame holds the one shared copy of that screen, made here by the first
+// viewer to need it. Screens are immutable and freed when the last viewer
+// moves on (shared_ptr), so memory follows the viewers, not the GC.
+//
+// Thread: any; Intern() may run on several encoder workers at once.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "../util/frame_view.h"
+
+namespace tilecast {
+
+// A packed (stride = width*4) copy of one screen.
+class ScreenPixels {
+ public:
+  explicit ScreenPixels(const FrameView& frame);
+  FrameView view() const { return FrameView{pixels_.data(), width_, height_, static_cast<size_t>(width_) * 4}; }
+  size_t bytes() const { return pixels_.size(); }
+
+ private:
+  uint32_t width_, height_;
+  std::vector<uint8_t> pixels_;
+};
+
+class ScreenStore {
+ public:
+  // The shared copy of screen `generation` (a capture's id for one screen
+  // content; 0 is not an id), made from `frame` if nobody holds it yet.
+  std::shared_ptr<const ScreenPixels> Intern(uint64_t generation, const FrameView& frame);
+  // Screens alive now, and their bytes.
+  size_t Count() const;
+  size_t MemoryBytes() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::pair<uint64_t, std::weak_ptr<const ScreenPixels>>> screens_;
+};
+
+}  // namespace tilecast
