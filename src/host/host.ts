@@ -270,9 +270,8 @@ export class Host extends EventEmitter<HostEvents> {
     // The viewer takes a place only now; until then it is one of the unauthenticated sockets.
     session.on('hello', () => {
       if (this.streamingViewers >= this.maxViewers) {
-        session.close(Reason.CAPACITY, 'viewer limit reached');
         this.emit('audit', { type: 'refused', viewerId: id, user, remoteAddress, at: Date.now(), reason: 'viewer limit reached' } satisfies AuditEvent);
-        return;
+        return session.close(Reason.CAPACITY, 'viewer limit reached');
       }
       this.gate.guard.authenticated(conn);
     });
