@@ -35,6 +35,8 @@ export interface ViewerClientOptions {
   /** TLS: trusted CA (PEM) and whether to verify the host (default true). */
   ca?: string | Buffer;
   rejectUnauthorized?: boolean;
+  /** Local address to connect from (multi-homed machines; tests use 127.0.0.2 as a second source IP). */
+  localAddress?: string;
   /** Drop the connection when nothing arrives for this long, ms (default 30 s; 0: never). */
   timeoutMs?: number;
   /** Own PING (for rttMs) every this many ms (default 2000; 0: none). */
@@ -181,6 +183,7 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
       maxPayload: Limits.MAX_MESSAGE_BYTES,
       ca: this.options.ca,
       rejectUnauthorized: this.options.rejectUnauthorized ?? true,
+      localAddress: this.options.localAddress,
     });
     const link = new ViewerLink({
       send: (msg) => {

@@ -5,7 +5,10 @@
  *
  * The authorisation hook runs on the HTTP upgrade, before the WebSocket exists,
  * so no pixel reaches an unauthorised peer. permessage-deflate is off (pixels
- * are already compressed) and message size is capped.
+ * are already compressed) and message size is capped. Before that, every TCP
+ * connection passes the ConnectionGuard (connectionGuard.ts, docs/security.md):
+ * per-address and unauthenticated caps, a deadline for the request headers,
+ * and a cool-down for addresses whose authorisations keep being refused.
  */
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
@@ -20,6 +23,7 @@ import type { CursorUpdate } from '../frame';
 import type { FrameSource } from '../source/frameSource';
 import { ScreenStore } from '../codec/screenStore';
 import { CaptureLoop } from './captureLoop';
+import { ConnectionGate, ConnectionGuard, ConnectionStats, GuardedConnection } from './connectionGuard';
 import { AckSample, ViewerSession, ViewerSessionOptions, ViewerStats } from './viewerSession';
 
 /** Largest message a viewer may send (a KEY or HELLO is a few hundred bytes). */
@@ -41,8 +45,42 @@ export interface HostOptions extends ViewerSessionOptions {
   /** Serve wss:// with this certificate and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
   authorize?: AuthorizeHook;
-  /** Concurrent viewers (default 8); more get HTTP 503. */
+  /**
+   * Concurrent streaming viewers (default 8). A viewer takes a place only when
+   * its HELLO is accepted: upgrades while the host is full get HTTP 503, a HELLO
+   * that finds it full gets BYE CAPACITY. Sockets that never send HELLO hold no
+   * place (they count against `maxUnauthenticated` until `helloTimeoutMs`).
+   */
   maxViewers?: number;
+  /**
+   * A new connection must deliver complete HTTP request headers within this
+   * many ms (default 5000, 100–120000), and a keep-alive connection its next
+   * request's headers within this of the previous response; otherwise it is
+   * destroyed (audit 'refused', reason 'headers timeout'). Covers sockets that
+   * send nothing, slowloris, and the TLS handshake on wss.
+   */
+  headersTimeoutMs?: number;
+  /**
+   * Open sockets per remote address, in any state (pre-upgrade, waiting for
+   * HELLO, streaming, plain HTTP) (default 16, 1–100000). IPv6 addresses are
+   * counted by /64. A socket over the cap is destroyed at accept.
+   */
+  maxConnectionsPerIp?: number;
+  /**
+   * Sockets connected but not yet past authorisation + HELLO, across all
+   * addresses (default 64, 1–100000). A socket over the cap is destroyed at accept.
+   */
+  maxUnauthenticated?: number;
+  /**
+   * Password guessing: after `authFailureLimit` refusals by the authorisation
+   * hook from one address (default 10, 1–10000) within `authFailureWindowMs`
+   * (default 600000 = 10 min, 1000–86400000), that address's upgrades get
+   * HTTP 429 without calling the hook for `authCooldownMs` (default 900000 =
+   * 15 min, 100–86400000). Addresses behind one NAT share the cool-down.
+   */
+  authFailureLimit?: number;
+  authFailureWindowMs?: number;
+  authCooldownMs?: number;
   /** Capture rate, frames per second (default 30). */
   fps?: number;
   /** Extra HTTP handler for non-WebSocket requests (e.g. serving a viewer page). */
@@ -58,6 +96,12 @@ export interface AuditEvent {
   durationMs?: number;
   bytesSent?: number;
   reason?: string;
+  /**
+   * 'refused' events for connection limits and timeouts are rate limited: how
+   * many such refusals were counted but not audited since the previous one
+   * (Host.connectionStats() has every count).
+   */
+  suppressed?: number;
 }
 
 export interface InputEvent {
@@ -79,7 +123,7 @@ export interface ViewerLeftEvent {
 
 /** The Host's events, one object argument each. */
 export interface HostEvents {
-  /** A viewer connected (before its HELLO). */
+  /** A viewer's WebSocket opened (before its HELLO; it streams, and counts against maxViewers, after). */
   viewer: [ViewerSession];
   /** Pointer and key events from viewers. */
   input: [InputEvent];
@@ -100,6 +144,7 @@ export class Host extends EventEmitter<HostEvents> {
   private nextViewerId = 1;
   private cursor: CursorUpdate | null = null;
   private readonly maxViewers: number;
+  private readonly gate: ConnectionGate;
 
   constructor(private readonly options: HostOptions) {
     super();
@@ -107,11 +152,25 @@ export class Host extends EventEmitter<HostEvents> {
     if (!options.source || typeof options.source.nextFrame !== 'function') throw invalidArg('source', 'a FrameSource', options.source);
     this.maxViewers = checkInt('maxViewers', options.maxViewers ?? 8, 1, 10_000);
     checkInt('fps', options.fps ?? 30, 1, 240);
+    checkInt('helloTimeoutMs', options.helloTimeoutMs ?? 3000, 100, 120_000);
+    const headersTimeoutMs = checkInt('headersTimeoutMs', options.headersTimeoutMs ?? 5000, 100, 120_000);
+    const guard = new ConnectionGuard({
+      maxConnectionsPerIp: checkInt('maxConnectionsPerIp', options.maxConnectionsPerIp ?? 16, 1, 100_000),
+      maxUnauthenticated: checkInt('maxUnauthenticated', options.maxUnauthenticated ?? 64, 1, 100_000),
+      authFailureLimit: checkInt('authFailureLimit', options.authFailureLimit ?? 10, 1, 10_000),
+      authFailureWindowMs: checkInt('authFailureWindowMs', options.authFailureWindowMs ?? 600_000, 1000, 86_400_000),
+      authCooldownMs: checkInt('authCooldownMs', options.authCooldownMs ?? 900_000, 100, 86_400_000),
+    });
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      // Headers are in; the connection's next request gets a fresh deadline once this one is answered.
+      this.gate.headersArrived(req.socket);
+      res.once('finish', () => this.gate.awaitHeaders(req.socket));
       if (options.httpHandler) return options.httpHandler(req, res);
       res.writeHead(404, { 'content-type': 'text/plain' }).end('tilecast host: connect with a WebSocket\n');
     };
     this.server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler) : http.createServer(handler);
+    this.gate = new ConnectionGate(this.server, guard, headersTimeoutMs, (reason, remoteAddress, suppressed) =>
+      this.emit('audit', { type: 'refused', user: null, remoteAddress, at: Date.now(), reason, ...(suppressed ? { suppressed } : {}) } satisfies AuditEvent));
     // Viewers send only small messages (input, acks, HELLO): a tight cap keeps
     // one authorised but hostile viewer from making the host buffer megabytes.
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_VIEWER_MESSAGE_BYTES });
@@ -159,6 +218,17 @@ export class Host extends EventEmitter<HostEvents> {
     return { framesCaptured: this.capture.framesCaptured, framesChanged: this.capture.framesChanged };
   }
 
+  /** Open sockets, unauthenticated ones, and refusals by reason (every one, unlike the rate-limited audit). */
+  connectionStats(): ConnectionStats {
+    return this.gate.guard.stats();
+  }
+
+  private get streamingViewers(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.streaming) n++;
+    return n;
+  }
+
   private refuse(socket: Duplex, status: number, text: string, remoteAddress: string, user: string | null, reason: string): void {
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     this.emit('audit', { type: 'refused', user, remoteAddress, at: Date.now(), reason } satisfies AuditEvent);
@@ -167,27 +237,47 @@ export class Host extends EventEmitter<HostEvents> {
   private async onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const remoteAddress = req.socket.remoteAddress ?? 'unknown';
     socket.on('error', () => socket.destroy());
-    if (this.sessions.size >= this.maxViewers) return this.refuse(socket, 503, 'Service Unavailable', remoteAddress, null, 'viewer limit reached');
+    const conn = this.gate.headersArrived(socket);
+    if (!conn) return void socket.destroy(); // closed meanwhile
+    // Password guessing: an address in cool-down is not heard (the hook is not called).
+    const blockedMs = this.gate.guard.authBlockedFor(remoteAddress);
+    if (blockedMs > 0) {
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: ${Math.ceil(blockedMs / 1000)}\r\nContent-Length: 0\r\n\r\n`);
+      return this.gate.refused('authorisation rate limit', remoteAddress);
+    }
+    if (this.streamingViewers >= this.maxViewers) return this.refuse(socket, 503, 'Service Unavailable', remoteAddress, null, 'viewer limit reached');
     let user: string | null = null;
     if (this.options.authorize) {
       let verdict: boolean | { user: string };
       try {
         verdict = await this.options.authorize({ request: req, remoteAddress });
       } catch (err) {
+        // A failing hook (its backend is down) is the host's problem: 401, but no strike against the address.
         this.reportError(err);
-        verdict = false;
+        return this.refuse(socket, 401, 'Unauthorized', remoteAddress, null, 'authorisation failed');
       }
-      if (!verdict) return this.refuse(socket, 401, 'Unauthorized', remoteAddress, null, 'authorisation refused');
+      if (!verdict) {
+        this.gate.guard.authRefused(remoteAddress);
+        return this.refuse(socket, 401, 'Unauthorized', remoteAddress, null, 'authorisation refused');
+      }
       if (typeof verdict === 'object') user = verdict.user;
-      if (this.sessions.size >= this.maxViewers) return this.refuse(socket, 503, 'Service Unavailable', remoteAddress, user, 'viewer limit reached');
+      if (this.streamingViewers >= this.maxViewers) return this.refuse(socket, 503, 'Service Unavailable', remoteAddress, user, 'viewer limit reached');
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.addViewer(ws, user, remoteAddress));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.addViewer(ws, user, remoteAddress, conn));
   }
 
-  private addViewer(ws: WebSocket, user: string | null, remoteAddress: string): void {
+  private addViewer(ws: WebSocket, user: string | null, remoteAddress: string, conn: GuardedConnection): void {
     const id = this.nextViewerId++;
     const session = new ViewerSession(id, ws, user, remoteAddress, { ...this.options, screenStore: this.screens });
     this.sessions.set(id, session);
+    // The viewer takes a place only now; until then it is one of the unauthenticated sockets.
+    session.on('hello', () => {
+      if (this.streamingViewers >= this.maxViewers) {
+        this.emit('audit', { type: 'refused', viewerId: id, user, remoteAddress, at: Date.now(), reason: 'viewer limit reached' } satisfies AuditEvent);
+        return session.close(Reason.CAPACITY, 'viewer limit reached');
+      }
+      this.gate.guard.authenticated(conn);
+    });
     this.emit('audit', { type: 'connect', viewerId: id, user, remoteAddress, at: Date.now() } satisfies AuditEvent);
     session.on('input', (message) => this.emit('input', { viewerId: id, user, message }));
     session.on('ack', (sample) => this.emit('ack', { viewerId: id, ...sample }));
@@ -223,8 +313,11 @@ export class Host extends EventEmitter<HostEvents> {
     this.capture.stop();
     for (const s of this.sessions.values()) s.close(Reason.SERVER_SHUTDOWN, 'host shutting down');
     for (const c of this.wss.clients) c.terminate();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // server.close() waits for every socket: idle, half-sent and upgrading ones go now.
+    this.gate.destroyAll();
     this.server.closeAllConnections?.();
+    await closed;
   }
 }
 

@@ -22,7 +22,11 @@ export interface ViewerSessionOptions extends Omit<ViewerEncoderOptions, 'clock'
   /** Ping interval and silence timeout, ms (defaults 5 s and 30 s). */
   pingIntervalMs?: number;
   timeoutMs?: number;
-  /** The viewer must send HELLO within this time, ms (default 10 s). */
+  /**
+   * The viewer must send HELLO within this time after its WebSocket opened, ms
+   * (default 3 s; a viewer sends it at once). Until then the socket is
+   * unauthenticated and holds no viewer place (see HostOptions.maxViewers).
+   */
   helloTimeoutMs?: number;
   flow?: FlowControlOptions;
 }
@@ -50,6 +54,8 @@ export interface ViewerStats {
   user: string | null;
   remoteAddress: string;
   connectedAt: number;
+  /** Past HELLO: streaming, and counted against maxViewers. */
+  streaming: boolean;
   updatesSent: number;
   bytesSent: number;
   keyframes: number;
@@ -69,6 +75,12 @@ export interface ViewerSessionEvents {
   /** For updates that carried screen changes (refinement-only updates are acked to flow control silently). */
   ack: [AckSample];
   input: [PointerMessage | KeyMessage];
+  /**
+   * The viewer's HELLO was accepted (version agreed), just before the session
+   * answers it and starts streaming. A listener may close() the session here
+   * (the host does when it is full); then nothing is sent but the BYE.
+   */
+  hello: [{ capabilities: number }];
   close: [{ code: number; reason: string }];
   error: [Error];
 }
@@ -117,11 +129,15 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     }, pingEvery);
     this.helloTimer = setTimeout(() => {
       if (this.state === 'hello') this.close(Reason.TIMEOUT, 'no HELLO from the viewer');
-    }, options.helloTimeoutMs ?? 10_000);
+    }, options.helloTimeoutMs ?? 3000);
   }
 
   get streaming(): boolean {
     return this.state === 'streaming';
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
   }
 
   /** Called by the capture loop for every changed frame. Takes its own reference. */
@@ -175,6 +191,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       user: this.user,
       remoteAddress: this.remoteAddress,
       connectedAt: this.connectedAt,
+      streaming: this.streaming,
       updatesSent: this.encoder.updatesSent,
       bytesSent: this.bytesSent,
       keyframes: this.encoder.keyframes,
@@ -241,10 +258,12 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         } catch (err) {
           return this.close(Reason.UNSUPPORTED_VERSION, (err as Error).message, true);
         }
+        clearTimeout(this.helloTimer);
+        this.emit('hello', { capabilities: msg.capabilities });
+        if (this.closed) return;
         this.state = 'streaming';
         this.viewerCapabilities = msg.capabilities;
         this.encoder.start(msg.capabilities);
-        clearTimeout(this.helloTimer);
         this.sendMessage({
           type: 'hello',
           minVersion: MIN_PROTOCOL_VERSION,
