@@ -4,7 +4,12 @@
 //
 //   parent -> child  { cmd, id?, ...args }; the child answers { reply: id, ... }
 //   child  -> parent { type: 'ready', port, width, height, pid }
-//                    { type: 'mem', t, rss, heapUsed, external, arrayBuffers, viewers } every second
+//                    { type: 'mem', t, rss, heapUsed, external, arrayBuffers, reported, viewers } every second
+//
+// `reported` is the memory native code reported to V8 with AdjustExternalMemory
+// (the native encoders' screen copies): V8's external-memory counter (read with
+// napi_adjust_external_memory(0)) minus arrayBuffers, which that counter also
+// holds. Node 20's process.memoryUsage().external does not include it.
 //
 // Sources: 'scene' (SceneSource looping, with quiet periods on command: the
 // screen stands still while quiet), or 'push' (a PushSource showing the
@@ -50,7 +55,10 @@ function screenHash(frame) {
 
 function sample(host) {
   const m = process.memoryUsage();
-  return { t: (performance.now() - t0) / 1000, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, viewers: host ? host.viewers().length : 0 };
+  return {
+    t: (performance.now() - t0) / 1000, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers,
+    reported: mallocProbe.v8External() - m.arrayBuffers, viewers: host ? host.viewers().length : 0,
+  };
 }
 
 async function main() {
