@@ -44,6 +44,9 @@ const TRACE = 'ATT-LTE-driving';
 const DELAY_MS = 20;
 const traceDir = path.join(__dirname, '..', '..', 'shared', 'traces');
 const MiB = 1024 * 1024;
+// `reported`: native memory reported to V8 (AdjustExternalMemory, the encoders'
+// screen copies), which Node 20 leaves out of process.memoryUsage().external.
+const KEYS = ['rss', 'external', 'reported', 'heapUsed', 'arrayBuffers'];
 
 /** Seeded PRNG (mulberry32), so a run's join/leave schedule reproduces. */
 function rng(seed) {
@@ -182,13 +185,13 @@ async function main() {
   const late = run.filter((s) => s.t >= warmupS);
   const ts = late.map((s) => s.t / 3600);
   const slopes = {};
-  for (const k of ['rss', 'external', 'heapUsed', 'arrayBuffers']) {
+  for (const k of KEYS) {
     const ys = late.map((s) => s[k] / MiB);
     const plain = linearFit(ts, ys);
     const adjusted = fit2(ts, late.map((s) => s.viewers), ys);
     slopes[k] = { mibPerHour: plain.slope, mibPerHourAtFixedViewers: adjusted.slopeT, mibPerViewer: adjusted.perV, intercept: plain.intercept, adjustedIntercept: adjusted.intercept };
   }
-  const flat = ['rss', 'external'].every((k) => Math.abs(slopes[k].mibPerHourAtFixedViewers) <= FLAT_MIB_PER_H);
+  const flat = ['rss', 'external', 'reported'].every((k) => Math.abs(slopes[k].mibPerHourAtFixedViewers) <= FLAT_MIB_PER_H);
   const allIdentical = quietChecks.every((c) => c.identical === c.viewers);
   const checkedViewers = quietChecks.reduce((n, c) => n + c.viewers, 0);
 
@@ -198,15 +201,16 @@ async function main() {
   md.push(`${new Date().toISOString()}; ${seconds} s; scene desktop 1920×1080 at 30 fps (SceneSource, looping); ${counts.joins} joins, ${counts.leaves} leaves, at most ${maxConcurrent} viewers at once; ${haveTraces ? `${counts.lte} through the LTE emulator (${TRACE}, ${DELAY_MS} ms each way), ${counts.direct} direct` : `**traces missing (${traceDir}): all ${counts.direct} direct**`}. Host and viewers in separate processes; host memory from process.memoryUsage() every second. Warm-up ${warmupS} s.`, '');
   md.push(`![memory over time](soak-memory${quick ? '-quick' : ''}.svg)`, '');
   md.push(`## Slope after warm-up (least squares, MiB per hour)`, '');
-  md.push(`Target: flat after warm-up (|slope| ≤ ${FLAT_MIB_PER_H} MiB/h with the viewer count held fixed) — **${quick ? 'not judged (--quick: 20 s after warm-up is too short for a slope)' : flat ? 'met' : 'NOT met'}**.`, '');
+  md.push(`Target: flat after warm-up (|slope| of RSS, external and reported ≤ ${FLAT_MIB_PER_H} MiB/h with the viewer count held fixed) — **${quick ? 'not judged (--quick: 20 s after warm-up is too short for a slope)' : flat ? 'met' : 'NOT met'}**.`, '');
   md.push('| | slope, MiB/h | slope at a fixed viewer count, MiB/h | MiB per connected viewer (same fit) |', '|---|---|---|---|');
-  for (const k of ['rss', 'external', 'heapUsed', 'arrayBuffers']) md.push(`| ${k} | ${slopes[k].mibPerHour.toFixed(1)} | ${slopes[k].mibPerHourAtFixedViewers.toFixed(1)} | ${Number.isFinite(slopes[k].mibPerViewer) ? slopes[k].mibPerViewer.toFixed(2) : '— (viewer count did not vary)'} |`);
-  md.push('', `The plain slope moves with how many viewers happen to be connected (each holds its own encoder state); the second column is the time slope of a fit on time and viewer count together.`, '');
+  for (const k of KEYS) md.push(`| ${k} | ${slopes[k].mibPerHour.toFixed(1)} | ${slopes[k].mibPerHourAtFixedViewers.toFixed(1)} | ${Number.isFinite(slopes[k].mibPerViewer) ? slopes[k].mibPerViewer.toFixed(2) : '— (viewer count did not vary)'} |`);
+  md.push('', `The plain slope moves with how many viewers happen to be connected (each holds its own encoder state); the second column is the time slope of a fit on time and viewer count together. "reported" is the native memory the encoders report to V8 (AdjustExternalMemory: their screen copies): Node ${process.versions.node} does not count it in process.memoryUsage().external, so it is read separately (V8's external-memory counter via napi_adjust_external_memory(env, 0), bench/lib/mallocProbe.c, minus arrayBuffers, which that counter also holds).`, '');
   md.push(`## No viewers, after a forced GC`, '');
-  md.push('| | RSS MiB | external MiB | heapUsed MiB | arrayBuffers MiB |', '|---|---|---|---|---|');
-  md.push(`| before the first viewer | ${mib(before.rss)} | ${mib(before.external)} | ${mib(before.heapUsed)} | ${mib(before.arrayBuffers)} |`);
-  md.push(`| after the last viewer left | ${mib(after.rss)} | ${mib(after.external)} | ${mib(after.heapUsed)} | ${mib(after.arrayBuffers)} |`);
-  md.push(`| same, after malloc_trim(0) | ${mib(afterTrimSample.rss)} | ${mib(afterTrimSample.external)} | ${mib(afterTrimSample.heapUsed)} | ${mib(afterTrimSample.arrayBuffers)} |`);
+  md.push('| | RSS MiB | external MiB | reported MiB | heapUsed MiB | arrayBuffers MiB |', '|---|---|---|---|---|---|');
+  const row = (label, m) => md.push(`| ${label} | ${mib(m.rss)} | ${mib(m.external)} | ${mib(m.reported)} | ${mib(m.heapUsed)} | ${mib(m.arrayBuffers)} |`);
+  row('before the first viewer', before);
+  row('after the last viewer left', after);
+  row('same, after malloc_trim(0)', afterTrimSample);
   if (afterTrim.malloc) md.push('', `glibc (mallinfo2) after the last viewer left: ${mib(beforeTrim.malloc.inUse)} MiB allocated, ${mib(beforeTrim.malloc.free)} MiB free but kept in its arenas, ${mib(beforeTrim.malloc.mmapped)} MiB in mmapped chunks; after malloc_trim(0): ${mib(afterTrim.malloc.free)} MiB free kept.`);
   else md.push('', `(malloc_trim not available: ${afterTrim.reason})`);
   md.push('', `## Quiet periods (screen still for ${QUIET_S} s)`, '');
@@ -230,6 +234,7 @@ async function main() {
       { label: 'external', points: run.map((s) => [minutes(s), s.external / MiB]) },
       { label: 'heapUsed', points: run.map((s) => [minutes(s), s.heapUsed / MiB]) },
       { label: 'arrayBuffers', points: run.map((s) => [minutes(s), s.arrayBuffers / MiB]) },
+      { label: 'reported to V8 by native code', points: run.map((s) => [minutes(s), s.reported / MiB]) },
       { label: `RSS fit ${slopes.rss.mibPerHour.toFixed(1)} MiB/h`, points: fitLine('rss'), dash: '6 4', colour: '#1f77b4', width: 2 },
       { label: `external fit ${slopes.external.mibPerHour.toFixed(1)} MiB/h`, points: fitLine('external'), dash: '6 4', colour: '#ff7f0e', width: 2 },
     ],
@@ -240,7 +245,7 @@ async function main() {
     date: new Date().toISOString(), seconds, warmupS, maxConcurrent, trace: haveTraces ? TRACE : null, tracesMissing: !haveTraces, delayMs: DELAY_MS,
     targets: { slope: `flat after warm-up: |RSS and external slope at a fixed viewer count| <= ${FLAT_MIB_PER_H} MiB/h`, quiet: 'every viewer connected through a quiet period byte-identical to the host screen' },
     flat: quick ? null : flat, allIdentical, slopes, counts, before, after, mallocBeforeTrim: beforeTrim.malloc, afterTrim: { ...afterTrimSample, malloc: afterTrim.malloc }, quietChecks,
-    samples: run.map((s) => [Math.round(s.t * 10) / 10, s.viewers, s.rss, s.heapUsed, s.external, s.arrayBuffers]), sampleFields: ['t', 'viewers', 'rss', 'heapUsed', 'external', 'arrayBuffers'],
+    samples: run.map((s) => [Math.round(s.t * 10) / 10, s.viewers, s.rss, s.heapUsed, s.external, s.arrayBuffers, s.reported]), sampleFields: ['t', 'viewers', 'rss', 'heapUsed', 'external', 'arrayBuffers', 'reported'],
   };
   const files = [writeResult('soak.json', json, quick), writeResult('soak.md', `${text}\n`, quick), writeResult('soak-memory.svg', svg, quick)];
   console.log(`results: ${files.map((f) => `bench/results/${f}`).join(', ')}`);
