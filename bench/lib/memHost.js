@@ -53,6 +53,30 @@ function screenHash(frame) {
   return crypto.createHash('sha1').update(packed).digest('hex');
 }
 
+/**
+ * Resident memory by kind of mapping (/proc/self/smaps), MiB: glibc's thread
+ * arenas (anonymous heaps aligned to 64 MiB, what worker threads malloc from),
+ * the main [heap], other anonymous memory (V8 heap, mmapped chunks, stacks) and
+ * files (code).
+ */
+function smapsByKind() {
+  const out = { threadArenas: 0, threadArenaCount: 0, mainHeap: 0, otherAnon: 0, files: 0 };
+  let kind = null;
+  for (const line of require('node:fs').readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const m = line.match(/^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ (\d+)\s*(.*)$/);
+    if (m) {
+      const start = BigInt(`0x${m[1]}`), end = BigInt(`0x${m[2]}`);
+      const arena = m[5] === '' && m[4] === '0' && start % (64n << 20n) === 0n && end - start <= 64n << 20n && m[3].startsWith('rw');
+      kind = m[5] === '[heap]' ? 'mainHeap' : arena ? 'threadArenas' : m[5] === '' || m[5].startsWith('[') ? 'otherAnon' : 'files';
+      if (arena) out.threadArenaCount++;
+      continue;
+    }
+    const r = line.match(/^Rss:\s+(\d+) kB/);
+    if (r && kind) out[kind] += Number(r[1]) / 1024;
+  }
+  return out;
+}
+
 function sample(host) {
   const m = process.memoryUsage();
   return {
@@ -98,6 +122,7 @@ async function main() {
       return { viewers: v.length, inflight: v.reduce((n, s) => n + s.flow.inflightUpdates, 0) };
     },
     viewers: () => ({ viewers: host.viewers().map((s) => ({ id: s.id, updates: s.updatesSent, bytes: s.bytesSent, keyframes: s.keyframes, lossy: s.lossyUpdates })) }),
+    smaps: () => ({ smaps: smapsByKind() }),
     malloc: ({ trim }) => ({ malloc: mallocProbe.load() ? mallocProbe.info(trim) : null, reason: mallocProbe.reason() }),
     close: async () => {
       clearInterval(sampler);
