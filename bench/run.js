@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick]`: every benchmark of the project, in order.
+// `npm run bench [-- --quick]`: every benchmark of the project, in order
+// (the full run takes about 35 minutes: soak.js alone runs 10).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 
 const args = process.argv.slice(2);
-for (const script of ['micro.js', 'live.js', 'capture.js', 'browser.js', 'session.js']) {
+for (const script of ['micro.js', 'live.js', 'capture.js', 'browser.js', 'session.js', 'viewers.js', 'soak.js']) {
   const r = spawnSync(process.execPath, [path.join(__dirname, script), ...args], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
