@@ -13,6 +13,7 @@
         "native/addon/input_binding.cc",
         "native/util/cpu_features.cc",
         "native/util/thread_pool.cc",
+        "native/util/page_buffer.cc",
         "native/detect/row_diff.cc",
         "native/detect/change_detector.cc",
         "native/codec/tile_analyzer.cc",

@@ -7,6 +7,7 @@ namespace tilecast {
 
 ScreenPixels::ScreenPixels(const FrameView& frame)
     : width_(frame.width), height_(frame.height), pixels_(static_cast<size_t>(frame.width) * frame.height * 4) {
+  // PageBuffer: freed screens go back to the OS at once (see page_buffer.h).
   const size_t row = static_cast<size_t>(width_) * 4;
   for (uint32_t y = 0; y < height_; ++y) std::memcpy(pixels_.data() + y * row, frame.row(y), row);
 }

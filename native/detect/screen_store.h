@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../util/frame_view.h"
+#include "../util/page_buffer.h"
 
 namespace tilecast {
 
@@ -26,7 +27,7 @@ class ScreenPixels {
 
  private:
   uint32_t width_, height_;
-  std::vector<uint8_t> pixels_;
+  PageBuffer pixels_;
 };
 
 class ScreenStore {

@@ -21,14 +21,14 @@ void SentFrame::Reset(uint32_t width, uint32_t height, uint32_t tile_size) {
   tiles_x_ = (width + tile_size - 1) / tile_size;
   tiles_y_ = (height + tile_size - 1) / tile_size;
   screen_.reset();
-  pixels_.clear();
+  pixels_.reset();
   lossy_.assign(static_cast<size_t>(tiles_x_) * tiles_y_, 0);
   valid_ = false;
 }
 
 void SentFrame::Release() {
   screen_.reset();
-  std::vector<uint8_t>().swap(pixels_);
+  pixels_.reset();
   std::vector<uint8_t>().swap(lossy_);
   width_ = height_ = tiles_x_ = tiles_y_ = 0;
   valid_ = false;
@@ -42,11 +42,11 @@ FrameView SentFrame::view() const {
 void SentFrame::MakeOwnCopy() {
   const size_t bytes = static_cast<size_t>(width_) * height_ * 4;
   if (screen_) {
-    const FrameView s = screen_->view();
-    pixels_.assign(s.data, s.data + bytes);
+    pixels_ = PageBuffer(bytes);
+    std::memcpy(pixels_.data(), screen_->view().data, bytes);
     screen_.reset();
   } else if (pixels_.size() != bytes) {
-    pixels_.assign(bytes, 0);
+    pixels_ = PageBuffer(bytes);  // zeroed
   }
 }
 
@@ -137,7 +137,7 @@ void SentFrame::Commit(const FrameView& frame, const std::vector<CopyOp>& copies
   if (screen) {
     // The viewer has all of `frame` now: hold the shared screen, drop any copy of its own.
     screen_ = std::move(screen);
-    std::vector<uint8_t>().swap(pixels_);
+    pixels_.reset();
   } else {
     MakeOwnCopy();
     const size_t stride = static_cast<size_t>(width_) * 4;

@@ -22,6 +22,7 @@
 
 #include "../codec/tile_encoder.h"
 #include "../util/frame_view.h"
+#include "../util/page_buffer.h"
 #include "screen_store.h"
 
 namespace tilecast {
@@ -44,7 +45,7 @@ class SentFrame {
   // Whether it holds a shared screen (true) or a copy of its own.
   bool shared() const { return screen_ != nullptr; }
   // Bytes of its own: a private copy, if any, and the lossy flags (not the shared screen).
-  size_t MemoryBytes() const { return pixels_.capacity() + lossy_.capacity(); }
+  size_t MemoryBytes() const { return pixels_.size() + lossy_.capacity(); }
 
   // The parts of `rects` where `frame` differs from what the viewer will have
   // once `copies` (ordered, see OrderCopies) are applied: per tile, its columns
@@ -69,7 +70,7 @@ class SentFrame {
   uint32_t width_ = 0, height_ = 0, tile_ = 64, tiles_x_ = 0, tiles_y_ = 0;
   bool valid_ = false;
   std::shared_ptr<const ScreenPixels> screen_;  // what the viewer has, when it is a whole captured screen
-  std::vector<uint8_t> pixels_;                 // its own copy otherwise (packed BGRA)
+  PageBuffer pixels_;                           // its own copy otherwise (packed BGRA; from the OS, see page_buffer.h)
   std::vector<uint8_t> lossy_;                  // tiles_y_ x tiles_x_ flags
 };
 
