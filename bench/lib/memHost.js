@@ -93,7 +93,9 @@ async function main() {
   } else {
     source = new QuietableScene();
   }
-  const host = await createHost({ source, fps: 30, maxViewers: opts.maxViewers ?? 8 });
+  // Every load viewer comes from 127.0.0.1: the per-address and handshake caps must let them all in.
+  const cap = Math.max(16, (opts.maxViewers ?? 8) + 8);
+  const host = await createHost({ source, fps: 30, maxViewers: opts.maxViewers ?? 8, maxConnectionsPerIp: cap, maxUnauthenticated: cap });
   host.on('error', (err) => process.send({ type: 'error', message: String(err && err.message) }));
   let shown = 0;
   const sampler = setInterval(() => process.send({ type: 'mem', ...sample(host) }), 1000);

@@ -19,7 +19,7 @@ const probe = require('../../bench/lib/mallocProbe') as {
 async function main(): Promise<void> {
   const source = new PushSource();
   source.push(loadScene('document'));
-  const host = await createHost({ source, fps: 30, maxViewers: 64 });
+  const host = await createHost({ source, fps: 30, maxViewers: 64, maxConnectionsPerIp: 128, maxUnauthenticated: 128 });
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('memoryHost needs --expose-gc');
   process.on('message', async (msg: { cmd: string }) => {
