@@ -6,6 +6,12 @@
  * changed (a frame, an ack, a refresh request) or when it asked to be run.
  * Each session has its own encoder and pacing, so a slow or dead viewer never
  * holds up capture or other viewers.
+ *
+ * What a session queues is bounded by its socket, not only by acks (a viewer
+ * can ack what it never read): while ws.bufferedAmount is over the flow
+ * controller's bufferLimit() no update, cursor message or PONG is queued, and
+ * the session polls the socket every DRAIN_POLL_MS until it is under the limit
+ * again, then resumes (latest cursor and screen state win meanwhile).
  */
 import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
@@ -52,6 +58,9 @@ export interface ViewerStats {
   connectedAt: number;
   updatesSent: number;
   bytesSent: number;
+  /** Bytes the socket holds unsent now (ws.bufferedAmount), and how often it was over its limit. */
+  bufferedBytes: number;
+  sendBlocked: number;
   keyframes: number;
   /** Updates that carried JPEG (lossy) tiles, and those that carried COPY ops. */
   lossyUpdates: number;
@@ -61,6 +70,17 @@ export interface ViewerStats {
 }
 
 const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * How often a session whose socket is over its buffer limit checks whether it
+ * drained, ms. Polling the public ws.bufferedAmount rather than listening for
+ * the net.Socket's 'drain': that socket is ws-private (ws._socket), 'drain'
+ * fires only after a write returned false and only once the buffer is empty
+ * (a poll resumes as soon as it is under the limit, keeping the pipe full), and
+ * ws also buffers in its own sender. A blocked viewer is behind by a megabyte
+ * or more, so up to 20 ms to notice the drain costs it nothing.
+ */
+export const DRAIN_POLL_MS = 20;
 
 /** A session's events, one argument each. */
 export interface ViewerSessionEvents {
@@ -91,7 +111,10 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   private cursorPosition: { x: number; y: number; visible: boolean } | null = null;
   private cursorShapePending = false;
   private cursorPositionPending = false;
+  private drainTimer: NodeJS.Timeout | null = null;
   bytesSent = 0;
+  /** Times the socket was found over its buffer limit (the session then waited for it to drain). */
+  sendBlocked = 0;
 
   constructor(
     readonly id: number,
@@ -150,6 +173,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
 
   private sendCursor(): void {
     if (this.state !== 'streaming' || !(this.viewerCapabilities & Capability.CURSOR)) return;
+    if (this.socketFull()) return; // latest wins: sent once the socket drains
     if (this.cursorShapePending && this.cursorShape) {
       const c = this.cursorShape;
       this.sendMessage({ type: 'cursorShape', width: c.width, height: c.height, hotX: c.hotX, hotY: c.hotY, pixels: c.pixels });
@@ -167,6 +191,23 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     this.run();
   }
 
+  /** The socket holds more unsent bytes than the buffer limit: queue nothing more, poll until it drains. */
+  private socketFull(): boolean {
+    if (!this.flow.bufferFull(this.ws.bufferedAmount)) return false;
+    if (!this.drainTimer) {
+      this.sendBlocked++;
+      this.drainTimer = setInterval(() => {
+        if (this.state === 'closed' || !this.flow.bufferFull(this.ws.bufferedAmount)) {
+          clearInterval(this.drainTimer!);
+          this.drainTimer = null;
+          this.sendCursor();
+          this.run();
+        }
+      }, DRAIN_POLL_MS);
+    }
+    return true;
+  }
+
   stats(): ViewerStats {
     return {
       id: this.id,
@@ -175,6 +216,8 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       connectedAt: this.connectedAt,
       updatesSent: this.encoder.updatesSent,
       bytesSent: this.bytesSent,
+      bufferedBytes: this.ws.bufferedAmount,
+      sendBlocked: this.sendBlocked,
       keyframes: this.encoder.keyframes,
       lossyUpdates: this.encoder.lossyUpdates,
       copyUpdates: this.encoder.copyUpdates,
@@ -203,6 +246,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     clearInterval(this.heartbeat);
     clearTimeout(this.helloTimer);
     if (this.timer) clearTimeout(this.timer);
+    if (this.drainTimer) clearInterval(this.drainTimer);
     this.encoder.close();
     this.emit('close', { code, reason });
   }
@@ -256,13 +300,14 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       case 'ack': {
         const at = now();
         const sentAt = this.flow.onAck(msg.frameId, at, msg.displayedAt - msg.receivedAt);
+        if (sentAt === null) return; // not credited: no update of ours, or impossible timing
         const info = this.sent.get(msg.frameId);
         // Forget this update and every older one (ids grow in send order; a wrap restarts at 1).
         for (const id of this.sent.keys()) {
           if (id <= msg.frameId || id > this.lastFrameId) this.sent.delete(id);
           else break;
         }
-        if (sentAt !== null && info?.changes) {
+        if (info?.changes) {
           const sample: AckSample = { frameId: msg.frameId, captureTime: info.captureTime, oldestChangeTime: info.oldestChangeTime, sentAt, ackedAt: at, receivedAt: msg.receivedAt, displayedAt: msg.displayedAt, bytes: info.bytes };
           this.emit('ack', sample);
         }
@@ -272,7 +317,8 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       case 'refreshRequest':
         return this.requestKeyframe();
       case 'ping':
-        this.sendMessage({ type: 'pong', id: msg.id, time: msg.time });
+        // A PONG is for the viewer's RTT display: one that does not read its socket gets none.
+        if (!this.socketFull()) this.sendMessage({ type: 'pong', id: msg.id, time: msg.time });
         return;
       case 'pong':
         return;
@@ -309,7 +355,8 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       let nextAt: number | null;
       try {
         const flow = this.flow.stats();
-        const step = await this.encoder.step({ canSend: this.flow.canSend(), deliveryRateBps: flow.deliveryRateBps });
+        // socketFull() first: it starts the drain poll that brings us back when the socket is full.
+        const step = await this.encoder.step({ canSend: !this.socketFull() && this.flow.canSend(), deliveryRateBps: flow.deliveryRateBps });
         if (this.state !== 'streaming') return;
         for (const bytes of step.messages) this.sendBytes(bytes);
         if (step.update) {
