@@ -62,6 +62,8 @@ export interface ViewerStats {
   bufferedBytes: number;
   sendBlocked: number;
   keyframes: number;
+  /** REFRESH_REQUESTs received (they yield at most one keyframe per minRefreshIntervalMs). */
+  refreshRequests: number;
   /** Updates that carried JPEG (lossy) tiles, and those that carried COPY ops. */
   lossyUpdates: number;
   copyUpdates: number;
@@ -219,6 +221,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       bufferedBytes: this.ws.bufferedAmount,
       sendBlocked: this.sendBlocked,
       keyframes: this.encoder.keyframes,
+      refreshRequests: this.encoder.refreshRequests,
       lossyUpdates: this.encoder.lossyUpdates,
       copyUpdates: this.encoder.copyUpdates,
       flow: this.flow.stats(),
@@ -315,7 +318,9 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         return;
       }
       case 'refreshRequest':
-        return this.requestKeyframe();
+        // Rate-limited and merged by the encoder (at most one keyframe per minRefreshIntervalMs from these).
+        this.encoder.requestRefresh();
+        return this.run();
       case 'ping':
         // A PONG is for the viewer's RTT display: one that does not read its socket gets none.
         if (!this.socketFull()) this.sendMessage({ type: 'pong', id: msg.id, time: msg.time });

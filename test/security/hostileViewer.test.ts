@@ -70,3 +70,42 @@ t.test('a viewer that never reads but acks every id: host memory stays bounded, 
   t.equal(honest.framebuffer && firstDifference(honest.framebuffer, want, noiseFrame(0).width), null, 'the honest viewer is byte-identical to the screen');
   await ask('exit').catch(() => {});
 });
+
+t.test('a refresh flood: keyframes from refresh requests stay at about one per second per viewer, none lost', async (t) => {
+  const source = new PushSource();
+  source.push(screen(320, 240, 1));
+  const host = await createHost({ source, fps: 60 });
+  host.on('error', () => {});
+  t.teardown(() => host.close());
+  // Three viewers that ack each update and ask for a refresh after every one.
+  const peers: RawPeer[] = [];
+  let flooding = true;
+  for (let i = 0; i < 3; i++) {
+    const p = await rawPeer(host.url, COPY_RECT | CURSOR);
+    p.ws.on('message', (d: Buffer) => {
+      if (d[0] !== 0x11) return;
+      p.send({ type: 'ack', frameId: d.readUInt32LE(1), receivedAt: 0, displayedAt: 0 });
+      if (flooding) p.send({ type: 'refreshRequest' });
+    });
+    peers.push(p);
+  }
+  await until(() => host.viewers().length === 3 && host.viewers().every((v) => v.keyframes >= 1), 'three viewers with their first keyframe');
+  const started = Date.now();
+  const start = new Map(host.viewers().map((v) => [v.id, v.keyframes]));
+  await sleep(4000);
+  const seconds = (Date.now() - started) / 1000;
+  for (const v of host.viewers()) {
+    const n = v.keyframes - start.get(v.id)!;
+    t.ok(n <= seconds * 1.5 + 2, `viewer ${v.id}: ${n} keyframes in ${seconds.toFixed(1)} s of refresh flood (bound ~1/s)`);
+    t.ok(n >= 2, `viewer ${v.id}: refreshes were merged, not dropped (${n} keyframes)`);
+  }
+  // One more request after the flood: it still gets its keyframe.
+  flooding = false;
+  await sleep(300);
+  const p = peers[0]!;
+  const keyframesBefore = p.received.filter((r) => r.typeByte === 0x11 && (r.bytes[13]! & 1) === 1).length;
+  p.send({ type: 'refreshRequest' });
+  await until(() => p.received.filter((r) => r.typeByte === 0x11 && (r.bytes[13]! & 1) === 1).length > keyframesBefore, 'the keyframe for a refresh request');
+  t.pass('a refresh request inside the window got its keyframe');
+  for (const peer of peers) peer.ws.terminate();
+});
