@@ -36,7 +36,7 @@ export type { ViewerState, ViewerStatsSnapshot } from './viewerTypes';
 export interface ViewerOptions {
   /** ws:// or wss:// URL of the host. */
   url: string;
-  /** Send no input (default false). */
+  /** Send no input (default false): no input handlers, and the HELLO leaves out the INPUT capability. */
   viewOnly?: boolean;
   /** Reconnect backoff, ms (defaults 500 and 8000, jittered; see ReconnectBackoff). */
   minBackoffMs?: number;
@@ -103,7 +103,10 @@ export class TilecastViewer {
     this.overlay = new ViewerOverlay(container, options.stats !== false);
     this.input = options.viewOnly ? null : new ViewerInput(container, {
       screenSize: () => (this.image ? { width: this.image.width, height: this.image.height } : null),
-      send: (msg: PointerMessage | KeyMessage) => this.send(msg),
+      // Only once the host's HELLO accepted this viewer's input (it may have made it view-only).
+      send: (msg: PointerMessage | KeyMessage) => {
+        if (this.link?.inputAllowed) this.send(msg);
+      },
     });
     container.addEventListener('pointerenter', () => ((this.pointerInside = true), this.placeCursor()));
     container.addEventListener('pointerleave', () => ((this.pointerInside = false), this.placeCursor()));
@@ -148,7 +151,7 @@ export class TilecastViewer {
       send: (msg) => {
         if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(msg));
       },
-      capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG,
+      capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | (this.options.viewOnly ? 0 : Capability.INPUT),
       software: 'tilecast-browser-viewer',
       now,
       pingIntervalMs: this.options.pingIntervalMs,

@@ -39,6 +39,8 @@ export interface ViewerClientOptions {
   timeoutMs?: number;
   /** Own PING (for rttMs) every this many ms (default 2000; 0: none). */
   pingIntervalMs?: number;
+  /** Send no input: the HELLO leaves out the INPUT capability and sendPointer/sendKey send nothing (default false). */
+  viewOnly?: boolean;
 }
 
 export interface ViewerUpdate {
@@ -78,7 +80,7 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
   private readonly backoff: ReconnectBackoff;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private ticker: NodeJS.Timeout | null = null;
-  private readonly capabilities = Capability.COPY_RECT | Capability.CURSOR | (jpegUnavailableReason() === null ? Capability.JPEG : 0);
+  private readonly capabilities: number;
   private readonly waiting: Array<(u: ViewerUpdate | null) => void> = [];
   private readonly backlog: ViewerUpdate[] = [];
   updates = 0;
@@ -92,6 +94,8 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     super();
     if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw invalidArg('url', 'a ws:// or wss:// URL', url);
     this.backoff = new ReconnectBackoff({ minBackoffMs: options.minBackoffMs, maxBackoffMs: options.maxBackoffMs });
+    this.capabilities = Capability.COPY_RECT | Capability.CURSOR | (jpegUnavailableReason() === null ? Capability.JPEG : 0)
+      | (options.viewOnly ? 0 : Capability.INPUT);
     this.open();
   }
 
@@ -122,11 +126,23 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     return this.link?.rttMs ?? null;
   }
 
-  sendPointer(p: Omit<PointerMessage, 'type'>): void {
-    this.send({ type: 'pointer', ...p });
+  /** Whether input may be sent now: connected, not viewOnly, and the host's HELLO accepted this viewer's input. */
+  get inputAllowed(): boolean {
+    return this.connected && this.link!.inputAllowed;
   }
-  sendKey(k: Omit<KeyMessage, 'type'>): void {
-    this.send({ type: 'key', ...k });
+
+  /** Sends a pointer event; false (nothing sent) when input is not allowed now (see inputAllowed). */
+  sendPointer(p: Omit<PointerMessage, 'type'>): boolean {
+    return this.sendInput({ type: 'pointer', ...p });
+  }
+  /** Sends a key event; false (nothing sent) when input is not allowed now (see inputAllowed). */
+  sendKey(k: Omit<KeyMessage, 'type'>): boolean {
+    return this.sendInput({ type: 'key', ...k });
+  }
+  private sendInput(msg: PointerMessage | KeyMessage): boolean {
+    if (!this.inputAllowed) return false;
+    this.send(msg);
+    return true;
   }
   requestRefresh(): void {
     this.send({ type: 'refreshRequest' });

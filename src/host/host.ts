@@ -29,8 +29,13 @@ export interface AuthorizeRequest {
   request: http.IncomingMessage;
   remoteAddress: string;
 }
-/** Return false to refuse, true to accept, or { user } to accept and name the user for audit. */
-export type AuthorizeHook = (req: AuthorizeRequest) => boolean | { user: string } | Promise<boolean | { user: string }>;
+/** Accepts the viewer, naming the user for audit; viewOnly overrides HostOptions.viewOnly for it. */
+export interface AuthorizeVerdict {
+  user?: string;
+  viewOnly?: boolean;
+}
+/** Return false to refuse, true to accept, or { user, viewOnly } to accept, name the user for audit and make the viewer view-only (or not). */
+export type AuthorizeHook = (req: AuthorizeRequest) => boolean | AuthorizeVerdict | Promise<boolean | AuthorizeVerdict>;
 
 export interface HostOptions extends ViewerSessionOptions {
   source: FrameSource;
@@ -166,8 +171,9 @@ export class Host extends EventEmitter<HostEvents> {
     socket.on('error', () => socket.destroy());
     if (this.sessions.size >= this.maxViewers) return this.refuse(socket, 503, 'Service Unavailable', remoteAddress, null, 'viewer limit reached');
     let user: string | null = null;
+    let viewOnly: boolean | undefined;
     if (this.options.authorize) {
-      let verdict: boolean | { user: string };
+      let verdict: boolean | AuthorizeVerdict;
       try {
         verdict = await this.options.authorize({ request: req, remoteAddress });
       } catch (err) {
@@ -175,15 +181,15 @@ export class Host extends EventEmitter<HostEvents> {
         verdict = false;
       }
       if (!verdict) return this.refuse(socket, 401, 'Unauthorized', remoteAddress, null, 'authorisation refused');
-      if (typeof verdict === 'object') user = verdict.user;
+      if (typeof verdict === 'object') ({ user = null, viewOnly } = verdict);
       if (this.sessions.size >= this.maxViewers) return this.refuse(socket, 503, 'Service Unavailable', remoteAddress, user, 'viewer limit reached');
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.addViewer(ws, user, remoteAddress));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.addViewer(ws, user, remoteAddress, viewOnly));
   }
 
-  private addViewer(ws: WebSocket, user: string | null, remoteAddress: string): void {
+  private addViewer(ws: WebSocket, user: string | null, remoteAddress: string, viewOnly?: boolean): void {
     const id = this.nextViewerId++;
-    const session = new ViewerSession(id, ws, user, remoteAddress, this.options);
+    const session = new ViewerSession(id, ws, user, remoteAddress, viewOnly === undefined ? this.options : { ...this.options, viewOnly });
     this.sessions.set(id, session);
     this.emit('audit', { type: 'connect', viewerId: id, user, remoteAddress, at: Date.now() } satisfies AuditEvent);
     session.on('input', (message) => this.emit('input', { viewerId: id, user, message }));

@@ -31,7 +31,17 @@ export interface ViewerSessionOptions extends Omit<ViewerEncoderOptions, 'clock'
   /** The viewer must send HELLO within this time, ms (default 10 s). */
   helloTimeoutMs?: number;
   flow?: FlowControlOptions;
+  /**
+   * View-only: the viewer's POINTER/KEY are dropped, whatever it announces
+   * (default false; a viewer that does not announce INPUT is view-only anyway).
+   * Host-wide as HostOptions.viewOnly, per viewer from the authorise hook.
+   */
+  viewOnly?: boolean;
+  /** Input messages dropped from a view-only viewer before it is cut off with PROTOCOL_ERROR (default 64). */
+  viewOnlyInputLimit?: number;
 }
+
+export const DEFAULT_VIEW_ONLY_INPUT_LIMIT = 64;
 
 export interface AckSample {
   frameId: number;
@@ -58,6 +68,10 @@ export interface ViewerStats {
   connectedAt: number;
   updatesSent: number;
   bytesSent: number;
+  /** No input accepted from this viewer (view-only by option or hook, or it announced no INPUT). */
+  viewOnly: boolean;
+  /** POINTER/KEY messages dropped because the viewer is view-only. */
+  inputDropped: number;
   /** Bytes the socket holds unsent now (ws.bufferedAmount), and how often it was over its limit. */
   bufferedBytes: number;
   sendBlocked: number;
@@ -109,6 +123,8 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   private readonly helloTimer: NodeJS.Timeout;
   private pingId = 0;
   private viewerCapabilities = 0;
+  private inputAllowed = false; // set at HELLO: the viewer announced INPUT and is not view-only
+  inputDropped = 0;
   private cursorShape: CursorShape | null = null;
   private cursorPosition: { x: number; y: number; visible: boolean } | null = null;
   private cursorShapePending = false;
@@ -145,6 +161,11 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
 
   get streaming(): boolean {
     return this.state === 'streaming';
+  }
+
+  /** No input is accepted from this viewer (until its HELLO says INPUT, none is). */
+  get viewOnly(): boolean {
+    return !this.inputAllowed;
   }
 
   /** Called by the capture loop for every changed frame. Takes its own reference. */
@@ -216,6 +237,8 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       user: this.user,
       remoteAddress: this.remoteAddress,
       connectedAt: this.connectedAt,
+      viewOnly: this.viewOnly,
+      inputDropped: this.inputDropped,
       updatesSent: this.encoder.updatesSent,
       bytesSent: this.bytesSent,
       bufferedBytes: this.ws.bufferedAmount,
@@ -287,13 +310,15 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         }
         this.state = 'streaming';
         this.viewerCapabilities = msg.capabilities;
+        this.inputAllowed = !this.options.viewOnly && (msg.capabilities & Capability.INPUT) !== 0;
         this.encoder.start(msg.capabilities);
         clearTimeout(this.helloTimer);
         this.sendMessage({
           type: 'hello',
           minVersion: MIN_PROTOCOL_VERSION,
           maxVersion: PROTOCOL_VERSION,
-          capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG,
+          // INPUT: this viewer's input is accepted (left out for a view-only viewer, which then sends none).
+          capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | (this.inputAllowed ? Capability.INPUT : 0),
           software: 'tilecast-host',
         });
         this.cursorShapePending = this.cursorPositionPending = true; // what the cursor looks like now
@@ -329,7 +354,11 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         return;
       case 'pointer':
       case 'key':
-        this.emit('input', msg);
+        if (this.inputAllowed) return void this.emit('input', msg);
+        // View-only: dropped and counted; a viewer that keeps sending after the host's HELLO said no is cut off.
+        if (++this.inputDropped > (this.options.viewOnlyInputLimit ?? DEFAULT_VIEW_ONLY_INPUT_LIMIT)) {
+          return this.close(Reason.PROTOCOL_ERROR, `input from a view-only viewer (${this.inputDropped} messages)`, true);
+        }
         return;
       case 'bye':
       case 'error':

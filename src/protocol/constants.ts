@@ -56,6 +56,12 @@ export const Capability = {
   CURSOR: 1 << 1,
   /** Decodes JPEG ops (the lossy path); hosts send them only to viewers that say so. */
   JPEG: 1 << 2,
+  /**
+   * Viewer: it will send input (POINTER/KEY); a viewer without it is view-only
+   * and the host drops its input. Host: it accepts this viewer's input (not
+   * set for a view-only viewer); a viewer sends none to a host without it.
+   */
+  INPUT: 1 << 3,
 } as const;
 
 /** UPDATE flag bits. */

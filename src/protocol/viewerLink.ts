@@ -28,7 +28,7 @@
  * ReconnectBackoff is the one reconnect policy (exponential, capped, jittered).
  */
 import { ErrorCode, ErrorCodes, TilecastError, invalidArg } from '../errors';
-import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Reason, ReasonCode } from './constants';
+import { Capability, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Reason, ReasonCode } from './constants';
 import {
   CloseMessage, CursorPositionMessage, CursorShapeMessage, HelloMessage, Message, ResizeMessage, UpdateMessage, decodeMessage,
 } from './messages';
@@ -203,6 +203,15 @@ export class ViewerLink {
   /** True once the host's HELLO arrived and the link has not failed or closed. */
   get ready(): boolean {
     return this.state === 'ready';
+  }
+
+  /**
+   * May the viewer send POINTER/KEY now? Only when it announced INPUT and the
+   * host's HELLO did too (a host leaves INPUT out for a view-only viewer and
+   * drops, then cuts off, input it did not ask for).
+   */
+  get inputAllowed(): boolean {
+    return this.state === 'ready' && (this.options.capabilities & Capability.INPUT) !== 0 && ((this.hostHello?.capabilities ?? 0) & Capability.INPUT) !== 0;
   }
 
   /** The socket is open: sends the viewer's HELLO and starts the watchdog clock. */

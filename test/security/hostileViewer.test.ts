@@ -109,3 +109,96 @@ t.test('a refresh flood: keyframes from refresh requests stay at about one per s
   t.pass('a refresh request inside the window got its keyframe');
   for (const peer of peers) peer.ws.terminate();
 });
+
+t.test("view-only viewers: their input never reaches the host's input event", async (t) => {
+  const source = new PushSource();
+  source.push(screen(200, 120, 2));
+  const host = await createHost({
+    source,
+    authorize: ({ request }) => (request.headers.authorization === 'Bearer watcher' ? { user: 'watcher', viewOnly: true } : { user: 'operator' }),
+  });
+  host.on('error', () => {});
+  t.teardown(() => host.close());
+  const inputs: InputEvent[] = [];
+  host.on('input', (e: InputEvent) => inputs.push(e));
+  const pointer = { type: 'pointer', x: 5, y: 6, buttons: 1, wheelX: 0, wheelY: 0 } as const;
+  const key = { type: 'key', down: true, repeat: false, modifiers: 0, keysym: 0, code: 'KeyA', key: 'a' } as const;
+  const hostHello = async (p: RawPeer) => {
+    await until(() => p.of('hello').length > 0, 'the host HELLO');
+    return p.of('hello')[0] as { capabilities: number };
+  };
+
+  // A viewer that announces INPUT and is allowed to: its input goes through (the control).
+  const operator = await rawPeer(host.url, COPY_RECT | CURSOR | INPUT);
+  t.ok(((await hostHello(operator)).capabilities & INPUT) !== 0, "the host's HELLO says it takes this viewer's input");
+  operator.send(pointer);
+  operator.send(key);
+  await roundTrip(operator, 1);
+  t.same(inputs.map((i) => [i.user, i.message.type]), [['operator', 'pointer'], ['operator', 'key']], 'input from an input viewer arrives');
+  inputs.length = 0;
+
+  // A viewer that announced no INPUT but sends input anyway.
+  const silent = await rawPeer(host.url, COPY_RECT | CURSOR);
+  t.equal((await hostHello(silent)).capabilities & INPUT, 0, "the host's HELLO says no input for it");
+  for (let i = 0; i < 5; i++) silent.send(pointer);
+  silent.send(key);
+  await roundTrip(silent, 2);
+  t.same(inputs, [], 'no INPUT capability: its input is dropped');
+  const stats = host.viewers().find((v) => v.user === 'operator' && v.inputDropped > 0);
+  t.equal(stats?.inputDropped, 6, 'and counted');
+
+  // The authorise hook made this one view-only, whatever it announces.
+  const watcher = await rawPeer(host.url, COPY_RECT | CURSOR | INPUT, { authorization: 'Bearer watcher' });
+  t.equal((await hostHello(watcher)).capabilities & INPUT, 0, "authorised view-only: the host's HELLO says no input");
+  watcher.send(pointer);
+  watcher.send(key);
+  await roundTrip(watcher, 3);
+  t.same(inputs, [], 'authorised view-only: input dropped');
+  t.ok(host.viewers().some((v) => v.user === 'watcher' && v.viewOnly && v.inputDropped === 2));
+
+  // One that keeps sending gets cut off with PROTOCOL_ERROR.
+  for (let i = 0; i < 200 && !watcher.isClosed(); i++) watcher.send(pointer);
+  t.equal(await watcher.closed, 1008, 'closed after too much input');
+  const err = watcher.of('error')[0];
+  t.ok(err && err.type === 'error' && err.reason === 1, `ERROR PROTOCOL_ERROR: ${err && 'message' in err ? err.message : '?'}`);
+  t.same(inputs, [], 'none of it reached the host');
+
+  // The Node viewer: viewOnly announces no INPUT and sends nothing.
+  const nodeWatcher = connectViewer(host.url, { viewOnly: true });
+  t.teardown(() => nodeWatcher.close());
+  await until(() => nodeWatcher.connected, 'the view-only Node viewer');
+  t.equal(nodeWatcher.sendPointer({ x: 1, y: 1, buttons: 0, wheelX: 0, wheelY: 0 }), false, 'sendPointer refuses on a view-only viewer');
+  const nodeOperator = connectViewer(host.url);
+  t.teardown(() => nodeOperator.close());
+  await until(() => nodeOperator.connected, 'the Node viewer');
+  t.equal(nodeOperator.sendKey({ down: true, repeat: false, modifiers: 0, keysym: 0, code: 'KeyB', key: 'b' }), true);
+  await until(() => inputs.length === 1, 'the input viewer key');
+  operator.ws.terminate();
+  silent.ws.terminate();
+});
+
+t.test('HostOptions.viewOnly: every viewer is view-only unless the hook says otherwise', async (t) => {
+  const source = new PushSource();
+  source.push(screen(200, 120, 3));
+  const host = await createHost({
+    source, viewOnly: true,
+    authorize: ({ request }) => (request.headers.authorization === 'Bearer op' ? { user: 'op', viewOnly: false } : true),
+  });
+  t.teardown(() => host.close());
+  const inputs: InputEvent[] = [];
+  host.on('input', (e: InputEvent) => inputs.push(e));
+  const viewer = connectViewer(host.url);
+  t.teardown(() => viewer.close());
+  await until(() => viewer.connected, 'the viewer');
+  t.equal(viewer.sendPointer({ x: 1, y: 1, buttons: 0, wheelX: 0, wheelY: 0 }), false, "the host's HELLO said no input: the Node viewer sends none");
+  const raw = await rawPeer(host.url, COPY_RECT | INPUT);
+  raw.send({ type: 'pointer', x: 1, y: 1, buttons: 0, wheelX: 0, wheelY: 0 });
+  await roundTrip(raw, 9);
+  t.same(inputs, [], 'dropped');
+  const op = connectViewer(host.url, { headers: { authorization: 'Bearer op' } });
+  t.teardown(() => op.close());
+  await until(() => op.connected, 'the operator');
+  t.equal(op.sendPointer({ x: 2, y: 2, buttons: 0, wheelX: 0, wheelY: 0 }), true);
+  await until(() => inputs.length === 1, "the operator's input");
+  raw.ws.terminate();
+});
