@@ -11,14 +11,15 @@
  * native decoder.
  *
  * Events (one argument each, typed by ViewerClientEvents): 'open', 'hello',
- * 'resize', 'update', 'cursor', 'hostClose', 'reconnect', 'close', 'error'.
+ * 'resize', 'update', 'cursor', 'screenState', 'hostClose', 'reconnect',
+ * 'close', 'error'.
  * Also an async iterator over updates.
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { ErrorCodes, TilecastError, invalidArg } from '../errors';
 import { jpegUnavailableReason } from '../native/binding';
-import { Capability, Limits, reasonName } from '../protocol/constants';
+import { Capability, Limits, ScreenStateName, reasonName } from '../protocol/constants';
 import { CloseMessage, HelloMessage, KeyMessage, Message, PointerMessage, encodeMessage } from '../protocol/messages';
 import { HostMessage, LinkFailure, ReconnectBackoff, ViewerLink, toTilecastError } from '../protocol/viewerLink';
 import type { OpCounts } from '../codec/opCounts';
@@ -53,6 +54,12 @@ export interface ViewerUpdate {
   displayedAt: number;
 }
 
+export interface ScreenStateInfo {
+  state: ScreenStateName;
+  /** The host's short explanation ('' when live). */
+  reason: string;
+}
+
 /** ViewerClient's events: each listener gets one object. */
 export interface ViewerClientEvents {
   /** The socket is open and the viewer's HELLO is sent. */
@@ -62,6 +69,12 @@ export interface ViewerClientEvents {
   resize: [{ width: number; height: number }];
   update: [ViewerUpdate];
   cursor: [CursorState];
+  /**
+   * What the host's screen source is doing, when it changes: 'unavailable'
+   * (capture failing or hanging; the host retries), 'live' again, or 'ended'.
+   * A connection starts live; a host tells a viewer that joins while it is not.
+   */
+  screenState: [ScreenStateInfo];
   /** The host's ERROR or BYE (type, reason, message). */
   hostClose: [CloseMessage];
   reconnect: [{ attempt: number }];
@@ -81,6 +94,7 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private ticker: NodeJS.Timeout | null = null;
   private readonly capabilities: number;
+  private screen: ScreenStateInfo = { state: 'live', reason: '' };
   private readonly waiting: Array<(u: ViewerUpdate | null) => void> = [];
   private readonly backlog: ViewerUpdate[] = [];
   updates = 0;
@@ -94,8 +108,8 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     super();
     if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw invalidArg('url', 'a ws:// or wss:// URL', url);
     this.backoff = new ReconnectBackoff({ minBackoffMs: options.minBackoffMs, maxBackoffMs: options.maxBackoffMs });
-    this.capabilities = Capability.COPY_RECT | Capability.CURSOR | (jpegUnavailableReason() === null ? Capability.JPEG : 0)
-      | (options.viewOnly ? 0 : Capability.INPUT);
+    this.capabilities = Capability.COPY_RECT | Capability.CURSOR | Capability.SCREEN_STATE
+      | (jpegUnavailableReason() === null ? Capability.JPEG : 0) | (options.viewOnly ? 0 : Capability.INPUT);
     this.open();
   }
 
@@ -121,6 +135,11 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
   get version(): number | null {
     return this.link?.ready ? this.link.version : null;
   }
+  /** What the host last said about its screen source on the current connection (live until told otherwise). */
+  get screenState(): ScreenStateInfo {
+    return { ...this.screen };
+  }
+
   /** Round-trip time from the last answered PING of the current connection, ms. */
   get rttMs(): number | null {
     return this.link?.rttMs ?? null;
@@ -213,6 +232,7 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     this.link = link;
     this.decoder = new ScreenDecoder();
     this.chain = Promise.resolve();
+    this.screen = { state: 'live', reason: '' };
     ws.binaryType = 'nodebuffer';
     ws.on('open', () => {
       this.connections++;
@@ -336,6 +356,10 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
       case 'cursorPosition':
         await this.decoder.handle(msg, receivedAt);
         this.emit('cursor', this.decoder.cursor);
+        return;
+      case 'screenState':
+        this.screen = { state: msg.state, reason: msg.reason };
+        this.emit('screenState', this.screenState);
         return;
     }
   }

@@ -18,7 +18,7 @@ import { Reason } from '../protocol/constants';
 import type { KeyMessage, PointerMessage } from '../protocol/messages';
 import type { CursorUpdate } from '../frame';
 import type { FrameSource } from '../source/frameSource';
-import { CaptureLoop } from './captureLoop';
+import { CaptureLoop, ScreenStateEvent } from './captureLoop';
 import { AckSample, ViewerSession, ViewerSessionOptions, ViewerStats } from './viewerSession';
 
 /** Largest message a viewer may send (a KEY or HELLO is a few hundred bytes). */
@@ -49,6 +49,8 @@ export interface HostOptions extends ViewerSessionOptions {
   maxViewers?: number;
   /** Capture rate, frames per second (default 30). */
   fps?: number;
+  /** Viewers are told the screen is unavailable once no frame has come for this long, ms (default 10 000; 0: never). */
+  stallTimeoutMs?: number;
   /** Extra HTTP handler for non-WebSocket requests (e.g. serving a viewer page). */
   httpHandler?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
 }
@@ -118,7 +120,7 @@ export class Host extends EventEmitter<HostEvents> {
     // one authorised but hostile viewer from making the host buffer megabytes.
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_VIEWER_MESSAGE_BYTES });
     this.server.on('upgrade', (req, socket, head) => void this.onUpgrade(req, socket, head));
-    this.capture = new CaptureLoop(options.source, { fps: options.fps, tileSize: options.tileSize });
+    this.capture = new CaptureLoop(options.source, { fps: options.fps, tileSize: options.tileSize, stallTimeoutMs: options.stallTimeoutMs });
     this.capture.on('frame', (snapshot, rects) => {
       for (const s of this.sessions.values()) s.offer(snapshot, rects);
     });
@@ -128,6 +130,9 @@ export class Host extends EventEmitter<HostEvents> {
       for (const s of this.sessions.values()) s.offerCursor(cursor);
     });
     this.capture.on('error', (err) => this.reportError(err));
+    this.capture.on('state', (state: ScreenStateEvent) => {
+      for (const s of this.sessions.values()) s.offerScreenState(state);
+    });
   }
 
   listen(): Promise<this> {
@@ -207,6 +212,7 @@ export class Host extends EventEmitter<HostEvents> {
     // A new viewer starts from the current screen; capture runs only while someone watches.
     if (this.capture.current) session.offer(this.capture.current, [{ x: 0, y: 0, w: this.capture.current.frame.width, h: this.capture.current.frame.height }]);
     if (this.cursor) session.offerCursor(this.cursor);
+    if (this.capture.screenState.state !== 'live') session.offerScreenState(this.capture.screenState);
     this.capture.start();
     this.emit('viewer', session);
   }

@@ -17,10 +17,11 @@ import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import { ErrorCodes, TilecastError } from '../errors';
 import type { CursorShape, CursorUpdate, Rect } from '../frame';
-import { Capability, PROTOCOL_VERSION, MIN_PROTOCOL_VERSION, Reason, ReasonCode } from '../protocol/constants';
+import { Capability, Limits, PROTOCOL_VERSION, MIN_PROTOCOL_VERSION, Reason, ReasonCode } from '../protocol/constants';
 import { Message, decodeMessage, encodeMessage, KeyMessage, PointerMessage } from '../protocol/messages';
 import { negotiateVersion } from '../protocol/version';
 import { FlowController, FlowControlOptions, FlowStats } from './flowControl';
+import type { ScreenStateEvent } from './captureLoop';
 import type { ScreenSnapshot } from './screenSnapshot';
 import { ViewerEncoder, ViewerEncoderOptions, ViewerQuality } from './viewerEncoder';
 
@@ -129,6 +130,8 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   private cursorPosition: { x: number; y: number; visible: boolean } | null = null;
   private cursorShapePending = false;
   private cursorPositionPending = false;
+  private screenState: ScreenStateEvent | null = null; // latest from the capture loop (null: live, nothing said)
+  private screenStatePending = false;
   private drainTimer: NodeJS.Timeout | null = null;
   bytesSent = 0;
   /** Times the socket was found over its buffer limit (the session then waited for it to drain). */
@@ -208,6 +211,27 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     this.cursorShapePending = this.cursorPositionPending = false;
   }
 
+  /**
+   * Called by the host when the screen source changes state (and for a viewer
+   * that joins while it is not live). Sent as SCREEN_STATE to viewers that
+   * announced the SCREEN_STATE capability, outside flow control (tiny, rare;
+   * the latest wins while the socket is full).
+   */
+  offerScreenState(state: ScreenStateEvent): void {
+    if (this.state === 'closed' || (this.screenState?.state ?? 'live') === state.state) return;
+    this.screenState = state;
+    this.screenStatePending = true;
+    this.sendScreenState();
+  }
+
+  private sendScreenState(): void {
+    if (this.state !== 'streaming' || !this.screenStatePending || !this.screenState) return;
+    if (!(this.viewerCapabilities & Capability.SCREEN_STATE)) return;
+    if (this.socketFull()) return;
+    this.screenStatePending = false;
+    this.sendMessage({ type: 'screenState', state: this.screenState.state, reason: truncateUtf8(this.screenState.reason, Limits.MAX_SCREEN_STATE_REASON_BYTES) });
+  }
+
   /** The next update resends the whole screen with a fresh deflate stream. */
   requestKeyframe(): void {
     this.encoder.requestKeyframe();
@@ -223,6 +247,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         if (this.state === 'closed' || !this.flow.bufferFull(this.ws.bufferedAmount)) {
           clearInterval(this.drainTimer!);
           this.drainTimer = null;
+          this.sendScreenState();
           this.sendCursor();
           this.run();
         }
@@ -318,11 +343,13 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
           minVersion: MIN_PROTOCOL_VERSION,
           maxVersion: PROTOCOL_VERSION,
           // INPUT: this viewer's input is accepted (left out for a view-only viewer, which then sends none).
-          capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | (this.inputAllowed ? Capability.INPUT : 0),
+          capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | (this.inputAllowed ? Capability.INPUT : 0),
           software: 'tilecast-host',
         });
         this.cursorShapePending = this.cursorPositionPending = true; // what the cursor looks like now
         this.sendCursor();
+        this.screenStatePending = this.screenState !== null && this.screenState.state !== 'live'; // joined while not live
+        this.sendScreenState();
         this.run();
         return;
       case 'ack': {
@@ -421,4 +448,18 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       this.run();
     }, Math.max(0, at - performance.now()));
   }
+}
+
+/** `s` cut to at most `maxBytes` of UTF-8, on a character boundary. */
+function truncateUtf8(s: string, maxBytes: number): string {
+  if (Buffer.byteLength(s) <= maxBytes) return s;
+  let out = '';
+  let bytes = 0;
+  for (const ch of s) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > maxBytes - 3) return `${out}…`;
+    out += ch;
+    bytes += n;
+  }
+  return out;
 }

@@ -23,14 +23,14 @@
  *    update on screen is a working one.
  *
  * It returns the messages that are for the embedder (HELLO, RESIZE, UPDATE,
- * CURSOR_*, the host's ERROR/BYE) and swallows the rest.
+ * CURSOR_*, SCREEN_STATE, the host's ERROR/BYE) and swallows the rest.
  *
  * ReconnectBackoff is the one reconnect policy (exponential, capped, jittered).
  */
 import { ErrorCode, ErrorCodes, TilecastError, invalidArg } from '../errors';
 import { Capability, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Reason, ReasonCode } from './constants';
 import {
-  CloseMessage, CursorPositionMessage, CursorShapeMessage, HelloMessage, Message, ResizeMessage, UpdateMessage, decodeMessage,
+  CloseMessage, CursorPositionMessage, CursorShapeMessage, HelloMessage, Message, ResizeMessage, ScreenStateMessage, UpdateMessage, decodeMessage,
 } from './messages';
 import { negotiateVersion } from './version';
 
@@ -139,7 +139,7 @@ export class ReconnectBackoff {
 }
 
 /** Messages a ViewerLink hands to its embedder. */
-export type HostMessage = HelloMessage | ResizeMessage | UpdateMessage | CursorShapeMessage | CursorPositionMessage | CloseMessage;
+export type HostMessage = HelloMessage | ResizeMessage | UpdateMessage | CursorShapeMessage | CursorPositionMessage | ScreenStateMessage | CloseMessage;
 
 export interface ViewerLinkOptions {
   /** Sends one message on the connection (the embedder encodes and writes it). */
@@ -280,6 +280,7 @@ export class ViewerLink {
         return msg;
       case 'cursorShape':
       case 'cursorPosition':
+      case 'screenState': // for the embedder to show (hosts send it only to viewers with the SCREEN_STATE capability)
         return msg;
       default:
         throw new TilecastError(ErrorCodes.PROTOCOL, `${msg.type} is not sent by hosts`);

@@ -77,7 +77,7 @@ export class ScriptedSource implements FrameSource {
   }
   async nextFrame(): Promise<Frame | null> {
     this.calls++;
-    if (this.mode === 'throw') throw new Error('capture failed: display went away');
+    if (this.mode === 'throw') throw new Error('X display went away');
     if (this.mode === 'end') return null;
     if (this.mode === 'hang') await new Promise<void>((r) => (this.release = r));
     return (this.mode as ScriptedSource['mode']) === 'end' ? null : this.frame; // it may have ended while hanging

@@ -4,17 +4,23 @@
 // generous "eventually" bounds only.
 import t from 'tap';
 import * as path from 'node:path';
-import { connectViewer } from '../../src/client/viewerClient';
+import { ScreenStateInfo, connectViewer } from '../../src/client/viewerClient';
 import type { Frame } from '../../src/frame';
 import { InputEvent, createHost } from '../../src/host/host';
+import { Capability, MessageType } from '../../src/protocol/constants';
 import { PushSource } from '../../src/source/pushSource';
 import { expectedFramebuffer, fillRandom, firstDifference, makeFrame, rng, until } from '../helpers';
 import { noiseFrame } from './fixtures/floodHost';
 import { RawPeer, ScriptedSource, rawPeer, roundTrip, tsChild } from './helpers';
 
-// Capability bits (src/protocol/constants.ts Capability); literal here so the test also runs against a host that predates them.
-const COPY_RECT = 1 << 0, CURSOR = 1 << 1, JPEG = 1 << 2, INPUT = 1 << 3, SCREEN_STATE = 1 << 4;
+// Capability bits and the SCREEN_STATE type byte (src/protocol/constants.ts), literal so the test
+// also ran against the host before they existed; checked against the constants below.
+const COPY_RECT = 1 << 0, CURSOR = 1 << 1, INPUT = 1 << 3, SCREEN_STATE = 1 << 4;
 const SCREEN_STATE_TYPE = 0x14;
+
+t.test('the literals are the protocol constants', async (t) => {
+  t.same([Capability.COPY_RECT, Capability.CURSOR, Capability.INPUT, Capability.SCREEN_STATE, MessageType.SCREEN_STATE], [COPY_RECT, CURSOR, INPUT, SCREEN_STATE, SCREEN_STATE_TYPE]);
+});
 const MiB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -201,4 +207,50 @@ t.test('HostOptions.viewOnly: every viewer is view-only unless the hook says oth
   t.equal(op.sendPointer({ x: 2, y: 2, buttons: 0, wheelX: 0, wheelY: 0 }), true);
   await until(() => inputs.length === 1, "the operator's input");
   raw.ws.terminate();
+});
+
+/** SCREEN_STATE messages a raw peer got, as [state, reason] (parsed by hand: u8 state, str8 reason). */
+function screenStates(p: RawPeer): Array<[number, string]> {
+  return p.received.filter((r) => r.typeByte === SCREEN_STATE_TYPE).map((r) => [r.bytes[1]!, r.bytes.subarray(3, 3 + r.bytes[2]!).toString('utf8')]);
+}
+
+t.test('source failures reach viewers as SCREEN_STATE: unavailable, live again, ended; only viewers that asked for it', async (t) => {
+  const source = new ScriptedSource(screen(200, 120, 4));
+  const host = await createHost({ source, fps: 30, stallTimeoutMs: 1000 });
+  host.on('error', () => {});
+  t.teardown(() => host.close());
+  const aware = await rawPeer(host.url, COPY_RECT | SCREEN_STATE);
+  const legacy = await rawPeer(host.url, COPY_RECT);
+  const node = connectViewer(host.url);
+  t.teardown(() => node.close());
+  const nodeStates: ScreenStateInfo[] = [];
+  node.on('screenState', (s) => nodeStates.push(s));
+  await until(() => aware.received.some((r) => r.typeByte === 0x11) && node.updates > 0, 'the first updates');
+  t.same(screenStates(aware), [], 'live: nothing said');
+
+  source.mode = 'throw';
+  await until(() => screenStates(aware).some(([s]) => s === 1), 'SCREEN_STATE unavailable');
+  t.match(screenStates(aware).at(-1)![1], /display went away/, 'with the reason');
+  await until(() => nodeStates.some((s) => s.state === 'unavailable'), "the Node viewer's screenState event");
+  const late = await rawPeer(host.url, COPY_RECT | SCREEN_STATE);
+  await until(() => screenStates(late).some(([s]) => s === 1), 'a viewer joining while unavailable is told at once');
+
+  source.recover();
+  await until(() => screenStates(aware).at(-1)?.[0] === 0, 'SCREEN_STATE live again');
+  await until(() => nodeStates.at(-1)?.state === 'live', 'the Node viewer hears it is live');
+
+  source.mode = 'hang';
+  await until(() => screenStates(aware).at(-1)?.[0] === 1, 'a hanging source is reported unavailable by the watchdog');
+  t.match(screenStates(aware).at(-1)![1], /no frame/);
+  source.recover();
+  await until(() => screenStates(aware).at(-1)?.[0] === 0, 'live once frames come again');
+
+  source.mode = 'end';
+  await until(() => screenStates(aware).at(-1)?.[0] === 2, 'SCREEN_STATE ended');
+  await until(() => nodeStates.at(-1)?.state === 'ended', 'the Node viewer hears it ended');
+
+  t.equal(legacy.received.filter((r) => r.typeByte === SCREEN_STATE_TYPE).length, 0, 'a viewer without the SCREEN_STATE capability never gets one');
+  t.notOk(legacy.isClosed() || aware.isClosed(), 'and both are still connected');
+  t.ok(legacy.received.every((r) => r.msg !== null), 'everything the legacy viewer got decodes');
+  for (const p of [aware, legacy, late]) p.ws.terminate();
 });

@@ -319,3 +319,14 @@ t.test('input is allowed only when the viewer announced INPUT and the host HELLO
     t.equal(h.link.inputAllowed, false, 'not after close');
   }
 });
+
+t.test('SCREEN_STATE from the host is handed to the embedder', async (t) => {
+  const { link, take } = connected({ capabilities: Capability.COPY_RECT | Capability.SCREEN_STATE });
+  const state: Message = { type: 'screenState', state: 'unavailable', reason: 'capture failed' };
+  t.equal(link.receive(state), state);
+  t.same(link.receiveBytes(encodeMessage({ type: 'screenState', state: 'live', reason: '' })), { type: 'screenState', state: 'live', reason: '' });
+  t.same(take(), [], 'nothing sent back');
+  const early = harness();
+  early.link.open();
+  t.throws(() => early.link.receive(state), { code: ErrorCodes.PROTOCOL, message: /expected HELLO/ }, 'not before the host HELLO');
+});
