@@ -419,12 +419,15 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         // socketFull() first: it starts the drain poll that brings us back when the socket is full.
         const step = await this.encoder.step({ canSend: !this.socketFull() && this.flow.canSend(), deliveryRateBps: flow.deliveryRateBps });
         if (this.state !== 'streaming') return;
+        // The send time is taken before the bytes go: the viewer may have them (and start its hold
+        // time) before this thread runs again, and a late send time would make honest acks look impossible.
+        const sentAt = now();
         for (const bytes of step.messages) this.sendBytes(bytes);
         if (step.update) {
           const u = step.update;
           this.lastFrameId = u.frameId;
           this.sent.set(u.frameId, { captureTime: u.captureTime, oldestChangeTime: u.oldestChangeTime, bytes: u.bytes, changes: u.changes });
-          this.flow.onSend(u.frameId, u.bytes, now());
+          this.flow.onSend(u.frameId, u.bytes, sentAt);
         }
         nextAt = step.nextAt;
       } catch (err) {
