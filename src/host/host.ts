@@ -18,8 +18,10 @@ import { Reason } from '../protocol/constants';
 import type { KeyMessage, PointerMessage } from '../protocol/messages';
 import type { CursorUpdate } from '../frame';
 import type { FrameSource } from '../source/frameSource';
-import { CaptureLoop, ScreenStateEvent } from './captureLoop';
+import { CaptureLoop } from './captureLoop';
 import { AckSample, ViewerSession, ViewerSessionOptions, ViewerStats } from './viewerSession';
+
+import type { ScreenStateEvent } from './captureLoop';
 
 /** Largest message a viewer may send (a KEY or HELLO is a few hundred bytes). */
 export const MAX_VIEWER_MESSAGE_BYTES = 16 * 1024;
