@@ -111,7 +111,7 @@ export function tsChild(file: string): { child: ChildProcess; next: () => Promis
   // A .ts entry point would go through tap's ESM loader hooks (inherited via NODE_OPTIONS),
   // which do not know .ts: start from -e, register ts-node, then require the fixture.
   const script = `require(${JSON.stringify(tsRegister())}); require(${JSON.stringify(path.resolve(file))}).main();`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, ['--expose-gc', '-e', script], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = () => new Promise<any>((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`child exited (${code})`));
     child.once('exit', onExit);
