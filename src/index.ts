@@ -39,12 +39,13 @@ export * as protocol from './protocol/index';
 
 // Host and viewer over WebSocket.
 export { createHost, Host } from './host/host';
-export type { HostOptions, HostEvents, AuthorizeHook, AuthorizeRequest, AuditEvent, InputEvent, AckEvent, ViewerLeftEvent } from './host/host';
+export type { HostOptions, HostEvents, AuthorizeHook, AuthorizeRequest, AuthorizeVerdict, AuditEvent, InputEvent, AckEvent, ViewerLeftEvent } from './host/host';
 export type { ViewerSession, ViewerStats, AckSample } from './host/viewerSession';
 export type { FlowControlOptions, FlowStats } from './host/flowControl';
+export type { ScreenStateEvent } from './host/captureLoop';
 export { viewerPage, viewerAssetsDir } from './host/viewerPage';
 export { ViewerClient, connectViewer } from './client/viewerClient';
-export type { ViewerClientOptions, ViewerClientEvents, ViewerUpdate } from './client/viewerClient';
+export type { ViewerClientOptions, ViewerClientEvents, ViewerUpdate, ScreenStateInfo } from './client/viewerClient';
 
 // Input injection.
 export { X11InputSink } from './input/inputSink';

@@ -5,7 +5,7 @@
  */
 export { TilecastViewer, mountViewer } from './viewer';
 export type { ViewerOptions } from './viewer';
-export type { ViewerState, ViewerStatsSnapshot } from './viewerTypes';
+export type { ScreenState, ViewerState, ViewerStatsSnapshot } from './viewerTypes';
 export { linkQuality } from './viewerOverlay';
 // The decoder on its own, for embedders that render elsewhere (and the decode benchmark).
 export { OpStreamDecoder } from '../codec/opStreamDecoder';

@@ -29,14 +29,14 @@ import { CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage,
 import { LinkFailure, ReconnectBackoff, ViewerLink } from '../protocol/viewerLink';
 import { ViewerInput } from './viewerInput';
 import { ViewerOverlay } from './viewerOverlay';
-import type { ViewerState, ViewerStatsSnapshot } from './viewerTypes';
+import type { ScreenState, ViewerState, ViewerStatsSnapshot } from './viewerTypes';
 
-export type { ViewerState, ViewerStatsSnapshot } from './viewerTypes';
+export type { ScreenState, ViewerState, ViewerStatsSnapshot } from './viewerTypes';
 
 export interface ViewerOptions {
   /** ws:// or wss:// URL of the host. */
   url: string;
-  /** Send no input (default false). */
+  /** Send no input (default false): no input handlers, and the HELLO leaves out the INPUT capability. */
   viewOnly?: boolean;
   /** Reconnect backoff, ms (defaults 500 and 8000, jittered; see ReconnectBackoff). */
   minBackoffMs?: number;
@@ -77,7 +77,7 @@ export class TilecastViewer {
   private readonly resizeObserver: ResizeObserver;
   private readonly window1s: Array<{ t: number; bytes: number; painted: number }> = [];
   readonly stats: ViewerStatsSnapshot = {
-    state: 'connecting', width: 0, height: 0, updates: 0, painted: 0, bytes: 0, rttMs: null, kbps: 0, fps: 0,
+    state: 'connecting', screenState: 'live', width: 0, height: 0, updates: 0, painted: 0, bytes: 0, rttMs: null, kbps: 0, fps: 0,
     lastError: null, connections: 0, decodeMs: 0, decodedPixels: 0,
   };
 
@@ -103,7 +103,10 @@ export class TilecastViewer {
     this.overlay = new ViewerOverlay(container, options.stats !== false);
     this.input = options.viewOnly ? null : new ViewerInput(container, {
       screenSize: () => (this.image ? { width: this.image.width, height: this.image.height } : null),
-      send: (msg: PointerMessage | KeyMessage) => this.send(msg),
+      // Only once the host's HELLO accepted this viewer's input (it may have made it view-only).
+      send: (msg: PointerMessage | KeyMessage) => {
+        if (this.link?.inputAllowed) this.send(msg);
+      },
     });
     container.addEventListener('pointerenter', () => ((this.pointerInside = true), this.placeCursor()));
     container.addEventListener('pointerleave', () => ((this.pointerInside = false), this.placeCursor()));
@@ -133,6 +136,11 @@ export class TilecastViewer {
     this.overlay.setState(state, detail);
   }
 
+  private setScreenState(state: ScreenState, reason: string): void {
+    this.stats.screenState = state;
+    this.overlay.setScreenState(state, reason);
+  }
+
   private showError(message: string): void {
     this.stats.lastError = message;
     this.overlay.showError(message);
@@ -148,7 +156,7 @@ export class TilecastViewer {
       send: (msg) => {
         if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(msg));
       },
-      capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG,
+      capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | (this.options.viewOnly ? 0 : Capability.INPUT),
       software: 'tilecast-browser-viewer',
       now,
       pingIntervalMs: this.options.pingIntervalMs,
@@ -235,7 +243,10 @@ export class TilecastViewer {
       case 'hello':
         this.setState('connected');
         this.overlay.clearError();
+        this.setScreenState('live', ''); // a new connection starts live; the host says so if it is not
         return;
+      case 'screenState':
+        return this.setScreenState(msg.state, msg.reason);
       case 'resize':
       case 'update':
         this.inbox.push(msg);

@@ -1,8 +1,15 @@
 /**
  * The viewer's small UI: connection state, a stats line (RTT, kbit/s, fps,
- * codec), a link-quality dot, and a visible error banner.
+ * codec), a link-quality dot, a visible error banner, and a notice while the
+ * host's screen is unavailable or has ended.
  */
-import type { ViewerState, ViewerStatsSnapshot } from './viewerTypes';
+import type { ScreenState, ViewerState, ViewerStatsSnapshot } from './viewerTypes';
+
+/** The screen-state notice: Japanese first, English second. */
+export const SCREEN_STATE_TEXT: Record<Exclude<ScreenState, 'live'>, string> = {
+  unavailable: '画面を取得できません（再試行中）/ Screen unavailable (retrying)',
+  ended: '画面の共有は終了しました / Screen sharing has ended',
+};
 
 const STATE_TEXT: Record<ViewerState, string> = {
   connecting: 'Connecting…',
@@ -25,6 +32,7 @@ export class ViewerOverlay {
   private readonly status: HTMLSpanElement;
   private readonly statsLine: HTMLSpanElement;
   private readonly banner: HTMLDivElement;
+  private readonly screenNotice: HTMLDivElement;
   private errorShownAt = -Infinity;
 
   constructor(container: HTMLElement, private readonly showStats: boolean) {
@@ -49,7 +57,34 @@ export class ViewerOverlay {
       position: 'absolute', left: '50%', bottom: '16px', transform: 'translateX(-50%)', padding: '8px 12px', borderRadius: '4px', zIndex: '2',
       background: '#b00020', color: '#fff', font: '13px system-ui, sans-serif', display: 'none', maxWidth: '80%',
     });
-    container.append(this.bar, this.banner);
+    this.screenNotice = document.createElement('div');
+    this.screenNotice.className = 'tilecast-screen-state';
+    this.screenNotice.setAttribute('role', 'status');
+    Object.assign(this.screenNotice.style, {
+      position: 'absolute', left: '50%', top: '50%', transform: 'translate(-50%, -50%)', padding: '12px 16px', borderRadius: '6px', zIndex: '2',
+      background: 'rgba(0,0,0,0.75)', color: '#fff', font: '15px system-ui, sans-serif', textAlign: 'center', display: 'none', maxWidth: '80%',
+      pointerEvents: 'none',
+    });
+    container.append(this.bar, this.banner, this.screenNotice);
+  }
+
+  /** Shows (unavailable, ended) or hides (live) the screen-state notice; the host's reason goes in a smaller second line. */
+  setScreenState(state: ScreenState, reason: string): void {
+    this.screenNotice.dataset.state = state;
+    if (state === 'live') {
+      this.screenNotice.style.display = 'none';
+      this.screenNotice.textContent = '';
+      return;
+    }
+    const text = document.createElement('div');
+    text.className = 'tilecast-screen-state-text';
+    text.textContent = SCREEN_STATE_TEXT[state];
+    const detail = document.createElement('div');
+    detail.className = 'tilecast-screen-state-reason';
+    Object.assign(detail.style, { fontSize: '12px', opacity: '0.8', marginTop: '4px' });
+    detail.textContent = reason;
+    this.screenNotice.replaceChildren(text, ...(reason ? [detail] : []));
+    this.screenNotice.style.display = 'block';
   }
 
   setState(state: ViewerState, detail: string): void {

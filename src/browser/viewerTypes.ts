@@ -5,8 +5,13 @@
 
 export type ViewerState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
+/** What the host's screen source is doing (SCREEN_STATE): live, unavailable (retrying) or ended. */
+export type ScreenState = 'live' | 'unavailable' | 'ended';
+
 export interface ViewerStatsSnapshot {
   state: ViewerState;
+  /** The host's screen source, as its last SCREEN_STATE said ('live' on a new connection). */
+  screenState: ScreenState;
   width: number;
   height: number;
   updates: number;

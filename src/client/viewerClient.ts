@@ -11,14 +11,15 @@
  * native decoder.
  *
  * Events (one argument each, typed by ViewerClientEvents): 'open', 'hello',
- * 'resize', 'update', 'cursor', 'hostClose', 'reconnect', 'close', 'error'.
+ * 'resize', 'update', 'cursor', 'screenState', 'hostClose', 'reconnect',
+ * 'close', 'error'.
  * Also an async iterator over updates.
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { ErrorCodes, TilecastError, invalidArg } from '../errors';
 import { jpegUnavailableReason } from '../native/binding';
-import { Capability, Limits, reasonName } from '../protocol/constants';
+import { Capability, Limits, ScreenStateName, reasonName } from '../protocol/constants';
 import { CloseMessage, HelloMessage, KeyMessage, Message, PointerMessage, encodeMessage } from '../protocol/messages';
 import { HostMessage, LinkFailure, ReconnectBackoff, ViewerLink, toTilecastError } from '../protocol/viewerLink';
 import type { OpCounts } from '../codec/opCounts';
@@ -41,6 +42,8 @@ export interface ViewerClientOptions {
   timeoutMs?: number;
   /** Own PING (for rttMs) every this many ms (default 2000; 0: none). */
   pingIntervalMs?: number;
+  /** Send no input: the HELLO leaves out the INPUT capability and sendPointer/sendKey send nothing (default false). */
+  viewOnly?: boolean;
 }
 
 export interface ViewerUpdate {
@@ -53,6 +56,12 @@ export interface ViewerUpdate {
   displayedAt: number;
 }
 
+export interface ScreenStateInfo {
+  state: ScreenStateName;
+  /** The host's short explanation ('' when live). */
+  reason: string;
+}
+
 /** ViewerClient's events: each listener gets one object. */
 export interface ViewerClientEvents {
   /** The socket is open and the viewer's HELLO is sent. */
@@ -62,6 +71,12 @@ export interface ViewerClientEvents {
   resize: [{ width: number; height: number }];
   update: [ViewerUpdate];
   cursor: [CursorState];
+  /**
+   * What the host's screen source is doing, when it changes: 'unavailable'
+   * (capture failing or hanging; the host retries), 'live' again, or 'ended'.
+   * A connection starts live; a host tells a viewer that joins while it is not.
+   */
+  screenState: [ScreenStateInfo];
   /** The host's ERROR or BYE (type, reason, message). */
   hostClose: [CloseMessage];
   reconnect: [{ attempt: number }];
@@ -80,7 +95,8 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
   private readonly backoff: ReconnectBackoff;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private ticker: NodeJS.Timeout | null = null;
-  private readonly capabilities = Capability.COPY_RECT | Capability.CURSOR | (jpegUnavailableReason() === null ? Capability.JPEG : 0);
+  private readonly capabilities: number;
+  private screen: ScreenStateInfo = { state: 'live', reason: '' };
   private readonly waiting: Array<(u: ViewerUpdate | null) => void> = [];
   private readonly backlog: ViewerUpdate[] = [];
   updates = 0;
@@ -94,6 +110,8 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     super();
     if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw invalidArg('url', 'a ws:// or wss:// URL', url);
     this.backoff = new ReconnectBackoff({ minBackoffMs: options.minBackoffMs, maxBackoffMs: options.maxBackoffMs });
+    this.capabilities = Capability.COPY_RECT | Capability.CURSOR | Capability.SCREEN_STATE
+      | (jpegUnavailableReason() === null ? Capability.JPEG : 0) | (options.viewOnly ? 0 : Capability.INPUT);
     this.open();
   }
 
@@ -119,16 +137,33 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
   get version(): number | null {
     return this.link?.ready ? this.link.version : null;
   }
+  /** What the host last said about its screen source on the current connection (live until told otherwise). */
+  get screenState(): ScreenStateInfo {
+    return { ...this.screen };
+  }
+
   /** Round-trip time from the last answered PING of the current connection, ms. */
   get rttMs(): number | null {
     return this.link?.rttMs ?? null;
   }
 
-  sendPointer(p: Omit<PointerMessage, 'type'>): void {
-    this.send({ type: 'pointer', ...p });
+  /** Whether input may be sent now: connected, not viewOnly, and the host's HELLO accepted this viewer's input. */
+  get inputAllowed(): boolean {
+    return this.connected && this.link!.inputAllowed;
   }
-  sendKey(k: Omit<KeyMessage, 'type'>): void {
-    this.send({ type: 'key', ...k });
+
+  /** Sends a pointer event; false (nothing sent) when input is not allowed now (see inputAllowed). */
+  sendPointer(p: Omit<PointerMessage, 'type'>): boolean {
+    return this.sendInput({ type: 'pointer', ...p });
+  }
+  /** Sends a key event; false (nothing sent) when input is not allowed now (see inputAllowed). */
+  sendKey(k: Omit<KeyMessage, 'type'>): boolean {
+    return this.sendInput({ type: 'key', ...k });
+  }
+  private sendInput(msg: PointerMessage | KeyMessage): boolean {
+    if (!this.inputAllowed) return false;
+    this.send(msg);
+    return true;
   }
   requestRefresh(): void {
     this.send({ type: 'refreshRequest' });
@@ -200,6 +235,7 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     this.link = link;
     this.decoder = new ScreenDecoder();
     this.chain = Promise.resolve();
+    this.screen = { state: 'live', reason: '' };
     ws.binaryType = 'nodebuffer';
     ws.on('open', () => {
       this.connections++;
@@ -323,6 +359,10 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
       case 'cursorPosition':
         await this.decoder.handle(msg, receivedAt);
         this.emit('cursor', this.decoder.cursor);
+        return;
+      case 'screenState':
+        this.screen = { state: msg.state, reason: msg.reason };
+        this.emit('screenState', this.screenState);
         return;
     }
   }

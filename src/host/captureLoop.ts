@@ -8,20 +8,41 @@
  * Capture errors are reported and retried with backoff; a change of screen
  * size is picked up by starting a new detector (the first detection then
  * reports the whole screen).
+ *
+ * The loop also says what the source is doing ('state' events, on change):
+ * 'live' while frames come, 'unavailable' while capture throws or no frame has
+ * come for stallTimeoutMs (a watchdog while the loop waits on the source), and
+ * 'ended' once the source ended.
  */
 import { EventEmitter } from 'node:events';
 import { ChangeDetector } from '../detect/changeDetector';
 import { DEFAULT_TILE_SIZE } from '../tileGrid';
-import type { Rect } from '../frame';
+import type { Frame, Rect } from '../frame';
+import type { ScreenStateName } from '../protocol/constants';
 import type { FrameSource } from '../source/frameSource';
 import { ScreenSnapshot, SnapshotPool } from './screenSnapshot';
 
 export interface CaptureLoopOptions {
   fps?: number;
   tileSize?: number;
+  /**
+   * The source counts as unavailable once the loop has waited this long for a
+   * frame, ms (default 10 000; 0: no watchdog). Sources that legitimately block
+   * longer without a frame need more (X11Source returns at least every
+   * verifyIntervalMs, 2 s by default).
+   */
+  stallTimeoutMs?: number;
 }
 
-/** Events: 'frame' (snapshot, rects), 'cursor' (CursorUpdate), 'error' (err), 'end'. */
+export const DEFAULT_STALL_TIMEOUT_MS = 10_000;
+
+export interface ScreenStateEvent {
+  state: ScreenStateName;
+  /** Why, for people and logs ('' when live). */
+  reason: string;
+}
+
+/** Events: 'frame' (snapshot, rects), 'cursor' (CursorUpdate), 'state' (ScreenStateEvent, on change), 'error' (err), 'end'. */
 export class CaptureLoop extends EventEmitter {
   private readonly intervalMs: number;
   private readonly tileSize: number;
@@ -31,6 +52,8 @@ export class CaptureLoop extends EventEmitter {
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private latest: ScreenSnapshot | null = null;
+  private readonly stallTimeoutMs: number;
+  private state: ScreenStateEvent = { state: 'live', reason: '' };
   framesCaptured = 0;
   framesChanged = 0;
 
@@ -41,6 +64,30 @@ export class CaptureLoop extends EventEmitter {
     super();
     this.intervalMs = 1000 / (options.fps ?? 30);
     this.tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
+    this.stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+  }
+
+  /** What the source is doing now. */
+  get screenState(): ScreenStateEvent {
+    return this.state;
+  }
+
+  private setState(state: ScreenStateName, reason: string): void {
+    if (state === this.state.state) return;
+    this.state = { state, reason };
+    this.emit('state', this.state);
+  }
+
+  /** source.nextFrame(), with the watchdog: no frame within stallTimeoutMs makes the screen unavailable. */
+  private async nextFrame(): Promise<Frame | null> {
+    if (this.stallTimeoutMs <= 0) return this.source.nextFrame();
+    const watchdog = setTimeout(() => this.setState('unavailable', `no frame from the screen source for ${this.stallTimeoutMs / 1000} s`), this.stallTimeoutMs);
+    watchdog.unref();
+    try {
+      return await this.source.nextFrame();
+    } finally {
+      clearTimeout(watchdog);
+    }
   }
 
   /** The most recent changed screen (for viewers that join later), or null. */
@@ -76,12 +123,14 @@ export class CaptureLoop extends EventEmitter {
     while (this.running) {
       const started = performance.now();
       try {
-        const frame = await this.source.nextFrame();
+        const frame = await this.nextFrame();
         if (!frame) {
           this.running = false;
+          this.setState('ended', 'the screen source ended');
           this.emit('end');
           break;
         }
+        this.setState('live', '');
         this.framesCaptured++;
         if (frame.cursor) this.emit('cursor', frame.cursor);
         const sameSize = this.detector?.width === frame.width && this.detector.height === frame.height;
@@ -98,6 +147,7 @@ export class CaptureLoop extends EventEmitter {
         failures = 0;
       } catch (err) {
         failures++;
+        this.setState('unavailable', `capture failed: ${(err as Error)?.message ?? String(err)}`);
         this.emit('error', err);
         await this.sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)));
         continue;

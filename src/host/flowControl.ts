@@ -6,7 +6,13 @@
  * time that took). The in-flight bound is about one RTT of data at that rate
  * (times a small gain), and never fewer than one update, so the send queue
  * holds no more than the link can drain in one round trip. Pure bookkeeping: no
- * timers, no I/O; the caller passes the clock.
+ * timers, no I/O; the caller passes the clock and the socket's buffered bytes.
+ *
+ * Acks are the viewer's word, and a viewer can lie (ack updates it never read).
+ * So the send queue is also bounded by what the host can see itself: the bytes
+ * still buffered in its own socket (canSend(bufferedBytes)). And an ack is only
+ * credited when it is possible: for an update in flight, with a viewer hold
+ * time shorter than the time since the update was sent.
  */
 
 export interface FlowControlOptions {
@@ -21,6 +27,28 @@ export interface FlowControlOptions {
   rttWindowMs?: number;
   /** Window of the max delivery-rate filter, ms (default 2 s: short, so a fading link shrinks the budget fast). */
   rateWindowMs?: number;
+  /**
+   * Bytes the socket may hold unsent before no further update is queued: the
+   * flow budget, but at least minBufferedBytes (default 1 MiB) and at most
+   * maxBufferedBytes (default 16 MiB). Bounds host memory per viewer whatever
+   * its acks say.
+   */
+  minBufferedBytes?: number;
+  maxBufferedBytes?: number;
+  /**
+   * Slack for viewer clocks, ms (default 25): an ack whose viewer hold time
+   * (displayedAt - receivedAt) exceeds the time since the update was sent by
+   * more than this is impossible, and is not credited.
+   */
+  ackToleranceMs?: number;
+}
+
+export const SEND_BUFFER_DEFAULTS = { minBufferedBytes: 1024 * 1024, maxBufferedBytes: 16 * 1024 * 1024, ackToleranceMs: 25 } as const;
+
+/** The most bytes a socket may hold unsent before the next update waits: the budget, clamped to [min, max]. */
+export function sendBufferLimit(budgetBytes: number, minBytes: number = SEND_BUFFER_DEFAULTS.minBufferedBytes,
+  maxBytes: number = SEND_BUFFER_DEFAULTS.maxBufferedBytes): number {
+  return Math.min(maxBytes, Math.max(minBytes, budgetBytes));
 }
 
 interface Sent {
@@ -38,7 +66,11 @@ export interface FlowStats {
   inflightBytes: number;
   inflightUpdates: number;
   budgetBytes: number;
+  /** Bytes the socket may hold unsent before updates wait (sendBufferLimit of the budget). */
+  bufferLimitBytes: number;
   acked: number;
+  /** Acks not credited: for no update in flight, or impossible (hold time beyond the time since sending). */
+  rejectedAcks: number;
 }
 
 /** A windowed extremum filter over (time, value) samples. */
@@ -71,6 +103,10 @@ export class FlowController {
   private readonly maxRate: WindowedFilter;
   private srtt: number | null = null;
   private acked = 0;
+  private rejectedAcks = 0;
+  private readonly minBuffered: number;
+  private readonly maxBuffered: number;
+  private readonly ackTolerance: number;
 
   constructor(options: FlowControlOptions = {}) {
     this.minBytes = options.minInflightBytes ?? 64 * 1024;
@@ -78,6 +114,19 @@ export class FlowController {
     this.gain = options.gain ?? 1.5;
     this.minRtt = new WindowedFilter(options.rttWindowMs ?? 10_000, (a, b) => a < b);
     this.maxRate = new WindowedFilter(options.rateWindowMs ?? 2_000, (a, b) => a > b);
+    this.minBuffered = options.minBufferedBytes ?? SEND_BUFFER_DEFAULTS.minBufferedBytes;
+    this.maxBuffered = Math.max(this.minBuffered, options.maxBufferedBytes ?? SEND_BUFFER_DEFAULTS.maxBufferedBytes);
+    this.ackTolerance = options.ackToleranceMs ?? SEND_BUFFER_DEFAULTS.ackToleranceMs;
+  }
+
+  /** Unsent bytes the socket may hold before the next update waits. */
+  bufferLimit(): number {
+    return sendBufferLimit(this.budgetBytes(), this.minBuffered, this.maxBuffered);
+  }
+
+  /** Whether the socket holds more unsent bytes than bufferLimit() (then nothing more is queued, acks or not). */
+  bufferFull(bufferedBytes: number): boolean {
+    return bufferedBytes > this.bufferLimit();
   }
 
   budgetBytes(): number {
@@ -87,8 +136,13 @@ export class FlowController {
     return Math.max(this.minBytes, (this.gain * rate * rtt) / 1000);
   }
 
-  /** May another update go out now? Always true with nothing in flight. */
-  canSend(): boolean {
+  /**
+   * May another update go out now? `bufferedBytes`: what the socket still holds
+   * unsent (ws.bufferedAmount). False while that is over bufferLimit(); else
+   * always true with nothing in flight.
+   */
+  canSend(bufferedBytes = 0): boolean {
+    if (this.bufferFull(bufferedBytes)) return false;
     if (this.inflight.length === 0) return true;
     return this.inflight.length < this.maxUpdates && this.inflightBytes < this.budgetBytes();
   }
@@ -103,11 +157,16 @@ export class FlowController {
    * An ack for `frameId` arrived at `now`. `viewerHoldMs` is the time the viewer
    * spent between receiving and displaying it (not part of the network RTT).
    * Acks are cumulative: older updates still in flight count as delivered.
-   * Returns the acked update's send time, or null for an unknown id.
+   * Returns the acked update's send time, or null for an ack that is not
+   * credited: an id not in flight (never sent, or acked already), or a hold
+   * time longer than the time since sending (a negative RTT: impossible).
    */
   onAck(frameId: number, now: number, viewerHoldMs = 0): number | null {
     const at = this.inflight.findIndex((s) => s.frameId === frameId);
-    if (at < 0) return null;
+    if (at < 0 || now - this.inflight[at]!.sentAt - viewerHoldMs < -this.ackTolerance) {
+      this.rejectedAcks++;
+      return null;
+    }
     const done = this.inflight.splice(0, at + 1);
     const last = done[done.length - 1]!;
     for (const s of done) {
@@ -138,7 +197,9 @@ export class FlowController {
       inflightBytes: this.inflightBytes,
       inflightUpdates: this.inflight.length,
       budgetBytes: this.budgetBytes(),
+      bufferLimitBytes: this.bufferLimit(),
       acked: this.acked,
+      rejectedAcks: this.rejectedAcks,
     };
   }
 }

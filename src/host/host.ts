@@ -26,6 +26,8 @@ import { CaptureLoop } from './captureLoop';
 import { ConnectionGate, ConnectionGuard, ConnectionStats, GuardedConnection } from './connectionGuard';
 import { AckSample, ViewerSession, ViewerSessionOptions, ViewerStats } from './viewerSession';
 
+import type { ScreenStateEvent } from './captureLoop';
+
 /** Largest message a viewer may send (a KEY or HELLO is a few hundred bytes). */
 export const MAX_VIEWER_MESSAGE_BYTES = 16 * 1024;
 
@@ -34,8 +36,13 @@ export interface AuthorizeRequest {
   request: http.IncomingMessage;
   remoteAddress: string;
 }
-/** Return false to refuse, true to accept, or { user } to accept and name the user for audit. */
-export type AuthorizeHook = (req: AuthorizeRequest) => boolean | { user: string } | Promise<boolean | { user: string }>;
+/** Accepts the viewer, naming the user for audit; viewOnly overrides HostOptions.viewOnly for it. */
+export interface AuthorizeVerdict {
+  user?: string;
+  viewOnly?: boolean;
+}
+/** Return false to refuse, true to accept, or { user, viewOnly } to accept, name the user for audit and make the viewer view-only (or not). */
+export type AuthorizeHook = (req: AuthorizeRequest) => boolean | AuthorizeVerdict | Promise<boolean | AuthorizeVerdict>;
 
 export interface HostOptions extends ViewerSessionOptions {
   source: FrameSource;
@@ -83,6 +90,8 @@ export interface HostOptions extends ViewerSessionOptions {
   authCooldownMs?: number;
   /** Capture rate, frames per second (default 30). */
   fps?: number;
+  /** Viewers are told the screen is unavailable once no frame has come for this long, ms (default 10 000; 0: never). */
+  stallTimeoutMs?: number;
   /** Extra HTTP handler for non-WebSocket requests (e.g. serving a viewer page). */
   httpHandler?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
 }
@@ -175,7 +184,7 @@ export class Host extends EventEmitter<HostEvents> {
     // one authorised but hostile viewer from making the host buffer megabytes.
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_VIEWER_MESSAGE_BYTES });
     this.server.on('upgrade', (req, socket, head) => void this.onUpgrade(req, socket, head));
-    this.capture = new CaptureLoop(options.source, { fps: options.fps, tileSize: options.tileSize });
+    this.capture = new CaptureLoop(options.source, { fps: options.fps, tileSize: options.tileSize, stallTimeoutMs: options.stallTimeoutMs });
     this.capture.on('frame', (snapshot, rects) => {
       for (const s of this.sessions.values()) s.offer(snapshot, rects);
     });
@@ -185,6 +194,9 @@ export class Host extends EventEmitter<HostEvents> {
       for (const s of this.sessions.values()) s.offerCursor(cursor);
     });
     this.capture.on('error', (err) => this.reportError(err));
+    this.capture.on('state', (state: ScreenStateEvent) => {
+      for (const s of this.sessions.values()) s.offerScreenState(state);
+    });
   }
 
   listen(): Promise<this> {
@@ -247,8 +259,9 @@ export class Host extends EventEmitter<HostEvents> {
     }
     if (this.streamingViewers >= this.maxViewers) return this.refuse(socket, 503, 'Service Unavailable', remoteAddress, null, 'viewer limit reached');
     let user: string | null = null;
+    let viewOnly: boolean | undefined;
     if (this.options.authorize) {
-      let verdict: boolean | { user: string };
+      let verdict: boolean | AuthorizeVerdict;
       try {
         verdict = await this.options.authorize({ request: req, remoteAddress });
       } catch (err) {
@@ -260,15 +273,15 @@ export class Host extends EventEmitter<HostEvents> {
         this.gate.guard.authRefused(remoteAddress);
         return this.refuse(socket, 401, 'Unauthorized', remoteAddress, null, 'authorisation refused');
       }
-      if (typeof verdict === 'object') user = verdict.user;
+      if (typeof verdict === 'object') ({ user = null, viewOnly } = verdict);
       if (this.streamingViewers >= this.maxViewers) return this.refuse(socket, 503, 'Service Unavailable', remoteAddress, user, 'viewer limit reached');
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.addViewer(ws, user, remoteAddress, conn));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.addViewer(ws, user, remoteAddress, conn, viewOnly));
   }
 
-  private addViewer(ws: WebSocket, user: string | null, remoteAddress: string, conn: GuardedConnection): void {
+  private addViewer(ws: WebSocket, user: string | null, remoteAddress: string, conn: GuardedConnection, viewOnly?: boolean): void {
     const id = this.nextViewerId++;
-    const session = new ViewerSession(id, ws, user, remoteAddress, { ...this.options, screenStore: this.screens });
+    const session = new ViewerSession(id, ws, user, remoteAddress, { ...this.options, screenStore: this.screens, ...(viewOnly === undefined ? {} : { viewOnly }) });
     this.sessions.set(id, session);
     // The viewer takes a place only now; until then it is one of the unauthenticated sockets.
     session.on('hello', () => {
@@ -294,6 +307,7 @@ export class Host extends EventEmitter<HostEvents> {
     // A new viewer starts from the current screen; capture runs only while someone watches.
     if (this.capture.current) session.offer(this.capture.current, [{ x: 0, y: 0, w: this.capture.current.frame.width, h: this.capture.current.frame.height }]);
     if (this.cursor) session.offerCursor(this.cursor);
+    if (this.capture.screenState.state !== 'live') session.offerScreenState(this.capture.screenState);
     this.capture.start();
     this.emit('viewer', session);
   }

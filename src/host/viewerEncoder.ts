@@ -39,9 +39,17 @@ export interface ViewerEncoderOptions extends TileEncoderOptions {
   lossy?: boolean | LossyPolicyOptions;
   /** Send scrolled/moved content as COPY ops (default true, for viewers that support COPY). */
   detectMoves?: boolean;
+  /**
+   * Keyframes asked for by the viewer (REFRESH_REQUEST) at most this often, ms
+   * (default 1000). Requests inside the window are merged into the next
+   * allowed keyframe, never dropped.
+   */
+  minRefreshIntervalMs?: number;
   /** Monotonic clock, ms (default performance.now): pacing, change history, refinement. */
   clock?: () => number;
 }
+
+export const DEFAULT_MIN_REFRESH_INTERVAL_MS = 1000;
 
 /** What the link can take now: the session's flow controller says. */
 export interface LinkState {
@@ -124,12 +132,18 @@ export class ViewerEncoder {
   private pendingSince: number | null = null; // capture time of the oldest damage not yet sent
   private keyframePending = true;
   private resizePending = true;
+  private readonly minRefreshIntervalMs: number;
+  private refreshPending = false; // a viewer's refresh request waits for its slot
+  private lastRefreshAt = -Infinity; // when a refresh request last became a keyframe
   private lastUpdateAt = -Infinity;
   private encoding = false;
   private closed = false;
   private nextFrameId = 1;
   updatesSent = 0;
   keyframes = 0;
+  /** Refresh requests from the viewer, and those merged into a keyframe already due or waiting for the window. */
+  refreshRequests = 0;
+  refreshesMerged = 0;
   /** Updates that carried JPEG (lossy) tiles, and those that carried COPY ops. */
   lossyUpdates = 0;
   copyUpdates = 0;
@@ -139,6 +153,7 @@ export class ViewerEncoder {
     this.tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
     this.minIntervalMs = 1000 / checkInt('maxFps', options.maxFps ?? 30, 1, 240);
     this.clock = options.clock ?? (() => performance.now());
+    this.minRefreshIntervalMs = checkInt('minRefreshIntervalMs', options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS, 0, 3_600_000);
   }
 
   /** The viewer said HELLO with these capabilities: updates may flow. */
@@ -179,8 +194,33 @@ export class ViewerEncoder {
     this.held = held;
   }
 
-  /** The next update resends the whole screen with a fresh deflate stream (new viewer, its refresh request, recovery). */
+  /** The next update resends the whole screen with a fresh deflate stream (new viewer, recovery, the host's own call). Not rate-limited. */
   requestKeyframe(): void {
+    this.keyframePending = true;
+  }
+
+  /**
+   * The viewer asked for a keyframe (REFRESH_REQUEST). Rate-limited: at most
+   * one keyframe per minRefreshIntervalMs comes from refresh requests; a
+   * request inside the window, or while a keyframe is already pending, is
+   * merged into that next keyframe (the viewer always gets one after asking).
+   */
+  requestRefresh(): void {
+    this.refreshRequests++;
+    if (this.keyframePending || this.refreshPending) {
+      this.refreshesMerged++;
+      return;
+    }
+    this.refreshPending = true;
+    this.promoteRefresh(this.clock());
+    if (this.refreshPending) this.refreshesMerged++;
+  }
+
+  /** A waiting refresh request becomes the pending keyframe once its window has passed. */
+  private promoteRefresh(t: number): void {
+    if (!this.refreshPending || t < this.lastRefreshAt + this.minRefreshIntervalMs) return;
+    this.refreshPending = false;
+    this.lastRefreshAt = t;
     this.keyframePending = true;
   }
 
@@ -201,9 +241,14 @@ export class ViewerEncoder {
   /** Decides what to send now and encodes it. */
   async step(link: LinkState): Promise<EncoderStep> {
     if (this.encoding) throw new TilecastError(ErrorCodes.BUSY, 'step() called before the previous step finished');
-    const idle = (nextAt: number | null): EncoderStep => ({ messages: [], update: null, nextAt });
-    if (this.closed || this.capabilities === null || !this.held || !this.damage) return idle(null);
+    if (this.closed || this.capabilities === null || !this.held || !this.damage) return { messages: [], update: null, nextAt: null };
     const t = this.clock();
+    this.promoteRefresh(t);
+    // A refresh request waiting for its window brings the caller back when the window opens.
+    const refreshAt = this.refreshPending ? this.lastRefreshAt + this.minRefreshIntervalMs : null;
+    const idle = (nextAt: number | null): EncoderStep => ({
+      messages: [], update: null, nextAt: refreshAt === null ? nextAt : nextAt === null ? refreshAt : Math.min(nextAt, refreshAt),
+    });
     if (this.damage.empty && !this.keyframePending) {
       // Nothing new: refine lossy tiles that have settled, or come back when one will have.
       if (!this.lossyEnabled || this.lossyCount === 0) return idle(null);

@@ -6,15 +6,22 @@
  * changed (a frame, an ack, a refresh request) or when it asked to be run.
  * Each session has its own encoder and pacing, so a slow or dead viewer never
  * holds up capture or other viewers.
+ *
+ * What a session queues is bounded by its socket, not only by acks (a viewer
+ * can ack what it never read): while ws.bufferedAmount is over the flow
+ * controller's bufferLimit() no update, cursor message or PONG is queued, and
+ * the session polls the socket every DRAIN_POLL_MS until it is under the limit
+ * again, then resumes (latest cursor and screen state win meanwhile).
  */
 import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import { ErrorCodes, TilecastError } from '../errors';
 import type { CursorShape, CursorUpdate, Rect } from '../frame';
-import { Capability, PROTOCOL_VERSION, MIN_PROTOCOL_VERSION, Reason, ReasonCode } from '../protocol/constants';
+import { Capability, Limits, PROTOCOL_VERSION, MIN_PROTOCOL_VERSION, Reason, ReasonCode } from '../protocol/constants';
 import { Message, decodeMessage, encodeMessage, KeyMessage, PointerMessage } from '../protocol/messages';
 import { negotiateVersion } from '../protocol/version';
 import { FlowController, FlowControlOptions, FlowStats } from './flowControl';
+import type { ScreenStateEvent } from './captureLoop';
 import type { ScreenSnapshot } from './screenSnapshot';
 import { ViewerEncoder, ViewerEncoderOptions, ViewerQuality } from './viewerEncoder';
 
@@ -29,7 +36,17 @@ export interface ViewerSessionOptions extends Omit<ViewerEncoderOptions, 'clock'
    */
   helloTimeoutMs?: number;
   flow?: FlowControlOptions;
+  /**
+   * View-only: the viewer's POINTER/KEY are dropped, whatever it announces
+   * (default false; a viewer that does not announce INPUT is view-only anyway).
+   * Host-wide as HostOptions.viewOnly, per viewer from the authorise hook.
+   */
+  viewOnly?: boolean;
+  /** Input messages dropped from a view-only viewer before it is cut off with PROTOCOL_ERROR (default 64). */
+  viewOnlyInputLimit?: number;
 }
+
+export const DEFAULT_VIEW_ONLY_INPUT_LIMIT = 64;
 
 export interface AckSample {
   frameId: number;
@@ -58,7 +75,16 @@ export interface ViewerStats {
   streaming: boolean;
   updatesSent: number;
   bytesSent: number;
+  /** No input accepted from this viewer (view-only by option or hook, or it announced no INPUT). */
+  viewOnly: boolean;
+  /** POINTER/KEY messages dropped because the viewer is view-only. */
+  inputDropped: number;
+  /** Bytes the socket holds unsent now (ws.bufferedAmount), and how often it was over its limit. */
+  bufferedBytes: number;
+  sendBlocked: number;
   keyframes: number;
+  /** REFRESH_REQUESTs received (they yield at most one keyframe per minRefreshIntervalMs). */
+  refreshRequests: number;
   /** Updates that carried JPEG (lossy) tiles, and those that carried COPY ops. */
   lossyUpdates: number;
   copyUpdates: number;
@@ -69,6 +95,17 @@ export interface ViewerStats {
 }
 
 const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * How often a session whose socket is over its buffer limit checks whether it
+ * drained, ms. Polling the public ws.bufferedAmount rather than listening for
+ * the net.Socket's 'drain': that socket is ws-private (ws._socket), 'drain'
+ * fires only after a write returned false and only once the buffer is empty
+ * (a poll resumes as soon as it is under the limit, keeping the pipe full), and
+ * ws also buffers in its own sender. A blocked viewer is behind by a megabyte
+ * or more, so up to 20 ms to notice the drain costs it nothing.
+ */
+export const DRAIN_POLL_MS = 20;
 
 /** A session's events, one argument each. */
 export interface ViewerSessionEvents {
@@ -101,11 +138,18 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   private readonly helloTimer: NodeJS.Timeout;
   private pingId = 0;
   private viewerCapabilities = 0;
+  private inputAllowed = false; // set at HELLO: the viewer announced INPUT and is not view-only
+  inputDropped = 0;
   private cursorShape: CursorShape | null = null;
   private cursorPosition: { x: number; y: number; visible: boolean } | null = null;
   private cursorShapePending = false;
   private cursorPositionPending = false;
+  private screenState: ScreenStateEvent | null = null; // latest from the capture loop (null: live, nothing said)
+  private screenStatePending = false;
+  private drainTimer: NodeJS.Timeout | null = null;
   bytesSent = 0;
+  /** Times the socket was found over its buffer limit (the session then waited for it to drain). */
+  sendBlocked = 0;
 
   constructor(
     readonly id: number,
@@ -140,6 +184,11 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     return this.state === 'closed';
   }
 
+  /** No input is accepted from this viewer (until its HELLO says INPUT, none is). */
+  get viewOnly(): boolean {
+    return !this.inputAllowed;
+  }
+
   /** Called by the capture loop for every changed frame. Takes its own reference. */
   offer(snapshot: ScreenSnapshot, rects: readonly Rect[]): void {
     if (this.state === 'closed') return;
@@ -168,6 +217,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
 
   private sendCursor(): void {
     if (this.state !== 'streaming' || !(this.viewerCapabilities & Capability.CURSOR)) return;
+    if (this.socketFull()) return; // latest wins: sent once the socket drains
     if (this.cursorShapePending && this.cursorShape) {
       const c = this.cursorShape;
       this.sendMessage({ type: 'cursorShape', width: c.width, height: c.height, hotX: c.hotX, hotY: c.hotY, pixels: c.pixels });
@@ -179,10 +229,49 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     this.cursorShapePending = this.cursorPositionPending = false;
   }
 
+  /**
+   * Called by the host when the screen source changes state (and for a viewer
+   * that joins while it is not live). Sent as SCREEN_STATE to viewers that
+   * announced the SCREEN_STATE capability, outside flow control (tiny, rare;
+   * the latest wins while the socket is full).
+   */
+  offerScreenState(state: ScreenStateEvent): void {
+    if (this.state === 'closed' || (this.screenState?.state ?? 'live') === state.state) return;
+    this.screenState = state;
+    this.screenStatePending = true;
+    this.sendScreenState();
+  }
+
+  private sendScreenState(): void {
+    if (this.state !== 'streaming' || !this.screenStatePending || !this.screenState) return;
+    if (!(this.viewerCapabilities & Capability.SCREEN_STATE)) return;
+    if (this.socketFull()) return;
+    this.screenStatePending = false;
+    this.sendMessage({ type: 'screenState', state: this.screenState.state, reason: truncateUtf8(this.screenState.reason, Limits.MAX_SCREEN_STATE_REASON_BYTES) });
+  }
+
   /** The next update resends the whole screen with a fresh deflate stream. */
   requestKeyframe(): void {
     this.encoder.requestKeyframe();
     this.run();
+  }
+
+  /** The socket holds more unsent bytes than the buffer limit: queue nothing more, poll until it drains. */
+  private socketFull(): boolean {
+    if (!this.flow.bufferFull(this.ws.bufferedAmount)) return false;
+    if (!this.drainTimer) {
+      this.sendBlocked++;
+      this.drainTimer = setInterval(() => {
+        if (this.state === 'closed' || !this.flow.bufferFull(this.ws.bufferedAmount)) {
+          clearInterval(this.drainTimer!);
+          this.drainTimer = null;
+          this.sendScreenState();
+          this.sendCursor();
+          this.run();
+        }
+      }, DRAIN_POLL_MS);
+    }
+    return true;
   }
 
   stats(): ViewerStats {
@@ -192,9 +281,14 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       remoteAddress: this.remoteAddress,
       connectedAt: this.connectedAt,
       streaming: this.streaming,
+      viewOnly: this.viewOnly,
+      inputDropped: this.inputDropped,
       updatesSent: this.encoder.updatesSent,
       bytesSent: this.bytesSent,
+      bufferedBytes: this.ws.bufferedAmount,
+      sendBlocked: this.sendBlocked,
       keyframes: this.encoder.keyframes,
+      refreshRequests: this.encoder.refreshRequests,
       lossyUpdates: this.encoder.lossyUpdates,
       copyUpdates: this.encoder.copyUpdates,
       flow: this.flow.stats(),
@@ -223,6 +317,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     clearInterval(this.heartbeat);
     clearTimeout(this.helloTimer);
     if (this.timer) clearTimeout(this.timer);
+    if (this.drainTimer) clearInterval(this.drainTimer);
     this.encoder.close();
     this.emit('close', { code, reason });
   }
@@ -263,28 +358,33 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         if (this.closed) return;
         this.state = 'streaming';
         this.viewerCapabilities = msg.capabilities;
+        this.inputAllowed = !this.options.viewOnly && (msg.capabilities & Capability.INPUT) !== 0;
         this.encoder.start(msg.capabilities);
         this.sendMessage({
           type: 'hello',
           minVersion: MIN_PROTOCOL_VERSION,
           maxVersion: PROTOCOL_VERSION,
-          capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG,
+          // INPUT: this viewer's input is accepted (left out for a view-only viewer, which then sends none).
+          capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | (this.inputAllowed ? Capability.INPUT : 0),
           software: 'tilecast-host',
         });
         this.cursorShapePending = this.cursorPositionPending = true; // what the cursor looks like now
         this.sendCursor();
+        this.screenStatePending = this.screenState !== null && this.screenState.state !== 'live'; // joined while not live
+        this.sendScreenState();
         this.run();
         return;
       case 'ack': {
         const at = now();
         const sentAt = this.flow.onAck(msg.frameId, at, msg.displayedAt - msg.receivedAt);
+        if (sentAt === null) return; // not credited: no update of ours, or impossible timing
         const info = this.sent.get(msg.frameId);
         // Forget this update and every older one (ids grow in send order; a wrap restarts at 1).
         for (const id of this.sent.keys()) {
           if (id <= msg.frameId || id > this.lastFrameId) this.sent.delete(id);
           else break;
         }
-        if (sentAt !== null && info?.changes) {
+        if (info?.changes) {
           const sample: AckSample = { frameId: msg.frameId, captureTime: info.captureTime, oldestChangeTime: info.oldestChangeTime, sentAt, ackedAt: at, receivedAt: msg.receivedAt, displayedAt: msg.displayedAt, bytes: info.bytes };
           this.emit('ack', sample);
         }
@@ -292,15 +392,22 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         return;
       }
       case 'refreshRequest':
-        return this.requestKeyframe();
+        // Rate-limited and merged by the encoder (at most one keyframe per minRefreshIntervalMs from these).
+        this.encoder.requestRefresh();
+        return this.run();
       case 'ping':
-        this.sendMessage({ type: 'pong', id: msg.id, time: msg.time });
+        // A PONG is for the viewer's RTT display: one that does not read its socket gets none.
+        if (!this.socketFull()) this.sendMessage({ type: 'pong', id: msg.id, time: msg.time });
         return;
       case 'pong':
         return;
       case 'pointer':
       case 'key':
-        this.emit('input', msg);
+        if (this.inputAllowed) return void this.emit('input', msg);
+        // View-only: dropped and counted; a viewer that keeps sending after the host's HELLO said no is cut off.
+        if (++this.inputDropped > (this.options.viewOnlyInputLimit ?? DEFAULT_VIEW_ONLY_INPUT_LIMIT)) {
+          return this.close(Reason.PROTOCOL_ERROR, `input from a view-only viewer (${this.inputDropped} messages)`, true);
+        }
         return;
       case 'bye':
       case 'error':
@@ -331,14 +438,18 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       let nextAt: number | null;
       try {
         const flow = this.flow.stats();
-        const step = await this.encoder.step({ canSend: this.flow.canSend(), deliveryRateBps: flow.deliveryRateBps });
+        // socketFull() first: it starts the drain poll that brings us back when the socket is full.
+        const step = await this.encoder.step({ canSend: !this.socketFull() && this.flow.canSend(), deliveryRateBps: flow.deliveryRateBps });
         if (this.state !== 'streaming') return;
+        // The send time is taken before the bytes go: the viewer may have them (and start its hold
+        // time) before this thread runs again, and a late send time would make honest acks look impossible.
+        const sentAt = now();
         for (const bytes of step.messages) this.sendBytes(bytes);
         if (step.update) {
           const u = step.update;
           this.lastFrameId = u.frameId;
           this.sent.set(u.frameId, { captureTime: u.captureTime, oldestChangeTime: u.oldestChangeTime, bytes: u.bytes, changes: u.changes });
-          this.flow.onSend(u.frameId, u.bytes, now());
+          this.flow.onSend(u.frameId, u.bytes, sentAt);
         }
         nextAt = step.nextAt;
       } catch (err) {
@@ -362,4 +473,18 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       this.run();
     }, Math.max(0, at - performance.now()));
   }
+}
+
+/** `s` cut to at most `maxBytes` of UTF-8, on a character boundary. */
+function truncateUtf8(s: string, maxBytes: number): string {
+  if (Buffer.byteLength(s) <= maxBytes) return s;
+  let out = '';
+  let bytes = 0;
+  for (const ch of s) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > maxBytes - 3) return `${out}…`;
+    out += ch;
+    bytes += n;
+  }
+  return out;
 }

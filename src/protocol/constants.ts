@@ -13,6 +13,7 @@ export const MessageType = {
   UPDATE: 0x11,
   CURSOR_SHAPE: 0x12,
   CURSOR_POSITION: 0x13,
+  SCREEN_STATE: 0x14,
   ACK: 0x20,
   POINTER: 0x21,
   KEY: 0x22,
@@ -56,7 +57,30 @@ export const Capability = {
   CURSOR: 1 << 1,
   /** Decodes JPEG ops (the lossy path); hosts send them only to viewers that say so. */
   JPEG: 1 << 2,
+  /**
+   * Viewer: it will send input (POINTER/KEY); a viewer without it is view-only
+   * and the host drops its input. Host: it accepts this viewer's input (not
+   * set for a view-only viewer); a viewer sends none to a host without it.
+   */
+  INPUT: 1 << 3,
+  /**
+   * Viewer: understands SCREEN_STATE (hosts send it only to viewers that say
+   * so: an older viewer would fail on an unknown message). Host: sends it.
+   */
+  SCREEN_STATE: 1 << 4,
 } as const;
+
+/** SCREEN_STATE `state` values: what the host's screen source is doing. */
+export const ScreenStateCode = {
+  /** Frames are coming (the initial state; sent only after another). */
+  LIVE: 0,
+  /** Capture is failing or hangs; the host retries. */
+  UNAVAILABLE: 1,
+  /** The source ended: no more frames will come on this host. */
+  ENDED: 2,
+} as const;
+export type ScreenStateName = 'live' | 'unavailable' | 'ended';
+export const SCREEN_STATE_NAMES: readonly ScreenStateName[] = ['live', 'unavailable', 'ended'];
 
 /** UPDATE flag bits. */
 export const UpdateFlag = {
@@ -91,6 +115,7 @@ export const Limits = {
   MAX_NAME_BYTES: 256,
   MAX_KEY_STRING_BYTES: 64,
   MAX_REASON_BYTES: 1024,
+  MAX_SCREEN_STATE_REASON_BYTES: 200,
 } as const;
 
 function nameTable(table: Record<string, number>): Map<number, string> {

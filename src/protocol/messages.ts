@@ -7,7 +7,7 @@
  */
 import { ErrorCodes, TilecastError, checkInt, checkBytes, invalidArg } from '../errors';
 import { ByteReader, ByteWriter } from './bytes';
-import { KeyFlag, Limits, MessageType, PROTOCOL_MAGIC, UpdateFlag, messageTypeName } from './constants';
+import { KeyFlag, Limits, MessageType, PROTOCOL_MAGIC, SCREEN_STATE_NAMES, ScreenStateName, UpdateFlag, messageTypeName } from './constants';
 
 export interface HelloMessage {
   type: 'hello';
@@ -48,6 +48,14 @@ export interface CursorPositionMessage {
   x: number;
   y: number;
   visible: boolean;
+}
+/** What the host's screen source is doing (only to viewers with the SCREEN_STATE capability). */
+export interface ScreenStateMessage {
+  type: 'screenState';
+  /** Wire u8: 0 live, 1 unavailable (capture failing or hanging, retrying), 2 ended. */
+  state: ScreenStateName;
+  /** Short UTF-8 text for the user or logs (≤ 200 bytes; may be empty). */
+  reason: string;
 }
 export interface AckMessage {
   type: 'ack';
@@ -98,6 +106,7 @@ export type Message =
   | UpdateMessage
   | CursorShapeMessage
   | CursorPositionMessage
+  | ScreenStateMessage
   | AckMessage
   | PointerMessage
   | KeyMessage
@@ -172,6 +181,13 @@ export function encodeMessage(msg: Message): Uint8Array {
       w.u8(MessageType.CURSOR_POSITION);
       w.u16(checkInt('x', msg.x, 0, 0xffff)).u16(checkInt('y', msg.y, 0, 0xffff)).u8(checkBool('visible', msg.visible) ? 1 : 0);
       break;
+    case 'screenState': {
+      const state = SCREEN_STATE_NAMES.indexOf(msg.state);
+      if (state < 0) throw invalidArg('state', `one of ${SCREEN_STATE_NAMES.join(', ')}`, msg.state);
+      w.u8(MessageType.SCREEN_STATE).u8(state);
+      w.string(checkString('reason', msg.reason), 1, Limits.MAX_SCREEN_STATE_REASON_BYTES, 'reason');
+      break;
+    }
     case 'ack':
       w.u8(MessageType.ACK).u32(checkInt('frameId', msg.frameId, 0, U32));
       w.f64(checkFinite('receivedAt', msg.receivedAt)).f64(checkFinite('displayedAt', msg.displayedAt));
@@ -272,6 +288,13 @@ export function decodeMessage(bytes: Uint8Array): Message {
       const visible = r.u8('visible');
       if (visible > 1) throw protocolError(ctx, 'visible must be 0 or 1');
       msg = { type: 'cursorPosition', x, y, visible: visible === 1 };
+      break;
+    }
+    case MessageType.SCREEN_STATE: {
+      const code = r.u8('state');
+      const state = SCREEN_STATE_NAMES[code];
+      if (state === undefined) throw protocolError(ctx, `unknown screen state ${code}`);
+      msg = { type: 'screenState', state, reason: r.string(1, Limits.MAX_SCREEN_STATE_REASON_BYTES, 'reason') };
       break;
     }
     case MessageType.ACK: {

@@ -23,14 +23,14 @@
  *    update on screen is a working one.
  *
  * It returns the messages that are for the embedder (HELLO, RESIZE, UPDATE,
- * CURSOR_*, the host's ERROR/BYE) and swallows the rest.
+ * CURSOR_*, SCREEN_STATE, the host's ERROR/BYE) and swallows the rest.
  *
  * ReconnectBackoff is the one reconnect policy (exponential, capped, jittered).
  */
 import { ErrorCode, ErrorCodes, TilecastError, invalidArg } from '../errors';
-import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Reason, ReasonCode } from './constants';
+import { Capability, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Reason, ReasonCode } from './constants';
 import {
-  CloseMessage, CursorPositionMessage, CursorShapeMessage, HelloMessage, Message, ResizeMessage, UpdateMessage, decodeMessage,
+  CloseMessage, CursorPositionMessage, CursorShapeMessage, HelloMessage, Message, ResizeMessage, ScreenStateMessage, UpdateMessage, decodeMessage,
 } from './messages';
 import { negotiateVersion } from './version';
 
@@ -139,7 +139,7 @@ export class ReconnectBackoff {
 }
 
 /** Messages a ViewerLink hands to its embedder. */
-export type HostMessage = HelloMessage | ResizeMessage | UpdateMessage | CursorShapeMessage | CursorPositionMessage | CloseMessage;
+export type HostMessage = HelloMessage | ResizeMessage | UpdateMessage | CursorShapeMessage | CursorPositionMessage | ScreenStateMessage | CloseMessage;
 
 export interface ViewerLinkOptions {
   /** Sends one message on the connection (the embedder encodes and writes it). */
@@ -203,6 +203,15 @@ export class ViewerLink {
   /** True once the host's HELLO arrived and the link has not failed or closed. */
   get ready(): boolean {
     return this.state === 'ready';
+  }
+
+  /**
+   * May the viewer send POINTER/KEY now? Only when it announced INPUT and the
+   * host's HELLO did too (a host leaves INPUT out for a view-only viewer and
+   * drops, then cuts off, input it did not ask for).
+   */
+  get inputAllowed(): boolean {
+    return this.state === 'ready' && (this.options.capabilities & Capability.INPUT) !== 0 && ((this.hostHello?.capabilities ?? 0) & Capability.INPUT) !== 0;
   }
 
   /** The socket is open: sends the viewer's HELLO and starts the watchdog clock. */
@@ -271,6 +280,7 @@ export class ViewerLink {
         return msg;
       case 'cursorShape':
       case 'cursorPosition':
+      case 'screenState': // for the embedder to show (hosts send it only to viewers with the SCREEN_STATE capability)
         return msg;
       default:
         throw new TilecastError(ErrorCodes.PROTOCOL, `${msg.type} is not sent by hosts`);

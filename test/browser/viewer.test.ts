@@ -14,6 +14,7 @@ import { PushSource } from '../../src/source/pushSource';
 import { loadScene } from '../../src/source/sceneSource';
 import type { Frame } from '../../src/frame';
 import { until, videoFrame } from '../helpers';
+import { ScriptedSource } from '../security/helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = fs.existsSync(CHROMIUM) ? false : `Debian chromium not installed at ${CHROMIUM}`;
@@ -228,3 +229,53 @@ t.test('a malformed message gives a visible error, not a hang', { skip }, async 
   await page.waitForFunction(() => (document.querySelector('.tilecast-status') as HTMLElement).dataset.state === 'reconnecting', undefined, { timeout: 10_000 });
   t.match(await page.textContent('.tilecast-status'), /Reconnecting/, 'and the viewer is retrying, not hanging');
 });
+
+t.test('the overlay shows when the host screen is unavailable (Japanese first) and when it ended', { skip }, async (t) => {
+  const f = crop('document', 400, 250);
+  const source = new ScriptedSource(f);
+  const host = await createHost({ source, httpHandler: viewerPage() });
+  host.on('error', () => {});
+  t.teardown(() => host.close());
+  const page = await browser.newPage({ viewport: { width: 800, height: 500 } });
+  t.teardown(() => page.close());
+  await page.goto(host.url.replace(/^ws/, 'http'));
+  t.equal(await canvasAtRest(host, page, f), null, 'live: the screen, no notice');
+  const notice = page.locator('.tilecast-screen-state');
+  t.equal(await notice.isVisible(), false);
+  source.mode = 'throw';
+  await notice.waitFor({ state: 'visible', timeout: 20_000 });
+  const text = (await notice.textContent())!;
+  t.ok(text.startsWith('画面を取得できません（再試行中）/ Screen unavailable (retrying)'), `unavailable, Japanese first: ${text}`);
+  t.match(text, /display went away/, "with the host's reason");
+  t.equal(await page.evaluate(() => (window as any).tilecastViewer.stats.screenState), 'unavailable');
+  source.recover();
+  await notice.waitFor({ state: 'hidden', timeout: 20_000 });
+  t.pass('hidden once live again');
+  source.mode = 'end';
+  await notice.waitFor({ state: 'visible', timeout: 20_000 });
+  t.match(await notice.textContent(), /^画面の共有は終了しました \/ Screen sharing has ended/, 'ended');
+});
+
+t.test('a viewer the host made view-only sends no input (and is not cut off for it)', { skip }, async (t) => {
+  const f = crop('desktop', 400, 250);
+  const source = new PushSource();
+  const host = await createHost({ source, httpHandler: viewerPage(), viewOnly: true });
+  t.teardown(() => host.close());
+  source.push(f);
+  const page = await browser.newPage({ viewport: { width: 800, height: 500 } });
+  t.teardown(() => page.close());
+  await page.goto(host.url.replace(/^ws/, 'http'));
+  const inputs: InputEvent[] = [];
+  host.on('input', (e: InputEvent) => inputs.push(e));
+  t.equal(await canvasAtRest(host, page, f), null);
+  for (let i = 0; i < 100; i++) await page.mouse.move(100 + i, 100 + (i % 50));
+  await page.mouse.click(200, 120);
+  await page.keyboard.type('hello');
+  await new Promise((r) => setTimeout(r, 500));
+  t.same(inputs, [], 'nothing reached the host');
+  const v = host.viewers()[0]!;
+  t.ok(v.viewOnly, 'the session is view-only');
+  t.equal(v.inputDropped, 0, 'the page did not even send any (the host HELLO said no input)');
+  t.equal(await page.evaluate(() => (window as any).tilecastViewer.stats.state), 'connected', 'still connected');
+});
+

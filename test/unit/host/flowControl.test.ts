@@ -1,5 +1,5 @@
 import t from 'tap';
-import { FlowController } from '../../../src/host/flowControl';
+import { FlowController, SEND_BUFFER_DEFAULTS, sendBufferLimit } from '../../../src/host/flowControl';
 import { DamageRegion } from '../../../src/host/damageRegion';
 
 t.test('budget follows rate x min RTT and always lets one update out', async (t) => {
@@ -22,6 +22,44 @@ t.test('budget follows rate x min RTT and always lets one update out', async (t)
   t.equal(fc.stats().inflightUpdates, 1);
   t.ok(fc.canSend());
   t.equal(fc.onAck(99, 301), null, 'unknown id ignored');
+});
+
+t.test('acks credit only updates in flight, and never with a negative RTT', async (t) => {
+  const fc = new FlowController({ minInflightBytes: 1000, maxInflightUpdates: 8 });
+  fc.onSend(1, 5000, 100);
+  fc.onSend(2, 5000, 110);
+  t.equal(fc.onAck(3, 120), null, 'an id never sent');
+  t.equal(fc.onAck(0xffffffff, 120), null, 'a far-off guess');
+  t.equal(fc.stats().inflightUpdates, 2, 'nothing credited');
+  // Sent at 110, acked at 150 (40 ms later) by a viewer that says it held the update for 500 ms.
+  t.equal(fc.onAck(2, 150, 500), null, 'hold time beyond the time since sending: impossible');
+  t.same([fc.stats().inflightUpdates, fc.stats().inflightBytes, fc.stats().minRttMs, fc.stats().acked], [2, 10_000, null, 0], 'no credit, no RTT sample');
+  t.equal(fc.stats().rejectedAcks, 3);
+  // Viewer clocks are coarse: a hold a little over the interval (within ackToleranceMs) is taken, RTT clamped.
+  t.equal(fc.onAck(1, 150, 60), 100, 'hold 60 ms of a 50 ms interval: within the default 25 ms slack');
+  t.equal(fc.stats().minRttMs, 0.1);
+  t.equal(fc.onAck(1, 151), null, 'acked already');
+  t.equal(fc.onAck(2, 160, 10), 110, 'an honest ack');
+  t.equal(fc.stats().inflightUpdates, 0);
+});
+
+t.test('the socket\'s own buffered bytes bound what is queued, whatever the acks say', async (t) => {
+  t.equal(sendBufferLimit(10_000), SEND_BUFFER_DEFAULTS.minBufferedBytes, 'at least 1 MiB');
+  t.equal(sendBufferLimit(4_000_000), 4_000_000, 'the flow budget when larger');
+  t.equal(sendBufferLimit(1e9), SEND_BUFFER_DEFAULTS.maxBufferedBytes, 'at most 16 MiB');
+  t.equal(sendBufferLimit(5, 100, 200), 100);
+  const fc = new FlowController({ minInflightBytes: 1000, minBufferedBytes: 50_000, maxBufferedBytes: 80_000 });
+  t.equal(fc.bufferLimit(), 50_000);
+  t.ok(fc.canSend(0) && fc.canSend(50_000), 'nothing in flight, buffer at the limit: may send');
+  t.notOk(fc.canSend(50_001), 'nothing in flight (every update "acked") but the socket holds more than the limit: wait');
+  t.ok(fc.bufferFull(50_001));
+  // A large measured budget raises the limit, up to its cap.
+  fc.onSend(1, 1_000_000, 0);
+  fc.onAck(1, 100); // 10 MB/s x 100 ms x 1.5
+  t.equal(fc.stats().budgetBytes, 1_500_000);
+  t.equal(fc.stats().bufferLimitBytes, 80_000, 'capped by maxBufferedBytes');
+  t.ok(fc.canSend(79_000));
+  t.notOk(fc.canSend(80_001));
 });
 
 t.test('min RTT and max rate expire with their windows', async (t) => {

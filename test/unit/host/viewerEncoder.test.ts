@@ -209,3 +209,60 @@ t.test('close() releases the native copy of what the viewer has', async (t) => {
   t.equal(enc.memoryBytes, 0, 'none after close');
   t.same(await enc.step(FAST), { messages: [], update: null, nextAt: null }, 'and nothing more is sent');
 });
+
+t.test('refresh requests: at most one keyframe per second; requests in between merge into the next, none is lost', async (t) => {
+  const { clock, enc, dec, apply } = setup();
+  const f = screen(160, 96, 11);
+  enc.offer(f, whole(f));
+  t.equal((await apply(await enc.step(FAST))).update!.keyframe, true, 'the join keyframe');
+  t.same(await enc.step(FAST), { messages: [], update: null, nextAt: null });
+  clock.now += 100;
+  enc.requestRefresh();
+  const first = await apply(await enc.step(FAST));
+  t.equal(first.update?.keyframe, true, 'the first refresh request: a keyframe at once');
+  const firstAt = clock.now;
+  // A flood: a request after every 50 ms for the next second.
+  let keyframes = 0;
+  let lastNextAt: number | null = null;
+  for (let i = 0; i < 19; i++) {
+    clock.now += 50;
+    enc.requestRefresh();
+    const s = await apply(await enc.step(FAST));
+    if (s.update?.keyframe) keyframes++;
+    else lastNextAt = s.nextAt;
+  }
+  t.equal(keyframes, 0, `no keyframe within the window (clock ${clock.now - firstAt} ms after the last one)`);
+  t.equal(lastNextAt, firstAt + 1000, 'the encoder asks to be run when the window opens');
+  clock.now = firstAt + 1000;
+  const merged = await apply(await enc.step(FAST));
+  t.equal(merged.update?.keyframe, true, 'the 19 requests became one keyframe when the window opened');
+  t.same(await enc.step(FAST), { messages: [], update: null, nextAt: null }, 'and only one');
+  t.equal(enc.refreshRequests, 20);
+  t.equal(enc.refreshesMerged, 19);
+  t.equal(enc.keyframes, 3, 'join, first refresh, merged refresh');
+  t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), 160), null);
+});
+
+t.test('refresh requests: merged into a keyframe already pending; waiting does not block other updates; the interval is an option', async (t) => {
+  const { clock, enc, apply } = setup({ minRefreshIntervalMs: 200 });
+  let f = screen(128, 64, 12);
+  enc.offer(f, whole(f));
+  enc.requestRefresh(); // the join keyframe is pending: this is merged into it
+  t.equal((await apply(await enc.step(FAST))).update!.keyframe, true);
+  t.same(await enc.step(FAST), { messages: [], update: null, nextAt: null }, 'no second keyframe for it');
+  t.equal(enc.refreshesMerged, 1);
+  clock.now += 50;
+  enc.requestRefresh(); // the window (200 ms) counts from the last refresh keyframe; none yet: at once
+  t.equal((await apply(await enc.step(FAST))).update!.keyframe, true);
+  clock.now += 50;
+  enc.requestRefresh(); // inside the window: waits
+  f = withPatch(f, { x: 0, y: 0, w: 8, h: 8 }, 500);
+  enc.offer(f, [{ x: 0, y: 0, w: 8, h: 8 }]);
+  const s = await apply(await enc.step(FAST));
+  t.equal(s.update?.keyframe, false, 'a screen change still goes, as a normal update');
+  t.equal((await enc.step(FAST)).nextAt, 1000 + 50 + 200, 'and the encoder comes back for the keyframe when the window opens');
+  t.equal((await enc.step({ canSend: false, deliveryRateBps: null })).nextAt, 1250, 'also while the link is busy');
+  clock.now = 1250;
+  t.equal((await apply(await enc.step(FAST))).update?.keyframe, true);
+  t.throws(() => new ViewerEncoder({ minRefreshIntervalMs: -1 }), { code: 'ERR_INVALID_ARG' });
+});

@@ -13,6 +13,9 @@ const samples: Message[] = [
   // Larger than the writer's first buffer: the pixels land after it grows.
   { type: 'cursorShape', width: 32, height: 32, hotX: 5, hotY: 31, pixels: Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) & 255) },
   { type: 'cursorPosition', x: 65535, y: 3, visible: true },
+  { type: 'screenState', state: 'unavailable', reason: '画面を取得できません: capture failed' },
+  { type: 'screenState', state: 'live', reason: '' },
+  { type: 'screenState', state: 'ended', reason: 'the screen source ended' },
   { type: 'ack', frameId: 42, receivedAt: 12.5, displayedAt: 13.75 },
   { type: 'pointer', x: 100, y: 200, buttons: 5, wheelX: -3, wheelY: 120 },
   { type: 'key', down: true, repeat: false, modifiers: 3, keysym: 0xff2a, code: 'Lang1', key: 'Zenkaku' },
@@ -43,6 +46,16 @@ t.test('wire fixtures: exact bytes', async (t) => {
     0x11, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0xaa,
   ]);
   t.same(Array.from(encodeMessage({ type: 'bye', reason: 7, message: 'ok' })), [0x3f, 7, 0, 2, 0, 0x6f, 0x6b]);
+  t.same(Array.from(encodeMessage({ type: 'screenState', state: 'unavailable', reason: 'no' })), [0x14, 1, 2, 0x6e, 0x6f]);
+  t.same(Array.from(encodeMessage({ type: 'screenState', state: 'ended', reason: '' })), [0x14, 2, 0]);
+});
+
+t.test('SCREEN_STATE: unknown states and long reasons are refused both ways', async (t) => {
+  t.throws(() => decodeMessage(Uint8Array.from([0x14, 3, 0])), { code: ErrorCodes.PROTOCOL, message: /unknown screen state 3/ });
+  t.throws(() => decodeMessage(Uint8Array.from([0x14, 0, 201, ...new Uint8Array(201).fill(0x61)])), { code: ErrorCodes.TOO_LARGE });
+  t.throws(() => encodeMessage({ type: 'screenState', state: 'paused' as 'live', reason: '' }), { code: ErrorCodes.INVALID_ARG, message: /state/ });
+  t.throws(() => encodeMessage({ type: 'screenState', state: 'live', reason: 'x'.repeat(Limits.MAX_SCREEN_STATE_REASON_BYTES + 1) }), { code: ErrorCodes.TOO_LARGE });
+  t.equal(messageTypeName(MessageType.SCREEN_STATE), 'SCREEN_STATE');
 });
 
 t.test('every truncation of every message is ERR_TRUNCATED, never a crash', async (t) => {

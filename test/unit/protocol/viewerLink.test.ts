@@ -301,3 +301,32 @@ t.test('close sends BYE once; fail is idempotent', async (t) => {
   idle.link.fail(new Error('before open'));
   t.same(idle.take(), [], 'no ERROR on a link that never opened');
 });
+
+t.test('input is allowed only when the viewer announced INPUT and the host HELLO accepted it', async (t) => {
+  t.equal(Capability.INPUT, 1 << 3, 'INPUT is capability bit 3');
+  const cases: Array<[number, number, boolean]> = [
+    [Capability.COPY_RECT | Capability.INPUT, Capability.COPY_RECT | Capability.INPUT, true],
+    [Capability.COPY_RECT | Capability.INPUT, Capability.COPY_RECT, false], // the host made it view-only
+    [Capability.COPY_RECT, Capability.COPY_RECT | Capability.INPUT, false], // a view-only viewer
+  ];
+  for (const [viewer, host, allowed] of cases) {
+    const h = harness({ capabilities: viewer });
+    t.equal(h.link.inputAllowed, false, 'not before the host HELLO');
+    h.link.open();
+    h.link.receive({ ...HOST_HELLO, capabilities: host });
+    t.equal(h.link.inputAllowed, allowed, `viewer ${viewer}, host ${host}`);
+    h.link.close();
+    t.equal(h.link.inputAllowed, false, 'not after close');
+  }
+});
+
+t.test('SCREEN_STATE from the host is handed to the embedder', async (t) => {
+  const { link, take } = connected({ capabilities: Capability.COPY_RECT | Capability.SCREEN_STATE });
+  const state: Message = { type: 'screenState', state: 'unavailable', reason: 'capture failed' };
+  t.equal(link.receive(state), state);
+  t.same(link.receiveBytes(encodeMessage({ type: 'screenState', state: 'live', reason: '' })), { type: 'screenState', state: 'live', reason: '' });
+  t.same(take(), [], 'nothing sent back');
+  const early = harness();
+  early.link.open();
+  t.throws(() => early.link.receive(state), { code: ErrorCodes.PROTOCOL, message: /expected HELLO/ }, 'not before the host HELLO');
+});
