@@ -27,6 +27,7 @@ const { Child, sleep } = require('./lib/child');
 const { linearFit, fit2 } = require('./lib/fit');
 const { lineChart } = require('./lib/svg');
 const { writeResult } = require('./lib/results');
+const { seededRandom } = require('tilecast/testing');
 
 const argv = process.argv.slice(2);
 const arg = (name, dflt) => {
@@ -48,20 +49,9 @@ const MiB = 1024 * 1024;
 // screen copies), which Node 20 leaves out of process.memoryUsage().external.
 const KEYS = ['rss', 'external', 'reported', 'heapUsed', 'arrayBuffers'];
 
-/** Seeded PRNG (mulberry32), so a run's join/leave schedule reproduces. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function main() {
-  const random = rng(arg('--seed', 1));
+  const random = seededRandom(arg('--seed', 1)); // the join/leave schedule reproduces
   const traceFiles = ['down', 'up'].map((d) => path.join(traceDir, `${TRACE}.${d}`));
   const haveTraces = traceFiles.every((f) => fs.existsSync(f));
   if (!haveTraces) {

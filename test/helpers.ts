@@ -1,17 +1,8 @@
 // Shared test helpers: seeded random content, frame builders and comparisons.
 import type { Frame } from '../src/frame';
 
-/** Small deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (mulberry32) so failures reproduce; the synthetic video pattern. */
+export { seededRandom as rng, videoFrame } from '../src/testing/patterns';
 
 export function makeFrame(width: number, height: number, extraStride = 0): Frame {
   const stride = width * 4 + extraStride;
@@ -79,21 +70,3 @@ export async function until(cond: () => boolean, what: string, ms = 20_000): Pro
   }
 }
 
-/**
- * `base` with a "video" playing in `r`: a smooth colour field that drifts with
- * `n`, plus mild noise. Photographic to the lossy classifier (many colours in
- * gentle gradients), and different in every frame.
- */
-export function videoFrame(base: Frame, r: { x: number; y: number; w: number; h: number }, n: number): Frame {
-  const data = Buffer.from(base.data);
-  const random = rng(1000 + n);
-  for (let y = r.y; y < r.y + r.h; y++) {
-    for (let x = r.x; x < r.x + r.w; x++) {
-      const i = y * base.stride + x * 4;
-      data[i] = (128 + 100 * Math.sin((x + n * 7) * 0.05) + random() * 6) | 0;
-      data[i + 1] = (128 + 100 * Math.cos((y + n * 5) * 0.04) + random() * 6) | 0;
-      data[i + 2] = (((x + y + n * 9) / 4) % 256) | 0;
-    }
-  }
-  return { ...base, data };
-}

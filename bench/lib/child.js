@@ -67,4 +67,18 @@ async function poll(fn, { everyMs = 250, timeoutMs = 60_000 } = {}) {
   }
 }
 
-module.exports = { Child, sleep, poll };
+/** In a child: answers Child.call() requests with `handlers[cmd](msg)`, and exits when the parent goes. */
+function serve(handlers) {
+  process.on('message', async (msg) => {
+    if (msg.cmd === undefined) return;
+    try {
+      const r = await handlers[msg.cmd](msg);
+      process.send({ reply: msg.id, ...r });
+    } catch (err) {
+      process.send({ reply: msg.id, error: String(err && err.stack) });
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+module.exports = { serve, Child, sleep, poll };

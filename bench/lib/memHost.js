@@ -19,6 +19,7 @@ const crypto = require('node:crypto');
 const { createHost, PushSource } = require('tilecast');
 const { SceneSource } = require('tilecast/testing');
 const { typedFrame } = require('./frames');
+const { serve } = require('./child');
 const mallocProbe = require('./mallocProbe');
 
 const opts = JSON.parse(process.argv[2] || '{}');
@@ -134,15 +135,7 @@ async function main() {
       return {};
     },
   };
-  process.on('message', async (msg) => {
-    try {
-      const r = await handlers[msg.cmd](msg);
-      process.send({ reply: msg.id, ...r });
-    } catch (err) {
-      process.send({ reply: msg.id, error: String(err && err.stack) });
-    }
-  });
-  process.on('disconnect', () => process.exit(0));
+  serve(handlers);
   process.send({ type: 'ready', port: host.port, width: source.width, height: source.height, pid: process.pid });
 }
 

@@ -13,6 +13,7 @@ const crypto = require('node:crypto');
 const { connectViewer } = require('tilecast');
 const { LinkEmulator, DeliveryTrace } = require('tilecast/testing');
 const { typedFrame } = require('./frames');
+const { serve } = require('./child');
 
 const opts = JSON.parse(process.argv[2]);
 const viewers = new Map(); // vid -> { client, via, joinedAt, openedAt, drops, errors, left }
@@ -93,15 +94,7 @@ const handlers = {
   },
 };
 
-process.on('message', async (msg) => {
-  try {
-    const r = await handlers[msg.cmd](msg);
-    process.send({ reply: msg.id, ...r });
-  } catch (err) {
-    process.send({ reply: msg.id, error: String(err && err.stack) });
-  }
-});
-process.on('disconnect', () => process.exit(0));
+serve(handlers);
 start().then(() => process.send({ type: 'ready', pid: process.pid }), (err) => {
   console.error(err);
   process.exit(1);

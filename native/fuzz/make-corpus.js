@@ -17,17 +17,6 @@ const W = 320;
 const H = 240;
 const MAX_UPDATES = 16; // decoder_fuzz applies at most 16 updates per input
 
-/** Small deterministic PRNG (mulberry32), as test/helpers.ts. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A w x h window of `frame` at (left, top), packed. */
 function crop(frame, left, top, w = W, h = H) {
@@ -39,20 +28,6 @@ function crop(frame, left, top, w = W, h = H) {
   return { data, width: w, height: h, stride: w * 4 };
 }
 
-/** Photo-like pixels (a moving smooth field with noise) over rect r of a copy of `base`. */
-function video(base, r, n) {
-  const data = Buffer.from(base.data);
-  const random = rng(1000 + n);
-  for (let y = r.y; y < r.y + r.h; y++) {
-    for (let x = r.x; x < r.x + r.w; x++) {
-      const i = y * base.stride + x * 4;
-      data[i] = (128 + 100 * Math.sin((x + n * 7) * 0.05) + random() * 6) | 0;
-      data[i + 1] = (128 + 100 * Math.cos((y + n * 5) * 0.04) + random() * 6) | 0;
-      data[i + 2] = (((x + y + n * 9) / 4) % 256) | 0;
-    }
-  }
-  return { ...base, data };
-}
 
 /** `base` with the rect `win` of `over` drawn at (win.x + dx, win.y + dy) (a dragged window). */
 function drag(base, over, win, dx, dy) {
@@ -95,7 +70,7 @@ async function encodeSession(lib, name, frames, { lossy = false, quality = 60 } 
  * `lib` is the tilecast package (or the test's imports of the same classes).
  */
 async function sceneSessions(lib) {
-  const { SceneSource, loadScene } = lib;
+  const { SceneSource, loadScene, videoFrame: video } = lib;
   const sessions = [];
 
   // SceneSource's script, through a window over the editor's typed line.
@@ -216,7 +191,7 @@ async function main() {
   console.log(`corpus: ${sessions.length} sessions, ${sessions.reduce((a, s) => a + s.updates.length, 0)} updates (${ops} ops, ${jpegs} with JPEG ops) -> ${outDir}`);
 }
 
-module.exports = { sceneSessions, decoderInput, rng };
+module.exports = { sceneSessions, decoderInput };
 
 if (require.main === module) {
   main().catch((err) => {

@@ -14,3 +14,4 @@ export type { ReplaySourceOptions, RecordingInfo } from '../source/replaySource'
 export { readFrameFile, writeFrameFile } from '../source/frameFile';
 export { OfflineSession } from './offlineSession';
 export type { OfflineSessionOptions, OfflineStep } from './offlineSession';
+export { seededRandom, videoFrame } from './patterns';

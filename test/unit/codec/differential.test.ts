@@ -23,7 +23,7 @@ import { TilecastError } from '../../../src/errors';
 import { jpegUnavailableReason } from '../../../src/native/binding';
 import { encodeMessage } from '../../../src/protocol/messages';
 import { SceneSource, loadScene } from '../../../src/source/sceneSource';
-import { rng } from '../../helpers';
+import { rng, videoFrame } from '../../helpers';
 
 interface Update { keyframe: boolean; opCount: number; stream: Buffer; images: Buffer }
 interface Session { name: string; width: number; height: number; updates: Update[] }
@@ -186,7 +186,7 @@ function classify(d: Disagreement, jpegFailedBefore: boolean): string {
 }
 
 t.test('TS and native decoders agree on real updates and their mutations', { skip: noJpeg ?? false, timeout: 600_000 }, async (t) => {
-  const sessions = await sceneSessions({ SceneSource, loadScene, TileEncoder, ChangeDetector, protocol: { encodeMessage } });
+  const sessions = await sceneSessions({ SceneSource, loadScene, videoFrame, TileEncoder, ChangeDetector, protocol: { encodeMessage } });
   t.ok(sessions.length >= 5, `${sessions.length} seed sessions`);
   t.ok(sessions.some((s) => s.updates.some((u) => u.images.length > 0)), 'the seeds have JPEG ops');
   t.ok(sessions.some((s) => s.updates.some((u, i) => i > 0 && u.opCount > 0)), 'the seeds have delta updates');
