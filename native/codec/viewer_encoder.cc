@@ -18,7 +18,13 @@ bool Contains(const Rect& outer, const Rect& r) {
 }  // namespace
 
 ViewerEncoder::ViewerEncoder(uint32_t tile_size, int deflate_level, unsigned max_threads, std::shared_ptr<ScreenStore> store)
-    : tiles_(tile_size, deflate_level), store_(std::move(store)), max_threads_(std::max(1u, max_threads)) {}
+    : tiles_(tile_size, deflate_level), store_(std::move(store)), max_threads_(std::max(1u, max_threads)) {
+  if (store_) store_->AddViewer();
+}
+
+ViewerEncoder::~ViewerEncoder() {
+  if (store_) store_->RemoveViewer();
+}
 
 Status ViewerEncoder::Encode(ViewerEncodeRequest req, ViewerUpdate* out) {
   const FrameView& f = req.frame;
@@ -89,7 +95,7 @@ Status ViewerEncoder::Encode(ViewerEncodeRequest req, ViewerUpdate* out) {
   // this screen: it shares the store's copy (made here, off the JS thread, by
   // the first viewer to need it).
   std::shared_ptr<const ScreenPixels> screen;
-  if (store_ && req.generation != 0 && (out->keyframe || req.complete)) screen = store_->Intern(req.generation, f);
+  if (store_ && store_->Shared() && req.generation != 0 && (out->keyframe || req.complete)) screen = store_->Intern(req.generation, f);
   sent_.Commit(f, out->copies, out->rects, out->update.lossy_rects, std::move(screen));
   const auto& flags = sent_.lossy_tiles();
   lossy_count_ = static_cast<uint32_t>(std::count_if(flags.begin(), flags.end(), [](uint8_t v) { return v != 0; }));

@@ -3,7 +3,8 @@
 //   - the SentFrame (what the viewer has: pixels, and which tiles are lossy —
 //     the one owner of lossy state; the TS scheduler asks LossyTiles()); when
 //     an update brings the viewer all that changed, it holds the screen shared
-//     with the other viewers in the ScreenStore instead of a copy of its own;
+//     with the other viewers in the ScreenStore instead of a copy of its own
+//     (once there are two or more viewers: a lone viewer keeps its own copy);
 //   - the TileEncoder and its deflate stream;
 // and per update it runs the choreography: keyframe or not, moves found
 // against the sent frame (COPY ops), the residual of the damage that still
@@ -57,6 +58,9 @@ class ViewerEncoder {
   // `store` (may be null: every viewer keeps its own copy) is shared by the
   // viewers of one capture, whose generations it names.
   ViewerEncoder(uint32_t tile_size, int deflate_level, unsigned max_threads, std::shared_ptr<ScreenStore> store = nullptr);
+  ~ViewerEncoder();
+  ViewerEncoder(const ViewerEncoder&) = delete;
+  ViewerEncoder& operator=(const ViewerEncoder&) = delete;
 
   // Validates the request (rects, mask size, quality) before changing any state.
   Status Encode(ViewerEncodeRequest request, ViewerUpdate* out);

@@ -7,6 +7,7 @@
 //
 // Thread: any; Intern() may run on several encoder workers at once.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -39,7 +40,15 @@ class ScreenStore {
   size_t Count() const;
   size_t MemoryBytes() const;
 
+  // Viewers using the store. With one, sharing saves nothing and costs a
+  // screen copy per update, so a lone viewer keeps its own copy (updated
+  // rect by rect) and the store is used once there are two or more.
+  void AddViewer() { viewers_.fetch_add(1); }
+  void RemoveViewer() { viewers_.fetch_sub(1); }
+  bool Shared() const { return viewers_.load() > 1; }
+
  private:
+  std::atomic<int> viewers_{0};
   mutable std::mutex mu_;
   std::vector<std::pair<uint64_t, std::weak_ptr<const ScreenPixels>>> screens_;
 };

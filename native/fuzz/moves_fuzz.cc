@@ -141,7 +141,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint32_t tiles_x = (f.w + tile - 1) / tile, tiles_y = (f.h + tile - 1) / tile;
 
   const bool share = (cfg & 64) != 0;
-  ViewerEncoder enc(tile, 6, 1, share ? std::make_shared<ScreenStore>() : nullptr);
+  auto store = share ? std::make_shared<ScreenStore>() : nullptr;
+  ViewerEncoder enc(tile, 6, 1, store);
+  ViewerEncoder other(tile, 6, 1, store);  // a second viewer on the store: screens are shared from two on
   TileDecoder dec;
   std::vector<uint8_t> fb(static_cast<size_t>(f.w) * f.h * 4);
   const Framebuffer out{fb.data(), f.w, f.h};
