@@ -8,12 +8,11 @@ import WebSocket from 'ws';
 import { ViewerClient, connectViewer } from '../../src/client/viewerClient';
 import { DeliveryTrace } from '../../src/emulator/deliveryTrace';
 import { LinkEmulator } from '../../src/emulator/linkEmulator';
-import { AuditEvent, Host, HostOptions, InputEvent, createHost } from '../../src/host/host';
+import { Host, InputEvent } from '../../src/host/host';
 import { Reason } from '../../src/protocol/constants';
 import { Message, decodeMessage, encodeMessage } from '../../src/protocol/messages';
-import { PushSource } from '../../src/source/pushSource';
-import { loadScene } from '../../src/source/sceneSource';
 import { Frame } from '../../src/frame';
+import { base, startHost } from '../security/hostile';
 import { expectedFramebuffer, fillRandom, firstDifference, makeFrame, rng, until } from '../helpers';
 
 const HELLO = encodeMessage({ type: 'hello', minVersion: 1, maxVersion: 1, capabilities: 0, software: 'raw-test' });
@@ -47,17 +46,6 @@ function rawPeer(url: string): Promise<{ ws: WebSocket; messages: Message[]; clo
   });
 }
 
-const base = loadScene('document');
-
-/** A host serving a PushSource that shows `base`, with its audit events collected. */
-async function startHost(options: Omit<HostOptions, 'source'> = {}) {
-  const source = new PushSource();
-  source.push(base);
-  const host = await createHost({ source, ...options });
-  const audits: AuditEvent[] = [];
-  host.on('audit', (e: AuditEvent) => audits.push(e));
-  return { source, host, audits };
-}
 
 t.test('updates flow, acks come back, the viewer ends exact', async (t) => {
   const { source, host } = await startHost({ fps: 60 });
