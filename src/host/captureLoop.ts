@@ -120,8 +120,8 @@ export class CaptureLoop extends EventEmitter {
 
   private async run(): Promise<void> {
     let failures = 0;
+    let due = performance.now();
     while (this.running) {
-      const started = performance.now();
       try {
         const frame = await this.nextFrame();
         if (!frame) {
@@ -150,9 +150,15 @@ export class CaptureLoop extends EventEmitter {
         this.setState('unavailable', `capture failed: ${(err as Error)?.message ?? String(err)}`);
         this.emit('error', err);
         await this.sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)));
+        due = performance.now();
         continue;
       }
-      await this.sleep(Math.max(0, this.intervalMs - (performance.now() - started)));
+      // Fixed-rate: each capture is due one interval after the last one was due, so timer lateness
+      // does not add up into a slower rate; one that fell more than an interval behind starts afresh.
+      due += this.intervalMs;
+      const now = performance.now();
+      if (due < now - this.intervalMs) due = now;
+      await this.sleep(Math.max(0, due - now));
     }
   }
 }

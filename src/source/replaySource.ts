@@ -95,21 +95,48 @@ export class ReplaySource implements FrameSource {
     });
   }
 
-  /** Frames delivered so far. */
+  /** Pictures skipped in realtime play because the reader fell a whole frame behind. */
+  framesSkipped = 0;
+
+  /** Frames of the recording passed so far (delivered or skipped). */
   get position(): number {
     return this.index;
   }
 
   async nextFrame(): Promise<Frame | null> {
-    if (this.options.maxFrames !== undefined && this.index >= this.options.maxFrames) return null;
+    for (;;) {
+      if (this.options.maxFrames !== undefined && this.index >= this.options.maxFrames) return null;
+      if (!(await this.readFrame())) return null;
+      const intervalMs = 1000 / this.fps;
+      const now = performance.timeOrigin + performance.now();
+      this.startedAt ??= now;
+      const due = this.startedAt + this.index * intervalMs;
+      if (this.options.realtime) {
+        // A screen shows each picture only until the next is due: a reader that fell behind (a busy
+        // machine, a late timer) skips pictures, as a real capture would, rather than being handed
+        // ever older ones whose age would count as the engine's latency. Only a picture whose
+        // successor is already decoded is skipped, so the recording's last picture always comes.
+        if (due + intervalMs <= now && this.buffered >= this.frameBytes) {
+          this.index++;
+          this.framesSkipped++;
+          continue;
+        }
+        if (due > now) await new Promise((r) => setTimeout(r, due - now));
+      }
+      this.index++;
+      return { data: this.frame, width: this.width, height: this.height, stride: this.width * 4, timestamp: this.options.realtime ? due : now };
+    }
+  }
+
+  /** The next picture from the pipe into this.frame; false at the end of the recording. */
+  private async readFrame(): Promise<boolean> {
     while (this.buffered < this.frameBytes) {
       if (this.error) throw this.error;
-      if (this.ended || !this.proc) return null;
+      if (this.ended || !this.proc) return false;
       this.proc.stdout!.resume();
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = null;
     }
-    // Assemble one frame from the pipe's chunks.
     let at = 0;
     while (at < this.frameBytes) {
       const c = this.chunks[0]!;
@@ -121,15 +148,7 @@ export class ReplaySource implements FrameSource {
     }
     this.buffered -= this.frameBytes;
     if (this.buffered < 2 * this.frameBytes) this.proc?.stdout!.resume();
-    const offsetMs = (this.index * 1000) / this.fps;
-    const now = performance.timeOrigin + performance.now();
-    this.startedAt ??= now;
-    if (this.options.realtime) {
-      const wait = this.startedAt + offsetMs - now;
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
-    this.index++;
-    return { data: this.frame, width: this.width, height: this.height, stride: this.width * 4, timestamp: this.options.realtime ? this.startedAt + offsetMs : now };
+    return true;
   }
 
   close(): void {
