@@ -22,7 +22,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
 import { ErrorCodes, TilecastError, checkInt, invalidArg } from '../errors';
-import { Reason } from '../protocol/constants';
+import { Limits, Reason } from '../protocol/constants';
 import type { KeyMessage, PointerMessage } from '../protocol/messages';
 import type { CursorUpdate } from '../frame';
 import type { FrameSource } from '../source/frameSource';
@@ -34,7 +34,7 @@ import { AckSample, ViewerSession, ViewerSessionOptions, ViewerStats } from './v
 import type { ScreenStateEvent } from './captureLoop';
 
 /** Largest message a viewer may send (a KEY or HELLO is a few hundred bytes). */
-export const MAX_VIEWER_MESSAGE_BYTES = 16 * 1024;
+export const MAX_VIEWER_MESSAGE_BYTES = Limits.MAX_VIEWER_MESSAGE_BYTES;
 
 export interface AuthorizeRequest {
   /** The HTTP upgrade request: headers (Authorization, cookies), URL (tokens). */
