@@ -14,7 +14,7 @@
  */
 import { addressKey } from '../net/connectionGuard';
 import type { AuditLog, LoginFailReason } from './audit';
-import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from './passwords';
+import { DEFAULT_SCRYPT, type ScryptParams, burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from './passwords';
 import type { GatewayStore, LockoutRule, LoginSession, UserRecord } from './store';
 import { TokenSigner, type TokenClaims } from './tokens';
 import { verifyTotp } from './totp';
@@ -28,6 +28,8 @@ export interface AuthConfig {
   tokenTtlMs: number;
   /** A login session ends this long after sign-in whatever happens, ms. */
   loginMaxMs: number;
+  /** Password hash parameters; older hashes are upgraded at the next successful login. */
+  scrypt: ScryptParams;
 }
 
 export const DEFAULT_AUTH: AuthConfig = {
@@ -37,6 +39,7 @@ export const DEFAULT_AUTH: AuthConfig = {
   ipLockout: { limit: 30, windowMs: 15 * 60_000, lockMs: 15 * 60_000 },
   tokenTtlMs: 60 * 60_000,
   loginMaxMs: 12 * 3600_000,
+  scrypt: DEFAULT_SCRYPT,
 };
 
 export type LoginResult =
@@ -74,7 +77,7 @@ export class Authenticator {
       return { ok: false, error: 'locked' };
     }
     const user = userTried ? await this.store.getUser(userTried) : null;
-    const passwordOk = user ? await verifyPassword(form.password, user.passwordHash) : await burnPasswordCheck(form.password);
+    const passwordOk = user ? await verifyPassword(form.password, user.passwordHash) : await burnPasswordCheck(form.password, this.config.scrypt);
     let reason: LoginFailReason | null = null;
     if (!user || !passwordOk) reason = 'bad-credentials';
     else if (user.disabled) reason = 'disabled';
@@ -98,9 +101,9 @@ export class Authenticator {
     };
     await this.store.createLoginSession(session);
     this.audit.write({ type: 'login.ok', user: user.id, ip, session: session.id });
-    if (needsRehash(user.passwordHash)) {
+    if (needsRehash(user.passwordHash, this.config.scrypt)) {
       // Parameters were raised since this hash was made: upgrade it now that we know the password.
-      void hashPassword(form.password).then((h) => this.store.updateUser(user.id, { passwordHash: h })).catch(() => {});
+      void hashPassword(form.password, this.config.scrypt).then((h) => this.store.updateUser(user.id, { passwordHash: h })).catch(() => {});
     }
     return { ok: true, token: this.tokenFor(session, now), user, session };
   }

@@ -76,13 +76,16 @@ export function needsRehash(stored: string, params: ScryptParams = DEFAULT_SCRYP
   return !parsed || parsed.params.ln !== params.ln || parsed.params.r !== params.r || parsed.params.p !== params.p;
 }
 
-let dummy: Promise<string> | null = null;
+const dummies = new Map<string, Promise<string>>();
 /**
- * Spends the same time as checking a real password, for logins with an
- * unknown user id: the answer and its timing must not tell whether a user exists.
+ * Spends the same time as checking a real password made with `params`, for
+ * logins with an unknown user id: the answer and its timing must not tell
+ * whether a user exists.
  */
-export async function burnPasswordCheck(password: string): Promise<false> {
-  dummy ??= hashPassword(crypto.randomBytes(16).toString('hex'));
+export async function burnPasswordCheck(password: string, params: ScryptParams = DEFAULT_SCRYPT): Promise<false> {
+  const key = `${params.ln},${params.r},${params.p}`;
+  let dummy = dummies.get(key);
+  if (!dummy) dummies.set(key, (dummy = hashPassword(crypto.randomBytes(16).toString('hex'), params)));
   await verifyPassword(password, await dummy);
   return false;
 }
