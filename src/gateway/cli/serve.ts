@@ -145,6 +145,12 @@ export async function serveCommand(dataDir: string, args: string[], out: (s: str
   out(`tilecast gateway ${packageVersion()} serving ${running.url} (data: ${path.resolve(dataDir)})`);
   out(`licences: ${cfg.licences}; lockout: ${cfg.userLockout.limit} failures per ID / ${cfg.ipLockout.limit} per address in ${cfg.userLockout.windowMs / 60000} min → ${cfg.userLockout.lockMs / 60000} min`);
   out(`certificate: ${running.certPath}${running.certCreated ? ' (self-signed, made now)' : ''}; SHA-256 ${fp}`);
+  // --hostname only shapes a certificate being made: say so when the existing one lacks a name.
+  const x509 = new crypto.X509Certificate(running.cert);
+  for (const name of v.hostname ?? []) {
+    const ok = /^[\d.]+$|:/.test(name) ? x509.checkIP(name) : x509.checkHost(name);
+    if (!ok) out(`warning: the certificate does not name ${name}; delete cert.pem and key.pem in the data dir to make a new one (PCs pinning the old one need the new cert.pem)`);
+  }
   out(`audit log: ${running.gateway.audit.file}`);
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
