@@ -147,7 +147,12 @@ export function createRoutes(ctx: RouteContext): (req: http.IncomingMessage, res
     }
     const view = /^\/view\/([^/]{1,200})$/.exec(path);
     if (view) {
-      const hostId = decodeURIComponent(view[1]!);
+      let hostId = '';
+      try {
+        hostId = decodeURIComponent(view[1]!);
+      } catch {
+        // a malformed %-escape: no such PC
+      }
       const pc = a.user.pcs.includes(hostId) ? await ctx.store.getPc(hostId) : null;
       if (!pc || pc.revoked) return send(res, 403, errorPage(lang, 'notYourPc', user), undefined, headers);
       const policy = effectivePolicy(a.user, await ctx.store.groupPolicies(), ctx.defaultPolicy);
