@@ -7,7 +7,7 @@
  * What it decides for the relay:
  *  - a host is who it says when its id is registered, not revoked, and the
  *    secret's hash matches;
- *  - a viewer upgrade needs a valid session cookie (else 401 before any
+ *  - a viewer upgrade needs a valid session cookie or bearer token (else 401 before any
  *    upgrade), the PC assigned to the user, the PC online, and a licence
  *    lease taken atomically from the store; refusals the viewer can show go
  *    as BYE with a message in the browser's language;
@@ -29,7 +29,7 @@ import { AuditLog } from './audit';
 import { type AuthConfig, Authenticator, DEFAULT_AUTH } from './auth';
 import { FileStore } from './fileStore';
 import { verifyHostSecret } from './hostSecrets';
-import { SESSION_COOKIE, parseCookies } from './httpUtil';
+import { SESSION_COOKIE, bearerToken, parseCookies } from './httpUtil';
 import { pickLang, t } from './i18n';
 import { type EffectivePolicy, effectivePolicy } from './policy';
 import { type RouteContext, createRoutes } from './routes';
@@ -139,7 +139,7 @@ export class Gateway {
   }
 
   private async authorizeViewer({ request, remoteAddress, hostId, hostOnline }: ViewerRequest): Promise<ViewerVerdict> {
-    const a = await this.auth.authenticate(parseCookies(request.headers.cookie).get(SESSION_COOKIE));
+    const a = await this.auth.authenticate(parseCookies(request.headers.cookie).get(SESSION_COOKIE) ?? bearerToken(request));
     if (!a) return false;
     const lang = pickLang(request.headers['accept-language']);
     const refuse = (reason: string, code: (typeof Reason)[keyof typeof Reason], key: 'notYourPc' | 'pcOffline' | 'licenceFull'): ViewerVerdict => {

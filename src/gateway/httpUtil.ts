@@ -50,10 +50,37 @@ export class HttpError extends Error {
 }
 
 /** Reads an application/x-www-form-urlencoded body of at most MAX_FORM_BYTES. */
-export function readForm(req: http.IncomingMessage, timeoutMs = 10_000): Promise<URLSearchParams> {
+export async function readForm(req: http.IncomingMessage, timeoutMs = 10_000): Promise<URLSearchParams> {
+  return new URLSearchParams(await readBody(req, 'application/x-www-form-urlencoded', timeoutMs));
+}
+
+/**
+ * Reads a JSON object body of at most MAX_FORM_BYTES. Requiring the JSON type
+ * also keeps cross-site forms out: a browser cannot send it to another origin
+ * without a CORS preflight, which this server never answers.
+ */
+export async function readJson(req: http.IncomingMessage, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+  let v: unknown;
+  try {
+    v = JSON.parse(await readBody(req, 'application/json', timeoutMs));
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    throw new HttpError(400, 'not JSON');
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new HttpError(400, 'a JSON object expected');
+  return v as Record<string, unknown>;
+}
+
+/** The bearer token of an Authorization header (scripts and ViewerClient), or undefined. */
+export function bearerToken(req: http.IncomingMessage): string | undefined {
+  const m = /^Bearer (v1\.[A-Za-z0-9._-]{1,500})$/.exec(req.headers.authorization ?? '');
+  return m ? m[1] : undefined;
+}
+
+function readBody(req: http.IncomingMessage, wantType: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/x-www-form-urlencoded') return reject(new HttpError(415, 'form expected'));
+    if (type !== wantType) return reject(new HttpError(415, `${wantType} expected`));
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > MAX_FORM_BYTES) return reject(new HttpError(413, 'form too large'));
     const chunks: Buffer[] = [];
@@ -74,7 +101,7 @@ export function readForm(req: http.IncomingMessage, timeoutMs = 10_000): Promise
     });
     req.on('end', () => {
       clearTimeout(timer);
-      resolve(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+      resolve(Buffer.concat(chunks).toString('utf8'));
     });
     req.on('error', (err) => {
       clearTimeout(timer);

@@ -5,7 +5,9 @@
  * redirect to /login, the JSON status answers 401.
  *
  * Paths: GET / /login /pcs /view/<hostId> /admin /api/status?host=
- * /static/*; POST /login /logout /admin/kick.
+ * /static/*; POST /login /logout /admin/kick; for scripts and the Node
+ * ViewerClient, POST /api/login (JSON in, token out: then
+ * `Authorization: Bearer <token>` or the cookie) and /api/logout (bearer).
  */
 import * as crypto from 'node:crypto';
 import type * as http from 'node:http';
@@ -13,7 +15,7 @@ import type { Authenticated, Authenticator } from './auth';
 import type { AuditLog } from './audit';
 import { type Lang, type MessageKey, pickLang } from './i18n';
 import {
-  HttpError, LOGIN_NONCE_COOKIE, SESSION_COOKIE, clearCookie, clientAddress, cookie, parseCookies, readForm, redirect, send,
+  HttpError, LOGIN_NONCE_COOKIE, SESSION_COOKIE, bearerToken, clearCookie, clientAddress, cookie, parseCookies, readForm, readJson, redirect, send,
 } from './httpUtil';
 import { type AdminPcRow, type AdminSessionRow, type PageUser, adminPage, errorPage, loginPage, pcListPage, viewerPage } from './pages';
 import { effectivePolicy, type EffectivePolicy } from './policy';
@@ -51,13 +53,23 @@ export function createRoutes(ctx: RouteContext): (req: http.IncomingMessage, res
     id: a.user.id, displayName: a.user.displayName || a.user.id, isAdmin: a.user.role === 'admin', csrf: ctx.signer.csrf('form', a.session.id),
   });
 
-  /** The signed-in user, with a renewed cookie in `headers` when due. */
+  /** The signed-in user (cookie, or a script's bearer token), with a renewed cookie in `headers` when due. */
   async function signedIn(req: http.IncomingMessage, headers: Record<string, string[]>): Promise<Authenticated | null> {
-    const a = await ctx.auth.authenticate(parseCookies(req.headers.cookie).get(SESSION_COOKIE));
+    const fromCookie = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
+    const a = await ctx.auth.authenticate(fromCookie ?? bearerToken(req));
     if (!a) return null;
-    const renewed = ctx.auth.renew(a);
+    const renewed = fromCookie ? ctx.auth.renew(a) : null;
     if (renewed) (headers['set-cookie'] ??= []).push(cookie(SESSION_COOKIE, renewed));
     return a;
+  }
+
+  /** Scripts: the same login (same lockouts, audit, licence check) with JSON; the token comes back in the body. */
+  async function apiLogin(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await readJson(req);
+    const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 1024) : '');
+    const r = await ctx.auth.login({ userId: str(body.user), password: str(body.password), totp: str(body.totp), ip: clientAddress(req) });
+    if (!r.ok) return send(res, r.error === 'locked' ? 429 : r.error === 'licence-full' ? 503 : 401, JSON.stringify({ error: r.error }), 'application/json');
+    send(res, 200, JSON.stringify({ token: r.token, user: r.user.id, pcs: r.user.pcs, expiresAt: ctx.signer.verify(r.token, 0)?.expiresAt }), 'application/json');
   }
 
   function loginForm(req: http.IncomingMessage, res: http.ServerResponse, lang: Lang, status: number, o: { error?: MessageKey; notice?: MessageKey; userId?: string }): void {
@@ -103,6 +115,15 @@ export function createRoutes(ctx: RouteContext): (req: http.IncomingMessage, res
       return loginForm(req, res, lang, 200, url.searchParams.has('out') ? { notice: 'loggedOut' } : url.searchParams.has('expired') ? { notice: 'sessionExpired' } : {});
     }
     if (path === '/login' && method === 'POST') return postLogin(req, res, lang);
+    if (path === '/api/login' && method === 'POST') return apiLogin(req, res);
+    if (path === '/api/logout' && method === 'POST') {
+      // Bearer only: a browser never sends it by itself, so no CSRF token is needed.
+      const a = await ctx.auth.authenticate(bearerToken(req));
+      if (!a) return send(res, 401, '{"error":"unauthenticated"}', 'application/json');
+      await ctx.auth.logout(a, clientAddress(req));
+      ctx.endSessionsOfLogin(a.session.id);
+      return send(res, 200, '{}', 'application/json');
+    }
 
     const headers: Record<string, string[]> = {};
     const a = await signedIn(req, headers);

@@ -34,15 +34,16 @@ interface Http {
   body: string;
 }
 
-function request(gw: RunningGateway, method: string, p: string, o: { cookies?: Map<string, string>; form?: Record<string, string>; lang?: string } = {}): Promise<Http> {
-  const body = o.form ? new URLSearchParams(o.form).toString() : undefined;
+function request(gw: RunningGateway, method: string, p: string, o: { cookies?: Map<string, string>; form?: Record<string, string>; json?: unknown; bearer?: string; lang?: string } = {}): Promise<Http> {
+  const body = o.form ? new URLSearchParams(o.form).toString() : o.json !== undefined ? JSON.stringify(o.json) : undefined;
   const port = new URL(gw.url).port;
   return new Promise((resolve, reject) => {
     const req = https.request({
       host: '127.0.0.1', port, servername: 'localhost', ca: gw.cert, method, path: p,
       headers: {
         ...(o.cookies?.size ? { cookie: [...o.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
-        ...(body ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } : {}),
+        ...(body ? { 'content-type': o.form ? 'application/x-www-form-urlencoded' : 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
+        ...(o.bearer ? { authorization: `Bearer ${o.bearer}` } : {}),
         'accept-language': o.lang ?? 'ja',
       },
     }, (res) => {
@@ -239,5 +240,27 @@ t.test('admin: kick ends the session and its login; a revoked PC is dropped', as
   await new Promise((r) => setTimeout(r, 500));
   t.notOk(gw.gateway.relay.isOnline('pc1'), 'its redials are refused');
   t.ok(audit().some((r) => r.type === 'relay.refused' && r.reason === 'host credentials refused' && r.hostId === 'pc1'), 'and audited');
+  v.close();
+});
+
+t.test('scripts: JSON login, a bearer token for the Node viewer, JSON logout', async (t) => {
+  const { gw, startPc } = await setup(t);
+  await startPc('pc1');
+  const wrong = await request(gw, 'POST', '/api/login', { json: { user: 'alice', password: 'nope' } });
+  t.equal(wrong.status, 401);
+  t.same(JSON.parse(wrong.body), { error: 'bad-credentials' });
+  t.equal((await request(gw, 'POST', '/api/login', { form: { user: 'alice', password: 'alice-password' } })).status, 415, 'JSON only (no cross-site form posts)');
+  const ok = await request(gw, 'POST', '/api/login', { json: { user: 'alice', password: 'alice-password' } });
+  t.equal(ok.status, 200);
+  const { token, pcs } = JSON.parse(ok.body) as { token: string; pcs: string[] };
+  t.same(pcs, ['pc1']);
+  const v = connectViewer(`${gw.url.replace('https:', 'wss:').replace('localhost', '127.0.0.1')}/tilecast/viewer?host=pc1`, {
+    headers: { authorization: `Bearer ${token}` }, ca: gw.cert, rejectUnauthorized: false, reconnect: false,
+  });
+  t.equal(await exact(v, base), null, 'the Node viewer streams through the gateway with the token');
+  const bye = farewell(v);
+  t.equal((await request(gw, 'POST', '/api/logout', { bearer: token })).status, 200);
+  t.equal((await bye).reason, Reason.NORMAL, 'logout ends the sessions opened with that login');
+  t.equal((await request(gw, 'GET', '/api/status?host=pc1', { bearer: token })).status, 401, 'the token is dead after logout');
   v.close();
 });
