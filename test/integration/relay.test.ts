@@ -127,12 +127,17 @@ t.test('viewers told why: a PC not theirs, a PC offline; the grant to an offline
   const pc = await startPc(gw, 'pc1');
   t.teardown(async () => (pc.link.close(), await pc.host.close(), await stopGateway(gw)));
   await until(() => gw.relay.isOnline('pc1'), 'pc1 online');
-  const notTheirs = viewerFor(gw, 'token-alice-0123', 'pc2');
+  const notTheirs = viewerFor(gw, 'token-alice-0123', 'pc2', { reconnect: true });
+  const closed1 = new Promise<{ willReconnect: boolean }>((r) => notTheirs.once('close', r));
   const m1 = await closeMessage(notTheirs);
   t.equal(m1.reason, Reason.UNAUTHORIZED, 'alice may not open pc2 (also by editing the URL)');
-  const offline = viewerFor(gw, 'token-bob-01234567', 'pc2');
+  t.equal((await closed1).willReconnect, false, 'not allowed: the viewer stops instead of retrying');
+  const offline = viewerFor(gw, 'token-bob-01234567', 'pc2', { reconnect: true });
+  const closed2 = new Promise<{ willReconnect: boolean }>((r) => offline.once('close', r));
   const m2 = await closeMessage(offline);
   t.equal(m2.reason, Reason.HOST_UNAVAILABLE, 'pc2 is offline');
+  t.equal((await closed2).willReconnect, true, 'offline: the viewer keeps trying (the PC may come up)');
+  offline.close();
   t.equal(gw.starts.length, 0);
 });
 
