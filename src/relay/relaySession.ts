@@ -68,8 +68,8 @@ export interface RelaySessionEvents {
 }
 
 const closeCodeFor = (reason: ReasonCode) => (reason === Reason.NORMAL ? 1000 : 4000 + reason);
-/** Close codes a peer may have chosen that are worth passing on to the other side. */
-const passable = (code: number) => code === 1000 || code === 1001 || (code >= 3000 && code <= 4999);
+/** Close codes a peer may send (RFC 6455 §7.4) are passed on to the other side as they are. */
+const passable = (code: number) => (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 
 export class RelaySession extends EventEmitter<RelaySessionEvents> {
   private host: WebSocket | null = null;

@@ -127,12 +127,17 @@ t.test('viewers told why: a PC not theirs, a PC offline; the grant to an offline
   const pc = await startPc(gw, 'pc1');
   t.teardown(async () => (pc.link.close(), await pc.host.close(), await stopGateway(gw)));
   await until(() => gw.relay.isOnline('pc1'), 'pc1 online');
-  const notTheirs = viewerFor(gw, 'token-alice-0123', 'pc2');
+  const notTheirs = viewerFor(gw, 'token-alice-0123', 'pc2', { reconnect: true });
+  const closed1 = new Promise<{ willReconnect: boolean }>((r) => notTheirs.once('close', r));
   const m1 = await closeMessage(notTheirs);
   t.equal(m1.reason, Reason.UNAUTHORIZED, 'alice may not open pc2 (also by editing the URL)');
-  const offline = viewerFor(gw, 'token-bob-01234567', 'pc2');
+  t.equal((await closed1).willReconnect, false, 'not allowed: the viewer stops instead of retrying');
+  const offline = viewerFor(gw, 'token-bob-01234567', 'pc2', { reconnect: true });
+  const closed2 = new Promise<{ willReconnect: boolean }>((r) => offline.once('close', r));
   const m2 = await closeMessage(offline);
   t.equal(m2.reason, Reason.HOST_UNAVAILABLE, 'pc2 is offline');
+  t.equal((await closed2).willReconnect, true, 'offline: the viewer keeps trying (the PC may come up)');
+  offline.close();
   t.equal(gw.starts.length, 0);
 });
 
@@ -231,4 +236,25 @@ t.test('gateway restart: the host dials again and a reconnecting viewer ends exa
   await until(() => gw.relay.isOnline('pc1'), 'pc1 dials the new gateway');
   t.equal(await exact(v, frameN(3)), null, 'the viewer came back and shows the screen as it is now');
   v.close();
+});
+
+t.test('hostile sockets at the relay: slowloris and silent sockets are cut, junk before HELLO ends only that session', async (t) => {
+  const gw = await startGateway(0, { headersTimeoutMs: 300 });
+  const pc = await startPc(gw, 'pc1');
+  t.teardown(async () => (pc.link.close(), await pc.host.close(), await stopGateway(gw)));
+  await until(() => gw.relay.isOnline('pc1'), 'pc1 online');
+  const honest = viewerFor(gw, 'token-alice-0123', 'pc1');
+  t.equal(await exact(honest, base), null);
+  const { slowloris, rawSocket } = await import('../security/hostile');
+  const slow = await slowloris(gw.port, 20);
+  const silent = await rawSocket(gw.port);
+  await Promise.all([slow.closedP, silent.closedP]);
+  t.ok(gw.refusals.filter((r) => r === 'headers timeout').length >= 2, 'both cut at the headers deadline, and audited');
+  const junk = await rawPeer(`${gw.url}/tilecast/viewer?host=pc1`, { headers: { authorization: 'Bearer token-bob-01234567' } });
+  junk.ws.send(Buffer.from([0x7f, 1, 2, 3])); // not a message type: the host refuses it once paired
+  t.equal(await junk.closed, 1008, 'the host\'s close reaches the viewer through the relay');
+  t.equal(junk.messages.find((m) => m.type === 'error')?.reason, Reason.PROTOCOL_ERROR, 'with its ERROR');
+  pc.source.push(frameN(9));
+  t.equal(await exact(honest, frameN(9)), null, 'the honest session streams on');
+  t.ok(gw.relay.isOnline('pc1'));
 });
