@@ -62,6 +62,7 @@ const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
 const viewer = mountViewer(el, { url: proto + '//' + location.host + '/tilecast/viewer?host=' + encodeURIComponent(hostId), viewOnly: el.dataset.viewOnly === 'true' });
 window.tilecastViewer = viewer; // for tests and the console
 viewer.focus();
+// Set once the viewer is closed for good (by us, or by itself after a final BYE).
 let stopped = false;
 
 function show(key) {
@@ -70,13 +71,14 @@ function show(key) {
 }
 function stop(key) {
   stopped = true;
-  viewer.close();
+  if (viewer.stats.state !== 'closed') viewer.close();
   show(key);
 }
 document.getElementById('retry').addEventListener('click', () => location.reload());
 
-async function check() {
-  if (stopped) return;
+/** Asks the gateway why the viewer is not connected; \`final\`: the viewer already gave up, only explain. */
+async function check(final = false) {
+  if (stopped && !final) return;
   let r;
   try {
     r = await fetch('/api/status?host=' + encodeURIComponent(hostId), { credentials: 'same-origin', cache: 'no-store' });
@@ -91,6 +93,7 @@ async function check() {
   if (!r.ok) return;
   const s = await r.json();
   if (!s.allowed) return stop('notyourpc');
+  if (final) return;
   if (viewer.stats.state === 'connected') return void (notice.hidden = true);
   if (!s.online) return show('pcoffline');
   if (s.licenceFull) return stop('licencefull');
@@ -101,6 +104,14 @@ setInterval(() => {
   const state = viewer.stats.state;
   if (state !== lastState && state === 'reconnecting') check();
   if (state === 'connected' && !stopped) notice.hidden = true;
+  if (state === 'closed' && !stopped) {
+    // The viewer gave up by itself after a final BYE (kicked, not allowed, PC revoked): show its message,
+    // then find out whether the login is gone too.
+    stopped = true;
+    noticeText.textContent = (viewer.stats.lastError || '').replace(/^host: /, '');
+    notice.hidden = false;
+    check(true);
+  }
   lastState = state;
 }, 1000);
 setInterval(check, 60000);
