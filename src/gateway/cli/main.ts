@@ -53,6 +53,12 @@ Passwords are never taken from the command line: they are asked on the terminal
 (no echo), read from stdin with --password-stdin, or generated with --generate.
 `;
 
+function positiveInt(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} takes a positive integer (got ${JSON.stringify(v)})`);
+  return n;
+}
+
 /** Runs one command; resolves to the exit code. */
 export async function main(argv: string[], out: (s: string) => void = console.log): Promise<number> {
   // --data-dir may come anywhere; take it out first.
@@ -87,7 +93,7 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
       if (v.lang !== 'ja' && v.lang !== 'en') throw new UsageError('--lang is ja or en');
       const r = await writeReport({
         auditFile: path.join(dataDir, AUDIT_FILE), from: v.from, to: v.to, outDir: v.out, utcOffsetMinutes: parseUtcOffset(v['utc-offset']!), lang: v.lang,
-        ...(v.licences ? { licences: Number(v.licences) } : {}),
+        ...(v.licences ? { licences: positiveInt(v.licences, '--licences') } : {}),
       });
       const tot = r.usage.totals;
       out(`${v.from} – ${v.to}: ${tot.sessions} sessions, ${tot.hours.toFixed(1)} h, ${tot.users} users, peak ${r.usage.peak.sessions} concurrent, ${tot.failedLogins} failed logins${r.malformed ? `; ${r.malformed} unreadable audit line(s) skipped` : ''}`);
