@@ -10,7 +10,9 @@
  * - Every attempt is audited with the ID tried and the address.
  * - Admins must have TOTP; a TOTP code is accepted once (replay refused).
  * - The licence cap is checked only after the credentials are right, and not
- *   for admins (an admin must be able to sign in to a full gateway to kick).
+ *   for admins (an admin must be able to sign in to a full gateway to kick)
+ *   nor for a user who already holds a licence. It is advisory here: the
+ *   licence itself is taken atomically when a viewer opens (gateway.ts).
  */
 import { addressKey } from '../net/connectionGuard';
 import type { AuditLog, LoginFailReason } from './audit';
@@ -92,7 +94,8 @@ export class Authenticator {
       return { ok: false, error: 'bad-credentials' };
     }
     await this.store.clearLoginFailures(userKey);
-    if (user.role !== 'admin' && (await this.store.licenceCount()) >= this.config.licences) {
+    // A user already holding a licence (signing in on a second device) may come in: opening the same PC again takes no new one.
+    if (user.role !== 'admin' && (await this.store.licenceCount()) >= this.config.licences && !(await this.store.listLicences()).some((l) => l.user === user.id)) {
       this.audit.write({ type: 'licence.refused', user: user.id, ip, at: 'login', cap: this.config.licences });
       return { ok: false, error: 'licence-full' };
     }

@@ -39,7 +39,7 @@ body.viewer-page{background:#000;overflow:hidden}
 body.viewer-page main{max-width:none;padding:0}
 #screen{position:fixed;inset:0}
 #notice{position:fixed;left:50%;top:40%;transform:translate(-50%,-50%);max-width:90vw;background:#fff;color:#1d2129;padding:20px;border-radius:10px;box-shadow:0 2px 12px #0008;z-index:10}
-#back{position:fixed;right:6px;top:2px;z-index:5;color:#fff;opacity:.5;text-decoration:none;font-size:22px}
+#back{position:fixed;left:50%;top:0;transform:translateX(-50%);z-index:5;color:#fff;background:#0006;border-radius:0 0 6px 6px;padding:0 10px;opacity:.4;text-decoration:none;font-size:20px}
 #back:hover{opacity:1}
 `;
 

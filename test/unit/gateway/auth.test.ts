@@ -117,6 +117,8 @@ t.test('licence cap at login: users refused when full, admins let in (to kick)',
   t.same(await auth.login({ userId: 'yamada', password: 'correct horse', ip: IP }), { ok: false, error: 'licence-full' });
   t.same(auditLines().at(-1), { time: auditLines().at(-1)!.time, type: 'licence.refused', user: 'yamada', ip: IP, at: 'login', cap: 2 });
   t.same(await auth.login({ userId: 'yamada', password: 'wrong', ip: IP }), { ok: false, error: 'bad-credentials' }, 'a wrong password learns nothing about the cap');
+  await addUser('a', 'correct horse');
+  t.equal((await auth.login({ userId: 'a', password: 'correct horse', ip: IP })).ok, true, 'a user holding a licence may sign in on a second device');
   t.equal((await auth.login({ userId: 'boss', password: 'correct horse', totp: totpCode(secret, Date.UTC(2026, 11, 1)), ip: IP })).ok, true);
 });
 
