@@ -251,6 +251,11 @@ export class Host extends EventEmitter<HostEvents> {
     return `${this.options.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${this.port}/`;
   }
 
+  /** The screen's size as the source reports it now. */
+  get screenSize(): { width: number; height: number } {
+    return { width: this.options.source.width, height: this.options.source.height };
+  }
+
   viewers(): ViewerStats[] {
     return [...this.sessions.values()].map((s) => s.stats());
   }

@@ -117,7 +117,9 @@ export class RelayLink extends EventEmitter<RelayLinkEvents> {
       this.state = 'online';
       this.backoff.reset();
       this.armSilence();
-      ws.send(JSON.stringify({ type: 'status', software: this.options.software ?? 'tilecast-host', viewers: this.host.viewers().length }));
+      const { width, height } = this.host.screenSize;
+      const size = Number.isInteger(width) && width >= 1 && width <= 16384 && Number.isInteger(height) && height >= 1 && height <= 16384 ? { width, height } : {};
+      ws.send(JSON.stringify({ type: 'status', software: this.options.software ?? 'tilecast-host', viewers: this.host.viewers().length, ...size }));
       this.emit('online');
     });
     ws.on('ping', () => this.armSilence());

@@ -60,7 +60,7 @@ export interface ViewerGrant {
 }
 
 /**
- * false: HTTP 401 before any upgrade (and a strike against the address);
+ * false: HTTP 401 before any upgrade;
  * { bye }: the upgrade is accepted, the viewer gets a BYE with this reason and
  * text (for its screen: PC offline, licence cap, not your PC) and is closed.
  */
@@ -372,7 +372,8 @@ export class Relay extends EventEmitter<RelayEvents> {
       return this.refuse(socket, 503, 'authorisation failed', remoteAddress);
     }
     if (verdict === false) {
-      this.guard.authRefused(remoteAddress);
+      // No strike against the address: an expired cookie is common and many staff share a carrier's NAT
+      // address; a session token cannot be guessed, and password guessing is the login form's to limit.
       return this.refuse(socket, 401, 'viewer not authorised', remoteAddress, hostId ? { hostId } : {});
     }
     if ('bye' in verdict) {

@@ -83,7 +83,8 @@ t.test('a viewer reaches a host that dialled out, exactly, and the session is ac
   const pc = await startPc(gw, 'pc1');
   t.teardown(async () => (pc.link.close(), await pc.host.close(), await stopGateway(gw)));
   await until(() => gw.relay.isOnline('pc1'), 'pc1 online');
-  t.same(gw.relay.hosts().map((h) => h.hostId), ['pc1']);
+  await until(() => gw.relay.hosts()[0]?.software !== null, 'pc1 status');
+  t.same(gw.relay.hosts().map((h) => [h.hostId, h.software, h.width, h.height]), [['pc1', 'tilecast-host', base.width, base.height]], 'the PC says what it is');
   const v = viewerFor(gw, 'token-alice-0123', 'pc1');
   t.equal(await exact(v, base), null, 'the first screen arrives exact');
   for (let n = 1; n <= 5; n++) pc.source.push(frameN(n));
@@ -253,7 +254,8 @@ t.test('hostile sockets at the relay: slowloris and silent sockets are cut, junk
   const junk = await rawPeer(`${gw.url}/tilecast/viewer?host=pc1`, { headers: { authorization: 'Bearer token-bob-01234567' } });
   junk.ws.send(Buffer.from([0x7f, 1, 2, 3])); // not a message type: the host refuses it once paired
   t.equal(await junk.closed, 1008, 'the host\'s close reaches the viewer through the relay');
-  t.equal(junk.messages.find((m) => m.type === 'error')?.reason, Reason.PROTOCOL_ERROR, 'with its ERROR');
+  const error = junk.messages.find((m): m is CloseMessage => m.type === 'error');
+  t.equal(error?.reason, Reason.PROTOCOL_ERROR, 'with its ERROR');
   pc.source.push(frameN(9));
   t.equal(await exact(honest, frameN(9)), null, 'the honest session streams on');
   t.ok(gw.relay.isOnline('pc1'));
