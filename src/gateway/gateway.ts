@@ -86,8 +86,8 @@ export class Gateway {
     this.relay.on('sessionEnd', (s) => void this.onSessionEnd(s));
     this.relay.on('hostOnline', (h) => this.audit.write({ type: 'pc.online', hostId: h.hostId, ip: h.remoteAddress }));
     this.relay.on('hostOffline', (h) => this.audit.write({ type: 'pc.offline', hostId: h.hostId, reason: h.reason }));
-    // BYE refusals come from authorizeViewer, which audits them with the user: not twice.
-    this.relay.on('audit', (e) => e.reason.startsWith('viewer refused:') || this.audit.write({
+    // The relay's own refusals (its BYE refusals come from authorizeViewer, which audits them with the user).
+    this.relay.on('audit', (e) => this.audit.write({
       type: 'relay.refused', reason: e.reason, ip: e.remoteAddress,
       ...(e.hostId ? { hostId: e.hostId } : {}), ...(e.user ? { user: e.user } : {}), ...(e.suppressed ? { suppressed: e.suppressed } : {}),
     }));

@@ -377,8 +377,7 @@ export class Relay extends EventEmitter<RelayEvents> {
       return this.refuse(socket, 401, 'viewer not authorised', remoteAddress, hostId ? { hostId } : {});
     }
     if ('bye' in verdict) {
-      const bye = verdict.bye;
-      this.audit({ reason: `viewer refused: ${bye.message}`, remoteAddress, ...(hostId ? { hostId } : {}) });
+      const bye = verdict.bye; // the app decided, and audits it with the user it knows
       return this.viewerWss.handleUpgrade(req, socket, head, (ws) => byeAndClose(ws, bye.reason, bye.message));
     }
     const grant = verdict;
