@@ -14,6 +14,7 @@
         "native/util/cpu_features.cc",
         "native/util/thread_pool.cc",
         "native/util/page_buffer.cc",
+        "native/util/allocator_tuning.cc",
         "native/detect/row_diff.cc",
         "native/detect/change_detector.cc",
         "native/codec/tile_analyzer.cc",

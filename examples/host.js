@@ -5,6 +5,13 @@
 //   node examples/host.js --display :0 --listen 0.0.0.0:8765 --password s3cret
 //   node examples/host.js --scene               # no X needed: the embedded desktop scene
 //   node examples/host.js --display :0 --tls-cert cert.pem --tls-key key.pem
+//   node examples/host.js --display :0 --relay wss://gateway.example:8443 --host-id pc-0042 \
+//        --secret-file pc-0042.secret --relay-ca gateway-cert.pem
+//
+// With --relay the host listens on no port: it dials out to a tilecast gateway
+// (docs/gateway.md) with the id and secret the gateway issued (`pc add`), and
+// serves the viewers the gateway pairs with it. --relay-ca pins the gateway's
+// certificate (its self-signed one, cert.pem in the gateway's data folder).
 //
 // Viewers authenticate with HTTP Basic (any user name, the password) or a
 // `?password=` query parameter; the user name goes into the audit log.
@@ -14,7 +21,7 @@
 const fs = require('node:fs');
 const crypto = require('node:crypto');
 const { parseArgs } = require('node:util');
-const { X11Source, X11InputSink, InputRouter, createHost, viewerPage } = require('tilecast');
+const { X11Source, X11InputSink, InputRouter, createHost, dialRelay, viewerPage } = require('tilecast');
 const { SceneSource } = require('tilecast/testing');
 
 const { values: args } = parseArgs({
@@ -28,12 +35,16 @@ const { values: args } = parseArgs({
     'view-only': { type: 'boolean', default: false },
     fps: { type: 'string', default: '30' },
     'max-viewers': { type: 'string', default: '8' },
+    relay: { type: 'string' },
+    'host-id': { type: 'string' },
+    'secret-file': { type: 'string' },
+    'relay-ca': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (args.help) {
-  console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 12).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 19).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
   process.exit(0);
 }
 
@@ -78,12 +89,24 @@ async function main() {
   const { host: address, port } = parseListen(args.listen);
   const { source, display } = await openSource();
   const tls = args['tls-cert'] ? { cert: fs.readFileSync(args['tls-cert']), key: fs.readFileSync(args['tls-key'] ?? '') } : undefined;
-  const host = await createHost({
-    source, host: address, port, tls, fps: Number(args.fps), maxViewers: Number(args['max-viewers']),
-    authorize: authorizer(args.password),
-    httpHandler: viewerPage(), // the browser viewer at /
-  });
+  const relayed = args.relay !== undefined;
+  const host = await createHost(relayed
+    ? { source, noServer: true, fps: Number(args.fps), maxViewers: Number(args['max-viewers']) }
+    : {
+      source, host: address, port, tls, fps: Number(args.fps), maxViewers: Number(args['max-viewers']),
+      authorize: authorizer(args.password),
+      httpHandler: viewerPage(), // the browser viewer at /
+    });
   host.on('error', (err) => console.error('host error:', err.message));
+  let link = null;
+  if (relayed) {
+    const secret = (args['secret-file'] ? fs.readFileSync(args['secret-file'], 'utf8') : process.env.TILECAST_HOST_SECRET ?? '').trim();
+    if (!args['host-id'] || !secret) throw new Error('--relay needs --host-id and --secret-file (or $TILECAST_HOST_SECRET)');
+    link = dialRelay(host, { url: args.relay, hostId: args['host-id'], secret, ca: args['relay-ca'] ? fs.readFileSync(args['relay-ca']) : undefined });
+    link.on('online', () => console.log(`online at the gateway ${args.relay} as ${args['host-id']}`));
+    link.on('offline', (e) => console.log(`gateway connection lost (${e.reason}); retrying in ${(e.retryInMs / 1000).toFixed(1)} s`));
+    link.on('error', (err) => console.error(`gateway: ${err.message}`));
+  }
   host.on('audit', (e) => console.log(`[audit] ${new Date(e.at).toISOString()} ${e.type} viewer=${e.viewerId ?? '-'} user=${e.user ?? '-'} from=${e.remoteAddress}` +
     (e.durationMs !== undefined ? ` ${(e.durationMs / 1000).toFixed(1)} s ${(e.bytesSent / 1e6).toFixed(2)} MB` : '') + (e.reason ? ` (${e.reason})` : '')));
 
@@ -99,8 +122,10 @@ async function main() {
   } else {
     host.on('input', (e) => { if (e.message.type === 'key' && e.message.down) console.log(`[input] viewer ${e.viewerId} key ${e.message.code} (${display ? 'view-only' : 'scene: not injected'})`); });
   }
-  console.log(`serving ${host.url}${args.password ? ' (password required)' : ''}`);
-  console.log(`browser viewer: ${host.url.replace(/^ws/, 'http')}${args.password ? '?password=…' : ''}`);
+  if (!relayed) {
+    console.log(`serving ${host.url}${args.password ? ' (password required)' : ''}`);
+    console.log(`browser viewer: ${host.url.replace(/^ws/, 'http')}${args.password ? '?password=…' : ''}`);
+  }
 
   const stats = setInterval(() => {
     for (const v of host.viewers()) {
@@ -112,6 +137,7 @@ async function main() {
 
   const shutdown = async () => {
     clearInterval(stats);
+    link?.close();
     await host.close();
     sink?.close();
     source.close();

@@ -46,6 +46,15 @@ export type { ScreenStateEvent } from './host/captureLoop';
 export { viewerPage, viewerAssetsDir } from './host/viewerPage';
 export { ViewerClient, connectViewer } from './client/viewerClient';
 export type { ViewerClientOptions, ViewerClientEvents, ViewerUpdate, ScreenStateInfo } from './client/viewerClient';
+export type { AttachedViewer } from './host/host';
+
+// Through a relay (gateway): hosts dial out, viewers connect to the relay.
+export { Relay } from './relay/relay';
+export type { RelayOptions, RelayEvents, RelayHostInfo, RelayAuditEvent, HostCredentials, ViewerRequest, ViewerGrant, ViewerVerdict } from './relay/relay';
+export type { RelaySessionInfo, RelaySessionStats, RelaySessionEnd } from './relay/relaySession';
+export { RelayLink, dialRelay } from './relay/dialRelay';
+export type { DialRelayOptions, RelayLinkEvents, RelayLinkState } from './relay/dialRelay';
+export { RelayPaths, RelayHeaders } from './relay/relayProtocol';
 
 // Input injection.
 export { X11InputSink } from './input/inputSink';

@@ -36,7 +36,17 @@ function fit2(ts, vs, ys) {
   if (!(Math.abs(det) > 1e-12)) return { ...linearFit(ts, ys), slopeT: linearFit(ts, ys).slope, perV: NaN, n };
   const slopeT = (sty * svv - svy * stv) / det;
   const perV = (svy * stt - sty * stv) / det;
-  return { slopeT, perV, intercept: my - slopeT * mt - perV * mv, n };
+  const intercept = my - slopeT * mt - perV * mv;
+  // Standard error of slopeT. Samples a second apart are not independent (memory moves in slow
+  // waves): the residuals' lag-1 autocorrelation ρ shrinks the sample count to n(1-ρ)/(1+ρ).
+  const resid = ts.map((t, i) => ys[i] - intercept - slopeT * t - perV * vs[i]);
+  const rss = resid.reduce((s, r) => s + r * r, 0);
+  let lag = 0;
+  for (let i = 1; i < n; i++) lag += resid[i] * resid[i - 1];
+  const rho = Math.min(0.99, Math.max(0, rss > 0 ? lag / rss : 0));
+  const nEff = Math.max(4, (n * (1 - rho)) / (1 + rho));
+  const seT = Math.sqrt(((rss / Math.max(1, n - 3)) * svv) / det) * Math.sqrt(n / nEff);
+  return { slopeT, perV, intercept, seT, rho, n };
 }
 
 const median = (a) => {

@@ -4,6 +4,7 @@
 
 #include "../codec/jpeg_codec.h"
 #include "../codec/jpeg_lib.h"
+#include "../util/allocator_tuning.h"
 #include "../util/cpu_features.h"
 #include "capture_binding.h"
 #include "decoder_binding.h"
@@ -54,6 +55,15 @@ Napi::Value JpegUnavailableReasonJs(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), why);
 }
 
+// Process-wide malloc tuning for long-running hosts (util/allocator_tuning.cc); the JS loader calls it
+// once unless TILECAST_MALLOC_TUNING=0. Returns what it did ("" when not glibc).
+Napi::Value TuneAllocatorJs(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) ThrowInvalid(info.Env(), "arenas must be a number");
+  const int arenas = info[0].As<Napi::Number>().Int32Value();
+  if (arenas < 1 || arenas > 1024) ThrowInvalid(info.Env(), "arenas must be 1..1024");
+  return Napi::String::New(info.Env(), TuneAllocator(arenas));
+}
+
 }  // namespace
 
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
@@ -70,6 +80,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("simdLevel", Napi::Function::New(env, SimdLevelJs));
   exports.Set("detectedSimdLevel", Napi::Function::New(env, DetectedSimdLevelJs));
   exports.Set("setSimdLevel", Napi::Function::New(env, SetSimdLevelJs));
+  exports.Set("tuneAllocator", Napi::Function::New(env, TuneAllocatorJs));
   return exports;
 }
 

@@ -26,7 +26,7 @@ import { OpStreamDecoder, PendingImage } from '../codec/opStreamDecoder';
 import { ImageOpDecoder } from './imageOps';
 import { Capability, Reason, reasonName } from '../protocol/constants';
 import { CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage, UpdateMessage, encodeMessage } from '../protocol/messages';
-import { LinkFailure, ReconnectBackoff, ViewerLink } from '../protocol/viewerLink';
+import { LinkFailure, ReconnectBackoff, ViewerLink, isFinalClose } from '../protocol/viewerLink';
 import { ViewerInput } from './viewerInput';
 import { ViewerOverlay } from './viewerOverlay';
 import type { ScreenState, ViewerState, ViewerStatsSnapshot } from './viewerTypes';
@@ -73,6 +73,8 @@ export class TilecastViewer {
   private state: ViewerState = 'connecting';
   private readonly backoff: ReconnectBackoff;
   private reconnectTimer: number | null = null;
+  /** A BYE/ERROR said retrying cannot help: its message, shown when the socket closes. */
+  private finalMessage: string | null = null;
   private ticker: number | null = null;
   private readonly resizeObserver: ResizeObserver;
   private readonly window1s: Array<{ t: number; bytes: number; painted: number }> = [];
@@ -115,9 +117,9 @@ export class TilecastViewer {
     this.connect();
   }
 
-  /** Disconnects for good. */
-  close(): void {
-    this.setState('closed');
+  /** Disconnects for good (`why`: shown to the user). */
+  close(why = ''): void {
+    this.setState('closed', why);
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
     this.stopTicker();
     const code = this.link?.close() ?? 1000;
@@ -186,6 +188,7 @@ export class TilecastViewer {
       this.ws = null;
       this.stopTicker();
       if (this.state === 'closed') return;
+      if (this.finalMessage !== null) return this.close(this.finalMessage);
       this.scheduleReconnect(ev.reason || `connection closed (${ev.code})`);
     };
   }
@@ -260,6 +263,8 @@ export class TilecastViewer {
       case 'error':
       case 'bye':
         if (msg.type === 'error' || msg.reason !== Reason.NORMAL) this.showError(`host: ${msg.message}`);
+        // Not allowed (a revoked PC, a PC not this user's): say so and stop, rather than retry for ever.
+        if (isFinalClose(msg)) this.finalMessage = msg.message;
         return;
     }
   }

@@ -21,7 +21,7 @@ import { ErrorCodes, TilecastError, invalidArg } from '../errors';
 import { jpegUnavailableReason } from '../native/binding';
 import { Capability, Limits, ScreenStateName, reasonName } from '../protocol/constants';
 import { CloseMessage, HelloMessage, KeyMessage, Message, PointerMessage, encodeMessage } from '../protocol/messages';
-import { HostMessage, LinkFailure, ReconnectBackoff, ViewerLink, toTilecastError } from '../protocol/viewerLink';
+import { HostMessage, LinkFailure, ReconnectBackoff, ViewerLink, isFinalClose, toTilecastError } from '../protocol/viewerLink';
 import type { OpCounts } from '../codec/opCounts';
 import { CursorState, ScreenDecoder } from './screenDecoder';
 
@@ -323,6 +323,7 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
         return;
       case 'error':
       case 'bye':
+        if (isFinalClose(msg)) this.closedByUser = true; // not allowed: retrying will not help
         this.emit('hostClose', msg);
         return;
       case 'update': {

@@ -9,6 +9,11 @@
  * connection passes the ConnectionGuard (connectionGuard.ts, docs/security.md):
  * per-address and unauthenticated caps, a deadline for the request headers,
  * and a cool-down for addresses whose authorisations keep being refused.
+ *
+ * Other ways in: `noServer` leaves the listening to an embedding app, which
+ * passes upgrades to handleUpgrade() (its server, its limits); attachViewer()
+ * takes a WebSocket that is already open and authorised, e.g. one the host
+ * dialled to a gateway (src/relay/dialRelay.ts), so nothing listens at all.
  */
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
@@ -16,20 +21,20 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
-import { checkInt, invalidArg } from '../errors';
-import { Reason } from '../protocol/constants';
+import { ErrorCodes, TilecastError, checkInt, invalidArg } from '../errors';
+import { Limits, Reason } from '../protocol/constants';
 import type { KeyMessage, PointerMessage } from '../protocol/messages';
 import type { CursorUpdate } from '../frame';
 import type { FrameSource } from '../source/frameSource';
 import { ScreenStore } from '../codec/screenStore';
 import { CaptureLoop } from './captureLoop';
-import { ConnectionGate, ConnectionGuard, ConnectionStats, GuardedConnection } from './connectionGuard';
+import { ConnectionGate, ConnectionGuard, ConnectionStats, GuardedConnection } from '../net/connectionGuard';
 import { AckSample, ViewerSession, ViewerSessionOptions, ViewerStats } from './viewerSession';
 
 import type { ScreenStateEvent } from './captureLoop';
 
 /** Largest message a viewer may send (a KEY or HELLO is a few hundred bytes). */
-export const MAX_VIEWER_MESSAGE_BYTES = 16 * 1024;
+export const MAX_VIEWER_MESSAGE_BYTES = Limits.MAX_VIEWER_MESSAGE_BYTES;
 
 export interface AuthorizeRequest {
   /** The HTTP upgrade request: headers (Authorization, cookies), URL (tokens). */
@@ -46,6 +51,13 @@ export type AuthorizeHook = (req: AuthorizeRequest) => boolean | AuthorizeVerdic
 
 export interface HostOptions extends ViewerSessionOptions {
   source: FrameSource;
+  /**
+   * No server of its own (default false): an embedding app passes its
+   * upgrades to handleUpgrade(), or viewers arrive through attachViewer()
+   * (a host that dials out to a gateway). port, host, tls, httpHandler and
+   * the connection limits below are then the app's business.
+   */
+  noServer?: boolean;
   /** Listen port (default 0: any free port) and address (default 127.0.0.1). */
   port?: number;
   host?: string;
@@ -143,8 +155,15 @@ export interface HostEvents {
   error: [Error];
 }
 
+/** Who a viewer attached with attachViewer() is: the gateway authenticated it. */
+export interface AttachedViewer {
+  user?: string | null;
+  remoteAddress?: string;
+  viewOnly?: boolean;
+}
+
 export class Host extends EventEmitter<HostEvents> {
-  private readonly server: http.Server | https.Server;
+  private readonly server: http.Server | https.Server | null;
   private readonly wss: WebSocketServer;
   private readonly capture: CaptureLoop;
   /** Screens shared by the viewers that have all of them (one copy, not one per viewer). */
@@ -153,7 +172,8 @@ export class Host extends EventEmitter<HostEvents> {
   private nextViewerId = 1;
   private cursor: CursorUpdate | null = null;
   private readonly maxViewers: number;
-  private readonly gate: ConnectionGate;
+  private readonly guard: ConnectionGuard;
+  private readonly gate: ConnectionGate | null;
 
   constructor(private readonly options: HostOptions) {
     super();
@@ -172,18 +192,28 @@ export class Host extends EventEmitter<HostEvents> {
     });
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
       // Headers are in; the connection's next request gets a fresh deadline once this one is answered.
-      this.gate.headersArrived(req.socket);
-      res.once('finish', () => this.gate.awaitHeaders(req.socket));
+      this.gate!.headersArrived(req.socket);
+      res.once('finish', () => this.gate!.awaitHeaders(req.socket));
       if (options.httpHandler) return options.httpHandler(req, res);
       res.writeHead(404, { 'content-type': 'text/plain' }).end('tilecast host: connect with a WebSocket\n');
     };
-    this.server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler) : http.createServer(handler);
-    this.gate = new ConnectionGate(this.server, guard, headersTimeoutMs, (reason, remoteAddress, suppressed) =>
-      this.emit('audit', { type: 'refused', user: null, remoteAddress, at: Date.now(), reason, ...(suppressed ? { suppressed } : {}) } satisfies AuditEvent));
+    if (options.noServer) {
+      this.server = null;
+      this.gate = null;
+    } else {
+      this.server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler) : http.createServer(handler);
+      this.gate = new ConnectionGate(this.server, guard, headersTimeoutMs, (reason, remoteAddress, suppressed) =>
+        this.emit('audit', { type: 'refused', user: null, remoteAddress, at: Date.now(), reason, ...(suppressed ? { suppressed } : {}) } satisfies AuditEvent));
+      this.server.on('upgrade', (req, socket, head) => {
+        const conn = this.gate!.headersArrived(socket);
+        if (!conn) return void socket.destroy(); // closed meanwhile
+        void this.onUpgrade(req, socket, head, conn);
+      });
+    }
+    this.guard = guard;
     // Viewers send only small messages (input, acks, HELLO): a tight cap keeps
     // one authorised but hostile viewer from making the host buffer megabytes.
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_VIEWER_MESSAGE_BYTES });
-    this.server.on('upgrade', (req, socket, head) => void this.onUpgrade(req, socket, head));
     this.capture = new CaptureLoop(options.source, { fps: options.fps, tileSize: options.tileSize, stallTimeoutMs: options.stallTimeoutMs });
     this.capture.on('frame', (snapshot, rects) => {
       for (const s of this.sessions.values()) s.offer(snapshot, rects);
@@ -200,22 +230,30 @@ export class Host extends EventEmitter<HostEvents> {
   }
 
   listen(): Promise<this> {
+    const server = this.server;
+    if (!server) return Promise.resolve(this); // noServer: the embedding app listens
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => {
-        this.server.off('error', reject);
+      server.once('error', reject);
+      server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
         resolve(this);
       });
     });
   }
 
   get port(): number {
+    if (!this.server) throw new TilecastError(ErrorCodes.INVALID_ARG, 'a noServer host has no port of its own');
     return (this.server.address() as AddressInfo).port;
   }
 
   get url(): string {
     const host = this.options.host && this.options.host !== '0.0.0.0' ? this.options.host : '127.0.0.1';
     return `${this.options.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${this.port}/`;
+  }
+
+  /** The screen's size as the source reports it now. */
+  get screenSize(): { width: number; height: number } {
+    return { width: this.options.source.width, height: this.options.source.height };
   }
 
   viewers(): ViewerStats[] {
@@ -232,7 +270,7 @@ export class Host extends EventEmitter<HostEvents> {
 
   /** Open sockets, unauthenticated ones, and refusals by reason (every one, unlike the rate-limited audit). */
   connectionStats(): ConnectionStats {
-    return this.gate.guard.stats();
+    return this.guard.stats();
   }
 
   private get streamingViewers(): number {
@@ -246,16 +284,34 @@ export class Host extends EventEmitter<HostEvents> {
     this.emit('audit', { type: 'refused', user, remoteAddress, at: Date.now(), reason } satisfies AuditEvent);
   }
 
-  private async onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  /**
+   * An upgrade from an embedding app's server (noServer): authorised with the
+   * hook and served like one to the host's own port. The app's server answers
+   * for connection limits and timeouts; the refused-authorisation cool-down
+   * per address still applies.
+   */
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    void this.onUpgrade(req, socket, head, null);
+  }
+
+  /**
+   * A viewer on a WebSocket that is already open and authorised (a gateway
+   * paired it, src/relay/dialRelay.ts): it streams after its HELLO, like any
+   * other, and counts against maxViewers.
+   */
+  attachViewer(ws: WebSocket, who: AttachedViewer = {}): ViewerSession {
+    return this.addViewer(ws, who.user ?? null, who.remoteAddress ?? 'relay', null, who.viewOnly);
+  }
+
+  private async onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, conn: GuardedConnection | null): Promise<void> {
     const remoteAddress = req.socket.remoteAddress ?? 'unknown';
     socket.on('error', () => socket.destroy());
-    const conn = this.gate.headersArrived(socket);
-    if (!conn) return void socket.destroy(); // closed meanwhile
     // Password guessing: an address in cool-down is not heard (the hook is not called).
-    const blockedMs = this.gate.guard.authBlockedFor(remoteAddress);
+    const blockedMs = this.guard.authBlockedFor(remoteAddress);
     if (blockedMs > 0) {
       socket.end(`HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: ${Math.ceil(blockedMs / 1000)}\r\nContent-Length: 0\r\n\r\n`);
-      return this.gate.refused('authorisation rate limit', remoteAddress);
+      if (this.gate) return this.gate.refused('authorisation rate limit', remoteAddress);
+      return void this.emit('audit', { type: 'refused', user: null, remoteAddress, at: Date.now(), reason: 'authorisation rate limit' } satisfies AuditEvent);
     }
     if (this.streamingViewers >= this.maxViewers) return this.refuse(socket, 503, 'Service Unavailable', remoteAddress, null, 'viewer limit reached');
     let user: string | null = null;
@@ -270,7 +326,7 @@ export class Host extends EventEmitter<HostEvents> {
         return this.refuse(socket, 401, 'Unauthorized', remoteAddress, null, 'authorisation failed');
       }
       if (!verdict) {
-        this.gate.guard.authRefused(remoteAddress);
+        this.guard.authRefused(remoteAddress);
         return this.refuse(socket, 401, 'Unauthorized', remoteAddress, null, 'authorisation refused');
       }
       if (typeof verdict === 'object') ({ user = null, viewOnly } = verdict);
@@ -279,7 +335,7 @@ export class Host extends EventEmitter<HostEvents> {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.addViewer(ws, user, remoteAddress, conn, viewOnly));
   }
 
-  private addViewer(ws: WebSocket, user: string | null, remoteAddress: string, conn: GuardedConnection, viewOnly?: boolean): void {
+  private addViewer(ws: WebSocket, user: string | null, remoteAddress: string, conn: GuardedConnection | null, viewOnly?: boolean): ViewerSession {
     const id = this.nextViewerId++;
     const session = new ViewerSession(id, ws, user, remoteAddress, { ...this.options, screenStore: this.screens, ...(viewOnly === undefined ? {} : { viewOnly }) });
     this.sessions.set(id, session);
@@ -289,7 +345,7 @@ export class Host extends EventEmitter<HostEvents> {
         this.emit('audit', { type: 'refused', viewerId: id, user, remoteAddress, at: Date.now(), reason: 'viewer limit reached' } satisfies AuditEvent);
         return session.close(Reason.CAPACITY, 'viewer limit reached');
       }
-      this.gate.guard.authenticated(conn);
+      if (conn) this.guard.authenticated(conn);
     });
     this.emit('audit', { type: 'connect', viewerId: id, user, remoteAddress, at: Date.now() } satisfies AuditEvent);
     session.on('input', (message) => this.emit('input', { viewerId: id, user, message }));
@@ -310,6 +366,7 @@ export class Host extends EventEmitter<HostEvents> {
     if (this.capture.screenState.state !== 'live') session.offerScreenState(this.capture.screenState);
     this.capture.start();
     this.emit('viewer', session);
+    return session;
   }
 
   /** Errors go to 'error' listeners if there are any; a host must not crash its process over one. */
@@ -327,10 +384,12 @@ export class Host extends EventEmitter<HostEvents> {
     this.capture.stop();
     for (const s of this.sessions.values()) s.close(Reason.SERVER_SHUTDOWN, 'host shutting down');
     for (const c of this.wss.clients) c.terminate();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const server = this.server;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // server.close() waits for every socket: idle, half-sent and upgrading ones go now.
-    this.gate.destroyAll();
-    this.server.closeAllConnections?.();
+    this.gate!.destroyAll();
+    server.closeAllConnections?.();
     await closed;
   }
 }

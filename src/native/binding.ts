@@ -3,6 +3,7 @@
  * error, so a broken install says exactly where it looked.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ErrorCodes, TilecastError } from '../errors';
 import type { OpCounts } from '../codec/opCounts';
@@ -120,11 +121,19 @@ export interface NativeBinding {
   simdLevel(): SimdLevel;
   detectedSimdLevel(): SimdLevel;
   setSimdLevel(level: SimdLevel): SimdLevel;
+  tuneAllocator(arenas: number): string;
 }
 
 export type SimdLevel = 'scalar' | 'sse2' | 'avx2';
 
 let cached: NativeBinding | undefined;
+let allocatorTuning = '';
+
+/** What the addon changed in the process's malloc at load ('' when nothing: not glibc, or TILECAST_MALLOC_TUNING=0). */
+export function allocatorTuningApplied(): string {
+  native();
+  return allocatorTuning;
+}
 
 export function native(): NativeBinding {
   if (cached) return cached;
@@ -138,6 +147,8 @@ export function native(): NativeBinding {
     try {
       cached = require(file) as NativeBinding;
       cached.setJpegLibraryPaths(...turboJpegLibraries());
+      // A host runs for days: keep glibc from hoarding freed frame-sized buffers (native/util/allocator_tuning.cc).
+      if (process.env.TILECAST_MALLOC_TUNING !== '0') allocatorTuning = cached.tuneAllocator(Math.max(2, os.availableParallelism?.() ?? os.cpus().length));
       return cached;
     } catch (err) {
       failures.push(`  ${file}: ${(err as Error).message.split('\n')[0]}`);

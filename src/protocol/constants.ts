@@ -46,6 +46,8 @@ export const Reason = {
   SERVER_SHUTDOWN: 7,
   CAPACITY: 8,
   INTERNAL: 9,
+  /** Through a relay: the PC is offline or did not answer in time. */
+  HOST_UNAVAILABLE: 10,
 } as const;
 export type ReasonCode = (typeof Reason)[keyof typeof Reason];
 
@@ -110,6 +112,8 @@ export const Modifier = {
 /** Hard limits checked on every message before anything is allocated. */
 export const Limits = {
   MAX_MESSAGE_BYTES: 64 * 1024 * 1024,
+  /** Largest message a viewer sends (a KEY or HELLO is a few hundred bytes): hosts and relays cap viewer sockets at this. */
+  MAX_VIEWER_MESSAGE_BYTES: 16 * 1024,
   MAX_DIMENSION: 16384,
   MAX_CURSOR_DIMENSION: 256,
   MAX_NAME_BYTES: 256,

@@ -61,6 +61,18 @@ export const ERROR_REASONS: Readonly<Record<ErrorCode, ReasonCode>> = {
   [ErrorCodes.INTERNAL]: Reason.INTERNAL,
 };
 
+/**
+ * Reasons in a host's (or gateway's) BYE/ERROR after which reconnecting
+ * cannot help — not allowed, a revoked PC, no common version: a viewer stops
+ * and shows the message instead of retrying for ever. Anything else (PC
+ * offline, capacity, shutdown, timeouts) is retried with the backoff.
+ */
+export const FINAL_REASONS: ReadonlySet<number> = new Set<number>([Reason.UNAUTHORIZED, Reason.UNSUPPORTED_VERSION]);
+
+export function isFinalClose(msg: CloseMessage): boolean {
+  return FINAL_REASONS.has(msg.reason);
+}
+
 /** Longest message text put in an ERROR (the wire allows 1024 bytes; keep it short). */
 const MAX_ERROR_TEXT = 200;
 

@@ -3,7 +3,7 @@
  * "Connection limits"), in two parts:
  *
  * ConnectionGuard: pure bookkeeping — no sockets, no timers; the clock is
- * injected (test/unit/host/connectionGuard.test.ts). It decides:
+ * injected (test/unit/net/connectionGuard.test.ts). It decides:
  *
  *  - admit(): a new TCP connection, against the per-address cap (every socket
  *    of that address, upgraded or not) and the global cap on unauthenticated

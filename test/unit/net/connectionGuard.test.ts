@@ -1,6 +1,6 @@
 // ConnectionGuard: pure bookkeeping with an injected clock.
 import t from 'tap';
-import { AUDIT_BURST, AUDIT_PER_SECOND, ConnectionGuard, ConnectionLimits, GuardedConnection, addressKey } from '../../../src/host/connectionGuard';
+import { AUDIT_BURST, AUDIT_PER_SECOND, ConnectionGuard, ConnectionLimits, GuardedConnection, addressKey } from '../../../src/net/connectionGuard';
 
 const limits: ConnectionLimits = { maxConnectionsPerIp: 3, maxUnauthenticated: 5, authFailureLimit: 3, authFailureWindowMs: 1000, authCooldownMs: 5000 };
 

@@ -1,0 +1,42 @@
+// Why: glibc's malloc keeps freed memory in per-thread arenas, and the first
+// free of a large mmapped block raises its mmap threshold to that block's size
+// (up to 32 MiB), so from then on frame-sized buffers (encode outputs, zlib and
+// JPEG work areas) come from the arenas and stay there once freed. A host that
+// runs for days with viewers coming and going then grows by tens of MiB an hour
+// with almost nothing allocated (bench/soak.js: 20 MiB allocated, 61 MiB free
+// but kept). A fixed threshold keeps large transient buffers mmapped, so they
+// go back to the system on free, and fewer arenas keep less memory idle.
+#include "allocator_tuning.h"
+
+#include <mutex>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+namespace tilecast {
+
+namespace {
+constexpr int kMmapThresholdBytes = 256 * 1024;
+}
+
+std::string TuneAllocator(int arenas) {
+#if defined(__GLIBC__)
+  static std::once_flag once;
+  static std::string done;
+  std::call_once(once, [arenas] {
+    const int n = arenas < 1 ? 1 : arenas;
+    // Setting the threshold also turns off glibc's dynamic adjustment of it (and of the trim threshold).
+    const bool threshold = mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes) == 1;
+    const bool arenaMax = mallopt(M_ARENA_MAX, n) == 1;
+    done = std::string("glibc malloc: mmap threshold ") + (threshold ? "256 KiB" : "unchanged") +
+           ", arena max " + (arenaMax ? std::to_string(n) : std::string("unchanged"));
+  });
+  return done;
+#else
+  (void)arenas;
+  return "";
+#endif
+}
+
+}  // namespace tilecast
