@@ -55,7 +55,7 @@ const INFLIGHT = Number(opt('--inflight', 4));
 const HOST_PROCS = Number(opt('--host-procs', quick ? 1 : 2));
 const VIEWER_PROCS = Number(opt('--viewer-procs', quick ? 1 : 2));
 const DECODERS = Number(opt('--decoders', quick ? 3 : 5));
-const MAX_FRAMES = Number(opt('--frames', quick ? 150 : 750));
+const MAX_FRAMES = Number(opt('--frames', quick ? 120 : 750));
 const RECORDINGS = path.resolve(opt('--recordings', path.join(__dirname, 'workloads', 'recordings')));
 const MIX = [['typing-en', 0.4], ['typing-ja', 0.4], ['scroll-doc', 0.17], ['video', 0.03]];
 const TARGETS = { sessions: 300, cores: 1, addedP95Ms: 2, idleMiBPerSession: 1 };
@@ -166,13 +166,13 @@ async function runMode(mode, p, workloads) {
     t.connected = now();
     out.connectSeconds = (t.connected - t.connect) / 1000;
     // Idle: every session paired and on its first screen, nothing moving.
-    await sleep(2000);
+    await sleep(quick ? 1000 : 2000);
     const usage = async () => ({
       t: now(), gw: gw ? await gw.call('sample') : null,
       hosts: await Promise.all(hosts.map((h) => h.call('usage'))), viewers: await Promise.all(viewers.map((v) => v.call('usage'))),
     });
     const idle0 = await usage();
-    await sleep(3000);
+    await sleep(quick ? 1500 : 3000);
     const idle1 = await usage();
     if (gw) {
       out.memIdleRaw = idle1.gw;
@@ -434,7 +434,7 @@ function buildReport(runs, prepared, cpus, seconds) {
       const added = d ? { p50: g.latency.all.p50 - d.latency.all.p50, p95: g.latency.all.p95 - d.latency.all.p95, typingP50: g.latency.typing.p50 - d.latency.typing.p50, typingP95: g.latency.typing.p95 - d.latency.typing.p95 } : null;
       g.added = added;
       g.memory = m;
-      gwRows.push(`| ${n} | ${f(L.gatewayCores * 100, 1)} % | ${f(perSession, 3)} % | ${f(L.forwardedMbps, 1)} | ${f((L.gatewayCores * 100) / L.forwardedMbps, 2)} % | ${f(L.updatesPerSecond, 0)} | ${f(g.idleGatewayCores * 100, 2)} % | ${added ? `${f(added.p50, 2)} / ${f(added.p95, 2)}` : '–'} | ${added ? `${f(added.typingP50, 2)} / ${f(added.typingP95, 2)}` : '–'} |`);
+      gwRows.push(`| ${n} | ${f(L.gatewayCores * 100, 1)} % | ${f(perSession, 3)} % (${f(100 / perSession, 0)} such sessions per core) | ${f(L.forwardedMbps, 1)} | ${f((L.gatewayCores * 100) / L.forwardedMbps, 2)} % | ${f(L.updatesPerSecond, 0)} | ${f(g.idleGatewayCores * 100, 2)} % | ${added ? `${f(added.p50, 2)} / ${f(added.p95, 2)}` : '–'} | ${added ? `${f(added.typingP50, 2)} / ${f(added.typingP95, 2)}` : '–'} |`);
       summary.push({ n, cores: L.gatewayCores, perSession, added, m, saturated: saturated(g) || (d && saturated(d)), pass: g.integrity.pass && (!d || d.integrity.pass) });
     }
   }

@@ -129,9 +129,16 @@ function frameSource(width, height, make) {
 /** Which file stands for each workload of the mix, and what it is. */
 function resolve(name, recordingsDir) {
   const file = path.join(recordingsDir, `${name}.mkv`);
-  if (fs.existsSync(file)) return { name, kind: 'recording', file };
+  if (fs.existsSync(file) && hasFfmpeg()) return { name, kind: 'recording', file };
   const stand = name.startsWith('typing') ? 'scene-typing' : name === 'scroll-doc' ? 'scene-scroll' : 'scene-video';
   return { name, kind: 'scene', scene: stand };
+}
+
+let ffmpeg = null;
+/** Recordings are read through ffmpeg (ReplaySource): without it the scenes stand in. */
+function hasFfmpeg() {
+  ffmpeg ??= require('node:child_process').spawnSync('sh', ['-c', 'command -v ffmpeg && command -v ffprobe']).status === 0;
+  return ffmpeg;
 }
 
 function cacheKey(src, maxFrames) {
