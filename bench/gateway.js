@@ -33,6 +33,7 @@
 // Exits non-zero only when integrity fails or a run breaks.
 'use strict';
 const crypto = require('node:crypto');
+const { spawnSync } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
 const { RelayPaths } = require('tilecast');
@@ -56,6 +57,10 @@ const HOST_PROCS = Number(opt('--host-procs', quick ? 1 : 2));
 const VIEWER_PROCS = Number(opt('--viewer-procs', quick ? 1 : 2));
 const DECODERS = Number(opt('--decoders', quick ? 3 : 5));
 const MAX_FRAMES = Number(opt('--frames', quick ? 120 : 750));
+// Pinning: the gateway gets the last core to itself, the load generator (this process, host and viewer
+// simulators) the others, so "one core" is literal and the simulators do not preempt the gateway.
+const PIN = !argv.includes('--no-pin') && os.cpus().length >= 2 && spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
+const MODES = String(opt('--modes', 'direct,relay')).split(',');
 const RECORDINGS = path.resolve(opt('--recordings', path.join(__dirname, 'workloads', 'recordings')));
 const MIX = [['typing-en', 0.4], ['typing-ja', 0.4], ['scroll-doc', 0.17], ['video', 0.03]];
 const TARGETS = { sessions: 300, cores: 1, addedP95Ms: 2, idleMiBPerSession: 1 };
@@ -101,6 +106,12 @@ function split(list, k) {
   return out;
 }
 
+/** Sets the CPU affinity of every thread of `pid` (threads made later inherit it). */
+function pin(pid, cpus) {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`taskset ${cpus} ${pid}: ${r.stderr}`);
+}
+
 async function until(what, fn, timeoutMs, everyMs = 250) {
   const end = now() + timeoutMs;
   for (;;) {
@@ -126,8 +137,10 @@ async function runMode(mode, p, workloads) {
       gw = new Child('gwRelay.js', {
         hosts: Object.fromEntries(sessions.map((s) => [s.hostId, s.secret])),
         tokens: Object.fromEntries(sessions.map((s) => [s.token, s.hostId])),
-      }, { execArgv: ['--expose-gc'] });
-      url = `ws://127.0.0.1:${(await gw.ready).port}`;
+      }, { execArgv: ['--expose-gc', ...(process.env.GWBENCH_GATEWAY_FLAGS ?? '').split(' ').filter(Boolean)] });
+      const ready = await gw.ready;
+      url = `ws://127.0.0.1:${ready.port}`;
+      if (PIN) pin(ready.pid, `${os.cpus().length - 1}`);
       await sleep(500);
       out.memEmpty = await gw.call('gc');
     }
@@ -314,6 +327,13 @@ function analyse(mode, p, workloads, hostRes, viewRes, timeline, t, out) {
     load.forwardedMbps = ((g1.bytesToViewer + g1.bytesToHost - g0.bytesToViewer - g0.bytesToHost) * 8) / dt / 1000;
     load.updatesPerSecond = ((g1.updates - g0.updates) * 1000) / dt;
     const rss = inWin.map((u) => u.gw.rss);
+    const win = inWin.slice(1);
+    load.gatewayLoop = {
+      delayP99MedianMs: median(win.map((u) => u.gw.delay.p99)), delayMaxMs: win.length ? Math.max(...win.map((u) => u.gw.delay.max)) : null,
+      gcPerSecond: win.reduce((a, u) => a + u.gw.gc.count, 0) / (dt / 1000), gcMsPerSecond: win.reduce((a, u) => a + u.gw.gc.ms, 0) / (dt / 1000),
+      majorGcPerSecond: win.reduce((a, u) => a + u.gw.gc.major, 0) / (dt / 1000), majorGcMsPerSecond: win.reduce((a, u) => a + u.gw.gc.majorMs, 0) / (dt / 1000),
+      gcMaxMs: win.length ? Math.max(...win.map((u) => u.gw.gc.maxMs)) : null,
+    };
     load.activeRss = { median: median(rss), max: rss.length ? Math.max(...rss) : null };
   } else {
     const bytes = hostRes.reduce((s, h) => s + h.bytes, 0);
@@ -358,11 +378,14 @@ async function main() {
   if (scenes.length) log(`NOTE: no recordings in ${RECORDINGS} for ${scenes.map((w) => w.name).join(', ')}: the embedded scenes stand in (${scenes.map((w) => `${w.name} <- ${w.header.source}`).join(', ')})`);
   for (const w of prepared) if (!w.header.exactAtRest) log(`NOTE: ${w.name}: the encoder's stream does not end exact with the last frame (decoders are checked against the stream's final screen)`);
 
+  // After encoding (which uses every core): the load generator's processes inherit this affinity.
+  if (PIN) pin(process.pid, os.cpus().length > 2 ? `0-${os.cpus().length - 2}` : '0');
+  log(PIN ? `pinned: the gateway on core ${os.cpus().length - 1}, the load generator on the other core(s)` : 'not pinned: every process may run on every core');
   const runs = [];
   let failed = false;
   for (const n of LOADS) {
     const p = plan(n, workloads);
-    for (const mode of ['direct', 'relay']) {
+    for (const mode of MODES) {
       log(`${n} sessions, ${mode}${mode === 'relay' ? ' (through one gateway process)' : ' (baseline: viewers straight to the host simulators)'}...`);
       let r;
       try {
@@ -434,7 +457,7 @@ function buildReport(runs, prepared, cpus, seconds) {
       const added = d ? { p50: g.latency.all.p50 - d.latency.all.p50, p95: g.latency.all.p95 - d.latency.all.p95, typingP50: g.latency.typing.p50 - d.latency.typing.p50, typingP95: g.latency.typing.p95 - d.latency.typing.p95 } : null;
       g.added = added;
       g.memory = m;
-      gwRows.push(`| ${n} | ${f(L.gatewayCores * 100, 1)} % | ${f(perSession, 3)} % (${f(100 / perSession, 0)} such sessions per core) | ${f(L.forwardedMbps, 1)} | ${f((L.gatewayCores * 100) / L.forwardedMbps, 2)} % | ${f(L.updatesPerSecond, 0)} | ${f(g.idleGatewayCores * 100, 2)} % | ${added ? `${f(added.p50, 2)} / ${f(added.p95, 2)}` : '–'} | ${added ? `${f(added.typingP50, 2)} / ${f(added.typingP95, 2)}` : '–'} |`);
+      gwRows.push(`| ${n} | ${f(L.gatewayCores * 100, 1)} % | ${f(perSession, 3)} % (${f(100 / perSession, 0)} such sessions per core) | ${f(L.forwardedMbps, 1)} | ${f((L.gatewayCores * 100) / L.forwardedMbps, 2)} % | ${f(L.updatesPerSecond, 0)} | ${f(g.idleGatewayCores * 100, 2)} % | ${added ? `${f(added.p50, 2)} / ${f(added.p95, 2)}` : '–'} | ${added ? `${f(added.typingP50, 2)} / ${f(added.typingP95, 2)}` : '–'} | ${f(L.gatewayLoop?.delayP99MedianMs, 1)} / ${f(L.gatewayLoop?.delayMaxMs, 0)} | ${f(L.gatewayLoop?.gcPerSecond, 1)} (${f(L.gatewayLoop?.majorGcPerSecond, 2)} major), ${f(L.gatewayLoop?.gcMsPerSecond, 1)} ms/s, max ${f(L.gatewayLoop?.gcMaxMs, 1)} ms |`);
       summary.push({ n, cores: L.gatewayCores, perSession, added, m, saturated: saturated(g) || (d && saturated(d)), pass: g.integrity.pass && (!d || d.integrity.pass) });
     }
   }
@@ -449,13 +472,13 @@ function buildReport(runs, prepared, cpus, seconds) {
   const satNotes = summary.filter((s) => s.saturated).map((s) => s.n);
   const wlRows = prepared.map((w) => {
     const h = w.header;
-    return `| ${w.name} | ${w.kind === 'recording' ? `recording ${h.source}` : `**embedded scene ${h.source}** (no recording)`} | ${h.frames} + ${Math.round(h.durationMs / 1000 * h.fps) - h.frames} still | ${h.messages} / ${h.updates} | ${f(h.bytes / 1e6, 2)} | ${f((h.bytes * 8) / h.durationMs, 0)} | ${f(h.initialBytes / 1e3, 0)} | ${h.exactAtRest ? 'yes' : 'NO'} |`;
+    return `| ${w.name} | ${w.kind === 'recording' ? `recording ${h.source}` : `**embedded scene ${h.source}** (no recording)`} | ${h.frames} + ${Math.round(h.durationMs / 1000 * h.fps) - h.frames} still | ${h.messages} / ${h.updates} | ${f(h.bytes / 1e6, 2)} | ${f((h.bytes * 8) / h.durationMs, 0)} | ${f(h.initialBytes / 1e3, 1)} | ${h.exactAtRest ? 'yes' : 'NO'} |`;
   });
   const mix = runs.find((r) => r.mix)?.mix;
   const md = [
     `# Gateway benchmark (${date}${quick ? ', quick' : ''})`,
     '',
-    `One gateway process (a \`Relay\` on a plain http server on loopback, in its own process) carrying N concurrent sessions; host simulators (${HOST_PROCS} process(es)) and viewer simulators (${VIEWER_PROCS}) in other processes on the same ${cpus.length}-core machine (${cpus[0]?.model.trim()}), Node ${process.version}. Baseline in the same run: the same load with viewers connected straight to the host simulators (no gateway). Run time ${f(seconds, 0)} s.`,
+    `One gateway process (a \`Relay\` on a plain http server on loopback, in its own process) carrying N concurrent sessions; host simulators (${HOST_PROCS} process(es)) and viewer simulators (${VIEWER_PROCS}) in other processes on the same ${cpus.length}-core machine (${cpus[0]?.model.trim()}), Node ${process.version}. Baseline in the same run: the same load with viewers connected straight to the host simulators (no gateway). ${PIN ? `Pinned (taskset): the gateway alone on core ${cpus.length - 1}, every other process on the other core(s), in both runs.` : 'Not pinned: every process may run on every core.'} Run time ${f(seconds, 0)} s.`,
     '',
     `Traffic: real tilecast messages. Each workload was encoded once by the real encoder (ChangeDetector + ViewerEncoder on the recording's clock, as a live session codes it; the link takes everything) and is replayed with its timing, ${LOOPS} time(s) per session, by every session of that workload, over the relay's host protocol (control connection per PC, one data connection per session). Viewers HELLO and ack every UPDATE; a host keeps at most ${INFLIGHT} UPDATEs unacked. Viewers connect over ${STAGGER_S} s and sit on their first screen (idle); then each session starts at a random point within ${STAGGER_S} s. Mix: ${mix ? Object.entries(mix).map(([k, v]) => `${v} ${k}`).join(', ') : '–'} (for the largest load).`,
     '',
@@ -473,10 +496,10 @@ function buildReport(runs, prepared, cpus, seconds) {
     ...(satNotes.length ? [`**This machine could not hold the load generator and the gateway at once at ${satNotes.join(', ')} sessions**: the processes together used more than 90 % of the ${cpus.length} cores, or the host simulators sent late (schedule lateness p95 > 20 ms); figures at that load include the load generator's own queueing.`, ''] : []),
     '## Gateway CPU and added latency',
     '',
-    'CPU is the gateway process\'s `process.cpuUsage()` (every thread) over the full-load window (from the last session\'s start to the first session\'s end), as a share of one core; forwarded is every byte the relay passed in both directions in that window. Added latency: the percentile via the gateway minus the same percentile direct.',
+    'CPU is the gateway process\'s `process.cpuUsage()` (every thread) over the full-load window (from the last session\'s start to the first session\'s end), as a share of one core; forwarded is every byte the relay passed in both directions in that window. Added latency: the percentile via the gateway minus the same percentile direct. Event-loop delay (`monitorEventLoopDelay`) and GC pauses (`PerformanceObserver`) in the gateway over the same window: what a message passing through may wait for.',
     '',
-    '| sessions | gateway CPU | per session | Mbit/s forwarded | CPU per Mbit/s | updates/s | CPU with every session idle | added latency p50 / p95, ms, all updates | typing only |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| sessions | gateway CPU | per session | Mbit/s forwarded | CPU per Mbit/s | updates/s | CPU with every session idle | added latency p50 / p95, ms, all updates | typing only | gateway event-loop delay p99 (median of 1 s windows) / max, ms | gateway GC: pauses/s, time, longest |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...gwRows,
     '',
     '## Gateway memory (RSS, MiB, after a forced GC unless said)',
@@ -503,7 +526,7 @@ function buildReport(runs, prepared, cpus, seconds) {
   ].join('\n');
   const json = {
     date, quick, cores: cpus.length, cpu: cpus[0]?.model.trim(), node: process.version, seconds,
-    settings: { loads: LOADS, loops: LOOPS, staggerS: STAGGER_S, inflight: INFLIGHT, hostProcs: HOST_PROCS, viewerProcs: VIEWER_PROCS, decoders: DECODERS, maxFrames: MAX_FRAMES },
+    settings: { pinned: PIN, loads: LOADS, loops: LOOPS, staggerS: STAGGER_S, inflight: INFLIGHT, hostProcs: HOST_PROCS, viewerProcs: VIEWER_PROCS, decoders: DECODERS, maxFrames: MAX_FRAMES },
     targets: TARGETS,
     workloads: prepared.map((w) => ({ name: w.name, kind: w.kind, ...w.header })),
     runs: runs.map((r) => ({ ...r, samples: undefined, series: r.series, relaySessions: r.relaySessions && { ended: r.relaySessions.ended, refusals: r.relaySessions.refusals, errors: r.relaySessions.errors, connections: r.relaySessions.connections } })),

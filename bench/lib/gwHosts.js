@@ -146,7 +146,17 @@ function attach(s, ws) {
 
 // --- relay mode: control connection per PC, data connection per session ---
 
-function dialControl(s) {
+/** Opens a PC's control connection; resolves once it is open or given up (a refusal is retried, as dialRelay does). */
+function dialControl(s, attempt = 0) {
+  return new Promise((resolve) => {
+    dial(s, () => resolve(true), () => {
+      if (attempt >= 5) return resolve(false);
+      setTimeout(() => dialControl(s, attempt + 1).then(resolve), 200 * 2 ** attempt);
+    });
+  });
+}
+
+function dial(s, onOpen, onFail) {
   const headers = { [RelayHeaders.HOST_ID]: s.hostId, authorization: `Bearer ${s.secret}` };
   const ws = new WebSocket(new URL(RelayPaths.HOST, opts.url), { headers, perMessageDeflate: false, maxPayload: 4096 });
   s.control = ws;
@@ -157,6 +167,7 @@ function dialControl(s) {
   ws.on('open', () => {
     s.controlOpen = true;
     ws.send(JSON.stringify({ type: 'status', software: 'tilecast-gwbench-host', viewers: 0, width: 1920, height: 1080 }));
+    onOpen();
   });
   ws.on('message', (data, isBinary) => {
     let m;
@@ -181,18 +192,20 @@ function dialControl(s) {
       note(s, `relay closed the session: ${m.reason}`);
     }
   });
+  let opened = false;
+  ws.on('open', () => (opened = true));
   ws.on('error', (err) => note(s, `control: ${err.message}`));
-  ws.on('close', () => (s.controlOpen = false));
+  ws.on('close', () => {
+    s.controlOpen = false;
+    if (!opened) onFail();
+  });
 }
 
 async function start() {
   if (opts.mode === 'relay') {
-    // In batches: a city's PCs come online over minutes, not in one burst.
+    // In batches, each online before the next: a city's PCs come online over minutes, not in one burst.
     const list = [...sessions.values()];
-    for (let k = 0; k < list.length; k += 25) {
-      list.slice(k, k + 25).forEach(dialControl);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    for (let k = 0; k < list.length; k += 25) await Promise.all(list.slice(k, k + 25).map((x) => dialControl(x)));
     return {};
   }
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: VIEWER_MAX });
