@@ -6,7 +6,8 @@
  * injected (test/unit/net/connectionGuard.test.ts). It decides:
  *
  *  - admit(): a new TCP connection, against the per-address cap (every socket
- *    of that address, upgraded or not) and the global cap on unauthenticated
+ *    of that address, upgraded or not; with `perIpUnauthenticatedOnly`, only
+ *    those not yet authenticated) and the global cap on unauthenticated
  *    sockets (connected but not yet past authorisation + HELLO).
  *  - authenticated() / release(): a connection's HELLO was accepted / it closed.
  *  - authAllowed() / authRefused(): refused authorisations per address; after
@@ -34,6 +35,13 @@ export type RefusalReason =
 
 export interface ConnectionLimits {
   maxConnectionsPerIp: number;
+  /**
+   * The per-address cap counts only sockets not yet authenticated (the relay:
+   * a city's office PCs dial out from one address, and authenticated sockets
+   * are bounded by the relay's host and session caps instead). Default false:
+   * every open socket of the address counts (a host).
+   */
+  perIpUnauthenticatedOnly?: boolean;
   maxUnauthenticated: number;
   authFailureLimit: number;
   authFailureWindowMs: number;
@@ -100,6 +108,7 @@ export class ConnectionGuard {
     if (c.released || c.authenticated) return;
     c.authenticated = true;
     this.unauthenticated--;
+    if (this.limits.perIpUnauthenticatedOnly) this.leaveAddress(c);
   }
 
   /** The connection closed (idempotent). */
@@ -108,6 +117,10 @@ export class ConnectionGuard {
     c.released = true;
     this.open--;
     if (!c.authenticated) this.unauthenticated--;
+    if (!(c.authenticated && this.limits.perIpUnauthenticatedOnly)) this.leaveAddress(c);
+  }
+
+  private leaveAddress(c: GuardedConnection): void {
     const n = (this.perAddress.get(c.key) ?? 1) - 1;
     if (n > 0) this.perAddress.set(c.key, n);
     else this.perAddress.delete(c.key);

@@ -69,7 +69,12 @@ export type ViewerVerdict = ViewerGrant | false | { bye: { reason: ReasonCode; m
 export interface RelayOptions {
   authenticateHost: (creds: HostCredentials) => boolean | Promise<boolean>;
   authorizeViewer: (req: ViewerRequest) => ViewerVerdict | Promise<ViewerVerdict>;
-  /** Open sockets per address, any state (default 256: staff behind one carrier NAT share addresses). */
+  /**
+   * Sockets per address not yet authenticated (default 256). Once a PC's
+   * credentials are accepted or a viewer is authorised and paired, its socket
+   * no longer counts: a city's office PCs dial out from one NAT address, and
+   * staff share carrier NAT addresses; maxHosts and maxSessions bound those.
+   */
   maxConnectionsPerIp?: number;
   /** Sockets not yet authenticated and paired, all addresses (default 1024). */
   maxUnauthenticated?: number;
@@ -167,6 +172,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     if (typeof options.authorizeViewer !== 'function') throw invalidArg('authorizeViewer', 'a function', options.authorizeViewer);
     this.guard = new ConnectionGuard({
       maxConnectionsPerIp: checkInt('maxConnectionsPerIp', options.maxConnectionsPerIp ?? 256, 1, 100_000),
+      perIpUnauthenticatedOnly: true,
       maxUnauthenticated: checkInt('maxUnauthenticated', options.maxUnauthenticated ?? 1024, 1, 100_000),
       authFailureLimit: checkInt('authFailureLimit', options.authFailureLimit ?? 10, 1, 10_000),
       authFailureWindowMs: checkInt('authFailureWindowMs', options.authFailureWindowMs ?? 600_000, 1000, 86_400_000),

@@ -12,7 +12,7 @@ import { CloseMessage, encodeMessage } from '../../src/protocol/messages';
 import { Relay, ViewerVerdict } from '../../src/relay/relay';
 import { RelayLink, dialRelay } from '../../src/relay/dialRelay';
 import { RelaySessionEnd, RelaySessionInfo } from '../../src/relay/relaySession';
-import { HELLO, base, exact, frameN, rawPeer, sleep, upgradeStatus } from '../security/hostile';
+import { HELLO, allClosed, base, exact, frameN, rawPeer, rawSocket, sleep, upgradeStatus } from '../security/hostile';
 import { rng, until } from '../helpers';
 
 const SECRETS: Record<string, string> = { pc1: 'secret-of-pc1-0123456789', pc2: 'secret-of-pc2-0123456789' };
@@ -121,6 +121,35 @@ t.test('credentials: wrong host secrets and viewer tokens are refused before any
   // A data connection for a session that is not waiting for this host.
   t.equal(await upgradeStatus(`${gw.url}/tilecast/host/data`, { headers: { 'x-tilecast-host': 'pc1', authorization: `Bearer ${SECRETS.pc1}`, 'x-tilecast-session': 'AAAAAAAAAAAAAAAAAAAAAA' } }), 404);
   t.equal(gw.starts.length, 0, 'no session started');
+});
+
+t.test('many PCs and viewers behind one address: only unauthenticated sockets count against the per-address cap', async (t) => {
+  // A city's office PCs dial out from one NAT address: with every socket counted, the default cap of 256
+  // held a gateway to about 128 sessions per office address (found by bench/gateway.js, 300 sessions).
+  const gw = await startGateway(0, { maxConnectionsPerIp: 3, headersTimeoutMs: 60_000 });
+  const pcs = [await startPc(gw, 'pc1'), await startPc(gw, 'pc2')];
+  t.teardown(async () => {
+    for (const pc of pcs) (pc.link.close(), await pc.host.close());
+    await stopGateway(gw);
+  });
+  await until(() => gw.relay.isOnline('pc1') && gw.relay.isOnline('pc2'), 'both PCs online');
+  // Two control connections, then two sessions (a viewer socket and a data connection each): 6 sockets from 127.0.0.1.
+  const a = viewerFor(gw, 'token-alice-0123', 'pc1');
+  t.equal(await exact(a, base), null, 'the first session streams');
+  const b = viewerFor(gw, 'token-bob-01234567', 'pc2');
+  t.equal(await exact(b, base), null, 'the second session streams, twice the cap of sockets in all');
+  t.same(pcs.flatMap((pc) => pc.errors), [], 'no PC was refused');
+  // Sockets that never authenticate are still capped per address.
+  const held = [await rawSocket(gw.port), await rawSocket(gw.port), await rawSocket(gw.port)];
+  const extra = await rawSocket(gw.port);
+  t.equal(await allClosed([extra], 'the 4th unauthenticated socket to be refused', 10_000), null);
+  t.ok(gw.relay.connectionStats().refused['per-address connection limit']! >= 1, 'refused at the cap');
+  t.ok(held.every((s) => !s.closed), 'the three within the cap stay open');
+  pcs[0]!.source.push(frameN(2));
+  t.equal(await exact(a, frameN(2)), null, 'the sessions stream on');
+  for (const s of held) s.socket.destroy();
+  a.close();
+  b.close();
 });
 
 t.test('viewers told why: a PC not theirs, a PC offline; the grant to an offline PC still ends once', async (t) => {

@@ -29,6 +29,22 @@ t.test('per-address cap counts every open socket of the address', (t) => {
   t.end();
 });
 
+t.test('perIpUnauthenticatedOnly (the relay): authenticated sockets leave the per-address count', (t) => {
+  const { g } = guard({ perIpUnauthenticatedOnly: true });
+  const a = [admitted(g.admit('10.0.0.1')), admitted(g.admit('10.0.0.1')), admitted(g.admit('10.0.0.1'))];
+  t.equal(g.admit('10.0.0.1'), 'per-address connection limit', 'three unauthenticated fill the cap');
+  g.authenticated(a[0]!);
+  g.authenticated(a[1]!);
+  const b = [admitted(g.admit('10.0.0.1')), admitted(g.admit('10.0.0.1'))];
+  t.equal(g.admit('10.0.0.1'), 'per-address connection limit', 'still three unauthenticated at most');
+  g.release(a[0]!); // an authenticated socket closing does not free an unauthenticated place twice
+  t.equal(g.admit('10.0.0.1'), 'per-address connection limit');
+  g.release(b[0]!);
+  t.equal(typeof g.admit('10.0.0.1'), 'object');
+  t.same(g.stats(), { open: 4, unauthenticated: 3, refused: {} });
+  t.end();
+});
+
 t.test('the global cap counts only unauthenticated sockets', (t) => {
   const { g } = guard({ maxConnectionsPerIp: 100 });
   const c = Array.from({ length: 5 }, (_, i) => admitted(g.admit(`10.0.1.${i}`)));
