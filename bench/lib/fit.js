@@ -33,7 +33,8 @@ function fit2(ts, vs, ys) {
     svy += dv * dy;
   }
   const det = stt * svv - stv * stv;
-  if (!(Math.abs(det) > 1e-12)) return { ...linearFit(ts, ys), slopeT: linearFit(ts, ys).slope, perV: NaN, n };
+  // The viewer count did not vary (or too few samples): no separate viewer term, and no error estimate.
+  if (!(Math.abs(det) > 1e-12)) return { ...linearFit(ts, ys), slopeT: linearFit(ts, ys).slope, perV: NaN, seT: NaN, rho: NaN, n };
   const slopeT = (sty * svv - svy * stv) / det;
   const perV = (svy * stt - sty * stv) / det;
   const intercept = my - slopeT * mt - perV * mv;
