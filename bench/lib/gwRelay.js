@@ -54,7 +54,7 @@ new PerformanceObserver((list) => {
     gc.count++;
     gc.ms += e.duration;
     gc.maxMs = Math.max(gc.maxMs, e.duration);
-    if (e.detail?.kind !== 1) { // not a scavenge
+    if (e.detail?.kind === 4) { // NODE_PERFORMANCE_GC_MAJOR (mark-compact)
       gc.major++;
       gc.majorMs += e.duration;
     }
