@@ -57,13 +57,13 @@ const HOST_PROCS = Number(opt('--host-procs', quick ? 1 : 2));
 const VIEWER_PROCS = Number(opt('--viewer-procs', quick ? 1 : 2));
 const DECODERS = Number(opt('--decoders', quick ? 3 : 5));
 const MAX_FRAMES = Number(opt('--frames', quick ? 120 : 750));
-// Scheduling. The load generator shares the machine with the gateway; by default the gateway runs at a
-// higher priority (nice -10, when allowed) so a simulator holding a core does not hold up a message at
-// the gateway, and every process may use every core. --pin instead gives the gateway the last core to
-// itself and the load generator the other(s) (on 2 cores its four processes then queue on one core,
-// which shows in the direct baseline too); --no-nice leaves the gateway at the load generator's priority.
+// Scheduling. The load generator shares the machine with the gateway, every process on every core.
+// --nice N runs the gateway at another priority (e.g. -10: a simulator holding a core does not hold up
+// a message at the gateway; it then also batches less and spends more CPU per message). --pin gives the
+// gateway the last core to itself and the load generator the other(s) (on 2 cores its four processes
+// then queue on one core, which shows in the direct baseline too).
 const PIN = argv.includes('--pin') && os.cpus().length >= 2 && spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
-const NICE = argv.includes('--no-nice') ? null : Number(opt('--nice', -10));
+const NICE = argv.includes('--nice') ? Number(opt('--nice', -10)) : null;
 // Node/V8 flags for the gateway process only (e.g. a larger young generation: --gateway-flags "--max-semi-space-size=64").
 const GATEWAY_FLAGS = String(opt('--gateway-flags', '')).split(' ').filter(Boolean);
 const MODES = String(opt('--modes', 'direct,relay')).split(',');
@@ -507,7 +507,7 @@ function buildReport(runs, prepared, cpus, seconds) {
   const md = [
     `# Gateway benchmark (${date}${quick ? ', quick' : ''})`,
     '',
-    `One gateway process (a \`Relay\` on a plain http server on loopback, in its own process) carrying N concurrent sessions; host simulators (${HOST_PROCS} process(es)) and viewer simulators (${VIEWER_PROCS}) in other processes on the same ${cpus.length}-core machine (${cpus[0]?.model.trim()}), Node ${process.version}. Baseline in the same run: the same load with viewers connected straight to the host simulators (no gateway). ${PIN ? `Pinned (taskset): the gateway alone on core ${cpus.length - 1}, every other process on the other core(s), in both runs.` : 'Not pinned: every process may run on every core.'} ${NICE === null ? 'The gateway runs at the same priority as the load generator.' : ok.find((r) => r.nice?.refused) ? `The gateway could not be given a higher priority (${ok.find((r) => r.nice?.refused).nice.refused}).` : `The gateway runs at nice ${NICE}, so a simulator holding a core does not hold up a message at the gateway (the load generator shares the machine; a real gateway has its cores to itself).`} ${GATEWAY_FLAGS.length ? `Gateway process flags: \`${GATEWAY_FLAGS.join(' ')}\`.` : 'The gateway runs with Node\'s default flags.'} Run time ${f(seconds, 0)} s.`,
+    `One gateway process (a \`Relay\` on a plain http server on loopback, in its own process) carrying N concurrent sessions; host simulators (${HOST_PROCS} process(es)) and viewer simulators (${VIEWER_PROCS}) in other processes on the same ${cpus.length}-core machine (${cpus[0]?.model.trim()}), Node ${process.version}. Baseline in the same run: the same load with viewers connected straight to the host simulators (no gateway). ${PIN ? `Pinned (taskset): the gateway alone on core ${cpus.length - 1}, every other process on the other core(s), in both runs.` : 'Not pinned: every process may run on every core.'} ${NICE === null ? 'The gateway runs at the same priority as the load generator.' : ok.find((r) => r.nice?.refused) ? `The gateway could not be given another priority (${ok.find((r) => r.nice?.refused).nice.refused}).` : `The gateway runs at nice ${NICE}.`} ${GATEWAY_FLAGS.length ? `Gateway process flags: \`${GATEWAY_FLAGS.join(' ')}\`.` : 'The gateway runs with Node\'s default flags.'} Run time ${f(seconds, 0)} s.`,
     '',
     `Traffic: real tilecast messages. Each workload was encoded once by the real encoder (ChangeDetector + ViewerEncoder on the recording's clock, as a live session codes it; the link takes everything) and is replayed with its timing, ${LOOPS} time(s) per session, by every session of that workload, over the relay's host protocol (control connection per PC, one data connection per session). Viewers HELLO and ack every UPDATE; a host keeps at most ${INFLIGHT} UPDATEs unacked. Viewers connect over ${STAGGER_S} s and sit on their first screen (idle); then each session starts at a random point within ${STAGGER_S} s. Mix: ${mix ? Object.entries(mix).map(([k, v]) => `${v} ${k}`).join(', ') : '–'} (for the largest load).`,
     '',
