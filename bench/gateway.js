@@ -57,9 +57,15 @@ const HOST_PROCS = Number(opt('--host-procs', quick ? 1 : 2));
 const VIEWER_PROCS = Number(opt('--viewer-procs', quick ? 1 : 2));
 const DECODERS = Number(opt('--decoders', quick ? 3 : 5));
 const MAX_FRAMES = Number(opt('--frames', quick ? 120 : 750));
-// Pinning: the gateway gets the last core to itself, the load generator (this process, host and viewer
-// simulators) the others, so "one core" is literal and the simulators do not preempt the gateway.
-const PIN = !argv.includes('--no-pin') && os.cpus().length >= 2 && spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
+// Scheduling. The load generator shares the machine with the gateway, every process on every core.
+// --nice N runs the gateway at another priority (e.g. -10: a simulator holding a core does not hold up
+// a message at the gateway; it then also batches less and spends more CPU per message). --pin gives the
+// gateway the last core to itself and the load generator the other(s) (on 2 cores its four processes
+// then queue on one core, which shows in the direct baseline too).
+const PIN = argv.includes('--pin') && os.cpus().length >= 2 && spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
+const NICE = argv.includes('--nice') ? Number(opt('--nice', -10)) : null;
+// Node/V8 flags for the gateway process only (e.g. a larger young generation: --gateway-flags "--max-semi-space-size=64").
+const GATEWAY_FLAGS = String(opt('--gateway-flags', '')).split(' ').filter(Boolean);
 const MODES = String(opt('--modes', 'direct,relay')).split(',');
 const RECORDINGS = path.resolve(opt('--recordings', path.join(__dirname, 'workloads', 'recordings')));
 const MIX = [['typing-en', 0.4], ['typing-ja', 0.4], ['scroll-doc', 0.17], ['video', 0.03]];
@@ -106,6 +112,19 @@ function split(list, k) {
   return out;
 }
 
+/** The gateway's priority, every thread (threads made later inherit it); what was applied, or why not. */
+function renice(pid, nice) {
+  const tids = (() => {
+    try {
+      return require('node:fs').readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return [String(pid)];
+    }
+  })();
+  const r = spawnSync('renice', ['-n', String(nice), '-p', ...tids], { encoding: 'utf8' });
+  return r.status === 0 ? { nice } : { nice: 0, refused: (r.stderr || String(r.error)).trim().split('\n')[0] };
+}
+
 /** Sets the CPU affinity of every thread of `pid` (threads made later inherit it). */
 function pin(pid, cpus) {
   const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' });
@@ -137,10 +156,11 @@ async function runMode(mode, p, workloads) {
       gw = new Child('gwRelay.js', {
         hosts: Object.fromEntries(sessions.map((s) => [s.hostId, s.secret])),
         tokens: Object.fromEntries(sessions.map((s) => [s.token, s.hostId])),
-      }, { execArgv: ['--expose-gc', ...(process.env.GWBENCH_GATEWAY_FLAGS ?? '').split(' ').filter(Boolean)] });
+      }, { execArgv: ['--expose-gc', ...GATEWAY_FLAGS] });
       const ready = await gw.ready;
       url = `ws://127.0.0.1:${ready.port}`;
       if (PIN) pin(ready.pid, `${os.cpus().length - 1}`);
+      if (NICE !== null) out.nice = renice(ready.pid, NICE);
       await sleep(500);
       out.memEmpty = await gw.call('gc');
     }
@@ -185,12 +205,21 @@ async function runMode(mode, p, workloads) {
       hosts: await Promise.all(hosts.map((h) => h.call('usage'))), viewers: await Promise.all(viewers.map((v) => v.call('usage'))),
     });
     const idle0 = await usage();
-    await sleep(quick ? 1500 : 3000);
-    const idle1 = await usage();
+    // Sampled every second (the series is kept); full: longer than the relay's 15 s ping round, so it includes one.
+    out.idleSeries = [];
+    let prev = idle0;
+    for (const end = now() + (quick ? 1500 : 16_000); now() < end; ) {
+      await sleep(1000);
+      const u = await usage();
+      if (u.gw) out.idleSeries.push({ s: (u.t - idle0.t) / 1000, cores: (cpuMs(u.gw.cpu) - cpuMs(prev.gw.cpu)) / (u.t - prev.t), gcMs: u.gw.gc.ms });
+      prev = u;
+    }
+    const idle1 = prev;
     if (gw) {
       out.memIdleRaw = idle1.gw;
       out.memIdle = await gw.call('gc');
       out.idleGatewayCores = (cpuMs(idle1.gw.cpu) - cpuMs(idle0.gw.cpu)) / (idle1.t - idle0.t);
+      out.idleGatewayGc = { ms: out.idleSeries.reduce((a, x) => a + x.gcMs, 0), seconds: (idle1.t - idle0.t) / 1000 };
     }
     // Go: every session plays its workload from its own start.
     t.go = now() + 500;
@@ -380,7 +409,7 @@ async function main() {
 
   // After encoding (which uses every core): the load generator's processes inherit this affinity.
   if (PIN) pin(process.pid, os.cpus().length > 2 ? `0-${os.cpus().length - 2}` : '0');
-  log(PIN ? `pinned: the gateway on core ${os.cpus().length - 1}, the load generator on the other core(s)` : 'not pinned: every process may run on every core');
+  log(`${PIN ? `pinned: the gateway on core ${os.cpus().length - 1}, the load generator on the other core(s)` : 'not pinned: every process may run on every core'}; gateway priority ${NICE === null ? 'as the load generator' : `nice ${NICE}`}`);
   const runs = [];
   let failed = false;
   for (const n of LOADS) {
@@ -457,7 +486,7 @@ function buildReport(runs, prepared, cpus, seconds) {
       const added = d ? { p50: g.latency.all.p50 - d.latency.all.p50, p95: g.latency.all.p95 - d.latency.all.p95, typingP50: g.latency.typing.p50 - d.latency.typing.p50, typingP95: g.latency.typing.p95 - d.latency.typing.p95 } : null;
       g.added = added;
       g.memory = m;
-      gwRows.push(`| ${n} | ${f(L.gatewayCores * 100, 1)} % | ${f(perSession, 3)} % (${f(100 / perSession, 0)} such sessions per core) | ${f(L.forwardedMbps, 1)} | ${f((L.gatewayCores * 100) / L.forwardedMbps, 2)} % | ${f(L.updatesPerSecond, 0)} | ${f(g.idleGatewayCores * 100, 2)} % | ${added ? `${f(added.p50, 2)} / ${f(added.p95, 2)}` : '–'} | ${added ? `${f(added.typingP50, 2)} / ${f(added.typingP95, 2)}` : '–'} | ${f(L.gatewayLoop?.delayP99MedianMs, 1)} / ${f(L.gatewayLoop?.delayMaxMs, 0)} | ${f(L.gatewayLoop?.gcPerSecond, 1)} (${f(L.gatewayLoop?.majorGcPerSecond, 2)} major), ${f(L.gatewayLoop?.gcMsPerSecond, 1)} ms/s, max ${f(L.gatewayLoop?.gcMaxMs, 1)} ms |`);
+      gwRows.push(`| ${n} | ${f(L.gatewayCores * 100, 1)} % | ${f(perSession, 3)} % (${f(100 / perSession, 0)} such sessions per core) | ${f(L.forwardedMbps, 1)} | ${f((L.gatewayCores * 100) / L.forwardedMbps, 2)} % | ${f(L.updatesPerSecond, 0)} | ${f(g.idleGatewayCores * 100, 2)} % (GC ${f(g.idleGatewayGc.ms / (10 * g.idleGatewayGc.seconds), 2)} %) | ${added ? `${f(added.p50, 2)} / ${f(added.p95, 2)}` : '–'} | ${added ? `${f(added.typingP50, 2)} / ${f(added.typingP95, 2)}` : '–'} | ${f(L.gatewayLoop?.delayP99MedianMs, 1)} / ${f(L.gatewayLoop?.delayMaxMs, 0)} | ${f(L.gatewayLoop?.gcPerSecond, 1)} (${f(L.gatewayLoop?.majorGcPerSecond, 2)} major), ${f(L.gatewayLoop?.gcMsPerSecond, 1)} ms/s, max ${f(L.gatewayLoop?.gcMaxMs, 1)} ms |`);
       summary.push({ n, cores: L.gatewayCores, perSession, added, m, saturated: saturated(g) || (d && saturated(d)), pass: g.integrity.pass && (!d || d.integrity.pass) });
     }
   }
@@ -478,7 +507,7 @@ function buildReport(runs, prepared, cpus, seconds) {
   const md = [
     `# Gateway benchmark (${date}${quick ? ', quick' : ''})`,
     '',
-    `One gateway process (a \`Relay\` on a plain http server on loopback, in its own process) carrying N concurrent sessions; host simulators (${HOST_PROCS} process(es)) and viewer simulators (${VIEWER_PROCS}) in other processes on the same ${cpus.length}-core machine (${cpus[0]?.model.trim()}), Node ${process.version}. Baseline in the same run: the same load with viewers connected straight to the host simulators (no gateway). ${PIN ? `Pinned (taskset): the gateway alone on core ${cpus.length - 1}, every other process on the other core(s), in both runs.` : 'Not pinned: every process may run on every core.'} Run time ${f(seconds, 0)} s.`,
+    `One gateway process (a \`Relay\` on a plain http server on loopback, in its own process) carrying N concurrent sessions; host simulators (${HOST_PROCS} process(es)) and viewer simulators (${VIEWER_PROCS}) in other processes on the same ${cpus.length}-core machine (${cpus[0]?.model.trim()}), Node ${process.version}. Baseline in the same run: the same load with viewers connected straight to the host simulators (no gateway). ${PIN ? `Pinned (taskset): the gateway alone on core ${cpus.length - 1}, every other process on the other core(s), in both runs.` : 'Not pinned: every process may run on every core.'} ${NICE === null ? 'The gateway runs at the same priority as the load generator.' : ok.find((r) => r.nice?.refused) ? `The gateway could not be given another priority (${ok.find((r) => r.nice?.refused).nice.refused}).` : `The gateway runs at nice ${NICE}.`} ${GATEWAY_FLAGS.length ? `Gateway process flags: \`${GATEWAY_FLAGS.join(' ')}\`.` : 'The gateway runs with Node\'s default flags.'} Run time ${f(seconds, 0)} s.`,
     '',
     `Traffic: real tilecast messages. Each workload was encoded once by the real encoder (ChangeDetector + ViewerEncoder on the recording's clock, as a live session codes it; the link takes everything) and is replayed with its timing, ${LOOPS} time(s) per session, by every session of that workload, over the relay's host protocol (control connection per PC, one data connection per session). Viewers HELLO and ack every UPDATE; a host keeps at most ${INFLIGHT} UPDATEs unacked. Viewers connect over ${STAGGER_S} s and sit on their first screen (idle); then each session starts at a random point within ${STAGGER_S} s. Mix: ${mix ? Object.entries(mix).map(([k, v]) => `${v} ${k}`).join(', ') : '–'} (for the largest load).`,
     '',
@@ -526,7 +555,7 @@ function buildReport(runs, prepared, cpus, seconds) {
   ].join('\n');
   const json = {
     date, quick, cores: cpus.length, cpu: cpus[0]?.model.trim(), node: process.version, seconds,
-    settings: { pinned: PIN, loads: LOADS, loops: LOOPS, staggerS: STAGGER_S, inflight: INFLIGHT, hostProcs: HOST_PROCS, viewerProcs: VIEWER_PROCS, decoders: DECODERS, maxFrames: MAX_FRAMES },
+    settings: { pinned: PIN, nice: NICE, gatewayFlags: GATEWAY_FLAGS, loads: LOADS, loops: LOOPS, staggerS: STAGGER_S, inflight: INFLIGHT, hostProcs: HOST_PROCS, viewerProcs: VIEWER_PROCS, decoders: DECODERS, maxFrames: MAX_FRAMES },
     targets: TARGETS,
     workloads: prepared.map((w) => ({ name: w.name, kind: w.kind, ...w.header })),
     runs: runs.map((r) => ({ ...r, samples: undefined, series: r.series, relaySessions: r.relaySessions && { ended: r.relaySessions.ended, refusals: r.relaySessions.refusals, errors: r.relaySessions.errors, connections: r.relaySessions.connections } })),

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- --quick]`: every benchmark of the project, in order
-// (the full run takes about 35 minutes: soak.js alone runs 10).
+// (the full run takes about 40 minutes: soak.js alone runs 10).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
