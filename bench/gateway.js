@@ -36,7 +36,7 @@ const crypto = require('node:crypto');
 const { spawnSync } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
-const { RelayPaths } = require('tilecast');
+const { RelayPaths, RELAY_NODE_FLAGS } = require('tilecast');
 const { seededRandom } = require('tilecast/testing');
 const { Child, sleep } = require('./lib/child');
 const { prepare } = require('./lib/gwWorkloads');
@@ -64,8 +64,10 @@ const MAX_FRAMES = Number(opt('--frames', quick ? 120 : 750));
 // then queue on one core, which shows in the direct baseline too).
 const PIN = argv.includes('--pin') && os.cpus().length >= 2 && spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
 const NICE = argv.includes('--nice') ? Number(opt('--nice', -10)) : null;
-// Node/V8 flags for the gateway process only (e.g. a larger young generation: --gateway-flags "--max-semi-space-size=64").
-const GATEWAY_FLAGS = String(opt('--gateway-flags', '')).split(' ').filter(Boolean);
+// Node/V8 flags for the gateway process only. By default the ones `tilecast-gateway serve` runs with
+// (RELAY_NODE_FLAGS: a larger young generation); --gateway-flags none gives V8's defaults.
+const gatewayFlagsOpt = String(opt('--gateway-flags', RELAY_NODE_FLAGS.join(' ')));
+const GATEWAY_FLAGS = gatewayFlagsOpt === 'none' ? [] : gatewayFlagsOpt.split(' ').filter(Boolean);
 const MODES = String(opt('--modes', 'direct,relay')).split(',');
 const RECORDINGS = path.resolve(opt('--recordings', path.join(__dirname, 'workloads', 'recordings')));
 const MIX = [['typing-en', 0.4], ['typing-ja', 0.4], ['scroll-doc', 0.17], ['video', 0.03]];

@@ -55,6 +55,7 @@ export type { RelaySessionInfo, RelaySessionStats, RelaySessionEnd } from './rel
 export { RelayLink, dialRelay } from './relay/dialRelay';
 export type { DialRelayOptions, RelayLinkEvents, RelayLinkState } from './relay/dialRelay';
 export { RelayPaths, RelayHeaders } from './relay/relayProtocol';
+export { RELAY_NODE_FLAGS } from './relay/nodeFlags';
 
 // Input injection.
 export { X11InputSink } from './input/inputSink';

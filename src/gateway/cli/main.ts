@@ -59,9 +59,8 @@ function positiveInt(v: string, name: string): number {
   return n;
 }
 
-/** Runs one command; resolves to the exit code. */
-export async function main(argv: string[], out: (s: string) => void = console.log): Promise<number> {
-  // --data-dir may come anywhere; take it out first.
+/** Takes out --data-dir, which may come anywhere: the data dir, and the rest (command first). */
+export function splitDataDir(argv: readonly string[]): { dataDir: string; rest: string[] } {
   let dataDir = DEFAULT_DATA_DIR;
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -70,6 +69,12 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
     else if (a.startsWith('--data-dir=')) dataDir = a.slice('--data-dir='.length);
     else rest.push(a);
   }
+  return { dataDir, rest };
+}
+
+/** Runs one command; resolves to the exit code. */
+export async function main(argv: string[], out: (s: string) => void = console.log): Promise<number> {
+  const { dataDir, rest } = splitDataDir(argv);
   const [command, sub, ...args] = rest;
   try {
     if (!command || command === 'help' || command === '--help' || command === '-h' || rest.includes('--help') || rest.includes('-h')) {

@@ -152,12 +152,24 @@ export async function serveCommand(dataDir: string, args: string[], out: (s: str
     if (!ok) out(`warning: the certificate does not name ${name}; delete cert.pem and key.pem in the data dir to make a new one (PCs pinning the old one need the new cert.pem)`);
   }
   out(`audit log: ${running.gateway.audit.file}`);
+  out(`process: pid ${process.pid}, node ${process.version} ${process.execArgv.join(' ') || '(no flags)'}`);
   await new Promise<void>((resolve) => {
+    // A signal may come twice (a terminal's Ctrl-C reaches the launcher and this process, and the
+    // launcher passes it on): the first one stops, repeats are ignored while closing.
+    let stopping = false;
     const stop = (sig: string) => {
+      if (stopping) return;
+      stopping = true;
       out(`${sig}: stopping`);
       running.close().then(resolve, resolve);
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    // Started by bin/tilecast-gateway.js's launcher (an IPC channel): if the launcher goes, even by
+    // SIGKILL, stop too rather than linger holding the port.
+    if (process.channel) {
+      process.channel.unref();
+      process.once('disconnect', () => stop('launcher exited'));
+    }
   });
 }

@@ -32,6 +32,7 @@ const PASSWORD = { yamada: 'yamada-pass-1234', suzuki: 'suzuki-pass-1234', sato:
 interface Proc {
   proc: ChildProcess;
   out: () => string;
+  exited: Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -44,6 +45,7 @@ function startProc(args: string[], env: NodeJS.ProcessEnv = process.env): Proc {
   return {
     proc,
     out: () => out,
+    exited,
     kill: async (signal = 'SIGTERM') => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       await exited;
@@ -240,7 +242,13 @@ t.test('the gateway in separate processes: browser login, typing into an xterm, 
   await satoPage.context().close();
 
   // Kill the gateway and start it again on the same port: the PCs re-dial, the browser viewer comes back exact.
-  await gw.proc.kill('SIGKILL');
+  // The crash is the gateway process's own (the launcher restarted Node with the relay's flags).
+  const gwPid = Number(/process: pid (\d+)/.exec(gw.proc.out())?.[1]);
+  t.ok(gwPid > 0 && gwPid !== gw.proc.proc.pid, 'the gateway runs in a process the launcher started');
+  t.match(gw.proc.out(), /process: pid \d+, node \S+ .*--max-semi-space-size=64/, 'with the young generation the relay needs (RELAY_NODE_FLAGS)');
+  process.kill(gwPid, 'SIGKILL');
+  await gw.proc.exited;
+  t.equal(gw.proc.proc.signalCode, 'SIGKILL', 'the launcher ends as the gateway did');
   x(xs, 'xdotool', ['type', '--delay', '20', 'during the outage']);
   gw = await startGatewayProc(data, `127.0.0.1:${gw.port}`);
   procs.push(gw.proc);
