@@ -29,6 +29,7 @@ import type { FrameSource } from '../source/frameSource';
 import { ScreenStore } from '../codec/screenStore';
 import { CaptureLoop } from './captureLoop';
 import { ConnectionGate, ConnectionGuard, ConnectionStats, GuardedConnection } from '../net/connectionGuard';
+import { refuseRateLimited, refuseUpgrade } from '../net/refuseUpgrade';
 import { AckSample, ViewerSession, ViewerSessionOptions, ViewerStats } from './viewerSession';
 
 import type { ScreenStateEvent } from './captureLoop';
@@ -191,9 +192,6 @@ export class Host extends EventEmitter<HostEvents> {
       authCooldownMs: checkInt('authCooldownMs', options.authCooldownMs ?? 900_000, 100, 86_400_000),
     });
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
-      // Headers are in; the connection's next request gets a fresh deadline once this one is answered.
-      this.gate!.headersArrived(req.socket);
-      res.once('finish', () => this.gate!.awaitHeaders(req.socket));
       if (options.httpHandler) return options.httpHandler(req, res);
       res.writeHead(404, { 'content-type': 'text/plain' }).end('tilecast host: connect with a WebSocket\n');
     };
@@ -279,8 +277,8 @@ export class Host extends EventEmitter<HostEvents> {
     return n;
   }
 
-  private refuse(socket: Duplex, status: number, text: string, remoteAddress: string, user: string | null, reason: string): void {
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  private refuse(socket: Duplex, status: number, remoteAddress: string, user: string | null, reason: string): void {
+    refuseUpgrade(socket, status);
     this.emit('audit', { type: 'refused', user, remoteAddress, at: Date.now(), reason } satisfies AuditEvent);
   }
 
@@ -309,11 +307,11 @@ export class Host extends EventEmitter<HostEvents> {
     // Password guessing: an address in cool-down is not heard (the hook is not called).
     const blockedMs = this.guard.authBlockedFor(remoteAddress);
     if (blockedMs > 0) {
-      socket.end(`HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: ${Math.ceil(blockedMs / 1000)}\r\nContent-Length: 0\r\n\r\n`);
+      refuseRateLimited(socket, blockedMs);
       if (this.gate) return this.gate.refused('authorisation rate limit', remoteAddress);
       return void this.emit('audit', { type: 'refused', user: null, remoteAddress, at: Date.now(), reason: 'authorisation rate limit' } satisfies AuditEvent);
     }
-    if (this.streamingViewers >= this.maxViewers) return this.refuse(socket, 503, 'Service Unavailable', remoteAddress, null, 'viewer limit reached');
+    if (this.streamingViewers >= this.maxViewers) return this.refuse(socket, 503, remoteAddress, null, 'viewer limit reached');
     let user: string | null = null;
     let viewOnly: boolean | undefined;
     if (this.options.authorize) {
@@ -323,14 +321,14 @@ export class Host extends EventEmitter<HostEvents> {
       } catch (err) {
         // A failing hook (its backend is down) is the host's problem: 401, but no strike against the address.
         this.reportError(err);
-        return this.refuse(socket, 401, 'Unauthorized', remoteAddress, null, 'authorisation failed');
+        return this.refuse(socket, 401, remoteAddress, null, 'authorisation failed');
       }
       if (!verdict) {
         this.guard.authRefused(remoteAddress);
-        return this.refuse(socket, 401, 'Unauthorized', remoteAddress, null, 'authorisation refused');
+        return this.refuse(socket, 401, remoteAddress, null, 'authorisation refused');
       }
       if (typeof verdict === 'object') ({ user = null, viewOnly } = verdict);
-      if (this.streamingViewers >= this.maxViewers) return this.refuse(socket, 503, 'Service Unavailable', remoteAddress, user, 'viewer limit reached');
+      if (this.streamingViewers >= this.maxViewers) return this.refuse(socket, 503, remoteAddress, user, 'viewer limit reached');
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.addViewer(ws, user, remoteAddress, conn, viewOnly));
   }

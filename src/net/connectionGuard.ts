@@ -24,7 +24,9 @@
  * each TCP connection as it arrives and runs its request-headers deadline
  * (test/security/).
  */
-import type { Server, Socket } from 'node:net';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 export type RefusalReason =
@@ -224,21 +226,27 @@ function expandIPv6(a: string): string[] | null {
  * The guard on a server's sockets. Every TCP connection (before TLS and HTTP)
  * is admitted or destroyed at once — nothing has been read, so there is no
  * HTTP status to give — and must then deliver its request headers within
- * `headersTimeoutMs`; the host calls headersArrived() on a request or upgrade
- * and awaitHeaders() when a response is done (keep-alive: the next request).
+ * `headersTimeoutMs`. Plain requests are tracked here (the deadline stops when
+ * a request's headers are in and restarts when its response is done, for the
+ * next keep-alive request); the owner calls headersArrived() on an upgrade.
  */
 export class ConnectionGate {
   /** Open connections by "address|port", which a TLS socket and the TCP socket under it share. */
   private readonly open = new Map<string, { socket: Socket; conn: GuardedConnection; timer: NodeJS.Timeout | null }>();
 
   constructor(
-    server: Server,
+    server: HttpServer | HttpsServer,
     readonly guard: ConnectionGuard,
     private readonly headersTimeoutMs: number,
     /** A refusal to audit (already rate limited); `suppressed`: refusals left unaudited before it. */
     private readonly onRefused: (reason: RefusalReason, remoteAddress: string, suppressed: number) => void,
   ) {
     server.on('connection', (socket: Socket) => this.onConnection(socket));
+    // Before the app's own handler, whoever registered it first.
+    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.headersArrived(req.socket);
+      res.once('finish', () => this.awaitHeaders(req.socket));
+    });
   }
 
   /** The request headers are in: stops the deadline. The connection's guard handle, or null if it is not open. */

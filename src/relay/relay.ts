@@ -25,6 +25,7 @@ import { checkInt, invalidArg } from '../errors';
 import { Limits, Reason, ReasonCode, reasonName } from '../protocol/constants';
 import { encodeMessage } from '../protocol/messages';
 import { ConnectionGate, ConnectionGuard, ConnectionStats, GuardedConnection } from '../net/connectionGuard';
+import { refuseRateLimited, refuseUpgrade } from '../net/refuseUpgrade';
 import {
   HOST_ID_PATTERN, MAX_CONTROL_MESSAGE_BYTES, RelayHeaders, RelayPaths, RelayToHost, SESSION_ID_PATTERN, bearerSecret, parseHostToRelay,
 } from './relayProtocol';
@@ -203,11 +204,6 @@ export class Relay extends EventEmitter<RelayEvents> {
     const gate = new ConnectionGate(server, this.guard, this.headersTimeoutMs, (reason, remoteAddress, suppressed) =>
       this.emit('audit', { type: 'refused', reason, remoteAddress, at: Date.now(), ...(suppressed ? { suppressed } : {}) }));
     this.gates.set(server, gate);
-    // Before the app's handler: the request's headers are in; the next request on the connection gets a fresh deadline.
-    server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-      gate.headersArrived(req.socket);
-      res.once('finish', () => gate.awaitHeaders(req.socket));
-    });
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
       const conn = gate.headersArrived(socket);
@@ -278,7 +274,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     if (this.closing) return this.refuse(socket, 503, 'relay shutting down', remoteAddress);
     const blockedMs = this.guard.authBlockedFor(remoteAddress);
     if (blockedMs > 0) {
-      socket.end(`HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: ${Math.ceil(blockedMs / 1000)}\r\nContent-Length: 0\r\n\r\n`);
+      refuseRateLimited(socket, blockedMs);
       return this.audit({ reason: 'authorisation rate limit', remoteAddress });
     }
     if (path === RelayPaths.VIEWER) return this.onViewer(req, socket, head, conn, remoteAddress);
@@ -448,8 +444,7 @@ export class Relay extends EventEmitter<RelayEvents> {
   }
 
   private refuse(socket: Duplex, status: number, reason: string, remoteAddress: string, extra: { hostId?: string } = {}): void {
-    const text = { 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' }[status as 401 | 404 | 503] ?? 'Error';
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    refuseUpgrade(socket, status);
     this.audit({ reason, remoteAddress, ...extra });
   }
 
