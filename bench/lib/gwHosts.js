@@ -24,14 +24,12 @@ const { WebSocket, WebSocketServer } = require('ws');
 const { RelayPaths, RelayHeaders, protocol } = require('tilecast');
 const { load } = require('./gwWorkloads');
 const { serve } = require('./child');
+const { hello, hashInto } = require('./gwMessages');
 
 const opts = JSON.parse(process.argv[2]);
 const now = () => performance.timeOrigin + performance.now();
 const { MessageType } = protocol;
-const HELLO = Buffer.from(protocol.encodeMessage({
-  type: 'hello', minVersion: protocol.MIN_PROTOCOL_VERSION, maxVersion: protocol.PROTOCOL_VERSION,
-  capabilities: protocol.Capability.COPY_RECT | protocol.Capability.CURSOR | protocol.Capability.JPEG, software: 'tilecast-gwbench-host',
-}));
+const HELLO = hello('tilecast-gwbench-host');
 const VIEWER_MAX = protocol.Limits.MAX_VIEWER_MESSAGE_BYTES;
 
 const workloads = new Map();
@@ -49,13 +47,6 @@ for (const s of opts.sessions) {
 
 function note(s, msg) {
   if (s.errors.length < 5) s.errors.push(String(msg).slice(0, 200));
-}
-
-function hashInto(h, bytes) {
-  const len = Buffer.allocUnsafe(4);
-  len.writeUInt32LE(bytes.length);
-  h.update(len);
-  h.update(bytes);
 }
 
 function send(s, bytes) {

@@ -13,26 +13,17 @@ const crypto = require('node:crypto');
 const { WebSocket } = require('ws');
 const { ScreenDecoder, protocol } = require('tilecast');
 const { serve } = require('./child');
+const { hello, hashInto } = require('./gwMessages');
 
 const opts = JSON.parse(process.argv[2]);
 const now = () => performance.timeOrigin + performance.now();
 const { MessageType } = protocol;
-const HELLO = Buffer.from(protocol.encodeMessage({
-  type: 'hello', minVersion: protocol.MIN_PROTOCOL_VERSION, maxVersion: protocol.PROTOCOL_VERSION,
-  capabilities: protocol.Capability.COPY_RECT | protocol.Capability.CURSOR | protocol.Capability.JPEG, software: 'tilecast-gwbench-viewer',
-}));
+const HELLO = hello('tilecast-gwbench-viewer');
 
 const viewers = opts.viewers.map((v) => ({
   ...v, ws: null, opened: false, hash: crypto.createHash('sha256'), messages: 0, bytes: 0, up: crypto.createHash('sha256'), upMessages: 0,
   updates: 0, acked: 0, recvTimes: [], decoder: v.decode ? new ScreenDecoder() : null, chain: Promise.resolve(), decodeError: null, bye: null, errors: [], closed: null,
 }));
-
-function hashInto(h, bytes) {
-  const len = Buffer.allocUnsafe(4);
-  len.writeUInt32LE(bytes.length);
-  h.update(len);
-  h.update(bytes);
-}
 
 function sendUp(v, bytes) {
   if (v.ws.readyState !== WebSocket.OPEN) return;
