@@ -200,6 +200,7 @@ export class Gateway {
       endSessionsOfLogin: (login) => {
         for (const [id, l] of this.loginOf) if (l === login) this.relay.endSession(id, { reason: Reason.NORMAL, message: 'logout' });
       },
+      clientAddress: (req) => this.relay.clientAddress(req),
       viewerAsset: (name) => this.viewerFiles.get(name) ?? null,
     };
   }

@@ -110,11 +110,6 @@ function readBody(req: http.IncomingMessage, wantType: string, timeoutMs: number
   });
 }
 
-/** The peer's address as the socket sees it (a reverse proxy in front is not trusted for this). */
-export function clientAddress(req: http.IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
-}
-
 export function send(res: http.ServerResponse, status: number, body: string | Buffer, type = 'text/html; charset=utf-8', headers: Record<string, string | string[]> = {}): void {
   const buf = typeof body === 'string' ? Buffer.from(body) : body;
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': String(buf.length), ...headers });

@@ -15,7 +15,7 @@ import type { Authenticated, Authenticator } from './auth';
 import type { AuditLog } from './audit';
 import { type Lang, type MessageKey, pickLang } from './i18n';
 import {
-  HttpError, LOGIN_NONCE_COOKIE, SESSION_COOKIE, bearerToken, clearCookie, clientAddress, cookie, parseCookies, readForm, readJson, redirect, send,
+  HttpError, LOGIN_NONCE_COOKIE, SESSION_COOKIE, bearerToken, clearCookie, cookie, parseCookies, readForm, readJson, redirect, send,
 } from './httpUtil';
 import { type AdminPcRow, type AdminSessionRow, type PageUser, adminPage, errorPage, loginPage, pcListPage, viewerPage } from './pages';
 import { effectivePolicy, type EffectivePolicy } from './policy';
@@ -38,6 +38,8 @@ export interface RouteContext {
   kick(sessionId: string, actor: string): Promise<boolean>;
   /** Logout: ends the relay sessions opened with this login session. */
   endSessionsOfLogin(loginSessionId: string): void;
+  /** The client's address (behind trusted proxies: from X-Forwarded-For), for lockouts and audit. */
+  clientAddress(req: http.IncomingMessage): string;
   /** The browser viewer bundle (dist/browser), by file name; null when not built. */
   viewerAsset(name: string): Buffer | null;
 }
@@ -67,7 +69,7 @@ export function createRoutes(ctx: RouteContext): (req: http.IncomingMessage, res
   async function apiLogin(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const body = await readJson(req);
     const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 1024) : '');
-    const r = await ctx.auth.login({ userId: str(body.user), password: str(body.password), totp: str(body.totp), ip: clientAddress(req) });
+    const r = await ctx.auth.login({ userId: str(body.user), password: str(body.password), totp: str(body.totp), ip: ctx.clientAddress(req) });
     if (!r.ok) return send(res, r.error === 'locked' ? 429 : r.error === 'licence-full' ? 503 : 401, JSON.stringify({ error: r.error }), 'application/json');
     send(res, 200, JSON.stringify({ token: r.token, user: r.user.id, pcs: r.user.pcs, expiresAt: ctx.signer.verify(r.token, 0)?.expiresAt }), 'application/json');
   }
@@ -88,7 +90,7 @@ export function createRoutes(ctx: RouteContext): (req: http.IncomingMessage, res
     const nonce = parseCookies(req.headers.cookie).get(LOGIN_NONCE_COOKIE) ?? '';
     if (!nonce || !ctx.signer.checkCsrf('login', nonce, form.get('csrf'))) return loginForm(req, res, lang, 400, { error: 'formExpired' });
     const userId = (form.get('user') ?? '').slice(0, 256);
-    const result = await ctx.auth.login({ userId, password: form.get('password') ?? '', totp: form.get('totp') ?? '', ip: clientAddress(req) });
+    const result = await ctx.auth.login({ userId, password: form.get('password') ?? '', totp: form.get('totp') ?? '', ip: ctx.clientAddress(req) });
     if (result.ok) {
       return redirect(res, '/pcs', { 'set-cookie': [cookie(SESSION_COOKIE, result.token), clearCookie(LOGIN_NONCE_COOKIE)] });
     }
@@ -120,7 +122,7 @@ export function createRoutes(ctx: RouteContext): (req: http.IncomingMessage, res
       // Bearer only: a browser never sends it by itself, so no CSRF token is needed.
       const a = await ctx.auth.authenticate(bearerToken(req));
       if (!a) return send(res, 401, '{"error":"unauthenticated"}', 'application/json');
-      await ctx.auth.logout(a, clientAddress(req));
+      await ctx.auth.logout(a, ctx.clientAddress(req));
       ctx.endSessionsOfLogin(a.session.id);
       return send(res, 200, '{}', 'application/json');
     }
@@ -145,7 +147,7 @@ export function createRoutes(ctx: RouteContext): (req: http.IncomingMessage, res
       const form = await readForm(req);
       if (!ctx.signer.checkCsrf('form', a.session.id, form.get('csrf'))) return send(res, 403, errorPage(lang, 'formExpired', user), undefined, headers);
       if (path === '/logout') {
-        await ctx.auth.logout(a, clientAddress(req));
+        await ctx.auth.logout(a, ctx.clientAddress(req));
         ctx.endSessionsOfLogin(a.session.id);
         return redirect(res, '/login?out=1', { 'set-cookie': [clearCookie(SESSION_COOKIE)] });
       }

@@ -27,6 +27,7 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import { normalizeAddress } from './clientAddress';
 import type { Duplex } from 'node:stream';
 
 export type RefusalReason =
@@ -194,9 +195,7 @@ export class ConnectionGuard {
 
 /** The per-address key: IPv4 as is (also when IPv4-mapped), IPv6 by its /64 prefix. */
 export function addressKey(address: string): string {
-  const a = address.toLowerCase().replace(/%.*$/, ''); // zone id
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (mapped) return mapped[1]!;
+  const a = normalizeAddress(address);
   if (!a.includes(':')) return a;
   const groups = expandIPv6(a);
   if (!groups) return a;

@@ -25,6 +25,7 @@ import { checkInt, invalidArg } from '../errors';
 import { Limits, Reason, ReasonCode, reasonName } from '../protocol/constants';
 import { encodeMessage } from '../protocol/messages';
 import { ConnectionGate, ConnectionGuard, ConnectionStats, GuardedConnection } from '../net/connectionGuard';
+import { clientAddress, trustedProxySet } from '../net/clientAddress';
 import { refuseRateLimited, refuseUpgrade } from '../net/refuseUpgrade';
 import {
   HOST_ID_PATTERN, MAX_CONTROL_MESSAGE_BYTES, RelayHeaders, RelayPaths, RelayToHost, SESSION_ID_PATTERN, bearerSecret, parseHostToRelay,
@@ -97,6 +98,13 @@ export interface RelayOptions {
   maxHostMessageBytes?: number;
   /** Per session: pause the sender once the receiver holds this many bytes unsent (default 256 KiB). */
   highWaterBytes?: number;
+  /**
+   * Reverse proxies in front of the relay (exact IP addresses): when the TCP
+   * peer is one of them, the client's address is taken from X-Forwarded-For
+   * (src/net/clientAddress.ts) for authorisation cool-downs, hooks and audit.
+   * The per-address socket caps still see the proxy. Default: none.
+   */
+  trustedProxies?: readonly string[];
 }
 
 export interface RelayHostInfo {
@@ -159,6 +167,7 @@ export class Relay extends EventEmitter<RelayEvents> {
   private readonly maxSessions: number;
   private readonly openTimeoutMs: number;
   private readonly highWaterBytes: number;
+  private readonly trustedProxies: ReadonlySet<string>;
   private readonly viewerWss: WebSocketServer;
   private readonly hostWss: WebSocketServer;
   private readonly dataWss: WebSocketServer;
@@ -185,6 +194,9 @@ export class Relay extends EventEmitter<RelayEvents> {
     this.openTimeoutMs = checkInt('openTimeoutMs', options.openTimeoutMs ?? 10_000, 100, 600_000);
     this.highWaterBytes = checkInt('highWaterBytes', options.highWaterBytes ?? 256 * 1024, 1024, 64 * 1024 * 1024);
     const maxHostMessageBytes = checkInt('maxHostMessageBytes', options.maxHostMessageBytes ?? 32 * 1024 * 1024, 1024, Limits.MAX_MESSAGE_BYTES);
+    const proxies = trustedProxySet(options.trustedProxies ?? []);
+    if (!proxies) throw invalidArg('trustedProxies', 'an array of IP addresses', options.trustedProxies);
+    this.trustedProxies = proxies;
     const pingIntervalMs = checkInt('pingIntervalMs', options.pingIntervalMs ?? 15_000, 100, 600_000);
     const ws = { noServer: true, perMessageDeflate: false } as const;
     this.viewerWss = new WebSocketServer({ ...ws, maxPayload: Limits.MAX_VIEWER_MESSAGE_BYTES });
@@ -268,8 +280,13 @@ export class Relay extends EventEmitter<RelayEvents> {
     for (const g of this.gates.values()) g.destroyAll();
   }
 
+  /** The client's address: the TCP peer's, or X-Forwarded-For's when the peer is a trusted proxy. */
+  clientAddress(req: http.IncomingMessage): string {
+    return clientAddress(req, this.trustedProxies);
+  }
+
   private async handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, conn: GuardedConnection): Promise<void> {
-    const remoteAddress = req.socket.remoteAddress ?? 'unknown';
+    const remoteAddress = this.clientAddress(req);
     const path = (req.url ?? '').split('?')[0];
     if (this.closing) return this.refuse(socket, 503, 'relay shutting down', remoteAddress);
     const blockedMs = this.guard.authBlockedFor(remoteAddress);

@@ -29,6 +29,8 @@ Server
         [--idle-timeout 30m]          default policy: end sessions without input (0: never)
         [--max-session 0]             default policy: longest session (0: no limit)
         [--view-only]                 default policy: view only
+        [--trust-proxy ADDR[,ADDR]]   reverse proxies in front: take the client's address from
+                                      their X-Forwarded-For (lockouts, audit)
 Users
   user add ID [--name NAME] [--role user|admin] [--groups G1,G2] [--pcs PC1,PC2]
               [--password-stdin | --generate] [--totp]   (admins always get TOTP)

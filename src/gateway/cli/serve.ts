@@ -5,7 +5,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, isIP } from 'node:net';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AuthConfig } from '../auth';
@@ -118,8 +118,11 @@ export async function serveCommand(dataDir: string, args: string[], out: (s: str
       'idle-timeout': { type: 'string' },
       'max-session': { type: 'string' },
       'view-only': { type: 'boolean' },
+      'trust-proxy': { type: 'string', multiple: true },
     },
   });
+  const trustedProxies = (v['trust-proxy'] ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  for (const a of trustedProxies) if (isIP(a) === 0) throw new UsageError(`--trust-proxy takes IP addresses (got ${JSON.stringify(a)})`);
   const { host, port } = parseListen(v.listen!);
   const lockMs = ms(v.lockout, 'lockout');
   const auth: Partial<AuthConfig> = {};
@@ -137,6 +140,7 @@ export async function serveCommand(dataDir: string, args: string[], out: (s: str
   const maxSession = ms(v['max-session'], 'max-session');
   const running = await startGateway({
     dataDir, host, port, auth,
+    ...(trustedProxies.length ? { relay: { trustedProxies } } : {}),
     defaultPolicy: { ...(idle !== undefined ? { idleTimeoutMs: idle } : {}), ...(maxSession !== undefined ? { maxSessionMs: maxSession } : {}), ...(v['view-only'] ? { viewOnly: true } : {}) },
     ...(v.cert ? { certFile: v.cert } : {}), ...(v.key ? { keyFile: v.key } : {}), ...(v.hostname ? { hostnames: v.hostname } : {}),
   });

@@ -34,7 +34,7 @@ interface Http {
   body: string;
 }
 
-function request(gw: RunningGateway, method: string, p: string, o: { cookies?: Map<string, string>; form?: Record<string, string>; json?: unknown; bearer?: string; lang?: string } = {}): Promise<Http> {
+function request(gw: RunningGateway, method: string, p: string, o: { cookies?: Map<string, string>; form?: Record<string, string>; json?: unknown; bearer?: string; lang?: string; headers?: Record<string, string> } = {}): Promise<Http> {
   const body = o.form ? new URLSearchParams(o.form).toString() : o.json !== undefined ? JSON.stringify(o.json) : undefined;
   const port = new URL(gw.url).port;
   return new Promise((resolve, reject) => {
@@ -45,6 +45,7 @@ function request(gw: RunningGateway, method: string, p: string, o: { cookies?: M
         ...(body ? { 'content-type': o.form ? 'application/x-www-form-urlencoded' : 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
         ...(o.bearer ? { authorization: `Bearer ${o.bearer}` } : {}),
         'accept-language': o.lang ?? 'ja',
+        ...o.headers,
       },
     }, (res) => {
       let s = '';
@@ -93,7 +94,7 @@ function upgradeStatus(gw: RunningGateway, hostId: string, cookie?: string): Pro
 
 const farewell = (v: ViewerClient) => new Promise<CloseMessage>((r) => v.once('hostClose', r));
 
-async function setup(t: { teardown(fn: () => Promise<void> | void): void }) {
+async function setup(t: { teardown(fn: () => Promise<void> | void): void }, extra: Partial<Parameters<typeof startGateway>[0]> = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tc-gw-'));
   const assets = path.join(dir, 'viewer-assets');
   fs.mkdirSync(assets);
@@ -106,7 +107,7 @@ async function setup(t: { teardown(fn: () => Promise<void> | void): void }) {
   await user('bob', ['pc1', 'pc2']);
   await user('boss', [], { role: 'admin', totpSecret: ADMIN_TOTP });
   for (const [id, secret] of Object.entries(SECRET)) await store.createPc({ id, name: `${id} name`, secretHash: hashHostSecret(secret), revoked: false, createdAt: 0 });
-  const gw = await startGateway({ dataDir: dir, store, host: '127.0.0.1', port: 0, auth: { licences: 1, scrypt: FAST }, viewerAssetsDir: assets, watchIntervalMs: 60_000 });
+  const gw = await startGateway({ dataDir: dir, store, host: '127.0.0.1', port: 0, auth: { licences: 1, scrypt: FAST }, viewerAssetsDir: assets, watchIntervalMs: 60_000, ...extra });
   const hosts: Array<{ close(): Promise<void> }> = [];
   t.teardown(async () => {
     for (const h of hosts) await h.close();
@@ -263,4 +264,25 @@ t.test('scripts: JSON login, a bearer token for the Node viewer, JSON logout', a
   t.equal((await bye).reason, Reason.NORMAL, 'logout ends the sessions opened with that login');
   t.equal((await request(gw, 'GET', '/api/status?host=pc1', { bearer: token })).status, 401, 'the token is dead after logout');
   v.close();
+});
+
+t.test('behind a trusted proxy, X-Forwarded-For names the client for lockouts and audit; from anyone else it is ignored', async (t) => {
+  const lockout = { limit: 2, windowMs: 60_000, lockMs: 60_000 };
+  const { gw, audit } = await setup(t, { relay: { trustedProxies: ['127.0.0.1'] }, auth: { licences: 1, scrypt: FAST, ipLockout: lockout } });
+  const apiLogin = (password: string, xff: string) => request(gw, 'POST', '/api/login', { json: { user: 'alice', password }, headers: { 'x-forwarded-for': xff } });
+  t.equal((await apiLogin('nope', '203.0.113.9')).status, 401);
+  // A client may prepend anything; the proxy appends what it saw (the rightmost untrusted entry).
+  t.equal((await apiLogin('nope', '198.51.100.1, 203.0.113.9')).status, 401);
+  t.equal((await apiLogin('alice-password', '203.0.113.9')).status, 429, 'the address that failed twice is locked out');
+  const other = await apiLogin('alice-password', '203.0.113.10');
+  t.equal(other.status, 200, 'another client behind the same proxy is not');
+  await request(gw, 'POST', '/api/logout', { bearer: (JSON.parse(other.body) as { token: string }).token });
+  const failed = audit().filter((r) => r.type === 'login.failed').map((r) => r.ip);
+  t.same(failed, ['203.0.113.9', '203.0.113.9', '203.0.113.9'], 'audited with the client\'s address');
+  t.equal(audit().find((r) => r.type === 'login.ok')?.ip, '203.0.113.10');
+
+  // Without trustedProxies the header is the client's own words: ignored.
+  const plain = await setup(t);
+  await request(plain.gw, 'POST', '/api/login', { json: { user: 'alice', password: 'nope' }, headers: { 'x-forwarded-for': '203.0.113.9' } });
+  t.equal(plain.audit().find((r) => r.type === 'login.failed')?.ip, '127.0.0.1', 'the TCP peer, not the header');
 });
