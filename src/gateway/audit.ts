@@ -1,8 +1,11 @@
 /**
- * The audit log: one JSON object per line, appended to `audit.log` in the
- * data dir (mode 0600). It is both the record a city keeps and the only input
- * of the usage report (report/), so every event a report counts is here with
- * the fields it needs; `report/auditReader.ts` reads these same types back.
+ * The audit log: one JSON object per line, appended to one file per month in
+ * the data dir, `audit-YYYY-MM.log` by the record's UTC time (mode 0600), so
+ * no file grows without end and a city can archive finished months. It is both
+ * the record a city keeps and the only input of the usage report (report/),
+ * which reads every audit file in the data dir; so every event a report counts
+ * is here with the fields it needs; `report/auditReader.ts` reads these same
+ * types back. (`audit.log`, one file, is what earlier versions wrote: still read.)
  *
  * Never written: passwords, TOTP codes, session tokens, host secrets. The user
  * name tried at a failed login is written (cut to 64 characters): that is
@@ -14,7 +17,28 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const AUDIT_FILE = 'audit.log';
+/** The file earlier versions appended everything to. */
+export const LEGACY_AUDIT_FILE = 'audit.log';
+const MONTHLY = /^audit-(\d{4})-(\d{2})\.log$/;
+
+/** The file a record stamped `time` (epoch ms) goes to. */
+export function auditFileName(time: number): string {
+  const d = new Date(time);
+  return `audit-${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}.log`;
+}
+
+/** Every audit file in `dataDir`, oldest first (the legacy file, then month by month). */
+export function auditFiles(dataDir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dataDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const monthly = names.filter((n) => MONTHLY.test(n)).sort();
+  return [...(names.includes(LEGACY_AUDIT_FILE) ? [LEGACY_AUDIT_FILE] : []), ...monthly].map((n) => path.join(dataDir, n));
+}
 
 export type LoginFailReason = 'bad-credentials' | 'locked' | 'disabled' | 'totp-required' | 'rate-limited';
 
@@ -49,12 +73,15 @@ function bounded(e: AuditEvent): AuditEvent {
 }
 
 export class AuditLog {
-  readonly file: string;
   private fd: number | null = null;
+  private fdName = '';
 
   /** `now` stamps records (tests pass a fixed clock). */
-  constructor(dataDir: string, private readonly now: () => number = Date.now) {
-    this.file = path.join(dataDir, AUDIT_FILE);
+  constructor(readonly dataDir: string, private readonly now: () => number = Date.now) {}
+
+  /** This month's file: where the next record goes. */
+  get file(): string {
+    return path.join(this.dataDir, auditFileName(this.now()));
   }
 
   /**
@@ -63,14 +90,21 @@ export class AuditLog {
    * line is far smaller than a disk block.
    */
   write(e: AuditEvent): AuditRecord {
-    const rec = { time: new Date(this.now()).toISOString(), ...bounded(e) } as AuditRecord;
-    this.fd ??= fs.openSync(this.file, 'a', 0o600);
-    fs.writeSync(this.fd, `${JSON.stringify(rec)}\n`);
+    const now = this.now();
+    const rec = { time: new Date(now).toISOString(), ...bounded(e) } as AuditRecord;
+    const name = auditFileName(now);
+    if (name !== this.fdName) {
+      this.close(); // a new month
+      this.fd = fs.openSync(path.join(this.dataDir, name), 'a', 0o600);
+      this.fdName = name;
+    }
+    fs.writeSync(this.fd!, `${JSON.stringify(rec)}\n`);
     return rec;
   }
 
   close(): void {
     if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
+    this.fdName = '';
   }
 }

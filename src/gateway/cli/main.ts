@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import * as path from 'node:path';
-import { AUDIT_FILE } from '../audit';
+import { auditFiles } from '../audit';
 import { parseUtcOffset, writeReport } from '../report/report';
 import { type Ctx, DEFAULT_DATA_DIR, UsageError, closeCtx, openCtx } from './common';
 import { pcCommand } from './pcCommands';
@@ -99,7 +99,7 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
       if (!v.from || !v.to || !v.out) throw new UsageError('report needs --from, --to and --out');
       if (v.lang !== 'ja' && v.lang !== 'en') throw new UsageError('--lang is ja or en');
       const r = await writeReport({
-        auditFile: path.join(dataDir, AUDIT_FILE), from: v.from, to: v.to, outDir: v.out, utcOffsetMinutes: parseUtcOffset(v['utc-offset']!), lang: v.lang,
+        auditFiles: auditFiles(dataDir), from: v.from, to: v.to, outDir: v.out, utcOffsetMinutes: parseUtcOffset(v['utc-offset']!), lang: v.lang,
         ...(v.licences ? { licences: positiveInt(v.licences, '--licences') } : {}),
       });
       const tot = r.usage.totals;

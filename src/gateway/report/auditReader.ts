@@ -20,10 +20,13 @@ export function parseAuditText(text: string): AuditRead {
   return out;
 }
 
-export async function readAuditFile(file: string): Promise<AuditRead> {
+/** Reads the files in order (auditFiles() gives them oldest first). */
+export async function readAuditFiles(files: readonly string[]): Promise<AuditRead> {
   const out: AuditRead = { records: [], malformed: 0 };
-  const rl = readline.createInterface({ input: fs.createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-  for await (const line of rl) add(out, line);
+  for (const file of files) {
+    const rl = readline.createInterface({ input: fs.createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+    for await (const line of rl) add(out, line);
+  }
   return out;
 }
 

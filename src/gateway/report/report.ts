@@ -4,12 +4,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readAuditFile } from './auditReader';
+import { readAuditFiles } from './auditReader';
 import { type ReportLang, reportCsv, reportHtml } from './reportHtml';
 import { computeUsage, type Usage } from './usage';
 
 export interface ReportOptions {
-  auditFile: string;
+  /** The audit files to read, oldest first (auditFiles(dataDir)). */
+  auditFiles: readonly string[];
   from: string;
   to: string;
   outDir: string;
@@ -23,7 +24,7 @@ export interface ReportOptions {
 
 export async function writeReport(o: ReportOptions): Promise<{ usage: Usage; files: string[]; malformed: number }> {
   const now = o.now ?? Date.now();
-  const { records, malformed } = await readAuditFile(o.auditFile);
+  const { records, malformed } = await readAuditFiles(o.auditFiles);
   const usage = computeUsage(records, {
     from: o.from, to: o.to, utcOffsetMinutes: o.utcOffsetMinutes ?? 540, now, ...(o.licences !== undefined ? { licences: o.licences } : {}),
   });

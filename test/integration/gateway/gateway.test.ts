@@ -23,6 +23,7 @@ import { hashPassword } from '../../../src/gateway/passwords';
 import { generateTotpSecret, totpCode } from '../../../src/gateway/totp';
 import { base, exact } from '../../security/hostile';
 import { until } from '../../helpers';
+import { auditFiles } from '../../../src/gateway/audit';
 
 const FAST = { ln: 10, r: 8, p: 1 };
 const SECRET = { pc1: 'pc1-secret-0123456789abcdef', pc2: 'pc2-secret-0123456789abcdef' };
@@ -123,7 +124,7 @@ async function setup(t: { teardown(fn: () => Promise<void> | void): void }, extr
     await until(() => gw.gateway.relay.isOnline(id), `${id} online`);
     return { host, link };
   };
-  const audit = () => fs.readFileSync(path.join(dir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const audit = () => auditFiles(dir).map((f) => fs.readFileSync(f, 'utf8')).join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   return { gw, store, startPc, audit };
 }
 

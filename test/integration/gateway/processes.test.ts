@@ -17,6 +17,9 @@ import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { skipWithoutX, startClient, startXvfb, serverImage, x, type Xvfb } from '../../xserver';
 import { until } from '../../helpers';
+import { auditFiles } from '../../../src/gateway/audit';
+
+const auditText = (dataDir: string) => auditFiles(dataDir).map((f) => fs.readFileSync(f, 'utf8')).join('');
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -233,7 +236,7 @@ t.test('the gateway in separate processes: browser login, typing into an xterm, 
   const satoPage = await browserLogin(browser, gw.url, 'sato', PASSWORD.sato);
   t.match(await satoPage.textContent('.error'), '同時接続数の上限に達しています', 'the third concurrent user is refused');
   await suzukiViewer.kill('SIGKILL');
-  await until(() => fs.readFileSync(path.join(data, 'audit.log'), 'utf8').split('\n').some((l) => l.includes('"session.end"') && l.includes('"suzuki"')), 'suzuki\'s session end audited', 30_000);
+  await until(() => auditText(data).split('\n').some((l) => l.includes('"session.end"') && l.includes('"suzuki"')), 'suzuki\'s session end audited', 30_000);
   await satoPage.fill('input[name=password]', PASSWORD.sato);
   await satoPage.fill('input[name=user]', 'sato');
   await satoPage.click('button[type=submit]');
@@ -258,7 +261,7 @@ t.test('the gateway in separate processes: browser login, typing into an xterm, 
   // Revoke PC 1 while serving: its sessions end and it cannot come back.
   cli(data, ['pc', 'revoke', 'soumu-1']);
   await until(() => /credentials refused/.test(pc1.out()), `PC 1 refused after revocation (${pc1.out().slice(-400)})`, 30_000);
-  const audit = fs.readFileSync(path.join(data, 'audit.log'), 'utf8');
+  const audit = auditText(data);
   t.match(audit, '"login.failed"', 'failed logins are audited');
   t.match(audit, '"licence.refused"', 'the licence refusal is audited');
   t.notMatch(audit, PASSWORD.yamada, 'no password in the audit log');

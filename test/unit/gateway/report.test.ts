@@ -8,6 +8,7 @@ import { parseAuditText } from '../../../src/gateway/report/auditReader';
 import { computeUsage, dayStart } from '../../../src/gateway/report/usage';
 import { csvCell, toCsv } from '../../../src/gateway/report/csv';
 import { parseUtcOffset, writeReport } from '../../../src/gateway/report/report';
+import { AuditLog, auditFiles } from '../../../src/gateway/audit';
 
 const Z = (s: string) => Date.parse(`2026-11-${s}Z`);
 const iso = (s: string) => new Date(Z(s)).toISOString();
@@ -116,9 +117,16 @@ t.test('CSV: BOM, quoting, formulas defused', (t) => {
 t.test('writeReport: index.html with SVG charts and the CSV files', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tc-report-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  fs.writeFileSync(path.join(dir, 'audit.log'), text);
+  // The same records as an older version's audit.log followed by monthly files: read oldest first, as one log.
+  const lines = text.split('\n');
+  const third = Math.floor(lines.length / 3);
+  fs.writeFileSync(path.join(dir, 'audit.log'), lines.slice(0, third).join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'audit-2026-11.log'), lines.slice(third, 2 * third).join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'audit-2026-12.log'), lines.slice(2 * third).join('\n'));
+  fs.writeFileSync(path.join(dir, 'audit-notes.log'), 'not an audit file\n');
+  t.same(auditFiles(dir).map((f) => path.basename(f)), ['audit.log', 'audit-2026-11.log', 'audit-2026-12.log']);
   const out = path.join(dir, 'out');
-  const r = await writeReport({ auditFile: path.join(dir, 'audit.log'), from: opts.from, to: opts.to, outDir: out, now: opts.now });
+  const r = await writeReport({ auditFiles: auditFiles(dir), from: opts.from, to: opts.to, outDir: out, now: opts.now });
   t.same(fs.readdirSync(out).sort(), ['concurrency.csv', 'daily.csv', 'index.html', 'pcs.csv', 'sessions.csv', 'users.csv']);
   t.equal(r.malformed, 2);
   const html = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
@@ -130,6 +138,25 @@ t.test('writeReport: index.html with SVG charts and the CSV files', async (t) =>
   const sessions = fs.readFileSync(path.join(out, 'sessions.csv'), 'utf8').split('\r\n');
   t.equal(sessions[1], 's1,2026-11-01 23:30:00,2026-11-02 01:00:00,90,alice,pc1,10.0.0.1,1200,viewer closed', 'times at UTC+09:00');
   t.equal(sessions.length, 1 + 8 + 1, 'header, eight sessions overlapping the range, final CRLF');
-  const en = await writeReport({ auditFile: path.join(dir, 'audit.log'), from: opts.from, to: opts.to, outDir: path.join(dir, 'en'), now: opts.now, lang: 'en' });
+  const en = await writeReport({ auditFiles: auditFiles(dir), from: opts.from, to: opts.to, outDir: path.join(dir, 'en'), now: opts.now, lang: 'en' });
   t.match(fs.readFileSync(en.files[0]!, 'utf8'), /Concurrent sessions and the licence cap/);
+});
+
+t.test('AuditLog: one file per UTC month, mode 0600; a new month starts a new file', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tc-audit-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const clock = { now: Date.UTC(2026, 10, 30, 23, 59, 59) };
+  const log = new AuditLog(dir, () => clock.now);
+  t.teardown(() => log.close());
+  log.write({ type: 'gateway.stop' });
+  t.equal(path.basename(log.file), 'audit-2026-11.log');
+  clock.now += 1000;
+  log.write({ type: 'gateway.stop' });
+  t.equal(path.basename(log.file), 'audit-2026-12.log');
+  t.same(auditFiles(dir).map((f) => path.basename(f)), ['audit-2026-11.log', 'audit-2026-12.log']);
+  for (const f of auditFiles(dir)) {
+    t.equal(fs.readFileSync(f, 'utf8').trim().split('\n').length, 1);
+    t.equal(fs.statSync(f).mode & 0o777, 0o600);
+  }
+  t.same(auditFiles(path.join(dir, 'missing')), [], 'no data dir yet: no files');
 });
