@@ -28,7 +28,9 @@ import { Capability, Reason, reasonName } from '../protocol/constants';
 import { CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage, UpdateMessage, encodeMessage } from '../protocol/messages';
 import { LinkFailure, ReconnectBackoff, ViewerLink, isFinalClose } from '../protocol/viewerLink';
 import { ViewerInput } from './viewerInput';
+import type { InputMode } from './touchInput';
 import { ViewerOverlay } from './viewerOverlay';
+import { ViewTransform } from './viewTransform';
 import type { ScreenState, ViewerState, ViewerStatsSnapshot } from './viewerTypes';
 
 export type { ScreenState, ViewerState, ViewerStatsSnapshot } from './viewerTypes';
@@ -57,6 +59,8 @@ export class TilecastViewer {
   private readonly cursorCanvas: HTMLCanvasElement;
   private readonly overlay: ViewerOverlay;
   private readonly input: ViewerInput | null;
+  /** Zoom and pan: where the remote screen sits in the container. */
+  readonly view = new ViewTransform(devicePixelRatio);
   private readonly decoder = new OpStreamDecoder('rgba');
   private ws: WebSocket | null = null;
   private link: ViewerLink | null = null;
@@ -104,16 +108,20 @@ export class TilecastViewer {
     container.append(this.canvas, this.cursorCanvas);
     this.overlay = new ViewerOverlay(container, options.stats !== false);
     this.input = options.viewOnly ? null : new ViewerInput(container, {
-      screenSize: () => (this.image ? { width: this.image.width, height: this.image.height } : null),
+      view: () => (this.image ? this.view : null),
+      viewChanged: () => this.place(),
       // Only once the host's HELLO accepted this viewer's input (it may have made it view-only).
       send: (msg: PointerMessage | KeyMessage) => {
         if (this.link?.inputAllowed) this.send(msg);
       },
     });
-    container.addEventListener('pointerenter', () => ((this.pointerInside = true), this.placeCursor()));
-    container.addEventListener('pointerleave', () => ((this.pointerInside = false), this.placeCursor()));
+    // A mouse shows the remote cursor as its own; a finger does not (the drawn one stays).
+    container.addEventListener('pointerenter', (e) => e.pointerType !== 'touch' && ((this.pointerInside = true), this.placeCursor()));
+    container.addEventListener('pointerleave', (e) => e.pointerType !== 'touch' && ((this.pointerInside = false), this.placeCursor()));
     this.resizeObserver = new ResizeObserver(() => this.layout());
     this.resizeObserver.observe(container);
+    // A soft keyboard covers the bottom of the page without resizing it (iOS; Android with some browsers).
+    window.visualViewport?.addEventListener('resize', this.onVisualViewport);
     this.connect();
   }
 
@@ -127,10 +135,26 @@ export class TilecastViewer {
     this.ws = null;
     this.input?.dispose();
     this.resizeObserver.disconnect();
+    window.visualViewport?.removeEventListener('resize', this.onVisualViewport);
   }
 
   focus(): void {
     this.input?.focus();
+  }
+
+  /** Touch input: 'touch' (tap where you tap) or 'trackpad' (the finger moves the pointer). */
+  get inputMode(): InputMode {
+    return this.input?.mode ?? 'touch';
+  }
+
+  set inputMode(mode: InputMode) {
+    if (this.input) this.input.mode = mode;
+  }
+
+  /** Zoom back to fit-to-screen. */
+  resetZoom(): void {
+    this.view.fit();
+    this.place();
   }
 
   private setState(state: ViewerState, detail = ''): void {
@@ -288,6 +312,7 @@ export class TilecastViewer {
     this.stats.width = width;
     this.stats.height = height;
     this.dirty = { x0: 0, y0: 0, x1: width, y1: height };
+    this.view.setScreen(width, height);
     this.layout();
     this.schedulePaint();
   }
@@ -390,17 +415,26 @@ export class TilecastViewer {
     this.overlay.setStats(this.stats);
   }
 
-  /** Fits the screen into the container, keeping its aspect; crisp when scaled up. */
+  private readonly onVisualViewport = () => this.layout();
+
+  /** The container's size (and how much of it a soft keyboard leaves visible) into the view, then place the canvas. */
   private layout(): void {
-    if (!this.image) return;
     const cw = this.container.clientWidth, ch = this.container.clientHeight;
-    const scale = Math.min(cw / this.image.width, ch / this.image.height) || 1;
-    const w = this.image.width * scale, h = this.image.height * scale;
+    const vv = window.visualViewport;
+    const visible = vv ? vv.offsetTop + vv.height - this.container.getBoundingClientRect().top : ch;
+    this.view.setContainer(cw, ch, visible, devicePixelRatio);
+    this.place();
+  }
+
+  /** Puts the canvas where the view says; crisp (no smoothing) wherever a remote pixel covers at least a device pixel. */
+  private place(): void {
+    if (!this.image) return;
+    const p = this.view.placement();
     Object.assign(this.canvas.style, {
-      width: `${w}px`, height: `${h}px`, left: `${(cw - w) / 2}px`, top: `${(ch - h) / 2}px`,
-      // Device pixels per remote pixel >= 1: keep pixel edges (text stays sharp).
-      imageRendering: scale * devicePixelRatio >= 1 ? 'pixelated' : 'auto',
+      width: `${p.width}px`, height: `${p.height}px`, left: `${p.left}px`, top: `${p.top}px`,
+      imageRendering: p.scale * devicePixelRatio >= 1 ? 'pixelated' : 'auto',
     });
+    this.canvas.dataset.zoom = this.view.zoom().toFixed(3);
     this.drawCursorShape();
   }
 
@@ -429,12 +463,12 @@ export class TilecastViewer {
       this.cursorCanvas.style.display = 'none';
       return;
     }
-    const scale = parseFloat(this.canvas.style.width) / this.image.width || 1;
+    const p = this.view.placement();
     Object.assign(this.cursorCanvas.style, {
       display: 'block',
-      width: `${s.width * scale}px`, height: `${s.height * scale}px`,
-      left: `${parseFloat(this.canvas.style.left) + (this.cursor.x - s.hotX) * scale}px`,
-      top: `${parseFloat(this.canvas.style.top) + (this.cursor.y - s.hotY) * scale}px`,
+      width: `${s.width * p.scale}px`, height: `${s.height * p.scale}px`,
+      left: `${p.left + (this.cursor.x - s.hotX) * p.scale}px`,
+      top: `${p.top + (this.cursor.y - s.hotY) * p.scale}px`,
     });
   }
 }

@@ -12,10 +12,14 @@
 import { Modifier } from '../protocol/constants';
 import type { KeyMessage, PointerMessage } from '../protocol/messages';
 import { keysymForCodePoint } from '../input/keysyms';
+import { InputMode, TouchInput } from './touchInput';
+import type { ViewTransform } from './viewTransform';
 
 export interface InputTarget {
-  /** Remote screen size, for coordinate mapping. */
-  screenSize(): { width: number; height: number } | null;
+  /** Where the remote screen is shown (null before the first RESIZE). */
+  view(): ViewTransform | null;
+  /** The view was zoomed or panned by a gesture. */
+  viewChanged(): void;
   send(msg: PointerMessage | KeyMessage): void;
 }
 
@@ -39,7 +43,7 @@ export class ViewerInput {
   private y = 0;
   private buttons = 0;
   private composing = false;
-  private touchScroll: { midY: number; midX: number } | null = null;
+  private readonly touch: TouchInput;
   private readonly cleanups: Array<() => void> = [];
 
   constructor(
@@ -77,10 +81,33 @@ export class ViewerInput {
       e.preventDefault();
       this.focus();
     });
-    this.on(surface, 'touchstart', (e) => this.touch(e as TouchEvent), { passive: false });
-    this.on(surface, 'touchmove', (e) => this.touch(e as TouchEvent), { passive: false });
-    this.on(surface, 'touchend', (e) => this.touch(e as TouchEvent), { passive: false });
+    this.touch = new TouchInput({
+      view: () => target.view(),
+      viewChanged: () => target.viewChanged(),
+      origin: () => {
+        const r = surface.getBoundingClientRect();
+        return { x: r.left + surface.clientLeft, y: r.top + surface.clientTop };
+      },
+      pointerAt: () => ({ x: this.x, y: this.y }),
+      pointer: (x, y, buttons, wheelX = 0, wheelY = 0) => {
+        this.x = x;
+        this.y = y;
+        this.buttons = buttons;
+        this.sendPointer(wheelX, wheelY);
+      },
+    });
+    // Touch never focuses the key sink (that would open the soft keyboard on every tap): the keyboard button does.
+    for (const type of ['touchstart', 'touchmove', 'touchend', 'touchcancel']) this.on(surface, type, (e) => this.touch.handle(e as TouchEvent), { passive: false });
+    // The page's own pinch-zoom and scrolling would fight the viewer's.
     surface.style.touchAction = 'none';
+  }
+
+  get mode(): InputMode {
+    return this.touch.mode;
+  }
+
+  set mode(mode: InputMode) {
+    this.touch.mode = mode;
   }
 
   focus(): void {
@@ -88,6 +115,7 @@ export class ViewerInput {
   }
 
   dispose(): void {
+    this.touch.dispose();
     for (const c of this.cleanups) c();
     this.keySink.remove();
   }
@@ -114,13 +142,12 @@ export class ViewerInput {
   }
 
   private toScreen(clientX: number, clientY: number): boolean {
-    const size = this.target.screenSize();
-    if (!size) return false;
-    const canvas = this.surface.querySelector('canvas.tilecast-screen') ?? this.surface;
-    const r = canvas.getBoundingClientRect();
-    if (r.width === 0 || r.height === 0) return false;
-    this.x = Math.max(0, Math.min(size.width - 1, Math.floor(((clientX - r.left) * size.width) / r.width)));
-    this.y = Math.max(0, Math.min(size.height - 1, Math.floor(((clientY - r.top) * size.height) / r.height)));
+    const view = this.target.view();
+    if (!view) return false;
+    const r = this.surface.getBoundingClientRect();
+    const at = view.toRemoteClamped(clientX - r.left - this.surface.clientLeft, clientY - r.top - this.surface.clientTop);
+    this.x = at.x;
+    this.y = at.y;
     return true;
   }
 
@@ -144,40 +171,7 @@ export class ViewerInput {
     e.preventDefault();
     if (!this.toScreen(e.clientX, e.clientY)) return;
     // The protocol carries CSS pixels.
-    const scale = e.deltaMode === 1 ? 40 : e.deltaMode === 2 ? (this.target.screenSize()?.height ?? 800) : 1;
+    const scale = e.deltaMode === 1 ? 40 : e.deltaMode === 2 ? this.surface.clientHeight : 1;
     this.sendPointer(e.deltaX * scale, e.deltaY * scale);
-  }
-
-  /** One finger: a mouse with the left button (tap = click, drag = drag). Two fingers: scroll. */
-  private touch(e: TouchEvent): void {
-    e.preventDefault();
-    const t = e.touches;
-    if (t.length >= 2) {
-      const midX = (t[0]!.clientX + t[1]!.clientX) / 2, midY = (t[0]!.clientY + t[1]!.clientY) / 2;
-      if (this.buttons & 1) {
-        this.buttons = 0; // a second finger turns a drag into a scroll
-        this.sendPointer();
-      }
-      if (this.touchScroll) this.sendPointer(this.touchScroll.midX - midX, this.touchScroll.midY - midY);
-      this.touchScroll = { midX, midY };
-      return;
-    }
-    if (e.type === 'touchstart' && t.length === 1) {
-      this.focus();
-      this.touchScroll = null;
-      if (!this.toScreen(t[0]!.clientX, t[0]!.clientY)) return;
-      this.buttons = 0;
-      this.sendPointer(); // move first, so the press lands where the finger is
-      this.buttons = 1;
-      this.sendPointer();
-    } else if (e.type === 'touchmove' && t.length === 1 && !this.touchScroll) {
-      if (this.toScreen(t[0]!.clientX, t[0]!.clientY)) this.sendPointer();
-    } else if (e.type === 'touchend' && t.length === 0) {
-      this.touchScroll = null;
-      if (this.buttons) {
-        this.buttons = 0;
-        this.sendPointer();
-      }
-    }
   }
 }

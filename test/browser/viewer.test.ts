@@ -1,75 +1,21 @@
 // The browser viewer in real headless Chromium (Debian's, through
 // playwright-core) against a real host on localhost. Functional checks only.
 import t from 'tap';
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, Browser, Page } from 'playwright-core';
+import { chromium, Browser } from 'playwright-core';
 import { WebSocketServer } from 'ws';
 import { Host, InputEvent, createHost } from '../../src/host/host';
 import { viewerPage } from '../../src/host/viewerPage';
 import { Modifier } from '../../src/protocol/constants';
 import { encodeMessage } from '../../src/protocol/messages';
 import { PushSource } from '../../src/source/pushSource';
-import { loadScene } from '../../src/source/sceneSource';
 import type { Frame } from '../../src/frame';
 import { until, videoFrame } from '../helpers';
 import { ScriptedSource } from '../security/helpers';
+import { ARGS, CHROMIUM, canvasAtRest, crop, skipWithoutChromium } from './helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = fs.existsSync(CHROMIUM) ? false : `Debian chromium not installed at ${CHROMIUM}`;
-if (skip && process.env.CI) throw new Error(String(skip));
-
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-/** A w x h crop of a rendered scene, so pages and comparisons stay small. */
-function crop(name: Parameters<typeof loadScene>[0], w: number, h: number, x0 = 0, y0 = 0): Frame {
-  const s = loadScene(name);
-  const data = Buffer.alloc(w * h * 4);
-  for (let y = 0; y < h; y++) (s.data as Buffer).copy(data, y * w * 4, ((y0 + y) * s.width + x0) * 4, ((y0 + y) * s.width + x0 + w) * 4);
-  return { data, width: w, height: h, stride: w * 4 };
-}
-
-/** The canvas's pixels (RGBA) as the page holds them. */
-async function canvasPixels(page: Page): Promise<Buffer> {
-  const b64 = await page.evaluate(() => {
-    const c = document.querySelector('#screen canvas.tilecast-screen') as HTMLCanvasElement;
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let s = '';
-    for (let i = 0; i < d.length; i += 0x8000) s += String.fromCharCode(...d.subarray(i, i + 0x8000));
-    return btoa(s);
-  });
-  return Buffer.from(b64, 'base64');
-}
-
-function rgbaOf(f: Frame): Buffer {
-  const out = Buffer.alloc(f.width * f.height * 4);
-  for (let i = 0; i < out.length; i += 4) {
-    out[i] = f.data[i + 2]!;
-    out[i + 1] = f.data[i + 1]!;
-    out[i + 2] = f.data[i]!;
-    out[i + 3] = 255;
-  }
-  return out;
-}
-
-/** Waits until every update is acked and the canvas equals `f`; returns the first mismatch or null. */
-async function canvasAtRest(host: Host, page: Page, f: Frame): Promise<string | null> {
-  const want = rgbaOf(f);
-  let diff: string | null = 'not compared yet';
-  const end = Date.now() + 20_000;
-  while (Date.now() < end) {
-    const size = await page.evaluate(() => [(window as any).tilecastViewer?.stats.width, (window as any).tilecastViewer?.stats.height]);
-    if (size[0] === f.width && size[1] === f.height && host.viewers().every((v) => v.flow.inflightUpdates === 0)) {
-      const got = await canvasPixels(page);
-      const at = got.findIndex((b, i) => b !== want[i]);
-      diff = at < 0 ? null : `pixel ${(at / 4) | 0} (${((at / 4) | 0) % f.width},${((at / 4 / f.width) | 0)}): got ${got[at]} want ${want[at]}`;
-      if (diff === null) return null;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return diff;
-}
+const skip = skipWithoutChromium;
 
 let browser: Browser;
 t.before(async () => {
