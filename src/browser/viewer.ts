@@ -110,6 +110,12 @@ export class TilecastViewer {
     this.input = options.viewOnly ? null : new ViewerInput(container, {
       view: () => (this.image ? this.view : null),
       viewChanged: () => this.place(),
+      typed: (x, y) => {
+        // Zoomed in: keep where the typing goes (the last click) in sight, above a soft keyboard.
+        if (!this.view.isZoomed()) return;
+        this.view.reveal(x, y);
+        this.place();
+      },
       // Only once the host's HELLO accepted this viewer's input (it may have made it view-only).
       send: (msg: PointerMessage | KeyMessage) => {
         if (this.link?.inputAllowed) this.send(msg);

@@ -1,17 +1,10 @@
 /**
- * Input capture for the browser viewer: keyboard (physical codes, JIS keys,
- * IME composition), mouse, wheel and touch, turned into POINTER/KEY messages in
- * remote screen coordinates.
- *
- * Keys are read from a hidden textarea that holds the focus, because IME
- * composition only happens in an editable element: while composing, raw keys
- * are held back (`isComposing`, key "Process"), and the composed text is sent as
- * characters when the composition ends. Nothing typed is kept: the textarea is
- * emptied after every event.
+ * Input capture for the browser viewer: mouse and wheel here, touch gestures
+ * (touchInput.ts) and keys/text (textInput.ts), turned into POINTER/KEY
+ * messages in remote screen coordinates.
  */
-import { Modifier } from '../protocol/constants';
 import type { KeyMessage, PointerMessage } from '../protocol/messages';
-import { keysymForCodePoint } from '../input/keysyms';
+import { TextInput } from './textInput';
 import { InputMode, TouchInput } from './touchInput';
 import type { ViewTransform } from './viewTransform';
 
@@ -20,6 +13,8 @@ export interface InputTarget {
   view(): ViewTransform | null;
   /** The view was zoomed or panned by a gesture. */
   viewChanged(): void;
+  /** Something was typed at the remote pointer (x, y) (a zoomed view follows it). */
+  typed(x: number, y: number): void;
   send(msg: PointerMessage | KeyMessage): void;
 }
 
@@ -29,20 +24,13 @@ function protocolButtons(domButtons: number): number {
   return (domButtons & 1) | ((domButtons & 4) >> 1) | ((domButtons & 2) << 1) | (domButtons & 8) | (domButtons & 16);
 }
 
-function modifiers(e: KeyboardEvent): number {
-  return (e.shiftKey ? Modifier.SHIFT : 0) | (e.ctrlKey ? Modifier.CONTROL : 0) | (e.altKey ? Modifier.ALT : 0) |
-    (e.metaKey ? Modifier.META : 0) | (e.getModifierState?.('CapsLock') ? Modifier.CAPS_LOCK : 0) |
-    (e.getModifierState?.('NumLock') ? Modifier.NUM_LOCK : 0) | (e.getModifierState?.('AltGraph') ? Modifier.ALT_GRAPH : 0);
-}
-
 const clampI16 = (v: number) => Math.max(-32768, Math.min(32767, Math.round(v)));
 
 export class ViewerInput {
-  private readonly keySink: HTMLTextAreaElement;
+  readonly text: TextInput;
   private x = 0;
   private y = 0;
   private buttons = 0;
-  private composing = false;
   private readonly touch: TouchInput;
   private readonly cleanups: Array<() => void> = [];
 
@@ -50,27 +38,8 @@ export class ViewerInput {
     private readonly surface: HTMLElement,
     private readonly target: InputTarget,
   ) {
-    const ta = document.createElement('textarea');
-    ta.setAttribute('autocomplete', 'off');
-    ta.setAttribute('autocorrect', 'off');
-    ta.setAttribute('autocapitalize', 'off');
-    ta.setAttribute('spellcheck', 'false');
-    ta.setAttribute('aria-label', 'remote keyboard');
-    Object.assign(ta.style, { position: 'absolute', left: '0', top: '0', width: '1px', height: '1px', opacity: '0', border: '0', padding: '0', resize: 'none' });
-    surface.appendChild(ta);
-    this.keySink = ta;
-
-    this.on(ta, 'keydown', (e) => this.key(e as KeyboardEvent, true));
-    this.on(ta, 'keyup', (e) => this.key(e as KeyboardEvent, false));
-    this.on(ta, 'compositionstart', () => (this.composing = true));
-    this.on(ta, 'compositionend', (e) => {
-      this.composing = false;
-      this.typeText((e as CompositionEvent).data ?? '');
-      ta.value = '';
-    });
-    this.on(ta, 'input', () => {
-      if (!this.composing) ta.value = '';
-    });
+    const on = this.on.bind(this);
+    this.text = new TextInput(surface, { send: (m) => target.send(m), typed: () => target.typed(this.x, this.y) }, on);
     this.on(surface, 'pointerdown', (e) => this.pointer(e as PointerEvent));
     this.on(surface, 'pointermove', (e) => this.pointer(e as PointerEvent));
     this.on(surface, 'pointerup', (e) => this.pointer(e as PointerEvent));
@@ -92,6 +61,7 @@ export class ViewerInput {
       pointer: (x, y, buttons, wheelX = 0, wheelY = 0) => {
         this.x = x;
         this.y = y;
+        if (buttons & ~this.buttons) this.text.reset(); // a press: the remote caret may move
         this.buttons = buttons;
         this.sendPointer(wheelX, wheelY);
       },
@@ -110,35 +80,25 @@ export class ViewerInput {
     this.touch.mode = mode;
   }
 
+  /** Focuses the key sink (on a touch device this opens the soft keyboard). */
   focus(): void {
-    this.keySink.focus({ preventScroll: true });
+    this.text.sink.focus({ preventScroll: true });
+  }
+
+  /** Closes the soft keyboard (the sink loses the focus; a physical keyboard still types). */
+  blur(): void {
+    this.text.sink.blur();
   }
 
   dispose(): void {
     this.touch.dispose();
     for (const c of this.cleanups) c();
-    this.keySink.remove();
+    this.text.sink.remove();
   }
 
   private on(el: EventTarget, type: string, fn: (e: Event) => void, opts?: AddEventListenerOptions): void {
     el.addEventListener(type, fn, opts);
     this.cleanups.push(() => el.removeEventListener(type, fn, opts));
-  }
-
-  private key(e: KeyboardEvent, down: boolean): void {
-    // IME composing: the composed text comes with compositionend.
-    if (e.isComposing || this.composing || e.key === 'Process' || e.keyCode === 229) return;
-    e.preventDefault();
-    this.target.send({ type: 'key', down, repeat: e.repeat, modifiers: modifiers(e), keysym: 0, code: e.code.slice(0, 64), key: e.key.slice(0, 64) });
-  }
-
-  /** Composed text (IME) goes as characters: a press and release each. */
-  private typeText(text: string): void {
-    for (const ch of text) {
-      const keysym = keysymForCodePoint(ch.codePointAt(0)!);
-      if (keysym === null) continue;
-      for (const down of [true, false]) this.target.send({ type: 'key', down, repeat: false, modifiers: 0, keysym, code: '', key: ch });
-    }
   }
 
   private toScreen(clientX: number, clientY: number): boolean {
@@ -163,7 +123,9 @@ export class ViewerInput {
     }
     e.preventDefault();
     if (!this.toScreen(e.clientX, e.clientY)) return;
-    this.buttons = protocolButtons(e.buttons);
+    const buttons = protocolButtons(e.buttons);
+    if (buttons & ~this.buttons) this.text.reset(); // a press: the remote caret may move
+    this.buttons = buttons;
     this.sendPointer();
   }
 

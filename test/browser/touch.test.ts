@@ -12,6 +12,7 @@ import type { PointerMessage } from '../../src/protocol/messages';
 import { PushSource } from '../../src/source/pushSource';
 import { loadScene } from '../../src/source/sceneSource';
 import type { Frame } from '../../src/frame';
+import { until } from '../helpers';
 import { ARGS, CHROMIUM, canvasAtRest, rgbaOf, skipWithoutChromium as skip } from './helpers';
 
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true };
@@ -29,6 +30,8 @@ interface Phone {
   frame: Frame;
   /** POINTER messages the host received since the last `take()`. */
   take(): Promise<string[]>;
+  /** Waits until at least `n` POINTER messages arrived since the last `take()`. */
+  arrived(n: number): Promise<void>;
   /** The client (CSS) point over the middle of remote pixel (x, y), as the page places the canvas now. */
   at(x: number, y: number): Promise<{ x: number; y: number }>;
   view(): Promise<{ left: number; top: number; scale: number; zoom: number }>;
@@ -69,6 +72,7 @@ async function phone(t: { teardown(fn: () => unknown): void }, frame = loadScene
       }
       return inputs.splice(0).map(fmt);
     },
+    arrived: (n) => until(() => inputs.length >= n, `${n} pointer messages`),
     async at(x, y) {
       const v = await view();
       return { x: v.left + (x + 0.5) * v.scale, y: v.top + (y + 0.5) * v.scale };
@@ -105,7 +109,7 @@ t.test('phone, touchscreen mode: each gesture gives exactly the expected input a
   // Long press: a right click, sent while the finger is still down; lifting adds nothing.
   a = await p.at(1000, 300);
   await p.touch('touchStart', [a]);
-  await sleep(700);
+  await p.arrived(3); // with the finger still down
   const held = await p.take();
   await p.touch('touchEnd', []);
   t.same(held, ['1000,300 b0', '1000,300 b4', '1000,300 b0'], 'long press = right click at the pixel, while held');
