@@ -7,6 +7,9 @@ export { TilecastViewer, mountViewer } from './viewer';
 export type { ViewerOptions } from './viewer';
 export type { ScreenState, ViewerState, ViewerStatsSnapshot } from './viewerTypes';
 export { linkQuality } from './viewerOverlay';
+export { pickLang } from './i18n';
+export type { Lang } from './i18n';
+export type { InputMode } from './touchInput';
 // The decoder on its own, for embedders that render elsewhere (and the decode benchmark).
 export { OpStreamDecoder } from '../codec/opStreamDecoder';
 export { ImageOpDecoder } from './imageOps';

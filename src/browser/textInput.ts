@@ -44,13 +44,27 @@ export interface TextTarget {
   send(msg: KeyMessage): void;
   /** Something was typed (the view may follow). */
   typed(): void;
+  /** The sticky modifiers were used up by a key. */
+  stickyReleased(): void;
 }
+
+/** The modifier keys the toolbar can hold for the next key, as a keyboard's left-hand keys. */
+export const MODIFIER_KEYS = [
+  { bit: Modifier.CONTROL, code: 'ControlLeft', key: 'Control' },
+  { bit: Modifier.ALT, code: 'AltLeft', key: 'Alt' },
+  { bit: Modifier.META, code: 'MetaLeft', key: 'Meta' },
+  { bit: Modifier.SHIFT, code: 'ShiftLeft', key: 'Shift' },
+] as const;
+const isModifierKey = (key: string) => ['Control', 'Alt', 'Meta', 'Shift', 'AltGraph', 'CapsLock'].includes(key);
 
 export class TextInput {
   readonly sink: HTMLTextAreaElement;
   /** What the host has been sent of the textarea's value. */
   private sent = '';
   private composing = false;
+  /** Toolbar modifiers armed for the next key, and those the host now holds for it. */
+  private sticky = 0;
+  private held = 0;
 
   constructor(parent: HTMLElement, private readonly target: TextTarget, on: (el: EventTarget, type: string, fn: (e: Event) => void) => void) {
     const ta = document.createElement('textarea');
@@ -84,8 +98,56 @@ export class TextInput {
   }
 
   /** Presses and releases `keysym` (`key` for the host's logs and mapping). */
-  tap(keysym: number, key: string, mods = 0): void {
-    for (const down of [true, false]) this.target.send({ type: 'key', down, repeat: false, modifiers: mods, keysym, code: '', key });
+  tap(keysym: number, key: string): void {
+    for (const down of [true, false]) this.sendKey({ type: 'key', down, repeat: false, modifiers: 0, keysym, code: '', key });
+  }
+
+  /** Presses and releases a key by KeyboardEvent code and key, as a keyboard would send it (toolbar keys). */
+  press(code: string, key: string): void {
+    for (const down of [true, false]) this.sendKey({ type: 'key', down, repeat: false, modifiers: 0, keysym: 0, code, key });
+    this.reset();
+    this.target.typed();
+  }
+
+  /** Presses `keys` in order, then releases them in reverse (Ctrl+Alt+Del). Sticky modifiers are not added. */
+  chord(keys: ReadonlyArray<{ code: string; key: string; bit?: number }>): void {
+    let mods = 0;
+    for (const k of keys) {
+      mods |= k.bit ?? 0;
+      this.target.send({ type: 'key', down: true, repeat: false, modifiers: mods, keysym: 0, code: k.code, key: k.key });
+    }
+    for (const k of [...keys].reverse()) {
+      mods &= ~(k.bit ?? 0);
+      this.target.send({ type: 'key', down: false, repeat: false, modifiers: mods, keysym: 0, code: k.code, key: k.key });
+    }
+  }
+
+  /** Arms (or disarms) a modifier for the next key: pressed before it, released after it. */
+  setSticky(bit: number, on: boolean): void {
+    this.sticky = on ? this.sticky | bit : this.sticky & ~bit;
+  }
+
+  /** Sends a KEY with the armed modifiers around it: pressed before its press, released after its release. */
+  private sendKey(msg: KeyMessage): void {
+    const modifier = isModifierKey(msg.key);
+    if (msg.down && !modifier && this.sticky & ~this.held) {
+      for (const m of MODIFIER_KEYS) {
+        if (!(this.sticky & m.bit) || this.held & m.bit) continue;
+        this.held |= m.bit;
+        this.target.send({ type: 'key', down: true, repeat: false, modifiers: this.held, keysym: 0, code: m.code, key: m.key });
+      }
+    }
+    this.target.send({ ...msg, modifiers: msg.modifiers | this.held });
+    if (!msg.down && !modifier && this.held) {
+      for (const m of [...MODIFIER_KEYS].reverse()) {
+        if (!(this.held & m.bit)) continue;
+        this.held &= ~m.bit;
+        this.target.send({ type: 'key', down: false, repeat: false, modifiers: this.held, keysym: 0, code: m.code, key: m.key });
+      }
+      this.sticky = 0;
+      this.target.stickyReleased();
+      queueMicrotask(() => this.reset()); // the host did not type that character as text
+    }
   }
 
   private key(e: KeyboardEvent, down: boolean): void {
@@ -93,7 +155,7 @@ export class TextInput {
     if (e.isComposing || this.composing || e.key === 'Process' || e.keyCode === 229) return;
     e.preventDefault();
     this.reset();
-    this.target.send({ type: 'key', down, repeat: e.repeat, modifiers: modifiers(e), keysym: 0, code: e.code.slice(0, 64), key: e.key.slice(0, 64) });
+    this.sendKey({ type: 'key', down, repeat: e.repeat, modifiers: modifiers(e), keysym: 0, code: e.code.slice(0, 64), key: e.key.slice(0, 64) });
     if (down) this.target.typed();
   }
 

@@ -51,7 +51,7 @@ export class TouchInput {
     e.preventDefault();
     const o = this.target.origin();
     const touches: TouchPoint[] = Array.from(e.touches, (t) => ({ id: t.identifier, x: t.clientX - o.x, y: t.clientY - o.y }));
-    const now = e.timeStamp || performance.now();
+    const now = performance.now(); // one clock with the long-press timer (event timeStamps may come from another)
     const out = e.type === 'touchstart' ? this.gestures.start(touches, now)
       : e.type === 'touchmove' ? this.gestures.move(touches, now)
         : this.gestures.end(touches, now, e.type === 'touchcancel');
@@ -72,6 +72,7 @@ export class TouchInput {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.apply(this.gestures.tick(performance.now()));
+      this.armTimer(); // a timer that fired early waits again
     }, Math.max(0, at - performance.now()));
   }
 

@@ -29,6 +29,11 @@ import { CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage,
 import { LinkFailure, ReconnectBackoff, ViewerLink, isFinalClose } from '../protocol/viewerLink';
 import { ViewerInput } from './viewerInput';
 import type { InputMode } from './touchInput';
+import { Lang, pickLang, text } from './i18n';
+import { InputHold } from './inputHold';
+import { MODIFIER_KEYS } from './textInput';
+import { StickyModifier, Toolbar } from './toolbar';
+import { Modifier } from '../protocol/constants';
 import { ViewerOverlay } from './viewerOverlay';
 import { ViewTransform } from './viewTransform';
 import type { ScreenState, ViewerState, ViewerStatsSnapshot } from './viewerTypes';
@@ -49,7 +54,13 @@ export interface ViewerOptions {
   pingIntervalMs?: number;
   /** Show the stats overlay (default true). */
   stats?: boolean;
+  /** UI language (default: from navigator.languages, Japanese unless English comes first). */
+  lang?: Lang;
+  /** Show the toolbar (keyboard, modifiers, special keys, zoom, input mode; default true unless view-only). */
+  toolbar?: boolean;
 }
+
+const STICKY_BITS: Record<StickyModifier, number> = { ctrl: Modifier.CONTROL, alt: Modifier.ALT, win: Modifier.META, shift: Modifier.SHIFT };
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -59,6 +70,11 @@ export class TilecastViewer {
   private readonly cursorCanvas: HTMLCanvasElement;
   private readonly overlay: ViewerOverlay;
   private readonly input: ViewerInput | null;
+  private readonly toolbar: Toolbar | null = null;
+  readonly lang: Lang;
+  private readonly held = new InputHold();
+  private wakeLock: { released: boolean; release(): Promise<void> } | null = null;
+  private statsTimer: number;
   /** Zoom and pan: where the remote screen sits in the container. */
   readonly view = new ViewTransform(devicePixelRatio);
   private readonly decoder = new OpStreamDecoder('rgba');
@@ -71,7 +87,7 @@ export class TilecastViewer {
   private image: ImageData | null = null;
   private cursor: { shape: CursorShapeMessage | null; x: number; y: number; visible: boolean } = { shape: null, x: 0, y: 0, visible: false };
   private dirty: { x0: number; y0: number; x1: number; y1: number } | null = null;
-  private pendingAcks: Array<{ link: ViewerLink; frameId: number; receivedAt: number }> = [];
+  private pendingAcks: Array<{ link: ViewerLink; frameId: number; receivedAt: number; lossy: boolean }> = [];
   private rafPending = false;
   private pointerInside = false;
   private state: ViewerState = 'connecting';
@@ -81,10 +97,11 @@ export class TilecastViewer {
   private finalMessage: string | null = null;
   private ticker: number | null = null;
   private readonly resizeObserver: ResizeObserver;
-  private readonly window1s: Array<{ t: number; bytes: number; painted: number }> = [];
+  /** The last second: bytes received, updates painted and how many of them carried JPEG. */
+  private readonly window1s: Array<{ t: number; bytes: number; painted: number; lossy: number }> = [];
   readonly stats: ViewerStatsSnapshot = {
     state: 'connecting', screenState: 'live', width: 0, height: 0, updates: 0, painted: 0, bytes: 0, rttMs: null, kbps: 0, fps: 0,
-    lastError: null, connections: 0, decodeMs: 0, decodedPixels: 0,
+    lastError: null, connections: 0, decodeMs: 0, decodedPixels: 0, codec: 'idle',
   };
 
   constructor(
@@ -106,7 +123,8 @@ export class TilecastViewer {
     this.cursorCanvas.className = 'tilecast-cursor';
     Object.assign(this.cursorCanvas.style, { position: 'absolute', pointerEvents: 'none', display: 'none' });
     container.append(this.canvas, this.cursorCanvas);
-    this.overlay = new ViewerOverlay(container, options.stats !== false);
+    this.lang = options.lang ?? pickLang(navigator.languages?.length ? navigator.languages : [navigator.language]);
+    this.overlay = new ViewerOverlay(container, options.stats !== false, this.lang, this.canvas);
     this.input = options.viewOnly ? null : new ViewerInput(container, {
       view: () => (this.image ? this.view : null),
       viewChanged: () => this.place(),
@@ -116,11 +134,16 @@ export class TilecastViewer {
         this.view.reveal(x, y);
         this.place();
       },
-      // Only once the host's HELLO accepted this viewer's input (it may have made it view-only).
+      // Only once the host's HELLO accepted this viewer's input (it may have made it view-only);
+      // while disconnected, keys are held for a moment and the rest is counted (InputHold).
       send: (msg: PointerMessage | KeyMessage) => {
-        if (this.link?.inputAllowed) this.send(msg);
+        if (this.link?.inputAllowed && this.ws?.readyState === WebSocket.OPEN) return this.send(msg);
+        if (this.state === 'connected') return; // connected but view-only: nothing to hold
+        if (this.held.hold(msg, performance.now())) this.overlay.noteInput(this.t('inputHeld'));
       },
+      stickyReleased: () => this.toolbar?.stickyReleased(),
     });
+    if (this.input && options.toolbar !== false) this.toolbar = this.makeToolbar(this.input);
     // A mouse shows the remote cursor as its own; a finger does not (the drawn one stays).
     container.addEventListener('pointerenter', (e) => e.pointerType !== 'touch' && ((this.pointerInside = true), this.placeCursor()));
     container.addEventListener('pointerleave', (e) => e.pointerType !== 'touch' && ((this.pointerInside = false), this.placeCursor()));
@@ -128,8 +151,59 @@ export class TilecastViewer {
     this.resizeObserver.observe(container);
     // A soft keyboard covers the bottom of the page without resizing it (iOS; Android with some browsers).
     window.visualViewport?.addEventListener('resize', this.onVisualViewport);
+    document.addEventListener('visibilitychange', this.onVisibility);
+    // Stats every second even when nothing arrives (an idle screen shows 0 fps, not the last busy second's).
+    this.statsTimer = window.setInterval(() => this.updateStats(), 1000);
     this.connect();
   }
+
+  private t(key: Parameters<typeof text>[1], vars?: Record<string, string | number>): string {
+    return text(this.lang, key, vars);
+  }
+
+  private makeToolbar(input: ViewerInput): Toolbar {
+    const toolbar = new Toolbar(this.container, this.lang, {
+      toggleKeyboard: () => {
+        if (document.activeElement === input.text.sink) input.blur();
+        else input.focus();
+        return document.activeElement === input.text.sink;
+      },
+      key: (code, key) => input.text.press(code, key),
+      sticky: (mod, on) => input.text.setSticky(STICKY_BITS[mod], on),
+      ctrlAltDel: () => input.text.chord([MODIFIER_KEYS[0], MODIFIER_KEYS[1], { code: 'Delete', key: 'Delete' }]),
+      toggleInputMode: () => (input.mode = input.mode === 'touch' ? 'trackpad' : 'touch'),
+      toggleZoom: () => {
+        if (this.view.zoom() === 1) this.view.fit();
+        else {
+          const p = this.view.placement(), cx = this.container.clientWidth / 2, cy = this.container.clientHeight / 2;
+          this.view.zoomTo(this.view.oneToOneScale(), (cx - p.left) / p.scale, (cy - p.top) / p.scale, cx, cy);
+        }
+        this.place();
+        return this.view.zoom() === 1;
+      },
+      disconnect: () => this.close(this.t('disconnectedByUser')),
+    });
+    input.text.sink.addEventListener('focus', () => toolbar.keyboardShown(true));
+    input.text.sink.addEventListener('blur', () => toolbar.keyboardShown(false));
+    return toolbar;
+  }
+
+  /** Keeps the screen on while connected, where the browser allows it (Screen Wake Lock; released when hidden). */
+  private async keepAwake(on: boolean): Promise<void> {
+    if (!on) {
+      const lock = this.wakeLock;
+      this.wakeLock = null;
+      await lock?.release().catch(() => undefined);
+      return;
+    }
+    if ((this.wakeLock && !this.wakeLock.released) || document.visibilityState !== 'visible') return;
+    const api = (navigator as Navigator & { wakeLock?: { request(type: 'screen'): Promise<{ released: boolean; release(): Promise<void> }> } }).wakeLock;
+    this.wakeLock = (await api?.request('screen').catch(() => null)) ?? null;
+  }
+
+  private readonly onVisibility = () => {
+    if (this.state === 'connected') void this.keepAwake(true);
+  };
 
   /** Disconnects for good (`why`: shown to the user). */
   close(why = ''): void {
@@ -140,6 +214,9 @@ export class TilecastViewer {
     this.ws?.close(code, 'viewer closed');
     this.ws = null;
     this.input?.dispose();
+    clearInterval(this.statsTimer);
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    void this.keepAwake(false);
     this.resizeObserver.disconnect();
     window.visualViewport?.removeEventListener('resize', this.onVisualViewport);
   }
@@ -165,7 +242,7 @@ export class TilecastViewer {
 
   private setState(state: ViewerState, detail = ''): void {
     this.state = this.stats.state = state;
-    this.overlay.setState(state, detail);
+    this.overlay.setState(state, detail, this.image !== null);
   }
 
   private setScreenState(state: ScreenState, reason: string): void {
@@ -173,15 +250,23 @@ export class TilecastViewer {
     this.overlay.setScreenState(state, reason);
   }
 
-  private showError(message: string): void {
+  /** `message` for stats.lastError (logs, embedders), `shown` for the user (default: the same). */
+  private showError(message: string, shown = message): void {
     this.stats.lastError = message;
-    this.overlay.showError(message);
+    this.overlay.showError(shown);
+  }
+
+  /** Connected again: what was typed meanwhile goes now (if recent), and the user hears about anything dropped. */
+  private releaseHeldInput(): void {
+    const { send, dropped } = this.held.release(performance.now());
+    if (this.link?.inputAllowed) for (const m of send) this.send(m);
+    if (dropped) this.overlay.showError(this.t('inputDropped', { n: dropped }));
   }
 
   private connect(): void {
     if (this.state === 'closed') return;
     const attempts = this.backoff.attempts;
-    this.setState(attempts === 0 ? 'connecting' : 'reconnecting', attempts ? `attempt ${attempts + 1}` : '');
+    this.setState(attempts === 0 ? 'connecting' : 'reconnecting', attempts ? this.t('attempt', { n: attempts + 1 }) : '');
     const ws = new WebSocket(this.options.url);
     ws.binaryType = 'arraybuffer';
     const link = new ViewerLink({
@@ -230,7 +315,7 @@ export class TilecastViewer {
 
   private scheduleReconnect(why: string): void {
     const delay = this.backoff.next();
-    this.setState('reconnecting', `${why}; retrying in ${(delay / 1000).toFixed(1)} s`);
+    this.setState('reconnecting', `${why}; ${this.t('retryingIn', { s: (delay / 1000).toFixed(1) })}`);
     this.reconnectTimer = window.setTimeout(() => {
       this.reconnectTimer = null;
       this.connect();
@@ -249,7 +334,7 @@ export class TilecastViewer {
   private drop(ws: WebSocket, failure: LinkFailure): void {
     if (this.ws !== ws) return;
     const what = reasonName(failure.reason).toLowerCase().replace(/_/g, ' ');
-    this.showError(`${what}: ${failure.message}`);
+    this.showError(`${this.t('protocolError')}: ${what}: ${failure.message}`);
     this.ws = null;
     this.stopTicker();
     this.generation++; // what is still queued or decoding for this connection is dropped
@@ -262,7 +347,7 @@ export class TilecastViewer {
   private onMessage(ws: WebSocket, link: ViewerLink, data: unknown): void {
     const bytes = data instanceof ArrayBuffer ? data.byteLength : 0;
     this.stats.bytes += bytes;
-    this.window1s.push({ t: performance.now(), bytes, painted: 0 });
+    this.window1s.push({ t: performance.now(), bytes, painted: 0, lossy: 0 });
     let msg;
     try {
       msg = link.receiveBytes(data instanceof ArrayBuffer ? data : String(data));
@@ -276,6 +361,8 @@ export class TilecastViewer {
       case 'hello':
         this.setState('connected');
         this.overlay.clearError();
+        void this.keepAwake(true);
+        this.releaseHeldInput();
         this.setScreenState('live', ''); // a new connection starts live; the host says so if it is not
         return;
       case 'screenState':
@@ -292,7 +379,7 @@ export class TilecastViewer {
         return this.placeCursor();
       case 'error':
       case 'bye':
-        if (msg.type === 'error' || msg.reason !== Reason.NORMAL) this.showError(`host: ${msg.message}`);
+        if (msg.type === 'error' || msg.reason !== Reason.NORMAL) this.showError(`host: ${msg.message}`, `${this.t('hostSays')}${msg.message}`);
         // Not allowed (a revoked PC, a PC not this user's): say so and stop, rather than retry for ever.
         if (isFinalClose(msg)) this.finalMessage = msg.message;
         return;
@@ -306,7 +393,7 @@ export class TilecastViewer {
       if (ws) this.drop(ws, failure);
       return;
     }
-    if (link.state !== 'closed') this.showError(`decode failed: ${(err as Error)?.message ?? err}; refreshing`);
+    if (link.state !== 'closed') this.showError(`decode failed: ${(err as Error)?.message ?? err}; refreshing`, this.t('decodeFailed'));
   }
 
   private resize(width: number, height: number): void {
@@ -361,7 +448,7 @@ export class TilecastViewer {
   }
 
   /** The update's pixels are in the framebuffer: mark them for the next paint, which acks it. */
-  private completeUpdate(dirty: { x: number; y: number; w: number; h: number } | null, link: ViewerLink, frameId: number, receivedAt: number, t0: number): void {
+  private completeUpdate(dirty: { x: number; y: number; w: number; h: number } | null, link: ViewerLink, frameId: number, receivedAt: number, t0: number, lossy = false): void {
     if (dirty) {
       const d = this.dirty;
       this.dirty = d
@@ -371,7 +458,7 @@ export class TilecastViewer {
     }
     this.stats.decodeMs += performance.now() - t0;
     this.stats.updates++;
-    this.pendingAcks.push({ link, frameId, receivedAt });
+    this.pendingAcks.push({ link, frameId, receivedAt, lossy });
     this.schedulePaint();
   }
 
@@ -388,7 +475,7 @@ export class TilecastViewer {
       this.updateFailed(err, msg, link, ws);
       return;
     }
-    this.completeUpdate(dirty, link, msg.frameId, receivedAt, t0);
+    this.completeUpdate(dirty, link, msg.frameId, receivedAt, t0, true);
   }
 
   private schedulePaint(): void {
@@ -408,7 +495,7 @@ export class TilecastViewer {
     // Acks go through the connection's link (an ack of an old connection is dropped); the first resets the backoff.
     for (const a of this.pendingAcks) a.link.ack(a.frameId, a.receivedAt, displayedAt);
     this.stats.painted += this.pendingAcks.length;
-    if (this.pendingAcks.length) this.window1s.push({ t: performance.now(), bytes: 0, painted: this.pendingAcks.length });
+    if (this.pendingAcks.length) this.window1s.push({ t: performance.now(), bytes: 0, painted: this.pendingAcks.length, lossy: this.pendingAcks.filter((a) => a.lossy).length });
     this.pendingAcks = [];
     this.updateStats();
   }
@@ -418,6 +505,7 @@ export class TilecastViewer {
     while (this.window1s.length && this.window1s[0]!.t < t - 1000) this.window1s.shift();
     this.stats.kbps = (this.window1s.reduce((n, s) => n + s.bytes, 0) * 8) / 1000;
     this.stats.fps = this.window1s.reduce((n, s) => n + s.painted, 0);
+    this.stats.codec = this.stats.fps === 0 ? 'idle' : this.window1s.some((s) => s.lossy > 0) ? 'jpeg' : 'lossless';
     this.overlay.setStats(this.stats);
   }
 

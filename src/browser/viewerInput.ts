@@ -15,6 +15,8 @@ export interface InputTarget {
   viewChanged(): void;
   /** Something was typed at the remote pointer (x, y) (a zoomed view follows it). */
   typed(x: number, y: number): void;
+  /** The toolbar's sticky modifiers were used up. */
+  stickyReleased(): void;
   send(msg: PointerMessage | KeyMessage): void;
 }
 
@@ -39,7 +41,7 @@ export class ViewerInput {
     private readonly target: InputTarget,
   ) {
     const on = this.on.bind(this);
-    this.text = new TextInput(surface, { send: (m) => target.send(m), typed: () => target.typed(this.x, this.y) }, on);
+    this.text = new TextInput(surface, { send: (m) => target.send(m), typed: () => target.typed(this.x, this.y), stickyReleased: () => target.stickyReleased() }, on);
     this.on(surface, 'pointerdown', (e) => this.pointer(e as PointerEvent));
     this.on(surface, 'pointermove', (e) => this.pointer(e as PointerEvent));
     this.on(surface, 'pointerup', (e) => this.pointer(e as PointerEvent));
