@@ -64,12 +64,19 @@ t.test('video plays lossy in the page (browser JPEG decode) and is exact once st
   t.equal(await canvasAtRest(host, page, a), null, 'first screen exact');
   const video = { x: 128, y: 64, w: 256, h: 192 };
   let last = a;
+  const codecs = new Set<string>();
   for (let n = 0; n < 20; n++) {
     last = videoFrame(a, video, n);
     source.push(last);
     await new Promise((r) => setTimeout(r, 40));
+    codecs.add(await page.evaluate(() => (window as any).tilecastViewer.stats.codec));
   }
+  t.ok(codecs.has('jpeg'), `while the video plays the stats say JPEG (${[...codecs].join(', ')})`);
   t.equal(await canvasAtRest(host, page, last), null, 'byte-identical at rest after refinement');
+  // Once nothing changes, within a second or so: 0 fps and no codec, not the last busy second's figures.
+  await page.waitForFunction(() => (window as any).tilecastViewer.stats.fps === 0, undefined, { timeout: 10_000 });
+  t.equal(await page.evaluate(() => (window as any).tilecastViewer.stats.codec), 'idle');
+  t.match(await page.textContent('.tilecast-stats'), /· 0 fps · idle$/, 'the overlay says so');
   const v = host.viewers()[0]!;
   t.ok(v.lossyUpdates > 0, `${v.lossyUpdates} updates carried JPEG`);
   t.equal(v.quality.lossyTiles, 0, 'no tile left lossy');
