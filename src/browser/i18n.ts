@@ -51,6 +51,8 @@ const TEXT = {
   trackpadMode: ['トラックパッド操作: 指でポインターを動かす（切り替え）', 'Trackpad: the finger moves the pointer (switch)'],
   zoomFit: ['画面全体を表示', 'Fit to screen'],
   zoomOne: ['等倍（1:1）で表示', 'Actual size (1:1)'],
+  dataSaver: ['データ節約（動きの多い部分を粗く・少なく）', 'Data saver (moving parts coarser and less often)'],
+  dataSaverUnsupported: ['この接続先はデータ節約に対応していません', 'This PC does not support data saver'],
   disconnect: ['切断', 'Disconnect'],
   disconnectedByUser: ['切断しました', 'You disconnected'],
 } satisfies Record<string, [string, string]>;

@@ -25,6 +25,8 @@ export interface ToolbarActions {
   toggleInputMode(): InputMode;
   /** Fit-to-screen ↔ 1:1; returns true when now at 1:1. */
   toggleZoom(): boolean;
+  /** Data saver on/off; returns whether it is on. */
+  toggleDataSaver(): boolean;
   disconnect(): void;
 }
 
@@ -96,6 +98,7 @@ export class Toolbar {
           this.label(b, one ? 'zoomFit' : 'zoomOne');
         },
       },
+      { id: 'saver', label: '⇣', title: 'dataSaver', toggle: true, run: (b) => pressed(b, actions.toggleDataSaver()) },
       ...(document.fullscreenEnabled ? [{ id: 'fullscreen', label: '⛶', title: 'fullscreen' as const, toggle: true, run: () => this.toggleFullscreen() }] : []),
       { id: 'disconnect', label: '⏏', title: 'disconnect', run: () => actions.disconnect() },
     ];

@@ -60,6 +60,9 @@ export interface ViewerOptions {
   toolbar?: boolean;
 }
 
+/** The ladder level "data saver" asks for: busy regions at most 5 updates/s, JPEG quality 55. */
+const DATA_SAVER_LEVEL = 2;
+
 const STICKY_BITS: Record<StickyModifier, number> = { ctrl: Modifier.CONTROL, alt: Modifier.ALT, win: Modifier.META, shift: Modifier.SHIFT };
 
 const now = () => performance.timeOrigin + performance.now();
@@ -75,6 +78,8 @@ export class TilecastViewer {
   private readonly held = new InputHold();
   private wakeLock: { released: boolean; release(): Promise<void> } | null = null;
   private statsTimer: number;
+  /** Data saver: the QUALITY_LIMIT level asked of every host this viewer connects to (0: none). */
+  private qualityLimit = 0;
   /** Zoom and pan: where the remote screen sits in the container. */
   readonly view = new ViewTransform(devicePixelRatio);
   private readonly decoder = new OpStreamDecoder('rgba');
@@ -181,6 +186,10 @@ export class TilecastViewer {
         this.place();
         return this.view.zoom() === 1;
       },
+      toggleDataSaver: () => {
+        this.limitQuality(this.qualityLimit ? 0 : DATA_SAVER_LEVEL);
+        return this.qualityLimit > 0;
+      },
       disconnect: () => this.close(this.t('disconnectedByUser')),
     });
     input.text.sink.addEventListener('focus', () => toolbar.keyboardShown(true));
@@ -234,6 +243,17 @@ export class TilecastViewer {
     if (this.input) this.input.mode = mode;
   }
 
+  /**
+   * "Data saver": asks the host to keep its quality ladder at `minLevel` (0..3)
+   * or above (busy regions less often and coarser; text stays exact), now and
+   * after reconnecting; 0 lifts it. Says so on screen when the host cannot.
+   */
+  limitQuality(minLevel: number): void {
+    this.qualityLimit = minLevel;
+    const honoured = this.link?.limitQuality(minLevel) ?? false;
+    if (!honoured && minLevel > 0 && this.state === 'connected') this.overlay.showError(this.t('dataSaverUnsupported'));
+  }
+
   /** Zoom back to fit-to-screen. */
   resetZoom(): void {
     this.view.fit();
@@ -280,6 +300,7 @@ export class TilecastViewer {
       timeoutMs: this.options.timeoutMs,
       backoff: this.backoff,
     });
+    if (this.qualityLimit) link.limitQuality(this.qualityLimit); // sent after the host's HELLO
     this.ws = ws;
     this.link = link;
     this.generation++;

@@ -119,6 +119,15 @@ t.test('toolbar keys reach X as the host maps them; sticky Ctrl wraps the next t
   await until(() => keys.length >= 4, 'Ctrl+C');
   t.same(keys.map(keyLine), [`down ControlLeft Control m${Modifier.CONTROL}`, `down 63 c m${Modifier.CONTROL}`, `up 63 c m${Modifier.CONTROL}`, 'up ControlLeft Control m0']);
   t.equal(await page.getAttribute('.tilecast-button-ctrl', 'aria-pressed'), 'false', 'used once, then released');
+
+  // Data saver: the host keeps this viewer's quality ladder at level 2 or above until it is turned off.
+  t.equal(host.viewers()[0]!.quality.minLevel, 0);
+  await page.tap('.tilecast-button-saver');
+  await until(() => host.viewers()[0]!.quality.minLevel === 2, 'QUALITY_LIMIT 2 at the host');
+  t.ok(host.viewers()[0]!.quality.level >= 2, 'the ladder is at least at level 2');
+  t.equal(await page.getAttribute('.tilecast-button-saver', 'aria-pressed'), 'true');
+  await page.tap('.tilecast-button-saver');
+  await until(() => host.viewers()[0]!.quality.minLevel === 0, 'lifted');
 });
 
 /** A TCP proxy in front of the host that can cut every connection and refuse new ones (a lost 4G link). */
