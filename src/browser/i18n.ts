@@ -47,6 +47,7 @@ const TEXT = {
   zenkaku: ['半角/全角（日本語入力の切り替え）', 'Hankaku/Zenkaku (Japanese input on/off)'],
   ctrlAltDel: ['Ctrl+Alt+Del', 'Ctrl+Alt+Del'],
   fullscreen: ['全画面表示', 'Full screen'],
+  fullscreenShort: ['全画面', 'Full'],
   touchMode: ['タッチ操作: 触れた所をクリック（切り替え）', 'Touch: tap where you click (switch)'],
   trackpadMode: ['トラックパッド操作: 指でポインターを動かす（切り替え）', 'Trackpad: the finger moves the pointer (switch)'],
   zoomFit: ['画面全体を表示', 'Fit to screen'],

@@ -99,7 +99,7 @@ export class Toolbar {
         },
       },
       { id: 'saver', label: '⇣', title: 'dataSaver', toggle: true, run: (b) => pressed(b, actions.toggleDataSaver()) },
-      ...(document.fullscreenEnabled ? [{ id: 'fullscreen', label: '⛶', title: 'fullscreen' as const, toggle: true, run: () => this.toggleFullscreen() }] : []),
+      ...(document.fullscreenEnabled ? [{ id: 'fullscreen', label: text(lang, 'fullscreenShort'), title: 'fullscreen' as const, toggle: true, run: () => this.toggleFullscreen() }] : []),
       { id: 'disconnect', label: '⏏', title: 'disconnect', run: () => actions.disconnect() },
     ];
     for (const s of specs) this.bar.append(this.button(s));
