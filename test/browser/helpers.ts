@@ -2,7 +2,13 @@
 // comparing what the page's canvas holds with the host's frame.
 import * as fs from 'node:fs';
 import type { Page } from 'playwright-core';
-import type { Host } from '../../src/host/host';
+import { Host, type InputEvent as HostInput, createHost } from '../../src/host/host';
+import { viewerPage } from '../../src/host/viewerPage';
+import { InputRouter } from '../../src/input/inputRouter';
+import { X11InputSink } from '../../src/input/inputSink';
+import type { KeyMessage } from '../../src/protocol/messages';
+import { X11Source } from '../../src/source/x11Source';
+import type { Xvfb } from '../xserver';
 import { loadScene } from '../../src/source/sceneSource';
 import type { Frame } from '../../src/frame';
 
@@ -46,6 +52,23 @@ export function rgbaOf(f: Frame): Buffer {
     }
   }
   return out;
+}
+
+/**
+ * A host streaming the X server `xs` with the browser viewer page, injecting
+ * viewers' input into it (XTEST); `keys`: every KEY the host received.
+ */
+export async function xHost(t: { teardown(fn: () => unknown): void }, xs: Xvfb): Promise<{ host: Host; router: InputRouter; keys: KeyMessage[] }> {
+  const source = await X11Source.open({ display: xs.display });
+  t.teardown(() => source.close());
+  const host = await createHost({ source, httpHandler: viewerPage() });
+  t.teardown(() => host.close());
+  const sink = X11InputSink.open({ display: xs.display });
+  t.teardown(() => sink.close());
+  const router = new InputRouter(sink).attach(host);
+  const keys: KeyMessage[] = [];
+  host.on('input', (e: HostInput) => e.message.type === 'key' && keys.push(e.message));
+  return { host, router, keys };
 }
 
 /** Waits until every update is acked and the canvas equals `f`; returns the first mismatch or null. */

@@ -8,15 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, Browser } from 'playwright-core';
-import { type InputEvent as HostInput, createHost } from '../../src/host/host';
-import { viewerPage } from '../../src/host/viewerPage';
-import { InputRouter } from '../../src/input/inputRouter';
-import { X11InputSink } from '../../src/input/inputSink';
-import type { KeyMessage } from '../../src/protocol/messages';
-import { X11Source } from '../../src/source/x11Source';
 import { until } from '../helpers';
 import { skipWithoutX, startClient, startXvfb, x } from '../xserver';
-import { ARGS, CHROMIUM, skipWithoutChromium } from './helpers';
+import { ARGS, CHROMIUM, skipWithoutChromium, xHost } from './helpers';
 
 const skip = skipWithoutChromium || skipWithoutX();
 
@@ -36,15 +30,7 @@ t.test('soft-keyboard text, IME composition and edits arrive in an xterm exactly
   t.teardown(() => term.stop());
   x(xs, 'xdotool', ['search', '--sync', '--onlyvisible', '--class', 'xterm']);
 
-  const source = await X11Source.open({ display: xs.display });
-  t.teardown(() => source.close());
-  const host = await createHost({ source, httpHandler: viewerPage() });
-  t.teardown(() => host.close());
-  const sink = X11InputSink.open({ display: xs.display });
-  t.teardown(() => sink.close());
-  const router = new InputRouter(sink).attach(host);
-  const keys: KeyMessage[] = [];
-  host.on('input', (e: HostInput) => e.message.type === 'key' && keys.push(e.message));
+  const { host, router, keys } = await xHost(t, xs);
 
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
   t.teardown(() => context.close());

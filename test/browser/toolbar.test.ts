@@ -8,15 +8,12 @@ import * as net from 'node:net';
 import { chromium, Browser, Page } from 'playwright-core';
 import { type InputEvent as HostInput, createHost } from '../../src/host/host';
 import { viewerPage } from '../../src/host/viewerPage';
-import { InputRouter } from '../../src/input/inputRouter';
-import { X11InputSink } from '../../src/input/inputSink';
 import { Modifier } from '../../src/protocol/constants';
 import type { KeyMessage } from '../../src/protocol/messages';
 import { PushSource } from '../../src/source/pushSource';
-import { X11Source } from '../../src/source/x11Source';
 import { until } from '../helpers';
 import { skipWithoutX, startClient, startXvfb, x } from '../xserver';
-import { ARGS, CHROMIUM, canvasAtRest, crop, skipWithoutChromium as skip } from './helpers';
+import { ARGS, CHROMIUM, canvasAtRest, crop, skipWithoutChromium as skip, xHost } from './helpers';
 
 let browser: Browser;
 t.before(async () => {
@@ -71,15 +68,7 @@ t.test('toolbar keys reach X as the host maps them; sticky Ctrl wraps the next t
   let events = '';
   xev.proc.stdout!.on('data', (d) => (events += d));
   x(xs, 'xdotool', ['search', '--sync', '--onlyvisible', '--name', 'Event Tester']);
-  const source = await X11Source.open({ display: xs.display });
-  t.teardown(() => source.close());
-  const host = await createHost({ source, httpHandler: viewerPage() });
-  t.teardown(() => host.close());
-  const sink = X11InputSink.open({ display: xs.display });
-  t.teardown(() => sink.close());
-  new InputRouter(sink).attach(host);
-  const keys: KeyMessage[] = [];
-  host.on('input', (e: HostInput) => e.message.type === 'key' && keys.push(e.message));
+  const { host, keys } = await xHost(t, xs);
 
   const context = await browser.newContext(phone('ja-JP'));
   t.teardown(() => context.close());
