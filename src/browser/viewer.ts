@@ -22,8 +22,7 @@
  *
  * No Node APIs: bundled by scripts/build-viewer.js into dist/browser/.
  */
-import { OpStreamDecoder, PendingImage } from '../codec/opStreamDecoder';
-import { ImageOpDecoder } from './imageOps';
+import { LocalFrames, ScreenFrames, WorkerFrames } from './screenFrames';
 import { Capability, Reason, reasonName } from '../protocol/constants';
 import { CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage, UpdateMessage, encodeMessage } from '../protocol/messages';
 import { LinkFailure, ReconnectBackoff, ViewerLink, isFinalClose } from '../protocol/viewerLink';
@@ -58,7 +57,12 @@ export interface ViewerOptions {
   lang?: Lang;
   /** Show the toolbar (keyboard, modifiers, special keys, zoom, input mode; default true unless view-only). */
   toolbar?: boolean;
+  /** Decode in a Worker (default true; falls back to the main thread when Workers cannot start). */
+  worker?: boolean;
 }
+
+/** This module's own URL (scripts/build-viewer.js puts it in the bundle): the decode Worker runs the same file. */
+declare const __tilecastModuleUrl: string | undefined;
 
 /** The ladder level "data saver" asks for: busy regions at most 5 updates/s, JPEG quality 55. */
 const DATA_SAVER_LEVEL = 2;
@@ -82,16 +86,15 @@ export class TilecastViewer {
   private qualityLimit = 0;
   /** Zoom and pan: where the remote screen sits in the container. */
   readonly view = new ViewTransform(devicePixelRatio);
-  private readonly decoder = new OpStreamDecoder('rgba');
+  private frames: ScreenFrames;
   private ws: WebSocket | null = null;
   private link: ViewerLink | null = null;
   private inbox: Array<ResizeMessage | UpdateMessage> = [];
   private inboxBusy = false;
   private generation = 0; // bumped per connection: late image decodes of an old one are dropped
-  private readonly imageOps = new ImageOpDecoder();
-  private image: ImageData | null = null;
+  /** The remote screen's size (null before the first RESIZE). */
+  private size: { width: number; height: number } | null = null;
   private cursor: { shape: CursorShapeMessage | null; x: number; y: number; visible: boolean } = { shape: null, x: 0, y: 0, visible: false };
-  private dirty: { x0: number; y0: number; x1: number; y1: number } | null = null;
   private pendingAcks: Array<{ link: ViewerLink; frameId: number; receivedAt: number; lossy: boolean }> = [];
   private rafPending = false;
   private pointerInside = false;
@@ -106,7 +109,7 @@ export class TilecastViewer {
   private readonly window1s: Array<{ t: number; bytes: number; painted: number; lossy: number }> = [];
   readonly stats: ViewerStatsSnapshot = {
     state: 'connecting', screenState: 'live', width: 0, height: 0, updates: 0, painted: 0, bytes: 0, rttMs: null, kbps: 0, fps: 0,
-    lastError: null, connections: 0, decodeMs: 0, decodedPixels: 0, codec: 'idle',
+    lastError: null, connections: 0, decodeMs: 0, decodedPixels: 0, codec: 'idle', decoder: 'main',
   };
 
   constructor(
@@ -128,10 +131,11 @@ export class TilecastViewer {
     this.cursorCanvas.className = 'tilecast-cursor';
     Object.assign(this.cursorCanvas.style, { position: 'absolute', pointerEvents: 'none', display: 'none' });
     container.append(this.canvas, this.cursorCanvas);
+    this.frames = this.makeFrames(options.worker !== false);
     this.lang = options.lang ?? pickLang(navigator.languages?.length ? navigator.languages : [navigator.language]);
     this.overlay = new ViewerOverlay(container, options.stats !== false, this.lang, this.canvas);
     this.input = options.viewOnly ? null : new ViewerInput(container, {
-      view: () => (this.image ? this.view : null),
+      view: () => (this.size ? this.view : null),
       viewChanged: () => this.place(),
       typed: (x, y) => {
         // Zoomed in: keep where the typing goes (the last click) in sight, above a soft keyboard.
@@ -160,6 +164,29 @@ export class TilecastViewer {
     // Stats every second even when nothing arrives (an idle screen shows 0 fps, not the last busy second's).
     this.statsTimer = window.setInterval(() => this.updateStats(), 1000);
     this.connect();
+  }
+
+  /** The decode Worker if it can start here, else the main thread. */
+  private makeFrames(worker: boolean): ScreenFrames {
+    const url = typeof __tilecastModuleUrl === 'string' ? __tilecastModuleUrl : null;
+    let frames: ScreenFrames = new LocalFrames();
+    if (worker && url && typeof Worker === 'function') {
+      try {
+        frames = new WorkerFrames(url, (why) => this.workerBroken(why));
+      } catch {
+        // No module Workers here (or not allowed): the main thread decodes.
+      }
+    }
+    this.stats.decoder = frames.where;
+    return frames;
+  }
+
+  /** The Worker stopped (could not load, crashed): decode on the main thread; the failed updates ask for a keyframe. */
+  private workerBroken(why: string): void {
+    console.warn(`tilecast viewer: ${why}; decoding on the main thread`);
+    this.frames = new LocalFrames();
+    this.stats.decoder = 'main';
+    if (this.size) this.frames.resize(this.size.width, this.size.height);
   }
 
   private t(key: Parameters<typeof text>[1], vars?: Record<string, string | number>): string {
@@ -223,6 +250,7 @@ export class TilecastViewer {
     this.ws?.close(code, 'viewer closed');
     this.ws = null;
     this.input?.dispose();
+    this.frames.dispose();
     clearInterval(this.statsTimer);
     document.removeEventListener('visibilitychange', this.onVisibility);
     void this.keepAwake(false);
@@ -262,7 +290,7 @@ export class TilecastViewer {
 
   private setState(state: ViewerState, detail = ''): void {
     this.state = this.stats.state = state;
-    this.overlay.setState(state, detail, this.image !== null);
+    this.overlay.setState(state, detail, this.size !== null);
   }
 
   private setScreenState(state: ScreenState, reason: string): void {
@@ -418,14 +446,12 @@ export class TilecastViewer {
   }
 
   private resize(width: number, height: number): void {
-    this.image = new ImageData(width, height);
-    const px = new Uint32Array(this.image.data.buffer);
-    px.fill(0xff000000); // opaque black until the keyframe paints
-    this.canvas.width = width;
+    this.size = { width, height };
+    this.frames.resize(width, height);
+    this.canvas.width = width; // opaque black until the keyframe paints
     this.canvas.height = height;
     this.stats.width = width;
     this.stats.height = height;
-    this.dirty = { x0: 0, y0: 0, x1: width, y1: height };
     this.view.setScreen(width, height);
     this.layout();
     this.schedulePaint();
@@ -452,51 +478,31 @@ export class TilecastViewer {
     }
   }
 
+  /** Applies one update where the decoder runs; the queue waits for it (updates apply in order). */
   private update(msg: UpdateMessage): Promise<void> | void {
-    const { frameId, stream, opCount, keyframe } = msg;
     const receivedAt = now();
-    const link = this.link!, ws = this.ws;
-    if (!this.image) return this.updateFailed(new Error('no framebuffer'), msg, link, ws); // the link checks RESIZE came first
+    const link = this.link!, ws = this.ws, generation = this.generation, frames = this.frames;
+    if (!this.size) return this.updateFailed(new Error('no framebuffer'), msg, link, ws); // the link checks RESIZE came first
     const t0 = performance.now();
-    try {
-      const r = this.decoder.apply(this.image.data, this.image.width, this.image.height, stream, opCount, keyframe, msg.images);
-      if (r.images.length) return this.finishImages(msg, r.images, r.dirty, receivedAt, t0);
-      this.completeUpdate(r.dirty, link, frameId, receivedAt, t0);
-    } catch (err) {
-      // The stream state is gone: keep the old picture; the link asks for a full refresh.
-      this.updateFailed(err, msg, link, ws);
-    }
+    return frames.apply(msg).then(
+      (r) => {
+        if (generation !== this.generation || frames !== this.frames) return; // a dropped connection, or a Worker given up
+        this.completeUpdate(r.dirty, link, msg.frameId, receivedAt, t0, r.lossy);
+      },
+      (err) => {
+        // The stream state is gone: keep the old picture; the link asks for a full refresh.
+        if (generation === this.generation) this.updateFailed(err, msg, link, ws);
+      },
+    );
   }
 
-  /** The update's pixels are in the framebuffer: mark them for the next paint, which acks it. */
-  private completeUpdate(dirty: { x: number; y: number; w: number; h: number } | null, link: ViewerLink, frameId: number, receivedAt: number, t0: number, lossy = false): void {
-    if (dirty) {
-      const d = this.dirty;
-      this.dirty = d
-        ? { x0: Math.min(d.x0, dirty.x), y0: Math.min(d.y0, dirty.y), x1: Math.max(d.x1, dirty.x + dirty.w), y1: Math.max(d.y1, dirty.y + dirty.h) }
-        : { x0: dirty.x, y0: dirty.y, x1: dirty.x + dirty.w, y1: dirty.y + dirty.h };
-      this.stats.decodedPixels += dirty.w * dirty.h;
-    }
+  /** The update's pixels are ready: count them; the next paint draws and acks it. */
+  private completeUpdate(dirty: { x: number; y: number; w: number; h: number } | null, link: ViewerLink, frameId: number, receivedAt: number, t0: number, lossy: boolean): void {
+    if (dirty) this.stats.decodedPixels += dirty.w * dirty.h;
     this.stats.decodeMs += performance.now() - t0;
     this.stats.updates++;
     this.pendingAcks.push({ link, frameId, receivedAt, lossy });
     this.schedulePaint();
-  }
-
-  /** Decodes an update's JPEG ops with the browser's decoder, writes them, then finishes the update. */
-  private async finishImages(msg: UpdateMessage, images: PendingImage[], dirty: { x: number; y: number; w: number; h: number } | null, receivedAt: number, t0: number): Promise<void> {
-    const generation = this.generation;
-    const link = this.link!, ws = this.ws;
-    try {
-      const image = this.image!;
-      await this.imageOps.decodeInto(images, image.data, image.width);
-      if (generation !== this.generation || this.image !== image) return;
-    } catch (err) {
-      if (generation !== this.generation) return;
-      this.updateFailed(err, msg, link, ws);
-      return;
-    }
-    this.completeUpdate(dirty, link, msg.frameId, receivedAt, t0, true);
   }
 
   private schedulePaint(): void {
@@ -507,11 +513,7 @@ export class TilecastViewer {
 
   private paint(): void {
     this.rafPending = false;
-    if (this.image && this.dirty) {
-      const d = this.dirty;
-      this.ctx.putImageData(this.image, 0, 0, d.x0, d.y0, d.x1 - d.x0, d.y1 - d.y0);
-      this.dirty = null;
-    }
+    this.frames.paint(this.ctx);
     const displayedAt = now();
     // Acks go through the connection's link (an ack of an old connection is dropped); the first resets the backoff.
     for (const a of this.pendingAcks) a.link.ack(a.frameId, a.receivedAt, displayedAt);
@@ -543,7 +545,7 @@ export class TilecastViewer {
 
   /** Puts the canvas where the view says; crisp (no smoothing) wherever a remote pixel covers at least a device pixel. */
   private place(): void {
-    if (!this.image) return;
+    if (!this.size) return;
     const p = this.view.placement();
     Object.assign(this.canvas.style, {
       width: `${p.width}px`, height: `${p.height}px`, left: `${p.left}px`, top: `${p.top}px`,
@@ -574,7 +576,7 @@ export class TilecastViewer {
 
   private placeCursor(): void {
     const s = this.cursor.shape;
-    if (!s || !this.image || !this.cursor.visible || this.pointerInside) {
+    if (!s || !this.size || !this.cursor.visible || this.pointerInside) {
       this.cursorCanvas.style.display = 'none';
       return;
     }

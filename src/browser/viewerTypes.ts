@@ -25,7 +25,9 @@ export interface ViewerStatsSnapshot {
   codec: 'idle' | 'lossless' | 'jpeg';
   lastError: string | null;
   connections: number;
-  /** Milliseconds spent decoding, total (for the decode benchmark). */
+  /** Where updates are decoded: a Worker, or the page's main thread. */
+  decoder: 'worker' | 'main';
+  /** Milliseconds from handing updates to the decoder to their pixels being ready, total (for the decode benchmark). */
   decodeMs: number;
   decodedPixels: number;
 }

@@ -53,6 +53,7 @@ t.test('the canvas equals the host screen exactly at rest, through changes', { s
   t.equal(stats.state, 'connected');
   t.ok(stats.painted >= 3 && stats.rttMs !== null, `painted ${stats.painted} updates, RTT ${stats.rttMs} ms`);
   t.match(await page.textContent('.tilecast-stats'), /RTT \d+ ms/, 'the stats overlay shows the RTT');
+  t.equal(stats.decoder, 'worker', 'decoded in a Worker (the same module, allowed by the page CSP)');
   t.same(errors, [], 'no page errors');
   const headers = (await page.request.get(host.url.replace(/^ws/, 'http'))).headers();
   t.equal(headers['cache-control'], 'no-store', 'the page is not cached');
@@ -148,6 +149,31 @@ t.test('IME composition sends the composed text, not the raw keys', { skip }, as
   const composed = inputs.map((e) => e.message).filter((m) => m.type === 'key' && m.keysym !== 0).map((m) => m.type === 'key' && m.key);
   t.same(composed, ['漢', '漢', '字', '字'], 'each composed character pressed and released');
   t.notOk(inputs.some((e) => e.message.type === 'key' && e.message.key === 'Process'), 'no raw IME keys');
+});
+
+t.test('decoding on the main thread (worker: false) gives the same exact canvas, JPEG included', { skip }, async (t) => {
+  const a = crop('document', 640, 384);
+  const { source, host, page, errors } = await hostWithPage(t, a);
+  // A second viewer of the same host, mounted by the test with the Worker turned off.
+  // (A string, so the dynamic import stays an ES import and is not compiled to require().)
+  await page.evaluate(`(async () => {
+    const { mountViewer } = await import('./tilecast-viewer.js');
+    window.tilecastViewer.close();
+    const el = document.getElementById('screen');
+    el.replaceChildren();
+    window.tilecastViewer = mountViewer(el, { url: ${JSON.stringify(host.url)}, worker: false });
+  })()`);
+  t.equal(await canvasAtRest(host, page, a), null, 'first screen exact');
+  let last = a;
+  for (let n = 0; n < 12; n++) {
+    last = videoFrame(a, { x: 64, y: 64, w: 256, h: 192 }, n);
+    source.push(last);
+    await new Promise((r) => setTimeout(r, 40));
+  }
+  t.equal(await canvasAtRest(host, page, last), null, 'exact at rest after JPEG and refinement');
+  t.equal(await page.evaluate(() => (window as any).tilecastViewer.stats.decoder), 'main');
+  t.ok(host.viewers().some((v) => v.lossyUpdates > 0), 'JPEG was decoded on the main thread');
+  t.same(errors, []);
 });
 
 t.test('the viewer reconnects after the host drops the socket and resyncs exactly', { skip }, async (t) => {
