@@ -1,11 +1,11 @@
 // The browser viewer on a phone, for bench/browser.js:
 //
 //  - main-thread blocking per update type: the longest task while the page
-//    decodes one 1920x1080 update (the viewer's own decoder classes, decode in
-//    one task and the paint in the next animation frame, as the viewer does),
-//    seen by a probe that yields between tasks; on a phone (390x844 at 3x,
-//    with the CPU throttled 4x by Chromium as a low-end device) and on a
-//    1920x1080 desktop page;
+//    applies one 1920x1080 update through the viewer's decode path (decode as
+//    it arrives, paint at the next animation frame), in its Worker and, as the
+//    baseline, on the main thread; seen by a probe that yields between tasks;
+//    on a phone (390x844 at 3x, with the CPU throttled 4x by Chromium as a
+//    low-end device) and on a 1920x1080 desktop page;
 //  - touch to message: a tap or a drag step dispatched through CDP, from the
 //    event reaching the page's first listener to the POINTER leaving through
 //    WebSocket.send (and, end to end, from the CDP call to the host's input
@@ -22,7 +22,10 @@ const DESKTOP = { viewport: { width: 1920, height: 1080 } };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (a, p) => (a.length ? [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * p))] : null);
 
-/** Longest main-thread task per update of each workload (see decodeBench's loads), p50/p95/max of `reps`. */
+/**
+ * Longest main-thread task per update of each workload (see decodeBench's loads), p50/p95/max of
+ * `reps`, with the viewer's two decode paths: in its Worker (the default) and on the main thread.
+ */
 async function blockingBench(browser, loads, reps) {
   const out = [];
   for (const [device, options, throttle] of [['phone (390x844 @3x, CPU 4x slower)', PHONE, 4], ['desktop 1920x1080', DESKTOP, 1]]) {
@@ -35,47 +38,55 @@ async function blockingBench(browser, loads, reps) {
     for (const l of loads) {
       const b64 = (u) => Buffer.from(u).toString('base64');
       const gaps = await page.evaluate(async ({ key, update, opKey, opUpdate, images, width, height, reps, same }) => {
-        const { OpStreamDecoder, ImageOpDecoder } = await import('./tilecast-viewer.js');
+        const { LocalFrames, WorkerFrames } = await import('./tilecast-viewer.js');
         const bytes = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-        const k = bytes(key), u = bytes(update), im = bytes(images);
-        const image = new ImageData(width, height);
         const canvas = document.createElement('canvas');
         canvas.width = width;
         canvas.height = height;
         Object.assign(canvas.style, { position: 'fixed', inset: '0', width: '100%' });
         document.body.append(canvas);
         const ctx = canvas.getContext('2d', { alpha: false });
-        const imageOps = new ImageOpDecoder();
         const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
-        const result = [];
-        for (let i = 0; i < reps; i++) {
-          const d = new OpStreamDecoder('rgba');
-          if (!same) d.apply(image.data, width, height, k, opKey, true);
-          await frame();
-          // The probe: a task after every task; the longest gap between two of them is the longest block.
-          let last = performance.now(), longest = 0, running = true;
-          const ch = new MessageChannel();
-          ch.port1.onmessage = () => {
-            const now = performance.now();
-            longest = Math.max(longest, now - last);
-            last = now;
-            if (running) ch.port2.postMessage(0);
-          };
-          ch.port2.postMessage(0);
-          await new Promise((r) => setTimeout(r, 20));
-          const r = same ? d.apply(image.data, width, height, k, opKey, true, im) : d.apply(image.data, width, height, u, opUpdate, false);
-          if (r.images.length) await imageOps.decodeInto(r.images, image.data, width);
-          await frame();
-          ctx.putImageData(image, 0, 0);
-          await frame();
-          await new Promise((r) => setTimeout(r, 20));
-          running = false;
-          result.push(longest);
+        // Fresh bytes every time: the Worker path moves them away.
+        const msg = (keyframe) => (keyframe ? { stream: bytes(key), opCount: opKey, keyframe: true, images: bytes(images) } : { stream: bytes(update), opCount: opUpdate, keyframe: false });
+        const result = {};
+        for (const where of ['worker', 'main']) {
+          const frames = where === 'worker' ? new WorkerFrames(new URL('./tilecast-viewer.js', location.href).href, (why) => { throw new Error(why); }) : new LocalFrames();
+          frames.resize(width, height);
+          result[where] = [];
+          for (let i = 0; i < reps; i++) {
+            if (!same) await frames.apply(msg(true));
+            const m = msg(same);
+            await frame();
+            frames.paint(ctx);
+            // The probe: a task after every task; the longest gap between two of them is the longest block.
+            let last = performance.now(), longest = 0, running = true;
+            const ch = new MessageChannel();
+            ch.port1.onmessage = () => {
+              const now = performance.now();
+              longest = Math.max(longest, now - last);
+              last = now;
+              if (running) ch.port2.postMessage(0);
+            };
+            ch.port2.postMessage(0);
+            await new Promise((r) => setTimeout(r, 20));
+            await frames.apply(m); // the viewer: decode as the update arrives...
+            await frame();
+            frames.paint(ctx); // ...and paint at the next animation frame
+            await frame();
+            await new Promise((r) => setTimeout(r, 20));
+            running = false;
+            result[where].push(longest);
+          }
+          frames.dispose();
         }
         canvas.remove();
         return result;
       }, { key: b64(l.key.stream), update: b64(l.update.stream), opKey: l.key.opCount, opUpdate: l.update.opCount, images: b64(l.key.images), width: l.width, height: l.height, reps, same: l.key === l.update });
-      out.push({ device, codec: l.name, p50: pct(gaps, 0.5), p95: pct(gaps, 0.95), max: Math.max(...gaps), n: gaps.length });
+      for (const where of ['worker', 'main']) {
+        const g = gaps[where];
+        out.push({ device, codec: l.name, decoder: where, p50: pct(g, 0.5), p95: pct(g, 0.95), max: Math.max(...g), n: g.length });
+      }
     }
     await context.close();
     await host.close();

@@ -18,3 +18,5 @@ export type { InputMode } from './touchInput';
 // The decoder on its own, for embedders that render elsewhere (and the decode benchmark).
 export { OpStreamDecoder } from '../codec/opStreamDecoder';
 export { ImageOpDecoder } from './imageOps';
+// Where updates are decoded (the main-thread blocking benchmark compares the two).
+export { LocalFrames, WorkerFrames } from './screenFrames';
