@@ -7,7 +7,11 @@
 //    (putImageData) of a full screen;
 //  - update-to-paint latency on loopback: small typing-like updates pushed at
 //    30 fps, host capture time to the page having painted and acked, against a
-//    Node viewer (native decode) on the same host in the same run.
+//    Node viewer (native decode) on the same host in the same run;
+//  - on a phone (bench/lib/browserPhone.js): main-thread blocking per update
+//    type on a throttled phone and a 1080p desktop page, touch → POINTER
+//    latency against a mouse click, and page memory during a typing workload
+//    (--typing-minutes N, default 10; 0.5 with --quick).
 //
 // Skips with a message when Chromium is missing (Debian: chromium).
 'use strict';
@@ -17,8 +21,14 @@ const { photoFrame } = require('./lib/photo');
 const { chromium } = require('playwright-core');
 const { TileEncoder, TileDecoder, OpStreamDecoder, createHost, connectViewer, PushSource, viewerPage } = require('tilecast');
 const { loadScene } = require('tilecast/testing');
+const { blockingBench, touchLatencyBench, typingMemoryBench } = require('./lib/browserPhone');
 
 const quick = process.argv.includes('--quick');
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const typingMinutes = arg('--typing-minutes', quick ? 0.5 : 10);
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -165,8 +175,11 @@ async function main() {
     await page.close();
     await host.close();
     const lat = await latencyBench(browser, quick ? 30 : 150);
+    const blocking = await blockingBench(browser, loads, quick ? 5 : 20);
+    const touch = await touchLatencyBench(browser, quick ? 10 : 50);
+    const memory = await typingMemoryBench(browser, typingMinutes);
     const results = {
-      date: new Date().toISOString(), quick, decode,
+      date: new Date().toISOString(), quick, decode, blocking, touch, memory,
       latency: {
         browser: { n: lat.browser.length, p50: pct(lat.browser, 0.5), p95: pct(lat.browser, 0.95) },
         node: { n: lat.node.length, p50: pct(lat.node, 0.5), p95: pct(lat.node, 0.95) },
@@ -182,6 +195,33 @@ async function main() {
       ...decode.map((d) => `| ${d.codec} | ${d.browserMs.toFixed(2)} ms | ${d.browserMpxS.toFixed(0)} | ${d.nativeMs.toFixed(2)} ms (${d.nativeMpxS.toFixed(0)} Mpx/s) | ${(d.browserMs / d.nativeMs).toFixed(2)}× | ${d.nodeTsMs === null ? '–' : `${d.nodeTsMs.toFixed(2)} ms`} | ${d.paintMs.toFixed(2)} ms |`),
       '',
       `Update-to-paint latency on loopback (typing-like 8×16 changes at 30 fps, host capture time → painted and acked, one clock): browser p50 ${results.latency.browser.p50?.toFixed(1)} ms, p95 ${results.latency.browser.p95?.toFixed(1)} ms (${results.latency.browser.n} updates); Node viewer on the same host p50 ${results.latency.node.p50?.toFixed(1)} ms, p95 ${results.latency.node.p95?.toFixed(1)} ms (${results.latency.node.n}).`,
+      '',
+      '## Main-thread blocking per 1920×1080 update',
+      '',
+      'Longest main-thread task while the page applies one full-screen update of each type through the viewer\'s decode path (decode as it arrives, paint at the next animation frame), seen by a probe task queued after every task: decoding in the viewer\'s Worker (the default), and on the main thread (the baseline, and the fallback where Workers cannot start). The phone is Chromium\'s 390×844 @3x emulation with the CPU throttled 4× (a low-end phone or Chromebook); the desktop is a 1920×1080 page, unthrottled. Budget: one 60 Hz frame, 16.7 ms.',
+      '',
+      '| update | device | Worker p50 | Worker p95 | main thread p50 | main thread p95 |',
+      '|---|---|---|---|---|---|',
+      ...blocking.filter((b) => b.decoder === 'worker').map((b) => {
+        const m = blocking.find((x) => x.decoder === 'main' && x.codec === b.codec && x.device === b.device);
+        return `| ${b.codec} | ${b.device} | ${b.p50.toFixed(1)} ms | ${b.p95.toFixed(1)} ms | ${m.p50.toFixed(1)} ms | ${m.p95.toFixed(1)} ms |`;
+      }),
+      '',
+      '## Touch → input message (phone emulation)',
+      '',
+      'From the DOM event reaching the page to the POINTER leaving through WebSocket.send ("in page"), and from the CDP dispatch to the host\'s input event ("end to end", loopback, includes Chromium\'s input pipeline). Baseline: a mouse click through the same path.',
+      '',
+      '| gesture | n | in page p50 | in page p95 | end to end p50 | end to end p95 |',
+      '|---|---|---|---|---|---|',
+      ...Object.entries(touch).map(([k, r]) => `| ${k} | ${r.n} | ${r.pageP50?.toFixed(2)} ms | ${r.pageP95?.toFixed(2)} ms | ${r.e2eP50?.toFixed(1)} ms | ${r.e2eP95?.toFixed(1)} ms |`),
+      '',
+      `## Page memory while typing (${typingMinutes} min, a character every 150 ms, echoed on the screen)`,
+      '',
+      'JS heap after a forced GC, DOM nodes and event listeners; the first row (before typing) is the baseline.',
+      '',
+      '| minute | characters typed | JS heap | DOM nodes | listeners |',
+      '|---|---|---|---|---|',
+      ...memory.map((m) => `| ${m.minute} | ${m.typed} | ${m.heapMiB.toFixed(2)} MiB | ${m.nodes} | ${m.listeners} |`),
       '',
     ].join('\n');
     console.log(md);

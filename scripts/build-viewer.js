@@ -20,6 +20,8 @@ esbuild.buildSync({
   minify: true,
   sourcemap: true,
   legalComments: 'linked',
+  // The decode Worker is this same module: the viewer finds its own URL here.
+  banner: { js: 'const __tilecastModuleUrl = import.meta.url;' },
   logLevel: 'warning',
 });
 for (const file of ['index.html', 'start.js']) fs.copyFileSync(path.join(root, 'src', 'browser', file), path.join(out, file));

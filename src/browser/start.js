@@ -6,4 +6,6 @@ import { mountViewer } from './tilecast-viewer.js';
 const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/${location.search}`;
 const viewer = mountViewer(document.getElementById('screen'), { url });
 window.tilecastViewer = viewer; // for tests and the console
-viewer.focus();
+// A mouse-and-keyboard device types straight away; on a touch device the
+// keyboard button opens the soft keyboard when the user wants it.
+if (!matchMedia('(pointer: coarse)').matches) viewer.focus();

@@ -22,13 +22,19 @@
  *
  * No Node APIs: bundled by scripts/build-viewer.js into dist/browser/.
  */
-import { OpStreamDecoder, PendingImage } from '../codec/opStreamDecoder';
-import { ImageOpDecoder } from './imageOps';
+import { LocalFrames, ScreenFrames, WorkerFrames } from './screenFrames';
 import { Capability, Reason, reasonName } from '../protocol/constants';
 import { CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage, UpdateMessage, encodeMessage } from '../protocol/messages';
 import { LinkFailure, ReconnectBackoff, ViewerLink, isFinalClose } from '../protocol/viewerLink';
 import { ViewerInput } from './viewerInput';
+import type { InputMode } from './touchInput';
+import { Lang, pickLang, text } from './i18n';
+import { InputHold } from './inputHold';
+import { MODIFIER_KEYS } from './textInput';
+import { StickyModifier, Toolbar } from './toolbar';
+import { Modifier } from '../protocol/constants';
 import { ViewerOverlay } from './viewerOverlay';
+import { ViewTransform } from './viewTransform';
 import type { ScreenState, ViewerState, ViewerStatsSnapshot } from './viewerTypes';
 
 export type { ScreenState, ViewerState, ViewerStatsSnapshot } from './viewerTypes';
@@ -47,7 +53,21 @@ export interface ViewerOptions {
   pingIntervalMs?: number;
   /** Show the stats overlay (default true). */
   stats?: boolean;
+  /** UI language (default: from navigator.languages, Japanese unless English comes first). */
+  lang?: Lang;
+  /** Show the toolbar (keyboard, modifiers, special keys, zoom, input mode; default true unless view-only). */
+  toolbar?: boolean;
+  /** Decode in a Worker (default true; falls back to the main thread when Workers cannot start). */
+  worker?: boolean;
 }
+
+/** This module's own URL (scripts/build-viewer.js puts it in the bundle): the decode Worker runs the same file. */
+declare const __tilecastModuleUrl: string | undefined;
+
+/** The ladder level "data saver" asks for: busy regions at most 5 updates/s, JPEG quality 55. */
+const DATA_SAVER_LEVEL = 2;
+
+const STICKY_BITS: Record<StickyModifier, number> = { ctrl: Modifier.CONTROL, alt: Modifier.ALT, win: Modifier.META, shift: Modifier.SHIFT };
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -57,17 +77,25 @@ export class TilecastViewer {
   private readonly cursorCanvas: HTMLCanvasElement;
   private readonly overlay: ViewerOverlay;
   private readonly input: ViewerInput | null;
-  private readonly decoder = new OpStreamDecoder('rgba');
+  private readonly toolbar: Toolbar | null = null;
+  readonly lang: Lang;
+  private readonly held = new InputHold();
+  private wakeLock: { released: boolean; release(): Promise<void> } | null = null;
+  private statsTimer: number;
+  /** Data saver: the QUALITY_LIMIT level asked of every host this viewer connects to (0: none). */
+  private qualityLimit = 0;
+  /** Zoom and pan: where the remote screen sits in the container. */
+  readonly view = new ViewTransform(devicePixelRatio);
+  private frames: ScreenFrames;
   private ws: WebSocket | null = null;
   private link: ViewerLink | null = null;
   private inbox: Array<ResizeMessage | UpdateMessage> = [];
   private inboxBusy = false;
   private generation = 0; // bumped per connection: late image decodes of an old one are dropped
-  private readonly imageOps = new ImageOpDecoder();
-  private image: ImageData | null = null;
+  /** The remote screen's size (null before the first RESIZE). */
+  private size: { width: number; height: number } | null = null;
   private cursor: { shape: CursorShapeMessage | null; x: number; y: number; visible: boolean } = { shape: null, x: 0, y: 0, visible: false };
-  private dirty: { x0: number; y0: number; x1: number; y1: number } | null = null;
-  private pendingAcks: Array<{ link: ViewerLink; frameId: number; receivedAt: number }> = [];
+  private pendingAcks: Array<{ link: ViewerLink; frameId: number; receivedAt: number; lossy: boolean }> = [];
   private rafPending = false;
   private pointerInside = false;
   private state: ViewerState = 'connecting';
@@ -77,10 +105,11 @@ export class TilecastViewer {
   private finalMessage: string | null = null;
   private ticker: number | null = null;
   private readonly resizeObserver: ResizeObserver;
-  private readonly window1s: Array<{ t: number; bytes: number; painted: number }> = [];
+  /** The last second: bytes received, updates painted and how many of them carried JPEG. */
+  private readonly window1s: Array<{ t: number; bytes: number; painted: number; lossy: number }> = [];
   readonly stats: ViewerStatsSnapshot = {
     state: 'connecting', screenState: 'live', width: 0, height: 0, updates: 0, painted: 0, bytes: 0, rttMs: null, kbps: 0, fps: 0,
-    lastError: null, connections: 0, decodeMs: 0, decodedPixels: 0,
+    lastError: null, connections: 0, decodeMs: 0, decodedPixels: 0, codec: 'idle', decoder: 'main',
   };
 
   constructor(
@@ -102,20 +131,115 @@ export class TilecastViewer {
     this.cursorCanvas.className = 'tilecast-cursor';
     Object.assign(this.cursorCanvas.style, { position: 'absolute', pointerEvents: 'none', display: 'none' });
     container.append(this.canvas, this.cursorCanvas);
-    this.overlay = new ViewerOverlay(container, options.stats !== false);
+    this.frames = this.makeFrames(options.worker !== false);
+    this.lang = options.lang ?? pickLang(navigator.languages?.length ? navigator.languages : [navigator.language]);
+    this.overlay = new ViewerOverlay(container, options.stats !== false, this.lang, this.canvas);
     this.input = options.viewOnly ? null : new ViewerInput(container, {
-      screenSize: () => (this.image ? { width: this.image.width, height: this.image.height } : null),
-      // Only once the host's HELLO accepted this viewer's input (it may have made it view-only).
-      send: (msg: PointerMessage | KeyMessage) => {
-        if (this.link?.inputAllowed) this.send(msg);
+      view: () => (this.size ? this.view : null),
+      viewChanged: () => this.place(),
+      typed: (x, y) => {
+        // Zoomed in: keep where the typing goes (the last click) in sight, above a soft keyboard.
+        if (!this.view.isZoomed()) return;
+        this.view.reveal(x, y);
+        this.place();
       },
+      // Only once the host's HELLO accepted this viewer's input (it may have made it view-only);
+      // while disconnected, keys are held for a moment and the rest is counted (InputHold).
+      send: (msg: PointerMessage | KeyMessage) => {
+        if (this.link?.inputAllowed && this.ws?.readyState === WebSocket.OPEN) return this.send(msg);
+        if (this.state === 'connected') return; // connected but view-only: nothing to hold
+        if (this.held.hold(msg, performance.now())) this.overlay.noteInput(this.t('inputHeld'));
+      },
+      stickyReleased: () => this.toolbar?.stickyReleased(),
     });
-    container.addEventListener('pointerenter', () => ((this.pointerInside = true), this.placeCursor()));
-    container.addEventListener('pointerleave', () => ((this.pointerInside = false), this.placeCursor()));
+    if (this.input && options.toolbar !== false) this.toolbar = this.makeToolbar(this.input);
+    // A mouse shows the remote cursor as its own; a finger does not (the drawn one stays).
+    container.addEventListener('pointerenter', (e) => e.pointerType !== 'touch' && ((this.pointerInside = true), this.placeCursor()));
+    container.addEventListener('pointerleave', (e) => e.pointerType !== 'touch' && ((this.pointerInside = false), this.placeCursor()));
     this.resizeObserver = new ResizeObserver(() => this.layout());
     this.resizeObserver.observe(container);
+    // A soft keyboard covers the bottom of the page without resizing it (iOS; Android with some browsers).
+    window.visualViewport?.addEventListener('resize', this.onVisualViewport);
+    document.addEventListener('visibilitychange', this.onVisibility);
+    // Stats every second even when nothing arrives (an idle screen shows 0 fps, not the last busy second's).
+    this.statsTimer = window.setInterval(() => this.updateStats(), 1000);
     this.connect();
   }
+
+  /** The decode Worker if it can start here, else the main thread. */
+  private makeFrames(worker: boolean): ScreenFrames {
+    const url = typeof __tilecastModuleUrl === 'string' ? __tilecastModuleUrl : null;
+    let frames: ScreenFrames = new LocalFrames();
+    if (worker && url && typeof Worker === 'function') {
+      try {
+        frames = new WorkerFrames(url, (why) => this.workerBroken(why));
+      } catch {
+        // No module Workers here (or not allowed): the main thread decodes.
+      }
+    }
+    this.stats.decoder = frames.where;
+    return frames;
+  }
+
+  /** The Worker stopped (could not load, crashed): decode on the main thread; the failed updates ask for a keyframe. */
+  private workerBroken(why: string): void {
+    console.warn(`tilecast viewer: ${why}; decoding on the main thread`);
+    this.frames = new LocalFrames();
+    this.stats.decoder = 'main';
+    if (this.size) this.frames.resize(this.size.width, this.size.height);
+  }
+
+  private t(key: Parameters<typeof text>[1], vars?: Record<string, string | number>): string {
+    return text(this.lang, key, vars);
+  }
+
+  private makeToolbar(input: ViewerInput): Toolbar {
+    const toolbar = new Toolbar(this.container, this.lang, {
+      toggleKeyboard: () => {
+        if (document.activeElement === input.text.sink) input.blur();
+        else input.focus();
+        return document.activeElement === input.text.sink;
+      },
+      key: (code, key) => input.text.press(code, key),
+      sticky: (mod, on) => input.text.setSticky(STICKY_BITS[mod], on),
+      ctrlAltDel: () => input.text.chord([MODIFIER_KEYS[0], MODIFIER_KEYS[1], { code: 'Delete', key: 'Delete' }]),
+      toggleInputMode: () => (input.mode = input.mode === 'touch' ? 'trackpad' : 'touch'),
+      toggleZoom: () => {
+        if (this.view.zoom() === 1) this.view.fit();
+        else {
+          const p = this.view.placement(), cx = this.container.clientWidth / 2, cy = this.container.clientHeight / 2;
+          this.view.zoomTo(this.view.oneToOneScale(), (cx - p.left) / p.scale, (cy - p.top) / p.scale, cx, cy);
+        }
+        this.place();
+        return this.view.zoom() === 1;
+      },
+      toggleDataSaver: () => {
+        this.limitQuality(this.qualityLimit ? 0 : DATA_SAVER_LEVEL);
+        return this.qualityLimit > 0;
+      },
+      disconnect: () => this.close(this.t('disconnectedByUser')),
+    });
+    input.text.sink.addEventListener('focus', () => toolbar.keyboardShown(true));
+    input.text.sink.addEventListener('blur', () => toolbar.keyboardShown(false));
+    return toolbar;
+  }
+
+  /** Keeps the screen on while connected, where the browser allows it (Screen Wake Lock; released when hidden). */
+  private async keepAwake(on: boolean): Promise<void> {
+    if (!on) {
+      const lock = this.wakeLock;
+      this.wakeLock = null;
+      await lock?.release().catch(() => undefined);
+      return;
+    }
+    if ((this.wakeLock && !this.wakeLock.released) || document.visibilityState !== 'visible') return;
+    const api = (navigator as Navigator & { wakeLock?: { request(type: 'screen'): Promise<{ released: boolean; release(): Promise<void> }> } }).wakeLock;
+    this.wakeLock = (await api?.request('screen').catch(() => null)) ?? null;
+  }
+
+  private readonly onVisibility = () => {
+    if (this.state === 'connected') void this.keepAwake(true);
+  };
 
   /** Disconnects for good (`why`: shown to the user). */
   close(why = ''): void {
@@ -126,16 +250,47 @@ export class TilecastViewer {
     this.ws?.close(code, 'viewer closed');
     this.ws = null;
     this.input?.dispose();
+    this.frames.dispose();
+    clearInterval(this.statsTimer);
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    void this.keepAwake(false);
     this.resizeObserver.disconnect();
+    window.visualViewport?.removeEventListener('resize', this.onVisualViewport);
   }
 
   focus(): void {
     this.input?.focus();
   }
 
+  /** Touch input: 'touch' (tap where you tap) or 'trackpad' (the finger moves the pointer). */
+  get inputMode(): InputMode {
+    return this.input?.mode ?? 'touch';
+  }
+
+  set inputMode(mode: InputMode) {
+    if (this.input) this.input.mode = mode;
+  }
+
+  /**
+   * "Data saver": asks the host to keep its quality ladder at `minLevel` (0..3)
+   * or above (busy regions less often and coarser; text stays exact), now and
+   * after reconnecting; 0 lifts it. Says so on screen when the host cannot.
+   */
+  limitQuality(minLevel: number): void {
+    this.qualityLimit = minLevel;
+    const honoured = this.link?.limitQuality(minLevel) ?? false;
+    if (!honoured && minLevel > 0 && this.state === 'connected') this.overlay.showError(this.t('dataSaverUnsupported'));
+  }
+
+  /** Zoom back to fit-to-screen. */
+  resetZoom(): void {
+    this.view.fit();
+    this.place();
+  }
+
   private setState(state: ViewerState, detail = ''): void {
     this.state = this.stats.state = state;
-    this.overlay.setState(state, detail);
+    this.overlay.setState(state, detail, this.size !== null);
   }
 
   private setScreenState(state: ScreenState, reason: string): void {
@@ -143,15 +298,23 @@ export class TilecastViewer {
     this.overlay.setScreenState(state, reason);
   }
 
-  private showError(message: string): void {
+  /** `message` for stats.lastError (logs, embedders), `shown` for the user (default: the same). */
+  private showError(message: string, shown = message): void {
     this.stats.lastError = message;
-    this.overlay.showError(message);
+    this.overlay.showError(shown);
+  }
+
+  /** Connected again: what was typed meanwhile goes now (if recent), and the user hears about anything dropped. */
+  private releaseHeldInput(): void {
+    const { send, dropped } = this.held.release(performance.now());
+    if (this.link?.inputAllowed) for (const m of send) this.send(m);
+    if (dropped) this.overlay.showError(this.t('inputDropped', { n: dropped }));
   }
 
   private connect(): void {
     if (this.state === 'closed') return;
     const attempts = this.backoff.attempts;
-    this.setState(attempts === 0 ? 'connecting' : 'reconnecting', attempts ? `attempt ${attempts + 1}` : '');
+    this.setState(attempts === 0 ? 'connecting' : 'reconnecting', attempts ? this.t('attempt', { n: attempts + 1 }) : '');
     const ws = new WebSocket(this.options.url);
     ws.binaryType = 'arraybuffer';
     const link = new ViewerLink({
@@ -165,6 +328,7 @@ export class TilecastViewer {
       timeoutMs: this.options.timeoutMs,
       backoff: this.backoff,
     });
+    if (this.qualityLimit) link.limitQuality(this.qualityLimit); // sent after the host's HELLO
     this.ws = ws;
     this.link = link;
     this.generation++;
@@ -200,7 +364,7 @@ export class TilecastViewer {
 
   private scheduleReconnect(why: string): void {
     const delay = this.backoff.next();
-    this.setState('reconnecting', `${why}; retrying in ${(delay / 1000).toFixed(1)} s`);
+    this.setState('reconnecting', `${why}; ${this.t('retryingIn', { s: (delay / 1000).toFixed(1) })}`);
     this.reconnectTimer = window.setTimeout(() => {
       this.reconnectTimer = null;
       this.connect();
@@ -219,7 +383,7 @@ export class TilecastViewer {
   private drop(ws: WebSocket, failure: LinkFailure): void {
     if (this.ws !== ws) return;
     const what = reasonName(failure.reason).toLowerCase().replace(/_/g, ' ');
-    this.showError(`${what}: ${failure.message}`);
+    this.showError(`${this.t('protocolError')}: ${what}: ${failure.message}`);
     this.ws = null;
     this.stopTicker();
     this.generation++; // what is still queued or decoding for this connection is dropped
@@ -232,7 +396,7 @@ export class TilecastViewer {
   private onMessage(ws: WebSocket, link: ViewerLink, data: unknown): void {
     const bytes = data instanceof ArrayBuffer ? data.byteLength : 0;
     this.stats.bytes += bytes;
-    this.window1s.push({ t: performance.now(), bytes, painted: 0 });
+    this.window1s.push({ t: performance.now(), bytes, painted: 0, lossy: 0 });
     let msg;
     try {
       msg = link.receiveBytes(data instanceof ArrayBuffer ? data : String(data));
@@ -246,6 +410,8 @@ export class TilecastViewer {
       case 'hello':
         this.setState('connected');
         this.overlay.clearError();
+        void this.keepAwake(true);
+        this.releaseHeldInput();
         this.setScreenState('live', ''); // a new connection starts live; the host says so if it is not
         return;
       case 'screenState':
@@ -262,7 +428,7 @@ export class TilecastViewer {
         return this.placeCursor();
       case 'error':
       case 'bye':
-        if (msg.type === 'error' || msg.reason !== Reason.NORMAL) this.showError(`host: ${msg.message}`);
+        if (msg.type === 'error' || msg.reason !== Reason.NORMAL) this.showError(`host: ${msg.message}`, `${this.t('hostSays')}${msg.message}`);
         // Not allowed (a revoked PC, a PC not this user's): say so and stop, rather than retry for ever.
         if (isFinalClose(msg)) this.finalMessage = msg.message;
         return;
@@ -276,18 +442,17 @@ export class TilecastViewer {
       if (ws) this.drop(ws, failure);
       return;
     }
-    if (link.state !== 'closed') this.showError(`decode failed: ${(err as Error)?.message ?? err}; refreshing`);
+    if (link.state !== 'closed') this.showError(`decode failed: ${(err as Error)?.message ?? err}; refreshing`, this.t('decodeFailed'));
   }
 
   private resize(width: number, height: number): void {
-    this.image = new ImageData(width, height);
-    const px = new Uint32Array(this.image.data.buffer);
-    px.fill(0xff000000); // opaque black until the keyframe paints
-    this.canvas.width = width;
+    this.size = { width, height };
+    this.frames.resize(width, height);
+    this.canvas.width = width; // opaque black until the keyframe paints
     this.canvas.height = height;
     this.stats.width = width;
     this.stats.height = height;
-    this.dirty = { x0: 0, y0: 0, x1: width, y1: height };
+    this.view.setScreen(width, height);
     this.layout();
     this.schedulePaint();
   }
@@ -313,51 +478,31 @@ export class TilecastViewer {
     }
   }
 
+  /** Applies one update where the decoder runs; the queue waits for it (updates apply in order). */
   private update(msg: UpdateMessage): Promise<void> | void {
-    const { frameId, stream, opCount, keyframe } = msg;
     const receivedAt = now();
-    const link = this.link!, ws = this.ws;
-    if (!this.image) return this.updateFailed(new Error('no framebuffer'), msg, link, ws); // the link checks RESIZE came first
+    const link = this.link!, ws = this.ws, generation = this.generation, frames = this.frames;
+    if (!this.size) return this.updateFailed(new Error('no framebuffer'), msg, link, ws); // the link checks RESIZE came first
     const t0 = performance.now();
-    try {
-      const r = this.decoder.apply(this.image.data, this.image.width, this.image.height, stream, opCount, keyframe, msg.images);
-      if (r.images.length) return this.finishImages(msg, r.images, r.dirty, receivedAt, t0);
-      this.completeUpdate(r.dirty, link, frameId, receivedAt, t0);
-    } catch (err) {
-      // The stream state is gone: keep the old picture; the link asks for a full refresh.
-      this.updateFailed(err, msg, link, ws);
-    }
+    return frames.apply(msg).then(
+      (r) => {
+        if (generation !== this.generation || frames !== this.frames) return; // a dropped connection, or a Worker given up
+        this.completeUpdate(r.dirty, link, msg.frameId, receivedAt, t0, r.lossy);
+      },
+      (err) => {
+        // The stream state is gone: keep the old picture; the link asks for a full refresh.
+        if (generation === this.generation) this.updateFailed(err, msg, link, ws);
+      },
+    );
   }
 
-  /** The update's pixels are in the framebuffer: mark them for the next paint, which acks it. */
-  private completeUpdate(dirty: { x: number; y: number; w: number; h: number } | null, link: ViewerLink, frameId: number, receivedAt: number, t0: number): void {
-    if (dirty) {
-      const d = this.dirty;
-      this.dirty = d
-        ? { x0: Math.min(d.x0, dirty.x), y0: Math.min(d.y0, dirty.y), x1: Math.max(d.x1, dirty.x + dirty.w), y1: Math.max(d.y1, dirty.y + dirty.h) }
-        : { x0: dirty.x, y0: dirty.y, x1: dirty.x + dirty.w, y1: dirty.y + dirty.h };
-      this.stats.decodedPixels += dirty.w * dirty.h;
-    }
+  /** The update's pixels are ready: count them; the next paint draws and acks it. */
+  private completeUpdate(dirty: { x: number; y: number; w: number; h: number } | null, link: ViewerLink, frameId: number, receivedAt: number, t0: number, lossy: boolean): void {
+    if (dirty) this.stats.decodedPixels += dirty.w * dirty.h;
     this.stats.decodeMs += performance.now() - t0;
     this.stats.updates++;
-    this.pendingAcks.push({ link, frameId, receivedAt });
+    this.pendingAcks.push({ link, frameId, receivedAt, lossy });
     this.schedulePaint();
-  }
-
-  /** Decodes an update's JPEG ops with the browser's decoder, writes them, then finishes the update. */
-  private async finishImages(msg: UpdateMessage, images: PendingImage[], dirty: { x: number; y: number; w: number; h: number } | null, receivedAt: number, t0: number): Promise<void> {
-    const generation = this.generation;
-    const link = this.link!, ws = this.ws;
-    try {
-      const image = this.image!;
-      await this.imageOps.decodeInto(images, image.data, image.width);
-      if (generation !== this.generation || this.image !== image) return;
-    } catch (err) {
-      if (generation !== this.generation) return;
-      this.updateFailed(err, msg, link, ws);
-      return;
-    }
-    this.completeUpdate(dirty, link, msg.frameId, receivedAt, t0);
   }
 
   private schedulePaint(): void {
@@ -368,16 +513,12 @@ export class TilecastViewer {
 
   private paint(): void {
     this.rafPending = false;
-    if (this.image && this.dirty) {
-      const d = this.dirty;
-      this.ctx.putImageData(this.image, 0, 0, d.x0, d.y0, d.x1 - d.x0, d.y1 - d.y0);
-      this.dirty = null;
-    }
+    this.frames.paint(this.ctx);
     const displayedAt = now();
     // Acks go through the connection's link (an ack of an old connection is dropped); the first resets the backoff.
     for (const a of this.pendingAcks) a.link.ack(a.frameId, a.receivedAt, displayedAt);
     this.stats.painted += this.pendingAcks.length;
-    if (this.pendingAcks.length) this.window1s.push({ t: performance.now(), bytes: 0, painted: this.pendingAcks.length });
+    if (this.pendingAcks.length) this.window1s.push({ t: performance.now(), bytes: 0, painted: this.pendingAcks.length, lossy: this.pendingAcks.filter((a) => a.lossy).length });
     this.pendingAcks = [];
     this.updateStats();
   }
@@ -387,20 +528,30 @@ export class TilecastViewer {
     while (this.window1s.length && this.window1s[0]!.t < t - 1000) this.window1s.shift();
     this.stats.kbps = (this.window1s.reduce((n, s) => n + s.bytes, 0) * 8) / 1000;
     this.stats.fps = this.window1s.reduce((n, s) => n + s.painted, 0);
+    this.stats.codec = this.stats.fps === 0 ? 'idle' : this.window1s.some((s) => s.lossy > 0) ? 'jpeg' : 'lossless';
     this.overlay.setStats(this.stats);
   }
 
-  /** Fits the screen into the container, keeping its aspect; crisp when scaled up. */
+  private readonly onVisualViewport = () => this.layout();
+
+  /** The container's size (and how much of it a soft keyboard leaves visible) into the view, then place the canvas. */
   private layout(): void {
-    if (!this.image) return;
     const cw = this.container.clientWidth, ch = this.container.clientHeight;
-    const scale = Math.min(cw / this.image.width, ch / this.image.height) || 1;
-    const w = this.image.width * scale, h = this.image.height * scale;
+    const vv = window.visualViewport;
+    const visible = vv ? vv.offsetTop + vv.height - this.container.getBoundingClientRect().top : ch;
+    this.view.setContainer(cw, ch, visible, devicePixelRatio);
+    this.place();
+  }
+
+  /** Puts the canvas where the view says; crisp (no smoothing) wherever a remote pixel covers at least a device pixel. */
+  private place(): void {
+    if (!this.size) return;
+    const p = this.view.placement();
     Object.assign(this.canvas.style, {
-      width: `${w}px`, height: `${h}px`, left: `${(cw - w) / 2}px`, top: `${(ch - h) / 2}px`,
-      // Device pixels per remote pixel >= 1: keep pixel edges (text stays sharp).
-      imageRendering: scale * devicePixelRatio >= 1 ? 'pixelated' : 'auto',
+      width: `${p.width}px`, height: `${p.height}px`, left: `${p.left}px`, top: `${p.top}px`,
+      imageRendering: p.scale * devicePixelRatio >= 1 ? 'pixelated' : 'auto',
     });
+    this.canvas.dataset.zoom = this.view.zoom().toFixed(3);
     this.drawCursorShape();
   }
 
@@ -425,16 +576,16 @@ export class TilecastViewer {
 
   private placeCursor(): void {
     const s = this.cursor.shape;
-    if (!s || !this.image || !this.cursor.visible || this.pointerInside) {
+    if (!s || !this.size || !this.cursor.visible || this.pointerInside) {
       this.cursorCanvas.style.display = 'none';
       return;
     }
-    const scale = parseFloat(this.canvas.style.width) / this.image.width || 1;
+    const p = this.view.placement();
     Object.assign(this.cursorCanvas.style, {
       display: 'block',
-      width: `${s.width * scale}px`, height: `${s.height * scale}px`,
-      left: `${parseFloat(this.canvas.style.left) + (this.cursor.x - s.hotX) * scale}px`,
-      top: `${parseFloat(this.canvas.style.top) + (this.cursor.y - s.hotY) * scale}px`,
+      width: `${s.width * p.scale}px`, height: `${s.height * p.scale}px`,
+      left: `${p.left + (this.cursor.x - s.hotX) * p.scale}px`,
+      top: `${p.top + (this.cursor.y - s.hotY) * p.scale}px`,
     });
   }
 }

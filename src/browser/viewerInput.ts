@@ -1,21 +1,22 @@
 /**
- * Input capture for the browser viewer: keyboard (physical codes, JIS keys,
- * IME composition), mouse, wheel and touch, turned into POINTER/KEY messages in
- * remote screen coordinates.
- *
- * Keys are read from a hidden textarea that holds the focus, because IME
- * composition only happens in an editable element: while composing, raw keys
- * are held back (`isComposing`, key "Process"), and the composed text is sent as
- * characters when the composition ends. Nothing typed is kept: the textarea is
- * emptied after every event.
+ * Input capture for the browser viewer: mouse and wheel here, touch gestures
+ * (touchInput.ts) and keys/text (textInput.ts), turned into POINTER/KEY
+ * messages in remote screen coordinates.
  */
-import { Modifier } from '../protocol/constants';
 import type { KeyMessage, PointerMessage } from '../protocol/messages';
-import { keysymForCodePoint } from '../input/keysyms';
+import { TextInput } from './textInput';
+import { InputMode, TouchInput } from './touchInput';
+import type { ViewTransform } from './viewTransform';
 
 export interface InputTarget {
-  /** Remote screen size, for coordinate mapping. */
-  screenSize(): { width: number; height: number } | null;
+  /** Where the remote screen is shown (null before the first RESIZE). */
+  view(): ViewTransform | null;
+  /** The view was zoomed or panned by a gesture. */
+  viewChanged(): void;
+  /** Something was typed at the remote pointer (x, y) (a zoomed view follows it). */
+  typed(x: number, y: number): void;
+  /** The toolbar's sticky modifiers were used up. */
+  stickyReleased(): void;
   send(msg: PointerMessage | KeyMessage): void;
 }
 
@@ -25,48 +26,22 @@ function protocolButtons(domButtons: number): number {
   return (domButtons & 1) | ((domButtons & 4) >> 1) | ((domButtons & 2) << 1) | (domButtons & 8) | (domButtons & 16);
 }
 
-function modifiers(e: KeyboardEvent): number {
-  return (e.shiftKey ? Modifier.SHIFT : 0) | (e.ctrlKey ? Modifier.CONTROL : 0) | (e.altKey ? Modifier.ALT : 0) |
-    (e.metaKey ? Modifier.META : 0) | (e.getModifierState?.('CapsLock') ? Modifier.CAPS_LOCK : 0) |
-    (e.getModifierState?.('NumLock') ? Modifier.NUM_LOCK : 0) | (e.getModifierState?.('AltGraph') ? Modifier.ALT_GRAPH : 0);
-}
-
 const clampI16 = (v: number) => Math.max(-32768, Math.min(32767, Math.round(v)));
 
 export class ViewerInput {
-  private readonly keySink: HTMLTextAreaElement;
+  readonly text: TextInput;
   private x = 0;
   private y = 0;
   private buttons = 0;
-  private composing = false;
-  private touchScroll: { midY: number; midX: number } | null = null;
+  private readonly touch: TouchInput;
   private readonly cleanups: Array<() => void> = [];
 
   constructor(
     private readonly surface: HTMLElement,
     private readonly target: InputTarget,
   ) {
-    const ta = document.createElement('textarea');
-    ta.setAttribute('autocomplete', 'off');
-    ta.setAttribute('autocorrect', 'off');
-    ta.setAttribute('autocapitalize', 'off');
-    ta.setAttribute('spellcheck', 'false');
-    ta.setAttribute('aria-label', 'remote keyboard');
-    Object.assign(ta.style, { position: 'absolute', left: '0', top: '0', width: '1px', height: '1px', opacity: '0', border: '0', padding: '0', resize: 'none' });
-    surface.appendChild(ta);
-    this.keySink = ta;
-
-    this.on(ta, 'keydown', (e) => this.key(e as KeyboardEvent, true));
-    this.on(ta, 'keyup', (e) => this.key(e as KeyboardEvent, false));
-    this.on(ta, 'compositionstart', () => (this.composing = true));
-    this.on(ta, 'compositionend', (e) => {
-      this.composing = false;
-      this.typeText((e as CompositionEvent).data ?? '');
-      ta.value = '';
-    });
-    this.on(ta, 'input', () => {
-      if (!this.composing) ta.value = '';
-    });
+    const on = this.on.bind(this);
+    this.text = new TextInput(surface, { send: (m) => target.send(m), typed: () => target.typed(this.x, this.y), stickyReleased: () => target.stickyReleased() }, on);
     this.on(surface, 'pointerdown', (e) => this.pointer(e as PointerEvent));
     this.on(surface, 'pointermove', (e) => this.pointer(e as PointerEvent));
     this.on(surface, 'pointerup', (e) => this.pointer(e as PointerEvent));
@@ -77,19 +52,50 @@ export class ViewerInput {
       e.preventDefault();
       this.focus();
     });
-    this.on(surface, 'touchstart', (e) => this.touch(e as TouchEvent), { passive: false });
-    this.on(surface, 'touchmove', (e) => this.touch(e as TouchEvent), { passive: false });
-    this.on(surface, 'touchend', (e) => this.touch(e as TouchEvent), { passive: false });
+    this.touch = new TouchInput({
+      view: () => target.view(),
+      viewChanged: () => target.viewChanged(),
+      origin: () => {
+        const r = surface.getBoundingClientRect();
+        return { x: r.left + surface.clientLeft, y: r.top + surface.clientTop };
+      },
+      pointerAt: () => ({ x: this.x, y: this.y }),
+      pointer: (x, y, buttons, wheelX = 0, wheelY = 0) => {
+        this.x = x;
+        this.y = y;
+        if (buttons & ~this.buttons) this.text.reset(); // a press: the remote caret may move
+        this.buttons = buttons;
+        this.sendPointer(wheelX, wheelY);
+      },
+    });
+    // Touch never focuses the key sink (that would open the soft keyboard on every tap): the keyboard button does.
+    for (const type of ['touchstart', 'touchmove', 'touchend', 'touchcancel']) this.on(surface, type, (e) => this.touch.handle(e as TouchEvent), { passive: false });
+    // The page's own pinch-zoom and scrolling would fight the viewer's.
     surface.style.touchAction = 'none';
   }
 
+  get mode(): InputMode {
+    return this.touch.mode;
+  }
+
+  set mode(mode: InputMode) {
+    this.touch.mode = mode;
+  }
+
+  /** Focuses the key sink (on a touch device this opens the soft keyboard). */
   focus(): void {
-    this.keySink.focus({ preventScroll: true });
+    this.text.sink.focus({ preventScroll: true });
+  }
+
+  /** Closes the soft keyboard (the sink loses the focus; a physical keyboard still types). */
+  blur(): void {
+    this.text.sink.blur();
   }
 
   dispose(): void {
+    this.touch.dispose();
     for (const c of this.cleanups) c();
-    this.keySink.remove();
+    this.text.sink.remove();
   }
 
   private on(el: EventTarget, type: string, fn: (e: Event) => void, opts?: AddEventListenerOptions): void {
@@ -97,30 +103,13 @@ export class ViewerInput {
     this.cleanups.push(() => el.removeEventListener(type, fn, opts));
   }
 
-  private key(e: KeyboardEvent, down: boolean): void {
-    // IME composing: the composed text comes with compositionend.
-    if (e.isComposing || this.composing || e.key === 'Process' || e.keyCode === 229) return;
-    e.preventDefault();
-    this.target.send({ type: 'key', down, repeat: e.repeat, modifiers: modifiers(e), keysym: 0, code: e.code.slice(0, 64), key: e.key.slice(0, 64) });
-  }
-
-  /** Composed text (IME) goes as characters: a press and release each. */
-  private typeText(text: string): void {
-    for (const ch of text) {
-      const keysym = keysymForCodePoint(ch.codePointAt(0)!);
-      if (keysym === null) continue;
-      for (const down of [true, false]) this.target.send({ type: 'key', down, repeat: false, modifiers: 0, keysym, code: '', key: ch });
-    }
-  }
-
   private toScreen(clientX: number, clientY: number): boolean {
-    const size = this.target.screenSize();
-    if (!size) return false;
-    const canvas = this.surface.querySelector('canvas.tilecast-screen') ?? this.surface;
-    const r = canvas.getBoundingClientRect();
-    if (r.width === 0 || r.height === 0) return false;
-    this.x = Math.max(0, Math.min(size.width - 1, Math.floor(((clientX - r.left) * size.width) / r.width)));
-    this.y = Math.max(0, Math.min(size.height - 1, Math.floor(((clientY - r.top) * size.height) / r.height)));
+    const view = this.target.view();
+    if (!view) return false;
+    const r = this.surface.getBoundingClientRect();
+    const at = view.toRemoteClamped(clientX - r.left - this.surface.clientLeft, clientY - r.top - this.surface.clientTop);
+    this.x = at.x;
+    this.y = at.y;
     return true;
   }
 
@@ -136,7 +125,9 @@ export class ViewerInput {
     }
     e.preventDefault();
     if (!this.toScreen(e.clientX, e.clientY)) return;
-    this.buttons = protocolButtons(e.buttons);
+    const buttons = protocolButtons(e.buttons);
+    if (buttons & ~this.buttons) this.text.reset(); // a press: the remote caret may move
+    this.buttons = buttons;
     this.sendPointer();
   }
 
@@ -144,40 +135,7 @@ export class ViewerInput {
     e.preventDefault();
     if (!this.toScreen(e.clientX, e.clientY)) return;
     // The protocol carries CSS pixels.
-    const scale = e.deltaMode === 1 ? 40 : e.deltaMode === 2 ? (this.target.screenSize()?.height ?? 800) : 1;
+    const scale = e.deltaMode === 1 ? 40 : e.deltaMode === 2 ? this.surface.clientHeight : 1;
     this.sendPointer(e.deltaX * scale, e.deltaY * scale);
-  }
-
-  /** One finger: a mouse with the left button (tap = click, drag = drag). Two fingers: scroll. */
-  private touch(e: TouchEvent): void {
-    e.preventDefault();
-    const t = e.touches;
-    if (t.length >= 2) {
-      const midX = (t[0]!.clientX + t[1]!.clientX) / 2, midY = (t[0]!.clientY + t[1]!.clientY) / 2;
-      if (this.buttons & 1) {
-        this.buttons = 0; // a second finger turns a drag into a scroll
-        this.sendPointer();
-      }
-      if (this.touchScroll) this.sendPointer(this.touchScroll.midX - midX, this.touchScroll.midY - midY);
-      this.touchScroll = { midX, midY };
-      return;
-    }
-    if (e.type === 'touchstart' && t.length === 1) {
-      this.focus();
-      this.touchScroll = null;
-      if (!this.toScreen(t[0]!.clientX, t[0]!.clientY)) return;
-      this.buttons = 0;
-      this.sendPointer(); // move first, so the press lands where the finger is
-      this.buttons = 1;
-      this.sendPointer();
-    } else if (e.type === 'touchmove' && t.length === 1 && !this.touchScroll) {
-      if (this.toScreen(t[0]!.clientX, t[0]!.clientY)) this.sendPointer();
-    } else if (e.type === 'touchend' && t.length === 0) {
-      this.touchScroll = null;
-      if (this.buttons) {
-        this.buttons = 0;
-        this.sendPointer();
-      }
-    }
   }
 }

@@ -19,10 +19,15 @@ export interface ViewerStatsSnapshot {
   bytes: number;
   rttMs: number | null;
   kbps: number;
+  /** Updates painted in the last second (0 while the screen is still). */
   fps: number;
+  /** What those updates used: 'jpeg' when any carried JPEG (the rest of the screen is lossless), 'idle' when there were none. */
+  codec: 'idle' | 'lossless' | 'jpeg';
   lastError: string | null;
   connections: number;
-  /** Milliseconds spent decoding, total (for the decode benchmark). */
+  /** Where updates are decoded: a Worker, or the page's main thread. */
+  decoder: 'worker' | 'main';
+  /** Milliseconds from handing updates to the decoder to their pixels being ready, total (for the decode benchmark). */
   decodeMs: number;
   decodedPixels: number;
 }

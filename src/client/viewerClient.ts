@@ -17,9 +17,9 @@
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { ErrorCodes, TilecastError, invalidArg } from '../errors';
+import { ErrorCodes, TilecastError, checkInt, invalidArg } from '../errors';
 import { jpegUnavailableReason } from '../native/binding';
-import { Capability, Limits, ScreenStateName, reasonName } from '../protocol/constants';
+import { Capability, Limits, MAX_QUALITY_LIMIT, ScreenStateName, reasonName } from '../protocol/constants';
 import { CloseMessage, HelloMessage, KeyMessage, Message, PointerMessage, encodeMessage } from '../protocol/messages';
 import { HostMessage, LinkFailure, ReconnectBackoff, ViewerLink, isFinalClose, toTilecastError } from '../protocol/viewerLink';
 import type { OpCounts } from '../codec/opCounts';
@@ -89,6 +89,8 @@ const now = () => performance.timeOrigin + performance.now();
 export class ViewerClient extends EventEmitter<ViewerClientEvents> {
   private ws: WebSocket | null = null;
   private link: ViewerLink | null = null;
+  /** QUALITY_LIMIT asked for by limitQuality (0: none), kept across reconnections. */
+  private qualityLimit = 0;
   private decoder = new ScreenDecoder();
   private chain: Promise<void> = Promise.resolve();
   private closedByUser = false;
@@ -169,6 +171,17 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     this.send({ type: 'refreshRequest' });
   }
 
+  /**
+   * "Data saver": asks the host to keep its quality ladder at `minLevel`
+   * (0..3) or above, on this connection and every later one; 0 lifts it.
+   * Returns whether the current host honours it (false while not connected,
+   * or with a host that does not announce QUALITY_LIMIT).
+   */
+  limitQuality(minLevel: number): boolean {
+    this.qualityLimit = checkInt('minLevel', minLevel, 0, MAX_QUALITY_LIMIT);
+    return this.link ? this.link.limitQuality(this.qualityLimit) : false;
+  }
+
   close(): void {
     this.closedByUser = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
@@ -231,6 +244,7 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
       timeoutMs: this.options.timeoutMs,
       backoff: this.backoff,
     });
+    if (this.qualityLimit) link.limitQuality(this.qualityLimit); // sent after the host's HELLO
     this.ws = ws;
     this.link = link;
     this.decoder = new ScreenDecoder();

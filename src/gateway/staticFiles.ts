@@ -59,9 +59,12 @@ const text = (k) => el.dataset['t' + k[0].toUpperCase() + k.slice(1)] || k;
 const notice = document.getElementById('notice');
 const noticeText = document.getElementById('notice-text');
 const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-const viewer = mountViewer(el, { url: proto + '//' + location.host + '/tilecast/viewer?host=' + encodeURIComponent(hostId), viewOnly: el.dataset.viewOnly === 'true' });
+// The viewer speaks the page's language (the gateway picked it from Accept-Language).
+const lang = document.documentElement.lang === 'en' ? 'en' : 'ja';
+const viewer = mountViewer(el, { url: proto + '//' + location.host + '/tilecast/viewer?host=' + encodeURIComponent(hostId), viewOnly: el.dataset.viewOnly === 'true', lang });
 window.tilecastViewer = viewer; // for tests and the console
-viewer.focus();
+// On a touch device the viewer's keyboard button opens the soft keyboard when the user wants it.
+if (!matchMedia('(pointer: coarse)').matches) viewer.focus();
 // Set once the viewer is closed for good (by us, or by itself after a final BYE).
 let stopped = false;
 

@@ -19,6 +19,8 @@ export const BUSY_INTERVAL_MS = [0, 100, 200, 500] as const;
 
 export class QualityLadder {
   level = 0;
+  /** The viewer asked to stay at this level or above (QUALITY_LIMIT: "data saver"). */
+  private floor = 0;
   private readonly sent: Array<{ t: number; bytes: number }> = [];
   private lastChange = -Infinity;
 
@@ -31,6 +33,16 @@ export class QualityLadder {
     this.sent.push({ t: now, bytes });
   }
 
+  /** The lowest level from now on (0: follow the link only); the level moves there at once if below. */
+  setFloor(level: number): void {
+    this.floor = Math.max(0, Math.min(BUSY_INTERVAL_MS.length - 1, Math.trunc(level)));
+    this.level = Math.max(this.level, this.floor);
+  }
+
+  get minLevel(): number {
+    return this.floor;
+  }
+
   /** Re-evaluates the level from the delivery rate estimate (bytes/s). Returns the level. */
   update(deliveryRateBps: number | null, now: number): number {
     while (this.sent.length && this.sent[0]!.t < now - 1000) this.sent.shift();
@@ -39,7 +51,7 @@ export class QualityLadder {
     if (load > 0.8 && this.level < BUSY_INTERVAL_MS.length - 1 && now - this.lastChange >= 500) {
       this.level++;
       this.lastChange = now;
-    } else if (load < 0.4 && this.level > 0 && now - this.lastChange >= 2000) {
+    } else if (load < 0.4 && this.level > this.floor && now - this.lastChange >= 2000) {
       this.level--;
       this.lastChange = now;
     }

@@ -92,6 +92,8 @@ export interface EncoderStep {
 export interface ViewerQuality {
   /** Quality ladder level (0 = full rate), the busy-region update interval and JPEG quality it imposes. */
   level: number;
+  /** The lowest level the viewer asked for (QUALITY_LIMIT; 0: none). */
+  minLevel: number;
   busyIntervalMs: number;
   jpegQuality: number | null;
   lossyTiles: number;
@@ -227,6 +229,7 @@ export class ViewerEncoder {
   quality(): ViewerQuality {
     return {
       level: this.ladder.level,
+      minLevel: this.ladder.minLevel,
       busyIntervalMs: this.ladder.busyIntervalMs,
       jpegQuality: this.lossyEnabled && this.policy ? this.policy.quality(this.ladder.level) : null,
       lossyTiles: this.lossyCount,

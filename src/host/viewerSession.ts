@@ -365,7 +365,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
           minVersion: MIN_PROTOCOL_VERSION,
           maxVersion: PROTOCOL_VERSION,
           // INPUT: this viewer's input is accepted (left out for a view-only viewer, which then sends none).
-          capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | (this.inputAllowed ? Capability.INPUT : 0),
+          capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | Capability.QUALITY_LIMIT | (this.inputAllowed ? Capability.INPUT : 0),
           software: 'tilecast-host',
         });
         this.cursorShapePending = this.cursorPositionPending = true; // what the cursor looks like now
@@ -394,6 +394,10 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       case 'refreshRequest':
         // Rate-limited and merged by the encoder (at most one keyframe per minRefreshIntervalMs from these).
         this.encoder.requestRefresh();
+        return this.run();
+      case 'qualityLimit':
+        // "Data saver": the ladder stays at this level or above (lower busy-region rate and JPEG quality; text stays exact).
+        this.encoder.ladder.setFloor(msg.minLevel);
         return this.run();
       case 'ping':
         // A PONG is for the viewer's RTT display: one that does not read its socket gets none.

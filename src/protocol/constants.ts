@@ -18,6 +18,7 @@ export const MessageType = {
   POINTER: 0x21,
   KEY: 0x22,
   REFRESH_REQUEST: 0x23,
+  QUALITY_LIMIT: 0x24,
   PING: 0x30,
   PONG: 0x31,
   ERROR: 0x3e,
@@ -70,7 +71,15 @@ export const Capability = {
    * so: an older viewer would fail on an unknown message). Host: sends it.
    */
   SCREEN_STATE: 1 << 4,
+  /**
+   * Host: accepts QUALITY_LIMIT (a viewer sends it only to a host that says
+   * so: an older host would close on an unknown message). Viewer: unused.
+   */
+  QUALITY_LIMIT: 1 << 5,
 } as const;
+
+/** QUALITY_LIMIT `minLevel`: the highest quality-ladder level a viewer may ask to stay at or above. */
+export const MAX_QUALITY_LIMIT = 3;
 
 /** SCREEN_STATE `state` values: what the host's screen source is doing. */
 export const ScreenStateCode = {

@@ -7,7 +7,7 @@
  */
 import { ErrorCodes, TilecastError, checkInt, checkBytes, invalidArg } from '../errors';
 import { ByteReader, ByteWriter } from './bytes';
-import { KeyFlag, Limits, MessageType, PROTOCOL_MAGIC, SCREEN_STATE_NAMES, ScreenStateName, UpdateFlag, messageTypeName } from './constants';
+import { KeyFlag, Limits, MAX_QUALITY_LIMIT, MessageType, PROTOCOL_MAGIC, SCREEN_STATE_NAMES, ScreenStateName, UpdateFlag, messageTypeName } from './constants';
 
 export interface HelloMessage {
   type: 'hello';
@@ -89,6 +89,11 @@ export interface KeyMessage {
 export interface RefreshRequestMessage {
   type: 'refreshRequest';
 }
+/** Viewer → host: keep this viewer's quality ladder at `minLevel` or above (0: follow the link only). */
+export interface QualityLimitMessage {
+  type: 'qualityLimit';
+  minLevel: number;
+}
 export interface PingMessage {
   type: 'ping' | 'pong';
   id: number;
@@ -111,6 +116,7 @@ export type Message =
   | PointerMessage
   | KeyMessage
   | RefreshRequestMessage
+  | QualityLimitMessage
   | PingMessage
   | CloseMessage;
 
@@ -205,6 +211,9 @@ export function encodeMessage(msg: Message): Uint8Array {
       break;
     case 'refreshRequest':
       w.u8(MessageType.REFRESH_REQUEST);
+      break;
+    case 'qualityLimit':
+      w.u8(MessageType.QUALITY_LIMIT).u8(checkInt('minLevel', msg.minLevel, 0, MAX_QUALITY_LIMIT));
       break;
     case 'ping':
     case 'pong':
@@ -321,6 +330,12 @@ export function decodeMessage(bytes: Uint8Array): Message {
     case MessageType.REFRESH_REQUEST:
       msg = { type: 'refreshRequest' };
       break;
+    case MessageType.QUALITY_LIMIT: {
+      const minLevel = r.u8('minLevel');
+      if (minLevel > MAX_QUALITY_LIMIT) throw protocolError(ctx, `minLevel ${minLevel} > ${MAX_QUALITY_LIMIT}`);
+      msg = { type: 'qualityLimit', minLevel };
+      break;
+    }
     case MessageType.PING:
     case MessageType.PONG: {
       const id = r.u32('id');

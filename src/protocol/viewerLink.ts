@@ -27,8 +27,8 @@
  *
  * ReconnectBackoff is the one reconnect policy (exponential, capped, jittered).
  */
-import { ErrorCode, ErrorCodes, TilecastError, invalidArg } from '../errors';
-import { Capability, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Reason, ReasonCode } from './constants';
+import { ErrorCode, ErrorCodes, TilecastError, checkInt, invalidArg } from '../errors';
+import { Capability, MAX_QUALITY_LIMIT, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Reason, ReasonCode } from './constants';
 import {
   CloseMessage, CursorPositionMessage, CursorShapeMessage, HelloMessage, Message, ResizeMessage, ScreenStateMessage, UpdateMessage, decodeMessage,
 } from './messages';
@@ -212,6 +212,9 @@ export class ViewerLink {
     this.tickIntervalMs = Math.max(10, Math.min(1000, ...periods));
   }
 
+  /** The quality limit asked for (QUALITY_LIMIT), sent after the host's HELLO when the host accepts it. */
+  private qualityLimit = 0;
+
   /** True once the host's HELLO arrived and the link has not failed or closed. */
   get ready(): boolean {
     return this.state === 'ready';
@@ -224,6 +227,24 @@ export class ViewerLink {
    */
   get inputAllowed(): boolean {
     return this.state === 'ready' && (this.options.capabilities & Capability.INPUT) !== 0 && ((this.hostHello?.capabilities ?? 0) & Capability.INPUT) !== 0;
+  }
+
+  /** Whether the host accepts QUALITY_LIMIT (its HELLO says so). */
+  get qualityLimitAllowed(): boolean {
+    return this.state === 'ready' && ((this.hostHello?.capabilities ?? 0) & Capability.QUALITY_LIMIT) !== 0;
+  }
+
+  /**
+   * "Data saver": asks the host to keep the quality ladder at `minLevel`
+   * (0..MAX_QUALITY_LIMIT) or above; 0 lifts it. Sent now if the host accepts
+   * it, else (not connected yet) after its HELLO. Returns whether this host
+   * honours it (false: a host without QUALITY_LIMIT, or not known yet).
+   */
+  limitQuality(minLevel: number): boolean {
+    this.qualityLimit = checkInt('minLevel', minLevel, 0, MAX_QUALITY_LIMIT);
+    if (!this.qualityLimitAllowed) return false;
+    this.send({ type: 'qualityLimit', minLevel: this.qualityLimit });
+    return true;
   }
 
   /** The socket is open: sends the viewer's HELLO and starts the watchdog clock. */
@@ -264,6 +285,7 @@ export class ViewerLink {
       this.hostHello = msg;
       this.state = 'ready';
       this.ping(now); // a first RTT right away
+      if (this.qualityLimit > 0 && this.qualityLimitAllowed) this.send({ type: 'qualityLimit', minLevel: this.qualityLimit });
       return msg;
     }
     switch (msg.type) {

@@ -35,6 +35,26 @@ t.test('the ladder climbs under load and comes down when it eases', async (t) =>
   t.equal(new QualityLadder().update(null, 0), 0, 'no estimate, no change');
 });
 
+t.test('a floor (QUALITY_LIMIT, data saver): the level never goes below it, and jumps to it at once', async (t) => {
+  const q = new QualityLadder();
+  q.setFloor(2);
+  t.equal(q.level, 2, 'at once, with no load');
+  t.equal(q.busyIntervalMs, BUSY_INTERVAL_MS[2]);
+  for (let now = 0; now < 20_000; now += 500) q.update(100_000, now); // an idle link
+  t.equal(q.level, 2, 'an idle link does not bring it down past the floor');
+  for (let now = 20_000; now < 23_000; now += 100) {
+    q.onSend(9000, now);
+    q.update(100_000, now);
+  }
+  t.equal(q.level, 3, 'a busy link still climbs above it');
+  q.setFloor(0);
+  t.equal(q.minLevel, 0);
+  q.update(100_000, 30_000);
+  t.equal(q.level, 2, 'lifted: it comes down again');
+  q.setFloor(99);
+  t.equal(q.minLevel, BUSY_INTERVAL_MS.length - 1, 'clamped to the ladder');
+});
+
 t.test('damage can be taken selectively; the rest stays', async (t) => {
   const d = new DamageRegion(256, 64, 64); // 4 tiles in one row
   d.addAll();

@@ -21,6 +21,8 @@ const samples: Message[] = [
   { type: 'key', down: true, repeat: false, modifiers: 3, keysym: 0xff2a, code: 'Lang1', key: 'Zenkaku' },
   { type: 'key', down: false, repeat: true, modifiers: 0, keysym: 0, code: 'IntlYen', key: '¥' },
   { type: 'refreshRequest' },
+  { type: 'qualityLimit', minLevel: 0 },
+  { type: 'qualityLimit', minLevel: 3 },
   { type: 'ping', id: 1, time: 5.5 },
   { type: 'pong', id: 1, time: 5.5 },
   { type: 'error', reason: Reason.PROTOCOL_ERROR, message: 'bad op' },
@@ -81,6 +83,14 @@ t.test('trailing bytes are rejected', async (t) => {
     longer.set(bytes);
     t.throws(() => decodeMessage(longer), { code: ErrorCodes.PROTOCOL }, msg.type);
   }
+});
+
+t.test('QUALITY_LIMIT: exact bytes; a level past the ladder is refused both ways', async (t) => {
+  t.same(Array.from(encodeMessage({ type: 'qualityLimit', minLevel: 2 })), [0x24, 2]);
+  t.throws(() => decodeMessage(Uint8Array.from([0x24, 4])), { code: ErrorCodes.PROTOCOL, message: /minLevel 4 > 3/ });
+  t.throws(() => decodeMessage(Uint8Array.from([0x24])), { code: ErrorCodes.TRUNCATED }, 'cut short');
+  t.throws(() => decodeMessage(Uint8Array.from([0x24, 1, 0])), { code: ErrorCodes.PROTOCOL }, 'trailing bytes');
+  t.throws(() => encodeMessage({ type: 'qualityLimit', minLevel: 4 }), { code: ErrorCodes.INVALID_ARG });
 });
 
 t.test('malformed fields give clear errors', async (t) => {

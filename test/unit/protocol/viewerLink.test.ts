@@ -320,6 +320,25 @@ t.test('input is allowed only when the viewer announced INPUT and the host HELLO
   }
 });
 
+t.test('QUALITY_LIMIT goes only to a host that announced it: now, or right after its HELLO', async (t) => {
+  t.equal(Capability.QUALITY_LIMIT, 1 << 5, 'QUALITY_LIMIT is capability bit 5');
+  const early = harness();
+  t.equal(early.link.limitQuality(2), false, 'not connected yet: remembered');
+  early.link.open();
+  early.link.receive({ ...HOST_HELLO, capabilities: Capability.QUALITY_LIMIT });
+  t.same(early.take().filter((m) => m.type === 'qualityLimit'), [{ type: 'qualityLimit', minLevel: 2 }], 'sent after the HELLO');
+  t.equal(early.link.limitQuality(0), true, 'lifted');
+  t.same(early.take(), [{ type: 'qualityLimit', minLevel: 0 }]);
+  const old = harness();
+  old.link.limitQuality(3);
+  old.link.open();
+  old.link.receive(HOST_HELLO); // capabilities 7: no QUALITY_LIMIT
+  t.same(old.take().filter((m) => m.type === 'qualityLimit'), [], 'an older host is never sent it');
+  t.equal(old.link.limitQuality(1), false, 'and the embedder is told');
+  t.throws(() => old.link.limitQuality(4), { code: ErrorCodes.INVALID_ARG });
+  t.throws(() => old.link.receive({ type: 'qualityLimit', minLevel: 1 }), { code: ErrorCodes.PROTOCOL }, 'not a host message');
+});
+
 t.test('SCREEN_STATE from the host is handed to the embedder', async (t) => {
   const { link, take } = connected({ capabilities: Capability.COPY_RECT | Capability.SCREEN_STATE });
   const state: Message = { type: 'screenState', state: 'unavailable', reason: 'capture failed' };

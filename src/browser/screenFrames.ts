@@ -1,0 +1,206 @@
+/**
+ * Where the browser viewer decodes: the framebuffer and its decoders
+ * (FramebufferDecoder), run in a Worker (WorkerFrames, the default) or on the
+ * page's main thread (LocalFrames: when Workers cannot start, or asked for).
+ *
+ * Why a Worker: a full-screen TRUECOLOR or JPEG update at 1080p takes the TS
+ * decoder 25–40 ms on a desktop and several times that on a low-end phone
+ * (bench/browser.js), longer than a frame: on the main thread it would stall
+ * touch, scrolling and typing. In the Worker only the paint stays on the main
+ * thread: the Worker sends back the pixels of each update's dirty rect
+ * (transferred, not copied), and the page puts them on the canvas at the next
+ * animation frame.
+ *
+ * Both keep the decoder's contract: updates in order, one framebuffer, a
+ * failed update rejects (the viewer asks for a keyframe).
+ *
+ * The Worker is this same ES module (`new Worker(moduleUrl, { type: 'module' })`;
+ * index.ts starts runDecodeWorker() when it finds itself in a Worker), so the
+ * viewer stays one file and a CSP of `script-src 'self'` allows it.
+ */
+import { OpStreamDecoder } from '../codec/opStreamDecoder';
+import type { UpdateMessage } from '../protocol/messages';
+import { ImageOpDecoder } from './imageOps';
+
+export interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** What an applied update changed; `lossy`: it carried JPEG. */
+export interface Applied {
+  dirty: Rect | null;
+  lossy: boolean;
+}
+
+/** The framebuffer (RGBA, opaque) and the decoders that write it. Runs in the Worker or on the page. */
+export class FramebufferDecoder {
+  width = 0;
+  height = 0;
+  fb: Uint8ClampedArray<ArrayBuffer> = new Uint8ClampedArray(0);
+  private readonly decoder = new OpStreamDecoder('rgba');
+  private readonly imageOps = new ImageOpDecoder();
+
+  /** A new screen size: opaque black until the keyframe. */
+  resize(width: number, height: number): void {
+    this.width = width;
+    this.height = height;
+    this.fb = new Uint8ClampedArray(width * height * 4);
+    new Uint32Array(this.fb.buffer).fill(0xff000000);
+  }
+
+  /** Applies one update (its JPEG ops through the platform's image decoder); rejects if it cannot be applied. */
+  async apply(u: Pick<UpdateMessage, 'stream' | 'opCount' | 'keyframe' | 'images'>): Promise<Applied> {
+    if (!this.width) throw new Error('no framebuffer');
+    const fb = this.fb;
+    const r = this.decoder.apply(fb, this.width, this.height, u.stream, u.opCount, u.keyframe, u.images);
+    if (r.images.length) await this.imageOps.decodeInto(r.images, fb, this.width);
+    return { dirty: r.dirty, lossy: r.images.length > 0 };
+  }
+}
+
+/** The page's side, whichever runs the decoder. */
+export interface ScreenFrames {
+  readonly where: 'worker' | 'main';
+  resize(width: number, height: number): void;
+  apply(u: UpdateMessage): Promise<Applied>;
+  /** Draws everything applied since the last paint. */
+  paint(ctx: CanvasRenderingContext2D): void;
+  dispose(): void;
+}
+
+/** Decoding on the main thread. */
+export class LocalFrames implements ScreenFrames {
+  readonly where = 'main';
+  private readonly core = new FramebufferDecoder();
+  private image: ImageData | null = null;
+  private dirty: { x0: number; y0: number; x1: number; y1: number } | null = null;
+
+  resize(width: number, height: number): void {
+    this.core.resize(width, height);
+    this.image = new ImageData(this.core.fb, width, height);
+    this.dirty = { x0: 0, y0: 0, x1: width, y1: height };
+  }
+
+  async apply(u: UpdateMessage): Promise<Applied> {
+    const image = this.image;
+    const r = await this.core.apply(u);
+    if (r.dirty && image === this.image) {
+      const d = this.dirty, n = r.dirty;
+      this.dirty = d
+        ? { x0: Math.min(d.x0, n.x), y0: Math.min(d.y0, n.y), x1: Math.max(d.x1, n.x + n.w), y1: Math.max(d.y1, n.y + n.h) }
+        : { x0: n.x, y0: n.y, x1: n.x + n.w, y1: n.y + n.h };
+    }
+    return r;
+  }
+
+  paint(ctx: CanvasRenderingContext2D): void {
+    const d = this.dirty;
+    if (!this.image || !d) return;
+    ctx.putImageData(this.image, 0, 0, d.x0, d.y0, d.x1 - d.x0, d.y1 - d.y0);
+    this.dirty = null;
+  }
+
+  dispose(): void {}
+}
+
+/** Page → Worker. */
+type ToWorker =
+  | { type: 'resize'; width: number; height: number }
+  | { type: 'update'; id: number; stream: Uint8Array; opCount: number; keyframe: boolean; images?: Uint8Array };
+/** Worker → page: the update's dirty pixels (RGBA rows of dirty.w), or why it failed. */
+type FromWorker =
+  | { type: 'applied'; id: number; dirty: Rect | null; lossy: boolean; pixels: Uint8ClampedArray<ArrayBuffer> | null }
+  | { type: 'failed'; id: number; message: string };
+
+/** Decoding in a Worker; `broken` is called (once) if the Worker cannot run, so the viewer can fall back. */
+export class WorkerFrames implements ScreenFrames {
+  readonly where = 'worker';
+  private readonly worker: Worker;
+  private seq = 0;
+  private readonly waiting = new Map<number, { resolve(a: Applied): void; reject(e: Error): void }>();
+  private pieces: Array<{ dirty: Rect; pixels: Uint8ClampedArray<ArrayBuffer> }> = [];
+  private failed = false;
+
+  constructor(moduleUrl: string, private readonly broken: (why: string) => void) {
+    this.worker = new Worker(moduleUrl, { type: 'module', name: 'tilecast-decoder' });
+    this.worker.onmessage = (e: MessageEvent<FromWorker>) => this.receive(e.data);
+    this.worker.onerror = (e) => this.fail(`decoder worker: ${e.message || 'could not start'}`);
+    this.worker.onmessageerror = () => this.fail('decoder worker: unreadable message');
+  }
+
+  resize(width: number, height: number): void {
+    this.pieces = []; // the canvas was resized (cleared) too
+    this.post({ type: 'resize', width, height });
+  }
+
+  apply(u: UpdateMessage): Promise<Applied> {
+    if (this.failed) return Promise.reject(new Error('decoder worker stopped'));
+    const id = ++this.seq;
+    // The message's bytes move to the Worker (nothing else reads them after this).
+    const transfer = [...new Set([u.stream.buffer, ...(u.images ? [u.images.buffer] : [])])] as ArrayBuffer[];
+    return new Promise<Applied>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.post({ type: 'update', id, stream: u.stream, opCount: u.opCount, keyframe: u.keyframe, images: u.images }, transfer);
+    });
+  }
+
+  paint(ctx: CanvasRenderingContext2D): void {
+    for (const p of this.pieces) ctx.putImageData(new ImageData(p.pixels, p.dirty.w, p.dirty.h), p.dirty.x, p.dirty.y);
+    this.pieces = [];
+  }
+
+  dispose(): void {
+    this.worker.terminate();
+    this.fail('viewer closed', false);
+  }
+
+  private post(m: ToWorker, transfer: Transferable[] = []): void {
+    this.worker.postMessage(m, transfer);
+  }
+
+  private receive(m: FromWorker): void {
+    const w = this.waiting.get(m.id);
+    if (!w) return;
+    this.waiting.delete(m.id);
+    if (m.type === 'failed') return w.reject(new Error(m.message));
+    if (m.dirty && m.pixels) this.pieces.push({ dirty: m.dirty, pixels: m.pixels });
+    w.resolve({ dirty: m.dirty, lossy: m.lossy });
+  }
+
+  private fail(why: string, report = true): void {
+    if (this.failed) return;
+    this.failed = true;
+    for (const w of this.waiting.values()) w.reject(new Error(why));
+    this.waiting.clear();
+    if (report) this.broken(why);
+  }
+}
+
+/** The Worker's side: applies updates in order and sends back each one's dirty pixels. */
+export function runDecodeWorker(scope: { onmessage: ((e: MessageEvent<ToWorker>) => void) | null; postMessage(m: FromWorker, transfer: Transferable[]): void }): void {
+  const core = new FramebufferDecoder();
+  let chain = Promise.resolve();
+  scope.onmessage = (e) => {
+    const m = e.data;
+    // In order: an update's JPEGs finish before the next message touches the framebuffer.
+    chain = chain.then(async () => {
+      if (m.type === 'resize') return core.resize(m.width, m.height);
+      try {
+        const r = await core.apply({ stream: m.stream, opCount: m.opCount, keyframe: m.keyframe, images: m.images });
+        const pixels = r.dirty ? copyRect(core.fb, core.width, r.dirty) : null;
+        scope.postMessage({ type: 'applied', id: m.id, dirty: r.dirty, lossy: r.lossy, pixels }, pixels ? [pixels.buffer] : []);
+      } catch (err) {
+        scope.postMessage({ type: 'failed', id: m.id, message: (err as Error)?.message ?? String(err) }, []);
+      }
+    });
+  };
+}
+
+function copyRect(fb: Uint8ClampedArray, width: number, r: Rect): Uint8ClampedArray<ArrayBuffer> {
+  const out = new Uint8ClampedArray(r.w * r.h * 4);
+  for (let y = 0; y < r.h; y++) out.set(fb.subarray(((r.y + y) * width + r.x) * 4, ((r.y + y) * width + r.x + r.w) * 4), y * r.w * 4);
+  return out;
+}
