@@ -89,7 +89,7 @@ t.test('packed tarball: contents and budget; installs and runs in an empty proje
     for (const f of ['LICENSE', 'licenses/libjpeg-turbo.md', 'package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts',
       'dist/testing/index.js', 'dist/browser/tilecast-viewer.js', 'dist/browser/index.html', 'bin/tilecast-gateway.js',
       'prebuilds/linux-x64/tilecast.napi.glibc.node', 'prebuilds/linux-x64/libturbojpeg.so.0', 'prebuilds/linux-x64/LICENSE.libjpeg-turbo.md',
-      'assets/scenes/desktop.tcf.gz', 'assets/scenes/japanese.tcf.gz', 'binding.gyp', 'native/codec/jpeg_lib.cc', 'examples/host.js']) {
+      'assets/scenes/desktop.tcf.gz', 'assets/scenes/japanese.tcf.gz', 'binding.gyp', 'native/codec/jpeg_lib.cc', 'examples/host.js', 'docs/api.md']) {
       t.ok(files.includes(f), `ships ${f}`);
     }
     const unwanted = files.filter((f) => /^(native\/(tests|fuzz)\/|build\/|src\/|test\/|bench\/|scripts\/|\.ci\/)|\.map$|\.tcf$/.test(f));
