@@ -1,5 +1,5 @@
 // Size budgets for what a user downloads and installs, checked by
-// packedInstall.test.ts (which prints the measured figures). Raise them only
+// packedInstall.slow.ts (which prints the measured figures). Raise them only
 // for a reason written in the commit that does.
 export const PACKAGE_BUDGET = {
   /** The .tgz. */

@@ -1,5 +1,5 @@
 // Runs inside an empty project where the packed tarball was installed
-// (packedInstall.test.ts copies it there): everything below comes from
+// (packedInstall.slow.ts copies it there): everything below comes from
 // require('tilecast'), as a user's code would get it, never from the checkout.
 //
 //   node inProject.js checks <out.json>   JPEG loads, the addon is the prebuild,

@@ -10,7 +10,9 @@
 // and bundle served and painting the exact screen in Chromium.
 //
 // Packing copies the tree so the checkout's build/ and dist/ are never rebuilt
-// under other tests running in parallel.
+// under other tests. Named .slow.ts, not .test.ts: `npm test` runs it as its own
+// stage after the tap suite, with a longer timeout (scripts/test.js); alone:
+// npx tap --timeout=1500 test/integration/package/packedInstall.slow.ts
 import t from 'tap';
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -32,7 +34,6 @@ const skipBrowser = fs.existsSync(CHROMIUM) ? false : `Debian chromium not insta
 if (skipBrowser && process.env.CI) throw new Error(skipBrowser);
 const skipPlatform = process.platform === 'linux' && process.arch === 'x64' ? false : 'prebuilds are made on linux-x64 only';
 
-t.setTimeout(1_200_000);
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tilecast-pack-'));
 t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -221,6 +222,30 @@ t.test('packed tarball: contents and budget; installs and runs in an empty proje
       cwd: fallback, env: bareEnv(bin), encoding: 'utf8', timeout: 300_000,
     });
     t.match(start, /viewer framebuffer equals host screen: yes \(byte-identical\)/, 'lossless only still ends byte-identical');
+  });
+
+  t.test("the README's ten-line host and viewer, as written there", async (t) => {
+    const readme = fs.readFileSync(path.join(pkgDir, 'README.md'), 'utf8');
+    for (const name of ['host', 'viewer']) {
+      const block = new RegExp(`\`\`\`js\n(// ${name}\\.js\n[\\s\\S]*?)\`\`\``).exec(readme);
+      t.ok(block, `README has the ${name} sample`);
+      fs.writeFileSync(path.join(project, `${name}.js`), block![1]!);
+    }
+    const env = bareEnv(bin, { TILECAST_PASSWORD: 'lab-only' });
+    const host = spawn('node', ['host.js'], { cwd: project, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    t.teardown(() => void host.kill('SIGTERM'));
+    let out = '';
+    host.stdout!.on('data', (d) => (out += d));
+    await new Promise<void>((resolve, reject) => {
+      host.stdout!.on('data', () => /open http:/.test(out) && resolve());
+      host.once('exit', (code) => reject(new Error(`host.js exited ${code}: ${out}`)));
+    });
+    const viewer = spawnSync('node', ['viewer.js'], { cwd: project, env, encoding: 'utf8', timeout: 60_000 });
+    t.equal(viewer.status, 0, `viewer.js exits 0${viewer.status ? `: ${viewer.stderr}` : ''}`);
+    t.same([...fs.readFileSync(path.join(project, 'screen.png')).subarray(1, 4)], [0x50, 0x4e, 0x47], 'screen.png written');
+    const refused = spawnSync('node', ['viewer.js'], { cwd: project, env: { ...env, TILECAST_PASSWORD: 'wrong' }, encoding: 'utf8', timeout: 60_000 });
+    t.equal(refused.status, 1, 'a wrong password: exit 1');
+    t.match(refused.stderr, /^ERR_UNAUTHORIZED host refused the credentials \(HTTP 401\)/);
   });
 
   t.test('npx tilecast-gateway from the installed package', async (t) => {
