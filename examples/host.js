@@ -1,52 +1,64 @@
 #!/usr/bin/env node
 // A tilecast host: captures an X display (or plays the embedded scene desktop)
 // and serves it to viewers over WebSocket, with input injected through XTEST.
-//
-//   node examples/host.js --display :0 --listen 0.0.0.0:8765 --password s3cret
-//   node examples/host.js --scene               # no X needed: the embedded desktop scene
-//   node examples/host.js --display :0 --tls-cert cert.pem --tls-key key.pem
-//   node examples/host.js --display :0 --relay wss://gateway.example:8443 --host-id pc-0042 \
-//        --secret-file pc-0042.secret --relay-ca gateway-cert.pem
-//
-// With --relay the host listens on no port: it dials out to a tilecast gateway
-// (docs/gateway.md) with the id and secret the gateway issued (`pc add`), and
-// serves the viewers the gateway pairs with it. --relay-ca pins the gateway's
-// certificate (its self-signed one, cert.pem in the gateway's data folder).
-//
-// Viewers authenticate with HTTP Basic (any user name, the password) or a
-// `?password=` query parameter; the user name goes into the audit log.
-// Connect with examples/viewer.js, or open http://HOST:PORT/?password=… in a
-// browser (the browser viewer is served at /).
+// `node examples/host.js --help` lists the options.
 'use strict';
 const fs = require('node:fs');
 const crypto = require('node:crypto');
-const { parseArgs } = require('node:util');
 const { X11Source, X11InputSink, InputRouter, createHost, dialRelay, viewerPage } = require('tilecast');
 const { SceneSource } = require('tilecast/testing');
+const { parseCommandLine, fail } = require('./lib/cli');
 
-const { values: args } = parseArgs({
-  options: {
-    display: { type: 'string' },
-    scene: { type: 'boolean', default: false },
-    listen: { type: 'string', default: '127.0.0.1:8765' },
-    'tls-cert': { type: 'string' },
-    'tls-key': { type: 'string' },
-    password: { type: 'string', default: process.env.TILECAST_PASSWORD },
-    'view-only': { type: 'boolean', default: false },
-    fps: { type: 'string', default: '30' },
-    'max-viewers': { type: 'string', default: '8' },
-    relay: { type: 'string' },
-    'host-id': { type: 'string' },
-    'secret-file': { type: 'string' },
-    'relay-ca': { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
+const HELP = `node examples/host.js [options]
+
+Serves a screen to tilecast viewers: an X display (MIT-SHM capture, XTEST
+input), or without one the embedded scene desktop. The browser viewer is
+served at / (open http://HOST:PORT/?password=… in Chrome); examples/viewer.js
+is the Node viewer. Viewers authenticate with HTTP Basic (any user name, the
+password) or ?password=; the user name goes into the audit log.
+
+Screen
+  --display :N           the X display to capture (default $DISPLAY)
+  --scene                the embedded scene desktop even when $DISPLAY is set
+  --view-only            do not inject viewers' input
+  --fps N                capture rate cap (default 30)
+Listening (direct connections)
+  --listen ADDR:PORT     default 127.0.0.1:8765 (0.0.0.0:8765 for other machines)
+  --password PW          required from viewers (default $TILECAST_PASSWORD; without
+                         one anyone who can reach the port may connect)
+  --tls-cert FILE --tls-key FILE
+                         serve wss:// and https:// (plain ws:// with a password is
+                         for a lab only: the password crosses the network readably)
+  --max-viewers N        default 8
+Through a gateway (no listening port; docs/gateway.md)
+  --relay wss://GW:8443  dial out to a tilecast gateway
+  --host-id ID           this PC's id at the gateway (\`pc add\`)
+  --secret-file FILE     its secret (or $TILECAST_HOST_SECRET)
+  --relay-ca FILE        pin the gateway's certificate (its cert.pem)
+  -h, --help             this text
+
+Examples
+  node examples/host.js --scene
+  node examples/host.js --display :0 --listen 0.0.0.0:8765 --password s3cret --tls-cert cert.pem --tls-key key.pem
+  node examples/host.js --display :0 --relay wss://gw.city.example.jp:8443 --host-id soumu-042 \\
+       --secret-file soumu-042.secret --relay-ca cert.pem
+`;
+
+const { values: args } = parseCommandLine(HELP, {
+  display: { type: 'string' },
+  scene: { type: 'boolean', default: false },
+  listen: { type: 'string', default: '127.0.0.1:8765' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  password: { type: 'string', default: process.env.TILECAST_PASSWORD },
+  'view-only': { type: 'boolean', default: false },
+  fps: { type: 'string', default: '30' },
+  'max-viewers': { type: 'string', default: '8' },
+  relay: { type: 'string' },
+  'host-id': { type: 'string' },
+  'secret-file': { type: 'string' },
+  'relay-ca': { type: 'string' },
 });
-
-if (args.help) {
-  console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 19).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
-  process.exit(0);
-}
 
 function parseListen(s) {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(s);
@@ -147,7 +159,4 @@ async function main() {
   process.on('SIGTERM', shutdown);
 }
 
-main().catch((err) => {
-  console.error(`host: ${err.message}`);
-  process.exit(1);
-});
+main().catch((err) => fail(`host: ${err.message}`));

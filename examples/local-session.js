@@ -6,26 +6,59 @@
 // end the viewer's framebuffer must equal the host's screen byte for byte, and a
 // PNG snapshot is written.
 //
-//   npm start                               # one pass in real time (30 fps)
-//   npm start -- --fast --loops 3           # no real-time pacing, three passes
-//   npm start -- --link ATT-LTE-driving     # through ../shared/traces/ATT-LTE-driving.{down,up}, 20 ms each way
-//   npm start -- --snapshot out.png
+//   npm start -- --help                     # every option
 'use strict';
 const fs = require('node:fs');
-const path = require('node:path');
-const { parseArgs } = require('node:util');
 const { createHost, connectViewer, encodePng, simdLevel } = require('tilecast');
-const { SceneSource, LinkEmulator, DeliveryTrace } = require('tilecast/testing');
+const { SceneSource, LinkEmulator, loadLinkTraces, listLinkTraces, DEFAULT_TRACES_DIR } = require('tilecast/testing');
+const { parseCommandLine, fail } = require('./lib/cli');
 
-const { values: args } = parseArgs({
-  options: {
-    loops: { type: 'string', default: '1' },
-    fast: { type: 'boolean', default: false },
-    snapshot: { type: 'string', default: 'tilecast-snapshot.png' },
-    link: { type: 'string' },
-    delay: { type: 'string', default: '20' },
-  },
+const HELP = `npm start [-- options]   (or: node examples/local-session.js [options])
+
+A host serves the embedded scene desktop over WebSocket on 127.0.0.1 and a
+Node viewer connects, decodes and acks every update; at the end the viewer's
+framebuffer must equal the host's screen byte for byte (exit 1 if not).
+
+Options
+  --loops N           play the scripted session N times (default 1)
+  --fast              no real-time pacing (the host at up to 240 fps)
+  --snapshot FILE     PNG of the viewer's screen at the end (default tilecast-snapshot.png)
+  --link TRACE        put an emulated LTE link between them: a trace name in
+                      ${DEFAULT_TRACES_DIR}
+                      (e.g. ATT-LTE-driving: .down host→viewer, .up viewer→host),
+                      or a path to a trace file or pair; a trace with one direction
+                      only is used for both
+  --link list         list the traces in that folder and exit
+  --delay MS          one-way delay added by the emulated link (default 20)
+  -h, --help          this text
+
+Examples
+  npm start
+  npm start -- --fast --loops 3
+  npm start -- --link ATT-LTE-driving --delay 40
+  npm start -- --link ../my-traces/train.down
+`;
+
+const { values: args } = parseCommandLine(HELP, {
+  loops: { type: 'string', default: '1' },
+  fast: { type: 'boolean', default: false },
+  snapshot: { type: 'string', default: 'tilecast-snapshot.png' },
+  link: { type: 'string' },
+  delay: { type: 'string', default: '20' },
 });
+for (const [name, min] of [['loops', 1], ['delay', 0]]) {
+  if (!/^\d+$/.test(args[name]) || Number(args[name]) < min) fail(`--${name} must be a whole number >= ${min}, got ${args[name]}`, 2);
+}
+if (args.link === 'list') {
+  try {
+    const traces = listLinkTraces();
+    console.log(`traces in ${DEFAULT_TRACES_DIR}:`);
+    for (const t of traces) console.log(`  ${t.name.padEnd(36)} ${t.down && t.up ? 'down + up' : `${t.down ? 'down' : 'up'} only (used both ways)`}`);
+  } catch (err) {
+    fail(err.message);
+  }
+  process.exit(0);
+}
 
 const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
 
@@ -47,22 +80,20 @@ async function main() {
   const host = await createHost({ source: tap, fps: args.fast ? 240 : 30 });
   let url = host.url;
   let emulator = null;
+  let linkNote = null;
   if (args.link) {
-    const dir = path.join(__dirname, '..', '..', 'shared', 'traces');
-    const load = (f) => {
-      const file = path.join(dir, f);
-      if (!fs.existsSync(file)) throw new Error(`trace ${file} not found (the shared traces folder must sit beside the project)`);
-      return DeliveryTrace.load(file);
-    };
+    const traces = loadLinkTraces(args.link);
     const delayMs = Number(args.delay);
-    emulator = await LinkEmulator.start({ targetPort: host.port, down: { trace: load(`${args.link}.down`), delayMs }, up: { trace: load(`${args.link}.up`), delayMs } });
+    emulator = await LinkEmulator.start({ targetPort: host.port, down: { trace: traces.down, delayMs }, up: { trace: traces.up, delayMs } });
     url = `ws://127.0.0.1:${emulator.port}/`;
+    linkNote = traces.note;
   }
   const latencies = [];
   host.on('ack', (a) => latencies.push(a.displayedAt - a.oldestChangeTime));
 
   console.log(`tilecast: host ${host.url} serving the scene desktop ${source.width}x${source.height}, ${total} frames, SIMD ${simdLevel()}`);
   if (emulator) console.log(`link: ${args.link} traces, ${args.delay} ms one-way delay, viewer connects to ${url}`);
+  if (linkNote) console.log(`link: ${linkNote}`);
   const t0 = performance.now();
   const viewer = connectViewer(url);
   viewer.on('error', (err) => console.error('viewer:', err.message));
@@ -94,7 +125,4 @@ async function main() {
   process.exitCode = exact ? 0 : 1;
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().catch((err) => fail(`npm start: ${err.message}`));

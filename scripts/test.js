@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: type-check, native core tests under ASan/UBSan, a short fuzzing run, then the tap suite.
+// `npm test`: type-check, native core tests under ASan/UBSan, a short fuzzing run, the tap suite,
+// then the packed npm package installed into an empty project.
 // Ends with one line "N passed, N failed" summing every stage.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -44,6 +45,17 @@ run('fuzz (short)', process.execPath, [path.join(root, 'native', 'fuzz', 'run.js
 
 // Stage 4: tap (unit and integration tests against the built addon).
 run('tap', process.execPath, [path.join(root, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs'), '--reporter=tap'], (out) => {
+  const m = out.match(/# \{ total: (\d+), pass: (\d+)(?:, fail: (\d+))?/);
+  if (!m) return { passed: 0, failed: 1 };
+  return { passed: Number(m[2]), failed: Number(m[3] || 0) };
+});
+
+// Stage 5: the npm package as users get it (test/integration/package/packedInstall.slow.ts):
+// npm pack, then an install into an empty project with no compiler, and the
+// library used there. Its own stage: it packs (two native builds), so it needs
+// more than tap's per-file timeout and runs best without the suite beside it.
+run('packed package (npm pack, empty project, no compiler)', process.execPath, [path.join(root, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs'),
+  '--reporter=tap', '--timeout=1500', path.join('test', 'integration', 'package', 'packedInstall.slow.ts')], (out) => {
   const m = out.match(/# \{ total: (\d+), pass: (\d+)(?:, fail: (\d+))?/);
   if (!m) return { passed: 0, failed: 1 };
   return { passed: Number(m[2]), failed: Number(m[3] || 0) };

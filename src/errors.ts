@@ -23,8 +23,12 @@ export const ErrorCodes = {
   UNAVAILABLE: 'ERR_UNAVAILABLE',
   /** Message type not known to this protocol version. */
   UNKNOWN_MESSAGE: 'ERR_UNKNOWN_MESSAGE',
-  /** The peer went silent: nothing heard for longer than the timeout. */
+  /** The peer went silent, or a wait (connect, waitFor) ran past its timeout. */
   TIMEOUT: 'ERR_TIMEOUT',
+  /** Credentials refused: HTTP 401/403 on the upgrade, or an UNAUTHORIZED BYE/ERROR from a host or gateway. */
+  UNAUTHORIZED: 'ERR_UNAUTHORIZED',
+  /** The AbortSignal passed to the call fired (the error's cause is the signal's reason). */
+  ABORTED: 'ERR_ABORTED',
   /** The peers share no protocol version. */
   UNSUPPORTED_VERSION: 'ERR_UNSUPPORTED_VERSION',
   /** The native addon could not be loaded. */
@@ -50,6 +54,11 @@ export class TilecastError extends Error {
 /** The one factory for invalid options: `<name> must be <expected>, got <actual>`. */
 export function invalidArg(name: string, expected: string, actual: unknown): TilecastError {
   return new TilecastError(ErrorCodes.INVALID_ARG, `${name} must be ${expected}, got ${describe(actual)}`);
+}
+
+/** The error a call rejects with when its AbortSignal fires. */
+export function abortedError(signal: AbortSignal, what: string): TilecastError {
+  return new TilecastError(ErrorCodes.ABORTED, `${what} aborted`, { cause: signal.reason });
 }
 
 /** Wraps an error thrown by the native addon, keeping its code when it has one. */

@@ -73,8 +73,10 @@ const Lib* Get(std::string* error) {
     if ((h = dlopen(n.c_str(), RTLD_NOW | RTLD_LOCAL))) break;
   }
   if (!h) {
-    g_error = "libturbojpeg not found" + (g_paths.empty() ? std::string() : " at " + g_paths.front()) +
-              " (it ships with the @julusian/jpeg-turbo npm package; reinstall with npm install)";
+    std::string tried;
+    for (const std::string& n : names) tried += (tried.empty() ? "" : ", ") + n;
+    g_error = "JPEG unavailable, lossless only: no libturbojpeg (libjpeg-turbo 3) could be loaded (tried " + tried +
+              "). tilecast's prebuilt binaries ship it; for a build from source install libjpeg-turbo 3.0 or later";
     if (error) *error = g_error;
     return nullptr;
   }
@@ -85,7 +87,7 @@ const Lib* Get(std::string* error) {
                      Bind(h, "tj3Decompress8", l.tj3Decompress8) && Bind(h, "tj3Free", l.tj3Free) &&
                      Bind(h, "tj3GetErrorStr", l.tj3GetErrorStr);
   if (!bound) {
-    g_error = "libturbojpeg lacks the TurboJPEG 3 API (libjpeg-turbo 3.0 or later is needed)";
+    g_error = "JPEG unavailable, lossless only: the libturbojpeg found lacks the TurboJPEG 3 API (libjpeg-turbo 3.0 or later is needed)";
   } else if (SelfCheck(l, &g_error)) {
     g_loaded = &g_lib;
     return g_loaded;

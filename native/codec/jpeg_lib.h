@@ -1,9 +1,10 @@
 // JpegLib: libjpeg-turbo's TurboJPEG 3 API, loaded at run time with dlopen.
 //
-// The library comes from an npm package that ships it prebuilt
-// (@julusian/jpeg-turbo: libturbojpeg with its SIMD kernels), so `npm install`
-// alone provides it; the JS side passes that file's path in before first use.
-// Without a path (the native tests) the system's libturbojpeg.so.0 is tried.
+// tilecast's prebuilt binaries ship libturbojpeg.so.0 (libjpeg-turbo 3 with its
+// SIMD kernels) beside the addon (scripts/prebuild.js), so `npm install` alone
+// provides it; the JS side (src/native/binding.ts) passes the files to try
+// before first use. The system's libturbojpeg.so.0 is tried last (distributions
+// with libjpeg-turbo 3); without any, JPEG is off and everything goes lossless.
 // Only the functions and constants below are used; their values are those of
 // turbojpeg.h 3.x, and Load() checks them with a round trip before any use.
 #pragma once

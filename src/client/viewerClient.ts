@@ -12,14 +12,16 @@
  *
  * Events (one argument each, typed by ViewerClientEvents): 'open', 'hello',
  * 'resize', 'update', 'cursor', 'screenState', 'hostClose', 'reconnect',
- * 'close', 'error'.
- * Also an async iterator over updates.
+ * 'close', 'error'. As for any EventEmitter, an 'error' with no listener
+ * throws: add one (errors such as a refused connection are routine on 4G; the
+ * client reconnects by itself). Also an async iterator over updates, ready()
+ * to await the connection, and an AbortSignal for both.
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { ErrorCodes, TilecastError, checkInt, invalidArg } from '../errors';
+import { ErrorCodes, TilecastError, abortedError, checkInt, invalidArg } from '../errors';
 import { jpegUnavailableReason } from '../native/binding';
-import { Capability, Limits, MAX_QUALITY_LIMIT, ScreenStateName, reasonName } from '../protocol/constants';
+import { Capability, Limits, MAX_QUALITY_LIMIT, Reason, ScreenStateName, reasonName } from '../protocol/constants';
 import { CloseMessage, HelloMessage, KeyMessage, Message, PointerMessage, encodeMessage } from '../protocol/messages';
 import { HostMessage, LinkFailure, ReconnectBackoff, ViewerLink, isFinalClose, toTilecastError } from '../protocol/viewerLink';
 import type { OpCounts } from '../codec/opCounts';
@@ -44,6 +46,16 @@ export interface ViewerClientOptions {
   pingIntervalMs?: number;
   /** Send no input: the HELLO leaves out the INPUT capability and sendPointer/sendKey send nothing (default false). */
   viewOnly?: boolean;
+  /** Closes the client (as close() does) when it fires; already aborted: never connects. */
+  signal?: AbortSignal;
+}
+
+/** How long a wait may take and what may cancel it. */
+export interface WaitOptions {
+  /** Rejects with ERR_TIMEOUT after this many ms (default 30 000). */
+  timeoutMs?: number;
+  /** Rejects with ERR_ABORTED when it fires. */
+  signal?: AbortSignal;
 }
 
 export interface ViewerUpdate {
@@ -101,6 +113,7 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
   private screen: ScreenStateInfo = { state: 'live', reason: '' };
   private readonly waiting: Array<(u: ViewerUpdate | null) => void> = [];
   private readonly backlog: ViewerUpdate[] = [];
+  private hello: (HelloMessage & { version: number }) | null = null;
   updates = 0;
   bytesReceived = 0;
   connections = 0;
@@ -114,6 +127,12 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     this.backoff = new ReconnectBackoff({ minBackoffMs: options.minBackoffMs, maxBackoffMs: options.maxBackoffMs });
     this.capabilities = Capability.COPY_RECT | Capability.CURSOR | Capability.SCREEN_STATE
       | (jpegUnavailableReason() === null ? Capability.JPEG : 0) | (options.viewOnly ? 0 : Capability.INPUT);
+    const { signal } = options;
+    if (signal?.aborted) {
+      this.closedByUser = true;
+      return;
+    }
+    signal?.addEventListener('abort', () => this.close(), { once: true });
     this.open();
   }
 
@@ -191,20 +210,59 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     this.flushWaiters();
   }
 
-  /** Resolves with the first update for which `predicate` holds (e.g. a frame id). */
-  waitFor(predicate: (u: ViewerUpdate) => boolean, timeoutMs = 30_000): Promise<ViewerUpdate> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.off('update', onUpdate);
-        reject(new TilecastError(ErrorCodes.TIMEOUT, `waitFor timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
+  /**
+   * Resolves with the host's HELLO once connected (at once if connected now).
+   * Rejects with the first 'error' while waiting (ERR_UNAUTHORIZED when the
+   * credentials are refused, a socket error such as ECONNREFUSED), ERR_TIMEOUT,
+   * ERR_ABORTED, or when the client closes for good; the client itself keeps
+   * reconnecting after a transient error unless closed.
+   */
+  ready(options: WaitOptions = {}): Promise<HelloMessage & { version: number }> {
+    if (this.connected && this.hello) return Promise.resolve(this.hello);
+    return this.wait<HelloMessage & { version: number }>('connect', options, (settle) => {
+      const onHello = (h: HelloMessage & { version: number }) => settle(null, h);
+      const onError = (err: Error) => settle(err);
+      const onClose = (c: { code: number; reason: string; willReconnect: boolean }) => {
+        if (!c.willReconnect) settle(new TilecastError(ErrorCodes.UNAVAILABLE, `connection closed (${c.code}${c.reason ? ` ${c.reason}` : ''}) before the host's HELLO`));
+      };
+      this.on('hello', onHello).on('error', onError).on('close', onClose);
+      if (this.closedByUser && !this.ws) settle(new TilecastError(ErrorCodes.UNAVAILABLE, 'the viewer is closed'));
+      return () => this.off('hello', onHello).off('error', onError).off('close', onClose);
+    });
+  }
+
+  /** Resolves with the first update for which `predicate` holds (e.g. a frame id); a number is the timeout in ms. */
+  waitFor(predicate: (u: ViewerUpdate) => boolean, options: WaitOptions | number = {}): Promise<ViewerUpdate> {
+    return this.wait<ViewerUpdate>('waitFor', typeof options === 'number' ? { timeoutMs: options } : options, (settle) => {
       const onUpdate = (u: ViewerUpdate) => {
-        if (!predicate(u)) return;
-        clearTimeout(timer);
-        this.off('update', onUpdate);
-        resolve(u);
+        if (predicate(u)) settle(null, u);
       };
       this.on('update', onUpdate);
+      return () => this.off('update', onUpdate);
+    });
+  }
+
+  /** One wait: `listen` hooks events and returns its unhook; timeout and abort settle it too. */
+  private wait<T>(what: string, options: WaitOptions, listen: (settle: (err: Error | null, value?: T) => void) => () => void): Promise<T> {
+    const { timeoutMs = 30_000, signal } = options;
+    if (signal?.aborted) return Promise.reject(abortedError(signal, what));
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      let unhook = () => {};
+      const onAbort = () => settle(abortedError(signal!, what));
+      const timer = setTimeout(() => settle(new TilecastError(ErrorCodes.TIMEOUT, `${what} timed out after ${timeoutMs} ms`)), timeoutMs);
+      function settle(err: Error | null, value?: T): void {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        unhook();
+        if (err) reject(err);
+        else resolve(value as T);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      unhook = listen(settle);
+      if (done) unhook();
     });
   }
 
@@ -277,8 +335,11 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     let refused = false;
     ws.on('unexpected-response', (req, res) => {
       refused = true;
-      if (res.statusCode === 401 || res.statusCode === 403) this.closedByUser = true; // retrying will not help
-      this.report(new TilecastError(ErrorCodes.PROTOCOL, `host refused the connection: HTTP ${res.statusCode}`));
+      const refusedCredentials = res.statusCode === 401 || res.statusCode === 403;
+      if (refusedCredentials) this.closedByUser = true; // retrying will not help
+      this.report(refusedCredentials
+        ? new TilecastError(ErrorCodes.UNAUTHORIZED, `host refused the credentials (HTTP ${res.statusCode}): wrong password or token, or not allowed`)
+        : new TilecastError(ErrorCodes.PROTOCOL, `host refused the connection: HTTP ${res.statusCode}`));
       req.destroy();
     });
     ws.on('error', (err) => {
@@ -305,9 +366,9 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     }, delay);
   }
 
-  /** Errors go to 'error' listeners if any: a viewer must not crash its process over a bad link. */
+  /** EventEmitter's convention: with no 'error' listener, emit throws (ERR_UNHANDLED_ERROR wraps non-Errors). */
   private report(err: Error): void {
-    if (this.listenerCount('error') > 0) this.emit('error', err);
+    this.emit('error', err);
   }
 
   private stopTicker(): void {
@@ -333,12 +394,16 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     if (this.ws !== ws || link.state === 'closed') return;
     switch (msg.type) {
       case 'hello':
-        this.emit('hello', { ...msg, version: link.version! });
+        this.hello = { ...msg, version: link.version! };
+        this.emit('hello', this.hello);
         return;
       case 'error':
       case 'bye':
         if (isFinalClose(msg)) this.closedByUser = true; // not allowed: retrying will not help
         this.emit('hostClose', msg);
+        if (msg.reason === Reason.UNAUTHORIZED) {
+          this.report(new TilecastError(ErrorCodes.UNAUTHORIZED, `host refused the credentials${msg.message ? `: ${msg.message}` : ''}`));
+        }
         return;
       case 'update': {
         let handled;

@@ -1,10 +1,13 @@
 /**
- * Loads the native addon built by node-gyp. Every path tried is listed in the
- * error, so a broken install says exactly where it looked.
+ * Loads the native addon: the prebuilt binary shipped in the package
+ * (prebuilds/<platform>-<arch>/, node-gyp-build's layout) or a local node-gyp
+ * build. Every path tried is listed in the error, so a broken install says
+ * exactly where it looked.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import nodeGypBuild from 'node-gyp-build';
 import { ErrorCodes, TilecastError } from '../errors';
 import type { OpCounts } from '../codec/opCounts';
 
@@ -126,7 +129,9 @@ export interface NativeBinding {
 
 export type SimdLevel = 'scalar' | 'sse2' | 'avx2';
 
+const root = path.join(__dirname, '..', '..');
 let cached: NativeBinding | undefined;
+let loadedFrom = '';
 let allocatorTuning = '';
 
 /** What the addon changed in the process's malloc at load ('' when nothing: not glibc, or TILECAST_MALLOC_TUNING=0). */
@@ -137,16 +142,12 @@ export function allocatorTuningApplied(): string {
 
 export function native(): NativeBinding {
   if (cached) return cached;
-  const root = path.join(__dirname, '..', '..');
-  const candidates = [
-    path.join(root, 'build', 'Release', 'tilecast.node'),
-    path.join(root, 'build', 'Debug', 'tilecast.node'),
-  ];
   const failures: string[] = [];
-  for (const file of candidates) {
+  for (const file of addonCandidates()) {
     try {
       cached = require(file) as NativeBinding;
-      cached.setJpegLibraryPaths(...turboJpegLibraries());
+      loadedFrom = file;
+      cached.setJpegLibraryPaths(...turboJpegLibraries(file));
       // A host runs for days: keep glibc from hoarding freed frame-sized buffers (native/util/allocator_tuning.cc).
       if (process.env.TILECAST_MALLOC_TUNING !== '0') allocatorTuning = cached.tuneAllocator(Math.max(2, os.availableParallelism?.() ?? os.cpus().length));
       return cached;
@@ -156,28 +157,81 @@ export function native(): NativeBinding {
   }
   throw new TilecastError(
     ErrorCodes.NATIVE_LOAD,
-    `could not load the tilecast native addon (run \`npm install\` or \`npm run build\`). Tried:\n${failures.join('\n')}`,
+    `could not load the tilecast native addon for ${process.platform}-${process.arch} (no prebuilt binary loaded here, and no ` +
+      `build from source: reinstall with a C++ compiler, python3 and make on PATH, or run \`npm run build\` in a checkout). Tried:\n` +
+      (failures.length ? failures.join('\n') : `  nothing: no build/Release, build/Debug or prebuilds/${process.platform}-${process.arch} under ${root}`),
   );
 }
 
+/** The addon file in use (a prebuild under prebuilds/ or a local build under build/). */
+export function nativeAddonPath(): string {
+  native();
+  return loadedFrom;
+}
+
 /**
- * libturbojpeg as shipped prebuilt in the @julusian/jpeg-turbo npm package
- * (libjpeg-turbo with its SIMD kernels): the glibc and the musl builds for this
- * CPU, in that order (the one for the other libc fails to load and the native
- * side moves on; it tries the system's libturbojpeg.so.0 last). Only the Linux
- * builds ship the library as its own file. Loaded lazily, on the first JPEG.
+ * Where the addon may be, in order: what node-gyp-build picks (a local build
+ * under build/ first — a checkout or a source-build fallback — then the
+ * prebuild in prebuilds/<platform>-<arch>/ matching this runtime and libc),
+ * then the prebuild even when a local build exists, in case that build is broken.
  */
-function turboJpegLibraries(): string[] {
-  if (process.platform !== 'linux') return [];
-  let dir: string;
+function addonCandidates(): string[] {
+  const found: string[] = [];
+  const add = (resolveIt: () => string) => {
+    try {
+      const file = resolveIt();
+      if (!found.includes(file)) found.push(file);
+    } catch {
+      // nothing of that kind here
+    }
+  };
+  add(() => nodeGypBuild.resolve(root));
+  add(() => prebuildIn(root));
+  return found;
+}
+
+/** The prebuild node-gyp-build would pick ignoring build/ (its own rules, without PREBUILDS_ONLY, which it reads once). */
+function prebuildIn(dir: string): string {
+  const tuples = readdir(path.join(dir, 'prebuilds')).map(nodeGypBuild.parseTuple);
+  const tuple = tuples.filter(nodeGypBuild.matchTuple(process.platform, process.arch)).sort(nodeGypBuild.compareTuples)[0];
+  if (!tuple) throw new Error('no prebuild for this platform');
+  const tags = readdir(path.join(dir, 'prebuilds', tuple.name)).map(nodeGypBuild.parseTags);
+  const runtime = 'node';
+  const best = tags.filter(nodeGypBuild.matchTags(runtime, process.versions.modules)).sort(nodeGypBuild.compareTags(runtime))[0];
+  if (!best) throw new Error('no prebuild for this runtime');
+  return path.join(dir, 'prebuilds', tuple.name, best.file);
+}
+
+function readdir(dir: string): string[] {
   try {
-    dir = path.dirname(require.resolve('@julusian/jpeg-turbo/package.json'));
+    return fs.readdirSync(dir);
   } catch {
     return [];
   }
-  return ['', '-musl']
-    .map((libc) => path.join(dir, 'prebuilds', `jpeg-turbo-linux-${process.arch}${libc}`, 'libturbojpeg.so.0'))
-    .filter((file) => fs.existsSync(file));
+}
+
+/**
+ * libturbojpeg (libjpeg-turbo 3, the TurboJPEG 3 API), tried in order; the
+ * native side tries the system's libturbojpeg.so.0 last and, if none loads,
+ * reports "JPEG unavailable" and everything is sent lossless. The prebuilds
+ * ship the library beside the addon (scripts/prebuild.js); a source build uses
+ * the prebuild's copy when the package has one for this platform, and in a
+ * checkout the @julusian/jpeg-turbo devDependency's. Loaded lazily, on the
+ * first JPEG.
+ */
+function turboJpegLibraries(addon: string): string[] {
+  if (process.platform !== 'linux') return [];
+  const files = [
+    path.join(path.dirname(addon), 'libturbojpeg.so.0'),
+    path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'libturbojpeg.so.0'),
+  ];
+  try {
+    const dir = path.dirname(require.resolve('@julusian/jpeg-turbo/package.json'));
+    files.push(path.join(dir, 'prebuilds', `jpeg-turbo-linux-${process.arch}`, 'libturbojpeg.so.0'));
+  } catch {
+    // not a checkout with dev dependencies: fine
+  }
+  return [...new Set(files)].filter((file) => fs.existsSync(file));
 }
 
 /** null when the lossy (JPEG) path works here, else the reason it does not. */

@@ -54,6 +54,8 @@ export const ERROR_REASONS: Readonly<Record<ErrorCode, ReasonCode>> = {
   [ErrorCodes.STREAM_DESYNC]: Reason.DECODE_FAILED,
   [ErrorCodes.UNSUPPORTED_VERSION]: Reason.UNSUPPORTED_VERSION,
   [ErrorCodes.TIMEOUT]: Reason.TIMEOUT,
+  [ErrorCodes.UNAUTHORIZED]: Reason.UNAUTHORIZED,
+  [ErrorCodes.ABORTED]: Reason.NORMAL,
   [ErrorCodes.INVALID_ARG]: Reason.INTERNAL,
   [ErrorCodes.BUSY]: Reason.INTERNAL,
   [ErrorCodes.UNAVAILABLE]: Reason.INTERNAL,

@@ -7,6 +7,8 @@
 export { LinkEmulator } from '../emulator/linkEmulator';
 export type { LinkEmulatorOptions, LinkDirection } from '../emulator/linkEmulator';
 export { DeliveryTrace } from '../emulator/deliveryTrace';
+export { loadLinkTraces, listLinkTraces, DEFAULT_TRACES_DIR } from '../emulator/linkTraces';
+export type { LinkTraces, TraceListing } from '../emulator/linkTraces';
 export { SceneSource, loadScene, diffBox } from '../source/sceneSource';
 export type { SceneName, SceneSourceOptions } from '../source/sceneSource';
 export { ReplaySource, probeRecording } from '../source/replaySource';

@@ -71,7 +71,10 @@ async function startPc(gw: Gateway, hostId: string, secret = SECRETS[hostId]!) {
 }
 
 function viewerFor(gw: Gateway, token: string, hostId: string, options: { reconnect?: boolean } = {}): ViewerClient {
-  return connectViewer(`${gw.url}/tilecast/viewer?host=${hostId}`, { headers: { authorization: `Bearer ${token}` }, reconnect: options.reconnect ?? false });
+  const v = connectViewer(`${gw.url}/tilecast/viewer?host=${hostId}`, { headers: { authorization: `Bearer ${token}` }, reconnect: options.reconnect ?? false });
+  // Refusals are checked through 'hostClose' (reason and text); an UNAUTHORIZED BYE is also an 'error'.
+  v.on('error', () => {});
+  return v;
 }
 
 function closeMessage(v: ViewerClient): Promise<CloseMessage> {
