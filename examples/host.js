@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// A tilecast host: captures an X display (or plays the embedded scene desktop)
-// and serves it to viewers over WebSocket, with input injected through XTEST.
+// A tilecast host: captures an X display, or on Windows the desktop (DXGI, GDI
+// fallback), or plays the embedded scene desktop, and serves it to viewers over
+// WebSocket, with input injected through XTEST (SendInput on Windows).
 //
 //   node examples/host.js --display :0 --listen 0.0.0.0:8765 --password s3cret
+//   node examples/host.js --listen 0.0.0.0:8765 --password s3cret   # on Windows: the primary monitor
 //   node examples/host.js --scene               # no X needed: the embedded desktop scene
 //   node examples/host.js --display :0 --tls-cert cert.pem --tls-key key.pem
 //   node examples/host.js --display :0 --relay wss://gateway.example:8443 --host-id pc-0042 \
@@ -21,7 +23,7 @@
 const fs = require('node:fs');
 const crypto = require('node:crypto');
 const { parseArgs } = require('node:util');
-const { X11Source, X11InputSink, InputRouter, createHost, dialRelay, viewerPage } = require('tilecast');
+const { X11Source, X11InputSink, WindowsSource, WindowsInputSink, InputRouter, createHost, dialRelay, viewerPage } = require('tilecast');
 const { SceneSource } = require('tilecast/testing');
 
 const { values: args } = parseArgs({
@@ -39,12 +41,14 @@ const { values: args } = parseArgs({
     'host-id': { type: 'string' },
     'secret-file': { type: 'string' },
     'relay-ca': { type: 'string' },
+    monitor: { type: 'string' },             // Windows: monitor index (default: the primary)
+    'capture-backend': { type: 'string' },   // Windows: auto (default), dxgi or gdi
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (args.help) {
-  console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 19).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 20).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
   process.exit(0);
 }
 
@@ -71,7 +75,16 @@ function authorizer(password) {
   };
 }
 
+const windows = process.platform === 'win32' && !args.scene;
+const monitor = args.monitor === undefined ? -1 : Number(args.monitor);
+
 async function openSource() {
+  if (windows) {
+    const source = await WindowsSource.open({ backend: args['capture-backend'] ?? 'auto', monitor });
+    console.log(`capturing the Windows desktop: ${source.width}x${source.height}, ${source.backend === 'dxgi' ? 'DXGI Desktop Duplication' : 'GDI (polling)'}` +
+      (source.fallbackReason ? ` (${source.fallbackReason})` : ''));
+    return { source, display: 'windows' };
+  }
   const display = args.display ?? (args.scene ? undefined : process.env.DISPLAY);
   if (display) {
     const source = await X11Source.open({ display });
@@ -113,9 +126,9 @@ async function main() {
   let sink = null;
   if (display && !args['view-only']) {
     try {
-      sink = X11InputSink.open({ display });
+      sink = windows ? WindowsInputSink.open({ monitor }) : X11InputSink.open({ display });
       new InputRouter(sink).attach(host);
-      console.log('input: XTEST injection on', display);
+      console.log(windows ? 'input: SendInput' : `input: XTEST injection on ${display}`);
     } catch (err) {
       console.error(`input disabled: ${err.message}`);
     }

@@ -1,4 +1,4 @@
-// JpegLib: libjpeg-turbo's TurboJPEG 3 API, loaded at run time with dlopen.
+// JpegLib: libjpeg-turbo's TurboJPEG 3 API, loaded at run time (dlopen; LoadLibrary on Windows).
 //
 // The library comes from an npm package that ships it prebuilt
 // (@julusian/jpeg-turbo: libturbojpeg with its SIMD kernels), so `npm install`

@@ -66,12 +66,14 @@ export interface NativeTileDecoder {
     keyframe: boolean, images?: Uint8Array): { ops: OpCounts };
 }
 
-export interface NativeX11Features {
+/** What a capture backend offers (X11: MIT-SHM, XDamage, XFixes cursor, RandR events). */
+export interface NativeCaptureFeatures {
   sharedMemory: boolean;
   damage: boolean;
   cursor: boolean;
   resizeEvents: boolean;
 }
+export type NativeX11Features = NativeCaptureFeatures;
 export interface NativeCapturedFrame {
   /** The native screen mirror; rewritten only while next() is pending. */
   data: Buffer;
@@ -92,12 +94,24 @@ export interface NativeCapturedFrame {
     shape?: { width: number; height: number; hotX: number; hotY: number; pixels: Buffer };
   };
 }
-export interface NativeX11Capture {
-  start(): Promise<{ width: number; height: number; features: NativeX11Features }>;
+export interface NativeCaptureOpened {
+  width: number;
+  height: number;
+  features: NativeCaptureFeatures;
+  /** 'x11', 'dxgi' or 'gdi'. */
+  backend: string;
+  /** Why the preferred backend was not used (Windows: why DXGI fell back to GDI). */
+  fallbackReason?: string;
+}
+/** The native capture thread with the platform's backend (NativeX11Capture or NativeWindowsCapture). */
+export interface NativeCapture {
+  start(): Promise<NativeCaptureOpened>;
   next(): Promise<NativeCapturedFrame | null>;
   close(): void;
 }
-export interface NativeX11Input {
+export type NativeX11Capture = NativeCapture;
+/** The platform's input injection (NativeX11Input or NativeWindowsInput); X button numbers, X keysyms. */
+export interface NativeInput {
   readonly width: number;
   readonly height: number;
   move(x: number, y: number): void;
@@ -107,9 +121,15 @@ export interface NativeX11Input {
   close(): void;
 }
 
+export type NativeX11Input = NativeInput;
+
 export interface NativeBinding {
-  NativeX11Capture: new (display: string, pollIntervalMs: number, verifyIntervalMs: number) => NativeX11Capture;
-  NativeX11Input: new (display: string) => NativeX11Input;
+  /** Builds for X11 platforms only (a Windows build has the two below instead). */
+  NativeX11Capture?: new (display: string, pollIntervalMs: number, verifyIntervalMs: number) => NativeX11Capture;
+  NativeX11Input?: new (display: string) => NativeX11Input;
+  /** Windows builds only. */
+  NativeWindowsCapture?: new (mode: 'auto' | 'dxgi' | 'gdi', monitor: number, pollIntervalMs: number, verifyIntervalMs: number) => NativeCapture;
+  NativeWindowsInput?: new (monitor: number) => NativeInput;
   NativeChangeDetector: new (width: number, height: number, tileSize: number) => NativeChangeDetector;
   NativeTileEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number) => NativeTileEncoder;
   NativeViewerEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number, screenStore?: NativeScreenStore) => NativeViewerEncoder;
@@ -141,12 +161,14 @@ export function native(): NativeBinding {
   const candidates = [
     path.join(root, 'build', 'Release', 'tilecast.node'),
     path.join(root, 'build', 'Debug', 'tilecast.node'),
+    // Cross-built for this platform (scripts/build-win.js makes build/win32-x64).
+    path.join(root, 'build', `${process.platform}-${process.arch}`, 'tilecast.node'),
   ];
   const failures: string[] = [];
   for (const file of candidates) {
     try {
       cached = require(file) as NativeBinding;
-      cached.setJpegLibraryPaths(...turboJpegLibraries());
+      cached.setJpegLibraryPaths(...turboJpegLibraries(path.dirname(file)));
       // A host runs for days: keep glibc from hoarding freed frame-sized buffers (native/util/allocator_tuning.cc).
       if (process.env.TILECAST_MALLOC_TUNING !== '0') allocatorTuning = cached.tuneAllocator(Math.max(2, os.availableParallelism?.() ?? os.cpus().length));
       return cached;
@@ -165,9 +187,15 @@ export function native(): NativeBinding {
  * (libjpeg-turbo with its SIMD kernels): the glibc and the musl builds for this
  * CPU, in that order (the one for the other libc fails to load and the native
  * side moves on; it tries the system's libturbojpeg.so.0 last). Only the Linux
- * builds ship the library as its own file. Loaded lazily, on the first JPEG.
+ * builds ship the library as its own file: on Windows a turbojpeg.dll beside the
+ * addon is used (else the one on the DLL search path, else JPEG is unavailable).
+ * Loaded lazily, on the first JPEG.
  */
-function turboJpegLibraries(): string[] {
+function turboJpegLibraries(addonDir: string): string[] {
+  if (process.platform === 'win32') {
+    const dll = path.join(addonDir, 'turbojpeg.dll');
+    return fs.existsSync(dll) ? [dll] : [];
+  }
   if (process.platform !== 'linux') return [];
   let dir: string;
   try {
