@@ -1,17 +1,28 @@
 // GDI capture backend (Windows): BitBlt from the screen DC into a DIB section
 // of the monitor's size, rows copied into the mirror; cursor via GetCursorInfo
-// and DrawIconEx. GDI has no change notification, so every Poll() reports the
-// screen as unknown and the capture thread grabs and lets the consumer diff;
-// the pointer is polled as on X11. This is the fallback when DXGI Desktop
-// Duplication is unavailable (Remote Desktop sessions, old drivers, Wine).
+// and DrawIconEx. This is the fallback when DXGI Desktop Duplication is
+// unavailable (Remote Desktop sessions, old drivers, Wine).
+//
+// GDI has no change notification, so Poll() grabs the monitor itself and
+// compares it with the previous grab: the changed row bands become the damage
+// hints, and an unchanged screen delivers nothing (no frame, no diff, no encode
+// above). While neither the screen nor the pointer has changed for a second,
+// the polling grab slows to every kIdleGrabMs: an idle host then costs a few
+// grabs a second instead of one per capture-thread wake (see bench/windows.js);
+// the first change after a quiet spell is seen up to that much later.
 #include <algorithm>
 #include <cstring>
 
+#include "capture_thread.h"
 #include "screen_backend.h"
 #include "win_screen.h"
 
 namespace tilecast {
 namespace {
+
+constexpr uint64_t kMs = 1000000;
+constexpr uint64_t kIdleAfterMs = 1000;
+constexpr uint64_t kIdleGrabMs = 250;
 
 class GdiBackend final : public ScreenBackend {
  public:
@@ -37,13 +48,29 @@ class GdiBackend final : public ScreenBackend {
   std::string name() const override { return "gdi"; }
 
   Status Poll(ChangeHints* hints) override {
-    hints->unknown = true;
+    fresh_ = false;
+    const uint64_t now = MonotonicNs();
     CURSORINFO ci{};
     ci.cbSize = sizeof ci;
-    if (features_.cursor && GetCursorInfo(&ci) && ci.hCursor != last_cursor_) hints->cursor_shape = true;
+    if (features_.cursor && GetCursorInfo(&ci)) {
+      if (ci.hCursor != last_cursor_) hints->cursor_shape = true;
+      if (ci.ptScreenPos.x != last_pos_.x || ci.ptScreenPos.y != last_pos_.y) last_activity_ns_ = now;
+      last_pos_ = ci.ptScreenPos;
+    }
     // No display-change message reaches a window-less thread: compare the monitor's rect.
-    win::Monitor now;
-    if (win::FindMonitor(monitor_index_, &now).ok() && !EqualRect(&now.rect, &monitor_.rect)) hints->size = true;
+    win::Monitor m;
+    if (win::FindMonitor(monitor_index_, &m).ok() && !EqualRect(&m.rect, &monitor_.rect)) {
+      hints->size = true;
+      return Status::Ok();
+    }
+    const bool idle = now - last_activity_ns_ >= kIdleAfterMs * kMs;
+    if (idle && now - last_poll_grab_ns_ < kIdleGrabMs * kMs) return Status::Ok();
+    last_poll_grab_ns_ = now;
+    TC_RETURN_IF_ERROR(BlitRect(Rect{0, 0, width_, height_}));
+    fresh_ = true;
+    const size_t before = hints->damage.size();
+    ChangedBands(&hints->damage);
+    if (hints->damage.size() > before) last_activity_ns_ = now;
     return Status::Ok();
   }
 
@@ -68,20 +95,15 @@ class GdiBackend final : public ScreenBackend {
       if (r.w == 0 || r.h == 0 || r.x + r.w > width_ || r.y + r.h > height_) {
         return Status::Error(ErrorCode::kInternal, "grab rect outside the screen");
       }
-      // CAPTUREBLT includes layered (translucent) windows, as the screen shows them.
-      if (!BitBlt(mem_dc_, static_cast<int>(r.x), static_cast<int>(r.y), static_cast<int>(r.w), static_cast<int>(r.h), screen_dc_,
-                  monitor_.rect.left + static_cast<int>(r.x), monitor_.rect.top + static_cast<int>(r.y), SRCCOPY | CAPTUREBLT)) {
-        // The secure desktop (UAC prompt, lock screen) refuses other desktops' processes.
-        return Status::Error(ErrorCode::kUnavailable, "the screen cannot be read (BitBlt failed, Windows error " +
-                                                          std::to_string(GetLastError()) +
-                                                          "): the secure desktop (UAC prompt, lock screen) may be showing");
-      }
+      // The poll just grabbed the whole monitor: copy from that; else (a verification or
+      // first grab between polling grabs) read the screen now.
+      if (!fresh_) TC_RETURN_IF_ERROR(BlitRect(r));
     }
-    GdiFlush();  // the DIB section's memory is current only after the batch is flushed
     for (const Rect& r : todo) {
       for (uint32_t y = r.y; y < r.y + r.h; y++) {
-        memcpy(&mirror->pixels[y * mirror->stride + r.x * 4], bits_ + (static_cast<size_t>(y) * width_ + r.x) * 4,
-               static_cast<size_t>(r.w) * 4);
+        const size_t off = (static_cast<size_t>(y) * width_ + r.x) * 4;
+        memcpy(&mirror->pixels[y * mirror->stride + r.x * 4], bits_ + off, static_cast<size_t>(r.w) * 4);
+        if (!fresh_) memcpy(&previous_[off], bits_ + off, static_cast<size_t>(r.w) * 4);
       }
     }
     return Status::Ok();
@@ -132,8 +154,42 @@ class GdiBackend final : public ScreenBackend {
     return Status::Ok();
   }
 
+  // BitBlt of one rect of the monitor into the DIB section (same coordinates).
+  Status BlitRect(const Rect& r) {
+    // CAPTUREBLT includes layered (translucent) windows, as the screen shows them.
+    if (!BitBlt(mem_dc_, static_cast<int>(r.x), static_cast<int>(r.y), static_cast<int>(r.w), static_cast<int>(r.h), screen_dc_,
+                monitor_.rect.left + static_cast<int>(r.x), monitor_.rect.top + static_cast<int>(r.y), SRCCOPY | CAPTUREBLT)) {
+      // The secure desktop (UAC prompt, lock screen) refuses other desktops' processes.
+      return Status::Error(ErrorCode::kUnavailable, "the screen cannot be read (BitBlt failed, Windows error " +
+                                                        std::to_string(GetLastError()) +
+                                                        "): the secure desktop (UAC prompt, lock screen) may be showing");
+    }
+    GdiFlush();  // the DIB section's memory is current only after the batch is flushed
+    return Status::Ok();
+  }
+
+  // Rows of the fresh grab that differ from the previous one, as full-width bands
+  // (adjacent rows merged); `previous_` is brought up to date on the way.
+  void ChangedBands(std::vector<Rect>* out) {
+    const size_t row = static_cast<size_t>(width_) * 4;
+    std::vector<Rect> bands;
+    for (uint32_t y = 0; y < height_; y++) {
+      uint8_t* prev = &previous_[y * row];
+      const uint8_t* cur = bits_ + y * row;
+      if (memcmp(prev, cur, row) == 0) continue;
+      memcpy(prev, cur, row);
+      if (!bands.empty() && bands.back().y + bands.back().h == y) bands.back().h++;
+      else bands.push_back(Rect{0, y, width_, 1});
+    }
+    if (bands.size() > kMaxGrabRects) bands = {BoundingBox(bands)};
+    out->insert(out->end(), bands.begin(), bands.end());
+  }
+
   Status CreateSurface() {
     ReleaseSurface();
+    // Starts out differing from any screen: the first polling grab reports all of it.
+    previous_.assign(static_cast<size_t>(width_) * height_ * 4, 0);
+    for (size_t i = 3; i < previous_.size(); i += 4) previous_[i] = 0xa5;
     BITMAPINFO bi{};
     bi.bmiHeader.biSize = sizeof bi.bmiHeader;
     bi.bmiHeader.biWidth = static_cast<LONG>(width_);
@@ -178,6 +234,11 @@ class GdiBackend final : public ScreenBackend {
   uint8_t* bits_ = nullptr;
   HCURSOR last_cursor_ = nullptr;
   uint64_t serial_ = 0;
+  std::vector<uint8_t> previous_;  // the last grab the change comparison saw
+  bool fresh_ = false;             // the DIB holds a whole-monitor grab made by this Poll()
+  POINT last_pos_{INT32_MIN, INT32_MIN};
+  uint64_t last_activity_ns_ = 0;  // the screen or the pointer last changed
+  uint64_t last_poll_grab_ns_ = 0;
 };
 
 }  // namespace

