@@ -23,6 +23,7 @@ namespace {
 constexpr uint64_t kMs = 1000000;
 constexpr uint64_t kIdleAfterMs = 1000;
 constexpr uint64_t kIdleGrabMs = 250;
+constexpr uint64_t kMonitorCheckMs = 1000;
 
 class GdiBackend final : public ScreenBackend {
  public:
@@ -57,11 +58,15 @@ class GdiBackend final : public ScreenBackend {
       if (ci.ptScreenPos.x != last_pos_.x || ci.ptScreenPos.y != last_pos_.y) last_activity_ns_ = now;
       last_pos_ = ci.ptScreenPos;
     }
-    // No display-change message reaches a window-less thread: compare the monitor's rect.
-    win::Monitor m;
-    if (win::FindMonitor(monitor_index_, &m).ok() && !EqualRect(&m.rect, &monitor_.rect)) {
-      hints->size = true;
-      return Status::Ok();
+    // No display-change message reaches a window-less thread: compare the monitor's rect,
+    // once a second (enumerating monitors is not free, under Wine several ms).
+    if (now - last_monitor_check_ns_ >= kMonitorCheckMs * kMs) {
+      last_monitor_check_ns_ = now;
+      win::Monitor m;
+      if (win::FindMonitor(monitor_index_, &m).ok() && !EqualRect(&m.rect, &monitor_.rect)) {
+        hints->size = true;
+        return Status::Ok();
+      }
     }
     const bool idle = now - last_activity_ns_ >= kIdleAfterMs * kMs;
     if (idle && now - last_poll_grab_ns_ < kIdleGrabMs * kMs) return Status::Ok();
@@ -239,6 +244,7 @@ class GdiBackend final : public ScreenBackend {
   POINT last_pos_{INT32_MIN, INT32_MIN};
   uint64_t last_activity_ns_ = 0;  // the screen or the pointer last changed
   uint64_t last_poll_grab_ns_ = 0;
+  uint64_t last_monitor_check_ns_ = 0;
 };
 
 }  // namespace
