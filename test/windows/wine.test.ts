@@ -3,12 +3,12 @@
 // patterns and holding an edit control, Xvfb's own image (xwd) as the reference.
 // DXGI Desktop Duplication is a stub in Wine (DuplicateOutput: E_NOTIMPL), so
 // the capture is GDI's and DXGI is checked for its clean fallback only.
-import t from 'tap';
+import t, { Test } from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { connectViewer } from '../../src/client/viewerClient';
+import { ViewerClient, connectViewer } from '../../src/client/viewerClient';
 import { firstDifference, until } from '../helpers';
-import { serverImage } from '../xserver';
+import { Xvfb, serverImage, x } from '../xserver';
 import { Wine, skipWithoutWine, startWine } from './wine';
 
 const skip = skipWithoutWine();
@@ -123,47 +123,70 @@ t.test('Windows host under Wine', { skip }, async (t) => {
     t.teardown(() => a.stop());
     const edit = await wine.startApp('edit', 420, 320, 300, 200);
     t.teardown(() => edit.stop());
-    const ready = path.join(wine.tmp, 'host-ready.json'), stop = path.join(wine.tmp, 'host-stop');
-    const host = wine.spawnAgent(['host', ready, stop]);
-    t.teardown(() => {
-      fs.writeFileSync(stop, '');
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(() => (host.proc.kill('SIGKILL'), resolve()), 10_000);
-        host.proc.once('exit', () => (clearTimeout(timer), resolve()));
-      });
-    });
-    await until(() => fs.existsSync(ready) && fs.readFileSync(ready, 'utf8').length > 0, 'the Windows host to listen', 60_000)
-      .catch(() => t.fail(`host did not start: ${fs.readFileSync(host.log, 'utf8')}`));
-    const info = JSON.parse(fs.readFileSync(ready, 'utf8')) as { url: string; backend: string; error?: string };
-    t.equal(info.error, undefined, 'the host started');
-    t.equal(info.backend, 'gdi', 'on GDI');
-    const viewer = await connectViewer(info.url, { reconnect: false });
-    t.teardown(() => viewer.close());
-    const matches = async (): Promise<string | null> => {
-      const end = Date.now() + 30_000;
-      let diff: string | null = 'no frame yet';
-      while (Date.now() < end) {
-        const img = serverImage(wine.xs);
-        const fb = viewer.framebuffer;
-        diff = fb && viewer.width === img.width && viewer.height === img.height ? firstDifference(fb, img.data, img.width) : `viewer ${viewer.width}x${viewer.height}`;
-        if (diff === null) return null;
-        await new Promise((r) => setTimeout(r, 300));
-      }
-      return diff;
-    };
-    const d1 = await matches();
+    const s = await hostSession(t, wine);
+    const d1 = await s.matches();
     t.equal(d1, null, `the viewer framebuffer equals xwd -root (${d1 ?? 'equal'})`);
     await a.move(300, 120);
-    const d2 = await matches();
+    const d2 = await s.matches();
     t.equal(d2, null, `still exact after a window moved (${d2 ?? 'equal'})`);
     // Keys from the viewer: focus the edit control with a click, then type.
-    viewer.sendPointer({ x: 500, y: 400, buttons: 1, wheelX: 0, wheelY: 0 });
-    viewer.sendPointer({ x: 500, y: 400, buttons: 0, wheelX: 0, wheelY: 0 });
+    s.viewer.sendPointer({ x: 500, y: 400, buttons: 1, wheelX: 0, wheelY: 0 });
+    s.viewer.sendPointer({ x: 500, y: 400, buttons: 0, wheelX: 0, wheelY: 0 });
     for (const ch of 'tilecast') {
-      viewer.sendKey({ down: true, repeat: false, modifiers: 0, keysym: 0, code: `Key${ch.toUpperCase()}`, key: ch });
-      viewer.sendKey({ down: false, repeat: false, modifiers: 0, keysym: 0, code: `Key${ch.toUpperCase()}`, key: ch });
+      s.viewer.sendKey({ down: true, repeat: false, modifiers: 0, keysym: 0, code: `Key${ch.toUpperCase()}`, key: ch });
+      s.viewer.sendKey({ down: false, repeat: false, modifiers: 0, keysym: 0, code: `Key${ch.toUpperCase()}`, key: ch });
     }
     await until(() => edit.text() === 'tilecast', 'the viewer keys in the edit control', 15_000).catch(() => {});
     t.equal(edit.text(), 'tilecast', 'typed by the viewer, through the Windows host');
   });
 });
+
+t.test('a resolution change under a Windows host reaches the viewer, which stays exact', { skip }, async (t) => {
+  const wine = await startWine(1024, 768, { resizable: true });
+  t.teardown(() => wine.close());
+  const a = await wine.startApp('paint', 100, 80, 300, 200, 4);
+  t.teardown(() => a.stop());
+  const s = await hostSession(t, wine);
+  const d1 = await s.matches();
+  t.equal(d1, null, `exact at 1024x768 (${d1 ?? 'equal'})`);
+  x(wine.xs, 'xrandr', ['-s', '800x600']);
+  await until(() => s.viewer.width === 800 && s.viewer.height === 600, 'the viewer to resize', 30_000).catch(() => {});
+  t.same([s.viewer.width, s.viewer.height], [800, 600], 'the viewer follows the new size');
+  const d2 = await s.matches();
+  t.equal(d2, null, `exact at 800x600 (${d2 ?? 'equal'})`);
+});
+
+/** A host in Windows Node (agent.js host) and a Linux viewer connected to it. */
+async function hostSession(t: Test, wine: Wine): Promise<{ viewer: ViewerClient; matches(): Promise<string | null> }> {
+  const ready = path.join(wine.tmp, `host-ready-${Date.now()}.json`), stop = `${ready}.stop`;
+  const host = wine.spawnAgent(['host', ready, stop]);
+  t.teardown(() => {
+    fs.writeFileSync(stop, '');
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => (host.proc.kill('SIGKILL'), resolve()), 10_000);
+      host.proc.once('exit', () => (clearTimeout(timer), resolve()));
+    });
+  });
+  await until(() => fs.existsSync(ready) && fs.readFileSync(ready, 'utf8').length > 0, 'the Windows host to listen', 60_000)
+    .catch(() => t.fail(`host did not start: ${fs.readFileSync(host.log, 'utf8')}`));
+  const info = JSON.parse(fs.readFileSync(ready, 'utf8')) as { url: string; backend: string; error?: string };
+  t.equal(info.error, undefined, 'the host started');
+  t.equal(info.backend, 'gdi', 'on GDI');
+  const viewer = await connectViewer(info.url, { reconnect: false });
+  t.teardown(() => viewer.close());
+  return { viewer, matches: () => matchesScreen(wine.xs, viewer) };
+}
+
+/** Waits until the viewer's framebuffer equals the X server's image (xwd -root); null, or the last difference. */
+async function matchesScreen(xs: Xvfb, viewer: ViewerClient): Promise<string | null> {
+  const end = Date.now() + 30_000;
+  let diff: string | null = 'no frame yet';
+  while (Date.now() < end) {
+    const img = serverImage(xs);
+    const fb = viewer.framebuffer;
+    diff = fb && viewer.width === img.width && viewer.height === img.height ? firstDifference(fb, img.data, img.width) : `viewer ${viewer.width}x${viewer.height}, screen ${img.width}x${img.height}`;
+    if (diff === null) return null;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return diff;
+}

@@ -5,7 +5,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Xvfb, startXvfb } from '../xserver';
+import { Xvfb, startResizableX, startXvfb } from '../xserver';
 
 interface WineEnvModule {
   missingWineTools(): string[];
@@ -69,11 +69,14 @@ const readOr = (file: string, fallback: string) => {
   }
 };
 
-/** Xvfb + Wine + Windows Node + the cross-built addon, ready to run agent.js. */
-export async function startWine(width: number, height: number): Promise<Wine> {
+/**
+ * Xvfb + Wine + Windows Node + the cross-built addon, ready to run agent.js.
+ * `resizable`: TigerVNC's Xvnc instead of Xvfb, whose size xrandr can change.
+ */
+export async function startWine(width: number, height: number, options: { resizable?: boolean } = {}): Promise<Wine> {
   const { testapp } = wineEnvModule.buildWindowsBinaries();
   const nodeExe = wineEnvModule.windowsNode();
-  const xs = await startXvfb(width, height);
+  const xs = await (options.resizable ? startResizableX(width, height) : startXvfb(width, height));
   let env: NodeJS.ProcessEnv;
   try {
     env = wineEnvModule.wineEnv(xs.display);
