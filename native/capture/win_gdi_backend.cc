@@ -136,9 +136,11 @@ class GdiBackend final : public ScreenBackend {
       last_cursor_ = ci.hCursor;
       serial_++;
     }
-    if (ci.hCursor) {
-      TC_RETURN_IF_ERROR(win::CursorShape(ci.hCursor, out));
-    } else {
+    // A handle another process made can be unreadable from here (Wine keeps cursor handles
+    // per process; Windows shares them): then the standard arrow, never a failed capture.
+    if (ci.hCursor && !win::CursorShape(ci.hCursor, out).ok()) {
+      TC_RETURN_IF_ERROR(win::CursorShape(LoadCursor(nullptr, IDC_ARROW), out));
+    } else if (!ci.hCursor) {
       *out = CursorImage{};  // hidden: a transparent 1x1 cursor
       out->width = out->height = 1;
       out->bgra.assign(4, 0);

@@ -30,6 +30,8 @@ async function capture(outJson, outRaw, backend) {
   write(outJson, {
     width: frame.width, height: frame.height, backend: source.backend, fallbackReason: source.fallbackReason,
     features: source.features, damage: frame.damage, cursor: { x: frame.cursor.x, y: frame.cursor.y, visible: frame.cursor.visible },
+    shape: frame.cursor.shape && { width: frame.cursor.shape.width, height: frame.cursor.shape.height, hotX: frame.cursor.shape.hotX, hotY: frame.cursor.shape.hotY,
+      opaque: frame.cursor.shape.pixels.filter((_, i) => i % 4 === 3 && frame.cursor.shape.pixels[i] === 255).length },
   });
   source.close();
 }

@@ -81,6 +81,16 @@ t.test('Windows host under Wine', { skip }, async (t) => {
     const d2 = firstDifference(moved.pixels, serverImage(wine.xs).data, W);
     t.equal(d2, null, `capture == xwd -root after the move (${d2 ?? 'equal'})`);
     t.equal(patternAt(moved.pixels, 200, 260, 300, 200, 1), null, 'window A at its new place');
+    // The pointer over window B (the foreground one: Wine reports the foreground thread's
+    // cursor): its position, and an arrow as the shape. Wine's cursor handles cannot be read
+    // from another process, so this is the backend's fallback arrow; Windows shares them.
+    const events = path.join(wine.tmp, 'pointer.json');
+    fs.writeFileSync(events, JSON.stringify([['move', 500, 380], ['sleep', 200]]));
+    await wine.agent(['input', path.join(wine.tmp, 'pointer-out.json'), events]);
+    const pointed = await grab(wine, 'gdi');
+    t.same(pointed.meta.cursor, { x: 500, y: 380, visible: true }, `the pointer where SendInput put it (${pointed.meta.error ?? ''})`);
+    const shape = pointed.meta.shape as { width: number; height: number; hotX: number; hotY: number; opaque: number } | undefined;
+    t.ok(shape && shape.width >= 16 && shape.height >= 16 && shape.opaque > 20, `an arrow cursor shape (${JSON.stringify(shape)})`);
   });
 
   await t.test('SendInput: text with JIS keys and CJK lands in a Windows edit control; clicks and wheel at the right pixel', async (t) => {
