@@ -65,6 +65,16 @@ t.test('Windows host under Wine', { skip }, async (t) => {
     t.match(String(dxgi.meta.error), /E_NOTIMPL/, 'naming why');
   });
 
+  await t.test('examples/host.js in Windows Node picks WindowsSource and WindowsInputSink by itself', async (t) => {
+    const host = wine.spawnNode(path.join(__dirname, '..', '..', 'examples', 'host.js'), ['--listen', '127.0.0.1:0', '--password', 'pw']);
+    t.teardown(() => void host.proc.kill('SIGKILL'));
+    const out = () => fs.readFileSync(host.log, 'utf8');
+    await until(() => /serving ws:\/\//.test(out()) || host.proc.exitCode !== null, 'the example host to listen', 60_000).catch(() => {});
+    t.match(out(), /capturing the Windows desktop: 800x600, GDI \(polling\) \(DXGI Desktop Duplication unavailable: DuplicateOutput is not implemented here/, `the capture it chose, and why (${out()})`);
+    t.match(out(), /input: SendInput/, 'SendInput injection');
+    t.match(out(), /serving ws:\/\/127\.0\.0\.1:\d+\/ \(password required\)/, 'it serves');
+  });
+
   await t.test('GDI capture equals the X server image pixel-exactly, also after a window moves', async (t) => {
     const a = await wine.startApp('paint', 40, 30, 300, 200, 1);
     t.teardown(() => a.stop());

@@ -48,6 +48,8 @@ export interface Wine {
   agent(args: string[], timeoutMs?: number): Promise<{ code: number | null; output: string }>;
   /** Starts agent.js in the background (for a long-running host). */
   spawnAgent(args: string[]): { proc: ChildProcess; log: string };
+  /** Starts any script in Windows Node in the background, output to `log`. */
+  spawnNode(script: string, args: string[]): { proc: ChildProcess; log: string };
   startApp(mode: 'paint' | 'edit', x: number, y: number, w: number, h: number, seed?: number): Promise<TestApp>;
   tmp: string;
   close(): Promise<void>;
@@ -88,17 +90,19 @@ export async function startWine(width: number, height: number, options: { resiza
   const apps: ChildProcess[] = [];
   const agentJs = path.join(__dirname, 'agent.js');
   let logs = 0;
-  const spawnAgent = (args: string[]) => {
-    const log = path.join(tmp, `agent-${++logs}.log`);
+  const spawnNode = (script: string, args: string[]) => {
+    const log = path.join(tmp, `node-${++logs}.log`);
     const fd = fs.openSync(log, 'w');
-    const [cmd, argv] = wineEnvModule.windowsNodeCommand(nodeExe, [winPath(agentJs), ...args]);
+    const [cmd, argv] = wineEnvModule.windowsNodeCommand(nodeExe, [winPath(script), ...args]);
     const proc = spawn(cmd, argv, { env, stdio: ['ignore', fd, fd] });
     fs.closeSync(fd);
     return { proc, log };
   };
+  const spawnAgent = (args: string[]) => spawnNode(agentJs, args);
   return {
     xs, env, nodeExe, tmp,
     spawnAgent,
+    spawnNode,
     agent(args, timeoutMs = 120_000) {
       const { proc, log } = spawnAgent(args);
       return new Promise((resolve) => {
