@@ -27,12 +27,28 @@
         "native/detect/move_detector.cc",
         "native/detect/sent_frame.cc",
         "native/detect/screen_store.cc",
-        "native/capture/x11_lib.cc",
-        "native/capture/x11_backend.cc",
-        "native/capture/capture_thread.cc",
-        "native/input/x11_input.cc"
+        "native/capture/capture_thread.cc"
       ],
-      "libraries": ["-ldl", "-lpthread"],
+      "conditions": [
+        ["OS=='win'", {
+          "sources": [
+            "native/capture/win_screen.cc",
+            "native/capture/win_gdi_backend.cc",
+            "native/capture/win_dxgi_backend.cc",
+            "native/capture/win_backend.cc",
+            "native/input/win_input.cc"
+          ],
+          "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "_WIN32_WINNT=0x0A00"],
+          "libraries": ["d3d11.lib", "dxgi.lib", "gdi32.lib", "user32.lib"]
+        }, {
+          "sources": [
+            "native/capture/x11_lib.cc",
+            "native/capture/x11_backend.cc",
+            "native/input/x11_input.cc"
+          ],
+          "libraries": ["-ldl", "-lpthread"]
+        }]
+      ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],

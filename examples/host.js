@@ -1,25 +1,29 @@
 #!/usr/bin/env node
-// A tilecast host: captures an X display (or plays the embedded scene desktop)
-// and serves it to viewers over WebSocket, with input injected through XTEST.
+// A tilecast host: captures an X display, or on Windows the desktop (DXGI, GDI
+// fallback), or plays the embedded scene desktop, and serves it to viewers over
+// WebSocket, with input injected through XTEST (SendInput on Windows).
 // `node examples/host.js --help` lists the options.
 'use strict';
 const fs = require('node:fs');
 const crypto = require('node:crypto');
-const { X11Source, X11InputSink, InputRouter, createHost, dialRelay, viewerPage } = require('tilecast');
+const { X11Source, X11InputSink, WindowsSource, WindowsInputSink, InputRouter, createHost, dialRelay, viewerPage } = require('tilecast');
 const { SceneSource } = require('tilecast/testing');
 const { parseCommandLine, fail } = require('./lib/cli');
 
 const HELP = `node examples/host.js [options]
 
 Serves a screen to tilecast viewers: an X display (MIT-SHM capture, XTEST
-input), or without one the embedded scene desktop. The browser viewer is
+input), on Windows the desktop (DXGI Desktop Duplication, GDI fallback;
+SendInput), or without either the embedded scene desktop. The browser viewer is
 served at / (open http://HOST:PORT/?password=… in Chrome); examples/viewer.js
 is the Node viewer. Viewers authenticate with HTTP Basic (any user name, the
 password) or ?password=; the user name goes into the audit log.
 
 Screen
   --display :N           the X display to capture (default $DISPLAY)
-  --scene                the embedded scene desktop even when $DISPLAY is set
+  --scene                the embedded scene desktop even when $DISPLAY is set (or on Windows)
+  --monitor N            Windows: the monitor to capture (default: the primary)
+  --capture-backend B    Windows: auto (default: DXGI, else GDI), dxgi or gdi
   --view-only            do not inject viewers' input
   --fps N                capture rate cap (default 30)
 Listening (direct connections)
@@ -58,6 +62,8 @@ const { values: args } = parseCommandLine(HELP, {
   'host-id': { type: 'string' },
   'secret-file': { type: 'string' },
   'relay-ca': { type: 'string' },
+  monitor: { type: 'string' },
+  'capture-backend': { type: 'string' },
 });
 
 function parseListen(s) {
@@ -83,7 +89,16 @@ function authorizer(password) {
   };
 }
 
+const windows = process.platform === 'win32' && !args.scene;
+const monitor = args.monitor === undefined ? -1 : Number(args.monitor);
+
 async function openSource() {
+  if (windows) {
+    const source = await WindowsSource.open({ backend: args['capture-backend'] ?? 'auto', monitor });
+    console.log(`capturing the Windows desktop: ${source.width}x${source.height}, ${source.backend === 'dxgi' ? 'DXGI Desktop Duplication' : 'GDI (polling)'}` +
+      (source.fallbackReason ? ` (${source.fallbackReason})` : ''));
+    return { source, display: 'windows' };
+  }
   const display = args.display ?? (args.scene ? undefined : process.env.DISPLAY);
   if (display) {
     const source = await X11Source.open({ display });
@@ -125,9 +140,9 @@ async function main() {
   let sink = null;
   if (display && !args['view-only']) {
     try {
-      sink = X11InputSink.open({ display });
+      sink = windows ? WindowsInputSink.open({ monitor }) : X11InputSink.open({ display });
       new InputRouter(sink).attach(host);
-      console.log('input: XTEST injection on', display);
+      console.log(windows ? 'input: SendInput' : `input: XTEST injection on ${display}`);
     } catch (err) {
       console.error(`input disabled: ${err.message}`);
     }

@@ -17,8 +17,11 @@ export type { OpCounts } from './codec/opCounts';
 // Capture: frame sources.
 export type { FrameSource } from './source/frameSource';
 export { PushSource } from './source/pushSource';
+export { NativeCaptureSource } from './source/nativeCaptureSource';
 export { X11Source } from './source/x11Source';
 export type { X11SourceOptions } from './source/x11Source';
+export { WindowsSource } from './source/windowsSource';
+export type { WindowsSourceOptions } from './source/windowsSource';
 
 // The pipeline's stages, usable on their own.
 export { ChangeDetector } from './detect/changeDetector';
@@ -58,7 +61,7 @@ export { RelayPaths, RelayHeaders } from './relay/relayProtocol';
 export { RELAY_NODE_FLAGS } from './relay/nodeFlags';
 
 // Input injection.
-export { X11InputSink } from './input/inputSink';
+export { WindowsInputSink, X11InputSink } from './input/inputSink';
 export type { InputSink, PointerButton } from './input/inputSink';
 export { InputRouter, WHEEL_PIXELS_PER_CLICK } from './input/inputRouter';
 export type { InputEventSource, ViewerInputEvent } from './input/inputRouter';

@@ -92,10 +92,18 @@ export function serverImage(xvfb: Xvfb): { width: number; height: number; data: 
   const xwd = execFileSync('xwd', ['-root', '-silent'], { env: xvfb.env, maxBuffer: 256 << 20, timeout: 20_000 });
   const field = (i: number) => xwd.readUInt32BE(i * 4);
   const headerSize = field(0), width = field(4), height = field(5), byteOrder = field(7), bpp = field(11), bytesPerLine = field(12), ncolors = field(19);
-  if (bpp !== 32 || byteOrder !== 0) throw new Error(`unexpected xwd format: ${bpp} bpp, byte order ${byteOrder}`);
+  // With Wine connected to the server, xwd writes packed 24 bpp rows (3 bytes a pixel).
+  if ((bpp !== 32 && bpp !== 24) || byteOrder !== 0) throw new Error(`unexpected xwd format: ${bpp} bpp, byte order ${byteOrder}`);
   const start = headerSize + ncolors * 12;
   const data = Buffer.alloc(width * height * 4);
   for (let y = 0; y < height; y++) {
+    if (bpp === 24) {
+      for (let x = 0, src = start + y * bytesPerLine, dst = y * width * 4; x < width; x++, src += 3, dst += 4) {
+        xwd.copy(data, dst, src, src + 3);
+        data[dst + 3] = 255;
+      }
+      continue;
+    }
     xwd.copy(data, y * width * 4, start + y * bytesPerLine, start + y * bytesPerLine + width * 4);
     for (let i = y * width * 4 + 3; i < (y + 1) * width * 4; i += 4) data[i] = 255;
   }

@@ -72,8 +72,8 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeViewerEncoder", ViewerEncoderBinding::Define(env));
   exports.Set("NativeScreenStore", ScreenStoreBinding::Define(env));
   exports.Set("NativeTileDecoder", DecoderBinding::Define(env));
-  exports.Set("NativeX11Capture", CaptureBinding::Define(env));
-  exports.Set("NativeX11Input", InputBinding::Define(env));
+  exports.Set(CaptureBinding::ExportName(), CaptureBinding::Define(env));
+  exports.Set(InputBinding::ExportName(), InputBinding::Define(env));
   exports.Set("clearFramebuffer", Napi::Function::New(env, DecoderBinding::ClearFramebufferJs));
   exports.Set("setJpegLibraryPaths", Napi::Function::New(env, SetJpegLibraryPathsJs));
   exports.Set("jpegUnavailableReason", Napi::Function::New(env, JpegUnavailableReasonJs));

@@ -4,8 +4,16 @@
 
 namespace tilecast {
 
+using BackendFactory = CaptureThread::BackendFactory;
+
+#if defined(_WIN32)
+const char* CaptureBinding::ExportName() { return "NativeWindowsCapture"; }
+#else
+const char* CaptureBinding::ExportName() { return "NativeX11Capture"; }
+#endif
+
 Napi::Function CaptureBinding::Define(Napi::Env env) {
-  return DefineClass(env, "NativeX11Capture",
+  return DefineClass(env, ExportName(),
                      {
                          InstanceMethod("start", &CaptureBinding::Start),
                          InstanceMethod("next", &CaptureBinding::Next),
@@ -15,11 +23,31 @@ Napi::Function CaptureBinding::Define(Napi::Env env) {
 
 CaptureBinding::CaptureBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CaptureBinding>(info) {
   Napi::Env env = info.Env();
+#if defined(_WIN32)
+  if (info.Length() < 1 || !info[0].IsString()) ThrowInvalid(env, "mode must be a string");
+  const std::string mode = info[0].As<Napi::String>().Utf8Value();
+  WindowsBackendOptions backend;
+  if (mode == "auto") backend.mode = WindowsCaptureMode::kAuto;
+  else if (mode == "dxgi") backend.mode = WindowsCaptureMode::kDxgi;
+  else if (mode == "gdi") backend.mode = WindowsCaptureMode::kGdi;
+  else ThrowInvalid(env, "mode must be 'auto', 'dxgi' or 'gdi'");
+  if (info.Length() < 2 || !info[1].IsNumber()) ThrowInvalid(env, "monitor must be a number");
+  const double monitor = info[1].As<Napi::Number>().DoubleValue();
+  if (!(monitor >= -1 && monitor <= 63) || monitor != static_cast<double>(static_cast<int32_t>(monitor))) {
+    ThrowInvalid(env, "monitor must be an integer in [-1, 63]");
+  }
+  backend.monitor = static_cast<int32_t>(monitor);
+  const size_t first_option = 2;
+  BackendFactory factory = [backend] { return CreateWindowsBackend(backend); };
+#else
   if (info.Length() < 1 || !info[0].IsString()) ThrowInvalid(env, "display must be a string");
   const std::string display = info[0].As<Napi::String>().Utf8Value();
+  const size_t first_option = 1;
+  BackendFactory factory = [display] { return CreateX11Backend(display); };
+#endif
   CaptureOptions options;
-  options.poll_interval_ms = ArgU32(info, 1, "pollIntervalMs");
-  options.verify_interval_ms = ArgU32(info, 2, "verifyIntervalMs");
+  options.poll_interval_ms = ArgU32(info, first_option, "pollIntervalMs");
+  options.verify_interval_ms = ArgU32(info, first_option + 1, "verifyIntervalMs");
   if (options.poll_interval_ms < 1 || options.poll_interval_ms > 10000) ThrowInvalid(env, "pollIntervalMs must be 1..10000");
   if (options.verify_interval_ms < 100 || options.verify_interval_ms > 3600000) ThrowInvalid(env, "verifyIntervalMs must be 100..3600000");
 
@@ -27,7 +55,7 @@ CaptureBinding::CaptureBinding(const Napi::CallbackInfo& info) : Napi::ObjectWra
   // close()), so no queued callback can outlive `this`.
   Ref();
   tsfn_ = Napi::ThreadSafeFunction::New(
-      env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "tilecast.x11capture", 0, 1,
+      env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "tilecast.capture", 0, 1,
       [this](Napi::Env) { Unref(); });
   tsfn_.Unref(env);  // only a waiting start()/next() keeps the event loop alive
 
@@ -42,7 +70,7 @@ CaptureBinding::CaptureBinding(const Napi::CallbackInfo& info) : Napi::ObjectWra
   callbacks.failed = [this](const Status& s) {
     tsfn_.NonBlockingCall([this, s](Napi::Env env, Napi::Function) { OnFailed(env, s); });
   };
-  thread_ = std::make_unique<CaptureThread>([display] { return CreateX11Backend(display); }, options, std::move(callbacks));
+  thread_ = std::make_unique<CaptureThread>(std::move(factory), options, std::move(callbacks));
 }
 
 CaptureBinding::~CaptureBinding() {
@@ -112,6 +140,8 @@ void CaptureBinding::OnOpened(Napi::Env env, const Status& status, const Capture
   features.Set("cursor", opened.features.cursor);
   features.Set("resizeEvents", opened.features.resize_events);
   out.Set("features", features);
+  out.Set("backend", opened.backend);
+  if (!opened.fallback_reason.empty()) out.Set("fallbackReason", opened.fallback_reason);
   deferred->Resolve(out);
 }
 

@@ -1,6 +1,8 @@
-// JS binding of CaptureThread with the X11 backend: `NativeX11Capture`.
-//   new NativeX11Capture(display, pollIntervalMs, verifyIntervalMs)
-//   start(): Promise<{ width, height, features }>   opens the display on the capture thread
+// JS binding of CaptureThread with the platform's backend:
+//   new NativeX11Capture(display, pollIntervalMs, verifyIntervalMs)            (Linux, BSD)
+//   new NativeWindowsCapture(mode, monitor, pollIntervalMs, verifyIntervalMs)  (Windows;
+//       mode 'auto' | 'dxgi' | 'gdi', monitor -1 for the primary)
+//   start(): Promise<{ width, height, features, backend, fallbackReason }>  opens it on the capture thread
 //   next():  Promise<frame | null>                  the next change (null after close)
 //   close()
 // Frames are answered from the capture thread through a thread-safe function;
@@ -17,6 +19,8 @@ namespace tilecast {
 class CaptureBinding : public Napi::ObjectWrap<CaptureBinding> {
  public:
   static Napi::Function Define(Napi::Env env);
+  // The name the class is exported under on this platform.
+  static const char* ExportName();
   explicit CaptureBinding(const Napi::CallbackInfo& info);
   ~CaptureBinding() override;
 

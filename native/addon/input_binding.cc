@@ -2,10 +2,22 @@
 
 #include "napi_helpers.h"
 
+#if defined(_WIN32)
+#include "../input/win_input.h"
+#else
+#include "../input/x11_input.h"
+#endif
+
 namespace tilecast {
 
+#if defined(_WIN32)
+const char* InputBinding::ExportName() { return "NativeWindowsInput"; }
+#else
+const char* InputBinding::ExportName() { return "NativeX11Input"; }
+#endif
+
 Napi::Function InputBinding::Define(Napi::Env env) {
-  return DefineClass(env, "NativeX11Input",
+  return DefineClass(env, ExportName(),
                      {
                          InstanceMethod("move", &InputBinding::Move),
                          InstanceMethod("button", &InputBinding::Button),
@@ -17,12 +29,24 @@ Napi::Function InputBinding::Define(Napi::Env env) {
 }
 
 InputBinding::InputBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<InputBinding>(info) {
+#if defined(_WIN32)
+  if (info.Length() < 1 || !info[0].IsNumber()) ThrowInvalid(info.Env(), "monitor must be a number");
+  const double monitor = info[0].As<Napi::Number>().DoubleValue();
+  if (!(monitor >= -1 && monitor <= 63) || monitor != static_cast<double>(static_cast<int32_t>(monitor))) {
+    ThrowInvalid(info.Env(), "monitor must be an integer in [-1, 63]");
+  }
+  std::unique_ptr<WinInput> input;
+  Status s = WinInput::Open(static_cast<int32_t>(monitor), &input);
+#else
   if (info.Length() < 1 || !info[0].IsString()) ThrowInvalid(info.Env(), "display must be a string");
-  Status s = X11Input::Open(info[0].As<Napi::String>().Utf8Value(), &input_);
+  std::unique_ptr<X11Input> input;
+  Status s = X11Input::Open(info[0].As<Napi::String>().Utf8Value(), &input);
+#endif
   if (!s.ok()) throw MakeError(info.Env(), s);
+  input_ = std::move(input);
 }
 
-X11Input& InputBinding::Live(Napi::Env env) {
+InputInjector& InputBinding::Live(Napi::Env env) {
   if (!input_) throw MakeError(env, ErrorCode::kUnavailable, "input is closed");
   return *input_;
 }

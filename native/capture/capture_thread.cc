@@ -1,30 +1,36 @@
 #include "capture_thread.h"
 
+#if !defined(_WIN32)
 #include <fcntl.h>
 #include <poll.h>
-#include <time.h>
 #include <unistd.h>
+#endif
 
 #include <algorithm>
+#include <chrono>
 
 namespace tilecast {
 
 uint64_t MonotonicNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+  // steady_clock is CLOCK_MONOTONIC on Linux and QueryPerformanceCounter on Windows.
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
 }
 
 CaptureThread::CaptureThread(BackendFactory factory, CaptureOptions options, Callbacks callbacks)
     : factory_(std::move(factory)), options_(options), callbacks_(std::move(callbacks)) {
+#if !defined(_WIN32)
   if (pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) wake_pipe_[0] = wake_pipe_[1] = -1;
+#endif
 }
 
 CaptureThread::~CaptureThread() {
   Stop();
+#if !defined(_WIN32)
   for (int fd : wake_pipe_) {
     if (fd >= 0) close(fd);
   }
+#endif
 }
 
 void CaptureThread::Start() {
@@ -54,11 +60,15 @@ void CaptureThread::Stop() {
 }
 
 void CaptureThread::Wake() {
+#if defined(_WIN32)
+  cv_.notify_all();  // WaitForEvents waits on the condition variable there
+#else
   if (wake_pipe_[1] >= 0) {
     const char b = 1;
     ssize_t ignored = write(wake_pipe_[1], &b, 1);
     (void)ignored;  // a full pipe already means "wake up"
   }
+#endif
 }
 
 Status CaptureThread::OpenBackend() {
@@ -69,6 +79,8 @@ Status CaptureThread::OpenBackend() {
     info.features = backend_->features();
     info.width = backend_->width();
     info.height = backend_->height();
+    info.backend = backend_->name();
+    info.fallback_reason = backend_->fallback_reason();
     need_full_ = true;
     size_unknown_ = true;
     cursor_serial_ = 0;
@@ -104,6 +116,12 @@ void CaptureThread::Run() {
 }
 
 void CaptureThread::WaitForEvents(int timeout_ms) {
+#if defined(_WIN32)
+  // No file descriptors on Windows: the backends there have no event fd (GDI
+  // polls; DXGI waits inside AcquireNextFrame), so only Stop() can cut the wait short.
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, std::chrono::milliseconds(std::max(0, timeout_ms)), [this] { return stop_; });
+#else
   pollfd fds[2] = {{wake_pipe_[0], POLLIN, 0}, {backend_->event_fd(), POLLIN, 0}};
   const nfds_t n = fds[1].fd >= 0 ? 2 : 1;
   poll(fds, n, std::max(0, timeout_ms));
@@ -112,6 +130,7 @@ void CaptureThread::WaitForEvents(int timeout_ms) {
     while (read(wake_pipe_[0], buf, sizeof buf) > 0) {
     }
   }
+#endif
 }
 
 // Answers one request: returns after delivering a frame, on error, or on stop.
@@ -125,7 +144,10 @@ Status CaptureThread::Serve() {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_) return Status::Ok();
     }
+    const uint64_t poll_start = MonotonicNs();
     TC_RETURN_IF_ERROR(backend_->Poll(&hints));
+    // A polling backend (GDI) reads the screen inside Poll(): that is grab time too.
+    const uint64_t poll_took_ns = MonotonicNs() - poll_start;
     CapturedFrame frame;
     if (hints.size || size_unknown_) {
       bool changed = false;
@@ -172,7 +194,7 @@ Status CaptureThread::Serve() {
       if (!hints.damage.empty()) {
         const uint64_t grab_start = MonotonicNs();
         TC_RETURN_IF_ERROR(backend_->Grab(hints.damage, mirror_.get()));
-        frame.grab_ms = static_cast<double>(MonotonicNs() - grab_start) / 1e6;
+        frame.grab_ms = static_cast<double>(MonotonicNs() - grab_start + poll_took_ns) / 1e6;
         if (full) last_full_ns_ = MonotonicNs();
         need_full_ = false;
       }

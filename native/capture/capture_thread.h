@@ -33,7 +33,7 @@ struct CaptureOptions {
 
 struct CapturedFrame {
   std::shared_ptr<const ScreenMirror> mirror;
-  uint64_t grabbed_ns = 0;  // CLOCK_MONOTONIC
+  uint64_t grabbed_ns = 0;  // MonotonicNs()
   double grab_ms = 0;       // time spent grabbing these pixels
   // Rects grabbed afresh (change hints, or the whole screen); empty when only
   // the cursor changed and the pixels are as last delivered.
@@ -47,6 +47,8 @@ struct CapturedFrame {
 
 struct CaptureOpened {
   BackendFeatures features;
+  std::string backend;          // ScreenBackend::name()
+  std::string fallback_reason;  // ScreenBackend::fallback_reason()
   uint32_t width = 0, height = 0;
 };
 

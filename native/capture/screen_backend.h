@@ -1,8 +1,9 @@
 // ScreenBackend: what a platform capture backend provides to the capture thread.
-// X11 implements it today; DXGI Desktop Duplication (Windows) and
-// ScreenCaptureKit (macOS) are planned behind the same interface
+// X11 and Windows (DXGI Desktop Duplication, GDI fallback) implement it;
+// ScreenCaptureKit (macOS) is planned behind the same interface
 // (docs/capture-backends.md). A backend is used by one thread only.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -48,6 +49,31 @@ struct BackendFeatures {
 
 constexpr uint32_t kMaxCursorDimension = 256;
 
+// Backends grab more damage rects than this as their bounding box: one big
+// copy costs less than many small round trips.
+constexpr size_t kMaxGrabRects = 32;
+
+inline Rect BoundingBox(const std::vector<Rect>& rects) {
+  uint32_t x0 = UINT32_MAX, y0 = UINT32_MAX, x1 = 0, y1 = 0;
+  for (const Rect& r : rects) {
+    x0 = std::min(x0, r.x);
+    y0 = std::min(y0, r.y);
+    x1 = std::max(x1, r.x + r.w);
+    y1 = std::max(y1, r.y + r.h);
+  }
+  return rects.empty() ? Rect{} : Rect{x0, y0, x1 - x0, y1 - y0};
+}
+
+// Damage rects clipped to a width x height screen, empty ones dropped.
+inline void ClipRectsTo(uint32_t width, uint32_t height, std::vector<Rect>* rects) {
+  std::vector<Rect> out;
+  for (const Rect& r : *rects) {
+    const uint64_t x1 = std::min<uint64_t>(width, uint64_t{r.x} + r.w), y1 = std::min<uint64_t>(height, uint64_t{r.y} + r.h);
+    if (r.x < x1 && r.y < y1) out.push_back(Rect{r.x, r.y, static_cast<uint32_t>(x1 - r.x), static_cast<uint32_t>(y1 - r.y)});
+  }
+  rects->swap(out);
+}
+
 class ScreenBackend {
  public:
   virtual ~ScreenBackend() = default;
@@ -66,8 +92,25 @@ class ScreenBackend {
   virtual Status Grab(const std::vector<Rect>& rects, ScreenMirror* mirror) = 0;
   virtual Status Pointer(int32_t* x, int32_t* y, bool* on_screen) = 0;
   virtual Status Cursor(CursorImage* out) = 0;
+  // Which implementation runs ("x11", "dxgi", "gdi"), and why a preferred one
+  // was not used ("" when nothing fell back). Valid after a successful Open().
+  virtual std::string name() const = 0;
+  virtual std::string fallback_reason() const { return std::string(); }
 };
 
+#if defined(_WIN32)
+// What WindowsBackendOptions::mode asks for: DXGI with GDI fallback, or one of them only.
+enum class WindowsCaptureMode { kAuto, kDxgi, kGdi };
+struct WindowsBackendOptions {
+  WindowsCaptureMode mode = WindowsCaptureMode::kAuto;
+  int32_t monitor = -1;  // index in EnumDisplayMonitors order; -1 = the primary monitor
+};
+std::unique_ptr<ScreenBackend> CreateWindowsBackend(const WindowsBackendOptions& options);
+// The single-API backends the auto backend chooses between (win_dxgi_backend.cc, win_gdi_backend.cc).
+std::unique_ptr<ScreenBackend> CreateDxgiBackend(int32_t monitor);
+std::unique_ptr<ScreenBackend> CreateGdiBackend(int32_t monitor);
+#else
 std::unique_ptr<ScreenBackend> CreateX11Backend(const std::string& display_name);
+#endif
 
 }  // namespace tilecast

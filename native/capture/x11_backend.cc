@@ -17,10 +17,6 @@ namespace {
 
 using namespace x11;
 
-// Damage regions with more rects than this are grabbed as their bounding box:
-// one big request costs less than many small round trips.
-constexpr int kMaxGrabRects = 32;
-
 class X11Backend final : public ScreenBackend {
  public:
   explicit X11Backend(std::string display_name) : display_name_(std::move(display_name)) {}
@@ -126,7 +122,7 @@ class X11Backend final : public ScreenBackend {
       return Status::Error(ErrorCode::kInternal, "mirror size differs from the screen");
     }
     std::vector<Rect> todo = rects;
-    if (todo.size() > static_cast<size_t>(kMaxGrabRects)) todo = {BoundingBox(todo)};
+    if (todo.size() > kMaxGrabRects) todo = {BoundingBox(todo)};
     for (const Rect& r : todo) TC_RETURN_IF_ERROR(GrabRect(r, mirror));
     return Status::Ok();
   }
@@ -140,6 +136,8 @@ class X11Backend final : public ScreenBackend {
     *y = ry;
     return CheckAlive();
   }
+
+  std::string name() const override { return "x11"; }
 
   Status Cursor(CursorImage* out) override {
     if (!features_.cursor) return Status::Error(ErrorCode::kUnavailable, "XFixes cursor is not available");
@@ -214,17 +212,6 @@ class X11Backend final : public ScreenBackend {
     }
     if (rects) lib_->XFree(rects);
     return Status::Ok();
-  }
-
-  static Rect BoundingBox(const std::vector<Rect>& rects) {
-    uint32_t x0 = UINT32_MAX, y0 = UINT32_MAX, x1 = 0, y1 = 0;
-    for (const Rect& r : rects) {
-      x0 = std::min(x0, r.x);
-      y0 = std::min(y0, r.y);
-      x1 = std::max(x1, r.x + r.w);
-      y1 = std::max(y1, r.y + r.h);
-    }
-    return Rect{x0, y0, x1 - x0, y1 - y0};
   }
 
   Status GrabRect(const Rect& r, ScreenMirror* mirror) {

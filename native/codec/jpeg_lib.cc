@@ -1,6 +1,10 @@
 #include "jpeg_lib.h"
 
+#if defined(_WIN32)
+#include <windows.h>
+#else
 #include <dlfcn.h>
+#endif
 
 #include <cstring>
 #include <mutex>
@@ -17,9 +21,33 @@ Lib g_lib{};
 const Lib* g_loaded = nullptr;
 std::string g_error;
 
+#if defined(_WIN32)
+// libjpeg-turbo's Windows builds name the TurboJPEG DLL turbojpeg.dll; the npm
+// package links it statically into its own addon, so it is found only when the
+// user installed libjpeg-turbo or put the DLL beside tilecast.node.
+constexpr const char* kSystemLibrary = "turbojpeg.dll";
+
+void* OpenLibrary(const std::string& utf8) {
+  std::wstring wide(utf8.size() + 1, L'\0');
+  const int n = MultiByteToWideChar(CP_UTF8, 0, utf8.c_str(), -1, wide.data(), static_cast<int>(wide.size()));
+  if (n <= 0) return nullptr;
+  return reinterpret_cast<void*>(LoadLibraryExW(wide.c_str(), nullptr, LOAD_LIBRARY_SEARCH_DEFAULT_DIRS));
+}
+
+void* Symbol(void* h, const char* name) {
+  return reinterpret_cast<void*>(GetProcAddress(static_cast<HMODULE>(h), name));
+}
+#else
+constexpr const char* kSystemLibrary = "libturbojpeg.so.0";
+
+void* OpenLibrary(const std::string& name) { return dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL); }
+
+void* Symbol(void* h, const char* name) { return dlsym(h, name); }
+#endif
+
 template <typename Fn>
 bool Bind(void* h, const char* name, Fn& slot) {
-  slot = reinterpret_cast<Fn>(dlsym(h, name));
+  slot = reinterpret_cast<Fn>(Symbol(h, name));
   return slot != nullptr;
 }
 
@@ -67,16 +95,21 @@ const Lib* Get(std::string* error) {
   }
   g_tried = true;
   std::vector<std::string> names = g_paths;
-  names.push_back("libturbojpeg.so.0");
+  names.push_back(kSystemLibrary);
   void* h = nullptr;
   for (const std::string& n : names) {
-    if ((h = dlopen(n.c_str(), RTLD_NOW | RTLD_LOCAL))) break;
+    if ((h = OpenLibrary(n))) break;
   }
   if (!h) {
+#if defined(_WIN32)
+    g_error = "JPEG unavailable, lossless only: turbojpeg.dll not found (install libjpeg-turbo 3 or put its "
+              "turbojpeg.dll beside tilecast.node)";
+#else
     std::string tried;
     for (const std::string& n : names) tried += (tried.empty() ? "" : ", ") + n;
     g_error = "JPEG unavailable, lossless only: no libturbojpeg (libjpeg-turbo 3) could be loaded (tried " + tried +
               "). tilecast's prebuilt binaries ship it; for a build from source install libjpeg-turbo 3.0 or later";
+#endif
     if (error) *error = g_error;
     return nullptr;
   }

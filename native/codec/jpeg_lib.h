@@ -1,4 +1,4 @@
-// JpegLib: libjpeg-turbo's TurboJPEG 3 API, loaded at run time with dlopen.
+// JpegLib: libjpeg-turbo's TurboJPEG 3 API, loaded at run time (dlopen; LoadLibrary on Windows).
 //
 // tilecast's prebuilt binaries ship libturbojpeg.so.0 (libjpeg-turbo 3 with its
 // SIMD kernels) beside the addon (scripts/prebuild.js), so `npm install` alone

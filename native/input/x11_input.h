@@ -15,23 +15,23 @@
 
 #include "../capture/x11_lib.h"
 #include "../util/status.h"
+#include "input_injector.h"
 
 namespace tilecast {
 
-class X11Input {
+class X11Input final : public InputInjector {
  public:
   static Status Open(const std::string& display_name, std::unique_ptr<X11Input>* out);
-  ~X11Input();
+  ~X11Input() override;
   X11Input(const X11Input&) = delete;
   X11Input& operator=(const X11Input&) = delete;
 
-  Status Move(int32_t x, int32_t y);
-  // X button numbers: 1 left, 2 middle, 3 right, 4/5 wheel up/down, 6/7 wheel left/right, 8/9 back/forward.
-  Status Button(uint32_t button, bool down);
+  Status Move(int32_t x, int32_t y) override;
+  Status Button(uint32_t button, bool down) override;
   // *mapped is false when the keysym has no keycode and none could be bound.
-  Status Key(uint32_t keysym, bool down, bool* mapped);
-  uint32_t width() const { return width_; }
-  uint32_t height() const { return height_; }
+  Status Key(uint32_t keysym, bool down, bool* mapped) override;
+  uint32_t width() const override { return width_; }
+  uint32_t height() const override { return height_; }
 
  private:
   X11Input() = default;

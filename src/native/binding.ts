@@ -69,12 +69,14 @@ export interface NativeTileDecoder {
     keyframe: boolean, images?: Uint8Array): { ops: OpCounts };
 }
 
-export interface NativeX11Features {
+/** What a capture backend offers (X11: MIT-SHM, XDamage, XFixes cursor, RandR events). */
+export interface NativeCaptureFeatures {
   sharedMemory: boolean;
   damage: boolean;
   cursor: boolean;
   resizeEvents: boolean;
 }
+export type NativeX11Features = NativeCaptureFeatures;
 export interface NativeCapturedFrame {
   /** The native screen mirror; rewritten only while next() is pending. */
   data: Buffer;
@@ -95,12 +97,24 @@ export interface NativeCapturedFrame {
     shape?: { width: number; height: number; hotX: number; hotY: number; pixels: Buffer };
   };
 }
-export interface NativeX11Capture {
-  start(): Promise<{ width: number; height: number; features: NativeX11Features }>;
+export interface NativeCaptureOpened {
+  width: number;
+  height: number;
+  features: NativeCaptureFeatures;
+  /** 'x11', 'dxgi' or 'gdi'. */
+  backend: string;
+  /** Why the preferred backend was not used (Windows: why DXGI fell back to GDI). */
+  fallbackReason?: string;
+}
+/** The native capture thread with the platform's backend (NativeX11Capture or NativeWindowsCapture). */
+export interface NativeCapture {
+  start(): Promise<NativeCaptureOpened>;
   next(): Promise<NativeCapturedFrame | null>;
   close(): void;
 }
-export interface NativeX11Input {
+export type NativeX11Capture = NativeCapture;
+/** The platform's input injection (NativeX11Input or NativeWindowsInput); X button numbers, X keysyms. */
+export interface NativeInput {
   readonly width: number;
   readonly height: number;
   move(x: number, y: number): void;
@@ -110,9 +124,15 @@ export interface NativeX11Input {
   close(): void;
 }
 
+export type NativeX11Input = NativeInput;
+
 export interface NativeBinding {
-  NativeX11Capture: new (display: string, pollIntervalMs: number, verifyIntervalMs: number) => NativeX11Capture;
-  NativeX11Input: new (display: string) => NativeX11Input;
+  /** Builds for X11 platforms only (a Windows build has the two below instead). */
+  NativeX11Capture?: new (display: string, pollIntervalMs: number, verifyIntervalMs: number) => NativeX11Capture;
+  NativeX11Input?: new (display: string) => NativeX11Input;
+  /** Windows builds only. */
+  NativeWindowsCapture?: new (mode: 'auto' | 'dxgi' | 'gdi', monitor: number, pollIntervalMs: number, verifyIntervalMs: number) => NativeCapture;
+  NativeWindowsInput?: new (monitor: number) => NativeInput;
   NativeChangeDetector: new (width: number, height: number, tileSize: number) => NativeChangeDetector;
   NativeTileEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number) => NativeTileEncoder;
   NativeViewerEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number, screenStore?: NativeScreenStore) => NativeViewerEncoder;
@@ -187,6 +207,9 @@ function addonCandidates(): string[] {
   };
   add(() => nodeGypBuild.resolve(root));
   add(() => prebuildIn(root));
+  // Cross-built for this platform in a checkout (scripts/build-win.js makes build/win32-x64).
+  const cross = path.join(root, 'build', `${process.platform}-${process.arch}`, 'tilecast.node');
+  if (fs.existsSync(cross) && !found.includes(cross)) found.push(cross);
   return found;
 }
 
@@ -220,6 +243,11 @@ function readdir(dir: string): string[] {
  * first JPEG.
  */
 function turboJpegLibraries(addon: string): string[] {
+  // Windows: a turbojpeg.dll beside the addon (else the DLL search path, else JPEG is unavailable).
+  if (process.platform === 'win32') {
+    const dll = path.join(path.dirname(addon), 'turbojpeg.dll');
+    return fs.existsSync(dll) ? [dll] : [];
+  }
   if (process.platform !== 'linux') return [];
   const files = [
     path.join(path.dirname(addon), 'libturbojpeg.so.0'),
