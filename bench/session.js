@@ -190,9 +190,9 @@ async function runJpeg(file) {
 
 // -fps_mode cfr: x264 codes the same constant-rate frame sequence ReplaySource
 // gives tilecast (a recording with dropped frames replays them repeated).
-async function runX264(file, tmp) {
-  const out = path.join(tmp, `${path.basename(file, '.mkv')}-x264.mkv`);
-  const cmd = `TIMEFORMAT='%3U %3S'; time ffmpeg -v error -y -i '${file}' -c:v libx264 -preset ultrafast -tune zerolatency -crf 23 -pix_fmt yuv420p -fps_mode cfr '${out}'`;
+async function runX264(file, tmp, preset = 'ultrafast') {
+  const out = path.join(tmp, `${path.basename(file, '.mkv')}-x264-${preset}.mkv`);
+  const cmd = `TIMEFORMAT='%3U %3S'; time ffmpeg -v error -y -i '${file}' -c:v libx264 -preset ${preset} -tune zerolatency -crf 23 -pix_fmt yuv420p -fps_mode cfr '${out}'`;
   const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`x264: ${r.stderr}`);
   const [user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
@@ -270,6 +270,8 @@ async function main() {
       const jpeg = await runJpeg(file);
       console.log(`${name}: x264...`);
       const x264 = await runX264(file, tmp);
+      console.log(`${name}: x264 veryfast...`);
+      const x264vf = await runX264(file, tmp, 'veryfast');
       let vnc = null;
       if (!vncSkipped) {
         vnc = {};
@@ -280,7 +282,7 @@ async function main() {
       }
       console.log(`${name}: live over the LTE trace...`);
       const live = await runLive(file);
-      results.push({ name, tilecast, exactOnly, jpeg, x264, vnc, live });
+      results.push({ name, tilecast, exactOnly, jpeg, x264, x264vf, vnc, live });
     }
     const rows = [];
     for (const r of results) {
@@ -289,14 +291,16 @@ async function main() {
       rows.push(`| ${r.name} | tilecast | ${(t.bytes / 1e6).toFixed(2)} | ${f1(t.meanKbps, 0)} | ${f1(t.peakKbps, 0)} | ${f1(t.cpuMsP50, 2)} / ${f1(t.cpuMsP95, 2)} | ${q(t)} | ${f1(t.psnr)} dB | ${t.atRest.exact ? 'byte-identical' : 'NOT exact'} (+${(t.restBytes / 1e3).toFixed(0)} kB refinement) |`);
       rows.push(`| ${r.name} | (c) tilecast, scroll + lossy off | ${(c.bytes / 1e6).toFixed(2)} | ${f1(c.meanKbps, 0)} | ${f1(c.peakKbps, 0)} | ${f1(c.cpuMsP50, 2)} / ${f1(c.cpuMsP95, 2)} | ${q(c)} | exact | ${c.atRest.exact ? 'byte-identical' : 'NOT exact'} |`);
       rows.push(`| ${r.name} | (a) JPEG q80 per changed frame | ${(j.bytes / 1e6).toFixed(2)} | ${f1(j.meanKbps, 0)} | ${f1(j.peakKbps, 0)} | ${f1(j.cpuMsP50, 2)} / ${f1(j.cpuMsP95, 2)} | ${f1(j.ssim, 4)} | ${f1(j.psnr)} dB | SSIM ${f1(j.atRest?.ssim, 4)}, ${f1(j.atRest?.psnr)} dB |`);
-      rows.push(`| ${r.name} | (b) x264 ultrafast zerolatency crf 23 | ${(x.bytes / 1e6).toFixed(2)} | ${f1(x.meanKbps, 0)} | ${f1(x.peakKbps, 0)} | ${f1(x.cpuMsPerFrame, 2)} (mean) | ${f1(x.ssim, 4)} | ${f1(x.psnr)} dB | SSIM ${f1(x.atRest?.ssim, 4)}, ${f1(x.atRest?.psnr)} dB |`);
+      for (const [v, preset] of [[x, 'ultrafast'], [r.x264vf, 'veryfast']]) {
+        rows.push(`| ${r.name} | (b) x264 ${preset} zerolatency crf 23 | ${(v.bytes / 1e6).toFixed(2)} | ${f1(v.meanKbps, 0)} | ${f1(v.peakKbps, 0)} | ${f1(v.cpuMsPerFrame, 2)} (mean) | ${f1(v.ssim, 4)} | ${f1(v.psnr)} dB | SSIM ${f1(v.atRest?.ssim, 4)}, ${f1(v.atRest?.psnr)} dB |`);
+      }
       for (const v of r.vnc ? [r.vnc.lossless, r.vnc.jpeg] : []) {
         const rest = v.atRest.exact ? 'byte-identical' : `SSIM ${f1(v.atRest.ssim, 4)}, ${f1(v.atRest.psnr)} dB`;
         rows.push(`| ${r.name} | (d) ${v.label} | ${(v.bytes / 1e6).toFixed(3)} | ${f1(v.meanKbps, 0)} | ${f1(peakKbps(v.samples), 0)} | – | – | – | ${rest} (+${(v.restBytes / 1e3).toFixed(0)} kB after; Xvnc ${v.xvncMatchesSource ? 'showed the recording exactly' : 'did NOT show the recording exactly'}) |`);
       }
     }
     const vncRows = results.filter((r) => r.vnc).map((r) => `| ${r.name} | ${(r.tilecast.bytes / 1e3).toFixed(1)} | ${(r.exactOnly.bytes / 1e3).toFixed(1)} | ${(r.vnc.lossless.bytes / 1e3).toFixed(1)} | ${(r.vnc.jpeg.bytes / 1e3).toFixed(1)} | ${(r.tilecast.bytes / r.vnc.lossless.bytes).toFixed(2)}× | ${(r.exactOnly.bytes / r.vnc.lossless.bytes).toFixed(2)}× | ${(r.tilecast.bytes / r.vnc.jpeg.bytes).toFixed(2)}× |`);
-    const ratioRows = results.map((r) => `| ${r.name} | ${(r.tilecast.bytes / r.x264.bytes).toFixed(2)}× | ${(r.tilecast.bytes / r.exactOnly.bytes).toFixed(3)}× | ${(r.tilecast.bytes / r.jpeg.bytes).toFixed(2)}× | ${f1(r.tilecast.lossyMpx, 0)} Mpx, ${r.tilecast.copies} | ${r.live.skipped ? r.live.skipped : `${f1(r.live.p50, 0)} / ${f1(r.live.p95, 0)} / ${f1(r.live.p99, 0)} ms (${r.live.updates} updates)`} |`);
+    const ratioRows = results.map((r) => `| ${r.name} | ${(r.tilecast.bytes / r.x264.bytes).toFixed(2)}× | ${(r.tilecast.bytes / r.x264vf.bytes).toFixed(2)}× | ${(r.tilecast.bytes / r.exactOnly.bytes).toFixed(3)}× | ${(r.tilecast.bytes / r.jpeg.bytes).toFixed(2)}× | ${f1(r.tilecast.lossyMpx, 0)} Mpx, ${r.tilecast.copies} | ${r.live.skipped ? r.live.skipped : `${f1(r.live.p50, 0)} / ${f1(r.live.p95, 0)} / ${f1(r.live.p99, 0)} ms (${r.live.updates} updates)`} |`);
     const date = new Date().toISOString();
     const suffix = quick ? '-quick' : '';
     const md = [
@@ -308,8 +312,8 @@ async function main() {
       '|---|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
-      '| workload | tilecast bytes ÷ x264 | ÷ (c) scroll + lossy off | ÷ JPEG | sent as JPEG, COPY ops | live update-to-display latency p50 / p95 / p99 (ATT-LTE-driving, 20 ms each way) |',
-      '|---|---|---|---|---|---|',
+      '| workload | tilecast bytes ÷ x264 ultrafast | ÷ x264 veryfast | ÷ (c) scroll + lossy off | ÷ JPEG | sent as JPEG, COPY ops | live update-to-display latency p50 / p95 / p99 (ATT-LTE-driving, 20 ms each way) |',
+      '|---|---|---|---|---|---|---|',
       ...ratioRows,
       '',
       ...(vncRows.length ? [
