@@ -21,6 +21,7 @@ const path = require('node:path');
 const { startXvfb } = require('./xvfb');
 
 const QUIET_MS = 30;
+const HINT_MS = 6000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The two settings the issue asks for (vncviewer parameters). */
@@ -208,6 +209,7 @@ async function runTigerVnc(file, setting, deps, quality) {
     viewer.stderr.on('data', (d) => { viewerLog = (viewerLog + d).slice(-4000); });
     cleanup.push(() => viewer.kill());
     await waitFor(() => proxy.stats.bytes > 0 || viewer.exitCode !== null, 10_000, 'vncviewer to connect');
+    const connectedAt = performance.now();
     if (viewer.exitCode !== null) throw new Error(`vncviewer exited: ${viewerLog.trim().slice(-500)}`);
     await settle(proxy.stats, 0);
     await sleep(300); // the first full update may come in several bursts
@@ -231,6 +233,8 @@ async function runTigerVnc(file, setting, deps, quality) {
     await sleep(1000); // at rest: anything TigerVNC sends now (e.g. lossless refresh of JPEG areas)
     const restBytes = proxy.stats.bytes - bytes;
 
+    // vncviewer shows a "Press F8" hint over the picture for its first seconds.
+    await sleep(HINT_MS - (performance.now() - connectedAt));
     const server = await grab(X11Source, xvnc.display);
     const shown = await grab(X11Source, xvfb.display);
     const shownExact = shown.data.equals(lastFrame.data);
