@@ -4,7 +4,10 @@
 //   (a) full-frame JPEG (sharp, quality 80, 4:2:0) of every changed frame;
 //   (b) x264 -preset ultrafast -tune zerolatency -crf 23 (Debian ffmpeg) on the
 //       same recording;
-//   (c) tilecast with scroll detection and lossy coding off (everything exact).
+//   (c) tilecast with scroll detection and lossy coding off (everything exact);
+//   (d) TigerVNC: the recording replayed into Xvnc, a real vncviewer through a
+//       byte-counting proxy, Tight lossless (NoJPEG, CompressLevel 1) and Tight
+//       JPEG (QualityLevel 6) (bench/lib/tigervnc.js).
 // Per workload: bytes, mean and peak (1 s) bitrate, encode CPU ms per frame
 // (p50/p95, all threads), SSIM/PSNR of the decoded picture against the source
 // (every frame for tilecast, sampled for the baselines, and the final frame
@@ -14,20 +17,26 @@
 //
 //   node bench/session.js            # records missing workloads first (bench/workloads/record.js)
 //   node bench/session.js --quick    # CI smoke: a short synthetic sequence, no recording
+//   node bench/session.js --workloads typing-en,window-switch   # only these
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const sharp = require('sharp');
-const { ChangeDetector, createHost, connectViewer } = require('tilecast');
+const { ChangeDetector, X11Source, createHost, connectViewer } = require('tilecast');
 const { ReplaySource, SceneSource, OfflineSession, LinkEmulator, DeliveryTrace } = require('tilecast/testing');
-const { psnr, ssim } = require('./lib/quality');
+const quality = require('./lib/quality');
+const { psnr, ssim } = quality;
+const tigervnc = require('./lib/tigervnc');
 const { barChart, cdfChart } = require('./lib/svg');
 const { writeResult } = require('./lib/results');
 const recorder = require('./workloads/record');
 
 const quick = process.argv.includes('--quick');
+const argAfter = (flag) => { const i = process.argv.indexOf(flag); return i > 0 ? process.argv[i + 1] : undefined; };
+/** `--workloads typing-en,window-switch`: only these recordings (default: all). */
+const only = argAfter('--workloads')?.split(',');
 const TRACES = path.join(__dirname, '..', '..', 'shared', 'traces');
 const QUALITY_SAMPLES = quick ? 3 : 12;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -65,13 +74,13 @@ function syntheticRecording(dir) {
 
 async function recordings(tmp) {
   if (quick) return syntheticRecording(tmp);
-  const missing = recorder.WORKLOADS.filter((n) => !fs.existsSync(path.join(recorder.OUT, `${n}.mkv`)));
+  const missing = recorder.WORKLOADS.filter((n) => !only || only.includes(n)).filter((n) => !fs.existsSync(path.join(recorder.OUT, `${n}.mkv`)));
   if (missing.length) {
     console.log(`recording ${missing.join(', ')} (bench/workloads/record.js)...`);
     const r = spawnSync(process.execPath, [path.join(__dirname, 'workloads', 'record.js'), ...missing], { stdio: 'inherit' });
     if (r.status !== 0) console.log('some workloads could not be recorded; benchmarking the ones that exist');
   }
-  return recorder.WORKLOADS.filter((n) => fs.existsSync(path.join(recorder.OUT, `${n}.mkv`))).map((n) => ({ name: n, file: path.join(recorder.OUT, `${n}.mkv`) }));
+  return recorder.WORKLOADS.filter((n) => !only || only.includes(n)).filter((n) => fs.existsSync(path.join(recorder.OUT, `${n}.mkv`))).map((n) => ({ name: n, file: path.join(recorder.OUT, `${n}.mkv`) }));
 }
 
 const REST_FRAMES = 30; // 1 s of unchanged screen after the recording: refinement time
@@ -181,9 +190,9 @@ async function runJpeg(file) {
 
 // -fps_mode cfr: x264 codes the same constant-rate frame sequence ReplaySource
 // gives tilecast (a recording with dropped frames replays them repeated).
-async function runX264(file, tmp) {
-  const out = path.join(tmp, `${path.basename(file, '.mkv')}-x264.mkv`);
-  const cmd = `TIMEFORMAT='%3U %3S'; time ffmpeg -v error -y -i '${file}' -c:v libx264 -preset ultrafast -tune zerolatency -crf 23 -pix_fmt yuv420p -fps_mode cfr '${out}'`;
+async function runX264(file, tmp, preset = 'ultrafast') {
+  const out = path.join(tmp, `${path.basename(file, '.mkv')}-x264-${preset}.mkv`);
+  const cmd = `TIMEFORMAT='%3U %3S'; time ffmpeg -v error -y -i '${file}' -c:v libx264 -preset ${preset} -tune zerolatency -crf 23 -pix_fmt yuv420p -fps_mode cfr '${out}'`;
   const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`x264: ${r.stderr}`);
   const [user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
@@ -249,6 +258,8 @@ async function main() {
       console.log('session bench: no recordings (run bench/workloads/setup.sh as root, then bench/workloads/record.js)');
       return;
     }
+    const vncSkipped = tigervnc.unavailable();
+    if (vncSkipped) console.log(`TigerVNC baseline skipped: ${vncSkipped}`);
     const results = [];
     for (const { name, file } of loads) {
       console.log(`${name}: tilecast...`);
@@ -259,9 +270,19 @@ async function main() {
       const jpeg = await runJpeg(file);
       console.log(`${name}: x264...`);
       const x264 = await runX264(file, tmp);
+      console.log(`${name}: x264 veryfast...`);
+      const x264vf = await runX264(file, tmp, 'veryfast');
+      let vnc = null;
+      if (!vncSkipped) {
+        vnc = {};
+        for (const setting of ['lossless', 'jpeg']) {
+          console.log(`${name}: ${tigervnc.SETTINGS[setting].label}...`);
+          vnc[setting] = await tigervnc.runTigerVnc(file, setting, { ReplaySource, ChangeDetector, X11Source }, quality);
+        }
+      }
       console.log(`${name}: live over the LTE trace...`);
       const live = await runLive(file);
-      results.push({ name, tilecast, exactOnly, jpeg, x264, live });
+      results.push({ name, tilecast, exactOnly, jpeg, x264, x264vf, vnc, live });
     }
     const rows = [];
     for (const r of results) {
@@ -270,9 +291,16 @@ async function main() {
       rows.push(`| ${r.name} | tilecast | ${(t.bytes / 1e6).toFixed(2)} | ${f1(t.meanKbps, 0)} | ${f1(t.peakKbps, 0)} | ${f1(t.cpuMsP50, 2)} / ${f1(t.cpuMsP95, 2)} | ${q(t)} | ${f1(t.psnr)} dB | ${t.atRest.exact ? 'byte-identical' : 'NOT exact'} (+${(t.restBytes / 1e3).toFixed(0)} kB refinement) |`);
       rows.push(`| ${r.name} | (c) tilecast, scroll + lossy off | ${(c.bytes / 1e6).toFixed(2)} | ${f1(c.meanKbps, 0)} | ${f1(c.peakKbps, 0)} | ${f1(c.cpuMsP50, 2)} / ${f1(c.cpuMsP95, 2)} | ${q(c)} | exact | ${c.atRest.exact ? 'byte-identical' : 'NOT exact'} |`);
       rows.push(`| ${r.name} | (a) JPEG q80 per changed frame | ${(j.bytes / 1e6).toFixed(2)} | ${f1(j.meanKbps, 0)} | ${f1(j.peakKbps, 0)} | ${f1(j.cpuMsP50, 2)} / ${f1(j.cpuMsP95, 2)} | ${f1(j.ssim, 4)} | ${f1(j.psnr)} dB | SSIM ${f1(j.atRest?.ssim, 4)}, ${f1(j.atRest?.psnr)} dB |`);
-      rows.push(`| ${r.name} | (b) x264 ultrafast zerolatency crf 23 | ${(x.bytes / 1e6).toFixed(2)} | ${f1(x.meanKbps, 0)} | ${f1(x.peakKbps, 0)} | ${f1(x.cpuMsPerFrame, 2)} (mean) | ${f1(x.ssim, 4)} | ${f1(x.psnr)} dB | SSIM ${f1(x.atRest?.ssim, 4)}, ${f1(x.atRest?.psnr)} dB |`);
+      for (const [v, preset] of [[x, 'ultrafast'], [r.x264vf, 'veryfast']]) {
+        rows.push(`| ${r.name} | (b) x264 ${preset} zerolatency crf 23 | ${(v.bytes / 1e6).toFixed(2)} | ${f1(v.meanKbps, 0)} | ${f1(v.peakKbps, 0)} | ${f1(v.cpuMsPerFrame, 2)} (mean) | ${f1(v.ssim, 4)} | ${f1(v.psnr)} dB | SSIM ${f1(v.atRest?.ssim, 4)}, ${f1(v.atRest?.psnr)} dB |`);
+      }
+      for (const v of r.vnc ? [r.vnc.lossless, r.vnc.jpeg] : []) {
+        const rest = v.atRest.exact ? 'byte-identical' : `SSIM ${f1(v.atRest.ssim, 4)}, ${f1(v.atRest.psnr)} dB`;
+        rows.push(`| ${r.name} | (d) ${v.label} | ${(v.bytes / 1e6).toFixed(3)} | ${f1(v.meanKbps, 0)} | ${f1(peakKbps(v.samples), 0)} | – | – | – | ${rest} (+${(v.restBytes / 1e3).toFixed(0)} kB after; Xvnc ${v.xvncMatchesSource ? 'showed the recording exactly' : 'did NOT show the recording exactly'}) |`);
+      }
     }
-    const ratioRows = results.map((r) => `| ${r.name} | ${(r.tilecast.bytes / r.x264.bytes).toFixed(2)}× | ${(r.tilecast.bytes / r.exactOnly.bytes).toFixed(3)}× | ${(r.tilecast.bytes / r.jpeg.bytes).toFixed(2)}× | ${f1(r.tilecast.lossyMpx, 0)} Mpx, ${r.tilecast.copies} | ${r.live.skipped ? r.live.skipped : `${f1(r.live.p50, 0)} / ${f1(r.live.p95, 0)} / ${f1(r.live.p99, 0)} ms (${r.live.updates} updates)`} |`);
+    const vncRows = results.filter((r) => r.vnc).map((r) => `| ${r.name} | ${(r.tilecast.bytes / 1e3).toFixed(1)} | ${(r.exactOnly.bytes / 1e3).toFixed(1)} | ${(r.vnc.lossless.bytes / 1e3).toFixed(1)} | ${(r.vnc.jpeg.bytes / 1e3).toFixed(1)} | ${(r.tilecast.bytes / r.vnc.lossless.bytes).toFixed(2)}× | ${(r.exactOnly.bytes / r.vnc.lossless.bytes).toFixed(2)}× | ${(r.tilecast.bytes / r.vnc.jpeg.bytes).toFixed(2)}× |`);
+    const ratioRows = results.map((r) => `| ${r.name} | ${(r.tilecast.bytes / r.x264.bytes).toFixed(2)}× | ${(r.tilecast.bytes / r.x264vf.bytes).toFixed(2)}× | ${(r.tilecast.bytes / r.exactOnly.bytes).toFixed(3)}× | ${(r.tilecast.bytes / r.jpeg.bytes).toFixed(2)}× | ${f1(r.tilecast.lossyMpx, 0)} Mpx, ${r.tilecast.copies} | ${r.live.skipped ? r.live.skipped : `${f1(r.live.p50, 0)} / ${f1(r.live.p95, 0)} / ${f1(r.live.p99, 0)} ms (${r.live.updates} updates)`} |`);
     const date = new Date().toISOString();
     const suffix = quick ? '-quick' : '';
     const md = [
@@ -284,10 +312,18 @@ async function main() {
       '|---|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
-      '| workload | tilecast bytes ÷ x264 | ÷ (c) scroll + lossy off | ÷ JPEG | sent as JPEG, COPY ops | live update-to-display latency p50 / p95 / p99 (ATT-LTE-driving, 20 ms each way) |',
-      '|---|---|---|---|---|---|',
+      '| workload | tilecast bytes ÷ x264 ultrafast | ÷ x264 veryfast | ÷ (c) scroll + lossy off | ÷ JPEG | sent as JPEG, COPY ops | live update-to-display latency p50 / p95 / p99 (ATT-LTE-driving, 20 ms each way) |',
+      '|---|---|---|---|---|---|---|',
       ...ratioRows,
       '',
+      ...(vncRows.length ? [
+        '| workload | tilecast kB | (c) exact-only kB | TigerVNC lossless kB | TigerVNC JPEG kB | tilecast ÷ TigerVNC lossless | (c) ÷ TigerVNC lossless | tilecast ÷ TigerVNC JPEG |',
+        '|---|---|---|---|---|---|---|---|',
+        ...vncRows,
+        '',
+        'TigerVNC: Debian\'s Xvnc 1.12 (`-CompareFB 1`) shows the recording (each frame\'s changed tiles drawn with XPutImage; its framebuffer is compared with the last frame), vncviewer 1.12 (`-AutoSelect=0 -FullColor -PreferredEncoding Tight`, settings as named) on a private Xvfb connects through a TCP proxy counting server→client bytes: from connect (handshake and the first full update included) to the last frame\'s update. Lock-step like tilecast here: each frame waits for the server\'s answer and ' + 'its 30 ms of silence, so no frame is coalesced away. "at rest": the viewer\'s screen against the last frame.',
+        '',
+      ] : [`TigerVNC baseline skipped: ${vncSkipped}`, '']),
       'CPU: `process.cpuUsage` around each frame\'s work (every thread: tilecast\'s detector and encoder pool, libvips for JPEG); x264: user+sys of the ffmpeg process divided by frames (includes decoding the FFV1 input). SSIM: luma, 8×8 windows; PSNR over B, G, R. tilecast is measured on every frame (SSIM 1 where exact); the baselines on ' + QUALITY_SAMPLES + ' frames per workload, plus the last frame ("at rest"; for tilecast after ' + REST_FRAMES + ' still frames, whose refinement bytes are shown and not counted in the bitrate).',
       '',
       `![bitrate](session-bitrate${suffix}.svg)`,
@@ -296,7 +332,11 @@ async function main() {
       '',
     ].join('\n');
     console.log(md);
-    const json = results.map((r) => ({ ...r, live: { ...r.live, samples: undefined } }));
+    const json = results.map((r) => ({
+      ...r,
+      vnc: r.vnc && Object.fromEntries(Object.entries(r.vnc).map(([k, v]) => [k, { ...v, samples: undefined, peakKbps: peakKbps(v.samples) }])),
+      live: { ...r.live, samples: undefined },
+    }));
     writeResult('session.json', { date, quick, results: json }, quick);
     writeResult('session.md', md, quick);
     writeResult('session-bitrate.svg', barChart({

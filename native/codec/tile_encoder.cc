@@ -14,7 +14,7 @@ struct Span {
 };
 
 struct Band {
-  Rect area;  // one tile high (or less at the bottom of a rect)
+  Rect area;  // one tile row of the grid, or the part of it the rect covers
   std::vector<uint8_t> bytes;
   uint32_t ops = 0;
   std::vector<Span> lossy;  // runs of tiles left for the JPEG pass, left to right
@@ -32,8 +32,12 @@ void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lo
   auto analysis = std::make_unique<TileAnalysis>();
   size_t last_solid_at = SIZE_MAX;  // offset of the previous op if it was a mergeable SOLID
   uint32_t last_solid_color = 0;
-  for (uint32_t x = band->area.x; x < band->area.x + band->area.w; x += tile_size) {
-    Rect tile{x, band->area.y, std::min(tile_size, band->area.x + band->area.w - x), band->area.h};
+  // Tiles are cut on the frame's tile grid (a rect need not start on it), so
+  // each is one grid tile or part of one, as the lossy mask expects.
+  const uint32_t end = band->area.x + band->area.w;
+  for (uint32_t x = band->area.x, next = 0; x < end; x = next) {
+    next = std::min(end, (x / tile_size + 1) * tile_size);
+    Rect tile{x, band->area.y, next - x, band->area.h};
     AnalyzeTile(frame, tile, &scratch, analysis.get());
     if (MayGoLossy(lossy, tile_size, tile.x, tile.y) && LooksPhotographic(frame, tile, *analysis)) {
       if (!band->lossy.empty() && band->lossy.back().x + band->lossy.back().w == tile.x) {
@@ -146,9 +150,10 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
 
   std::vector<Band> bands;
   for (const Rect& r : rects) {
-    for (uint32_t y = r.y; y < r.y + r.h; y += tile_size_) {
+    for (uint32_t y = r.y, next = 0; y < r.y + r.h; y = next) {
+      next = std::min(r.y + r.h, (y / tile_size_ + 1) * tile_size_);  // bands on the tile grid too
       Band b;
-      b.area = Rect{r.x, y, r.w, std::min(tile_size_, r.y + r.h - y)};
+      b.area = Rect{r.x, y, r.w, next - y};
       bands.push_back(std::move(b));
     }
   }

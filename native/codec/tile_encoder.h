@@ -2,7 +2,7 @@
 // compressed through the connection's persistent deflate stream, plus the
 // update's image section (JPEG data of lossy rects, kept out of deflate).
 //
-// Each rect is cut into bands one tile high; bands are analysed and coded in
+// Each rect is cut on the tile grid into bands (one tile row each); bands are analysed and coded in
 // parallel (thread pool), then deflated in order on the calling thread. Inside a
 // band, neighbouring solid tiles of the same colour become one SOLID op. Tiles
 // the caller allows to go lossy (LossyOptions::tile_mask, from change history)

@@ -111,15 +111,29 @@ std::vector<Rect> SentFrame::Residual(const FrameView& frame, const std::vector<
           }
           return false;
         };
-        uint32_t first = UINT32_MAX, last = 0;
+        // What the viewer will have at (x, y) of a row differs() just looked at.
+        auto have = [&](uint32_t x, uint32_t y) {
+          const int32_t k = over.empty() ? -1 : owner[x - tile.x];
+          return k < 0 ? sent.pixel(x, y) : sent.pixel(x - over[k]->dst.x + over[k]->src_x, y - over[k]->dst.y + over[k]->src_y);
+        };
+        // Bounding box of the differing pixels: rows first to last, columns
+        // left to right - 1. A keystroke is a glyph cell, not a tile: the
+        // smaller rect costs fewer bytes, and the same glyph typed again codes
+        // to the same bytes (deflate finds it in its window).
+        uint32_t first = UINT32_MAX, last = 0, left = tile.x + tile.w, right = tile.x;
         for (uint32_t y = tile.y; y < tile.y + tile.h; ++y) {
-          if (differs(y)) {
-            first = std::min(first, y);
-            last = y;
+          if (!differs(y)) continue;
+          first = std::min(first, y);
+          last = y;
+          for (uint32_t x = tile.x; x < left; ++x) {
+            if (std::memcmp(frame.pixel(x, y), have(x, y), 4) != 0) left = x;
+          }
+          for (uint32_t x = tile.x + tile.w; x > right; --x) {
+            if (std::memcmp(frame.pixel(x - 1, y), have(x - 1, y), 4) != 0) right = x;
           }
         }
         if (first == UINT32_MAX) continue;
-        const Rect d{tile.x, first, tile.w, last - first + 1};
+        const Rect d{left, first, right - left, last - first + 1};
         if (!out.empty() && out.back().y == d.y && out.back().h == d.h && out.back().x + out.back().w == d.x) {
           out.back().w += d.w;  // tiles are visited left to right within a rect's tile row
         } else {

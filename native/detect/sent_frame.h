@@ -48,9 +48,9 @@ class SentFrame {
   size_t MemoryBytes() const { return pixels_.size() + lossy_.capacity(); }
 
   // The parts of `rects` where `frame` differs from what the viewer will have
-  // once `copies` (ordered, see OrderCopies) are applied: per tile, its columns
-  // by the rows from the first to the last differing one; neighbouring tiles
-  // with the same rows joined. Pixels a copy covers are compared with that
+  // once `copies` (ordered, see OrderCopies) are applied: per tile, the
+  // bounding box of its differing pixels; neighbouring boxes with the same rows
+  // that touch (at a tile edge) joined. Pixels a copy covers are compared with that
   // copy's source, so nothing has to be applied first.
   std::vector<Rect> Residual(const FrameView& frame, const std::vector<Rect>& rects,
                              const std::vector<CopyOp>& copies = {}) const;

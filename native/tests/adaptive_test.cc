@@ -292,3 +292,92 @@ TEST(window_drag_in_both_directions_becomes_tile_copies) {
   std::vector<Rect> residual = sent.Residual(b.view(), {Rect{64, 64, 576, 384}}, copies);
   CHECK(UpdateEndsExact(a, b, copies, residual));
 }
+
+TEST(residual_is_the_bounding_box_of_what_differs_in_each_tile) {
+  std::mt19937 rng(21);
+  TestFrame a = MakeFrame(256, 128);
+  FillScreenLike(a, rng);
+  SentFrame sent;
+  sent.Reset(256, 128, 64);
+  sent.Commit(a.view(), {}, {Rect{0, 0, 256, 128}}, {});
+  // A glyph cell inside one tile: only its box goes, not the tile.
+  TestFrame b = MakeFrame(256, 128);
+  std::memcpy(b.bytes.data(), a.bytes.data(), a.bytes.size());
+  for (uint32_t y = 70; y < 88; ++y) {
+    for (uint32_t x = 141; x < 150; ++x) b.px(x, y)[1] ^= 0x5A;
+  }
+  std::vector<Rect> residual = sent.Residual(b.view(), {Rect{128, 64, 64, 64}});
+  CHECK_EQ(residual.size(), 1u);
+  CHECK(residual[0] == (Rect{141, 70, 9, 18}));
+  CHECK(UpdateEndsExact(a, b, {}, residual));
+  // A cell across a tile edge: the two boxes touch there and are joined.
+  std::memcpy(b.bytes.data(), a.bytes.data(), a.bytes.size());
+  for (uint32_t y = 10; y < 30; ++y) {
+    for (uint32_t x = 60; x < 70; ++x) b.px(x, y)[0] ^= 0x33;
+  }
+  residual = sent.Residual(b.view(), {Rect{0, 0, 128, 64}});
+  CHECK_EQ(residual.size(), 1u);
+  CHECK(residual[0] == (Rect{60, 10, 10, 20}));
+  CHECK(UpdateEndsExact(a, b, {}, residual));
+}
+
+TEST(random_small_changes_round_trip_exactly_through_unaligned_rects) {
+  std::mt19937 rng(23);
+  TestFrame cur = MakeFrame(300, 170);  // not a multiple of the tile size
+  FillScreenLike(cur, rng);
+  TileEncoder enc(64, 6);
+  Viewer v(300, 170);
+  SentFrame sent;
+  sent.Reset(300, 170, 64);
+  EncodedUpdate u;
+  CHECK(enc.Encode(cur.view(), {}, {Rect{0, 0, 300, 170}}, true, 2, &u).ok());
+  CHECK(v.Apply(u, true).ok());
+  sent.Commit(cur.view(), {}, {Rect{0, 0, 300, 170}}, {});
+  for (int step = 0; step < 300; ++step) {
+    TestFrame next = MakeFrame(300, 170);
+    std::memcpy(next.bytes.data(), cur.bytes.data(), cur.bytes.size());
+    const int changes = 1 + static_cast<int>(rng() % 3);
+    for (int c = 0; c < changes; ++c) {  // glyph-sized cells anywhere, some across tile edges
+      const uint32_t w = 1 + rng() % 20, h = 1 + rng() % 24;
+      const uint32_t x = rng() % (300 - w + 1), y = rng() % (170 - h + 1);
+      const uint32_t colors = 2 + rng() % 6;
+      for (uint32_t yy = y; yy < y + h; ++yy) {
+        for (uint32_t xx = x; xx < x + w; ++xx) {
+          const uint32_t k = rng() % colors;
+          uint8_t* p = next.px(xx, yy);
+          p[0] = static_cast<uint8_t>(k * 40);
+          p[1] = static_cast<uint8_t>(255 - k * 30);
+          p[2] = static_cast<uint8_t>(k * 7);
+        }
+      }
+    }
+    std::vector<Rect> residual = sent.Residual(next.view(), {Rect{0, 0, 300, 170}});
+    for (const Rect& r : residual) {
+      // Each box lies in one tile row; boxes that span tiles were joined at a tile edge.
+      CHECK_EQ(r.y / 64, (r.y + r.h - 1) / 64);
+    }
+    CHECK(enc.Encode(next.view(), {}, residual, false, 2, &u).ok());
+    CHECK(v.Apply(u, false).ok());
+    sent.Commit(next.view(), {}, residual, {});
+    CHECK(v.pixels == Packed(next));
+    cur = std::move(next);
+  }
+}
+
+TEST(unaligned_rects_are_cut_on_the_tile_grid_for_the_lossy_mask) {
+  REQUIRE_JPEG();
+  std::mt19937 rng(29);
+  TestFrame f = MakeFrame(192, 64);
+  FillScreenLike(f, rng);
+  FillPhoto(f, Rect{0, 0, 192, 64}, rng);  // photographic everywhere
+  std::vector<uint8_t> mask = {0, 1, 0};   // only the middle tile may go lossy
+  LossyOptions lossy{mask.data(), 3, 1, JpegParams{80, ChromaSubsampling::k420}};
+  TileEncoder enc(64, 6);
+  EncodedUpdate u;
+  CHECK(enc.Encode(f.view(), {}, {Rect{0, 0, 192, 64}}, true, 2, &u).ok());
+  // A rect from inside tile 0 to inside tile 2: the JPEG part is exactly tile 1.
+  CHECK(enc.Encode(f.view(), {}, {Rect{30, 5, 130, 40}}, false, 2, &u, &lossy).ok());
+  CHECK_EQ(u.lossy_rects.size(), 1u);
+  CHECK(u.lossy_rects[0] == (Rect{64, 5, 64, 40}));
+  CHECK_EQ(u.stats.pixels_by_code[static_cast<int>(OpCode::kJpeg)], 64u * 40);
+}
