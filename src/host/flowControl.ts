@@ -57,6 +57,8 @@ interface Sent {
   sentAt: number;
   deliveredAtSend: number;
   deliveredTimeAtSend: number;
+  /** Bytes sent outside updates (audio) since the previous update: delivered before this one. */
+  sideBytesBefore: number;
 }
 
 export interface FlowStats {
@@ -71,6 +73,8 @@ export interface FlowStats {
   acked: number;
   /** Acks not credited: for no update in flight, or impossible (hold time beyond the time since sending). */
   rejectedAcks: number;
+  /** Bytes sent outside updates (audio), counted in the delivery rate. */
+  sideBytes: number;
 }
 
 /** A windowed extremum filter over (time, value) samples. */
@@ -107,6 +111,8 @@ export class FlowController {
   private readonly minBuffered: number;
   private readonly maxBuffered: number;
   private readonly ackTolerance: number;
+  private sideBytes = 0;
+  private sideBytesTotal = 0;
 
   constructor(options: FlowControlOptions = {}) {
     this.minBytes = options.minInflightBytes ?? 64 * 1024;
@@ -148,9 +154,24 @@ export class FlowController {
   }
 
   onSend(frameId: number, bytes: number, now: number): void {
-    if (this.inflight.length === 0) this.deliveredTime = now; // idle restart: don't count idle time as slow delivery
-    this.inflight.push({ frameId, bytes, sentAt: now, deliveredAtSend: this.delivered, deliveredTimeAtSend: this.deliveredTime });
+    if (this.inflight.length === 0) {
+      this.deliveredTime = now; // idle restart: don't count idle time as slow delivery
+      this.sideBytes = 0; // ...nor what went meanwhile outside updates (it was delivered during the idle time)
+    }
+    this.inflight.push({ frameId, bytes, sentAt: now, deliveredAtSend: this.delivered, deliveredTimeAtSend: this.deliveredTime, sideBytesBefore: this.sideBytes });
     this.inflightBytes += bytes;
+    this.sideBytes = 0;
+  }
+
+  /**
+   * Bytes sent outside updates (audio frames, which are never acked). TCP
+   * delivers them before the next update, so they count as delivered when that
+   * update is acked: the delivery rate is the link's, not the pixels' share of
+   * it. They are not in flight for the budget (audio is not held back by it).
+   */
+  onSideBytes(bytes: number): void {
+    this.sideBytes += bytes;
+    this.sideBytesTotal += bytes;
   }
 
   /**
@@ -171,7 +192,7 @@ export class FlowController {
     const last = done[done.length - 1]!;
     for (const s of done) {
       this.inflightBytes -= s.bytes;
-      this.delivered += s.bytes;
+      this.delivered += s.bytes + s.sideBytesBefore;
     }
     this.deliveredTime = now;
     this.acked += done.length;
@@ -200,6 +221,7 @@ export class FlowController {
       bufferLimitBytes: this.bufferLimit(),
       acked: this.acked,
       rejectedAcks: this.rejectedAcks,
+      sideBytes: this.sideBytesTotal,
     };
   }
 }
