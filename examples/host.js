@@ -5,6 +5,7 @@
 //   node examples/host.js --display :0 --listen 0.0.0.0:8765 --password s3cret
 //   node examples/host.js --scene               # no X needed: the embedded desktop scene
 //   node examples/host.js --display :0 --tls-cert cert.pem --tls-key key.pem
+//   node examples/host.js --display :0 --audio --microphone   # two-way audio (PulseAudio/PipeWire)
 //   node examples/host.js --display :0 --relay wss://gateway.example:8443 --host-id pc-0042 \
 //        --secret-file pc-0042.secret --relay-ca gateway-cert.pem
 //
@@ -17,6 +18,10 @@
 // `?password=` query parameter; the user name goes into the audit log.
 // Connect with examples/viewer.js, or open http://HOST:PORT/?password=… in a
 // browser (the browser viewer is served at /).
+//
+// --audio sends what the PC plays to viewers that ask; --microphone also makes
+// their microphone a source ("tilecast microphone") the PC's apps can pick.
+// Both need the logged-in user's PulseAudio or PipeWire session.
 'use strict';
 const fs = require('node:fs');
 const crypto = require('node:crypto');
@@ -39,12 +44,14 @@ const { values: args } = parseArgs({
     'host-id': { type: 'string' },
     'secret-file': { type: 'string' },
     'relay-ca': { type: 'string' },
+    audio: { type: 'boolean', default: false },
+    microphone: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (args.help) {
-  console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 19).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 25).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
   process.exit(0);
 }
 
@@ -90,14 +97,23 @@ async function main() {
   const { source, display } = await openSource();
   const tls = args['tls-cert'] ? { cert: fs.readFileSync(args['tls-cert']), key: fs.readFileSync(args['tls-key'] ?? '') } : undefined;
   const relayed = args.relay !== undefined;
+  // Audio is off unless asked for; the microphone is a separate switch.
+  const audio = args.audio || args.microphone ? { sound: args.audio, microphone: args.microphone } : undefined;
   const host = await createHost(relayed
-    ? { source, noServer: true, fps: Number(args.fps), maxViewers: Number(args['max-viewers']) }
+    ? { source, noServer: true, fps: Number(args.fps), maxViewers: Number(args['max-viewers']), audio }
     : {
-      source, host: address, port, tls, fps: Number(args.fps), maxViewers: Number(args['max-viewers']),
+      source, host: address, port, tls, fps: Number(args.fps), maxViewers: Number(args['max-viewers']), audio,
       authorize: authorizer(args.password),
       httpHandler: viewerPage(), // the browser viewer at /
     });
   host.on('error', (err) => console.error('host error:', err.message));
+  if (audio) {
+    if (host.audioUnavailableReason) console.error(`audio disabled: ${host.audioUnavailableReason}`);
+    else {
+      console.log(`audio: ${args.audio ? 'the PC\'s sound to viewers' : 'no sound'}${args.microphone ? ', viewers\' microphone as a source' : ''}`);
+      if (args.microphone) host.prepareMicrophone().then((name) => name && console.log(`microphone source for the PC's apps: ${name} ("tilecast-microphone")`));
+    }
+  }
   let link = null;
   if (relayed) {
     const secret = (args['secret-file'] ? fs.readFileSync(args['secret-file'], 'utf8') : process.env.TILECAST_HOST_SECRET ?? '').trim();
@@ -108,7 +124,7 @@ async function main() {
     link.on('error', (err) => console.error(`gateway: ${err.message}`));
   }
   host.on('audit', (e) => console.log(`[audit] ${new Date(e.at).toISOString()} ${e.type} viewer=${e.viewerId ?? '-'} user=${e.user ?? '-'} from=${e.remoteAddress}` +
-    (e.durationMs !== undefined ? ` ${(e.durationMs / 1000).toFixed(1)} s ${(e.bytesSent / 1e6).toFixed(2)} MB` : '') + (e.reason ? ` (${e.reason})` : '')));
+    (e.durationMs !== undefined ? ` ${(e.durationMs / 1000).toFixed(1)} s` : '') + (e.bytesSent !== undefined ? ` ${(e.bytesSent / 1e6).toFixed(2)} MB` : '') + (e.reason ? ` (${e.reason})` : '')));
 
   let sink = null;
   if (display && !args['view-only']) {
