@@ -7,6 +7,7 @@ export { TilecastViewer, mountViewer } from './viewer';
 export type { ViewerOptions } from './viewer';
 export type { ScreenState, ViewerState, ViewerStatsSnapshot } from './viewerTypes';
 export { linkQuality } from './viewerOverlay';
+export type { ViewerAudio, ViewerAudioOptions, ViewerAudioStats } from './audio/viewerAudio';
 // The decoder on its own, for embedders that render elsewhere (and the decode benchmark).
 export { OpStreamDecoder } from '../codec/opStreamDecoder';
 export { ImageOpDecoder } from './imageOps';

@@ -29,6 +29,7 @@ import { CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage,
 import { LinkFailure, ReconnectBackoff, ViewerLink, isFinalClose } from '../protocol/viewerLink';
 import { ViewerInput } from './viewerInput';
 import { ViewerOverlay } from './viewerOverlay';
+import { ViewerAudio, ViewerAudioOptions } from './audio/viewerAudio';
 import type { ScreenState, ViewerState, ViewerStatsSnapshot } from './viewerTypes';
 
 export type { ScreenState, ViewerState, ViewerStatsSnapshot } from './viewerTypes';
@@ -47,6 +48,8 @@ export interface ViewerOptions {
   pingIntervalMs?: number;
   /** Show the stats overlay (default true). */
   stats?: boolean;
+  /** Two-way audio when the host offers it (default off): see ViewerAudioOptions (src/browser/audio/). */
+  audio?: boolean | ViewerAudioOptions;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -57,6 +60,8 @@ export class TilecastViewer {
   private readonly cursorCanvas: HTMLCanvasElement;
   private readonly overlay: ViewerOverlay;
   private readonly input: ViewerInput | null;
+  /** The host's sound and the microphone (null: audio not asked for). */
+  readonly audio: ViewerAudio | null;
   private readonly decoder = new OpStreamDecoder('rgba');
   private ws: WebSocket | null = null;
   private link: ViewerLink | null = null;
@@ -114,6 +119,7 @@ export class TilecastViewer {
     container.addEventListener('pointerleave', () => ((this.pointerInside = false), this.placeCursor()));
     this.resizeObserver = new ResizeObserver(() => this.layout());
     this.resizeObserver.observe(container);
+    this.audio = options.audio ? new ViewerAudio(container, options.audio === true ? {} : options.audio) : null;
     this.connect();
   }
 
@@ -126,6 +132,7 @@ export class TilecastViewer {
     this.ws?.close(code, 'viewer closed');
     this.ws = null;
     this.input?.dispose();
+    this.audio?.close();
     this.resizeObserver.disconnect();
   }
 
@@ -158,7 +165,8 @@ export class TilecastViewer {
       send: (msg) => {
         if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(msg));
       },
-      capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | (this.options.viewOnly ? 0 : Capability.INPUT),
+      capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | (this.options.viewOnly ? 0 : Capability.INPUT)
+        | (this.audio?.capabilities(this.options.viewOnly === true) ?? 0),
       software: 'tilecast-browser-viewer',
       now,
       pingIntervalMs: this.options.pingIntervalMs,
@@ -247,7 +255,10 @@ export class TilecastViewer {
         this.setState('connected');
         this.overlay.clearError();
         this.setScreenState('live', ''); // a new connection starts live; the host says so if it is not
+        this.audio?.connected(link.audioAllowed, link.microphoneAllowed ? (f) => this.send({ type: 'audio', codec: 'opus', ...f }) : null);
         return;
+      case 'audio':
+        return this.audio?.receive(msg);
       case 'screenState':
         return this.setScreenState(msg.state, msg.reason);
       case 'resize':
