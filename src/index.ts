@@ -51,6 +51,8 @@ export type { ViewerClientOptions, ViewerClientEvents, ViewerUpdate, ScreenState
 export { OpusEncoder, OpusDecoder, opusUnavailableReason, OPUS_FRAME_MS } from './audio/opus';
 export type { OpusEncoderOptions } from './audio/opus';
 export { AudioReceiver } from './audio/audioReceiver';
+export { JitterBuffer } from './audio/jitterBuffer';
+export type { JitterBufferOptions, JitterStats } from './audio/jitterBuffer';
 export type { PcmFrame } from './audio/audioReceiver';
 export type { HostAudioOptions, HostAudioStats, AudioAuditEvent } from './host/hostAudio';
 export type { AttachedViewer } from './host/host';

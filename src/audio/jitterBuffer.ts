@@ -7,12 +7,16 @@
  * The player calls pull() once per 20 ms frame of its output clock:
  *  - the next frame by seq is there: play it;
  *  - it is missing but later ones are there: conceal it (lost), go on;
- *  - nothing is buffered: an underrun: play silence *without* advancing,
- *    so every underrun adds one frame of delay (the adaptive increase).
- * Delay comes back down when it is not needed: when the buffer has held more
- * than the target for DRAIN_AFTER pulls in a row, one frame is skipped (the
- * oldest), and every CALM_PULLS pulls without an underrun the target shrinks
- * by one frame, never below minFrames.
+ *  - nothing is buffered: an underrun: play silence without advancing. The
+ *    first underrun of a run of them raises the target by one frame (jitter:
+ *    the adaptive increase); the rest of the run does not (an outage of the
+ *    link is not jitter, and must not leave a long delay behind it).
+ * Delay comes back down when it is not needed: right after an underrun run
+ * the backlog that arrives at once (what the outage held up) is cut to the
+ * target, oldest first; when the buffer has held more than the target for
+ * DRAIN_AFTER pulls in a row, one frame is skipped; and every CALM_PULLS
+ * pulls without an underrun the target shrinks by one frame, never below
+ * minFrames.
  * A frame older than what is playing (late, duplicate) is dropped on push().
  */
 export interface JitterBufferOptions {
@@ -23,10 +27,10 @@ export interface JitterBufferOptions {
 }
 
 export const JITTER_DEFAULTS = { minFrames: 2, maxFrames: 25 } as const;
-/** Pulls over target in a row before a frame is skipped (1 s). */
-export const DRAIN_AFTER = 50;
-/** Pulls without an underrun before the target shrinks by a frame (10 s). */
-export const CALM_PULLS = 500;
+/** Pulls over target in a row before a frame is skipped (0.5 s). */
+export const DRAIN_AFTER = 25;
+/** Pulls without an underrun before the target shrinks by a frame (3 s). */
+export const CALM_PULLS = 150;
 
 export interface JitterStats {
   played: number;
@@ -54,6 +58,7 @@ export class JitterBuffer<T> {
   private target: number;
   private overFor = 0;
   private calmFor = 0;
+  private underrunRun = 0;
   private readonly counts = { played: 0, lost: 0, underruns: 0, late: 0, skipped: 0 };
 
   constructor(options: JitterBufferOptions = {}) {
@@ -88,8 +93,13 @@ export class JitterBuffer<T> {
     if (this.next === null || this.frames.size === 0) {
       this.counts.underruns++;
       this.calmFor = 0;
-      this.target = Math.min(this.maxFrames - 1, this.target + 1);
+      if (this.underrunRun++ === 0) this.target = Math.min(this.maxFrames - 1, this.target + 1);
       return { kind: 'underrun' };
+    }
+    if (this.underrunRun > 0) {
+      // Frames again after an underrun run: a backlog beyond the target is stale, cut it.
+      this.underrunRun = 0;
+      while (this.depth > this.target) this.skipOne();
     }
     // Bring the delay down when the buffer keeps more than the target.
     if (this.depth > this.target + 1) {

@@ -24,6 +24,8 @@ export interface AudioOutboxOptions {
 }
 
 export const AUDIO_OUTBOX_DEFAULTS = { jitterBudgetMs: 200, maxFrames: 10 } as const;
+/** How often a PING probes the link while sound flows, ms (~1 kbit/s each way). */
+export const PROBE_INTERVAL_MS = 100;
 
 export interface AudioOutboxStats {
   framesSent: number;
@@ -32,13 +34,17 @@ export interface AudioOutboxStats {
   droppedStale: number;
   /** Dropped because the queue was full. */
   droppedFull: number;
+  /** Dropped because the link was stalled (a PING unanswered for longer than the budget). */
+  droppedStalled: number;
 }
 
 export class AudioOutbox {
   readonly jitterBudgetMs: number;
   readonly maxFrames: number;
   private queue: QueuedAudio[] = [];
-  private readonly counts: AudioOutboxStats = { framesSent: 0, bytesSent: 0, droppedStale: 0, droppedFull: 0 };
+  private readonly counts: AudioOutboxStats = { framesSent: 0, bytesSent: 0, droppedStale: 0, droppedFull: 0, droppedStalled: 0 };
+  private readonly probes = new Map<number, number>(); // ping id -> sent at, oldest first
+  private lastProbeAt = -Infinity;
 
   constructor(options: AudioOutboxOptions = {}) {
     this.jitterBudgetMs = checkInt('jitterBudgetMs', options.jitterBudgetMs ?? AUDIO_OUTBOX_DEFAULTS.jitterBudgetMs, 20, 5000);
@@ -49,7 +55,37 @@ export class AudioOutbox {
     return this.queue.length;
   }
 
+  /** Whether a PING sent this long ago is still unanswered: the link holds everything back. */
+  stalled(now: number): boolean {
+    const oldest = this.probes.values().next();
+    return !oldest.done && now - oldest.value > this.jitterBudgetMs;
+  }
+
+  /** Whether a probe PING is due now; if so the caller sends PING `id` and tells probeSent(). */
+  probeDue(now: number): boolean {
+    return now - this.lastProbeAt >= PROBE_INTERVAL_MS;
+  }
+
+  probeSent(id: number, now: number): void {
+    this.lastProbeAt = now;
+    this.probes.set(id, now);
+    if (this.probes.size > 100) this.probes.delete(this.probes.keys().next().value!);
+  }
+
+  /** A PONG: that PING and every older one got through. */
+  pong(id: number): void {
+    if (!this.probes.has(id)) return;
+    for (const k of this.probes.keys()) {
+      this.probes.delete(k);
+      if (k === id) break;
+    }
+  }
+
   push(frame: QueuedAudio, now: number): void {
+    if (this.stalled(now)) {
+      this.counts.droppedStalled++;
+      return;
+    }
     if (now - frame.captureTime > this.jitterBudgetMs) {
       this.counts.droppedStale++;
       return;
@@ -85,6 +121,7 @@ export class AudioOutbox {
   /** Forget what waits (the viewer stopped listening). */
   clear(): void {
     this.queue = [];
+    this.probes.clear();
   }
 
   stats(): AudioOutboxStats {

@@ -135,22 +135,29 @@ export class FlowController {
     return bufferedBytes > this.bufferLimit();
   }
 
-  budgetBytes(): number {
+  /**
+   * `maxQueueMs`: also keep what is in flight beyond one RTT's worth under
+   * this many ms at the delivery rate (sound is on: audio written now waits
+   * behind everything in flight, so pixels keep the queue short for it).
+   */
+  budgetBytes(maxQueueMs?: number): number {
     const rtt = this.minRtt.get();
     const rate = this.maxRate.get();
     if (rtt === null || rate === null) return this.minBytes;
-    return Math.max(this.minBytes, (this.gain * rate * rtt) / 1000);
+    const budget = Math.max(this.minBytes, (this.gain * rate * rtt) / 1000);
+    if (maxQueueMs === undefined) return budget;
+    return Math.min(budget, Math.max(16 * 1024, (rate * (rtt + maxQueueMs)) / 1000));
   }
 
   /**
    * May another update go out now? `bufferedBytes`: what the socket still holds
-   * unsent (ws.bufferedAmount). False while that is over bufferLimit(); else
-   * always true with nothing in flight.
+   * unsent (ws.bufferedAmount); `maxQueueMs`: see budgetBytes(). False while
+   * the socket is over bufferLimit(); else always true with nothing in flight.
    */
-  canSend(bufferedBytes = 0): boolean {
+  canSend(bufferedBytes = 0, maxQueueMs?: number): boolean {
     if (this.bufferFull(bufferedBytes)) return false;
     if (this.inflight.length === 0) return true;
-    return this.inflight.length < this.maxUpdates && this.inflightBytes < this.budgetBytes();
+    return this.inflight.length < this.maxUpdates && this.inflightBytes < this.budgetBytes(maxQueueMs);
   }
 
   onSend(frameId: number, bytes: number, now: number): void {

@@ -67,6 +67,13 @@ export interface SessionAudioOffer {
  */
 export const AUDIO_PIXEL_WATERMARK = 32 * 1024;
 
+/**
+ * With sound on, pixels in flight are also kept under one RTT plus this many
+ * ms at the delivery rate (FlowController.budgetBytes), so sound written now
+ * waits behind at most that much pixel data in the network's queues.
+ */
+export const AUDIO_QUEUE_MS = 60;
+
 export const DEFAULT_VIEW_ONLY_INPUT_LIMIT = 64;
 
 export interface AckSample {
@@ -297,8 +304,15 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
    */
   offerAudio(frame: QueuedAudio): void {
     if (!this.soundOn) return;
-    this.audioOutbox.push(frame, now());
+    const at = now();
+    this.audioOutbox.push(frame, at);
     this.flushAudio();
+    // Probe the link with a PING (the PONG tells the outbox the link is not stalled; see AudioOutbox).
+    if (this.audioOutbox.probeDue(at) && !this.socketFull()) {
+      const id = this.pingId++ >>> 0;
+      this.sendMessage({ type: 'ping', id, time: at });
+      this.audioOutbox.probeSent(id, at);
+    }
   }
 
   private flushAudio(): void {
@@ -476,6 +490,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         if (!this.socketFull()) this.sendMessage({ type: 'pong', id: msg.id, time: msg.time });
         return;
       case 'pong':
+        this.audioOutbox.pong(msg.id);
         return;
       case 'pointer':
       case 'key':
@@ -525,7 +540,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       try {
         const flow = this.flow.stats();
         // socketFull() first: it starts the drain poll that brings us back when the socket is full.
-        const step = await this.encoder.step({ canSend: !this.pixelsHeld() && this.flow.canSend(), deliveryRateBps: flow.deliveryRateBps });
+        const step = await this.encoder.step({ canSend: !this.pixelsHeld() && this.flow.canSend(0, this.soundOn ? AUDIO_QUEUE_MS : undefined), deliveryRateBps: flow.deliveryRateBps });
         if (this.state !== 'streaming') return;
         // The send time is taken before the bytes go: the viewer may have them (and start its hold
         // time) before this thread runs again, and a late send time would make honest acks look impossible.

@@ -47,3 +47,18 @@ t.test('delay comes back down: a frame skipped after a second over target, the t
   }
   t.equal(jb2.stats().targetFrames, 2, 'back to the minimum after calm');
 });
+
+t.test('an outage raises the target once, and the backlog it held up is cut to the target when frames return', async (t) => {
+  const jb = new JitterBuffer<number>({ minFrames: 2 });
+  jb.push(0, 0);
+  jb.push(1, 1);
+  jb.pull();
+  jb.pull();
+  for (let i = 0; i < 100; i++) t.equal(jb.pull().kind, 'underrun'); // 2 s of nothing
+  t.equal(jb.stats().targetFrames, 3, 'one frame more, not 100');
+  for (let s = 2; s < 102; s++) jb.push(s, s); // the 2 s held up arrive at once
+  const p = jb.pull();
+  t.equal(p.kind, 'frame');
+  t.ok(jb.depth <= 3, `backlog cut to the target (depth ${jb.depth})`);
+  t.ok((p as { seq: number }).seq >= 98, 'playing the newest frames, not 2 s late ones');
+});

@@ -8,7 +8,7 @@ t.test('frames go at once when the socket takes them', async (t) => {
   const box = new AudioOutbox({ jitterBudgetMs: 100 });
   box.push(frame(0, 1000), 1010);
   t.same(box.take(1010, true).map((f) => f.seq), [0]);
-  t.same(box.stats(), { framesSent: 1, bytesSent: 10, droppedStale: 0, droppedFull: 0 });
+  t.same(box.stats(), { framesSent: 1, bytesSent: 10, droppedStale: 0, droppedFull: 0, droppedStalled: 0 });
 });
 
 t.test('frames older than the jitter budget are dropped rather than sent late', async (t) => {
@@ -28,4 +28,24 @@ t.test('the queue is bounded: the oldest goes first', async (t) => {
   t.same(box.take(1010, true).map((f) => f.seq), [2, 3, 4]);
   t.equal(box.stats().droppedFull, 2);
   t.throws(() => new AudioOutbox({ jitterBudgetMs: 5 }), { code: 'ERR_INVALID_ARG' });
+});
+
+t.test('a PING unanswered for longer than the budget means a stalled link: frames are dropped until a PONG', async (t) => {
+  const box = new AudioOutbox({ jitterBudgetMs: 200 });
+  t.equal(box.probeDue(1000), true);
+  box.probeSent(7, 1000);
+  t.equal(box.probeDue(1050), false, 'one probe per 100 ms');
+  box.push(frame(0, 1140), 1150);
+  t.same(box.take(1150, true).map((f) => f.seq), [0], 'PING 150 ms out: not stalled yet');
+  box.probeSent(8, 1100);
+  t.equal(box.stalled(1250), true, 'PING 7 unanswered for 250 ms');
+  box.push(frame(1, 1245), 1250);
+  t.equal(box.pending, 0, 'dropped, not queued behind the stall');
+  t.equal(box.stats().droppedStalled, 1);
+  box.pong(8); // answers 8 and everything older
+  t.equal(box.stalled(1260), false, 'the link is back');
+  box.push(frame(2, 1255), 1260);
+  t.same(box.take(1260, true).map((f) => f.seq), [2]);
+  box.pong(99);
+  t.equal(box.stalled(5000), false, 'an unknown PONG changes nothing');
 });

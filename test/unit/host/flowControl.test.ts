@@ -100,3 +100,14 @@ t.test('audio bytes (sent outside updates) count in the delivery rate, not in fl
   t.equal(fc.stats().deliveryRateBps, 300_000, 'audio counted with the update it went before');
   t.equal(fc.stats().sideBytes, 9000);
 });
+
+t.test('with sound on, pixels in flight are held to one RTT plus the audio queue allowance', async (t) => {
+  const fc = new FlowController({ minInflightBytes: 10_000, gain: 1.5 });
+  fc.onSend(1, 100_000, 0);
+  fc.onAck(1, 100); // 1 MB/s, RTT 100 ms: budget 150 kB
+  t.equal(fc.budgetBytes(), 150_000);
+  t.equal(fc.budgetBytes(20), 120_000, 'RTT + 20 ms at 1 MB/s');
+  fc.onSend(2, 125_000, 200);
+  t.equal(fc.canSend(), true, 'without sound: under the 150 kB budget');
+  t.equal(fc.canSend(0, 20), false, 'with sound: over RTT + 20 ms of data');
+});
