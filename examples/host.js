@@ -26,6 +26,10 @@ Screen
   --capture-backend B    Windows: auto (default: DXGI, else GDI), dxgi or gdi
   --view-only            do not inject viewers' input
   --fps N                capture rate cap (default 30)
+Sound (the logged-in user's PulseAudio or PipeWire session)
+  --audio                send what the PC plays to viewers that ask for it
+  --microphone           viewers' microphones become a source ("tilecast microphone")
+                         the PC's apps can pick
 Listening (direct connections)
   --listen ADDR:PORT     default 127.0.0.1:8765 (0.0.0.0:8765 for other machines)
   --password PW          required from viewers (default $TILECAST_PASSWORD; without
@@ -64,6 +68,8 @@ const { values: args } = parseCommandLine(HELP, {
   'relay-ca': { type: 'string' },
   monitor: { type: 'string' },
   'capture-backend': { type: 'string' },
+  audio: { type: 'boolean', default: false },
+  microphone: { type: 'boolean', default: false },
 });
 
 function parseListen(s) {
@@ -117,14 +123,23 @@ async function main() {
   const { source, display } = await openSource();
   const tls = args['tls-cert'] ? { cert: fs.readFileSync(args['tls-cert']), key: fs.readFileSync(args['tls-key'] ?? '') } : undefined;
   const relayed = args.relay !== undefined;
+  // Audio is off unless asked for; the microphone is a separate switch.
+  const audio = args.audio || args.microphone ? { sound: args.audio, microphone: args.microphone } : undefined;
   const host = await createHost(relayed
-    ? { source, noServer: true, fps: Number(args.fps), maxViewers: Number(args['max-viewers']) }
+    ? { source, noServer: true, fps: Number(args.fps), maxViewers: Number(args['max-viewers']), audio }
     : {
-      source, host: address, port, tls, fps: Number(args.fps), maxViewers: Number(args['max-viewers']),
+      source, host: address, port, tls, fps: Number(args.fps), maxViewers: Number(args['max-viewers']), audio,
       authorize: authorizer(args.password),
       httpHandler: viewerPage(), // the browser viewer at /
     });
   host.on('error', (err) => console.error('host error:', err.message));
+  if (audio) {
+    if (host.audioUnavailableReason) console.error(`audio disabled: ${host.audioUnavailableReason}`);
+    else {
+      console.log(`audio: ${args.audio ? 'the PC\'s sound to viewers' : 'no sound'}${args.microphone ? ', viewers\' microphone as a source' : ''}`);
+      if (args.microphone) host.prepareMicrophone().then((name) => name && console.log(`microphone source for the PC's apps: ${name} ("tilecast-microphone")`));
+    }
+  }
   let link = null;
   if (relayed) {
     const secret = (args['secret-file'] ? fs.readFileSync(args['secret-file'], 'utf8') : process.env.TILECAST_HOST_SECRET ?? '').trim();
@@ -135,7 +150,7 @@ async function main() {
     link.on('error', (err) => console.error(`gateway: ${err.message}`));
   }
   host.on('audit', (e) => console.log(`[audit] ${new Date(e.at).toISOString()} ${e.type} viewer=${e.viewerId ?? '-'} user=${e.user ?? '-'} from=${e.remoteAddress}` +
-    (e.durationMs !== undefined ? ` ${(e.durationMs / 1000).toFixed(1)} s ${(e.bytesSent / 1e6).toFixed(2)} MB` : '') + (e.reason ? ` (${e.reason})` : '')));
+    (e.durationMs !== undefined ? ` ${(e.durationMs / 1000).toFixed(1)} s` : '') + (e.bytesSent !== undefined ? ` ${(e.bytesSent / 1e6).toFixed(2)} MB` : '') + (e.reason ? ` (${e.reason})` : '')));
 
   let sink = null;
   if (display && !args['view-only']) {

@@ -24,6 +24,17 @@ esbuild.buildSync({
   banner: { js: 'const __tilecastModuleUrl = import.meta.url;' },
   logLevel: 'warning',
 });
+// The audio worklets (jitter buffer, microphone frames) load on the audio thread from their own file.
+esbuild.buildSync({
+  entryPoints: [path.join(root, 'src', 'browser', 'audio', 'worklets.ts')],
+  outfile: path.join(out, 'tilecast-audio-worklet.js'),
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['chrome100', 'firefox100', 'safari15'],
+  minify: true,
+  logLevel: 'warning',
+});
 for (const file of ['index.html', 'start.js']) fs.copyFileSync(path.join(root, 'src', 'browser', file), path.join(out, file));
 const size = fs.statSync(path.join(out, 'tilecast-viewer.js')).size;
 console.log(`viewer bundle: dist/browser/tilecast-viewer.js (${(size / 1024).toFixed(1)} KiB)`);

@@ -47,8 +47,17 @@ export type { ViewerSession, ViewerStats, AckSample } from './host/viewerSession
 export type { FlowControlOptions, FlowStats } from './host/flowControl';
 export type { ScreenStateEvent } from './host/captureLoop';
 export { viewerPage, viewerAssetsDir } from './host/viewerPage';
-export { ViewerClient, connectViewer } from './client/viewerClient';
-export type { ViewerClientOptions, ViewerClientEvents, ViewerUpdate, ScreenStateInfo } from './client/viewerClient';
+export { ViewerClient, connectViewer, MICROPHONE_FORMAT } from './client/viewerClient';
+export type { ViewerClientOptions, ViewerClientEvents, ViewerUpdate, ScreenStateInfo, ViewerAudioFrame, ViewerPcmFrame } from './client/viewerClient';
+
+// Audio: Opus (libopus as WebAssembly), the receiver that conceals lost frames, the host's audio options.
+export { OpusEncoder, OpusDecoder, opusUnavailableReason, OPUS_FRAME_MS } from './audio/opus';
+export type { OpusEncoderOptions } from './audio/opus';
+export { AudioReceiver } from './audio/audioReceiver';
+export { JitterBuffer } from './audio/jitterBuffer';
+export type { JitterBufferOptions, JitterStats } from './audio/jitterBuffer';
+export type { PcmFrame } from './audio/audioReceiver';
+export type { HostAudioOptions, HostAudioStats, AudioAuditEvent } from './host/hostAudio';
 export type { AttachedViewer } from './host/host';
 
 // Through a relay (gateway): hosts dial out, viewers connect to the relay.

@@ -142,6 +142,7 @@ function protocolMessages(lib, sessions) {
     { type: 'pong', id: 1, time: 13 },
     { type: 'error', reason: 2, message: 'bad thing' },
     { type: 'bye', reason: 0, message: '' },
+    { type: 'audio', codec: 'opus', sampleRate: 48000, channels: 2, seq: 7, captureTime: 1700000000000.5, payload: Uint8Array.from([0xfc, 0xff, 0xfe]) },
     { type: 'update', frameId: 0, captureTime: 0, keyframe: true, opCount: 0, stream: new Uint8Array(0) },
   ].map((m) => encodeMessage(m));
   let id = 1;

@@ -15,6 +15,7 @@ export { linkQuality } from './viewerOverlay';
 export { pickLang } from './i18n';
 export type { Lang } from './i18n';
 export type { InputMode } from './touchInput';
+export type { ViewerAudio, ViewerAudioOptions, ViewerAudioStats } from './audio/viewerAudio';
 // The decoder on its own, for embedders that render elsewhere (and the decode benchmark).
 export { OpStreamDecoder } from '../codec/opStreamDecoder';
 export { ImageOpDecoder } from './imageOps';

@@ -34,6 +34,7 @@ import { MODIFIER_KEYS } from './textInput';
 import { StickyModifier, Toolbar } from './toolbar';
 import { Modifier } from '../protocol/constants';
 import { ViewerOverlay } from './viewerOverlay';
+import { ViewerAudio, ViewerAudioOptions } from './audio/viewerAudio';
 import { ViewTransform } from './viewTransform';
 import type { ScreenState, ViewerState, ViewerStatsSnapshot } from './viewerTypes';
 
@@ -59,6 +60,8 @@ export interface ViewerOptions {
   toolbar?: boolean;
   /** Decode in a Worker (default true; falls back to the main thread when Workers cannot start). */
   worker?: boolean;
+  /** Two-way audio when the host offers it (default off): see ViewerAudioOptions (src/browser/audio/). */
+  audio?: boolean | ViewerAudioOptions;
 }
 
 /** This module's own URL (scripts/build-viewer.js puts it in the bundle): the decode Worker runs the same file. */
@@ -77,6 +80,8 @@ export class TilecastViewer {
   private readonly cursorCanvas: HTMLCanvasElement;
   private readonly overlay: ViewerOverlay;
   private readonly input: ViewerInput | null;
+  /** The host's sound and the microphone (null: audio not asked for). */
+  readonly audio: ViewerAudio | null;
   private readonly toolbar: Toolbar | null = null;
   readonly lang: Lang;
   private readonly held = new InputHold();
@@ -158,6 +163,7 @@ export class TilecastViewer {
     container.addEventListener('pointerleave', (e) => e.pointerType !== 'touch' && ((this.pointerInside = false), this.placeCursor()));
     this.resizeObserver = new ResizeObserver(() => this.layout());
     this.resizeObserver.observe(container);
+    this.audio = options.audio ? new ViewerAudio(container, options.audio === true ? {} : options.audio) : null;
     // A soft keyboard covers the bottom of the page without resizing it (iOS; Android with some browsers).
     window.visualViewport?.addEventListener('resize', this.onVisualViewport);
     document.addEventListener('visibilitychange', this.onVisibility);
@@ -250,6 +256,7 @@ export class TilecastViewer {
     this.ws?.close(code, 'viewer closed');
     this.ws = null;
     this.input?.dispose();
+    this.audio?.close();
     this.frames.dispose();
     clearInterval(this.statsTimer);
     document.removeEventListener('visibilitychange', this.onVisibility);
@@ -321,7 +328,8 @@ export class TilecastViewer {
       send: (msg) => {
         if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(msg));
       },
-      capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | (this.options.viewOnly ? 0 : Capability.INPUT),
+      capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | (this.options.viewOnly ? 0 : Capability.INPUT)
+        | (this.audio?.capabilities(this.options.viewOnly === true) ?? 0),
       software: 'tilecast-browser-viewer',
       now,
       pingIntervalMs: this.options.pingIntervalMs,
@@ -413,7 +421,10 @@ export class TilecastViewer {
         void this.keepAwake(true);
         this.releaseHeldInput();
         this.setScreenState('live', ''); // a new connection starts live; the host says so if it is not
+        this.audio?.connected(link.audioAllowed, link.microphoneAllowed ? (f) => this.send({ type: 'audio', codec: 'opus', ...f }) : null);
         return;
+      case 'audio':
+        return this.audio?.receive(msg);
       case 'screenState':
         return this.setScreenState(msg.state, msg.reason);
       case 'resize':

@@ -11,18 +11,21 @@
  * native decoder.
  *
  * Events (one argument each, typed by ViewerClientEvents): 'open', 'hello',
- * 'resize', 'update', 'cursor', 'screenState', 'hostClose', 'reconnect',
- * 'close', 'error'. As for any EventEmitter, an 'error' with no listener
- * throws: add one (errors such as a refused connection are routine on 4G; the
- * client reconnects by itself). Also an async iterator over updates, ready()
- * to await the connection, and an AbortSignal for both.
+ * 'resize', 'update', 'cursor', 'screenState', 'audio', 'audioPcm',
+ * 'hostClose', 'reconnect', 'close', 'error'. As for any EventEmitter, an
+ * 'error' with no listener throws: add one (errors such as a refused
+ * connection are routine on 4G; the client reconnects by itself). Also an
+ * async iterator over updates, ready() to await the connection, and an
+ * AbortSignal for both.
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { ErrorCodes, TilecastError, abortedError, checkInt, invalidArg } from '../errors';
 import { jpegUnavailableReason } from '../native/binding';
 import { Capability, Limits, MAX_QUALITY_LIMIT, Reason, ScreenStateName, reasonName } from '../protocol/constants';
-import { CloseMessage, HelloMessage, KeyMessage, Message, PointerMessage, encodeMessage } from '../protocol/messages';
+import { AudioMessage, CloseMessage, HelloMessage, KeyMessage, Message, PointerMessage, encodeMessage } from '../protocol/messages';
+import { AudioReceiver, PcmFrame } from '../audio/audioReceiver';
+import { OpusEncoder } from '../audio/opus';
 import { HostMessage, LinkFailure, ReconnectBackoff, ViewerLink, isFinalClose, toTilecastError } from '../protocol/viewerLink';
 import type { OpCounts } from '../codec/opCounts';
 import { CursorState, ScreenDecoder } from './screenDecoder';
@@ -48,6 +51,14 @@ export interface ViewerClientOptions {
   viewOnly?: boolean;
   /** Closes the client (as close() does) when it fires; already aborted: never connects. */
   signal?: AbortSignal;
+  /**
+   * Ask for the PC's sound (AUDIO capability; default false): 'audio' events
+   * carry its Opus frames; with `{ pcm: true }` 'audioPcm' events carry them
+   * decoded (lost frames concealed).
+   */
+  audio?: boolean | { pcm?: boolean };
+  /** Offer a microphone (MICROPHONE capability; default false): see sendMicrophone(). */
+  microphone?: boolean;
 }
 
 /** How long a wait may take and what may cancel it. */
@@ -57,6 +68,18 @@ export interface WaitOptions {
   /** Rejects with ERR_ABORTED when it fires. */
   signal?: AbortSignal;
 }
+
+/** A sound frame as it arrived (Opus), with the viewer's receive time. */
+export interface ViewerAudioFrame extends AudioMessage {
+  receivedAt: number;
+}
+/** A sound frame decoded (or concealed), with the viewer's receive time. */
+export interface ViewerPcmFrame extends PcmFrame {
+  receivedAt: number;
+}
+
+/** The microphone's encoding: mono speech at 48 kHz, 24 kbit/s (Opus VOIP, FEC and DTX on). */
+export const MICROPHONE_FORMAT = { sampleRate: 48_000, channels: 1, bitrate: 24_000 } as const;
 
 export interface ViewerUpdate {
   frameId: number;
@@ -89,6 +112,10 @@ export interface ViewerClientEvents {
    * A connection starts live; a host tells a viewer that joins while it is not.
    */
   screenState: [ScreenStateInfo];
+  /** One frame of the PC's sound (Opus), when the viewer asked for audio and the host granted it. */
+  audio: [ViewerAudioFrame];
+  /** The same decoded to PCM (with `audio: { pcm: true }`); concealed frames fill gaps. */
+  audioPcm: [ViewerPcmFrame];
   /** The host's ERROR or BYE (type, reason, message). */
   hostClose: [CloseMessage];
   reconnect: [{ attempt: number }];
@@ -114,6 +141,11 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
   private readonly waiting: Array<(u: ViewerUpdate | null) => void> = [];
   private readonly backlog: ViewerUpdate[] = [];
   private hello: (HelloMessage & { version: number }) | null = null;
+  private receiver: AudioReceiver | null = null;
+  private micEncoder: OpusEncoder | null = null;
+  private micSeq = 0;
+  /** Sound frames received (all connections) and frames concealed by the PCM decoder. */
+  audioFrames = 0;
   updates = 0;
   bytesReceived = 0;
   connections = 0;
@@ -126,7 +158,8 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw invalidArg('url', 'a ws:// or wss:// URL', url);
     this.backoff = new ReconnectBackoff({ minBackoffMs: options.minBackoffMs, maxBackoffMs: options.maxBackoffMs });
     this.capabilities = Capability.COPY_RECT | Capability.CURSOR | Capability.SCREEN_STATE
-      | (jpegUnavailableReason() === null ? Capability.JPEG : 0) | (options.viewOnly ? 0 : Capability.INPUT);
+      | (jpegUnavailableReason() === null ? Capability.JPEG : 0) | (options.viewOnly ? 0 : Capability.INPUT)
+      | (options.audio ? Capability.AUDIO : 0) | (options.microphone && !options.viewOnly ? Capability.MICROPHONE : 0);
     const { signal } = options;
     if (signal?.aborted) {
       this.closedByUser = true;
@@ -186,6 +219,41 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     this.send(msg);
     return true;
   }
+  /** Whether the host sends its sound on this connection (both HELLOs said AUDIO). */
+  get audioOn(): boolean {
+    return this.connected && this.link!.audioAllowed;
+  }
+  /** Whether the host takes this viewer's microphone now (both HELLOs said MICROPHONE). */
+  get microphoneAllowed(): boolean {
+    return this.connected && this.link!.microphoneAllowed;
+  }
+  /** Sound frames concealed so far (lost or dropped on the way), with `audio: { pcm: true }`. */
+  get audioConcealed(): number {
+    return this.receiver?.concealed ?? 0;
+  }
+
+  /**
+   * Sends one microphone frame already encoded (Opus, 20 ms). False (nothing
+   * sent) when the host does not take the microphone now.
+   */
+  sendMicrophone(frame: Omit<AudioMessage, 'type' | 'codec'>): boolean {
+    if (!this.microphoneAllowed) return false;
+    this.send({ type: 'audio', codec: 'opus', ...frame });
+    return true;
+  }
+
+  /**
+   * Encodes 20 ms of mono s16 PCM at 48 kHz (960 samples) as the microphone
+   * does (MICROPHONE_FORMAT) and sends it; frames count up across connections.
+   */
+  sendMicrophonePcm(pcm: Int16Array, captureTime = now()): boolean {
+    this.micEncoder ??= new OpusEncoder({ ...MICROPHONE_FORMAT, voice: true });
+    const payload = this.micEncoder.encode(pcm);
+    const seq = this.micSeq;
+    this.micSeq = (this.micSeq + 1) >>> 0;
+    return this.sendMicrophone({ sampleRate: MICROPHONE_FORMAT.sampleRate, channels: MICROPHONE_FORMAT.channels, seq, captureTime, payload });
+  }
+
   requestRefresh(): void {
     this.send({ type: 'refreshRequest' });
   }
@@ -208,6 +276,9 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     const code = this.link?.close() ?? 1000;
     this.ws?.close(code);
     this.flushWaiters();
+    this.receiver?.close();
+    this.micEncoder?.close();
+    this.micEncoder = null;
   }
 
   /**
@@ -308,6 +379,7 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     this.decoder = new ScreenDecoder();
     this.chain = Promise.resolve();
     this.screen = { state: 'live', reason: '' };
+    this.receiver?.reset(); // a new connection's sound starts a new stream: nothing to conceal across the gap
     ws.binaryType = 'nodebuffer';
     ws.on('open', () => {
       this.connections++;
@@ -329,6 +401,8 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
       } catch (err) {
         return this.drop(ws, link.fail(err));
       }
+      // Sound does not wait behind pixels being decoded: it is handled as it arrives.
+      if (msg?.type === 'audio') return this.onAudio(ws, link, msg, receivedAt);
       // Pixels are applied strictly in order: the decoder's stream is sequential.
       if (msg) this.chain = this.chain.then(() => this.onHostMessage(ws, link, msg, data.length, receivedAt)).catch((err) => this.drop(ws, link.fail(err)));
     });
@@ -390,6 +464,22 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     this.ended(ws, failure.closeCode, what);
   }
 
+  private onAudio(ws: WebSocket, link: ViewerLink, msg: AudioMessage, receivedAt: number): void {
+    this.audioFrames++;
+    this.emit('audio', { ...msg, receivedAt });
+    const wantPcm = typeof this.options.audio === 'object' && this.options.audio.pcm === true;
+    if (!wantPcm) return;
+    this.receiver ??= new AudioReceiver();
+    let frames: PcmFrame[];
+    try {
+      frames = this.receiver.receive(msg);
+    } catch (err) {
+      // Opus that does not decode is a broken host, like an UPDATE that does not: the connection ends with DECODE_FAILED.
+      return this.drop(ws, link.fail(err));
+    }
+    for (const f of frames) this.emit('audioPcm', { ...f, receivedAt });
+  }
+
   private async onHostMessage(ws: WebSocket, link: ViewerLink, msg: HostMessage, bytes: number, receivedAt: number): Promise<void> {
     if (this.ws !== ws || link.state === 'closed') return;
     switch (msg.type) {
@@ -443,6 +533,8 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
       case 'screenState':
         this.screen = { state: msg.state, reason: msg.reason };
         this.emit('screenState', this.screenState);
+        return;
+      case 'audio': // handled as it arrives (onAudio)
         return;
     }
   }

@@ -57,6 +57,8 @@ interface Sent {
   sentAt: number;
   deliveredAtSend: number;
   deliveredTimeAtSend: number;
+  /** Bytes sent outside updates (audio) since the previous update: delivered before this one. */
+  sideBytesBefore: number;
 }
 
 export interface FlowStats {
@@ -71,6 +73,8 @@ export interface FlowStats {
   acked: number;
   /** Acks not credited: for no update in flight, or impossible (hold time beyond the time since sending). */
   rejectedAcks: number;
+  /** Bytes sent outside updates (audio), counted in the delivery rate. */
+  sideBytes: number;
 }
 
 /** A windowed extremum filter over (time, value) samples. */
@@ -107,6 +111,8 @@ export class FlowController {
   private readonly minBuffered: number;
   private readonly maxBuffered: number;
   private readonly ackTolerance: number;
+  private sideBytes = 0;
+  private sideBytesTotal = 0;
 
   constructor(options: FlowControlOptions = {}) {
     this.minBytes = options.minInflightBytes ?? 64 * 1024;
@@ -129,28 +135,50 @@ export class FlowController {
     return bufferedBytes > this.bufferLimit();
   }
 
-  budgetBytes(): number {
+  /**
+   * `maxQueueMs`: also keep what is in flight beyond one RTT's worth under
+   * this many ms at the delivery rate (sound is on: audio written now waits
+   * behind everything in flight, so pixels keep the queue short for it).
+   */
+  budgetBytes(maxQueueMs?: number): number {
     const rtt = this.minRtt.get();
     const rate = this.maxRate.get();
     if (rtt === null || rate === null) return this.minBytes;
-    return Math.max(this.minBytes, (this.gain * rate * rtt) / 1000);
+    const budget = Math.max(this.minBytes, (this.gain * rate * rtt) / 1000);
+    if (maxQueueMs === undefined) return budget;
+    return Math.min(budget, Math.max(16 * 1024, (rate * (rtt + maxQueueMs)) / 1000));
   }
 
   /**
    * May another update go out now? `bufferedBytes`: what the socket still holds
-   * unsent (ws.bufferedAmount). False while that is over bufferLimit(); else
-   * always true with nothing in flight.
+   * unsent (ws.bufferedAmount); `maxQueueMs`: see budgetBytes(). False while
+   * the socket is over bufferLimit(); else always true with nothing in flight.
    */
-  canSend(bufferedBytes = 0): boolean {
+  canSend(bufferedBytes = 0, maxQueueMs?: number): boolean {
     if (this.bufferFull(bufferedBytes)) return false;
     if (this.inflight.length === 0) return true;
-    return this.inflight.length < this.maxUpdates && this.inflightBytes < this.budgetBytes();
+    return this.inflight.length < this.maxUpdates && this.inflightBytes < this.budgetBytes(maxQueueMs);
   }
 
   onSend(frameId: number, bytes: number, now: number): void {
-    if (this.inflight.length === 0) this.deliveredTime = now; // idle restart: don't count idle time as slow delivery
-    this.inflight.push({ frameId, bytes, sentAt: now, deliveredAtSend: this.delivered, deliveredTimeAtSend: this.deliveredTime });
+    if (this.inflight.length === 0) {
+      this.deliveredTime = now; // idle restart: don't count idle time as slow delivery
+      this.sideBytes = 0; // ...nor what went meanwhile outside updates (it was delivered during the idle time)
+    }
+    this.inflight.push({ frameId, bytes, sentAt: now, deliveredAtSend: this.delivered, deliveredTimeAtSend: this.deliveredTime, sideBytesBefore: this.sideBytes });
     this.inflightBytes += bytes;
+    this.sideBytes = 0;
+  }
+
+  /**
+   * Bytes sent outside updates (audio frames, which are never acked). TCP
+   * delivers them before the next update, so they count as delivered when that
+   * update is acked: the delivery rate is the link's, not the pixels' share of
+   * it. They are not in flight for the budget (audio is not held back by it).
+   */
+  onSideBytes(bytes: number): void {
+    this.sideBytes += bytes;
+    this.sideBytesTotal += bytes;
   }
 
   /**
@@ -171,7 +199,7 @@ export class FlowController {
     const last = done[done.length - 1]!;
     for (const s of done) {
       this.inflightBytes -= s.bytes;
-      this.delivered += s.bytes;
+      this.delivered += s.bytes + s.sideBytesBefore;
     }
     this.deliveredTime = now;
     this.acked += done.length;
@@ -200,6 +228,7 @@ export class FlowController {
       bufferLimitBytes: this.bufferLimit(),
       acked: this.acked,
       rejectedAcks: this.rejectedAcks,
+      sideBytes: this.sideBytesTotal,
     };
   }
 }

@@ -31,6 +31,7 @@ import { CaptureLoop } from './captureLoop';
 import { ConnectionGate, ConnectionGuard, ConnectionStats, GuardedConnection } from '../net/connectionGuard';
 import { refuseRateLimited, refuseUpgrade } from '../net/refuseUpgrade';
 import { AckSample, ViewerSession, ViewerSessionOptions, ViewerStats } from './viewerSession';
+import { AudioAuditEvent, HostAudio, HostAudioOptions, HostAudioStats } from './hostAudio';
 
 import type { ScreenStateEvent } from './captureLoop';
 
@@ -107,10 +108,19 @@ export interface HostOptions extends ViewerSessionOptions {
   stallTimeoutMs?: number;
   /** Extra HTTP handler for non-WebSocket requests (e.g. serving a viewer page). */
   httpHandler?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  /**
+   * Two-way audio (default: off). The PC's sound goes to viewers that ask
+   * (`sound`, default true once audio is given); their microphone becomes a
+   * source apps on the PC can pick only with `microphone: true`. Needs a
+   * PulseAudio or PipeWire session and Opus (opusscript); without them the
+   * host streams pixels alone and says why (Host.audioUnavailableReason).
+   */
+  audio?: HostAudioOptions;
 }
 
 export interface AuditEvent {
-  type: 'connect' | 'disconnect' | 'refused';
+  /** audioStart/Stop: a viewer listened to the PC's sound; microphoneStart/Stop: its microphone was heard on the PC. */
+  type: 'connect' | 'disconnect' | 'refused' | AudioAuditEvent['type'];
   viewerId?: number;
   user: string | null;
   remoteAddress: string;
@@ -175,6 +185,7 @@ export class Host extends EventEmitter<HostEvents> {
   private readonly maxViewers: number;
   private readonly guard: ConnectionGuard;
   private readonly gate: ConnectionGate | null;
+  private readonly audio: HostAudio | null;
 
   constructor(private readonly options: HostOptions) {
     super();
@@ -225,6 +236,29 @@ export class Host extends EventEmitter<HostEvents> {
     this.capture.on('state', (state: ScreenStateEvent) => {
       for (const s of this.sessions.values()) s.offerScreenState(state);
     });
+    this.audio = options.audio ? new HostAudio(options.audio) : null;
+    this.audio?.on('audit', (e) => this.emit('audit', e));
+    this.audio?.on('error', (err) => this.reportError(err));
+  }
+
+  /** Null when audio was asked for and can run (or was not asked for); else why viewers get none. */
+  get audioUnavailableReason(): string | null {
+    return this.audio?.unavailableReason ?? null;
+  }
+
+  /** The host's audio (null: off). */
+  audioStats(): HostAudioStats | null {
+    return this.audio?.stats() ?? null;
+  }
+
+  /**
+   * Creates the virtual microphone source now rather than on the first
+   * viewer's frame (so apps on the PC can be pointed at it beforehand).
+   * Resolves with its Pulse name, null when the microphone is off or failed.
+   */
+  async prepareMicrophone(): Promise<string | null> {
+    if (!this.audio?.offer?.microphone) return null;
+    return this.audio.prepareMicrophone();
   }
 
   listen(): Promise<this> {
@@ -335,7 +369,9 @@ export class Host extends EventEmitter<HostEvents> {
 
   private addViewer(ws: WebSocket, user: string | null, remoteAddress: string, conn: GuardedConnection | null, viewOnly?: boolean): ViewerSession {
     const id = this.nextViewerId++;
-    const session = new ViewerSession(id, ws, user, remoteAddress, { ...this.options, screenStore: this.screens, ...(viewOnly === undefined ? {} : { viewOnly }) });
+    const session = new ViewerSession(id, ws, user, remoteAddress, {
+      ...this.options, screenStore: this.screens, audioOffer: this.audio?.offer, ...(viewOnly === undefined ? {} : { viewOnly }),
+    });
     this.sessions.set(id, session);
     // The viewer takes a place only now; until then it is one of the unauthenticated sockets.
     session.on('hello', () => {
@@ -347,6 +383,10 @@ export class Host extends EventEmitter<HostEvents> {
     });
     this.emit('audit', { type: 'connect', viewerId: id, user, remoteAddress, at: Date.now() } satisfies AuditEvent);
     session.on('input', (message) => this.emit('input', { viewerId: id, user, message }));
+    session.on('streaming', ({ sound }) => {
+      if (sound) this.audio?.addHearer(session);
+    });
+    session.on('microphone', (msg) => this.audio?.microphone(session, msg));
     session.on('ack', (sample) => this.emit('ack', { viewerId: id, ...sample }));
     session.on('error', (err) => this.reportError(err));
     session.once('close', ({ reason }) => {
@@ -381,6 +421,7 @@ export class Host extends EventEmitter<HostEvents> {
   async close(): Promise<void> {
     this.capture.stop();
     for (const s of this.sessions.values()) s.close(Reason.SERVER_SHUTDOWN, 'host shutting down');
+    await this.audio?.close();
     for (const c of this.wss.clients) c.terminate();
     const server = this.server;
     if (!server) return;

@@ -18,6 +18,8 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/start.js': { file: 'start.js', type: 'text/javascript; charset=utf-8' },
   '/tilecast-viewer.js': { file: 'tilecast-viewer.js', type: 'text/javascript; charset=utf-8' },
   '/tilecast-viewer.js.map': { file: 'tilecast-viewer.js.map', type: 'application/json' },
+  // The audio thread's code (AudioWorklet modules load from a URL: 'self' under the page's CSP).
+  '/tilecast-audio-worklet.js': { file: 'tilecast-audio-worklet.js', type: 'text/javascript; charset=utf-8' },
 };
 
 const HEADERS = {

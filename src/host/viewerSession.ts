@@ -18,8 +18,9 @@ import type { WebSocket } from 'ws';
 import { ErrorCodes, TilecastError } from '../errors';
 import type { CursorShape, CursorUpdate, Rect } from '../frame';
 import { Capability, Limits, PROTOCOL_VERSION, MIN_PROTOCOL_VERSION, Reason, ReasonCode } from '../protocol/constants';
-import { Message, decodeMessage, encodeMessage, KeyMessage, PointerMessage } from '../protocol/messages';
+import { AudioMessage, Message, decodeMessage, encodeMessage, KeyMessage, PointerMessage } from '../protocol/messages';
 import { negotiateVersion } from '../protocol/version';
+import { AudioOutbox, AudioOutboxStats, QueuedAudio } from './audioOutbox';
 import { FlowController, FlowControlOptions, FlowStats } from './flowControl';
 import type { ScreenStateEvent } from './captureLoop';
 import type { ScreenSnapshot } from './screenSnapshot';
@@ -44,7 +45,34 @@ export interface ViewerSessionOptions extends Omit<ViewerEncoderOptions, 'clock'
   viewOnly?: boolean;
   /** Input messages dropped from a view-only viewer before it is cut off with PROTOCOL_ERROR (default 64). */
   viewOnlyInputLimit?: number;
+  /**
+   * What this host offers of audio (the Host sets it from HostOptions.audio
+   * when audio can run): granted in the HELLO to viewers that ask for it.
+   */
+  audioOffer?: SessionAudioOffer;
 }
+
+/** Audio a session may grant: the PC's sound, the viewer's microphone, and the sound's jitter budget. */
+export interface SessionAudioOffer {
+  sound: boolean;
+  microphone: boolean;
+  /** Sound frames older than this (from capture) are dropped, not sent late, ms (default 200). */
+  jitterBudgetMs?: number;
+}
+
+/**
+ * With sound on, pixel updates are queued only while the socket holds at most
+ * this many unsent bytes, so an audio frame written next finds the socket's
+ * own buffer nearly empty instead of waiting behind megabytes of pixels.
+ */
+export const AUDIO_PIXEL_WATERMARK = 32 * 1024;
+
+/**
+ * With sound on, pixels in flight are also kept under one RTT plus this many
+ * ms at the delivery rate (FlowController.budgetBytes), so sound written now
+ * waits behind at most that much pixel data in the network's queues.
+ */
+export const AUDIO_QUEUE_MS = 60;
 
 export const DEFAULT_VIEW_ONLY_INPUT_LIMIT = 64;
 
@@ -89,6 +117,8 @@ export interface ViewerStats {
   lossyUpdates: number;
   copyUpdates: number;
   flow: FlowStats;
+  /** Sound to this viewer (null: not granted) and microphone frames from it. */
+  audio: (AudioOutboxStats & { microphoneFrames: number }) | null;
   quality: ViewerQuality;
   /** Native memory held for this viewer alone (a copy of the screen while it lags behind in part; shared otherwise). */
   memoryBytes: number;
@@ -112,6 +142,10 @@ export interface ViewerSessionEvents {
   /** For updates that carried screen changes (refinement-only updates are acked to flow control silently). */
   ack: [AckSample];
   input: [PointerMessage | KeyMessage];
+  /** A microphone frame from a viewer granted MICROPHONE (validated on the wire; not yet decoded). */
+  microphone: [AudioMessage];
+  /** The host's HELLO went out: what was granted (the host starts sound capture for this viewer on it). */
+  streaming: [{ sound: boolean; microphone: boolean }];
   /**
    * The viewer's HELLO was accepted (version agreed), just before the session
    * answers it and starts streaming. A listener may close() the session here
@@ -147,6 +181,11 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   private screenState: ScreenStateEvent | null = null; // latest from the capture loop (null: live, nothing said)
   private screenStatePending = false;
   private drainTimer: NodeJS.Timeout | null = null;
+  private soundGranted = false;
+  private microphoneGranted = false;
+  private readonly audioOutbox: AudioOutbox;
+  private microphoneFrames = 0;
+  private microphoneDropped = 0;
   bytesSent = 0;
   /** Times the socket was found over its buffer limit (the session then waited for it to drain). */
   sendBlocked = 0;
@@ -161,6 +200,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     super();
     this.encoder = new ViewerEncoder(options);
     this.flow = new FlowController(options.flow);
+    this.audioOutbox = new AudioOutbox({ jitterBudgetMs: options.audioOffer?.jitterBudgetMs });
     ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('close', (code: number, reason: Buffer) => this.onClosed(code, reason.toString()));
     ws.on('error', () => this.onClosed(1006, 'socket error'));
@@ -250,6 +290,36 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     this.sendMessage({ type: 'screenState', state: this.screenState.state, reason: truncateUtf8(this.screenState.reason, Limits.MAX_SCREEN_STATE_REASON_BYTES) });
   }
 
+  /** Whether this viewer gets the PC's sound (granted in the host's HELLO). */
+  get soundOn(): boolean {
+    return this.state === 'streaming' && this.soundGranted;
+  }
+
+  /**
+   * One frame of the PC's sound (its AUDIO message, encoded once for every
+   * viewer). It goes ahead of pixels: written at once unless the socket is
+   * over its buffer limit, outside the update flow control (so throttled
+   * pixels do not hold it), and its bytes count in the delivery rate. A frame
+   * that waited past the jitter budget is dropped (AudioOutbox).
+   */
+  offerAudio(frame: QueuedAudio): void {
+    if (!this.soundOn) return;
+    const at = now();
+    this.audioOutbox.push(frame, at);
+    this.flushAudio();
+    // Probe the link with a PING (the PONG tells the outbox the link is not stalled; see AudioOutbox).
+    if (this.audioOutbox.probeDue(at) && !this.socketFull()) {
+      const id = this.pingId++ >>> 0;
+      this.sendMessage({ type: 'ping', id, time: at });
+      this.audioOutbox.probeSent(id, at);
+    }
+  }
+
+  private flushAudio(): void {
+    if (!this.soundOn || this.audioOutbox.pending === 0) return;
+    for (const f of this.audioOutbox.take(now(), !this.socketFull())) this.flow.onSideBytes(this.sendBytes(f.bytes));
+  }
+
   /** The next update resends the whole screen with a fresh deflate stream. */
   requestKeyframe(): void {
     this.encoder.requestKeyframe();
@@ -258,13 +328,25 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
 
   /** The socket holds more unsent bytes than the buffer limit: queue nothing more, poll until it drains. */
   private socketFull(): boolean {
-    if (!this.flow.bufferFull(this.ws.bufferedAmount)) return false;
+    return this.socketOver(this.flow.bufferLimit());
+  }
+
+  /** Pixels wait while the socket is full, and with sound on already at AUDIO_PIXEL_WATERMARK (audio goes first). */
+  private pixelsHeld(): boolean {
+    const limit = this.flow.bufferLimit();
+    return this.socketOver(this.soundOn ? Math.min(limit, AUDIO_PIXEL_WATERMARK) : limit);
+  }
+
+  /** Whether the socket holds more than `limit` unsent bytes; if so, polls until it holds no more, then resumes sending. */
+  private socketOver(limit: number): boolean {
+    if (this.ws.bufferedAmount <= limit) return false;
     if (!this.drainTimer) {
-      this.sendBlocked++;
+      if (limit >= this.flow.bufferLimit()) this.sendBlocked++;
       this.drainTimer = setInterval(() => {
-        if (this.state === 'closed' || !this.flow.bufferFull(this.ws.bufferedAmount)) {
+        if (this.state === 'closed' || this.ws.bufferedAmount <= limit) {
           clearInterval(this.drainTimer!);
           this.drainTimer = null;
+          this.flushAudio();
           this.sendScreenState();
           this.sendCursor();
           this.run();
@@ -292,6 +374,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       lossyUpdates: this.encoder.lossyUpdates,
       copyUpdates: this.encoder.copyUpdates,
       flow: this.flow.stats(),
+      audio: this.soundGranted || this.microphoneGranted ? { ...this.audioOutbox.stats(), microphoneFrames: this.microphoneFrames } : null,
       quality: this.encoder.quality(),
       memoryBytes: this.encoder.memoryBytes,
     };
@@ -318,6 +401,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     clearTimeout(this.helloTimer);
     if (this.timer) clearTimeout(this.timer);
     if (this.drainTimer) clearInterval(this.drainTimer);
+    this.audioOutbox.clear();
     this.encoder.close();
     this.emit('close', { code, reason });
   }
@@ -359,15 +443,21 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         this.state = 'streaming';
         this.viewerCapabilities = msg.capabilities;
         this.inputAllowed = !this.options.viewOnly && (msg.capabilities & Capability.INPUT) !== 0;
+        // Audio only when this host offers it and the viewer asked; the microphone like input, never for a view-only viewer.
+        this.soundGranted = (this.options.audioOffer?.sound ?? false) && (msg.capabilities & Capability.AUDIO) !== 0;
+        this.microphoneGranted = (this.options.audioOffer?.microphone ?? false) && !this.options.viewOnly && (msg.capabilities & Capability.MICROPHONE) !== 0;
         this.encoder.start(msg.capabilities);
         this.sendMessage({
           type: 'hello',
           minVersion: MIN_PROTOCOL_VERSION,
           maxVersion: PROTOCOL_VERSION,
           // INPUT: this viewer's input is accepted (left out for a view-only viewer, which then sends none).
-          capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | Capability.QUALITY_LIMIT | (this.inputAllowed ? Capability.INPUT : 0),
+          capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | Capability.QUALITY_LIMIT | (this.inputAllowed ? Capability.INPUT : 0)
+            | (this.soundGranted ? Capability.AUDIO : 0) | (this.microphoneGranted ? Capability.MICROPHONE : 0),
           software: 'tilecast-host',
         });
+        this.emit('streaming', { sound: this.soundGranted, microphone: this.microphoneGranted });
+        if (this.closed) return;
         this.cursorShapePending = this.cursorPositionPending = true; // what the cursor looks like now
         this.sendCursor();
         this.screenStatePending = this.screenState !== null && this.screenState.state !== 'live'; // joined while not live
@@ -404,6 +494,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         if (!this.socketFull()) this.sendMessage({ type: 'pong', id: msg.id, time: msg.time });
         return;
       case 'pong':
+        this.audioOutbox.pong(msg.id);
         return;
       case 'pointer':
       case 'key':
@@ -411,6 +502,16 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         // View-only: dropped and counted; a viewer that keeps sending after the host's HELLO said no is cut off.
         if (++this.inputDropped > (this.options.viewOnlyInputLimit ?? DEFAULT_VIEW_ONLY_INPUT_LIMIT)) {
           return this.close(Reason.PROTOCOL_ERROR, `input from a view-only viewer (${this.inputDropped} messages)`, true);
+        }
+        return;
+      case 'audio':
+        if (this.microphoneGranted) {
+          this.microphoneFrames++;
+          return void this.emit('microphone', msg);
+        }
+        // Not granted: dropped and counted, then cut off, as input from a view-only viewer.
+        if (++this.microphoneDropped > (this.options.viewOnlyInputLimit ?? DEFAULT_VIEW_ONLY_INPUT_LIMIT)) {
+          return this.close(Reason.PROTOCOL_ERROR, `AUDIO from a viewer this host accepts no microphone from (${this.microphoneDropped} messages)`, true);
         }
         return;
       case 'bye':
@@ -443,7 +544,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       try {
         const flow = this.flow.stats();
         // socketFull() first: it starts the drain poll that brings us back when the socket is full.
-        const step = await this.encoder.step({ canSend: !this.socketFull() && this.flow.canSend(), deliveryRateBps: flow.deliveryRateBps });
+        const step = await this.encoder.step({ canSend: !this.pixelsHeld() && this.flow.canSend(0, this.soundOn ? AUDIO_QUEUE_MS : undefined), deliveryRateBps: flow.deliveryRateBps });
         if (this.state !== 'streaming') return;
         // The send time is taken before the bytes go: the viewer may have them (and start its hold
         // time) before this thread runs again, and a late send time would make honest acks look impossible.

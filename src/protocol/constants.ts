@@ -23,6 +23,8 @@ export const MessageType = {
   PONG: 0x31,
   ERROR: 0x3e,
   BYE: 0x3f,
+  /** Both directions: one compressed audio frame (host: what the PC plays; viewer: its microphone). */
+  AUDIO: 0x40,
 } as const;
 export type MessageTypeId = (typeof MessageType)[keyof typeof MessageType];
 
@@ -76,10 +78,29 @@ export const Capability = {
    * so: an older host would close on an unknown message). Viewer: unused.
    */
   QUALITY_LIMIT: 1 << 5,
+  /**
+   * Viewer: plays the host's sound (understands AUDIO from the host). Host:
+   * it will send AUDIO (set only when its audio is enabled and the viewer
+   * asked). Bits from 1 << 16 up are audio's (lower ones belong to pixels).
+   */
+  AUDIO: 1 << 16,
+  /**
+   * Viewer: it will send its microphone as AUDIO. Host: it accepts them (set
+   * only when its microphone is enabled and the viewer asked); a viewer sends
+   * none to a host without it, and a host cuts off one that does.
+   */
+  MICROPHONE: 1 << 17,
 } as const;
 
 /** QUALITY_LIMIT `minLevel`: the highest quality-ladder level a viewer may ask to stay at or above. */
 export const MAX_QUALITY_LIMIT = 3;
+
+/** AUDIO `codec` values. */
+export const AudioCodec = {
+  OPUS: 1,
+} as const;
+/** Sample rates an AUDIO frame may declare (Opus's own). */
+export const AUDIO_SAMPLE_RATES: readonly number[] = [8000, 12000, 16000, 24000, 48000];
 
 /** SCREEN_STATE `state` values: what the host's screen source is doing. */
 export const ScreenStateCode = {
@@ -129,6 +150,8 @@ export const Limits = {
   MAX_KEY_STRING_BYTES: 64,
   MAX_REASON_BYTES: 1024,
   MAX_SCREEN_STATE_REASON_BYTES: 200,
+  /** One AUDIO payload: an Opus packet of one frame is at most 1276 bytes (RFC 6716 §3.4, R2 + TOC), 3 of them 3828. */
+  MAX_AUDIO_PAYLOAD_BYTES: 4000,
 } as const;
 
 function nameTable(table: Record<string, number>): Map<number, string> {

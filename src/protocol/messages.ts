@@ -7,7 +7,10 @@
  */
 import { ErrorCodes, TilecastError, checkInt, checkBytes, invalidArg } from '../errors';
 import { ByteReader, ByteWriter } from './bytes';
-import { KeyFlag, Limits, MAX_QUALITY_LIMIT, MessageType, PROTOCOL_MAGIC, SCREEN_STATE_NAMES, ScreenStateName, UpdateFlag, messageTypeName } from './constants';
+import {
+  AUDIO_SAMPLE_RATES, AudioCodec, KeyFlag, Limits, MAX_QUALITY_LIMIT, MessageType, PROTOCOL_MAGIC, SCREEN_STATE_NAMES, ScreenStateName, UpdateFlag,
+  messageTypeName,
+} from './constants';
 
 export interface HelloMessage {
   type: 'hello';
@@ -99,6 +102,26 @@ export interface PingMessage {
   id: number;
   time: number;
 }
+/**
+ * One compressed audio frame, either direction: the host's sound (to viewers
+ * with the AUDIO capability) or a viewer's microphone (to a host that accepts
+ * MICROPHONE). Hosts and viewers send 20 ms frames.
+ */
+export interface AudioMessage {
+  type: 'audio';
+  /** AudioCodec id: 'opus' is the only one (wire u8 1). */
+  codec: 'opus';
+  /** Of the decoded signal: one of AUDIO_SAMPLE_RATES. */
+  sampleRate: number;
+  /** 1 (mono) or 2 (stereo). */
+  channels: number;
+  /** Frame counter of the sender's stream, +1 per frame, wrapping at 2^32: a gap is a lost or dropped frame. */
+  seq: number;
+  /** Sender's clock, ms (performance.timeOrigin-based epoch ms): when the frame's first sample was captured. */
+  captureTime: number;
+  /** One Opus packet (1..MAX_AUDIO_PAYLOAD_BYTES bytes). */
+  payload: Uint8Array;
+}
 export interface CloseMessage {
   type: 'error' | 'bye';
   reason: number;
@@ -118,6 +141,7 @@ export type Message =
   | RefreshRequestMessage
   | QualityLimitMessage
   | PingMessage
+  | AudioMessage
   | CloseMessage;
 
 const KNOWN_KEY_FLAGS = KeyFlag.DOWN | KeyFlag.REPEAT;
@@ -220,6 +244,17 @@ export function encodeMessage(msg: Message): Uint8Array {
       w.u8(msg.type === 'ping' ? MessageType.PING : MessageType.PONG);
       w.u32(checkInt('id', msg.id, 0, U32)).f64(checkFinite('time', msg.time));
       break;
+    case 'audio': {
+      if (msg.codec !== 'opus') throw invalidArg('codec', "'opus'", msg.codec);
+      const payload = checkBytes('payload', msg.payload);
+      if (payload.length < 1 || payload.length > Limits.MAX_AUDIO_PAYLOAD_BYTES) throw invalidArg('payload', `1..${Limits.MAX_AUDIO_PAYLOAD_BYTES} bytes`, payload);
+      if (!AUDIO_SAMPLE_RATES.includes(msg.sampleRate)) throw invalidArg('sampleRate', `one of ${AUDIO_SAMPLE_RATES.join(', ')}`, msg.sampleRate);
+      w = new ByteWriter(payload.length + 24);
+      w.u8(MessageType.AUDIO).u8(AudioCodec.OPUS).u8(checkInt('channels', msg.channels, 1, 2)).u32(msg.sampleRate);
+      w.u32(checkInt('seq', msg.seq, 0, U32)).f64(checkFinite('captureTime', msg.captureTime));
+      w.u16(payload.length).bytes(payload);
+      break;
+    }
     case 'error':
     case 'bye':
       w.u8(msg.type === 'error' ? MessageType.ERROR : MessageType.BYE).u16(checkInt('reason', msg.reason, 0, 0xffff));
@@ -233,7 +268,7 @@ export function encodeMessage(msg: Message): Uint8Array {
 
 /**
  * Decodes one complete message. The returned object may hold views into `bytes`
- * (update.stream, cursorShape.pixels): copy them if `bytes` will be reused.
+ * (update.stream, cursorShape.pixels, audio.payload): copy them if `bytes` will be reused.
  */
 export function decodeMessage(bytes: Uint8Array): Message {
   if (!(bytes instanceof Uint8Array)) throw invalidArg('bytes', 'a Uint8Array', bytes);
@@ -342,6 +377,22 @@ export function decodeMessage(bytes: Uint8Array): Message {
       const time = r.f64('time');
       if (!Number.isFinite(time)) throw protocolError(ctx, 'time must be finite');
       msg = { type: type === MessageType.PING ? 'ping' : 'pong', id, time };
+      break;
+    }
+    case MessageType.AUDIO: {
+      const codec = r.u8('codec');
+      if (codec !== AudioCodec.OPUS) throw protocolError(ctx, `unknown audio codec ${codec}`);
+      const channels = r.u8('channels');
+      if (channels < 1 || channels > 2) throw protocolError(ctx, `${channels} channels (1 or 2)`);
+      const sampleRate = r.u32('sampleRate');
+      if (!AUDIO_SAMPLE_RATES.includes(sampleRate)) throw protocolError(ctx, `sample rate ${sampleRate} is not one of ${AUDIO_SAMPLE_RATES.join(', ')}`);
+      const seq = r.u32('seq');
+      const captureTime = r.f64('captureTime');
+      if (!Number.isFinite(captureTime)) throw protocolError(ctx, 'captureTime is not finite');
+      const length = r.u16('payloadLength');
+      if (length === 0) throw protocolError(ctx, 'empty payload');
+      if (length > Limits.MAX_AUDIO_PAYLOAD_BYTES) throw new TilecastError(ErrorCodes.TOO_LARGE, `${ctx}: payload of ${length} bytes, limit ${Limits.MAX_AUDIO_PAYLOAD_BYTES}`);
+      msg = { type: 'audio', codec: 'opus', sampleRate, channels, seq, captureTime, payload: r.bytes(length, 'payload') };
       break;
     }
     case MessageType.ERROR:

@@ -23,14 +23,14 @@
  *    update on screen is a working one.
  *
  * It returns the messages that are for the embedder (HELLO, RESIZE, UPDATE,
- * CURSOR_*, SCREEN_STATE, the host's ERROR/BYE) and swallows the rest.
+ * CURSOR_*, SCREEN_STATE, AUDIO when both HELLOs said AUDIO, the host's ERROR/BYE) and swallows the rest.
  *
  * ReconnectBackoff is the one reconnect policy (exponential, capped, jittered).
  */
 import { ErrorCode, ErrorCodes, TilecastError, checkInt, invalidArg } from '../errors';
 import { Capability, MAX_QUALITY_LIMIT, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Reason, ReasonCode } from './constants';
 import {
-  CloseMessage, CursorPositionMessage, CursorShapeMessage, HelloMessage, Message, ResizeMessage, ScreenStateMessage, UpdateMessage, decodeMessage,
+  AudioMessage, CloseMessage, CursorPositionMessage, CursorShapeMessage, HelloMessage, Message, ResizeMessage, ScreenStateMessage, UpdateMessage, decodeMessage,
 } from './messages';
 import { negotiateVersion } from './version';
 
@@ -153,7 +153,7 @@ export class ReconnectBackoff {
 }
 
 /** Messages a ViewerLink hands to its embedder. */
-export type HostMessage = HelloMessage | ResizeMessage | UpdateMessage | CursorShapeMessage | CursorPositionMessage | ScreenStateMessage | CloseMessage;
+export type HostMessage = HelloMessage | ResizeMessage | UpdateMessage | CursorShapeMessage | CursorPositionMessage | ScreenStateMessage | AudioMessage | CloseMessage;
 
 export interface ViewerLinkOptions {
   /** Sends one message on the connection (the embedder encodes and writes it). */
@@ -249,6 +249,16 @@ export class ViewerLink {
     return true;
   }
 
+  /** May the viewer send its microphone (AUDIO) now? Both HELLOs must say MICROPHONE (as inputAllowed for INPUT). */
+  get microphoneAllowed(): boolean {
+    return this.state === 'ready' && (this.options.capabilities & Capability.MICROPHONE) !== 0 && ((this.hostHello?.capabilities ?? 0) & Capability.MICROPHONE) !== 0;
+  }
+
+  /** Will the host send its sound? Both HELLOs said AUDIO. */
+  get audioAllowed(): boolean {
+    return this.state === 'ready' && (this.options.capabilities & Capability.AUDIO) !== 0 && ((this.hostHello?.capabilities ?? 0) & Capability.AUDIO) !== 0;
+  }
+
   /** The socket is open: sends the viewer's HELLO and starts the watchdog clock. */
   open(now = this.now()): void {
     if (this.state !== 'idle') return;
@@ -317,6 +327,10 @@ export class ViewerLink {
       case 'cursorShape':
       case 'cursorPosition':
       case 'screenState': // for the embedder to show (hosts send it only to viewers with the SCREEN_STATE capability)
+        return msg;
+      case 'audio':
+        // Sound only where both HELLOs agreed: an AUDIO the viewer did not ask for is a broken host.
+        if (!this.audioAllowed) throw new TilecastError(ErrorCodes.PROTOCOL, 'AUDIO from a host that did not announce the AUDIO capability to a viewer that asked for it');
         return msg;
       default:
         throw new TilecastError(ErrorCodes.PROTOCOL, `${msg.type} is not sent by hosts`);

@@ -85,3 +85,29 @@ t.test('damage accumulates and comes out as merged rects', async (t) => {
   d.addAll();
   t.same(d.take(), [{ x: 0, y: 0, w: 200, h: 130 }]);
 });
+
+t.test('audio bytes (sent outside updates) count in the delivery rate, not in flight', async (t) => {
+  const fc = new FlowController({ minInflightBytes: 10_000, gain: 1 });
+  fc.onSideBytes(4000); // before any update: delivered during idle time, not counted
+  fc.onSend(1, 20_000, 0);
+  fc.onSideBytes(5000); // audio between update 1 and 2: TCP delivers it before update 2
+  t.equal(fc.stats().inflightBytes, 20_000, 'audio is not in flight for the budget');
+  fc.onSend(2, 20_000, 10);
+  t.equal(fc.onAck(1, 100), 0);
+  t.equal(fc.stats().deliveryRateBps, 200_000, 'update 1 alone: 20 kB in 100 ms');
+  t.equal(fc.onAck(2, 150), 10);
+  // Delivered since update 2 was sent: 20 kB (update 1) + 5 kB audio + 20 kB (update 2), over 150 ms.
+  t.equal(fc.stats().deliveryRateBps, 300_000, 'audio counted with the update it went before');
+  t.equal(fc.stats().sideBytes, 9000);
+});
+
+t.test('with sound on, pixels in flight are held to one RTT plus the audio queue allowance', async (t) => {
+  const fc = new FlowController({ minInflightBytes: 10_000, gain: 1.5 });
+  fc.onSend(1, 100_000, 0);
+  fc.onAck(1, 100); // 1 MB/s, RTT 100 ms: budget 150 kB
+  t.equal(fc.budgetBytes(), 150_000);
+  t.equal(fc.budgetBytes(20), 120_000, 'RTT + 20 ms at 1 MB/s');
+  fc.onSend(2, 125_000, 200);
+  t.equal(fc.canSend(), true, 'without sound: under the 150 kB budget');
+  t.equal(fc.canSend(0, 20), false, 'with sound: over RTT + 20 ms of data');
+});

@@ -27,6 +27,8 @@ const samples: Message[] = [
   { type: 'pong', id: 1, time: 5.5 },
   { type: 'error', reason: Reason.PROTOCOL_ERROR, message: 'bad op' },
   { type: 'bye', reason: Reason.NORMAL, message: '' },
+  { type: 'audio', codec: 'opus', sampleRate: 48000, channels: 2, seq: 0xffffffff, captureTime: 1763890000123.5, payload: Uint8Array.from([0xfc, 0xff, 0xfe]) },
+  { type: 'audio', codec: 'opus', sampleRate: 16000, channels: 1, seq: 0, captureTime: 0, payload: new Uint8Array(Limits.MAX_AUDIO_PAYLOAD_BYTES).fill(7) },
 ];
 
 t.test('every message type round-trips', async (t) => {
@@ -50,6 +52,33 @@ t.test('wire fixtures: exact bytes', async (t) => {
   t.same(Array.from(encodeMessage({ type: 'bye', reason: 7, message: 'ok' })), [0x3f, 7, 0, 2, 0, 0x6f, 0x6b]);
   t.same(Array.from(encodeMessage({ type: 'screenState', state: 'unavailable', reason: 'no' })), [0x14, 1, 2, 0x6e, 0x6f]);
   t.same(Array.from(encodeMessage({ type: 'screenState', state: 'ended', reason: '' })), [0x14, 2, 0]);
+  t.same(Array.from(encodeMessage({ type: 'audio', codec: 'opus', sampleRate: 48000, channels: 2, seq: 3, captureTime: 2, payload: Uint8Array.from([0xfc, 0x01]) })), [
+    0x40, 1, 2, 0x80, 0xbb, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 2, 0, 0xfc, 0x01,
+  ]);
+});
+
+t.test('AUDIO: every bad field is refused with a clear error, both ways', async (t) => {
+  const head = [0x40, 1, 2, 0x80, 0xbb, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40];
+  const cases: Array<[string, number[], string, RegExp]> = [
+    ['unknown codec', [0x40, 2, ...head.slice(2), 1, 0, 0xfc], ErrorCodes.PROTOCOL, /unknown audio codec 2/],
+    ['three channels', [0x40, 1, 3, ...head.slice(3), 1, 0, 0xfc], ErrorCodes.PROTOCOL, /3 channels/],
+    ['no channels', [0x40, 1, 0, ...head.slice(3), 1, 0, 0xfc], ErrorCodes.PROTOCOL, /0 channels/],
+    ['44.1 kHz', [0x40, 1, 2, 0x44, 0xac, 0, 0, ...head.slice(7), 1, 0, 0xfc], ErrorCodes.PROTOCOL, /sample rate 44100/],
+    ['NaN capture time', [...head.slice(0, 11), 0, 0, 0, 0, 0, 0, 0xf8, 0x7f, 1, 0, 0xfc], ErrorCodes.PROTOCOL, /captureTime/],
+    ['empty payload', [...head, 0, 0], ErrorCodes.PROTOCOL, /empty payload/],
+    ['payload over the limit', [...head, 0xa1, 0x0f, ...new Array(4001).fill(0)], ErrorCodes.TOO_LARGE, /4001 bytes, limit 4000/],
+    ['payload longer than the message', [...head, 5, 0, 0xfc], ErrorCodes.TRUNCATED, /payload needs 5 bytes/],
+  ];
+  for (const [name, bytes, code, message] of cases) t.throws(() => decodeMessage(Uint8Array.from(bytes)), { code, message }, name);
+  const ok = { type: 'audio', codec: 'opus', sampleRate: 48000, channels: 2, seq: 1, captureTime: 0, payload: Uint8Array.from([1]) } as const;
+  t.throws(() => encodeMessage({ ...ok, codec: 'aac' as 'opus' }), { code: ErrorCodes.INVALID_ARG, message: /codec/ });
+  t.throws(() => encodeMessage({ ...ok, channels: 6 }), { code: ErrorCodes.INVALID_ARG, message: /channels/ });
+  t.throws(() => encodeMessage({ ...ok, sampleRate: 44100 }), { code: ErrorCodes.INVALID_ARG, message: /sampleRate must be one of/ });
+  t.throws(() => encodeMessage({ ...ok, payload: new Uint8Array(0) }), { code: ErrorCodes.INVALID_ARG, message: /payload must be 1\.\.4000 bytes/ });
+  t.throws(() => encodeMessage({ ...ok, payload: new Uint8Array(4001) }), { code: ErrorCodes.INVALID_ARG, message: /payload/ });
+  t.throws(() => encodeMessage({ ...ok, seq: -1 }), { code: ErrorCodes.INVALID_ARG, message: /seq/ });
+  t.throws(() => encodeMessage({ ...ok, captureTime: Infinity }), { code: ErrorCodes.INVALID_ARG, message: /captureTime/ });
+  t.equal(messageTypeName(MessageType.AUDIO), 'AUDIO');
 });
 
 t.test('SCREEN_STATE: unknown states and long reasons are refused both ways', async (t) => {

@@ -349,3 +349,25 @@ t.test('SCREEN_STATE from the host is handed to the embedder', async (t) => {
   early.link.open();
   t.throws(() => early.link.receive(state), { code: ErrorCodes.PROTOCOL, message: /expected HELLO/ }, 'not before the host HELLO');
 });
+
+t.test('AUDIO only where both HELLOs said AUDIO; the microphone only where both said MICROPHONE', async (t) => {
+  const audio: Message = { type: 'audio', codec: 'opus', sampleRate: 48000, channels: 2, seq: 1, captureTime: 5, payload: Uint8Array.from([0xfc]) };
+  const both = Capability.AUDIO | Capability.MICROPHONE;
+  const cases: Array<[string, number, number, boolean, boolean]> = [
+    ['both say both', both, both, true, true],
+    ['viewer did not ask for sound', Capability.MICROPHONE, both, false, true],
+    ['host does not send sound', both, Capability.MICROPHONE, false, true],
+    ['host takes no microphone', both, Capability.AUDIO, true, false],
+    ['viewer sends no microphone', Capability.AUDIO, both, true, false],
+  ];
+  for (const [name, viewerCaps, hostCaps, sound, mic] of cases) {
+    const h = harness({ capabilities: viewerCaps });
+    h.link.open();
+    t.equal(h.link.audioAllowed, false, `${name}: nothing before the host HELLO`);
+    h.link.receive({ ...HOST_HELLO, capabilities: hostCaps });
+    t.equal(h.link.microphoneAllowed, mic, `${name}: microphone`);
+    t.equal(h.link.audioAllowed, sound, `${name}: sound`);
+    if (sound) t.equal(h.link.receive(audio), audio, `${name}: AUDIO handed to the embedder`);
+    else t.throws(() => h.link.receive(audio), { code: ErrorCodes.PROTOCOL, message: /AUDIO from a host that did not announce/ }, `${name}: AUDIO refused`);
+  }
+});

@@ -1,0 +1,255 @@
+#!/usr/bin/env node
+// Two-way audio over an emulated LTE link: mouth-to-ear latency of the PC's
+// sound (host capture time → played by the viewer's jitter buffer), concealed
+// frames, audio kbit/s each way and the host's Opus encode CPU — with the pixel
+// stream idle (the baseline) and saturated by a video region and by scrolling,
+// in the same run.
+//
+//   node bench/audio.js [--quick] [--seconds N]
+//
+// Real components: a private PulseAudio server (null sink) playing a known
+// signal, the host's capture (parec on the sink's monitor, Opus on its worker
+// thread), the host's send path (audio ahead of pixels, stale frames dropped),
+// LinkEmulator with ../shared/traces/ATT-LTE-driving (.down host → viewer, .up
+// viewer → host), 20 ms one-way each way, and a Node ViewerClient. Playout is
+// the browser viewer's own policy, src/audio/jitterBuffer.ts, run on the
+// frames' arrival times: a pull every 20 ms from the first arrival; a played
+// frame's mouth-to-ear is its pull time − its capture time (same machine,
+// same clock; the speaker's own output latency is not included). The viewer
+// also sends its microphone (a 24 kbit/s voice stream) for the uplink rate.
+//
+// Concealment is counted outside trace outages too: an outage is a gap of
+// more than OUTAGE_MS between delivery opportunities of the downlink trace;
+// frames captured from its start to OUTAGE_TAIL_MS after its end are in it.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { createHost, connectViewer, JitterBuffer, OpusEncoder, MICROPHONE_FORMAT } = require('tilecast');
+const { LinkEmulator, DeliveryTrace, startPulseServer, play, pulseUnavailableReason, toneBurst, videoFrame, loadScene } = require('tilecast/testing');
+const { ScrollWorkload } = require('./lib/liveWorkloads');
+
+const quick = process.argv.includes('--quick');
+const secondsArg = process.argv.indexOf('--seconds');
+const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : quick ? 8 : 60;
+const traceDir = path.join(__dirname, '..', '..', 'shared', 'traces');
+const TRACE = 'ATT-LTE-driving';
+const DELAY_MS = 20;
+const OUTAGE_MS = 200;
+const OUTAGE_TAIL_MS = 500;
+const pct = (s, p) => (s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN);
+const wall = () => performance.timeOrigin + performance.now();
+
+/** Pixels idle: one still screen. */
+class IdleWorkload {
+  constructor() {
+    this.frame = loadScene('document');
+    this.width = this.frame.width;
+    this.height = this.frame.height;
+    this.sent = false;
+  }
+  async nextFrame() {
+    if (this.sent) await new Promise((r) => setTimeout(r, 1000));
+    this.sent = true;
+    return { ...this.frame, timestamp: wall() };
+  }
+  close() {}
+}
+
+/** A 640×360 video region playing at 30 fps on the document: photographic, changing every frame (JPEG at the link's rate). */
+class VideoWorkload {
+  constructor() {
+    this.base = loadScene('document');
+    this.width = this.base.width;
+    this.height = this.base.height;
+    this.n = 0;
+    this.next = 0;
+  }
+  async nextFrame() {
+    const wait = this.next - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    this.next = performance.now() + 1000 / 30;
+    return { ...videoFrame(this.base, { x: 200, y: 150, w: 640, h: 360 }, this.n++), timestamp: wall() };
+  }
+  close() {}
+}
+
+/** What the PC plays during the run: a continuous chord with a little noise (no silence, so DTX saves nothing: the worst case for kbit/s). */
+function programme(ms) {
+  const a = toneBurst(440, ms, 48000, 2, 0.2);
+  const b = toneBurst(660, ms, 48000, 2, 0.15);
+  let seed = 1;
+  for (let i = 0; i < a.length; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    a[i] = Math.max(-32768, Math.min(32767, a[i] + b[i] + ((seed >>> 16) % 600) - 300));
+  }
+  return a;
+}
+
+function outages(trace, horizonMs) {
+  const out = [];
+  let n = trace.firstAtOrAfter(0);
+  let prev = 0;
+  for (; ; n++) {
+    const t = trace.timeOf(n);
+    if (t - prev > OUTAGE_MS) out.push([prev, t]);
+    prev = t;
+    if (t > horizonMs) break;
+  }
+  return out;
+}
+
+async function run(pixels, traces, pulse) {
+  const source = pixels === 'idle' ? new IdleWorkload() : pixels === 'video' ? new VideoWorkload() : new ScrollWorkload();
+  const host = await createHost({ source, fps: 30, audio: { server: pulse.server, microphone: true } });
+  host.on('error', () => {});
+  const emu = await LinkEmulator.start({
+    targetPort: host.port,
+    down: { trace: traces.down, delayMs: DELAY_MS, queueBytes: 256 * 1024 },
+    up: { trace: traces.up, delayMs: DELAY_MS, queueBytes: 256 * 1024 },
+  });
+  const arrivals = []; // { seq, captureTime, receivedAt }
+  let audioBytesDown = 0;
+  const epoch = wall(); // ~ when the link (and its trace) starts
+  const viewer = connectViewer(`ws://127.0.0.1:${emu.port}/`, { timeoutMs: 120_000, audio: true, microphone: true });
+  viewer.on('error', () => {});
+  viewer.on('audio', (f) => {
+    arrivals.push({ seq: f.seq, captureTime: f.captureTime, receivedAt: f.receivedAt });
+    audioBytesDown += f.payload.length + 21 + 2; // AUDIO header + WebSocket frame header
+  });
+  // The viewer's microphone: a voice-band tone, one frame every 20 ms on its own clock.
+  const voice = toneBurst(300, 1000, 48000, 1, 0.3);
+  const micEncoder = new OpusEncoder({ ...MICROPHONE_FORMAT, voice: true });
+  let micFrames = 0;
+  let micBytes = 0;
+  const micStart = performance.now();
+  const micTimer = setInterval(() => {
+    const due = Math.floor((performance.now() - micStart) / 20);
+    while (micFrames < due) {
+      const i = (micFrames % 50) * 960;
+      const payload = micEncoder.encode(voice.slice(i, i + 960));
+      if (viewer.sendMicrophone({ sampleRate: MICROPHONE_FORMAT.sampleRate, channels: 1, seq: micFrames, captureTime: wall(), payload })) micBytes += payload.length + 21 + 6; // + AUDIO header + masked WebSocket header
+      micFrames++;
+    }
+  }, 10);
+  // The sound: 5 s pieces of the programme played by the server itself (no client underruns), a new
+  // one every 4.9 s (the server's sample cache takes a few MB at most; the overlap mixes, never a gap).
+  await new Promise((r) => setTimeout(r, 300));
+  const piece = programme(5000);
+  let playing = true;
+  const player = (async () => {
+    while (playing) {
+      const at = performance.now();
+      await play(pulse.server, piece, { sampleRate: 48000, channels: 2 });
+      await new Promise((r) => setTimeout(r, Math.max(0, 4900 - (performance.now() - at))));
+    }
+  })();
+  const measureFrom = wall() + 1000; // the first second warms up (capture start, first keyframe)
+  await new Promise((r) => setTimeout(r, seconds * 1000 + 1000));
+  playing = false;
+  await player;
+  clearInterval(micTimer);
+  const stats = host.viewers()[0];
+  const audioStats = host.audioStats();
+  const pixelBytes = stats ? stats.bytesSent - (stats.audio?.bytesSent ?? 0) : 0;
+  viewer.close();
+  await emu.close();
+  await host.close();
+  source.close();
+  micEncoder.close();
+
+  // Playout: the browser's jitter buffer on the arrival times.
+  const jb = new JitterBuffer();
+  const events = arrivals.filter((a) => a.captureTime >= measureFrom - 200).sort((a, b) => a.receivedAt - b.receivedAt);
+  const outs = outages(traces.down, seconds * 1000 + 5000);
+  const inOutage = (captureTime) => outs.some(([a, b]) => captureTime - epoch >= a && captureTime - epoch <= b + OUTAGE_TAIL_MS);
+  const m2e = [];
+  let concealed = 0;
+  let concealedOutside = 0;
+  let played = 0;
+  if (events.length) {
+    let i = 0;
+    const bySeqTime = new Map(events.map((e) => [e.seq, e.captureTime]));
+    let lastCapture = events[0].captureTime;
+    for (let t = events[0].receivedAt; t <= events[events.length - 1].receivedAt; t += 20) {
+      while (i < events.length && events[i].receivedAt <= t) {
+        jb.push(events[i].seq, events[i]);
+        i++;
+      }
+      const p = jb.pull();
+      if (p.kind === 'frame') {
+        played++;
+        m2e.push(t - p.frame.captureTime);
+        lastCapture = p.frame.captureTime;
+      } else if (p.kind === 'lost' || p.kind === 'underrun') {
+        concealed++;
+        const when = p.kind === 'lost' ? bySeqTime.get(p.seq - 1) ?? lastCapture : lastCapture + 20;
+        if (!inOutage(when)) concealedOutside++;
+      }
+    }
+  }
+  m2e.sort((a, b) => a - b);
+  const transit = events.map((e) => e.receivedAt - e.captureTime).sort((a, b) => a - b);
+  const jbStats = jb.stats();
+  const slots = played + concealed;
+  return {
+    pixels, seconds, framesArrived: events.length, played, concealed,
+    concealedPercent: slots ? (100 * concealed) / slots : NaN,
+    concealedOutsideOutagesPercent: slots ? (100 * concealedOutside) / slots : NaN,
+    underruns: jbStats.underruns, lost: jbStats.lost, late: jbStats.late, skipped: jbStats.skipped, finalTargetMs: jbStats.targetFrames * 20,
+    droppedAtHost: stats?.audio ? { stale: stats.audio.droppedStale + stats.audio.droppedFull, stalled: stats.audio.droppedStalled } : null,
+    mouthToEar: { p50: pct(m2e, 50), p95: pct(m2e, 95), p99: pct(m2e, 99) },
+    /** Capture → arrival at the viewer (before the jitter buffer): the host's capture, send path and the link. */
+    transit: { p50: pct(transit, 50), p95: pct(transit, 95), p99: pct(transit, 99) },
+    audioKbpsDown: (audioBytesDown * 8) / (seconds + 1) / 1000,
+    audioKbpsUp: (micBytes * 8) / ((performance.now() - micStart) / 1000) / 1000,
+    micFramesAtHost: audioStats?.microphoneFrames ?? 0,
+    pixelKbps: (pixelBytes * 8) / (seconds + 1.3) / 1000,
+    encodeMsPerSecond: audioStats?.encodeMsPerSecond ?? null,
+  };
+}
+
+async function main() {
+  const files = ['down', 'up'].map((d) => path.join(traceDir, `${TRACE}.${d}`));
+  for (const f of files) {
+    if (!fs.existsSync(f)) {
+      console.error(`bench/audio.js: trace ${f} is missing: the shared traces folder must sit beside the project. Skipping the audio benchmark.`);
+      return;
+    }
+  }
+  const why = pulseUnavailableReason();
+  if (why) {
+    console.error(`bench/audio.js: ${why}. Skipping the audio benchmark.`);
+    return;
+  }
+  const traces = { down: DeliveryTrace.load(files[0]), up: DeliveryTrace.load(files[1]) };
+  const pulse = await startPulseServer();
+  console.log(`# Audio over ${TRACE} (down ${traces.down.meanMbps.toFixed(2)} Mbit/s mean, up ${traces.up.meanMbps.toFixed(2)} Mbit/s mean), ${DELAY_MS} ms one-way, ${seconds} s per run`);
+  console.log(`# outages (downlink gaps > ${OUTAGE_MS} ms) in the measured span: ${outages(traces.down, (seconds + 2) * 1000).map(([a, b]) => `${(a / 1000).toFixed(1)}–${(b / 1000).toFixed(1)} s`).join(', ') || 'none'}`);
+  console.log('| pixels | frames | mouth-to-ear p50 / p95 / p99 ms | transit p50 / p95 ms | concealed % (outside outages %) | underruns / lost / late / skipped | host drops stale / stalled link | final target ms | audio kbit/s down / up | pixel kbit/s | encode ms per s |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  const rows = [];
+  try {
+    for (const pixels of ['idle', 'video', 'scroll']) {
+      const r = await run(pixels, traces, pulse);
+      rows.push(r);
+      console.log(`| ${pixels} | ${r.played} | ${r.mouthToEar.p50.toFixed(0)} / ${r.mouthToEar.p95.toFixed(0)} / ${r.mouthToEar.p99.toFixed(0)} | ${r.transit.p50.toFixed(0)} / ${r.transit.p95.toFixed(0)} | ${r.concealedPercent.toFixed(2)} (${r.concealedOutsideOutagesPercent.toFixed(2)}) | ${r.underruns} / ${r.lost} / ${r.late} / ${r.skipped} | ${r.droppedAtHost ? `${r.droppedAtHost.stale} / ${r.droppedAtHost.stalled}` : '-'} | ${r.finalTargetMs} | ${r.audioKbpsDown.toFixed(1)} / ${r.audioKbpsUp.toFixed(1)} | ${r.pixelKbps.toFixed(0)} | ${r.encodeMsPerSecond?.toFixed(1) ?? '-'} |`);
+    }
+  } finally {
+    await pulse.stop();
+  }
+  const idle = rows[0];
+  for (const r of rows.slice(1)) console.log(`# ${r.pixels} vs idle: mouth-to-ear p95 ×${(r.mouthToEar.p95 / idle.mouthToEar.p95).toFixed(2)}`);
+  const dir = path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const out = path.join(dir, quick ? 'audio-quick.json' : 'audio.json');
+  fs.writeFileSync(out, JSON.stringify({
+    date: new Date().toISOString(), trace: TRACE, delayMs: DELAY_MS, seconds, outageMs: OUTAGE_MS,
+    targets: { idleP95: '<= 150 ms', saturatedP95: '<= 250 ms', concealedOutsideOutages: '< 1 %', kbpsPerDirection: '<= 40' }, rows,
+  }, null, 2) + '\n');
+  console.log(`\nresults: ${path.relative(process.cwd(), out)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

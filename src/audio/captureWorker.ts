@@ -1,0 +1,67 @@
+/**
+ * The sound capture thread: runs `parec` on a Pulse source (the default
+ * sink's monitor: what the PC plays), cuts its PCM into 20 ms frames and
+ * Opus-encodes them here, so neither the PCM nor the encoder's CPU touches the
+ * host's JS thread. Posts one message per frame; SoundCapture (soundCapture.ts)
+ * owns this thread.
+ *
+ * Messages to the parent: { type: 'started', pid } | { type: 'frame', seq,
+ * captureTime, payload } | { type: 'stats', frames, encodeMs } | { type:
+ * 'exit', reason }. From the parent: 'stop'.
+ */
+import { spawn } from 'node:child_process';
+import { parentPort, workerData } from 'node:worker_threads';
+import { OpusEncoder } from './opus';
+import { PcmFramer } from './pcmFramer';
+import { pulseEnv } from './pulse';
+
+export interface CaptureWorkerData {
+  device: string;
+  server?: string;
+  sampleRate: number;
+  channels: number;
+  bitrate: number;
+}
+
+const data = workerData as CaptureWorkerData;
+const port = parentPort!;
+const encoder = new OpusEncoder({ sampleRate: data.sampleRate, channels: data.channels, bitrate: data.bitrate });
+const framer = new PcmFramer(data.sampleRate, data.channels, encoder.frameSamples);
+const now = () => performance.timeOrigin + performance.now();
+
+// 10 ms fragments: frames leave at most ~10 ms after their last sample was played.
+const proc = spawn('parec', [`--device=${data.device}`, '--raw', '--format=s16le', `--rate=${data.sampleRate}`, `--channels=${data.channels}`,
+  '--latency-msec=10', '--client-name=tilecast', '--stream-name=tilecast sound capture'], { env: pulseEnv({ server: data.server }), stdio: ['ignore', 'pipe', 'pipe'] });
+let seq = 0;
+let frames = 0;
+let encodeMs = 0;
+let stderr = '';
+let exited = false;
+
+proc.on('spawn', () => port.postMessage({ type: 'started', pid: proc.pid }));
+proc.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-500)));
+proc.stdout.on('data', (chunk: Buffer) => {
+  for (const f of framer.push(chunk, now())) {
+    const t = performance.now();
+    const payload = encoder.encode(f.pcm);
+    encodeMs += performance.now() - t;
+    frames++;
+    port.postMessage({ type: 'frame', seq, captureTime: f.captureTime, payload }, [payload.buffer as ArrayBuffer]);
+    seq = (seq + 1) >>> 0;
+  }
+});
+const statsTimer = setInterval(() => port.postMessage({ type: 'stats', frames, encodeMs }), 1000);
+
+function finish(reason: string): void {
+  if (exited) return;
+  exited = true;
+  clearInterval(statsTimer);
+  encoder.close();
+  port.postMessage({ type: 'exit', reason });
+  port.close();
+}
+proc.on('error', (err: NodeJS.ErrnoException) => finish(err.code === 'ENOENT' ? 'parec is not installed (Debian: pulseaudio-utils)' : `parec: ${err.message}`));
+proc.on('exit', (code, signal) => finish(signal === 'SIGTERM' ? 'stopped' : `parec ended (${code ?? signal}): ${stderr.trim() || 'no message'}`));
+port.on('message', (m) => {
+  if (m === 'stop') proc.kill('SIGTERM');
+});

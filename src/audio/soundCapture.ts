@@ -1,0 +1,110 @@
+/**
+ * SoundCapture: what the PC plays, as Opus frames. Runs captureWorker.ts on a
+ * worker thread (parec + framing + Opus there) and re-emits its frames on the
+ * JS thread: 'frame' (EncodedAudioFrame), 'stats', and 'end' once with the
+ * reason (stop(), or parec failing: no sound server, unknown device).
+ */
+import { EventEmitter } from 'node:events';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { checkInt } from '../errors';
+import type { CaptureWorkerData } from './captureWorker';
+import { defaultSinkMonitor, PulseTarget } from './pulse';
+
+export interface EncodedAudioFrame {
+  seq: number;
+  captureTime: number;
+  sampleRate: number;
+  channels: number;
+  payload: Uint8Array;
+}
+
+export interface SoundCaptureOptions extends PulseTarget {
+  /** Pulse source to record (default: the default sink's monitor). */
+  device?: string;
+  /** Stereo by default. */
+  channels?: number;
+  /** Opus bit rate, bit/s (default 40 000: clear music and speech, under the 4G budget). */
+  bitrate?: number;
+}
+
+export interface SoundCaptureStats {
+  frames: number;
+  /** Encode time spent on the capture thread, ms in total. */
+  encodeMs: number;
+}
+
+export interface SoundCaptureEvents {
+  frame: [EncodedAudioFrame];
+  stats: [SoundCaptureStats];
+  end: [{ reason: string }];
+}
+
+export const SOUND_DEFAULTS = { sampleRate: 48_000, channels: 2, bitrate: 40_000 } as const;
+
+export class SoundCapture extends EventEmitter<SoundCaptureEvents> {
+  private worker: Worker | null = null;
+  private pid: number | null = null;
+  private ended = false;
+  device = '';
+  stats: SoundCaptureStats = { frames: 0, encodeMs: 0 };
+
+  constructor(private readonly options: SoundCaptureOptions = {}) {
+    super();
+    checkInt('channels', options.channels ?? SOUND_DEFAULTS.channels, 1, 2);
+    checkInt('bitrate', options.bitrate ?? SOUND_DEFAULTS.bitrate, 6000, 128_000);
+  }
+
+  /** Starts recording; resolves once parec runs, rejects (ERR_UNAVAILABLE) when it cannot. */
+  async start(): Promise<void> {
+    this.device = this.options.device ?? (await defaultSinkMonitor(this.options));
+    const workerData: CaptureWorkerData = {
+      device: this.device, server: this.options.server, sampleRate: SOUND_DEFAULTS.sampleRate,
+      channels: this.options.channels ?? SOUND_DEFAULTS.channels, bitrate: this.options.bitrate ?? SOUND_DEFAULTS.bitrate,
+    };
+    // The same extension as this file: .js from dist, .ts under the test runner's loader (workers inherit it).
+    const worker = new Worker(path.join(__dirname, `captureWorker${path.extname(__filename)}`), { workerData });
+    this.worker = worker;
+    await new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: { type: string } & Record<string, unknown>) => {
+        switch (m.type) {
+          case 'started':
+            this.pid = m.pid as number;
+            return resolve();
+          case 'frame':
+            return void this.emit('frame', {
+              seq: m.seq as number, captureTime: m.captureTime as number, sampleRate: workerData.sampleRate, channels: workerData.channels, payload: m.payload as Uint8Array,
+            });
+          case 'stats':
+            this.stats = { frames: m.frames as number, encodeMs: m.encodeMs as number };
+            return void this.emit('stats', this.stats);
+          case 'exit':
+            this.pid = null; // parec is gone: nothing for the backstop to kill
+            reject(new Error(m.reason as string));
+            return this.end(m.reason as string);
+        }
+      });
+      worker.on('error', (err) => {
+        reject(err);
+        this.end(`capture thread failed: ${err.message}`);
+      });
+    });
+  }
+
+  stop(): void {
+    if (this.ended) return;
+    this.worker?.postMessage('stop');
+    // Backstop: the thread normally ends parec itself; never leave it recording.
+    setTimeout(() => {
+      if (this.pid !== null) try { process.kill(this.pid, 'SIGKILL'); } catch { /* already gone */ }
+      void this.worker?.terminate();
+    }, 1000).unref();
+    this.end('stopped');
+  }
+
+  private end(reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.emit('end', { reason });
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * ViewerAudio: the browser viewer's audio in one object with a small API the
+ * viewer (and its toolbar) calls: start() from a tap (autoplay rules), mute,
+ * volume, microphone on/off, and the hooks the viewer's connection feeds
+ * (connected(), receive()).
+ *
+ * Controls: a minimal speaker button and microphone button in the top-right
+ * corner of the viewer, with ja/en labels, until the viewer's toolbar has
+ * audio buttons. TODO(lead, toolbar): call setMuted()/setVolume()/
+ * setMicrophone() from the toolbar and pass `controls: false`.
+ */
+import { Capability } from '../../protocol/constants';
+import type { AudioMessage } from '../../protocol/messages';
+import { AudioPlayer, PlayerStats, audioPlaybackSupported } from './audioPlayer';
+import { AudioLabels, audioLabels } from './labels';
+import { Microphone, microphoneSupported } from './microphone';
+
+export interface ViewerAudioOptions {
+  /** Play the host's sound (default true when audio is on). */
+  sound?: boolean;
+  /** Offer the microphone (default false); it starts on setMicrophone(true) or its button. */
+  microphone?: boolean;
+  /** Start with the microphone on (default false; the browser asks for permission). */
+  microphoneOn?: boolean;
+  /** Speaker volume 0..1 (default 1). */
+  volume?: number;
+  /** Show the minimal buttons (default true). */
+  controls?: boolean;
+  /** URL of tilecast-audio-worklet.js (default: beside the viewer bundle). */
+  workletUrl?: string;
+}
+
+export interface ViewerAudioStats {
+  playback: PlayerStats | null;
+  microphone: { active: boolean; framesCaptured: number; framesSent: number; error: string | null } | null;
+}
+
+/** Beside the viewer bundle (dist/browser/, served at / by viewerPage()). */
+// @ts-ignore import.meta: the viewer is bundled as an ES module (scripts/build-viewer.js); the type-check runs as CommonJS
+const defaultWorkletUrl = (): string => new URL('./tilecast-audio-worklet.js', import.meta.url).href;
+
+export class ViewerAudio {
+  private readonly player: AudioPlayer | null;
+  private readonly mic: Microphone | null;
+  private readonly labels: AudioLabels = audioLabels();
+  private micError: string | null = null;
+  private sendMic: ((frame: Omit<AudioMessage, 'type' | 'codec'>) => void) | null = null;
+  private readonly buttons: { speaker: HTMLButtonElement; mic: HTMLButtonElement | null } | null = null;
+
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly options: ViewerAudioOptions,
+  ) {
+    this.player = audioPlaybackSupported() ? new AudioPlayer(options.workletUrl ?? defaultWorkletUrl()) : null;
+    if (this.player && options.volume !== undefined) this.player.setVolume(options.volume);
+    this.mic = this.player && options.microphone && microphoneSupported()
+      ? new Microphone(this.player.context, this.player.ready, (f) => this.sendMic?.(f))
+      : null;
+    if (options.controls !== false) this.buttons = this.makeButtons();
+    // Autoplay: the context may only start from a user gesture; the first tap or key anywhere on the viewer does it.
+    const unlock = () => void this.start();
+    container.addEventListener('pointerdown', unlock, { once: true, capture: true });
+    container.addEventListener('keydown', unlock, { once: true, capture: true });
+    if (options.microphoneOn) void this.setMicrophone(true);
+  }
+
+  /** The HELLO capability bits to ask for: what this browser can do and the options want. */
+  capabilities(viewOnly: boolean): number {
+    return (this.player && this.options.sound !== false ? Capability.AUDIO : 0) | (this.mic && !viewOnly ? Capability.MICROPHONE : 0);
+  }
+
+  /** Starts playback (call from a user gesture the first time). */
+  async start(): Promise<void> {
+    await this.player?.unlock().catch(() => {});
+    this.refreshButtons();
+  }
+
+  setMuted(muted: boolean): void {
+    this.player?.setMuted(muted);
+    this.refreshButtons();
+  }
+
+  setVolume(volume: number): void {
+    this.player?.setVolume(volume);
+  }
+
+  /** Microphone on (asks the browser's permission) or off. */
+  async setMicrophone(on: boolean): Promise<void> {
+    if (!this.mic) return;
+    if (!on) this.mic.stop();
+    else {
+      try {
+        await this.player!.unlock();
+        await this.mic.start();
+        this.micError = null;
+      } catch (err) {
+        this.micError = `${this.labels.micDenied}: ${(err as Error).message}`;
+      }
+    }
+    this.refreshButtons();
+  }
+
+  /**
+   * A connection's HELLO exchange finished: a new sound stream starts, and
+   * the microphone goes to `send` only while the host accepts it.
+   */
+  connected(soundGranted: boolean, send: ((frame: Omit<AudioMessage, 'type' | 'codec'>) => void) | null): void {
+    this.player?.reset();
+    this.sendMic = send;
+    // The buttons show only for what this host grants.
+    if (this.buttons) {
+      this.buttons.speaker.style.display = soundGranted ? '' : 'none';
+      if (this.buttons.mic) this.buttons.mic.style.display = send ? '' : 'none';
+    }
+  }
+
+  receive(msg: AudioMessage): void {
+    this.player?.receive(msg);
+  }
+
+  stats(): ViewerAudioStats {
+    return {
+      playback: this.player?.stats() ?? null,
+      microphone: this.mic ? { active: this.mic.active, framesCaptured: this.mic.framesCaptured, framesSent: this.mic.framesSent, error: this.micError ?? this.mic.lastError } : null,
+    };
+  }
+
+  close(): void {
+    this.mic?.stop();
+    this.player?.close();
+    this.buttons?.speaker.parentElement?.remove();
+  }
+
+  private makeButtons(): { speaker: HTMLButtonElement; mic: HTMLButtonElement | null } {
+    const bar = document.createElement('div');
+    bar.className = 'tilecast-audio-controls';
+    Object.assign(bar.style, { position: 'absolute', top: '8px', right: '8px', display: 'flex', gap: '6px', zIndex: '3' });
+    const button = (onClick: () => void) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      Object.assign(b.style, { font: '16px system-ui, sans-serif', padding: '6px 10px', borderRadius: '6px', border: '0', background: 'rgba(0,0,0,0.6)', color: '#fff' });
+      b.addEventListener('click', (ev) => {
+        ev.stopPropagation();
+        onClick();
+      });
+      bar.append(b);
+      return b;
+    };
+    bar.style.pointerEvents = 'auto';
+    const speaker = button(() => {
+      if (this.player?.context.state !== 'running') return void this.start();
+      this.setMuted(!this.player.isMuted);
+    });
+    speaker.className = 'tilecast-audio-speaker';
+    const mic = this.mic ? button(() => void this.setMicrophone(!this.mic!.active)) : null;
+    if (mic) mic.className = 'tilecast-audio-mic';
+    speaker.style.display = 'none'; // until the host's HELLO grants sound (connected())
+    if (mic) mic.style.display = 'none';
+    this.container.append(bar);
+    const b = { speaker, mic };
+    queueMicrotask(() => this.refreshButtons());
+    return b;
+  }
+
+  private refreshButtons(): void {
+    const b = this.buttons;
+    if (!b) return;
+    const L = this.labels;
+    if (!this.player) {
+      b.speaker.textContent = '🔇';
+      b.speaker.title = L.unsupported;
+    } else if (this.player.context.state !== 'running') {
+      b.speaker.textContent = `🔈 ${L.tapForSound}`;
+      b.speaker.title = L.tapForSound;
+    } else {
+      b.speaker.textContent = this.player.isMuted ? '🔇' : '🔊';
+      b.speaker.title = this.player.isMuted ? L.unmute : L.mute;
+    }
+    b.speaker.setAttribute('aria-label', b.speaker.title);
+    if (b.mic) {
+      b.mic.textContent = this.mic!.active ? '🎙️' : '🎙️✕';
+      b.mic.title = this.micError ?? (this.mic!.active ? L.micOff : L.micOn);
+      b.mic.setAttribute('aria-label', b.mic.title);
+    }
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * HostAudio: the host's sound and microphone, shared by its viewers. Off
+ * unless HostOptions.audio turns it on.
+ *
+ *  - Sound: while at least one streaming viewer was granted AUDIO, one
+ *    SoundCapture records what the PC plays (the default sink's monitor),
+ *    Opus-encoded on its own thread; each frame is encoded as an AUDIO message
+ *    once and offered to every such session (which sends it ahead of pixels).
+ *    Capture stops when the last listener leaves.
+ *  - Microphone: viewers granted MICROPHONE send Opus frames; they are decoded
+ *    (concealing lost frames) and written to a VirtualMicrophone, a Pulse
+ *    source the PC's apps can pick. One talker at a time: frames from another
+ *    viewer while one is talking (heard within MIC_HOLD_MS) are dropped.
+ *
+ * Audit: audioStart/audioStop per viewer that listens, microphoneStart/Stop
+ * per viewer that talks (from its first frame until MIC_HOLD_MS of silence
+ * or its leaving), each with the viewer's user and address.
+ */
+import { EventEmitter } from 'node:events';
+import { checkInt } from '../errors';
+import { encodeMessage, AudioMessage } from '../protocol/messages';
+import { AudioReceiver } from '../audio/audioReceiver';
+import { opusUnavailableReason } from '../audio/opus';
+import type { PulseTarget } from '../audio/pulse';
+import { MIC_FORMAT, VirtualMicrophone } from '../audio/pulseMicrophone';
+import { EncodedAudioFrame, SoundCapture, SoundCaptureStats } from '../audio/soundCapture';
+import type { SessionAudioOffer, ViewerSession } from './viewerSession';
+
+export interface HostAudioOptions extends PulseTarget {
+  /** Send what the PC plays to viewers that ask (default true). */
+  sound?: boolean;
+  /** Accept viewers' microphones as a virtual source on the PC (default false: a separate decision). */
+  microphone?: boolean;
+  /** Pulse source to record (default: the default sink's monitor). */
+  device?: string;
+  /** Sound bit rate, bit/s (default 40 000) and channels (default 2). */
+  bitrate?: number;
+  channels?: number;
+  /** Sound frames older than this (from capture) are dropped rather than sent late, ms (default 200). */
+  jitterBudgetMs?: number;
+  /** Name of the microphone source apps see (default 'tilecast_microphone'). */
+  microphoneSource?: string;
+}
+
+/**
+ * Capture keeps running this long after the last listener left, ms: a viewer
+ * that reconnects (a 4G handover) hears on at once instead of waiting for the
+ * capture to start again.
+ */
+export const CAPTURE_LINGER_MS = 10_000;
+
+/** A talker holds the microphone until it has sent nothing for this long, ms. */
+export const MIC_HOLD_MS = 1000;
+
+export interface AudioAuditEvent {
+  type: 'audioStart' | 'audioStop' | 'microphoneStart' | 'microphoneStop';
+  viewerId: number;
+  user: string | null;
+  remoteAddress: string;
+  at: number;
+  /** For the Stop events: how long it lasted. */
+  durationMs?: number;
+}
+
+export interface HostAudioStats {
+  capturing: boolean;
+  /** The capture device (e.g. 'speakers.monitor'), once started. */
+  device: string | null;
+  framesCaptured: number;
+  /** Opus encode time on the capture thread per second of sound, ms (÷10 = % of one core). */
+  encodeMsPerSecond: number | null;
+  microphoneSource: string | null;
+  microphoneFrames: number;
+  microphoneConcealed: number;
+  microphoneDropped: number;
+}
+
+export interface HostAudioEvents {
+  audit: [AudioAuditEvent];
+  error: [Error];
+}
+
+interface Talker {
+  session: ViewerSession;
+  since: number;
+  lastAt: number;
+  receiver: AudioReceiver;
+}
+
+const wallNow = () => performance.timeOrigin + performance.now();
+
+export class HostAudio extends EventEmitter<HostAudioEvents> {
+  /** Null when audio can run; else why not (the viewers then get no AUDIO/MICROPHONE grant). */
+  readonly unavailableReason: string | null;
+  private readonly hearers = new Map<ViewerSession, number>(); // session -> since
+  private capture: SoundCapture | null = null;
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private mic: VirtualMicrophone | null = null;
+  private micStarting: Promise<VirtualMicrophone | null> | null = null;
+  private talker: Talker | null = null;
+  private talkerTimer: NodeJS.Timeout | null = null;
+  private captureStats: SoundCaptureStats = { frames: 0, encodeMs: 0 };
+  private device: string | null = null;
+  private micFrames = 0;
+  private micDropped = 0;
+  private micConcealed = 0;
+  private closed = false;
+
+  constructor(private readonly options: HostAudioOptions) {
+    super();
+    checkInt('jitterBudgetMs', options.jitterBudgetMs ?? 200, 20, 5000);
+    checkInt('bitrate', options.bitrate ?? 40_000, 6000, 128_000);
+    checkInt('channels', options.channels ?? 2, 1, 2);
+    this.unavailableReason = opusUnavailableReason();
+  }
+
+  /** What sessions may grant (undefined: nothing, audio unavailable). */
+  get offer(): SessionAudioOffer | undefined {
+    if (this.unavailableReason) return undefined;
+    return { sound: this.options.sound ?? true, microphone: this.options.microphone ?? false, jitterBudgetMs: this.options.jitterBudgetMs };
+  }
+
+  /** A session started streaming with sound granted: it listens until it closes. */
+  addHearer(session: ViewerSession): void {
+    if (this.closed || this.hearers.has(session)) return;
+    this.hearers.set(session, wallNow());
+    this.audit('audioStart', session);
+    session.once('close', () => this.removeHearer(session));
+    this.startCapture();
+  }
+
+  private removeHearer(session: ViewerSession): void {
+    const since = this.hearers.get(session);
+    if (since === undefined) return;
+    this.hearers.delete(session);
+    this.audit('audioStop', session, wallNow() - since);
+    if (this.hearers.size === 0 && !this.lingerTimer) this.lingerTimer = setTimeout(() => this.stopCapture(), CAPTURE_LINGER_MS);
+  }
+
+  private startCapture(): void {
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
+    if (this.capture) return;
+    const capture = new SoundCapture({ server: this.options.server, device: this.options.device, bitrate: this.options.bitrate, channels: this.options.channels });
+    this.capture = capture;
+    capture.on('frame', (f) => this.broadcast(f));
+    capture.on('stats', (s) => (this.captureStats = s));
+    capture.on('end', ({ reason }) => {
+      if (this.capture === capture) this.capture = null;
+      if (reason !== 'stopped') this.emit('error', new Error(`sound capture ended: ${reason}`));
+    });
+    capture.start().then(() => (this.device = capture.device), () => {}); // failures arrive as 'end'
+  }
+
+  private stopCapture(): void {
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
+    this.capture?.stop();
+    this.capture = null;
+  }
+
+  private broadcast(f: EncodedAudioFrame): void {
+    const bytes = encodeMessage({ type: 'audio', codec: 'opus', sampleRate: f.sampleRate, channels: f.channels, seq: f.seq, captureTime: f.captureTime, payload: f.payload });
+    for (const s of this.hearers.keys()) s.offerAudio({ seq: f.seq, captureTime: f.captureTime, bytes });
+  }
+
+  /**
+   * A microphone frame from a session granted MICROPHONE. Decoding failures
+   * close that session (DECODE_FAILED: it sends Opus that is not Opus).
+   */
+  microphone(session: ViewerSession, msg: AudioMessage): void {
+    if (this.closed) return;
+    const at = wallNow();
+    if (this.talker && this.talker.session !== session) {
+      if (at - this.talker.lastAt < MIC_HOLD_MS && !this.talker.session.closed) {
+        this.micDropped++;
+        return;
+      }
+      this.endTalker();
+    }
+    if (!this.talker) {
+      this.talker = { session, since: at, lastAt: at, receiver: new AudioReceiver({ sampleRate: MIC_FORMAT.sampleRate, channels: MIC_FORMAT.channels }) };
+      this.audit('microphoneStart', session);
+      session.once('close', () => {
+        if (this.talker?.session === session) this.endTalker();
+      });
+    }
+    const talker = this.talker;
+    talker.lastAt = at;
+    this.armTalkerTimer();
+    let frames;
+    try {
+      frames = talker.receiver.receive(msg);
+    } catch (err) {
+      this.endTalker();
+      return session.close(5 /* Reason.DECODE_FAILED */, `microphone: ${(err as Error).message}`, true);
+    }
+    this.micFrames++;
+    this.micConcealed = talker.receiver.concealed;
+    const mic = this.mic;
+    if (mic) for (const f of frames) mic.write(f.pcm);
+    else void this.startMicrophone();
+  }
+
+  private startMicrophone(): Promise<VirtualMicrophone | null> {
+    this.micStarting ??= (async () => {
+      const mic = new VirtualMicrophone({ server: this.options.server, sourceName: this.options.microphoneSource });
+      try {
+        await mic.start();
+      } catch (err) {
+        this.emit('error', err as Error);
+        return null;
+      }
+      if (this.closed) {
+        await mic.stop();
+        return null;
+      }
+      this.mic = mic;
+      return mic;
+    })();
+    return this.micStarting;
+  }
+
+  /** Creates the virtual microphone source now (it is otherwise made on the first frame). Resolves with its name. */
+  async prepareMicrophone(): Promise<string | null> {
+    return (await this.startMicrophone())?.sourceName ?? null;
+  }
+
+  private armTalkerTimer(): void {
+    if (this.talkerTimer) return;
+    this.talkerTimer = setInterval(() => {
+      if (this.talker && wallNow() - this.talker.lastAt >= MIC_HOLD_MS) this.endTalker();
+    }, MIC_HOLD_MS / 2);
+  }
+
+  private endTalker(): void {
+    const t = this.talker;
+    if (this.talkerTimer) clearInterval(this.talkerTimer);
+    this.talkerTimer = null;
+    if (!t) return;
+    this.talker = null;
+    t.receiver.close();
+    this.audit('microphoneStop', t.session, t.lastAt - t.since + 20);
+  }
+
+  private audit(type: AudioAuditEvent['type'], s: ViewerSession, durationMs?: number): void {
+    this.emit('audit', { type, viewerId: s.id, user: s.user, remoteAddress: s.remoteAddress, at: Date.now(), ...(durationMs === undefined ? {} : { durationMs: Math.round(durationMs) }) });
+  }
+
+  stats(): HostAudioStats {
+    const seconds = (this.captureStats.frames * 20) / 1000;
+    return {
+      capturing: this.capture !== null,
+      device: this.device,
+      framesCaptured: this.captureStats.frames,
+      encodeMsPerSecond: seconds > 0 ? this.captureStats.encodeMs / seconds : null,
+      microphoneSource: this.mic?.sourceName ?? null,
+      microphoneFrames: this.micFrames,
+      microphoneConcealed: this.micConcealed,
+      microphoneDropped: this.micDropped,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of [...this.hearers.keys()]) this.removeHearer(s);
+    this.stopCapture();
+    this.endTalker();
+    const mic = this.mic ?? (this.micStarting ? await this.micStarting : null);
+    this.mic = null;
+    await mic?.stop();
+  }
+}
