@@ -278,6 +278,8 @@ t.test('error code -> reason: one table', async (t) => {
       ERR_UNAVAILABLE: Reason.INTERNAL,
       ERR_UNKNOWN_MESSAGE: Reason.PROTOCOL_ERROR,
       ERR_TIMEOUT: Reason.TIMEOUT,
+      ERR_UNAUTHORIZED: Reason.UNAUTHORIZED,
+      ERR_ABORTED: Reason.NORMAL,
       ERR_UNSUPPORTED_VERSION: Reason.UNSUPPORTED_VERSION,
       ERR_NATIVE_LOAD: Reason.INTERNAL,
       ERR_INTERNAL: Reason.INTERNAL,
