@@ -51,7 +51,10 @@ export class TouchInput {
     e.preventDefault();
     const o = this.target.origin();
     const touches: TouchPoint[] = Array.from(e.touches, (t) => ({ id: t.identifier, x: t.clientX - o.x, y: t.clientY - o.y }));
-    const now = performance.now(); // one clock with the long-press timer (event timeStamps may come from another)
+    // When the touch happened (not when a busy page got to it: a double tap stays a double tap), on the
+    // clock of performance.now() and the long-press timer; anything implausible falls back to now.
+    const t = performance.now();
+    const now = e.timeStamp > t - 5000 && e.timeStamp <= t ? e.timeStamp : t;
     const out = e.type === 'touchstart' ? this.gestures.start(touches, now)
       : e.type === 'touchmove' ? this.gestures.move(touches, now)
         : this.gestures.end(touches, now, e.type === 'touchcancel');
