@@ -64,6 +64,8 @@ t.test('the host\'s sound plays in the page; the fake microphone\'s beep reaches
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(host.url.replace(/^ws/, 'http'));
   await until(() => host.viewers().some((v) => v.audio !== null), 'the page asked for audio and got it');
+  // The page makes its AudioContext only once the host's HELLO granted sound.
+  await page.waitForFunction(() => (window as any).tilecastViewer.audio.stats().playback !== null, undefined, { timeout: 20_000 });
   await page.evaluate(() => (window as any).tilecastViewer.audio.start());
   await page.waitForFunction(() => (window as any).tilecastViewer.audio.stats().playback.played > 10, undefined, { timeout: 20_000 });
   await listen(page);

@@ -31,7 +31,7 @@ export interface ViewerAudioOptions {
 }
 
 export interface ViewerAudioStats {
-  playback: PlayerStats | null;
+  playback: (PlayerStats & { error: string | null }) | null;
   microphone: { active: boolean; framesCaptured: number; framesSent: number; error: string | null } | null;
 }
 
@@ -40,8 +40,11 @@ export interface ViewerAudioStats {
 const defaultWorkletUrl = (): string => new URL('./tilecast-audio-worklet.js', import.meta.url).href;
 
 export class ViewerAudio {
-  private readonly player: AudioPlayer | null;
-  private readonly mic: Microphone | null;
+  private player: AudioPlayer | null = null;
+  private mic: Microphone | null = null;
+  private readonly supported: boolean;
+  private readonly micWanted: boolean;
+  private playerError: string | null = null;
   private readonly labels: AudioLabels = audioLabels();
   private micError: string | null = null;
   private sendMic: ((frame: Omit<AudioMessage, 'type' | 'codec'>) => void) | null = null;
@@ -51,22 +54,36 @@ export class ViewerAudio {
     private readonly container: HTMLElement,
     private readonly options: ViewerAudioOptions,
   ) {
-    this.player = audioPlaybackSupported() ? new AudioPlayer(options.workletUrl ?? defaultWorkletUrl()) : null;
-    if (this.player && options.volume !== undefined) this.player.setVolume(options.volume);
-    this.mic = this.player && options.microphone && microphoneSupported()
-      ? new Microphone(this.player.context, this.player.ready, (f) => this.sendMic?.(f))
-      : null;
+    this.supported = audioPlaybackSupported();
+    this.micWanted = options.microphone === true && microphoneSupported();
     if (options.controls !== false) this.buttons = this.makeButtons();
-    // Autoplay: the context may only start from a user gesture; the first tap or key anywhere on the viewer does it.
-    const unlock = () => void this.start();
-    container.addEventListener('pointerdown', unlock, { once: true, capture: true });
-    container.addEventListener('keydown', unlock, { once: true, capture: true });
-    if (options.microphoneOn) void this.setMicrophone(true);
+    // Autoplay: the context may only start from a user gesture; a tap or key on the viewer does it
+    // (the listeners stay until it runs: the host's grant may come after the first tap).
+    const unlock = () => {
+      if (this.player && this.player.context.state !== 'running') void this.start();
+    };
+    container.addEventListener('pointerdown', unlock, { capture: true });
+    container.addEventListener('keydown', unlock, { capture: true });
+  }
+
+  /**
+   * The AudioContext, worklets and microphone exist only once a host granted
+   * sound or the microphone (a page whose host has no audio makes none).
+   */
+  private ensurePlayer(): AudioPlayer | null {
+    if (this.player || !this.supported) return this.player;
+    const player = new AudioPlayer(this.options.workletUrl ?? defaultWorkletUrl());
+    player.ready.catch((err: Error) => (this.playerError = `${this.labels.unsupported}: ${err.message}`));
+    if (this.options.volume !== undefined) player.setVolume(this.options.volume);
+    this.player = player;
+    if (this.micWanted) this.mic = new Microphone(player.context, player.ready, (f) => this.sendMic?.(f));
+    if (this.options.microphoneOn) void this.setMicrophone(true);
+    return player;
   }
 
   /** The HELLO capability bits to ask for: what this browser can do and the options want. */
   capabilities(viewOnly: boolean): number {
-    return (this.player && this.options.sound !== false ? Capability.AUDIO : 0) | (this.mic && !viewOnly ? Capability.MICROPHONE : 0);
+    return (this.supported && this.options.sound !== false ? Capability.AUDIO : 0) | (this.micWanted && !viewOnly ? Capability.MICROPHONE : 0);
   }
 
   /** Starts playback (call from a user gesture the first time). */
@@ -105,6 +122,7 @@ export class ViewerAudio {
    * the microphone goes to `send` only while the host accepts it.
    */
   connected(soundGranted: boolean, send: ((frame: Omit<AudioMessage, 'type' | 'codec'>) => void) | null): void {
+    if (soundGranted || send) this.ensurePlayer();
     this.player?.reset();
     this.sendMic = send;
     // The buttons show only for what this host grants.
@@ -115,12 +133,12 @@ export class ViewerAudio {
   }
 
   receive(msg: AudioMessage): void {
-    this.player?.receive(msg);
+    this.ensurePlayer()?.receive(msg);
   }
 
   stats(): ViewerAudioStats {
     return {
-      playback: this.player?.stats() ?? null,
+      playback: this.player ? { ...this.player.stats(), error: this.playerError } : null,
       microphone: this.mic ? { active: this.mic.active, framesCaptured: this.mic.framesCaptured, framesSent: this.mic.framesSent, error: this.micError ?? this.mic.lastError } : null,
     };
   }
@@ -152,7 +170,7 @@ export class ViewerAudio {
       this.setMuted(!this.player.isMuted);
     });
     speaker.className = 'tilecast-audio-speaker';
-    const mic = this.mic ? button(() => void this.setMicrophone(!this.mic!.active)) : null;
+    const mic = this.micWanted ? button(() => void this.setMicrophone(!this.mic?.active)) : null;
     if (mic) mic.className = 'tilecast-audio-mic';
     speaker.style.display = 'none'; // until the host's HELLO grants sound (connected())
     if (mic) mic.style.display = 'none';
@@ -166,9 +184,9 @@ export class ViewerAudio {
     const b = this.buttons;
     if (!b) return;
     const L = this.labels;
-    if (!this.player) {
+    if (!this.player || this.playerError) {
       b.speaker.textContent = '🔇';
-      b.speaker.title = L.unsupported;
+      b.speaker.title = this.playerError ?? L.unsupported;
     } else if (this.player.context.state !== 'running') {
       b.speaker.textContent = `🔈 ${L.tapForSound}`;
       b.speaker.title = L.tapForSound;
@@ -178,8 +196,9 @@ export class ViewerAudio {
     }
     b.speaker.setAttribute('aria-label', b.speaker.title);
     if (b.mic) {
-      b.mic.textContent = this.mic!.active ? '🎙️' : '🎙️✕';
-      b.mic.title = this.micError ?? (this.mic!.active ? L.micOff : L.micOn);
+      const on = this.mic?.active === true;
+      b.mic.textContent = on ? '🎙️' : '🎙️✕';
+      b.mic.title = this.micError ?? (on ? L.micOff : L.micOn);
       b.mic.setAttribute('aria-label', b.mic.title);
     }
   }
