@@ -32,6 +32,7 @@ import { Lang, pickLang, text } from './i18n';
 import { InputHold } from './inputHold';
 import { MODIFIER_KEYS } from './textInput';
 import { StickyModifier, Toolbar } from './toolbar';
+import { ScreenWakeLock } from './wakeLock';
 import { Modifier } from '../protocol/constants';
 import { ViewerOverlay } from './viewerOverlay';
 import { ViewerAudio, ViewerAudioOptions } from './audio/viewerAudio';
@@ -85,7 +86,7 @@ export class TilecastViewer {
   private readonly toolbar: Toolbar | null = null;
   readonly lang: Lang;
   private readonly held = new InputHold();
-  private wakeLock: { released: boolean; release(): Promise<void> } | null = null;
+  private readonly wakeLock = new ScreenWakeLock();
   private statsTimer: number;
   /** Data saver: the QUALITY_LIMIT level asked of every host this viewer connects to (0: none). */
   private qualityLimit = 0;
@@ -166,7 +167,6 @@ export class TilecastViewer {
     this.audio = options.audio ? new ViewerAudio(container, options.audio === true ? {} : options.audio) : null;
     // A soft keyboard covers the bottom of the page without resizing it (iOS; Android with some browsers).
     window.visualViewport?.addEventListener('resize', this.onVisualViewport);
-    document.addEventListener('visibilitychange', this.onVisibility);
     // Stats every second even when nothing arrives (an idle screen shows 0 fps, not the last busy second's).
     this.statsTimer = window.setInterval(() => this.updateStats(), 1000);
     this.connect();
@@ -230,23 +230,6 @@ export class TilecastViewer {
     return toolbar;
   }
 
-  /** Keeps the screen on while connected, where the browser allows it (Screen Wake Lock; released when hidden). */
-  private async keepAwake(on: boolean): Promise<void> {
-    if (!on) {
-      const lock = this.wakeLock;
-      this.wakeLock = null;
-      await lock?.release().catch(() => undefined);
-      return;
-    }
-    if ((this.wakeLock && !this.wakeLock.released) || document.visibilityState !== 'visible') return;
-    const api = (navigator as Navigator & { wakeLock?: { request(type: 'screen'): Promise<{ released: boolean; release(): Promise<void> }> } }).wakeLock;
-    this.wakeLock = (await api?.request('screen').catch(() => null)) ?? null;
-  }
-
-  private readonly onVisibility = () => {
-    if (this.state === 'connected') void this.keepAwake(true);
-  };
-
   /** Disconnects for good (`why`: shown to the user). */
   close(why = ''): void {
     this.setState('closed', why);
@@ -259,8 +242,7 @@ export class TilecastViewer {
     this.audio?.close();
     this.frames.dispose();
     clearInterval(this.statsTimer);
-    document.removeEventListener('visibilitychange', this.onVisibility);
-    void this.keepAwake(false);
+    this.wakeLock.dispose();
     this.resizeObserver.disconnect();
     window.visualViewport?.removeEventListener('resize', this.onVisualViewport);
   }
@@ -418,7 +400,7 @@ export class TilecastViewer {
       case 'hello':
         this.setState('connected');
         this.overlay.clearError();
-        void this.keepAwake(true);
+        this.wakeLock.set(true); // the screen stays on while connected
         this.releaseHeldInput();
         this.setScreenState('live', ''); // a new connection starts live; the host says so if it is not
         this.audio?.connected(link.audioAllowed, link.microphoneAllowed ? (f) => this.send({ type: 'audio', codec: 'opus', ...f }) : null);
