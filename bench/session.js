@@ -35,8 +35,9 @@ const recorder = require('./workloads/record');
 
 const quick = process.argv.includes('--quick');
 const argAfter = (flag) => { const i = process.argv.indexOf(flag); return i > 0 ? process.argv[i + 1] : undefined; };
-/** `--workloads typing-en,window-switch`: only these recordings (default: all). */
+/** `--workloads typing-en,window-switch`: only these recordings (default: all), written to session-<names>.*. */
 const only = argAfter('--workloads')?.split(',');
+const named = (file) => (only ? file.replace(/(\.[^.]+)$/, `-${only.join('+')}$1`) : file);
 const TRACES = path.join(__dirname, '..', '..', 'shared', 'traces');
 const QUALITY_SAMPLES = quick ? 3 : 12;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -302,7 +303,7 @@ async function main() {
     const vncRows = results.filter((r) => r.vnc).map((r) => `| ${r.name} | ${(r.tilecast.bytes / 1e3).toFixed(1)} | ${(r.exactOnly.bytes / 1e3).toFixed(1)} | ${(r.vnc.lossless.bytes / 1e3).toFixed(1)} | ${(r.vnc.jpeg.bytes / 1e3).toFixed(1)} | ${(r.tilecast.bytes / r.vnc.lossless.bytes).toFixed(2)}× | ${(r.exactOnly.bytes / r.vnc.lossless.bytes).toFixed(2)}× | ${(r.tilecast.bytes / r.vnc.jpeg.bytes).toFixed(2)}× |`);
     const ratioRows = results.map((r) => `| ${r.name} | ${(r.tilecast.bytes / r.x264.bytes).toFixed(2)}× | ${(r.tilecast.bytes / r.x264vf.bytes).toFixed(2)}× | ${(r.tilecast.bytes / r.exactOnly.bytes).toFixed(3)}× | ${(r.tilecast.bytes / r.jpeg.bytes).toFixed(2)}× | ${f1(r.tilecast.lossyMpx, 0)} Mpx, ${r.tilecast.copies} | ${r.live.skipped ? r.live.skipped : `${f1(r.live.p50, 0)} / ${f1(r.live.p95, 0)} / ${f1(r.live.p99, 0)} ms (${r.live.updates} updates)`} |`);
     const date = new Date().toISOString();
-    const suffix = quick ? '-quick' : '';
+    const suffix = `${only ? `-${only.join('+')}` : ''}${quick ? '-quick' : ''}`;
     const md = [
       `# Session benchmark (${date}${quick ? ', quick: synthetic sequence' : ''})`,
       '',
@@ -337,13 +338,13 @@ async function main() {
       vnc: r.vnc && Object.fromEntries(Object.entries(r.vnc).map(([k, v]) => [k, { ...v, samples: undefined, peakKbps: peakKbps(v.samples) }])),
       live: { ...r.live, samples: undefined },
     }));
-    writeResult('session.json', { date, quick, results: json }, quick);
-    writeResult('session.md', md, quick);
-    writeResult('session-bitrate.svg', barChart({
+    writeResult(named('session.json'), { date, quick, results: json }, quick);
+    writeResult(named('session.md'), md, quick);
+    writeResult(named('session-bitrate.svg'), barChart({
       title: 'Mean bitrate per workload', unit: 'kbit/s', series: ['tilecast', 'tilecast, scroll + lossy off', 'JPEG q80', 'x264 crf 23'],
       groups: results.map((r) => ({ label: r.name, values: { tilecast: r.tilecast.meanKbps, 'tilecast, scroll + lossy off': r.exactOnly.meanKbps, 'JPEG q80': r.jpeg.meanKbps, 'x264 crf 23': r.x264.meanKbps } })),
     }), quick);
-    writeResult('session-latency.svg', cdfChart({
+    writeResult(named('session-latency.svg'), cdfChart({
       title: 'Update-to-display latency over ATT-LTE-driving (CDF)', unit: 'ms',
       curves: results.filter((r) => r.live.samples).map((r) => ({ label: r.name, values: r.live.samples })),
     }), quick);

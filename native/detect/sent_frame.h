@@ -49,8 +49,11 @@ class SentFrame {
 
   // The parts of `rects` where `frame` differs from what the viewer will have
   // once `copies` (ordered, see OrderCopies) are applied: per tile, the
-  // bounding box of its differing pixels; neighbouring boxes with the same rows
-  // that touch (at a tile edge) joined. Pixels a copy covers are compared with that
+  // bounding box of its differing pixels, or, when `rects` cover at most 8
+  // tiles (a keystroke), boxes around its runs of differing columns (split
+  // where two or more columns are unchanged: one box per glyph), each from the
+  // first to the last row that differs in its columns; neighbouring boxes with
+  // the same rows that touch (at a tile edge) joined. Pixels a copy covers are compared with that
   // copy's source, so nothing has to be applied first.
   std::vector<Rect> Residual(const FrameView& frame, const std::vector<Rect>& rects,
                              const std::vector<CopyOp>& copies = {}) const;

@@ -293,7 +293,7 @@ TEST(window_drag_in_both_directions_becomes_tile_copies) {
   CHECK(UpdateEndsExact(a, b, copies, residual));
 }
 
-TEST(residual_is_the_bounding_box_of_what_differs_in_each_tile) {
+TEST(residual_is_a_box_per_glyph_not_the_tile) {
   std::mt19937 rng(21);
   TestFrame a = MakeFrame(256, 128);
   FillScreenLike(a, rng);
@@ -319,6 +319,25 @@ TEST(residual_is_the_bounding_box_of_what_differs_in_each_tile) {
   CHECK_EQ(residual.size(), 1u);
   CHECK(residual[0] == (Rect{60, 10, 10, 20}));
   CHECK(UpdateEndsExact(a, b, {}, residual));
+  // Two glyphs in one tile, two unchanged columns apart: a box each, each with
+  // its own rows; one column apart: one box.
+  std::memcpy(b.bytes.data(), a.bytes.data(), a.bytes.size());
+  for (uint32_t y = 5; y < 20; ++y) {
+    for (uint32_t x = 130; x < 138; ++x) b.px(x, y)[2] ^= 0x11;
+  }
+  for (uint32_t y = 8; y < 25; ++y) {
+    for (uint32_t x = 140; x < 147; ++x) b.px(x, y)[2] ^= 0x22;
+  }
+  residual = sent.Residual(b.view(), {Rect{128, 0, 64, 64}});
+  CHECK_EQ(residual.size(), 2u);
+  CHECK(residual[0] == (Rect{130, 5, 8, 15}));
+  CHECK(residual[1] == (Rect{140, 8, 7, 17}));
+  CHECK(UpdateEndsExact(a, b, {}, residual));
+  for (uint32_t y = 8; y < 25; ++y) b.px(138, y)[2] ^= 0x44;  // now one column apart
+  residual = sent.Residual(b.view(), {Rect{128, 0, 64, 64}});
+  CHECK_EQ(residual.size(), 1u);
+  CHECK(residual[0] == (Rect{130, 5, 17, 20}));
+  CHECK(UpdateEndsExact(a, b, {}, residual));
 }
 
 TEST(random_small_changes_round_trip_exactly_through_unaligned_rects) {
@@ -337,9 +356,11 @@ TEST(random_small_changes_round_trip_exactly_through_unaligned_rects) {
     TestFrame next = MakeFrame(300, 170);
     std::memcpy(next.bytes.data(), cur.bytes.data(), cur.bytes.size());
     const int changes = 1 + static_cast<int>(rng() % 3);
+    std::vector<Rect> damage;  // the cells: small damage, split per glyph (or whole-frame damage, not split)
     for (int c = 0; c < changes; ++c) {  // glyph-sized cells anywhere, some across tile edges
       const uint32_t w = 1 + rng() % 20, h = 1 + rng() % 24;
       const uint32_t x = rng() % (300 - w + 1), y = rng() % (170 - h + 1);
+      damage.push_back(Rect{x, y, w, h});
       const uint32_t colors = 2 + rng() % 6;
       for (uint32_t yy = y; yy < y + h; ++yy) {
         for (uint32_t xx = x; xx < x + w; ++xx) {
@@ -351,7 +372,8 @@ TEST(random_small_changes_round_trip_exactly_through_unaligned_rects) {
         }
       }
     }
-    std::vector<Rect> residual = sent.Residual(next.view(), {Rect{0, 0, 300, 170}});
+    if (step % 4 == 0) damage = {Rect{0, 0, 300, 170}};
+    std::vector<Rect> residual = sent.Residual(next.view(), damage);
     for (const Rect& r : residual) {
       // Each box lies in one tile row; boxes that span tiles were joined at a tile edge.
       CHECK_EQ(r.y / 64, (r.y + r.h - 1) / 64);
