@@ -420,8 +420,12 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
       if (!refused) this.report(err);
     });
     ws.on('close', (code, reason) => {
-      link.closed();
-      this.ended(ws, code, reason.toString());
+      // Messages that came before the close are handled first: a BYE queued behind an update
+      // still being decoded must reach 'hostClose' (and a final one must stop the reconnects).
+      void this.chain.then(() => {
+        link.closed();
+        this.ended(ws, code, reason.toString());
+      });
     });
   }
 
