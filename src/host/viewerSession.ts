@@ -328,22 +328,24 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
 
   /** The socket holds more unsent bytes than the buffer limit: queue nothing more, poll until it drains. */
   private socketFull(): boolean {
-    return this.socketOver(this.flow.bufferLimit());
+    return this.socketOver(() => this.flow.bufferLimit());
   }
 
   /** Pixels wait while the socket is full, and with sound on already at AUDIO_PIXEL_WATERMARK (audio goes first). */
   private pixelsHeld(): boolean {
-    const limit = this.flow.bufferLimit();
-    return this.socketOver(this.soundOn ? Math.min(limit, AUDIO_PIXEL_WATERMARK) : limit);
+    return this.socketOver(() => (this.soundOn ? Math.min(this.flow.bufferLimit(), AUDIO_PIXEL_WATERMARK) : this.flow.bufferLimit()));
   }
 
-  /** Whether the socket holds more than `limit` unsent bytes; if so, polls until it holds no more, then resumes sending. */
-  private socketOver(limit: number): boolean {
-    if (this.ws.bufferedAmount <= limit) return false;
+  /**
+   * Whether the socket holds more than `limit()` unsent bytes; if so, polls
+   * (the limit taken afresh each time) until it holds no more, then resumes sending.
+   */
+  private socketOver(limit: () => number): boolean {
+    if (this.ws.bufferedAmount <= limit()) return false;
     if (!this.drainTimer) {
-      if (limit >= this.flow.bufferLimit()) this.sendBlocked++;
+      if (this.flow.bufferFull(this.ws.bufferedAmount)) this.sendBlocked++;
       this.drainTimer = setInterval(() => {
-        if (this.state === 'closed' || this.ws.bufferedAmount <= limit) {
+        if (this.state === 'closed' || this.ws.bufferedAmount <= limit()) {
           clearInterval(this.drainTimer!);
           this.drainTimer = null;
           this.flushAudio();
