@@ -114,8 +114,14 @@ t.test('microphone: a viewer\'s voice reaches the virtual source apps pick, reco
   t.equal(source, 'tilecast_microphone');
   const rec = spawn('parec', [`--device=${source}`, '--raw', '--format=s16le', '--rate=48000', '--channels=1', '--latency-msec=20'], { env: pulseEnv({ server: pulse.server }) });
   const chunks: Buffer[] = [];
-  rec.stdout.on('data', (b: Buffer) => chunks.push(b));
+  let recordedBytes = 0;
+  rec.stdout.on('data', (b: Buffer) => {
+    chunks.push(b);
+    recordedBytes += b.length;
+  });
   t.teardown(() => rec.kill());
+  // parec records silence in real time once it runs: wait for that (a cold machine takes a while).
+  await until(() => recordedBytes > 0, 'parec recording', 30_000);
 
   const viewer = connectViewer(host.url, { reconnect: false, microphone: true });
   t.teardown(() => viewer.close());
@@ -123,12 +129,14 @@ t.test('microphone: a viewer\'s voice reaches the virtual source apps pick, reco
   t.equal(caps & Capability.MICROPHONE, Capability.MICROPHONE, 'microphone granted');
   t.equal(caps & Capability.AUDIO, 0, 'sound off on this host');
   // 1.5 s of a 700 Hz voice-band tone, sent in real time as 20 ms frames.
+  const sentFrom = recordedBytes;
   const tone = toneBurst(700, 1500, 48000, 1);
   for (let i = 0; i + 960 <= tone.length; i += 960) {
     t.equal(viewer.sendMicrophonePcm(tone.slice(i, i + 960)), true);
     await new Promise((r) => setTimeout(r, 20));
   }
-  await new Promise((r) => setTimeout(r, 500));
+  // Until the recording covers the tone and 2.5 s more (the virtual source's own start-up included).
+  await until(() => recordedBytes >= sentFrom + 2 * 48000 * 4, 'the recording to cover the tone', 30_000);
   rec.kill();
   const all = Buffer.concat(chunks);
   const recorded = firstChannel(new Int16Array(all.buffer, all.byteOffset, all.length >> 1), 1);
