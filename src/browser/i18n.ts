@@ -5,7 +5,9 @@
  * embedder can force one (ViewerOptions.lang).
  */
 
-export type Lang = 'ja' | 'en';
+import type { Lang } from '../i18n/language';
+
+export { type Lang, langFromList as pickLang } from '../i18n/language';
 
 const TEXT = {
   connecting: ['接続中…', 'Connecting…'],
@@ -59,16 +61,6 @@ const TEXT = {
 } satisfies Record<string, [string, string]>;
 
 export type TextKey = keyof typeof TEXT;
-
-/** English only when the browser lists some English before any Japanese. */
-export function pickLang(languages: readonly string[]): Lang {
-  for (const l of languages) {
-    const tag = l.toLowerCase();
-    if (tag.startsWith('ja')) return 'ja';
-    if (tag.startsWith('en')) return 'en';
-  }
-  return 'ja';
-}
 
 /** The text for `key` with {name} placeholders filled. */
 export function text(lang: Lang, key: TextKey, vars: Record<string, string | number> = {}): string {

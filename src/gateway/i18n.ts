@@ -5,7 +5,9 @@
  * otherwise (including when the header is missing).
  */
 
-export type Lang = 'ja' | 'en';
+import type { Lang } from '../i18n/language';
+
+export { type Lang, langFromAcceptLanguage as pickLang } from '../i18n/language';
 
 const MESSAGES = {
   appTitle: ['リモート接続', 'Remote access'],
@@ -62,21 +64,6 @@ export type MessageKey = keyof typeof MESSAGES;
 
 export function t(lang: Lang, key: MessageKey): string {
   return MESSAGES[key][lang === 'en' ? 1 : 0];
-}
-
-/** The language for an Accept-Language header: the best-weighted of ja/en, Japanese on a tie or when neither is listed. */
-export function pickLang(acceptLanguage: string | undefined): Lang {
-  let ja = -1;
-  let en = -1;
-  for (const part of (acceptLanguage ?? '').slice(0, 512).split(',')) {
-    const [tag, ...params] = part.trim().toLowerCase().split(';');
-    const qp = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    const q = qp ? Number(qp.slice(2)) : 1;
-    if (!Number.isFinite(q)) continue;
-    if (tag === 'ja' || tag?.startsWith('ja-')) ja = Math.max(ja, q);
-    else if (tag === 'en' || tag?.startsWith('en-')) en = Math.max(en, q);
-  }
-  return en > 0 && en > ja ? 'en' : 'ja';
 }
 
 /** Dates and sizes as each language writes them (Asia/Tokyo: the gateway serves Japanese cities). */

@@ -5,8 +5,9 @@
 import { barList, columnChart, stepChart } from './charts';
 import { localTime, offsetLabel, toCsv } from './csv';
 import type { Usage } from './usage';
+import type { Lang } from '../../i18n/language';
 
-export type ReportLang = 'ja' | 'en';
+export type ReportLang = Lang;
 
 const L = {
   title: ['リモート接続 利用状況報告', 'Remote access usage report'],
