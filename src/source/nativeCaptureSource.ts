@@ -11,8 +11,17 @@
 import { CursorUpdate, Frame, Rect, arrayToRects } from '../frame';
 import type { NativeCapture, NativeCaptureFeatures, NativeCaptureOpened } from '../native/binding';
 import type { FrameSource } from './frameSource';
+import { checkInt } from '../errors';
 
 const now = () => performance.timeOrigin + performance.now();
+
+/** The capture thread's timing, the same on every platform. */
+export interface CaptureTimingOptions {
+  /** How often the pointer position is polled while waiting for changes, ms (default 33). */
+  pointerPollMs?: number;
+  /** A full verification grab at least this often while capturing, ms (default 2000). */
+  verifyIntervalMs?: number;
+}
 
 export abstract class NativeCaptureSource implements FrameSource {
   private closed = false;
@@ -32,6 +41,14 @@ export abstract class NativeCaptureSource implements FrameSource {
     this.features = opened.features;
     this.backend = opened.backend;
     this.fallbackReason = opened.fallbackReason;
+  }
+
+  /** The validated timing options, in the order the native captures take them. */
+  protected static timing(options: CaptureTimingOptions): [pollMs: number, verifyMs: number] {
+    return [
+      checkInt('pointerPollMs', options.pointerPollMs ?? 33, 1, 10_000),
+      checkInt('verifyIntervalMs', options.verifyIntervalMs ?? 2000, 100, 3_600_000),
+    ];
   }
 
   /** Starts `capture` on its thread; closes it when opening fails. */

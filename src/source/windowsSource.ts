@@ -7,17 +7,13 @@
  */
 import { ErrorCodes, TilecastError, checkInt, invalidArg } from '../errors';
 import { NativeCapture, NativeCaptureOpened, native } from '../native/binding';
-import { NativeCaptureSource } from './nativeCaptureSource';
+import { type CaptureTimingOptions, NativeCaptureSource } from './nativeCaptureSource';
 
-export interface WindowsSourceOptions {
+export interface WindowsSourceOptions extends CaptureTimingOptions {
   /** 'auto' (default): DXGI, else GDI; 'dxgi' or 'gdi' to force one (DXGI then fails rather than fall back). */
   backend?: 'auto' | 'dxgi' | 'gdi';
   /** Monitor index in EnumDisplayMonitors order (default: the primary monitor). */
   monitor?: number;
-  /** How often the pointer position is polled while waiting for changes, ms (default 33). */
-  pointerPollMs?: number;
-  /** A full verification grab at least this often while capturing, ms (default 2000). */
-  verifyIntervalMs?: number;
 }
 
 export class WindowsSource extends NativeCaptureSource {
@@ -31,8 +27,7 @@ export class WindowsSource extends NativeCaptureSource {
     const backend = options.backend ?? 'auto';
     if (backend !== 'auto' && backend !== 'dxgi' && backend !== 'gdi') throw invalidArg('backend', "'auto', 'dxgi' or 'gdi'", backend);
     const monitor = checkInt('monitor', options.monitor ?? -1, -1, 63);
-    const pollMs = checkInt('pointerPollMs', options.pointerPollMs ?? 33, 1, 10_000);
-    const verifyMs = checkInt('verifyIntervalMs', options.verifyIntervalMs ?? 2000, 100, 3_600_000);
+    const [pollMs, verifyMs] = NativeCaptureSource.timing(options);
     const Capture = native().NativeWindowsCapture;
     if (!Capture) throw new TilecastError(ErrorCodes.UNAVAILABLE, `WindowsSource captures Windows desktops only (this is ${process.platform})`);
     const capture = new Capture(backend, monitor, pollMs, verifyMs);

@@ -7,17 +7,13 @@
  * machine without them fails here with ERR_UNAVAILABLE instead of at install.
  * Frames as NativeCaptureSource describes.
  */
-import { ErrorCodes, TilecastError, checkInt, invalidArg } from '../errors';
+import { ErrorCodes, TilecastError, invalidArg } from '../errors';
 import { NativeCapture, NativeCaptureOpened, native } from '../native/binding';
-import { NativeCaptureSource } from './nativeCaptureSource';
+import { type CaptureTimingOptions, NativeCaptureSource } from './nativeCaptureSource';
 
-export interface X11SourceOptions {
+export interface X11SourceOptions extends CaptureTimingOptions {
   /** X display name (default: $DISPLAY). */
   display?: string;
-  /** How often the pointer position is polled while waiting for changes, ms (default 33). */
-  pointerPollMs?: number;
-  /** A full verification grab at least this often while capturing, ms (default 2000). */
-  verifyIntervalMs?: number;
 }
 
 export class X11Source extends NativeCaptureSource {
@@ -31,8 +27,7 @@ export class X11Source extends NativeCaptureSource {
     const display = options.display ?? process.env.DISPLAY ?? '';
     if (typeof display !== 'string') throw invalidArg('display', 'a string such as ":0"', display);
     if (display === '') throw new TilecastError(ErrorCodes.UNAVAILABLE, 'no X display: pass { display } or set $DISPLAY');
-    const pollMs = checkInt('pointerPollMs', options.pointerPollMs ?? 33, 1, 10_000);
-    const verifyMs = checkInt('verifyIntervalMs', options.verifyIntervalMs ?? 2000, 100, 3_600_000);
+    const [pollMs, verifyMs] = NativeCaptureSource.timing(options);
     const Capture = native().NativeX11Capture;
     if (!Capture) throw new TilecastError(ErrorCodes.UNAVAILABLE, 'X11 capture is not built into this addon (a Windows build?): use WindowsSource');
     const capture = new Capture(display, pollMs, verifyMs);
