@@ -10,7 +10,7 @@
 //       JPEG (QualityLevel 6) (bench/lib/tigervnc.js).
 // Per workload: bytes, mean and peak (1 s) bitrate, encode CPU ms per frame
 // (p50/p95, all threads), SSIM/PSNR of the decoded picture against the source
-// (every frame for tilecast, sampled for the baselines, and the final frame
+// (ffmpeg's ssim and psnr filters on planar RGB, every frame of every codec, and the final frame
 // "at rest": for tilecast after 1 s of still screen, when lossy tiles have
 // been refined), and update-to-display latency of live streaming over the
 // emulated LTE link (../shared/traces, 20 ms each way).
@@ -26,8 +26,7 @@ const path = require('node:path');
 const sharp = require('sharp');
 const { ChangeDetector, X11Source, createHost, connectViewer } = require('tilecast');
 const { ReplaySource, SceneSource, OfflineSession, LinkEmulator, DeliveryTrace } = require('tilecast/testing');
-const quality = require('./lib/quality');
-const { psnr, ssim } = quality;
+const { QualityMeter } = require('./lib/ffmpegQuality');
 const tigervnc = require('./lib/tigervnc');
 const { barChart, cdfChart } = require('./lib/svg');
 const { writeResult } = require('./lib/results');
@@ -39,11 +38,15 @@ const argAfter = (flag) => { const i = process.argv.indexOf(flag); return i > 0 
 const only = argAfter('--workloads')?.split(',');
 const named = (file) => (only ? file.replace(/(\.[^.]+)$/, `-${only.join('+')}$1`) : file);
 const TRACES = path.join(__dirname, '..', '..', 'shared', 'traces');
-const QUALITY_SAMPLES = quick ? 3 : 12;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (a, p) => (a.length ? [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * p))] : null);
 const mean = (a) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
 const cpuMs = (c) => (c.user + c.system) / 1000;
+/** Mean SSIM, the lowest, and mean PSNR over the frames that are not identical (Infinity when all are). */
+function qualitySummary(quality) {
+  const finite = quality.map((q) => q.psnr).filter(Number.isFinite);
+  return { ssim: mean(quality.map((q) => q.ssim)), minSsim: Math.min(...quality.map((q) => q.ssim)), psnr: finite.length ? mean(finite) : Infinity };
+}
 
 /** Peak bitrate over any 1 s window, kbit/s; samples: [{ t (s), bytes }]. */
 function peakKbps(samples) {
@@ -101,7 +104,7 @@ async function runTilecast(file, { lossy = true, moves = true } = {}) {
   const det = new ChangeDetector({ width, height });
   const session = new OfflineSession({ maxFps: Math.round(fps), lossy, detectMoves: moves });
   const at = (i) => (i * 1000) / fps;
-  const samples = [], cpu = [], quality = [];
+  const samples = [], cpu = [], meter = new QualityMeter(width, height);
   let frames = 0, exact = 0, bytes = 0, restBytes = 0, lossyPixels = 0, copies = 0, encodeMs = 0, last = null;
   const step = async (i, f, rects) => {
     const c0 = process.cpuUsage();
@@ -123,24 +126,19 @@ async function runTilecast(file, { lossy = true, moves = true } = {}) {
     bytes += msgBytes;
     samples.push({ t: frames / fps, bytes: msgBytes });
     const fb = session.decoder.framebuffer;
-    if (fb.equals(f.data)) {
-      exact++;
-      quality.push({ ssim: 1, psnr: Infinity });
-    } else {
-      quality.push({ ssim: ssim(fb, f.data, width, height), psnr: psnr(fb, f.data, width, height) });
-    }
+    if (fb.equals(f.data)) exact++;
+    await meter.add(fb, f.data);
     last = { ...f, data: Buffer.from(f.data) };
   }
   src.close();
   for (let i = 0; last && i < REST_FRAMES; i++) restBytes += await step(frames + i, null, []);
   session.close();
+  const quality = await meter.finish();
   const seconds = frames / fps;
-  const finite = quality.map((q) => q.psnr).filter(Number.isFinite);
   return {
     frames, changedFrames: cpu.length, bytes, meanKbps: (bytes * 8) / 1000 / seconds, peakKbps: peakKbps(samples),
     cpuMsP50: pct(cpu, 0.5), cpuMsP95: pct(cpu, 0.95), exactFrames: exact,
-    ssim: mean(quality.map((q) => q.ssim)), minSsim: Math.min(...quality.map((q) => q.ssim)),
-    psnr: finite.length ? mean(finite) : Infinity, lossyMpx: lossyPixels / 1e6, copies, restBytes,
+    ...qualitySummary(quality), lossyMpx: lossyPixels / 1e6, copies, restBytes,
     lossyMpxPerS: encodeMs > 0 ? lossyPixels / 1e6 / (encodeMs / 1000) : null,
     atRest: { exact: last !== null && session.decoder.framebuffer.equals(last.data) },
   };
@@ -152,40 +150,41 @@ const toRgba = (bgra) => {
   return out;
 };
 
-async function jpegQuality(jpeg, frame) {
+/** What a JPEG viewer shows: the decoded picture, BGRA. */
+async function decodeJpeg(jpeg) {
   const { data } = await sharp(jpeg).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  const bgra = toRgba(data); // RGBA -> BGRA (the swap is its own inverse)
-  return { ssim: ssim(bgra, frame.data, frame.width, frame.height), psnr: psnr(bgra, frame.data, frame.width, frame.height) };
+  return toRgba(data); // RGBA -> BGRA (the swap is its own inverse)
 }
 
 async function runJpeg(file) {
   const src = new ReplaySource(file);
   const { width, height, fps } = src;
   const det = new ChangeDetector({ width, height });
-  const samples = [], cpu = [], quality = [];
-  let frames = 0, bytes = 0, lastJpeg = null, last = null;
-  const every = Math.max(1, Math.floor((src.info.frames ?? 300) / QUALITY_SAMPLES));
+  const samples = [], cpu = [], meter = new QualityMeter(width, height);
+  let frames = 0, bytes = 0, shown = null, last = null;
   for (let f; (f = await src.nextFrame()); frames++) {
     const rects = await det.detect(f);
     let size = 0;
     if (frames === 0 || rects.length) {
       const rgba = toRgba(f.data); // sharp reads RGBA; the swap is not charged to JPEG
       const c0 = process.cpuUsage();
-      lastJpeg = await sharp(rgba, { raw: { width, height, channels: 4 } }).jpeg({ quality: 80, chromaSubsampling: '4:2:0' }).toBuffer();
+      const jpeg = await sharp(rgba, { raw: { width, height, channels: 4 } }).jpeg({ quality: 80, chromaSubsampling: '4:2:0' }).toBuffer();
       cpu.push(cpuMs(process.cpuUsage(c0)));
-      size = lastJpeg.length;
-      if (cpu.length % every === 1 || every === 1) quality.push(await jpegQuality(lastJpeg, f));
+      size = jpeg.length;
+      shown = await decodeJpeg(jpeg);
     }
+    await meter.add(shown, f.data);
     bytes += size;
     samples.push({ t: frames / fps, bytes: size });
     last = { ...f, data: Buffer.from(f.data) };
   }
   src.close();
+  const quality = await meter.finish();
   const seconds = frames / fps;
-  const rest = lastJpeg ? await jpegQuality(lastJpeg, last) : null;
+  const rest = shown ? quality[quality.length - 1] : null;
   return {
     frames, changedFrames: cpu.length, bytes, meanKbps: (bytes * 8) / 1000 / seconds, peakKbps: peakKbps(samples),
-    cpuMsP50: pct(cpu, 0.5), cpuMsP95: pct(cpu, 0.95), ssim: mean(quality.map((q) => q.ssim)), psnr: mean(quality.map((q) => q.psnr)), atRest: rest,
+    cpuMsP50: pct(cpu, 0.5), cpuMsP95: pct(cpu, 0.95), ...qualitySummary(quality), atRest: rest,
   };
 }
 
@@ -199,25 +198,20 @@ async function runX264(file, tmp, preset = 'ultrafast') {
   const [user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
   const pk = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=size', '-of', 'csv=p=0', out], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const sizes = pk.stdout.trim().split('\n').map(Number);
-  // Quality: decode both and compare the same frames with the same metric as the others.
+  // Quality: decode both and compare every frame with the same metric as the others.
   const a = new ReplaySource(file), b = new ReplaySource(out);
-  const every = Math.max(1, Math.floor(sizes.length / QUALITY_SAMPLES));
-  const quality = [];
-  let frames = 0, lastA = null, lastB = null;
-  for (let fa, fb; (fa = await a.nextFrame()) && (fb = await b.nextFrame()); frames++) {
-    if (frames % every === 0) quality.push({ ssim: ssim(fb.data, fa.data, fa.width, fa.height), psnr: psnr(fb.data, fa.data, fa.width, fa.height) });
-    lastA = Buffer.from(fa.data);
-    lastB = Buffer.from(fb.data);
-  }
   const { width, height, fps } = a;
+  const meter = new QualityMeter(width, height);
+  for (let fa, fb; (fa = await a.nextFrame()) && (fb = await b.nextFrame());) await meter.add(fb.data, fa.data);
   a.close();
   b.close();
+  const quality = await meter.finish();
   const bytes = sizes.reduce((x, y) => x + y, 0);
   const seconds = sizes.length / fps;
   return {
     frames: sizes.length, bytes, meanKbps: (bytes * 8) / 1000 / seconds, peakKbps: peakKbps(sizes.map((s, i) => ({ t: i / fps, bytes: s }))),
-    cpuMsPerFrame: ((user + sys) * 1000) / sizes.length, ssim: mean(quality.map((q) => q.ssim)), psnr: mean(quality.map((q) => q.psnr)),
-    atRest: lastA ? { ssim: ssim(lastB, lastA, width, height), psnr: psnr(lastB, lastA, width, height) } : null,
+    cpuMsPerFrame: ((user + sys) * 1000) / sizes.length, ...qualitySummary(quality),
+    atRest: quality.length ? quality[quality.length - 1] : null,
   };
 }
 
@@ -278,7 +272,7 @@ async function main() {
         vnc = {};
         for (const setting of ['lossless', 'jpeg']) {
           console.log(`${name}: ${tigervnc.SETTINGS[setting].label}...`);
-          vnc[setting] = await tigervnc.runTigerVnc(file, setting, { ReplaySource, ChangeDetector, X11Source }, quality);
+          vnc[setting] = await tigervnc.runTigerVnc(file, setting, { ReplaySource, ChangeDetector, X11Source });
         }
       }
       console.log(`${name}: live over the LTE trace...`);
@@ -325,7 +319,7 @@ async function main() {
         'TigerVNC: Debian\'s Xvnc 1.12 (`-CompareFB 1`) shows the recording (each frame\'s changed tiles drawn with XPutImage; its framebuffer is compared with the last frame), vncviewer 1.12 (`-AutoSelect=0 -FullColor -PreferredEncoding Tight`, settings as named) on a private Xvfb connects through a TCP proxy counting server→client bytes: from connect (handshake and the first full update included) to the last frame\'s update. Lock-step like tilecast here: each frame waits for the server\'s answer and ' + 'its 30 ms of silence, so no frame is coalesced away. "at rest": the viewer\'s screen against the last frame.',
         '',
       ] : [`TigerVNC baseline skipped: ${vncSkipped}`, '']),
-      'CPU: `process.cpuUsage` around each frame\'s work (every thread: tilecast\'s detector and encoder pool, libvips for JPEG); x264: user+sys of the ffmpeg process divided by frames (includes decoding the FFV1 input). SSIM: luma, 8×8 windows; PSNR over B, G, R. tilecast is measured on every frame (SSIM 1 where exact); the baselines on ' + QUALITY_SAMPLES + ' frames per workload, plus the last frame ("at rest"; for tilecast after ' + REST_FRAMES + ' still frames, whose refinement bytes are shown and not counted in the bitrate).',
+      'CPU: `process.cpuUsage` around each frame\'s work (every thread: tilecast\'s detector and encoder pool, libvips for JPEG); x264: user+sys of the ffmpeg process divided by frames (includes decoding the FFV1 input). SSIM and PSNR: ffmpeg\'s `ssim` and `psnr` filters on planar RGB (gbrp), every frame of every codec against the source frame it stands for (what the viewer shows then): SSIM "All" (mean of R, G, B; 1 where exact), PSNR psnr_avg, the mean over frames that are not identical. Plus the last frame ("at rest"; for tilecast after ' + REST_FRAMES + ' still frames, whose refinement bytes are shown and not counted in the bitrate).',
       '',
       `![bitrate](session-bitrate${suffix}.svg)`,
       '',

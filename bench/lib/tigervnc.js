@@ -19,6 +19,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { startXvfb } = require('./xvfb');
+const { measurePairs } = require('./ffmpegQuality');
 
 const QUIET_MS = 30;
 const HINT_MS = 6000;
@@ -175,12 +176,11 @@ async function settle(stats, before) {
 
 /**
  * Replays `file` into Xvnc, with vncviewer at `setting` ('lossless' | 'jpeg').
- * deps: { ReplaySource, ChangeDetector, X11Source } from tilecast; quality:
- * { ssim, psnr }. Returns bytes (server→client, from connect to the last
+ * deps: { ReplaySource, ChangeDetector, X11Source } from tilecast. Returns bytes (server→client, from connect to the last
  * frame's update, handshake and first full update included), restBytes (the
  * 1 s after), mean/peak bitrate, and the at-rest checks.
  */
-async function runTigerVnc(file, setting, deps, quality) {
+async function runTigerVnc(file, setting, deps) {
   const { ReplaySource, ChangeDetector, X11Source } = deps;
   const src = new ReplaySource(file);
   const { width, height, fps } = src;
@@ -243,8 +243,7 @@ async function runTigerVnc(file, setting, deps, quality) {
       meanKbps: (bytes * 8) / 1000 / (frames / fps),
       samples,
       xvncMatchesSource: server.data.equals(lastFrame.data),
-      atRest: shownExact ? { exact: true, ssim: 1, psnr: Infinity }
-        : { exact: false, ssim: quality.ssim(shown.data, lastFrame.data, width, height), psnr: quality.psnr(shown.data, lastFrame.data, width, height) },
+      atRest: { exact: shownExact, ...(await measurePairs(width, height, [[shown.data, lastFrame.data]]))[0] },
     };
   } finally {
     src.close();

@@ -14,8 +14,6 @@ import { fillRandom, makeFrame, rng } from '../helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const tigervnc = require('../../bench/lib/tigervnc');
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const quality = require('../../bench/lib/quality');
 
 const missing: string | null = tigervnc.unavailable();
 if (missing && process.env.CI) throw new Error(`TigerVNC baseline: ${missing}`);
@@ -50,17 +48,17 @@ t.test('TigerVNC baseline: the same pixels in Xvnc and on the viewer, bytes coun
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tilecast-vnc-test-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const deps = { ReplaySource, ChangeDetector, X11Source };
-  const few = await tigervnc.runTigerVnc(record(dir, 'few', 12, 1), 'lossless', deps, quality);
+  const few = await tigervnc.runTigerVnc(record(dir, 'few', 12, 1), 'lossless', deps);
   t.equal(few.frames, 12);
   t.equal(few.changedFrames, 11, 'every frame after the first changed');
   t.ok(few.xvncMatchesSource, 'Xvnc shows the recording\'s last frame exactly');
   t.ok(few.atRest.exact, 'Tight lossless: the viewer shows it exactly');
   t.ok(few.bytes > 0);
-  const many = await tigervnc.runTigerVnc(record(dir, 'many', 12, 40), 'lossless', deps, quality);
+  const many = await tigervnc.runTigerVnc(record(dir, 'many', 12, 40), 'lossless', deps);
   t.ok(many.xvncMatchesSource);
   t.ok(many.atRest.exact);
   t.ok(many.bytes > few.bytes * 3, `40 cells a frame cost more than 1 (${many.bytes} vs ${few.bytes} bytes)`);
-  const jpeg = await tigervnc.runTigerVnc(record(dir, 'jpeg', 12, 40), 'jpeg', deps, quality);
+  const jpeg = await tigervnc.runTigerVnc(record(dir, 'jpeg', 12, 40), 'jpeg', deps);
   t.ok(jpeg.xvncMatchesSource);
   t.ok(jpeg.atRest.exact || jpeg.atRest.psnr > 20, `Tight JPEG: the viewer shows something close (PSNR ${jpeg.atRest.psnr} dB)`);
 });
