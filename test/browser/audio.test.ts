@@ -6,14 +6,11 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { chromium, Browser, Page } from 'playwright-core';
-import { createHost } from '../../src/host/host';
-import { viewerPage } from '../../src/host/viewerPage';
 import { pulseEnv } from '../../src/audio/pulse';
-import { PushSource } from '../../src/source/pushSource';
-import { loadScene } from '../../src/source/sceneSource';
-import { play, pulseUnavailableReason, startPulseServer } from '../../src/testing/pulseServer';
+import { play, pulseUnavailableReason } from '../../src/testing/pulseServer';
 import { firstChannel, rms, silence, strongestTone, toneBurst } from '../../src/testing/tones';
 import { until } from '../helpers';
+import { audioHost } from './helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** 100 Hz to 3 kHz in 20 Hz steps: where a beep's tone is looked for. */
@@ -51,13 +48,7 @@ async function listen(page: Page): Promise<void> {
 }
 
 t.test('the host\'s sound plays in the page; the fake microphone\'s beep reaches the host\'s virtual source', { skip }, async (t) => {
-  const pulse = await startPulseServer();
-  t.teardown(() => pulse.stop());
-  const source = new PushSource();
-  source.push(loadScene('document'));
-  const host = await createHost({ source, httpHandler: viewerPage(), audio: { server: pulse.server, microphone: true, jitterBudgetMs: 3000 } });
-  t.teardown(() => host.close());
-  const micSource = await host.prepareMicrophone();
+  const { pulse, host, micSource } = await audioHost(t);
   const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
   t.teardown(() => page.close());
   const pageErrors: string[] = [];

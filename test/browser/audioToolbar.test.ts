@@ -7,14 +7,10 @@
 // frames reach the host, and stops it. Labels in Japanese and English.
 import t from 'tap';
 import { chromium, Browser, Page } from 'playwright-core';
-import { createHost } from '../../src/host/host';
-import { viewerPage } from '../../src/host/viewerPage';
-import { PushSource } from '../../src/source/pushSource';
-import { loadScene } from '../../src/source/sceneSource';
-import { play, pulseUnavailableReason, startPulseServer, type PulseServer } from '../../src/testing/pulseServer';
+import { play, pulseUnavailableReason, type PulseServer } from '../../src/testing/pulseServer';
 import { toneBurst } from '../../src/testing/tones';
 import { until } from '../helpers';
-import { ARGS, CHROMIUM, skipWithoutChromium } from './helpers';
+import { ARGS, CHROMIUM, audioHost, skipWithoutChromium } from './helpers';
 
 const skip = skipWithoutChromium || pulseUnavailableReason() || false;
 if (skip && process.env.CI) throw new Error(String(skip));
@@ -60,13 +56,7 @@ const label = (page: Page, id: string) => page.getAttribute(`.tilecast-button-${
 const pressedState = (page: Page, id: string) => page.getAttribute(`.tilecast-button-${id}`, 'aria-pressed');
 
 t.test('toolbar audio controls: tap to start, mute, volume, microphone; ja and en labels', { skip, timeout: 120_000 }, async (t) => {
-  const pulse = await startPulseServer();
-  t.teardown(() => pulse.stop());
-  const source = new PushSource();
-  source.push(loadScene('document'));
-  const host = await createHost({ source, httpHandler: viewerPage(), audio: { server: pulse.server, microphone: true, jitterBudgetMs: 3000 } });
-  t.teardown(() => host.close());
-  await host.prepareMicrophone();
+  const { pulse, host } = await audioHost(t);
 
   const context = await browser.newContext(phone('ja-JP'));
   t.teardown(() => context.close());

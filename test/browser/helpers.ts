@@ -8,6 +8,8 @@ import { InputRouter } from '../../src/input/inputRouter';
 import { X11InputSink } from '../../src/input/inputSink';
 import type { KeyMessage } from '../../src/protocol/messages';
 import { X11Source } from '../../src/source/x11Source';
+import { PushSource } from '../../src/source/pushSource';
+import { startPulseServer, type PulseServer } from '../../src/testing/pulseServer';
 import type { Xvfb } from '../xserver';
 import { loadScene } from '../../src/source/sceneSource';
 import type { Frame } from '../../src/frame';
@@ -18,6 +20,22 @@ export const skipWithoutChromium: false | string = fs.existsSync(CHROMIUM) ? fal
 if (skipWithoutChromium && process.env.CI) throw new Error(skipWithoutChromium);
 
 export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/**
+ * A host serving the viewer page on the document scene with sound and
+ * microphone on, its sound from a private PulseAudio server (a generous
+ * jitter budget: a loaded machine must not drop the known signal). Torn down
+ * with the test.
+ */
+export async function audioHost(t: { teardown(fn: () => unknown): void }): Promise<{ pulse: PulseServer; host: Host; micSource: string | null }> {
+  const pulse = await startPulseServer();
+  t.teardown(() => pulse.stop());
+  const source = new PushSource();
+  source.push(loadScene('document'));
+  const host = await createHost({ source, httpHandler: viewerPage(), audio: { server: pulse.server, microphone: true, jitterBudgetMs: 3000 } });
+  t.teardown(() => host.close());
+  return { pulse, host, micSource: await host.prepareMicrophone() };
+}
 
 /** A w x h crop of a rendered scene, so pages and comparisons stay small. */
 export function crop(name: Parameters<typeof loadScene>[0], w: number, h: number, x0 = 0, y0 = 0): Frame {
