@@ -55,6 +55,8 @@ t.test('the host\'s sound plays in the page; the fake microphone\'s beep reaches
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(host.url.replace(/^ws/, 'http'));
   await until(() => host.viewers().some((v) => v.audio !== null), 'the page asked for audio and got it');
+  // The capture thread starts parec and Opus (under the test loader, it compiles them first): slow on a loaded machine.
+  await until(() => (host.audioStats()?.framesCaptured ?? 0) > 0, 'the host capturing its sound', 90_000);
   // The page makes its AudioContext only once the host's HELLO granted sound.
   await page.waitForFunction(() => (window as any).tilecastViewer.audio.stats().playback !== null, undefined, { timeout: 20_000 });
   await page.evaluate(() => (window as any).tilecastViewer.audio.start());

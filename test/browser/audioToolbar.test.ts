@@ -65,6 +65,8 @@ t.test('toolbar audio controls: tap to start, mute, volume, microphone; ja and e
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(host.url.replace(/^ws/, 'http'));
   await until(() => host.viewers().some((v) => v.audio !== null), 'the page asked for audio and got it');
+  // The capture thread starts parec and Opus (under the test loader, it compiles them first): slow on a loaded machine.
+  await until(() => (host.audioStats()?.framesCaptured ?? 0) > 0, 'the host capturing its sound', 90_000);
   await page.waitForFunction(() => (window as any).tilecastViewer.audio.stats().playback !== null, undefined, { timeout: 20_000 });
   // Autoplay: before any tap the browser keeps the sound off, and the (closed) toolbar's button says to tap.
   t.equal(await page.evaluate(() => (window as any).tilecastViewer.audio.state().running), false, 'no sound before a tap');
