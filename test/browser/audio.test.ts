@@ -9,8 +9,7 @@ import { chromium, Browser, Page } from 'playwright-core';
 import { pulseEnv } from '../../src/audio/pulse';
 import { play, pulseUnavailableReason } from '../../src/testing/pulseServer';
 import { firstChannel, rms, silence, strongestTone, toneBurst } from '../../src/testing/tones';
-import { until } from '../helpers';
-import { audioHost } from './helpers';
+import { audioHost, openAudioPage } from './helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** 100 Hz to 3 kHz in 20 Hz steps: where a beep's tone is looked for. */
@@ -51,14 +50,7 @@ t.test('the host\'s sound plays in the page; the fake microphone\'s beep reaches
   const { pulse, host, micSource } = await audioHost(t);
   const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
   t.teardown(() => page.close());
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(host.url.replace(/^ws/, 'http'));
-  await until(() => host.viewers().some((v) => v.audio !== null), 'the page asked for audio and got it');
-  // The capture thread starts parec and Opus (under the test loader, it compiles them first): slow on a loaded machine.
-  await until(() => (host.audioStats()?.framesCaptured ?? 0) > 0, 'the host capturing its sound', 90_000);
-  // The page makes its AudioContext only once the host's HELLO granted sound.
-  await page.waitForFunction(() => (window as any).tilecastViewer.audio.stats().playback !== null, undefined, { timeout: 20_000 });
+  const pageErrors = await openAudioPage(page, host);
   await page.evaluate(() => (window as any).tilecastViewer.audio.start());
   await page.waitForFunction(() => (window as any).tilecastViewer.audio.stats().playback.played > 10, undefined, { timeout: 20_000 });
   await listen(page);

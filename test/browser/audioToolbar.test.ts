@@ -10,7 +10,7 @@ import { chromium, Browser, Page } from 'playwright-core';
 import { play, pulseUnavailableReason, type PulseServer } from '../../src/testing/pulseServer';
 import { toneBurst } from '../../src/testing/tones';
 import { until } from '../helpers';
-import { ARGS, CHROMIUM, audioHost, skipWithoutChromium } from './helpers';
+import { ARGS, CHROMIUM, audioHost, openAudioPage, skipWithoutChromium } from './helpers';
 
 const skip = skipWithoutChromium || pulseUnavailableReason() || false;
 if (skip && process.env.CI) throw new Error(String(skip));
@@ -61,13 +61,7 @@ t.test('toolbar audio controls: tap to start, mute, volume, microphone; ja and e
   const context = await browser.newContext(phone('ja-JP'));
   t.teardown(() => context.close());
   const page = await context.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(host.url.replace(/^ws/, 'http'));
-  await until(() => host.viewers().some((v) => v.audio !== null), 'the page asked for audio and got it');
-  // The capture thread starts parec and Opus (under the test loader, it compiles them first): slow on a loaded machine.
-  await until(() => (host.audioStats()?.framesCaptured ?? 0) > 0, 'the host capturing its sound', 90_000);
-  await page.waitForFunction(() => (window as any).tilecastViewer.audio.stats().playback !== null, undefined, { timeout: 20_000 });
+  const pageErrors = await openAudioPage(page, host);
   // Autoplay: before any tap the browser keeps the sound off, and the (closed) toolbar's button says to tap.
   t.equal(await page.evaluate(() => (window as any).tilecastViewer.audio.state().running), false, 'no sound before a tap');
   t.equal(await label(page, 'sound'), 'タップして音声を再生', 'the sound button says to tap');

@@ -11,6 +11,7 @@ import { X11Source } from '../../src/source/x11Source';
 import { PushSource } from '../../src/source/pushSource';
 import { startPulseServer, type PulseServer } from '../../src/testing/pulseServer';
 import type { Xvfb } from '../xserver';
+import { until } from '../helpers';
 import { loadScene } from '../../src/source/sceneSource';
 import type { Frame } from '../../src/frame';
 
@@ -35,6 +36,23 @@ export async function audioHost(t: { teardown(fn: () => unknown): void }): Promi
   const host = await createHost({ source, httpHandler: viewerPage(), audio: { server: pulse.server, microphone: true, jitterBudgetMs: 3000 } });
   t.teardown(() => host.close());
   return { pulse, host, micSource: await host.prepareMicrophone() };
+}
+
+/**
+ * Opens the audio host's viewer page and waits until the host captures its
+ * sound and the page has its player (granted sound). Returns the page's
+ * uncaught errors, collected from now on.
+ */
+export async function openAudioPage(page: Page, host: Host): Promise<string[]> {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(host.url.replace(/^ws/, 'http'));
+  await until(() => host.viewers().some((v) => v.audio !== null), 'the page asked for audio and got it');
+  // The capture thread starts parec and Opus (under the test loader, it compiles them first): slow on a loaded machine.
+  await until(() => (host.audioStats()?.framesCaptured ?? 0) > 0, 'the host capturing its sound', 90_000);
+  // The page makes its AudioContext only once the host's HELLO granted sound.
+  await page.waitForFunction(() => (window as any).tilecastViewer.audio.stats().playback !== null, undefined, { timeout: 20_000 });
+  return pageErrors;
 }
 
 /** A w x h crop of a rendered scene, so pages and comparisons stay small. */
