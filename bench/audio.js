@@ -12,10 +12,13 @@
 // thread), the host's send path (audio ahead of pixels, stale frames dropped),
 // LinkEmulator with ../shared/traces/ATT-LTE-driving (.down host → viewer, .up
 // viewer → host), 20 ms one-way each way, and a Node ViewerClient. Playout is
-// the browser viewer's own policy, src/audio/jitterBuffer.ts, run on the
-// frames' arrival times: a pull every 20 ms from the first arrival; a played
-// frame's mouth-to-ear is its pull time − its capture time (same machine,
-// same clock; the speaker's own output latency is not included). The viewer
+// the browser viewer's own policy, src/audio/jitterBuffer.ts (timed playout,
+// as the AudioWorklet runs it), on the frames' arrival times: a pull every
+// 20 ms from the first arrival; a played frame's mouth-to-ear is its pull time
+// − its capture time (same machine, same clock; the speaker's own output
+// latency is not included). Stages: the host's capture delay (last sample
+// played → frame on the host's JS thread: parec, framing, Opus, thread hop),
+// transit (capture → arrival at the viewer) and the jitter buffer's delay. The viewer
 // also sends its microphone (a 24 kbit/s voice stream) for the uplink rate.
 //
 // Concealment is counted outside trace outages too: an outage is a gap of
@@ -170,19 +173,22 @@ async function run(pixels, traces, pulse) {
     let i = 0;
     const bySeqTime = new Map(events.map((e) => [e.seq, e.captureTime]));
     let lastCapture = events[0].captureTime;
+    let lastPlayedAt = events[0].receivedAt;
     for (let t = events[0].receivedAt; t <= events[events.length - 1].receivedAt; t += 20) {
       while (i < events.length && events[i].receivedAt <= t) {
-        jb.push(events[i].seq, events[i]);
+        jb.push(events[i].seq, events[i], { captureTime: events[i].captureTime, arrivedAt: events[i].receivedAt });
         i++;
       }
-      const p = jb.pull();
+      const p = jb.pull(t);
       if (p.kind === 'frame') {
         played++;
         m2e.push(t - p.frame.captureTime);
         lastCapture = p.frame.captureTime;
-      } else if (p.kind === 'lost' || p.kind === 'underrun') {
+        lastPlayedAt = t;
+      } else if (p.kind === 'lost' || p.kind === 'underrun' || p.kind === 'hold') {
         concealed++;
-        const when = p.kind === 'lost' ? bySeqTime.get(p.seq - 1) ?? lastCapture : lastCapture + 20;
+        // The sound this slot stands for: a lost frame's own; for silence, what would play now at the last frame's delay.
+        const when = p.kind === 'lost' ? (bySeqTime.get(p.seq - 1) ?? lastCapture) + 20 : lastCapture + (t - lastPlayedAt);
         if (!inOutage(when)) concealedOutside++;
       }
     }
@@ -205,6 +211,10 @@ async function run(pixels, traces, pulse) {
     micFramesAtHost: audioStats?.microphoneFrames ?? 0,
     pixelKbps: (pixelBytes * 8) / (seconds + 1.3) / 1000,
     encodeMsPerSecond: audioStats?.encodeMsPerSecond ?? null,
+    /** Last sample played → the frame on the host's JS thread, ms. */
+    captureDelay: audioStats?.captureDelayMs ?? null,
+    /** The jitter buffer's playout delay at the end (fastest transit + jitter allowance), ms. */
+    finalPlayoutDelayMs: jb.delayMs,
   };
 }
 
@@ -225,14 +235,14 @@ async function main() {
   const pulse = await startPulseServer();
   console.log(`# Audio over ${TRACE} (down ${traces.down.meanMbps.toFixed(2)} Mbit/s mean, up ${traces.up.meanMbps.toFixed(2)} Mbit/s mean), ${DELAY_MS} ms one-way, ${seconds} s per run`);
   console.log(`# outages (downlink gaps > ${OUTAGE_MS} ms) in the measured span: ${outages(traces.down, (seconds + 2) * 1000).map(([a, b]) => `${(a / 1000).toFixed(1)}–${(b / 1000).toFixed(1)} s`).join(', ') || 'none'}`);
-  console.log('| pixels | frames | mouth-to-ear p50 / p95 / p99 ms | transit p50 / p95 ms | concealed % (outside outages %) | underruns / lost / late / skipped | host drops stale / stalled link | final target ms | audio kbit/s down / up | pixel kbit/s | encode ms per s |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| pixels | frames | mouth-to-ear p50 / p95 / p99 ms | host capture delay p50 / p95 ms | transit p50 / p95 ms | concealed % (outside outages %) | underruns / lost / late / skipped | host drops stale / stalled link | final target ms | audio kbit/s down / up | pixel kbit/s | encode ms per s |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   const rows = [];
   try {
     for (const pixels of ['idle', 'video', 'scroll']) {
       const r = await run(pixels, traces, pulse);
       rows.push(r);
-      console.log(`| ${pixels} | ${r.played} | ${r.mouthToEar.p50.toFixed(0)} / ${r.mouthToEar.p95.toFixed(0)} / ${r.mouthToEar.p99.toFixed(0)} | ${r.transit.p50.toFixed(0)} / ${r.transit.p95.toFixed(0)} | ${r.concealedPercent.toFixed(2)} (${r.concealedOutsideOutagesPercent.toFixed(2)}) | ${r.underruns} / ${r.lost} / ${r.late} / ${r.skipped} | ${r.droppedAtHost ? `${r.droppedAtHost.stale} / ${r.droppedAtHost.stalled}` : '-'} | ${r.finalTargetMs} | ${r.audioKbpsDown.toFixed(1)} / ${r.audioKbpsUp.toFixed(1)} | ${r.pixelKbps.toFixed(0)} | ${r.encodeMsPerSecond?.toFixed(1) ?? '-'} |`);
+      console.log(`| ${pixels} | ${r.played} | ${r.mouthToEar.p50.toFixed(0)} / ${r.mouthToEar.p95.toFixed(0)} / ${r.mouthToEar.p99.toFixed(0)} | ${r.captureDelay ? `${r.captureDelay.p50.toFixed(0)} / ${r.captureDelay.p95.toFixed(0)}` : '-'} | ${r.transit.p50.toFixed(0)} / ${r.transit.p95.toFixed(0)} | ${r.concealedPercent.toFixed(2)} (${r.concealedOutsideOutagesPercent.toFixed(2)}) | ${r.underruns} / ${r.lost} / ${r.late} / ${r.skipped} | ${r.droppedAtHost ? `${r.droppedAtHost.stale} / ${r.droppedAtHost.stalled}` : '-'} | ${r.finalTargetMs} | ${r.audioKbpsDown.toFixed(1)} / ${r.audioKbpsUp.toFixed(1)} | ${r.pixelKbps.toFixed(0)} | ${r.encodeMsPerSecond?.toFixed(1) ?? '-'} |`);
     }
   } finally {
     await pulse.stop();

@@ -18,6 +18,22 @@
  * pulls without an underrun the target shrinks by one frame, never below
  * minFrames.
  * A frame older than what is playing (late, duplicate) is dropped on push().
+ *
+ * Timed playout (push() given each frame's capture and arrival time, pull()
+ * the time now, on the receiver's clock; the sender's clock may be offset by
+ * any constant): the buffer keeps a playout delay instead of a depth. The
+ * delay is the window's fastest transit (arrival − capture over the last
+ * JITTER_WINDOW frames) plus the JITTER_QUANTILE of the others' excess over
+ * it, plus a frame. Frames held more than OUTAGE_MS beyond the fastest were
+ * in an outage, not jitter, and do not count: buffering for them would delay
+ * all sound by an outage to save sound that is concealed anyway. (The
+ * underrun rule above, on ATT-LTE-driving, whose outages deliver a trickle
+ * once a second, added a frame per second of outage and kept 140–480 ms of
+ * delay; every underrun also left its length behind as delay until drained.)
+ * A frame due more than LATE_CUT_MS ago (after an underrun, an outage's
+ * backlog) is skipped with everything else that late; one late by more
+ * than a frame for DRAIN_AFTER pulls loses a frame; a frame not yet due
+ * (the delay grew) waits, the player holding silence.
  */
 export interface JitterBufferOptions {
   /** Playout starts once this many frames are buffered, and the target never goes below it (default 2 = 40 ms). */
@@ -46,7 +62,28 @@ export interface JitterStats {
   bufferedFrames: number;
 }
 
-export type Pulled<T> = { kind: 'frame'; frame: T; seq: number } | { kind: 'lost'; seq: number } | { kind: 'underrun' } | { kind: 'waiting' };
+/** Timed playout: LATE_CUT_MS and the window, see above. */
+export const JITTER_WINDOW = 500;
+export const JITTER_QUANTILE = 0.95;
+export const OUTAGE_MS = 200;
+export const LATE_CUT_MS = 60;
+/** Duration of one frame, ms (the tilecast senders' Opus frames). */
+export const FRAME_MS = 20;
+/** Pushes between recomputing the delay (100 ms: the sort costs). */
+const RETARGET_EVERY = 5;
+
+export interface FrameTimes {
+  /** When the frame's first sample was captured, sender's clock, ms. */
+  captureTime: number;
+  /** When it arrived, the receiver's clock (the one pull() is given), ms. */
+  arrivedAt: number;
+}
+
+/**
+ * 'hold': silence while the next frame is not yet due (timed playout: the
+ * delay grew); the player plays silence for the slot as for an underrun.
+ */
+export type Pulled<T> = { kind: 'frame'; frame: T; seq: number } | { kind: 'lost'; seq: number } | { kind: 'underrun' } | { kind: 'hold' } | { kind: 'waiting' };
 
 export class JitterBuffer<T> {
   readonly minFrames: number;
@@ -59,6 +96,11 @@ export class JitterBuffer<T> {
   private overFor = 0;
   private calmFor = 0;
   private underrunRun = 0;
+  private readonly captured = new Map<number, number>(); // seq -> capture time (timed playout)
+  private readonly transits: number[] = []; // ring of the last JITTER_WINDOW
+  private transitNext = 0;
+  private fastest = 0;
+  private jitterMs = 0;
   private readonly counts = { played: 0, lost: 0, underruns: 0, late: 0, skipped: 0 };
 
   constructor(options: JitterBufferOptions = {}) {
@@ -73,7 +115,14 @@ export class JitterBuffer<T> {
     return ((this.highest - this.next) | 0) + 1;
   }
 
-  push(seq: number, frame: T): void {
+  /** The playout delay kept (timed playout), on the receiver's clock minus the sender's, ms; null until timed. */
+  get delayMs(): number | null {
+    return this.transits.length ? this.fastest + this.jitterMs + FRAME_MS : null;
+  }
+
+  /** `times`: the frame's capture and arrival (timed playout; then pull() needs the time). */
+  push(seq: number, frame: T, times?: FrameTimes): void {
+    if (times) this.measure(times.arrivedAt - times.captureTime);
     if (this.next !== null && ((seq - this.next) | 0) < 0) {
       this.counts.late++;
       return;
@@ -81,11 +130,14 @@ export class JitterBuffer<T> {
     if (this.next === null) this.next = seq;
     if (this.frames.has(seq)) return;
     this.frames.set(seq, frame);
+    if (times) this.captured.set(seq, times.captureTime);
     if (this.highest === null || ((seq - this.highest) | 0) > 0) this.highest = seq;
     while (this.depth > this.maxFrames) this.skipOne();
   }
 
-  pull(): Pulled<T> {
+  /** The slot now: `now` (receiver's clock, ms) is needed for timed playout, else ignored. */
+  pull(now?: number): Pulled<T> {
+    if (now !== undefined && this.transits.length) return this.pullTimed(now);
     if (!this.started) {
       if (this.depth < this.target) return { kind: 'waiting' };
       this.started = true;
@@ -112,8 +164,57 @@ export class JitterBuffer<T> {
       this.calmFor = 0;
       this.target = Math.max(this.minFrames, this.target - 1);
     }
+    return this.take();
+  }
+
+  private pullTimed(now: number): Pulled<T> {
+    const delay = this.delayMs!;
+    // How late the frame `seq` is for its slot (negative: early); a missing one is placed by its neighbours.
+    const lateness = (seq: number): number | null => {
+      const c = this.captured.get(seq);
+      if (c !== undefined) return now - c - delay;
+      for (let k = 1; k <= this.depth; k++) {
+        const later = this.captured.get((seq + k) >>> 0);
+        if (later !== undefined) return now - (later - k * FRAME_MS) - delay;
+      }
+      return null;
+    };
+    if (this.next === null || this.frames.size === 0) {
+      if (this.started) this.counts.underruns++;
+      return this.started ? { kind: 'underrun' } : { kind: 'waiting' };
+    }
+    let late = lateness(this.next)!;
+    if (!this.started) {
+      if (late < -FRAME_MS / 2) return { kind: 'waiting' };
+      this.started = true;
+    }
+    if (late > LATE_CUT_MS) {
+      // An underrun or an outage left these behind their slots: skip to the first one on time
+      // (an outage's stale trickle goes entirely: a lone frame from long ago is noise, not sound).
+      while (late > FRAME_MS / 2 && this.frames.size > 0) {
+        this.skipOne();
+        late = lateness(this.next!) ?? 0;
+      }
+      this.overFor = 0;
+      if (this.frames.size === 0) {
+        this.counts.underruns++;
+        return { kind: 'underrun' };
+      }
+    } else if (late > FRAME_MS) {
+      if (++this.overFor >= DRAIN_AFTER) {
+        this.skipOne();
+        this.overFor = 0;
+      }
+    } else this.overFor = 0;
+    if (late < -FRAME_MS) return { kind: 'hold' };
+    return this.take();
+  }
+
+  /** Plays (or conceals) frame `next` and moves on. */
+  private take(): Pulled<T> {
     const seq = this.next!;
     this.next = (seq + 1) >>> 0;
+    this.captured.delete(seq);
     const frame = this.frames.get(seq);
     if (frame === undefined) {
       this.counts.lost++;
@@ -124,8 +225,23 @@ export class JitterBuffer<T> {
     return { kind: 'frame', frame, seq };
   }
 
+  /** One more transit (arrival − capture): the delay from the window's fastest and its jitter. */
+  private measure(transitMs: number): void {
+    if (!Number.isFinite(transitMs)) return;
+    this.transits[this.transitNext] = transitMs;
+    this.transitNext = (this.transitNext + 1) % JITTER_WINDOW;
+    if (this.transits.length > 10 && this.transitNext % RETARGET_EVERY !== 0) return;
+    const fastest = Math.min(...this.transits);
+    const excess = this.transits.map((x) => x - fastest).filter((j) => j <= OUTAGE_MS).sort((a, b) => a - b);
+    this.fastest = fastest;
+    const cap = (this.maxFrames - 2) * FRAME_MS;
+    this.jitterMs = Math.max((this.minFrames - 1) * FRAME_MS, Math.min(cap, excess[Math.min(excess.length - 1, Math.floor(JITTER_QUANTILE * excess.length))] ?? 0));
+    this.target = Math.ceil(this.jitterMs / FRAME_MS) + 1;
+  }
+
   /** A new stream (reconnect): forget everything but the target. */
   reset(): void {
+    this.captured.clear();
     this.frames.clear();
     this.next = this.highest = null;
     this.started = false;
@@ -138,6 +254,7 @@ export class JitterBuffer<T> {
   private skipOne(): void {
     const seq = this.next!;
     this.next = (seq + 1) >>> 0;
+    this.captured.delete(seq);
     if (this.frames.delete(seq)) this.counts.skipped++;
   }
 }

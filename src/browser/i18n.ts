@@ -57,6 +57,15 @@ const TEXT = {
   dataSaver: ['データ節約（動きの多い部分を粗く・少なく）', 'Data saver (moving parts coarser and less often)'],
   dataSaverUnsupported: ['この接続先はデータ節約に対応していません', 'This PC does not support data saver'],
   disconnect: ['切断', 'Disconnect'],
+  // Audio (toolbar and the audio-only buttons of a viewer without toolbar)
+  tapForSound: ['タップして音声を再生', 'Tap to play sound'],
+  mute: ['消音', 'Mute'],
+  unmute: ['消音を解除', 'Unmute'],
+  volume: ['音量', 'Volume'],
+  micOn: ['マイクをオンにする', 'Turn microphone on'],
+  micOff: ['マイクをオフにする', 'Turn microphone off'],
+  micDenied: ['マイクを使用できません', 'The microphone cannot be used'],
+  audioUnsupported: ['このブラウザーでは音声を使用できません', 'This browser cannot play the sound'],
   disconnectedByUser: ['切断しました', 'You disconnected'],
 } satisfies Record<string, [string, string]>;
 

@@ -6,8 +6,11 @@
  * their state with aria-pressed.
  *
  * It only calls ToolbarActions: what a key means on the wire lives in
- * TextInput, zoom in ViewTransform, the connection in the viewer.
+ * TextInput, zoom in ViewTransform, the connection in the viewer, sound and
+ * microphone in ViewerAudio (whose state the audio buttons show: audioState();
+ * they appear only for what the host granted).
  */
+import type { AudioControlsState } from './audio/viewerAudio';
 import { Lang, TextKey, text } from './i18n';
 import type { InputMode } from './touchInput';
 
@@ -28,6 +31,16 @@ export interface ToolbarActions {
   /** Data saver on/off; returns whether it is on. */
   toggleDataSaver(): boolean;
   disconnect(): void;
+  /** Sound and microphone (absent: no audio buttons). */
+  audio?: ToolbarAudioActions;
+}
+
+export interface ToolbarAudioActions {
+  /** Starts playback when the browser waits for a tap, else mutes or unmutes. */
+  toggleMute(): void;
+  /** 0..1 */
+  setVolume(volume: number): void;
+  toggleMicrophone(): void;
 }
 
 const BUTTON_PX = 44;
@@ -45,6 +58,7 @@ export class Toolbar {
   private readonly bar: HTMLDivElement;
   private readonly handle: HTMLButtonElement;
   private readonly buttons = new Map<string, HTMLButtonElement>();
+  private readonly volume: HTMLInputElement | null = null;
 
   constructor(container: HTMLElement, private readonly lang: Lang, private readonly actions: ToolbarActions) {
     this.element = document.createElement('div');
@@ -100,9 +114,15 @@ export class Toolbar {
       },
       { id: 'saver', label: '⇣', title: 'dataSaver', toggle: true, run: (b) => pressed(b, actions.toggleDataSaver()) },
       ...(document.fullscreenEnabled ? [{ id: 'fullscreen', label: text(lang, 'fullscreenShort'), title: 'fullscreen' as const, toggle: true, run: () => this.toggleFullscreen() }] : []),
+      ...(actions.audio ? this.audioSpecs(actions.audio) : []),
       { id: 'disconnect', label: '⏏', title: 'disconnect', run: () => actions.disconnect() },
     ];
     for (const s of specs) this.bar.append(this.button(s));
+    if (actions.audio) {
+      this.volume = this.volumeSlider(actions.audio);
+      this.buttons.get('sound')!.after(this.volume);
+      this.audioState({ soundGranted: false, microphoneGranted: false, running: false, muted: false, volume: 1, microphoneOn: false, error: null });
+    }
     this.element.append(this.bar, this.handle);
     container.append(this.element);
     // Touches on the toolbar are not touches on the remote screen.
@@ -131,6 +151,52 @@ export class Toolbar {
   keyboardShown(open: boolean): void {
     const b = this.buttons.get('keyboard');
     if (b) pressed(b, open);
+  }
+
+  /** Shows the audio buttons for what the host granted, in the state ViewerAudio reports. */
+  audioState(s: AudioControlsState): void {
+    const sound = this.buttons.get('sound');
+    const mic = this.buttons.get('mic');
+    if (!sound || !mic || !this.volume) return;
+    sound.style.display = s.soundGranted ? '' : 'none';
+    this.volume.style.display = s.soundGranted && s.running ? '' : 'none';
+    mic.style.display = s.microphoneGranted ? '' : 'none';
+    if (!s.running) {
+      sound.textContent = `🔈 ${text(this.lang, 'tapForSound')}`;
+      this.label(sound, 'tapForSound');
+      sound.setAttribute('aria-pressed', 'false');
+    } else {
+      sound.textContent = s.muted ? '🔇' : '🔊';
+      this.label(sound, s.muted ? 'unmute' : 'mute');
+      pressed(sound, s.muted);
+    }
+    if (s.error) sound.title = s.error;
+    this.volume.value = String(Math.round(s.volume * 100));
+    mic.textContent = s.microphoneOn ? '🎙' : '🎙✕';
+    this.label(mic, s.microphoneOn ? 'micOff' : 'micOn');
+    pressed(mic, s.microphoneOn);
+  }
+
+  private audioSpecs(audio: ToolbarAudioActions): Spec[] {
+    return [
+      { id: 'sound', label: '🔊', title: 'mute', toggle: true, run: () => audio.toggleMute() },
+      { id: 'mic', label: '🎙✕', title: 'micOn', toggle: true, run: () => audio.toggleMicrophone() },
+    ];
+  }
+
+  /** The speaker volume: a slider as tall as the buttons, 0–100 %. */
+  private volumeSlider(audio: ToolbarAudioActions): HTMLInputElement {
+    const v = document.createElement('input');
+    v.type = 'range';
+    v.min = '0';
+    v.max = '100';
+    v.step = '5';
+    v.className = 'tilecast-volume';
+    v.setAttribute('aria-label', text(this.lang, 'volume'));
+    v.title = text(this.lang, 'volume');
+    Object.assign(v.style, { width: `${3 * BUTTON_PX}px`, height: `${BUTTON_PX}px`, margin: '0 4px', accentColor: '#1a73e8' });
+    v.addEventListener('input', () => audio.setVolume(Number(v.value) / 100));
+    return v;
   }
 
   private toggleFullscreen(): void {

@@ -31,7 +31,7 @@ import type { InputMode } from './touchInput';
 import { Lang, pickLang, text } from './i18n';
 import { InputHold } from './inputHold';
 import { MODIFIER_KEYS } from './textInput';
-import { StickyModifier, Toolbar } from './toolbar';
+import { StickyModifier, Toolbar, ToolbarAudioActions } from './toolbar';
 import { ScreenWakeLock } from './wakeLock';
 import { Modifier } from '../protocol/constants';
 import { ViewerOverlay } from './viewerOverlay';
@@ -158,13 +158,18 @@ export class TilecastViewer {
       },
       stickyReleased: () => this.toolbar?.stickyReleased(),
     });
-    if (this.input && options.toolbar !== false) this.toolbar = this.makeToolbar(this.input);
+    const withToolbar = this.input !== null && options.toolbar !== false;
+    // Audio's controls are in the toolbar when there is one (else ViewerAudio's own buttons).
+    const audioOptions = options.audio === true ? {} : options.audio || null;
+    this.audio = audioOptions
+      ? new ViewerAudio(container, { lang: this.lang, controls: !withToolbar, ...audioOptions, onChange: (s) => { this.toolbar?.audioState(s); audioOptions.onChange?.(s); } })
+      : null;
+    if (withToolbar) this.toolbar = this.makeToolbar(this.input!);
     // A mouse shows the remote cursor as its own; a finger does not (the drawn one stays).
     container.addEventListener('pointerenter', (e) => e.pointerType !== 'touch' && ((this.pointerInside = true), this.placeCursor()));
     container.addEventListener('pointerleave', (e) => e.pointerType !== 'touch' && ((this.pointerInside = false), this.placeCursor()));
     this.resizeObserver = new ResizeObserver(() => this.layout());
     this.resizeObserver.observe(container);
-    this.audio = options.audio ? new ViewerAudio(container, options.audio === true ? {} : options.audio) : null;
     // A soft keyboard covers the bottom of the page without resizing it (iOS; Android with some browsers).
     window.visualViewport?.addEventListener('resize', this.onVisualViewport);
     // Stats every second even when nothing arrives (an idle screen shows 0 fps, not the last busy second's).
@@ -224,10 +229,24 @@ export class TilecastViewer {
         return this.qualityLimit > 0;
       },
       disconnect: () => this.close(this.t('disconnectedByUser')),
+      ...(this.audio ? { audio: this.audioActions(this.audio) } : {}),
     });
+    if (this.audio) toolbar.audioState(this.audio.state());
     input.text.sink.addEventListener('focus', () => toolbar.keyboardShown(true));
     input.text.sink.addEventListener('blur', () => toolbar.keyboardShown(false));
     return toolbar;
+  }
+
+  private audioActions(audio: ViewerAudio): ToolbarAudioActions {
+    return {
+      toggleMute: () => {
+        const s = audio.state();
+        if (!s.running) void audio.start(); // the tap itself: the browser's autoplay rule
+        else audio.setMuted(!s.muted);
+      },
+      setVolume: (v) => audio.setVolume(v),
+      toggleMicrophone: () => void audio.setMicrophone(!audio.state().microphoneOn),
+    };
   }
 
   /** Disconnects for good (`why`: shown to the user). */

@@ -51,15 +51,23 @@ export type AuditEvent =
   | { type: 'logout'; user: string; ip: string; session: string }
   | { type: 'licence.refused'; user: string; ip: string; at: 'login' | 'viewer'; hostId?: string; cap: number }
   | { type: 'viewer.refused'; user: string | null; ip: string; hostId: string | null; reason: string }
-  | { type: 'session.start'; id: string; user: string; hostId: string; ip: string; viewOnly: boolean; startedAt: string }
+  | { type: 'session.start'; id: string; user: string; hostId: string; ip: string; viewOnly: boolean; audio: boolean; microphone: boolean; startedAt: string }
   | {
       type: 'session.end'; id: string; user: string; hostId: string; ip: string; startedAt: string; endedAt: string;
       durationMs: number; bytesToViewer: number; bytesToHost: number; paired: boolean; reason: string;
+      /** Present when the PC's sound / the viewer's microphone went through the session: first and last frame, frames. */
+      audio?: AuditedMediaUse; microphone?: AuditedMediaUse;
     }
   | { type: 'pc.online'; hostId: string; ip: string }
   | { type: 'pc.offline'; hostId: string; reason: string }
   | { type: 'relay.refused'; reason: string; ip: string; hostId?: string; user?: string; suppressed?: number }
   | { type: 'admin'; actor: string; action: string; target: string; detail?: string };
+
+export interface AuditedMediaUse {
+  firstAt: string;
+  lastAt: string;
+  frames: number;
+}
 
 export type AuditRecord = AuditEvent & { time: string };
 

@@ -23,9 +23,9 @@ import type * as http from 'node:http';
 import * as path from 'node:path';
 import { Reason } from '../protocol/constants';
 import { Relay, type RelayOptions, type ViewerRequest, type ViewerVerdict } from '../relay/relay';
-import type { RelaySessionEnd, RelaySessionInfo } from '../relay/relaySession';
+import type { MediaUse, RelaySessionEnd, RelaySessionInfo } from '../relay/relaySession';
 import { viewerAssetsDir } from '../host/viewerPage';
-import { AuditLog } from './audit';
+import { type AuditedMediaUse, AuditLog } from './audit';
 import { type AuthConfig, Authenticator, DEFAULT_AUTH } from './auth';
 import { FileStore } from './fileStore';
 import { verifyHostSecret } from './hostSecrets';
@@ -54,7 +54,7 @@ export interface GatewayOptions {
   watchIntervalMs?: number;
 }
 
-export const DEFAULT_POLICY: EffectivePolicy = { viewOnly: false, idleTimeoutMs: 30 * 60_000, maxSessionMs: 0 };
+export const DEFAULT_POLICY: EffectivePolicy = { viewOnly: false, idleTimeoutMs: 30 * 60_000, maxSessionMs: 0, audio: false, microphone: false };
 
 interface GrantTag {
   leaseId: string;
@@ -161,7 +161,7 @@ export class Gateway {
       // A viewer session never outlives the login it was opened with.
       const loginLeft = Math.max(1, a.session.expiresAt - Date.now());
       const maxSessionMs = policy.maxSessionMs > 0 ? Math.min(policy.maxSessionMs, loginLeft) : loginLeft;
-      return { user: a.user.id, hostId, viewOnly: policy.viewOnly, idleTimeoutMs: policy.idleTimeoutMs, maxSessionMs, tag };
+      return { user: a.user.id, hostId, viewOnly: policy.viewOnly, audio: policy.audio, microphone: policy.microphone, idleTimeoutMs: policy.idleTimeoutMs, maxSessionMs, tag };
     } catch (err) {
       await this.store.releaseLicence(lease.id); // no grant, so no sessionEnd will free it
       throw err;
@@ -171,7 +171,8 @@ export class Gateway {
   private onSessionStart(s: RelaySessionInfo): void {
     const tag = s.tag as GrantTag | undefined;
     if (tag) this.loginOf.set(s.id, tag.loginSession);
-    this.audit.write({ type: 'session.start', id: s.id, user: s.user, hostId: s.hostId, ip: s.remoteAddress, viewOnly: s.viewOnly, startedAt: new Date(s.startedAt).toISOString() });
+    this.audit.write({ type: 'session.start', id: s.id, user: s.user, hostId: s.hostId, ip: s.remoteAddress, viewOnly: s.viewOnly,
+      audio: s.audio, microphone: s.microphone, startedAt: new Date(s.startedAt).toISOString() });
   }
 
   private async onSessionEnd(s: RelaySessionEnd): Promise<void> {
@@ -179,7 +180,7 @@ export class Gateway {
     this.audit.write({
       type: 'session.end', id: s.id, user: s.user, hostId: s.hostId, ip: s.remoteAddress, startedAt: new Date(s.startedAt).toISOString(),
       endedAt: new Date(s.endedAt).toISOString(), durationMs: s.durationMs, bytesToViewer: s.bytesToViewer, bytesToHost: s.bytesToHost,
-      paired: s.paired, reason: s.reason,
+      paired: s.paired, reason: s.reason, ...auditedUse('audio', s.audioUse), ...auditedUse('microphone', s.microphoneUse),
     });
     const tag = s.tag as GrantTag | undefined;
     if (tag) await this.store.releaseLicence(tag.leaseId).catch((err) => process.emitWarning(`tilecast gateway: licence not freed: ${(err as Error).message}`));
@@ -243,4 +244,9 @@ export class Gateway {
       this.watching = false;
     }
   }
+}
+
+/** When sound or the microphone went through a session, for its session.end record (nothing when unused). */
+function auditedUse(kind: 'audio' | 'microphone', u: MediaUse | null): Partial<Record<'audio' | 'microphone', AuditedMediaUse>> {
+  return u ? { [kind]: { firstAt: new Date(u.firstAt).toISOString(), lastAt: new Date(u.lastAt).toISOString(), frames: u.frames } } : {};
 }

@@ -1,9 +1,11 @@
 /**
  * Session policy for one user: view-only, idle timeout, maximum session
- * length. Each field is decided on its own, first match wins:
+ * length, and whether sound and the microphone may be used. Each field is
+ * decided on its own, first match wins:
  *   1. the user's own override;
  *   2. the user's groups — the strictest of those that set it (view-only if
- *      any group says so, the shortest timeout);
+ *      any group says so, the shortest timeout, no sound or microphone if
+ *      any group forbids it);
  *   3. the gateway's default.
  * The result goes into the relay's grant; the relay enforces it.
  */
@@ -15,6 +17,10 @@ export interface EffectivePolicy {
   idleTimeoutMs: number;
   /** 0: none. */
   maxSessionMs: number;
+  /** May hear the PC's sound (off unless enabled). */
+  audio: boolean;
+  /** May send the microphone to the PC (off unless enabled). */
+  microphone: boolean;
 }
 
 /** Limits of any policy value, ms: from one minute to one week. */
@@ -29,9 +35,14 @@ export function effectivePolicy(user: Pick<UserRecord, 'groups' | 'policy'>, gro
     const limits = set.filter((v) => v > 0);
     return limits.length ? Math.min(...limits) : 0;
   };
+  /** A permission: forbidden if any group forbids it, granted if one grants it. */
+  const strictestPermission = (k: 'audio' | 'microphone'): boolean | undefined =>
+    mine.some((p) => p[k] === false) ? false : mine.some((p) => p[k] === true) ? true : undefined;
   const groupViewOnly = mine.some((p) => p.viewOnly === true) ? true : mine.some((p) => p.viewOnly === false) ? false : undefined;
   return {
     viewOnly: user.policy?.viewOnly ?? groupViewOnly ?? defaults.viewOnly,
+    audio: user.policy?.audio ?? strictestPermission('audio') ?? defaults.audio,
+    microphone: user.policy?.microphone ?? strictestPermission('microphone') ?? defaults.microphone,
     idleTimeoutMs: user.policy?.idleTimeoutMs ?? strictest('idleTimeoutMs') ?? defaults.idleTimeoutMs,
     maxSessionMs: user.policy?.maxSessionMs ?? strictest('maxSessionMs') ?? defaults.maxSessionMs,
   };

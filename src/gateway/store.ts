@@ -19,6 +19,10 @@ export interface Policy {
   idleTimeoutMs?: number;
   /** End the session this long after it started, ms. */
   maxSessionMs?: number;
+  /** May hear the PC's sound (the PC must enable audio too). */
+  audio?: boolean;
+  /** May send the microphone to the PC (the PC must accept it too). */
+  microphone?: boolean;
 }
 
 export type Role = 'user' | 'admin';

@@ -5,6 +5,14 @@
  * older than `jitterBudgetMs` (from capture) are dropped rather than sent
  * late, and the queue holds at most `maxFrames` (the oldest goes first).
  * Pure: the session passes the clock and whether its socket can take bytes.
+ *
+ * A stalled link (a probe PING unanswered for `stallMs`) drops frames rather
+ * than queueing them into TCP, where an outage would hold them and deliver
+ * seconds of stale sound at once. The PONG comes back over the uplink, so an
+ * uplink gap looks like a stall too: `stallMs` is longer than the jitter
+ * budget (on ATT-LTE-driving, uplink gaps of 300–800 ms while the downlink
+ * delivered dropped good sound with a 200 ms threshold); frames held by a
+ * real outage for up to that long are cut by the viewer's jitter buffer.
  */
 import { checkInt } from '../errors';
 
@@ -21,9 +29,11 @@ export interface AudioOutboxOptions {
   jitterBudgetMs?: number;
   /** Most frames waiting (default 10 = 200 ms of 20 ms frames). */
   maxFrames?: number;
+  /** A probe PING unanswered this long means a stalled link, ms (default 1000). */
+  stallMs?: number;
 }
 
-export const AUDIO_OUTBOX_DEFAULTS = { jitterBudgetMs: 200, maxFrames: 10 } as const;
+export const AUDIO_OUTBOX_DEFAULTS = { jitterBudgetMs: 200, maxFrames: 10, stallMs: 1000 } as const;
 /** How often a PING probes the link while sound flows, ms (~1 kbit/s each way). */
 export const PROBE_INTERVAL_MS = 100;
 
@@ -41,6 +51,7 @@ export interface AudioOutboxStats {
 export class AudioOutbox {
   readonly jitterBudgetMs: number;
   readonly maxFrames: number;
+  readonly stallMs: number;
   private queue: QueuedAudio[] = [];
   private readonly counts: AudioOutboxStats = { framesSent: 0, bytesSent: 0, droppedStale: 0, droppedFull: 0, droppedStalled: 0 };
   private readonly probes = new Map<number, number>(); // ping id -> sent at, oldest first
@@ -49,16 +60,17 @@ export class AudioOutbox {
   constructor(options: AudioOutboxOptions = {}) {
     this.jitterBudgetMs = checkInt('jitterBudgetMs', options.jitterBudgetMs ?? AUDIO_OUTBOX_DEFAULTS.jitterBudgetMs, 20, 5000);
     this.maxFrames = checkInt('maxFrames', options.maxFrames ?? AUDIO_OUTBOX_DEFAULTS.maxFrames, 1, 250);
+    this.stallMs = checkInt('stallMs', options.stallMs ?? AUDIO_OUTBOX_DEFAULTS.stallMs, 20, 60_000);
   }
 
   get pending(): number {
     return this.queue.length;
   }
 
-  /** Whether a PING sent this long ago is still unanswered: the link holds everything back. */
+  /** Whether a PING sent stallMs ago is still unanswered: the link holds everything back. */
   stalled(now: number): boolean {
     const oldest = this.probes.values().next();
-    return !oldest.done && now - oldest.value > this.jitterBudgetMs;
+    return !oldest.done && now - oldest.value > this.stallMs;
   }
 
   /** Whether a probe PING is due now; if so the caller sends PING `id` and tells probeSent(). */

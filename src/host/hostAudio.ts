@@ -49,6 +49,9 @@ export interface HostAudioOptions extends PulseTarget {
  */
 export const CAPTURE_LINGER_MS = 10_000;
 
+/** Frames the capture delay percentiles are taken over (10 s). */
+export const CAPTURE_DELAY_WINDOW = 500;
+
 /** A talker holds the microphone until it has sent nothing for this long, ms. */
 export const MIC_HOLD_MS = 1000;
 
@@ -69,6 +72,12 @@ export interface HostAudioStats {
   framesCaptured: number;
   /** Opus encode time on the capture thread per second of sound, ms (÷10 = % of one core). */
   encodeMsPerSecond: number | null;
+  /**
+   * How long a frame took from its last sample being played to reaching this
+   * thread (parec's buffering, framing, Opus, the thread hop), ms, p50/p95
+   * over the last CAPTURE_DELAY_WINDOW frames; null before any.
+   */
+  captureDelayMs: { p50: number; p95: number } | null;
   microphoneSource: string | null;
   microphoneFrames: number;
   microphoneConcealed: number;
@@ -102,6 +111,8 @@ export class HostAudio extends EventEmitter<HostAudioEvents> {
   private captureStats: SoundCaptureStats = { frames: 0, encodeMs: 0 };
   private device: string | null = null;
   private micFrames = 0;
+  private readonly captureDelays: number[] = []; // ring of the last CAPTURE_DELAY_WINDOW
+  private captureDelayNext = 0;
   private micDropped = 0;
   private micConcealed = 0;
   private closed = false;
@@ -160,6 +171,9 @@ export class HostAudio extends EventEmitter<HostAudioEvents> {
   }
 
   private broadcast(f: EncodedAudioFrame): void {
+    const durationMs = 20; // one Opus frame (SoundCapture frames are 20 ms)
+    this.captureDelays[this.captureDelayNext] = wallNow() - (f.captureTime + durationMs);
+    this.captureDelayNext = (this.captureDelayNext + 1) % CAPTURE_DELAY_WINDOW;
     const bytes = encodeMessage({ type: 'audio', codec: 'opus', sampleRate: f.sampleRate, channels: f.channels, seq: f.seq, captureTime: f.captureTime, payload: f.payload });
     for (const s of this.hearers.keys()) s.offerAudio({ seq: f.seq, captureTime: f.captureTime, bytes });
   }
@@ -254,11 +268,19 @@ export class HostAudio extends EventEmitter<HostAudioEvents> {
       device: this.device,
       framesCaptured: this.captureStats.frames,
       encodeMsPerSecond: seconds > 0 ? this.captureStats.encodeMs / seconds : null,
+      captureDelayMs: this.captureDelayPercentiles(),
       microphoneSource: this.mic?.sourceName ?? null,
       microphoneFrames: this.micFrames,
       microphoneConcealed: this.micConcealed,
       microphoneDropped: this.micDropped,
     };
+  }
+
+  private captureDelayPercentiles(): { p50: number; p95: number } | null {
+    if (!this.captureDelays.length) return null;
+    const s = [...this.captureDelays].sort((a, b) => a - b);
+    const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+    return { p50: at(0.5), p95: at(0.95) };
   }
 
   async close(): Promise<void> {

@@ -53,6 +53,10 @@ export interface ViewerGrant {
   user: string;
   hostId: string;
   viewOnly?: boolean;
+  /** May hear the PC's sound (default false: the relay strips AUDIO from the viewer's HELLO and drops the host's AUDIO). */
+  audio?: boolean;
+  /** May send the microphone to the PC (default false: MICROPHONE stripped; the viewer's AUDIO ends the session). */
+  microphone?: boolean;
   /** End the session after this long, ms (0 or absent: no limit). */
   maxSessionMs?: number;
   /** End the session after this long without viewer input (pointer or key), ms (0 or absent: none). */
@@ -401,7 +405,8 @@ export class Relay extends EventEmitter<RelayEvents> {
     }
     const grant = verdict;
     const info: RelaySessionInfo = {
-      id: randomBytes(16).toString('base64url'), user: grant.user, hostId: grant.hostId, remoteAddress, viewOnly: grant.viewOnly === true, startedAt: Date.now(),
+      id: randomBytes(16).toString('base64url'), user: grant.user, hostId: grant.hostId, remoteAddress, viewOnly: grant.viewOnly === true,
+      audio: grant.audio === true, microphone: grant.microphone === true, startedAt: Date.now(),
       ...(grant.tag === undefined ? {} : { tag: grant.tag }),
     };
     // From here every grant ends in exactly one sessionEnd, so the app can free what it took (a licence).
@@ -409,7 +414,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     const refusal = !link ? { reason: Reason.HOST_UNAVAILABLE, message: TEXT.offline } : this.live.size >= this.maxSessions ? { reason: Reason.CAPACITY, message: TEXT.capacity } : null;
     if (refusal || socket.destroyed) {
       const endedAt = Date.now();
-      this.emit('sessionEnd', { ...info, paired: false, bytesToViewer: 0, bytesToHost: 0, updatesToViewer: 0, rttMs: null, lastInputAt: null, endedAt, durationMs: 0, reason: refusal?.message ?? 'viewer gone before the upgrade' });
+      this.emit('sessionEnd', { ...info, paired: false, bytesToViewer: 0, bytesToHost: 0, updatesToViewer: 0, rttMs: null, lastInputAt: null, audioUse: null, microphoneUse: null, audioRefused: 0, endedAt, durationMs: 0, reason: refusal?.message ?? 'viewer gone before the upgrade' });
       if (refusal && !socket.destroyed) this.viewerWss.handleUpgrade(req, socket, head, (ws) => byeAndClose(ws, refusal.reason, refusal.message));
       return;
     }

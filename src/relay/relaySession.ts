@@ -14,12 +14,20 @@
  * Acks travel untouched, so the host's flow control measures the whole path.
  *
  * The session only peeks at each message's first byte (the message type): to
- * see viewer input for the idle timeout and to count updates. The relay may
- * inject a BYE of its own (timeouts, an admin's kick) before closing.
+ * see viewer input for the idle timeout, to count updates and to see when
+ * sound and the microphone were used (for the audit). The relay may inject a
+ * BYE of its own (timeouts, an admin's kick) before closing.
+ *
+ * Audio policy (the grant's `audio` / `microphone`, both off unless granted):
+ * the viewer's HELLO loses the AUDIO / MICROPHONE capability bits it may not
+ * have (the one place the session rewrites a message: four bytes at a fixed
+ * offset), so the host never grants them; AUDIO from a viewer without the
+ * microphone ends the session, AUDIO from the host to a viewer without sound
+ * is dropped (a host that ignores the HELLO sends nothing the user may not hear).
  */
 import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
-import { MessageType, Reason, ReasonCode, reasonName } from '../protocol/constants';
+import { Capability, MessageType, Reason, ReasonCode, reasonName } from '../protocol/constants';
 import { encodeMessage } from '../protocol/messages';
 
 export interface RelaySessionLimits {
@@ -39,6 +47,10 @@ export interface RelaySessionInfo {
   hostId: string;
   remoteAddress: string;
   viewOnly: boolean;
+  /** The user may hear the PC's sound. */
+  audio: boolean;
+  /** The user may send the microphone to the PC. */
+  microphone: boolean;
   /** When the viewer was accepted (epoch ms). */
   startedAt: number;
   /** What the authorising app attached to the grant (e.g. a licence lease). */
@@ -55,7 +67,23 @@ export interface RelaySessionStats extends RelaySessionInfo {
   rttMs: number | null;
   /** Last POINTER/KEY from the viewer (epoch ms), or null. */
   lastInputAt: number | null;
+  /** The PC's sound forwarded to the viewer (null: none). */
+  audioUse: MediaUse | null;
+  /** The viewer's microphone forwarded to the PC (null: none). */
+  microphoneUse: MediaUse | null;
+  /** AUDIO from the host dropped because the user may not hear sound. */
+  audioRefused: number;
 }
+
+/** When a kind of audio went through the session: its first and last frame (epoch ms) and how many. */
+export interface MediaUse {
+  firstAt: number;
+  lastAt: number;
+  frames: number;
+}
+
+/** Byte offset of the capability bits in a HELLO: type u8, magic u32, minVersion u16, maxVersion u16 (docs/protocol.md). */
+const HELLO_CAPABILITIES_OFFSET = 9;
 
 export interface RelaySessionEnd extends RelaySessionStats {
   endedAt: number;
@@ -86,7 +114,7 @@ export class RelaySession extends EventEmitter<RelaySessionEvents> {
     private readonly limits: RelaySessionLimits,
   ) {
     super();
-    this.stats = { ...info, paired: false, bytesToViewer: 0, bytesToHost: 0, updatesToViewer: 0, rttMs: null, lastInputAt: null };
+    this.stats = { ...info, paired: false, bytesToViewer: 0, bytesToHost: 0, updatesToViewer: 0, rttMs: null, lastInputAt: null, audioUse: null, microphoneUse: null, audioRefused: 0 };
     viewer.on('message', (data, isBinary) => this.fromViewer(data as Buffer, isBinary));
     viewer.on('close', (code, reason) => this.end(`viewer closed (${code}${reason.length ? ` ${reason.toString().slice(0, 100)}` : ''})`, { host: [passable(code) ? code : 1001, 'viewer left'] }));
     viewer.on('error', (err) => this.end(`viewer socket error: ${err.message}`, { host: [1001, 'viewer left'] }));
@@ -181,6 +209,11 @@ export class RelaySession extends EventEmitter<RelaySessionEvents> {
     if (!isBinary) return this.end('viewer sent a text message', { bye: { reason: Reason.PROTOCOL_ERROR, message: 'text messages are not part of the protocol' } });
     const type = data[0];
     if (type === MessageType.POINTER || type === MessageType.KEY) this.stats.lastInputAt = Date.now();
+    else if (type === MessageType.HELLO) data = this.withPermittedCapabilities(data);
+    else if (type === MessageType.AUDIO) {
+      if (!this.stats.microphone) return this.end('microphone not permitted for this user', { bye: { reason: Reason.PROTOCOL_ERROR, message: 'the microphone is not permitted for this user' } });
+      this.stats.microphoneUse = used(this.stats.microphoneUse);
+    }
     if (this.host) return this.forward(data, this.host, this.viewer, 'bytesToHost');
     this.pendingBytes += data.length;
     if (this.pendingBytes > this.limits.maxPendingBytes) {
@@ -193,7 +226,20 @@ export class RelaySession extends EventEmitter<RelaySessionEvents> {
     if (this.ended) return;
     if (!isBinary) return this.end('host sent a text message', { bye: { reason: Reason.PROTOCOL_ERROR, message: 'the PC sent a malformed message' } });
     if (data[0] === MessageType.UPDATE) this.stats.updatesToViewer++;
+    else if (data[0] === MessageType.AUDIO) {
+      if (!this.stats.audio) return void this.stats.audioRefused++;
+      this.stats.audioUse = used(this.stats.audioUse);
+    }
     this.forward(data, this.viewer, this.host!, 'bytesToViewer');
+  }
+
+  /** The viewer's HELLO without the audio capabilities this user lacks (a HELLO too short is the host's to refuse). */
+  private withPermittedCapabilities(hello: Buffer): Buffer {
+    const strip = (this.stats.audio ? 0 : Capability.AUDIO) | (this.stats.microphone ? 0 : Capability.MICROPHONE);
+    if (!strip || hello.length < HELLO_CAPABILITIES_OFFSET + 4) return hello;
+    const out = Buffer.from(hello);
+    out.writeUInt32LE((out.readUInt32LE(HELLO_CAPABILITIES_OFFSET) & ~strip) >>> 0, HELLO_CAPABILITIES_OFFSET);
+    return out;
   }
 
   /** Sends `data` on `to`; pauses `from` while `to` holds more than the high-water mark. */
@@ -210,6 +256,11 @@ export class RelaySession extends EventEmitter<RelaySessionEvents> {
     };
     this.after(this.limits.drainPollMs, poll);
   }
+}
+
+function used(u: MediaUse | null): MediaUse {
+  const now = Date.now();
+  return u ? { firstAt: u.firstAt, lastAt: now, frames: u.frames + 1 } : { firstAt: now, lastAt: now, frames: 1 };
 }
 
 function closeSocket(ws: WebSocket, [code, reason]: [number, string]): void {

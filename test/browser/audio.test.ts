@@ -6,14 +6,10 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { chromium, Browser, Page } from 'playwright-core';
-import { createHost } from '../../src/host/host';
-import { viewerPage } from '../../src/host/viewerPage';
 import { pulseEnv } from '../../src/audio/pulse';
-import { PushSource } from '../../src/source/pushSource';
-import { loadScene } from '../../src/source/sceneSource';
-import { play, pulseUnavailableReason, startPulseServer } from '../../src/testing/pulseServer';
+import { play, pulseUnavailableReason } from '../../src/testing/pulseServer';
 import { firstChannel, rms, silence, strongestTone, toneBurst } from '../../src/testing/tones';
-import { until } from '../helpers';
+import { audioHost, openAudioPage } from './helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** 100 Hz to 3 kHz in 20 Hz steps: where a beep's tone is looked for. */
@@ -51,21 +47,10 @@ async function listen(page: Page): Promise<void> {
 }
 
 t.test('the host\'s sound plays in the page; the fake microphone\'s beep reaches the host\'s virtual source', { skip }, async (t) => {
-  const pulse = await startPulseServer();
-  t.teardown(() => pulse.stop());
-  const source = new PushSource();
-  source.push(loadScene('document'));
-  const host = await createHost({ source, httpHandler: viewerPage(), audio: { server: pulse.server, microphone: true, jitterBudgetMs: 3000 } });
-  t.teardown(() => host.close());
-  const micSource = await host.prepareMicrophone();
+  const { pulse, host, micSource } = await audioHost(t);
   const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
   t.teardown(() => page.close());
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(host.url.replace(/^ws/, 'http'));
-  await until(() => host.viewers().some((v) => v.audio !== null), 'the page asked for audio and got it');
-  // The page makes its AudioContext only once the host's HELLO granted sound.
-  await page.waitForFunction(() => (window as any).tilecastViewer.audio.stats().playback !== null, undefined, { timeout: 20_000 });
+  const pageErrors = await openAudioPage(page, host);
   await page.evaluate(() => (window as any).tilecastViewer.audio.start());
   await page.waitForFunction(() => (window as any).tilecastViewer.audio.stats().playback.played > 10, undefined, { timeout: 20_000 });
   await listen(page);

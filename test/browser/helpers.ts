@@ -8,7 +8,10 @@ import { InputRouter } from '../../src/input/inputRouter';
 import { X11InputSink } from '../../src/input/inputSink';
 import type { KeyMessage } from '../../src/protocol/messages';
 import { X11Source } from '../../src/source/x11Source';
+import { PushSource } from '../../src/source/pushSource';
+import { startPulseServer, type PulseServer } from '../../src/testing/pulseServer';
 import type { Xvfb } from '../xserver';
+import { until } from '../helpers';
 import { loadScene } from '../../src/source/sceneSource';
 import type { Frame } from '../../src/frame';
 
@@ -18,6 +21,39 @@ export const skipWithoutChromium: false | string = fs.existsSync(CHROMIUM) ? fal
 if (skipWithoutChromium && process.env.CI) throw new Error(skipWithoutChromium);
 
 export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/**
+ * A host serving the viewer page on the document scene with sound and
+ * microphone on, its sound from a private PulseAudio server (a generous
+ * jitter budget: a loaded machine must not drop the known signal). Torn down
+ * with the test.
+ */
+export async function audioHost(t: { teardown(fn: () => unknown): void }): Promise<{ pulse: PulseServer; host: Host; micSource: string | null }> {
+  const pulse = await startPulseServer();
+  t.teardown(() => pulse.stop());
+  const source = new PushSource();
+  source.push(loadScene('document'));
+  const host = await createHost({ source, httpHandler: viewerPage(), audio: { server: pulse.server, microphone: true, jitterBudgetMs: 3000 } });
+  t.teardown(() => host.close());
+  return { pulse, host, micSource: await host.prepareMicrophone() };
+}
+
+/**
+ * Opens the audio host's viewer page and waits until the host captures its
+ * sound and the page has its player (granted sound). Returns the page's
+ * uncaught errors, collected from now on.
+ */
+export async function openAudioPage(page: Page, host: Host): Promise<string[]> {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(host.url.replace(/^ws/, 'http'));
+  await until(() => host.viewers().some((v) => v.audio !== null), 'the page asked for audio and got it');
+  // The capture thread starts parec and Opus (under the test loader, it compiles them first): slow on a loaded machine.
+  await until(() => (host.audioStats()?.framesCaptured ?? 0) > 0, 'the host capturing its sound', 90_000);
+  // The page makes its AudioContext only once the host's HELLO granted sound.
+  await page.waitForFunction(() => (window as any).tilecastViewer.audio.stats().playback !== null, undefined, { timeout: 20_000 });
+  return pageErrors;
+}
 
 /** A w x h crop of a rendered scene, so pages and comparisons stay small. */
 export function crop(name: Parameters<typeof loadScene>[0], w: number, h: number, x0 = 0, y0 = 0): Frame {

@@ -25,7 +25,8 @@ const phone = (locale: string, width = 360, height = 740) => ({ viewport: { widt
 const keyLine = (k: KeyMessage) => `${k.down ? 'down' : 'up'} ${k.code || k.keysym.toString(16)} ${k.key} m${k.modifiers}`;
 
 async function buttons(page: Page) {
-  return page.$$eval('.tilecast-toolbar button', (bs) => bs.map((b) => {
+  // The buttons on screen (the audio buttons stay hidden unless the host grants audio: test/browser/audioToolbar.test.ts).
+  return page.$$eval('.tilecast-toolbar button', (bs) => bs.filter((b) => b.style.display !== 'none').map((b) => {
     const r = b.getBoundingClientRect();
     return { label: b.getAttribute('aria-label') ?? '', left: r.left, right: r.right, top: r.top, bottom: r.bottom, w: r.width, h: r.height };
   }));

@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { connectViewer, ViewerClient } from '../../src/client/viewerClient';
 import { Host, createHost } from '../../src/host/host';
 import { PushSource } from '../../src/source/pushSource';
-import { Reason } from '../../src/protocol/constants';
-import { CloseMessage, encodeMessage } from '../../src/protocol/messages';
+import { Capability, Reason } from '../../src/protocol/constants';
+import { CloseMessage, decodeMessage, encodeMessage } from '../../src/protocol/messages';
 import { Relay, ViewerVerdict } from '../../src/relay/relay';
 import { RelayLink, dialRelay } from '../../src/relay/dialRelay';
 import { RelaySessionEnd, RelaySessionInfo } from '../../src/relay/relaySession';
@@ -27,7 +27,7 @@ interface Gateway {
   starts: RelaySessionInfo[];
   ends: RelaySessionEnd[];
   refusals: string[];
-  policy: { idleTimeoutMs?: number; maxSessionMs?: number };
+  policy: { idleTimeoutMs?: number; maxSessionMs?: number; audio?: boolean; microphone?: boolean };
 }
 
 async function startGateway(port = 0, options: Partial<ConstructorParameters<typeof Relay>[0]> = {}): Promise<Gateway> {
@@ -291,4 +291,52 @@ t.test('hostile sockets at the relay: slowloris and silent sockets are cut, junk
   pc.source.push(frameN(9));
   t.equal(await exact(honest, frameN(9)), null, 'the honest session streams on');
   t.ok(gw.relay.isOnline('pc1'));
+});
+
+t.test('audio grants: the relay strips what the grant lacks from the HELLO and drops a host\'s AUDIO to a viewer without sound', async (t) => {
+  const gw = await startGateway();
+  t.teardown(() => stopGateway(gw));
+  // A host that ignores the viewer's HELLO: grants everything and sends three AUDIO frames at once.
+  const heardHellos: number[] = [];
+  const audio = (seq: number) => encodeMessage({ type: 'audio', codec: 'opus', sampleRate: 48000, channels: 2, seq, captureTime: seq * 20, payload: new Uint8Array([0xfc, 0xff, 0xfe]) });
+  const hostile = {
+    screenSize: { width: 0, height: 0 },
+    viewers: () => [],
+    attachViewer(ws: import('ws').WebSocket) {
+      ws.on('message', (d: Buffer) => {
+        const m = decodeMessage(d);
+        if (m.type !== 'hello') return;
+        heardHellos.push(m.capabilities);
+        ws.send(encodeMessage({ type: 'hello', minVersion: 1, maxVersion: 1, capabilities: Capability.AUDIO | Capability.MICROPHONE, software: 'hostile-host' }));
+        for (let seq = 0; seq < 3; seq++) ws.send(audio(seq));
+      });
+    },
+  } as unknown as Host;
+  const link = dialRelay(hostile, { url: gw.url, hostId: 'pc1', secret: SECRETS.pc1!, minBackoffMs: 50, maxBackoffMs: 200 });
+  link.on('error', () => {});
+  t.teardown(() => link.close());
+  await until(() => gw.relay.isOnline('pc1'), 'pc1 online');
+  const asking = encodeMessage({ type: 'hello', minVersion: 1, maxVersion: 1, capabilities: Capability.AUDIO | Capability.MICROPHONE | Capability.INPUT, software: 'viewer' });
+
+  for (const grant of [{}, { audio: true }, { audio: true, microphone: true }] as const) {
+    gw.policy = grant;
+    const v = await rawPeer(`${gw.url}/tilecast/viewer?host=pc1`, { headers: { authorization: 'Bearer token-alice-0123' } });
+    v.ws.send(asking);
+    await until(() => heardHellos.length === gw.ends.length + 1 && v.messages.some((m) => m.type === 'hello'), 'the hostile host answered');
+    // Its three AUDIO follow its HELLO: each either forwarded or refused.
+    await until(() => { const s = gw.relay.sessions()[0]; return !!s && s.audioRefused + (s.audioUse?.frames ?? 0) === 3; }, 'the host\'s AUDIO through the relay');
+    await until(() => v.messages.filter((m) => m.type === 'audio').length === ('audio' in grant ? 3 : 0), 'forwarded AUDIO at the viewer');
+    const kept = (Capability.AUDIO | Capability.MICROPHONE) & heardHellos[heardHellos.length - 1]!;
+    const want = ('audio' in grant ? Capability.AUDIO : 0) | ('microphone' in grant ? Capability.MICROPHONE : 0);
+    t.equal(kept, want, `${JSON.stringify(grant)}: the host saw only the granted audio capabilities`);
+    t.equal(heardHellos[heardHellos.length - 1]! & Capability.INPUT, Capability.INPUT, 'other capabilities untouched');
+    t.equal(v.messages.filter((m) => m.type === 'audio').length, 'audio' in grant ? 3 : 0, `${JSON.stringify(grant)}: AUDIO reaches the viewer only with sound granted`);
+    const live = gw.relay.sessions()[0]!;
+    t.equal(live.audioRefused, 'audio' in grant ? 0 : 3);
+    t.equal(live.audioUse?.frames ?? 0, 'audio' in grant ? 3 : 0, 'sound use counted');
+    v.ws.close();
+    await v.closed;
+    await until(() => gw.ends.length === heardHellos.length, 'session ended');
+  }
+  gw.policy = {};
 });

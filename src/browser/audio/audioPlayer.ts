@@ -108,7 +108,9 @@ export class AudioPlayer {
       for (let i = 0; i < n; i++) pcm[i * channels + c] = plane[i]!;
     }
     data.close();
-    if (info) this.node?.port.postMessage({ type: 'frame', seq: info.seq, captureTime: info.captureTime, channels, pcm }, [pcm.buffer]);
+    // Only while the context runs: a suspended one (no tap yet, the OS took the device) has a stopped
+    // clock, and frames stamped with it would skew the jitter buffer's transit window for 10 s.
+    if (info && this.context.state === 'running') this.node?.port.postMessage({ type: 'frame', seq: info.seq, captureTime: info.captureTime, channels, pcm }, [pcm.buffer]);
   }
 
   private onStats(m: { type: string; stats: JitterStats; played: Array<[number, number]> }): void {

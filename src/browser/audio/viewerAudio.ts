@@ -4,12 +4,14 @@
  * volume, microphone on/off, and the hooks the viewer's connection feeds
  * (connected(), receive()).
  *
- * Controls: a minimal speaker button and microphone button in the top-right
- * corner of the viewer, with ja/en labels, until the viewer's toolbar has
- * audio buttons. TODO(lead, toolbar): call setMuted()/setVolume()/
- * setMicrophone() from the toolbar and pass `controls: false`.
+ * Controls: the viewer's toolbar has the audio buttons (mute, volume,
+ * microphone: it calls setMuted()/setVolume()/setMicrophone() and follows
+ * onChange); a viewer without toolbar (view-only) gets a minimal speaker
+ * button and microphone button in the top-right corner instead
+ * (`controls`, default true). Labels in the viewer's language.
  */
 import { Capability } from '../../protocol/constants';
+import type { Lang } from '../i18n';
 import type { AudioMessage } from '../../protocol/messages';
 import { AudioPlayer, PlayerStats, audioPlaybackSupported } from './audioPlayer';
 import { AudioLabels, audioLabels } from './labels';
@@ -28,6 +30,26 @@ export interface ViewerAudioOptions {
   controls?: boolean;
   /** URL of tilecast-audio-worklet.js (default: beside the viewer bundle). */
   workletUrl?: string;
+  /** Labels' language (default: the browser's; the viewer passes its own). */
+  lang?: Lang;
+  /** Called whenever AudioControlsState changes (the toolbar follows it). */
+  onChange?: (state: AudioControlsState) => void;
+}
+
+/** What audio controls show. */
+export interface AudioControlsState {
+  /** The host sends its sound to this viewer. */
+  soundGranted: boolean;
+  /** The host takes this viewer's microphone. */
+  microphoneGranted: boolean;
+  /** Playing (false: the browser waits for a tap, autoplay rules). */
+  running: boolean;
+  muted: boolean;
+  /** 0..1 */
+  volume: number;
+  microphoneOn: boolean;
+  /** Why sound or the microphone cannot be used, in the viewer's language; null when they can. */
+  error: string | null;
 }
 
 export interface ViewerAudioStats {
@@ -45,7 +67,10 @@ export class ViewerAudio {
   private readonly supported: boolean;
   private readonly micWanted: boolean;
   private playerError: string | null = null;
-  private readonly labels: AudioLabels = audioLabels();
+  private readonly labels: AudioLabels;
+  private soundGranted = false;
+  private micGranted = false;
+  private volume: number;
   private micError: string | null = null;
   private sendMic: ((frame: Omit<AudioMessage, 'type' | 'codec'>) => void) | null = null;
   private readonly buttons: { speaker: HTMLButtonElement; mic: HTMLButtonElement | null } | null = null;
@@ -54,6 +79,8 @@ export class ViewerAudio {
     private readonly container: HTMLElement,
     private readonly options: ViewerAudioOptions,
   ) {
+    this.labels = audioLabels(options.lang);
+    this.volume = options.volume ?? 1;
     this.supported = audioPlaybackSupported();
     this.micWanted = options.microphone === true && microphoneSupported();
     if (options.controls !== false) this.buttons = this.makeButtons();
@@ -73,8 +100,13 @@ export class ViewerAudio {
   private ensurePlayer(): AudioPlayer | null {
     if (this.player || !this.supported) return this.player;
     const player = new AudioPlayer(this.options.workletUrl ?? defaultWorkletUrl());
-    player.ready.catch((err: Error) => (this.playerError = `${this.labels.unsupported}: ${err.message}`));
-    if (this.options.volume !== undefined) player.setVolume(this.options.volume);
+    player.ready.catch((err: Error) => {
+      this.playerError = `${this.labels.audioUnsupported}: ${err.message}`;
+      this.refreshButtons();
+    });
+    player.setVolume(this.volume);
+    // The context may start or stop by itself (autoplay allowed, the OS took the device).
+    player.context.addEventListener('statechange', () => this.refreshButtons());
     this.player = player;
     if (this.micWanted) this.mic = new Microphone(player.context, player.ready, (f) => this.sendMic?.(f));
     if (this.options.microphoneOn) void this.setMicrophone(true);
@@ -98,7 +130,18 @@ export class ViewerAudio {
   }
 
   setVolume(volume: number): void {
-    this.player?.setVolume(volume);
+    this.volume = Math.max(0, Math.min(1, volume));
+    this.player?.setVolume(this.volume);
+    this.refreshButtons();
+  }
+
+  /** What the controls show now. */
+  state(): AudioControlsState {
+    return {
+      soundGranted: this.soundGranted, microphoneGranted: this.micGranted, running: this.player?.context.state === 'running',
+      muted: this.player?.isMuted ?? false, volume: this.volume, microphoneOn: this.mic?.active === true,
+      error: this.playerError ?? this.micError ?? (this.supported ? null : this.labels.audioUnsupported),
+    };
   }
 
   /** Microphone on (asks the browser's permission) or off. */
@@ -125,6 +168,9 @@ export class ViewerAudio {
     if (soundGranted || send) this.ensurePlayer();
     this.player?.reset();
     this.sendMic = send;
+    this.soundGranted = soundGranted;
+    this.micGranted = send !== null && this.mic !== null;
+    this.refreshButtons();
     // The buttons show only for what this host grants.
     if (this.buttons) {
       this.buttons.speaker.style.display = soundGranted ? '' : 'none';
@@ -181,12 +227,13 @@ export class ViewerAudio {
   }
 
   private refreshButtons(): void {
+    this.options.onChange?.(this.state());
     const b = this.buttons;
     if (!b) return;
     const L = this.labels;
     if (!this.player || this.playerError) {
       b.speaker.textContent = '🔇';
-      b.speaker.title = this.playerError ?? L.unsupported;
+      b.speaker.title = this.playerError ?? L.audioUnsupported;
     } else if (this.player.context.state !== 'running') {
       b.speaker.textContent = `🔈 ${L.tapForSound}`;
       b.speaker.title = L.tapForSound;

@@ -4,7 +4,7 @@
  * with audioWorklet.addModule().
  *
  * 'tilecast-playout': the adaptive jitter buffer (src/audio/jitterBuffer.ts,
- * the same policy bench/audio.js measures) on the audio clock. Decoded frames
+ * timed playout, the same policy bench/audio.js measures) on the audio clock. Decoded frames
  * (interleaved Float32, 20 ms at the context's 48 kHz) come in on its port;
  * every 20 ms of output it pulls the next one (or silence for a lost frame or
  * an underrun) and applies the volume. It reports its counters and, for each
@@ -45,7 +45,8 @@ class PlayoutProcessor extends AudioWorkletProcessor {
     super();
     this.port.onmessage = (ev: MessageEvent) => {
       const m = ev.data;
-      if (m.type === 'frame') this.jb.push(m.seq, { pcm: m.pcm, channels: m.channels, captureTime: m.captureTime });
+      // Timed playout: arrival on the audio clock, capture on the host's (the buffer allows for the offset).
+      if (m.type === 'frame') this.jb.push(m.seq, { pcm: m.pcm, channels: m.channels, captureTime: m.captureTime }, { captureTime: m.captureTime, arrivedAt: currentTime * 1000 });
       else if (m.type === 'reset') this.jb.reset();
       else if (m.type === 'gain') this.gain = m.value;
     };
@@ -73,13 +74,13 @@ class PlayoutProcessor extends AudioWorkletProcessor {
   }
 
   private next(at: number): void {
-    const p = this.jb.pull();
+    const p = this.jb.pull(at * 1000);
     if (p.kind === 'frame') {
       this.current = p.frame;
       this.offset = 0;
       this.played.push([p.frame.captureTime, at]);
       if (this.played.length > 500) this.played.shift();
-    } else this.silent = this.frameSamples; // lost, underrun or waiting: 20 ms of silence
+    } else this.silent = this.frameSamples; // lost, underrun, hold or waiting: 20 ms of silence
   }
 }
 

@@ -29,6 +29,8 @@ Server
         [--idle-timeout 30m]          default policy: end sessions without input (0: never)
         [--max-session 0]             default policy: longest session (0: no limit)
         [--view-only]                 default policy: view only
+        [--audio] [--microphone]      default policy: may hear the PC's sound / send the microphone
+                                      (both off unless given; the PC must enable audio too)
         [--trust-proxy ADDR[,ADDR]]   reverse proxies in front: take the client's address from
                                       their X-Forwarded-For (lockouts, audit)
 Users
@@ -37,10 +39,11 @@ Users
   user passwd ID [--password-stdin | --generate]   new password; ends the user's logins
   user assign ID PC... [--add | --remove]           the PCs the user may open
   user totp ID [--disable]                          new TOTP secret (or turn it off)
-  user policy ID [--view-only true|false] [--idle-timeout 30m] [--max-session 8h] [--clear]
+  user policy ID [--view-only true|false] [--audio true|false] [--microphone true|false]
+              [--idle-timeout 30m] [--max-session 8h] [--clear]
   user disable|enable|unlock|remove ID
   user list
-  group policy NAME [--view-only …] [--idle-timeout …] [--max-session …] [--clear]
+  group policy NAME [--view-only …] [--audio …] [--microphone …] [--idle-timeout …] [--max-session …] [--clear]
   group list
 PCs
   pc add HOST-ID [--name NAME]     prints the PC's secret once

@@ -118,6 +118,8 @@ export async function serveCommand(dataDir: string, args: string[], out: (s: str
       'idle-timeout': { type: 'string' },
       'max-session': { type: 'string' },
       'view-only': { type: 'boolean' },
+      audio: { type: 'boolean' },
+      microphone: { type: 'boolean' },
       'trust-proxy': { type: 'string', multiple: true },
     },
   });
@@ -141,7 +143,8 @@ export async function serveCommand(dataDir: string, args: string[], out: (s: str
   const running = await startGateway({
     dataDir, host, port, auth,
     ...(trustedProxies.length ? { relay: { trustedProxies } } : {}),
-    defaultPolicy: { ...(idle !== undefined ? { idleTimeoutMs: idle } : {}), ...(maxSession !== undefined ? { maxSessionMs: maxSession } : {}), ...(v['view-only'] ? { viewOnly: true } : {}) },
+    defaultPolicy: { ...(idle !== undefined ? { idleTimeoutMs: idle } : {}), ...(maxSession !== undefined ? { maxSessionMs: maxSession } : {}), ...(v['view-only'] ? { viewOnly: true } : {}),
+      ...(v.audio ? { audio: true } : {}), ...(v.microphone ? { microphone: true } : {}) },
     ...(v.cert ? { certFile: v.cert } : {}), ...(v.key ? { keyFile: v.key } : {}), ...(v.hostname ? { hostnames: v.hostname } : {}),
   });
   const fp = new crypto.X509Certificate(running.cert).fingerprint256;

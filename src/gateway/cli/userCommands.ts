@@ -50,6 +50,11 @@ function parsePolicy(v: Record<string, string | boolean | undefined>): Policy {
     if (v['view-only'] !== 'true' && v['view-only'] !== 'false') throw new UsageError('--view-only takes true or false');
     p.viewOnly = v['view-only'] === 'true';
   }
+  for (const k of ['audio', 'microphone'] as const) {
+    if (v[k] === undefined) continue;
+    if (v[k] !== 'true' && v[k] !== 'false') throw new UsageError(`--${k} takes true or false`);
+    p[k] = v[k] === 'true';
+  }
   if (typeof v['idle-timeout'] === 'string') p.idleTimeoutMs = parseDuration(v['idle-timeout']);
   if (typeof v['max-session'] === 'string') p.maxSessionMs = parseDuration(v['max-session']);
   return p;
@@ -57,6 +62,8 @@ function parsePolicy(v: Record<string, string | boolean | undefined>): Policy {
 
 const policyOptions = {
   'view-only': { type: 'string' },
+  audio: { type: 'string' },
+  microphone: { type: 'string' },
   'idle-timeout': { type: 'string' },
   'max-session': { type: 'string' },
   clear: { type: 'boolean' },

@@ -9,19 +9,14 @@
 // gateway killed and restarted (PCs re-dial, the browser viewer reconnects and
 // ends exact).
 import t from 'tap';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { skipWithoutX, startClient, startXvfb, serverImage, x, type Xvfb } from '../../xserver';
 import { until } from '../../helpers';
-import { auditFiles } from '../../../src/gateway/audit';
+import { ROOT, apiLogin, auditText, cli, startGatewayProc, startPcProc, startProc, type Proc } from './procs';
 
-const auditText = (dataDir: string) => auditFiles(dataDir).map((f) => fs.readFileSync(f, 'utf8')).join('');
-
-const ROOT = path.join(__dirname, '..', '..', '..');
 const CHROMIUM = '/usr/bin/chromium';
 const skipX = skipWithoutX();
 const noChromium = !fs.existsSync(CHROMIUM);
@@ -31,60 +26,6 @@ if (!builtCli && process.env.CI) throw new Error('dist/ not built (npm run build
 const skip = skipX || (noChromium ? `${CHROMIUM} missing (Debian: chromium)` : false) || (builtCli ? false : 'dist/ not built (npm run build)');
 
 const PASSWORD = { yamada: 'yamada-pass-1234', suzuki: 'suzuki-pass-1234', sato: 'sato-pass-12345' };
-
-interface Proc {
-  proc: ChildProcess;
-  out: () => string;
-  exited: Promise<void>;
-  kill(signal?: NodeJS.Signals): Promise<void>;
-}
-
-function startProc(args: string[], env: NodeJS.ProcessEnv = process.env): Proc {
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  return {
-    proc,
-    out: () => out,
-    exited,
-    kill: async (signal = 'SIGTERM') => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      await exited;
-    },
-  };
-}
-
-function cli(dataDir: string, args: string[], input?: string): string {
-  return execFileSync(process.execPath, [path.join(ROOT, 'bin', 'tilecast-gateway.js'), '--data-dir', dataDir, ...args], { input, encoding: 'utf8', cwd: ROOT });
-}
-
-async function startGatewayProc(dataDir: string, listen: string): Promise<{ proc: Proc; url: string; port: number }> {
-  const proc = startProc([path.join(ROOT, 'bin', 'tilecast-gateway.js'), '--data-dir', dataDir, 'serve', '--listen', listen, '--licences', '2']);
-  await until(() => /serving https:\/\/\S+/.test(proc.out()), `the gateway to serve (output: ${proc.out()})`, 30_000);
-  const url = /serving (https:\/\/\S+)/.exec(proc.out())![1]!.replace(/\/$/, '');
-  return { proc, url, port: Number(new URL(url).port) };
-}
-
-function startPcProc(args: string[], hostId: string, secretFile: string, gatewayPort: number, dataDir: string, env?: NodeJS.ProcessEnv): Proc {
-  return startProc([path.join(ROOT, 'examples', 'host.js'), ...args, '--relay', `wss://127.0.0.1:${gatewayPort}`, '--host-id', hostId,
-    '--secret-file', secretFile, '--relay-ca', path.join(dataDir, 'cert.pem'), '--fps', '30'], env);
-}
-
-/** POST /api/login (JSON): the token a script or the Node viewer uses, or the HTTP status. */
-function apiLogin(port: number, ca: Buffer, user: string, password: string): Promise<{ status: number; body: { token?: string; error?: string } }> {
-  const body = JSON.stringify({ user, password });
-  return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, servername: 'localhost', ca, rejectUnauthorized: false, method: 'POST', path: '/api/login', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let s = '';
-      res.on('data', (d) => (s += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: s ? JSON.parse(s) : {} }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** A Node viewer in its own process, logged in with a token: prints "painted" once it shows a frame. */
 function viewerProc(gatewayPort: number, token: string, hostId: string, dataDir: string): Proc {

@@ -1,6 +1,6 @@
 // The adaptive playout policy, frame by frame: start at the target, conceal holes, grow on underruns, drain back down.
 import t from 'tap';
-import { CALM_PULLS, DRAIN_AFTER, JitterBuffer } from '../../../src/audio/jitterBuffer';
+import { CALM_PULLS, DRAIN_AFTER, FRAME_MS, JitterBuffer } from '../../../src/audio/jitterBuffer';
 
 t.test('waits for the target, plays in order, conceals a hole, drops a late frame', async (t) => {
   const jb = new JitterBuffer<string>({ minFrames: 2 });
@@ -61,4 +61,39 @@ t.test('an outage raises the target once, and the backlog it held up is cut to t
   t.equal(p.kind, 'frame');
   t.ok(jb.depth <= 3, `backlog cut to the target (depth ${jb.depth})`);
   t.ok((p as { seq: number }).seq >= 98, 'playing the newest frames, not 2 s late ones');
+});
+
+t.test('timed playout: the delay follows measured jitter, an outage does not raise it, its backlog is cut', async (t) => {
+  const jb = new JitterBuffer<number>();
+  const OFFSET = 5_000_000; // the sender's clock is far from the receiver's: only differences matter
+  // 10 s of frames: transit 40 ms, every 10th frame 30 ms later (jitter: 10 % of frames).
+  let now = 0;
+  let seq = 0;
+  const arrivals: Array<[number, number, number]> = []; // arrival, seq, capture
+  for (; seq < 500; seq++) arrivals.push([seq * FRAME_MS + 40 + (seq % 10 === 0 ? 30 : 0), seq, OFFSET + seq * FRAME_MS]);
+  // Then an outage: 2 s during which one frame a second gets through 800 ms late, then frames on time again.
+  for (; seq < 600; seq++) if (seq % 50 === 0) arrivals.push([seq * FRAME_MS + 800, seq, OFFSET + seq * FRAME_MS]);
+  for (; seq < 800; seq++) arrivals.push([seq * FRAME_MS + 40, seq, OFFSET + seq * FRAME_MS]);
+  arrivals.sort((a, b) => a[0] - b[0]);
+  let i = 0;
+  const played: Array<[number, number]> = []; // pull time, seq
+  const kinds = new Map<string, number>();
+  for (now = arrivals[0]![0]; now <= arrivals[arrivals.length - 1]![0] + 200; now += FRAME_MS) {
+    while (i < arrivals.length && arrivals[i]![0] <= now) {
+      const [at, s, c] = arrivals[i++]!;
+      jb.push(s, s, { captureTime: c, arrivedAt: at });
+    }
+    const p = jb.pull(now);
+    kinds.set(p.kind, (kinds.get(p.kind) ?? 0) + 1);
+    if (p.kind === 'frame') played.push([now, p.seq]);
+  }
+  const delays = (from: number, to: number) => played.filter(([, s]) => s >= from && s < to).map(([at, s]) => at - s * FRAME_MS);
+  const before = delays(100, 500);
+  t.ok(Math.max(...before) <= 40 + 30 + 2 * FRAME_MS, `before the outage every frame plays within the jitter allowance (max ${Math.max(...before)} ms)`);
+  t.ok(before.length >= 395, `and almost all play (${before.length} of 400)`);
+  const after = delays(650, 800);
+  t.ok(Math.max(...after) <= 40 + 30 + 2 * FRAME_MS, `after the outage the delay is back (max ${Math.max(...after)} ms), not an outage longer`);
+  t.equal(jb.delayMs! + OFFSET, 40 + 30 + FRAME_MS, "delay kept: the fastest transit, the jitter allowance (the 95th percentile: 30 ms), a frame");
+  t.equal(delays(500, 600).filter((d) => d > 200).length, 0, 'nothing held up by the outage is played late');
+  t.ok((kinds.get('underrun') ?? 0) >= 80, 'the outage is concealed (underruns)');
 });

@@ -4,17 +4,29 @@ import { effectivePolicy, parseDuration } from '../../../src/gateway/policy';
 import { pickLang } from '../../../src/gateway/i18n';
 import { esc, loginPage } from '../../../src/gateway/pages';
 
-const D = { viewOnly: false, idleTimeoutMs: 30 * 60_000, maxSessionMs: 0 };
+const D = { viewOnly: false, idleTimeoutMs: 30 * 60_000, maxSessionMs: 0, audio: false, microphone: false };
 
 t.test('policy: user override, then the strictest group, then the default', (t) => {
   const groups = { kyoiku: { viewOnly: true, idleTimeoutMs: 10 * 60_000 }, somu: { idleTimeoutMs: 20 * 60_000, maxSessionMs: 8 * 3600_000 }, free: { maxSessionMs: 0 } };
   t.same(effectivePolicy({ groups: [] }, groups, D), D);
-  t.same(effectivePolicy({ groups: ['somu'] }, groups, D), { viewOnly: false, idleTimeoutMs: 20 * 60_000, maxSessionMs: 8 * 3600_000 });
-  t.same(effectivePolicy({ groups: ['somu', 'kyoiku'] }, groups, D), { viewOnly: true, idleTimeoutMs: 10 * 60_000, maxSessionMs: 8 * 3600_000 });
+  t.same(effectivePolicy({ groups: ['somu'] }, groups, D), { ...D, idleTimeoutMs: 20 * 60_000, maxSessionMs: 8 * 3600_000 });
+  t.same(effectivePolicy({ groups: ['somu', 'kyoiku'] }, groups, D), { ...D, viewOnly: true, idleTimeoutMs: 10 * 60_000, maxSessionMs: 8 * 3600_000 });
   t.same(effectivePolicy({ groups: ['somu', 'free'] }, groups, D).maxSessionMs, 8 * 3600_000, 'a real limit is stricter than none');
   t.same(effectivePolicy({ groups: ['free'] }, groups, D).maxSessionMs, 0);
-  t.same(effectivePolicy({ groups: ['kyoiku'], policy: { viewOnly: false, maxSessionMs: 3600_000 } }, groups, D), { viewOnly: false, idleTimeoutMs: 10 * 60_000, maxSessionMs: 3600_000 });
+  t.same(effectivePolicy({ groups: ['kyoiku'], policy: { viewOnly: false, maxSessionMs: 3600_000 } }, groups, D), { ...D, idleTimeoutMs: 10 * 60_000, maxSessionMs: 3600_000 });
   t.same(effectivePolicy({ groups: ['constructor', 'nosuch'] }, groups, D), D, 'unknown groups and prototype names are ignored');
+  t.end();
+});
+
+t.test('policy: sound and microphone are off unless granted; a group that forbids wins over one that grants', (t) => {
+  const groups = { kaigi: { audio: true, microphone: true }, madoguchi: { audio: true, microphone: false }, kyoiku: { viewOnly: true } };
+  t.same(effectivePolicy({ groups: [] }, groups, D), { ...D, audio: false, microphone: false }, 'off by default');
+  t.same(effectivePolicy({ groups: ['kyoiku'] }, groups, D), { ...D, viewOnly: true }, 'a group that says nothing grants nothing');
+  t.same(effectivePolicy({ groups: ['kaigi'] }, groups, D), { ...D, audio: true, microphone: true });
+  t.same(effectivePolicy({ groups: ['kaigi', 'madoguchi'] }, groups, D), { ...D, audio: true, microphone: false }, 'the strictest group decides');
+  t.same(effectivePolicy({ groups: ['madoguchi'], policy: { microphone: true } }, groups, D), { ...D, audio: true, microphone: true }, 'the user\'s own setting first');
+  t.same(effectivePolicy({ groups: ['kaigi'], policy: { audio: false } }, groups, D), { ...D, audio: false, microphone: true });
+  t.same(effectivePolicy({ groups: [] }, groups, { ...D, audio: true }), { ...D, audio: true }, 'the gateway default when nobody sets it');
   t.end();
 });
 

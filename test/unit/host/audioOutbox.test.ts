@@ -30,8 +30,9 @@ t.test('the queue is bounded: the oldest goes first', async (t) => {
   t.throws(() => new AudioOutbox({ jitterBudgetMs: 5 }), { code: 'ERR_INVALID_ARG' });
 });
 
-t.test('a PING unanswered for longer than the budget means a stalled link: frames are dropped until a PONG', async (t) => {
-  const box = new AudioOutbox({ jitterBudgetMs: 200 });
+t.test('a PING unanswered for longer than stallMs means a stalled link: frames are dropped until a PONG', async (t) => {
+  t.equal(new AudioOutbox().stallMs, 1000, 'an uplink gap under a second is not a stall by default');
+  const box = new AudioOutbox({ jitterBudgetMs: 200, stallMs: 200 });
   t.equal(box.probeDue(1000), true);
   box.probeSent(7, 1000);
   t.equal(box.probeDue(1050), false, 'one probe per 100 ms');
