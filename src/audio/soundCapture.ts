@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { checkInt } from '../errors';
+import { ErrorCodes, TilecastError, checkInt } from '../errors';
 import type { CaptureWorkerData } from './captureWorker';
 import { defaultSinkMonitor, PulseTarget } from './pulse';
 
@@ -58,6 +58,8 @@ export class SoundCapture extends EventEmitter<SoundCaptureEvents> {
   /** Starts recording; resolves once parec runs, rejects (ERR_UNAVAILABLE) when it cannot. */
   async start(): Promise<void> {
     this.device = this.options.device ?? (await defaultSinkMonitor(this.options));
+    // stop() while the sink was being looked up: start nothing.
+    if (this.ended) throw new TilecastError(ErrorCodes.UNAVAILABLE, 'sound capture was stopped while starting');
     const workerData: CaptureWorkerData = {
       device: this.device, server: this.options.server, sampleRate: SOUND_DEFAULTS.sampleRate,
       channels: this.options.channels ?? SOUND_DEFAULTS.channels, bitrate: this.options.bitrate ?? SOUND_DEFAULTS.bitrate,
@@ -70,6 +72,11 @@ export class SoundCapture extends EventEmitter<SoundCaptureEvents> {
         switch (m.type) {
           case 'started':
             this.pid = m.pid as number;
+            if (this.ended) { // stop() came before parec was running: the backstop may already have run
+              this.killParec();
+              void worker.terminate();
+              return reject(new TilecastError(ErrorCodes.UNAVAILABLE, 'sound capture was stopped while starting'));
+            }
             return resolve();
           case 'frame':
             return void this.emit('frame', {
@@ -88,6 +95,12 @@ export class SoundCapture extends EventEmitter<SoundCaptureEvents> {
         reject(err);
         this.end(`capture thread failed: ${err.message}`);
       });
+      // The thread ended before parec ran (stop()'s backstop terminated it while it was loading).
+      worker.on('exit', (code) => {
+        const reason = this.ended ? 'sound capture was stopped while starting' : `capture thread exited (${code})`;
+        reject(new TilecastError(ErrorCodes.UNAVAILABLE, reason));
+        this.end(reason);
+      });
     });
   }
 
@@ -96,10 +109,14 @@ export class SoundCapture extends EventEmitter<SoundCaptureEvents> {
     this.worker?.postMessage('stop');
     // Backstop: the thread normally ends parec itself; never leave it recording.
     setTimeout(() => {
-      if (this.pid !== null) try { process.kill(this.pid, 'SIGKILL'); } catch { /* already gone */ }
+      this.killParec();
       void this.worker?.terminate();
     }, 1000).unref();
     this.end('stopped');
+  }
+
+  private killParec(): void {
+    if (this.pid !== null) try { process.kill(this.pid, 'SIGKILL'); } catch { /* already gone */ }
   }
 
   private end(reason: string): void {

@@ -1,5 +1,7 @@
 // What the PC plays, captured from a real PulseAudio server (its own null sink) and Opus-encoded on the capture thread.
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import { SoundCapture, EncodedAudioFrame } from '../../../src/audio/soundCapture';
 import { AudioReceiver, PcmFrame } from '../../../src/audio/audioReceiver';
 import { PulseServer, play, pulseUnavailableReason, startPulseServer } from '../../../src/testing/pulseServer';
@@ -48,4 +50,33 @@ t.test('a missing device ends the capture with parec\'s reason', { skip }, async
   await capture.start().catch(() => {});
   const { reason } = await ended;
   t.match(reason, /parec ended|No such entity|no_such/i, reason);
+});
+
+/** parec processes recording from this Pulse server (it is in their environment). */
+function parecsOf(server: string): number[] {
+  const pids = spawnSync('pgrep', ['-x', 'parec'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+  return pids.filter((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`PULSE_SERVER=${server}`);
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+
+t.test('stop() while starting leaves nothing recording: during the sink lookup, and before parec reports in', { skip }, async (t) => {
+  const pulse = await startPulseServer();
+  t.teardown(() => pulse.stop());
+  // 1. Stopped while the default sink is being looked up: no thread, no parec.
+  const early = new SoundCapture({ server: pulse.server });
+  const earlyStart = early.start();
+  early.stop();
+  await t.rejects(earlyStart, /stopped while starting/);
+  // 2. Stopped once the thread exists (a named device needs no lookup) but before parec is running.
+  const late = new SoundCapture({ server: pulse.server, device: 'speakers.monitor' });
+  const lateStart = late.start();
+  late.stop();
+  await t.rejects(lateStart, /stopped while starting/);
+  await until(() => parecsOf(pulse.server).length === 0, 'no parec left recording');
+  t.same(parecsOf(pulse.server), []);
 });
