@@ -36,9 +36,10 @@ export class AudioReceiver {
   /**
    * One AUDIO message → its frames (concealed ones first). Throws
    * ERR_CORRUPT_STREAM for a payload Opus rejects; drops (returns []) a late
-   * or duplicate frame.
+   * or duplicate frame. `maxConcealed` bounds the concealment decodes this
+   * message may cost (the most recent missing frames are the ones made up).
    */
-  receive(msg: AudioMessage): PcmFrame[] {
+  receive(msg: AudioMessage, maxConcealed = Infinity): PcmFrame[] {
     const place = this.sequence.place(msg.seq);
     if (!place) return [];
     const sampleRate = this.output.sampleRate ?? msg.sampleRate;
@@ -48,7 +49,7 @@ export class AudioReceiver {
       this.decoder = new OpusDecoder(sampleRate, channels);
     }
     const out: PcmFrame[] = [];
-    for (let i = place.lost; i > 0; i--) {
+    for (let i = Math.min(place.lost, Math.max(0, Math.floor(maxConcealed))); i > 0; i--) {
       out.push({ seq: (msg.seq - i) >>> 0, captureTime: msg.captureTime - i * OPUS_FRAME_MS, sampleRate, channels, pcm: this.decoder.conceal(), concealed: true });
     }
     out.push({ seq: msg.seq, captureTime: msg.captureTime, sampleRate, channels, pcm: this.decoder.decode(msg.payload), concealed: false });

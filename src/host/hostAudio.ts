@@ -20,6 +20,7 @@ import { EventEmitter } from 'node:events';
 import { checkInt } from '../errors';
 import { encodeMessage, AudioMessage } from '../protocol/messages';
 import { AudioReceiver } from '../audio/audioReceiver';
+import { MAX_CONCEALED_GAP } from '../audio/audioSequence';
 import { opusUnavailableReason } from '../audio/opus';
 import type { PulseTarget } from '../audio/pulse';
 import { MIC_FORMAT, VirtualMicrophone } from '../audio/pulseMicrophone';
@@ -54,6 +55,18 @@ export const CAPTURE_DELAY_WINDOW = 500;
 
 /** A talker holds the microphone until it has sent nothing for this long, ms. */
 export const MIC_HOLD_MS = 1000;
+
+/**
+ * Microphone frames (received or concealed) decoded per second of a talker's
+ * time, and the burst allowed after a stall (1 s): a viewer sending faster, or
+ * skipping sequence numbers to make the host conceal, costs the host's thread
+ * no more than real time does. Frames beyond it are dropped and counted.
+ */
+export const MIC_FRAMES_PER_SECOND = 50;
+export const MIC_BURST_FRAMES = 50;
+
+/** After the capture ends unexpectedly (the sound server restarted), it is tried again after this, doubling up to 30 s, ms. */
+export const CAPTURE_RETRY_MS = 1000;
 
 export interface AudioAuditEvent {
   type: 'audioStart' | 'audioStop' | 'microphoneStart' | 'microphoneStop';
@@ -94,6 +107,8 @@ interface Talker {
   since: number;
   lastAt: number;
   receiver: AudioReceiver;
+  /** Frames this talker may still have decoded now (MIC_FRAMES_PER_SECOND, up to MIC_BURST_FRAMES). */
+  tokens: number;
 }
 
 const wallNow = () => performance.timeOrigin + performance.now();
@@ -116,6 +131,13 @@ export class HostAudio extends EventEmitter<HostAudioEvents> {
   private micDropped = 0;
   private micConcealed = 0;
   private closed = false;
+  /** Sessions whose 'close' already ends their talking (one listener each, however often they talk). */
+  private readonly talkerCloseWatched = new WeakSet<ViewerSession>();
+  /** Added to the capture's own seq, so a restarted capture continues the stream with a restart-sized jump. */
+  private seqBase = 0;
+  private lastSeq: number | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryMs = CAPTURE_RETRY_MS;
 
   constructor(private readonly options: HostAudioOptions) {
     super();
@@ -151,14 +173,24 @@ export class HostAudio extends EventEmitter<HostAudioEvents> {
   private startCapture(): void {
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = null;
-    if (this.capture) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    if (this.capture || this.closed) return;
+    // A new capture counts from 0: viewers must see the jump of a new stream, not "late" frames.
+    if (this.lastSeq !== null) this.seqBase = (this.lastSeq + MAX_CONCEALED_GAP + 2) >>> 0;
     const capture = new SoundCapture({ server: this.options.server, device: this.options.device, bitrate: this.options.bitrate, channels: this.options.channels });
     this.capture = capture;
     capture.on('frame', (f) => this.broadcast(f));
     capture.on('stats', (s) => (this.captureStats = s));
     capture.on('end', ({ reason }) => {
       if (this.capture === capture) this.capture = null;
-      if (reason !== 'stopped') this.emit('error', new Error(`sound capture ended: ${reason}`));
+      if (reason === 'stopped') return;
+      this.emit('error', new Error(`sound capture ended: ${reason}`));
+      // Listeners are still there: try again, less and less often.
+      if (this.hearers.size > 0 && !this.closed && !this.retryTimer) {
+        this.retryTimer = setTimeout(() => this.startCapture(), this.retryMs);
+        this.retryMs = Math.min(30_000, this.retryMs * 2);
+      }
     });
     capture.start().then(() => (this.device = capture.device), () => {}); // failures arrive as 'end'
   }
@@ -166,6 +198,8 @@ export class HostAudio extends EventEmitter<HostAudioEvents> {
   private stopCapture(): void {
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.lingerTimer = null;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     this.capture?.stop();
     this.capture = null;
   }
@@ -174,8 +208,11 @@ export class HostAudio extends EventEmitter<HostAudioEvents> {
     const durationMs = 20; // one Opus frame (SoundCapture frames are 20 ms)
     this.captureDelays[this.captureDelayNext] = wallNow() - (f.captureTime + durationMs);
     this.captureDelayNext = (this.captureDelayNext + 1) % CAPTURE_DELAY_WINDOW;
-    const bytes = encodeMessage({ type: 'audio', codec: 'opus', sampleRate: f.sampleRate, channels: f.channels, seq: f.seq, captureTime: f.captureTime, payload: f.payload });
-    for (const s of this.hearers.keys()) s.offerAudio({ seq: f.seq, captureTime: f.captureTime, bytes });
+    this.retryMs = CAPTURE_RETRY_MS;
+    const seq = (f.seq + this.seqBase) >>> 0;
+    this.lastSeq = seq;
+    const bytes = encodeMessage({ type: 'audio', codec: 'opus', sampleRate: f.sampleRate, channels: f.channels, seq, captureTime: f.captureTime, payload: f.payload });
+    for (const s of this.hearers.keys()) s.offerAudio({ seq, captureTime: f.captureTime, bytes });
   }
 
   /**
@@ -193,24 +230,33 @@ export class HostAudio extends EventEmitter<HostAudioEvents> {
       this.endTalker();
     }
     if (!this.talker) {
-      this.talker = { session, since: at, lastAt: at, receiver: new AudioReceiver({ sampleRate: MIC_FORMAT.sampleRate, channels: MIC_FORMAT.channels }) };
+      this.talker = { session, since: at, lastAt: at, receiver: new AudioReceiver({ sampleRate: MIC_FORMAT.sampleRate, channels: MIC_FORMAT.channels }), tokens: MIC_BURST_FRAMES };
       this.audit('microphoneStart', session);
-      session.once('close', () => {
-        if (this.talker?.session === session) this.endTalker();
-      });
+      if (!this.talkerCloseWatched.has(session)) {
+        this.talkerCloseWatched.add(session);
+        session.once('close', () => {
+          if (this.talker?.session === session) this.endTalker();
+        });
+      }
     }
     const talker = this.talker;
+    talker.tokens = Math.min(MIC_BURST_FRAMES, talker.tokens + ((at - talker.lastAt) * MIC_FRAMES_PER_SECOND) / 1000);
     talker.lastAt = at;
     this.armTalkerTimer();
+    if (talker.tokens < 1) {
+      this.micDropped++;
+      return;
+    }
     let frames;
     try {
-      frames = talker.receiver.receive(msg);
+      frames = talker.receiver.receive(msg, talker.tokens - 1);
+      talker.tokens -= frames.length;
     } catch (err) {
       this.endTalker();
       return session.close(5 /* Reason.DECODE_FAILED */, `microphone: ${(err as Error).message}`, true);
     }
     this.micFrames++;
-    this.micConcealed = talker.receiver.concealed;
+    if (frames.length > 1) this.micConcealed += frames.length - 1; // frames made up for lost ones (the last is the received one)
     const mic = this.mic;
     if (mic) for (const f of frames) mic.write(f.pcm);
     else void this.startMicrophone();

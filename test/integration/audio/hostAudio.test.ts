@@ -2,11 +2,14 @@
 // tones played into it with pacat, the host's capture (parec + Opus on its thread), a Node viewer
 // decoding them; the viewer's microphone into the host's virtual source, recorded there with parec.
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import { ViewerClient, ViewerPcmFrame, connectViewer } from '../../../src/client/viewerClient';
 import { Capability, Reason } from '../../../src/protocol/constants';
 import { encodeMessage } from '../../../src/protocol/messages';
 import { pulseEnv } from '../../../src/audio/pulse';
+import { OpusEncoder } from '../../../src/audio/opus';
+import { MIC_BURST_FRAMES, MIC_FRAMES_PER_SECOND } from '../../../src/host/hostAudio';
 import { PulseServer, play, pulseUnavailableReason, startPulseServer } from '../../../src/testing/pulseServer';
 import { findTones, firstChannel, silence, toneAmplitude, toneBurst } from '../../../src/testing/tones';
 import { until } from '../../helpers';
@@ -190,3 +193,62 @@ t.test('malformed and unwanted AUDIO from a viewer is refused with a clear error
   t.match(c.messages.find((m) => m.type === 'error'), { message: /AUDIO from a viewer this host accepts no microphone from/ });
   t.equal(host.audioStats()!.microphoneFrames, 0, 'nothing reached the microphone');
 });
+
+t.test('a viewer flooding the microphone, or skipping sequence numbers to make the host conceal, costs no more than real time', { skip }, async (t) => {
+  const pulse = await startPulseServer();
+  t.teardown(() => pulse.stop());
+  const { host } = await startHost({ audio: { server: pulse.server, sound: false, microphone: true } });
+  t.teardown(() => host.close());
+  const peer = await rawPeer(host.url);
+  peer.ws.send(encodeMessage({ type: 'hello', minVersion: 1, maxVersion: 1, capabilities: Capability.MICROPHONE, software: 'hostile-test' }));
+  await until(() => peer.messages.some((m) => m.type === 'hello'), 'host hello');
+  const encoder = new OpusEncoder({ sampleRate: 48000, channels: 1, bitrate: 24000 });
+  const payload = encoder.encode(new Int16Array(960));
+  encoder.close();
+  const SENT = 400;
+  const t0 = wall();
+  // Every message 26 frames after the last: without a bound, 25 concealment decodes each.
+  for (let i = 0; i < SENT; i++) peer.ws.send(encodeMessage({ type: 'audio', codec: 'opus', sampleRate: 48000, channels: 1, seq: i * 26, captureTime: wall(), payload }));
+  const stats = () => host.audioStats()!;
+  await until(() => stats().microphoneFrames + stats().microphoneDropped >= SENT, 'every frame decoded or dropped');
+  const seconds = (wall() - t0) / 1000;
+  const decodes = stats().microphoneFrames + stats().microphoneConcealed;
+  t.ok(decodes <= MIC_BURST_FRAMES + MIC_FRAMES_PER_SECOND * seconds + 1, `${decodes} decodes in ${seconds.toFixed(2)} s (at most ${MIC_BURST_FRAMES} + ${MIC_FRAMES_PER_SECOND}/s)`);
+  t.ok(stats().microphoneDropped > 0, `${stats().microphoneDropped} frames beyond real time dropped`);
+  t.equal(peer.ws.readyState, peer.ws.OPEN, 'dropping is not a protocol error: the viewer stays');
+});
+
+t.test('sound comes back after the capture dies under a listener (a sound server restart), as a new stream', { skip }, async (t) => {
+  const pulse = await startPulseServer();
+  t.teardown(() => pulse.stop());
+  const { host } = await startHost({ audio: { server: pulse.server, jitterBudgetMs: JITTER_BUDGET_MS } });
+  t.teardown(() => host.close());
+  const errors: Error[] = [];
+  host.on('error', (e) => errors.push(e));
+  const listener = connectViewer(host.url, { reconnect: false, audio: { pcm: true } });
+  t.teardown(() => listener.close());
+  const frames = collect(listener);
+  await until(() => frames.length >= 20, 'first sound frames');
+  // Kill the host's parec (the one recording from this test's server) as a crashing sound server would.
+  const parecs = spawnSyncLines('pgrep', ['-x', 'parec']).filter((pid) => environOf(pid).includes(`PULSE_SERVER=${pulse.server}`));
+  t.equal(parecs.length, 1, 'one parec records for the host');
+  const killedAt = wall();
+  process.kill(parecs[0]!, 'SIGKILL');
+  await until(() => errors.some((e) => /sound capture ended/.test(e.message)), 'the host reports the capture ended');
+  await until(() => frames.some((f) => f.captureTime > killedAt + 500), 'sound again, captured after the restart', 20_000);
+  const playedAt = await playPair(pulse);
+  await until(() => frames.some((f) => f.captureTime > playedAt + 2500), 'the tones and some after');
+  t.same(findTones(frames.filter((f) => f.captureTime > killedAt), [440, 1000]).map((x) => x.freq), [440, 1000], 'the restarted capture carries the tones');
+});
+
+function spawnSyncLines(cmd: string, args: string[]): number[] {
+  return spawnSync(cmd, args, { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+}
+
+function environOf(pid: number): string[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+  } catch {
+    return [];
+  }
+}
