@@ -132,7 +132,8 @@ export class JitterBuffer<T> {
     this.frames.set(seq, frame);
     if (times) this.captured.set(seq, times.captureTime);
     if (this.highest === null || ((seq - this.highest) | 0) > 0) this.highest = seq;
-    while (this.depth > this.maxFrames) this.skipOne();
+    // Past the buffer's reach: move the start in one step (a hostile jump of 2^31 must not mean 2^31 skips).
+    if (this.depth > this.maxFrames) this.skipTo((this.highest - this.maxFrames + 1) >>> 0);
   }
 
   /** The slot now: `now` (receiver's clock, ms) is needed for timed playout, else ignored. */
@@ -249,6 +250,17 @@ export class JitterBuffer<T> {
 
   stats(): JitterStats {
     return { ...this.counts, targetFrames: this.target, bufferedFrames: this.frames.size };
+  }
+
+  /** Skips every frame before `seq`, which becomes the next one due. */
+  private skipTo(seq: number): void {
+    for (const s of [...this.frames.keys()]) {
+      if (((s - seq) | 0) >= 0) continue;
+      this.frames.delete(s);
+      this.counts.skipped++;
+    }
+    for (const s of [...this.captured.keys()]) if (((s - seq) | 0) < 0) this.captured.delete(s);
+    this.next = seq;
   }
 
   private skipOne(): void {

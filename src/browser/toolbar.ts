@@ -13,6 +13,7 @@
 import type { AudioControlsState } from './audio/viewerAudio';
 import { Lang, TextKey, text } from './i18n';
 import type { InputMode } from './touchInput';
+import { keepOffRemoteScreen } from './viewerInput';
 
 export type StickyModifier = 'ctrl' | 'alt' | 'win' | 'shift';
 
@@ -125,8 +126,7 @@ export class Toolbar {
     }
     this.element.append(this.bar, this.handle);
     container.append(this.element);
-    // Touches on the toolbar are not touches on the remote screen.
-    for (const type of ['touchstart', 'touchmove', 'touchend', 'pointerdown', 'mousedown', 'wheel']) this.element.addEventListener(type, (e) => e.stopPropagation());
+    keepOffRemoteScreen(this.element);
     document.addEventListener('fullscreenchange', () => {
       const b = this.buttons.get('fullscreen');
       if (b) pressed(b, document.fullscreenElement !== null);

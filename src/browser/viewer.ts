@@ -299,6 +299,8 @@ export class TilecastViewer {
   private setState(state: ViewerState, detail = ''): void {
     this.state = this.stats.state = state;
     this.overlay.setState(state, detail, this.size !== null);
+    // The microphone goes to a connection only once its HELLO grants it again.
+    if (state !== 'connected') this.audio?.disconnected();
   }
 
   private setScreenState(state: ScreenState, reason: string): void {

@@ -8,6 +8,17 @@ import { TextInput } from './textInput';
 import { InputMode, TouchInput } from './touchInput';
 import type { ViewTransform } from './viewTransform';
 
+/**
+ * Controls drawn over the remote screen (the toolbar, the audio buttons):
+ * touches, clicks and wheel turns on them are not input to the remote screen,
+ * so they stop before the surface's listeners see them.
+ */
+export function keepOffRemoteScreen(element: HTMLElement): void {
+  for (const type of ['touchstart', 'touchmove', 'touchend', 'pointerdown', 'mousedown', 'wheel']) {
+    element.addEventListener(type, (e) => e.stopPropagation());
+  }
+}
+
 export interface InputTarget {
   /** Where the remote screen is shown (null before the first RESIZE). */
   view(): ViewTransform | null;

@@ -16,6 +16,7 @@ import type { AudioMessage } from '../../protocol/messages';
 import { AudioPlayer, PlayerStats, audioPlaybackSupported } from './audioPlayer';
 import { AudioLabels, audioLabels } from './labels';
 import { Microphone, microphoneSupported } from './microphone';
+import { keepOffRemoteScreen } from '../viewerInput';
 
 export interface ViewerAudioOptions {
   /** Play the host's sound (default true when audio is on). */
@@ -178,6 +179,11 @@ export class ViewerAudio {
     }
   }
 
+  /** The connection is gone: nothing more is sent (a stale sender must not talk to the next connection before its grant). */
+  disconnected(): void {
+    this.sendMic = null;
+  }
+
   receive(msg: AudioMessage): void {
     this.ensurePlayer()?.receive(msg);
   }
@@ -211,6 +217,7 @@ export class ViewerAudio {
       return b;
     };
     bar.style.pointerEvents = 'auto';
+    keepOffRemoteScreen(bar);
     const speaker = button(() => {
       if (this.player?.context.state !== 'running') return void this.start();
       this.setMuted(!this.player.isMuted);

@@ -97,3 +97,26 @@ t.test('timed playout: the delay follows measured jitter, an outage does not rai
   t.equal(delays(500, 600).filter((d) => d > 200).length, 0, 'nothing held up by the outage is played late');
   t.ok((kinds.get('underrun') ?? 0) >= 80, 'the outage is concealed (underruns)');
 });
+
+// The timeout is a bound, not a measurement: one skip per missing frame took minutes for this jump.
+t.test('a jump far beyond the buffer moves its start in one step (a hostile 2^31 jump is as cheap as any push)', { timeout: 60_000 }, async (t) => {
+  const jb = new JitterBuffer<string>({ minFrames: 2, maxFrames: 10 });
+  jb.push(0, 'a');
+  jb.push(1, 'b');
+  const far = 0x7fffffff;
+  const t0 = performance.now();
+  jb.push(far, 'z');
+  const ms = performance.now() - t0;
+  t.comment(`push of a 2^31 jump: ${ms.toFixed(3)} ms`);
+  t.equal(jb.depth, 10, 'the buffer spans its maximum: the far frame is its last');
+  t.equal(jb.stats().skipped, 2, 'the two older frames were skipped');
+  t.equal(jb.stats().bufferedFrames, 1);
+  for (let i = 0; i < 9; i++) t.same(jb.pull(), { kind: 'lost', seq: (far - 9 + i) >>> 0 });
+  t.same(jb.pull(), { kind: 'frame', frame: 'z', seq: far }, 'then the far frame plays');
+  // And the same across the u32 wrap.
+  const wrap = new JitterBuffer<string>({ minFrames: 1, maxFrames: 4 });
+  wrap.push(0xfffffffe, 'x');
+  wrap.push(5, 'y');
+  t.equal(wrap.depth, 4);
+  t.same([wrap.pull(), wrap.pull(), wrap.pull(), wrap.pull()].map((p) => p.kind), ['lost', 'lost', 'lost', 'frame']);
+});
