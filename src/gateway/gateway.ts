@@ -93,7 +93,7 @@ export class Gateway {
     }));
     this.relay.on('error', (err) => process.emitWarning(`tilecast gateway relay: ${err.message}`));
     const dir = options.viewerAssetsDir ?? viewerAssetsDir();
-    for (const name of ['tilecast-viewer.js']) {
+    for (const name of ['tilecast-viewer.js', 'tilecast-audio-worklet.js']) {
       const file = path.join(dir, name);
       if (fs.existsSync(file)) this.viewerFiles.set(name, fs.readFileSync(file));
     }

@@ -94,10 +94,11 @@ export function pcListPage(lang: Lang, user: PageUser, pcs: PcRow[]): string {
  * on wss://<this host>/tilecast/viewer?host=<id>; the session cookie
  * authenticates the upgrade. Texts the script may need are data attributes.
  */
-export function viewerPage(lang: Lang, user: PageUser, pc: { id: string; name: string }, viewOnly: boolean): string {
+export function viewerPage(lang: Lang, user: PageUser, pc: { id: string; name: string }, grants: { viewOnly: boolean; audio: boolean; microphone: boolean }): string {
   const texts: MessageKey[] = ['pcOffline', 'notYourPc', 'licenceFull', 'sessionExpired', 'backToList', 'retry'];
   const data = texts.map((k) => ` data-t-${k.toLowerCase()}="${esc(t(lang, k))}"`).join('');
-  const body = `<div id="screen" data-host="${esc(pc.id)}" data-view-only="${viewOnly}"${data}></div>
+  // Sound and microphone are asked for only when this user may have them (the relay enforces it anyway).
+  const body = `<div id="screen" data-host="${esc(pc.id)}" data-view-only="${grants.viewOnly}" data-audio="${grants.audio}" data-microphone="${grants.microphone && !grants.viewOnly}"${data}></div>
 <div id="notice" hidden><p id="notice-text"></p><p><button type="button" id="retry">${esc(t(lang, 'retry'))}</button> <a class="button" href="/pcs">${esc(t(lang, 'backToList'))}</a></p></div>
 <a id="back" href="/pcs" title="${esc(t(lang, 'backToList'))}">×</a>`;
   return layout({ lang, title: `${pc.name} - ${t(lang, 'viewerTitle')}`, body, bodyClass: 'viewer-page', scripts: ['/static/gateway-viewer.js'] });

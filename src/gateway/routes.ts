@@ -49,6 +49,8 @@ export function createRoutes(ctx: RouteContext): (req: http.IncomingMessage, res
     '/static/gateway.css': () => ({ body: GATEWAY_CSS, type: 'text/css; charset=utf-8' }),
     '/static/gateway-viewer.js': () => ({ body: GATEWAY_VIEWER_JS, type: 'text/javascript; charset=utf-8' }),
     '/static/tilecast-viewer.js': () => ({ body: ctx.viewerAsset('tilecast-viewer.js'), type: 'text/javascript; charset=utf-8' }),
+    // The viewer's audio thread loads this beside the bundle.
+    '/static/tilecast-audio-worklet.js': () => ({ body: ctx.viewerAsset('tilecast-audio-worklet.js'), type: 'text/javascript; charset=utf-8' }),
   };
 
   const pageUser = (a: Authenticated): PageUser => ({
@@ -179,7 +181,7 @@ export function createRoutes(ctx: RouteContext): (req: http.IncomingMessage, res
       const pc = a.user.pcs.includes(hostId) ? await ctx.store.getPc(hostId) : null;
       if (!pc || pc.revoked) return send(res, 403, errorPage(lang, 'notYourPc', user), undefined, headers);
       const policy = effectivePolicy(a.user, await ctx.store.groupPolicies(), ctx.defaultPolicy);
-      return send(res, 200, viewerPage(lang, user, pc, policy.viewOnly), undefined, headers);
+      return send(res, 200, viewerPage(lang, user, pc, policy), undefined, headers);
     }
     if (path === '/admin') {
       if (!user.isAdmin) return send(res, 403, errorPage(lang, 'forbidden', user), undefined, headers);

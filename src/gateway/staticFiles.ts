@@ -61,7 +61,9 @@ const noticeText = document.getElementById('notice-text');
 const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
 // The viewer speaks the page's language (the gateway picked it from Accept-Language).
 const lang = document.documentElement.lang === 'en' ? 'en' : 'ja';
-const viewer = mountViewer(el, { url: proto + '//' + location.host + '/tilecast/viewer?host=' + encodeURIComponent(hostId), viewOnly: el.dataset.viewOnly === 'true', lang });
+// Sound (and the microphone) only for a user the gateway's policy grants them to.
+const audio = el.dataset.audio === 'true' ? { microphone: el.dataset.microphone === 'true' } : undefined;
+const viewer = mountViewer(el, { url: proto + '//' + location.host + '/tilecast/viewer?host=' + encodeURIComponent(hostId), viewOnly: el.dataset.viewOnly === 'true', lang, audio });
 window.tilecastViewer = viewer; // for tests and the console
 // On a touch device the viewer's keyboard button opens the soft keyboard when the user wants it.
 if (!matchMedia('(pointer: coarse)').matches) viewer.focus();

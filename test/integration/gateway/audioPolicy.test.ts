@@ -16,11 +16,14 @@ import { Capability, PROTOCOL_VERSION, Reason } from '../../../src/protocol/cons
 import { decodeMessage, encodeMessage, type CloseMessage, type Message } from '../../../src/protocol/messages';
 import { pulseUnavailableReason, startPulseServer } from '../../../src/testing/pulseServer';
 import { until } from '../../helpers';
-import { ROOT, apiLogin, auditText, cli, startGatewayProc, startPcProc, type Proc } from './procs';
+import { ROOT, apiLogin, auditText, browserLogin, cli, startGatewayProc, startPcProc, type Proc } from './procs';
 
 const builtCli = fs.existsSync(path.join(ROOT, 'dist', 'gateway', 'cli', 'main.js'));
 if (!builtCli && process.env.CI) throw new Error('dist/ not built (npm run build)');
 const skip = pulseUnavailableReason() ?? (builtCli ? false : 'dist/ not built (npm run build)');
+
+const CHROMIUM = '/usr/bin/chromium';
+const noChromium = fs.existsSync(CHROMIUM) ? null : `${CHROMIUM} missing (Debian: chromium)`;
 
 const PASSWORD = { kaigi: 'kaigi-pass-12345', madoguchi: 'madoguchi-pass-123' };
 
@@ -33,7 +36,7 @@ interface AuditLine {
 }
 const audits = (data: string): AuditLine[] => auditText(data).split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditLine);
 
-t.test('the gateway grants sound and microphone per user and enforces it in the relay', { skip, timeout: 120_000 }, async (t) => {
+t.test('the gateway grants sound and microphone per user and enforces it in the relay', { skip, timeout: 180_000 }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tilecast-gw-audio-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const data = path.join(dir, 'data');
@@ -125,4 +128,28 @@ t.test('the gateway grants sound and microphone per user and enforces it in the 
   t.equal(plain!.audio, undefined, 'madoguchi used no sound');
   t.equal(plain!.microphone, undefined, 'nor microphone');
   t.match(forgedEnd!.reason, /microphone not permitted/);
+
+  // The gateway's own viewer page: kaigi's browser plays the PC's sound (the page asks for it and the
+  // audio worklet is served); madoguchi's page does not ask at all.
+  if (noChromium) {
+    if (process.env.CI) throw new Error(noChromium);
+    return void t.comment(`browser leg skipped: ${noChromium}`);
+  }
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--autoplay-policy=no-user-gesture-required', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
+  t.teardown(() => browser.close());
+  const page = await browserLogin(browser, gw.url, 'kaigi', PASSWORD.kaigi);
+  await page.waitForURL('**/pcs');
+  await page.goto(`${gw.url}/view/soumu-1`);
+  await page.waitForFunction(() => (window as any).tilecastViewer?.stats?.state === 'connected', undefined, { timeout: 30_000 });
+  await page.evaluate(() => (window as any).tilecastViewer.audio.start());
+  await page.waitForFunction(() => (window as any).tilecastViewer.audio.stats().playback?.played > 10, undefined, { timeout: 30_000 });
+  t.pass('kaigi\'s browser plays the PC\'s sound through the gateway');
+  t.equal(await page.evaluate(() => (window as any).tilecastViewer.audio.state().microphoneGranted), true, 'and may turn the microphone on');
+  const other = await browserLogin(browser, gw.url, 'madoguchi', PASSWORD.madoguchi);
+  await other.waitForURL('**/pcs');
+  await other.goto(`${gw.url}/view/soumu-1`);
+  await other.waitForFunction(() => (window as any).tilecastViewer?.stats?.state === 'connected', undefined, { timeout: 30_000 });
+  t.equal(await other.evaluate(() => (window as any).tilecastViewer.audio), null, 'madoguchi\'s page asks for no sound');
 });

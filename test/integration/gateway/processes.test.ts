@@ -12,10 +12,10 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { skipWithoutX, startClient, startXvfb, serverImage, x, type Xvfb } from '../../xserver';
 import { until } from '../../helpers';
-import { ROOT, apiLogin, auditText, cli, startGatewayProc, startPcProc, startProc, type Proc } from './procs';
+import { ROOT, apiLogin, auditText, browserLogin, cli, startGatewayProc, startPcProc, startProc, type Proc } from './procs';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skipX = skipWithoutX();
@@ -37,16 +37,6 @@ function viewerProc(gatewayPort: number, token: string, hostId: string, dataDir:
     v.on('hostClose', (m) => console.log('hostClose ' + m.reason + ' ' + m.message));
     setInterval(() => {}, 1000);`;
   return startProc(['-e', script], { ...process.env, TOKEN: token });
-}
-
-async function browserLogin(browser: Browser, base: string, user: string, password: string, locale = 'ja-JP'): Promise<Page> {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, locale, viewport: { width: 1400, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.fill('input[name=user]', user);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
-  return page;
 }
 
 /** The viewer canvas as BGRA (the X server image's order), or null before it has a size. */

@@ -2,6 +2,7 @@
 // gateway CLI and server (bin/tilecast-gateway.js), office PCs dialling out
 // (examples/host.js --relay), the JSON login a script or Node viewer uses, and
 // the audit log's text.
+import type { Browser, Page } from 'playwright-core';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
@@ -64,4 +65,15 @@ export function apiLogin(port: number, ca: Buffer, user: string, password: strin
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** Logs in through the gateway's login form in a fresh browser context (the page after submitting). */
+export async function browserLogin(browser: Browser, base: string, user: string, password: string, locale = 'ja-JP'): Promise<Page> {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, locale, viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.fill('input[name=user]', user);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  return page;
 }
