@@ -24,7 +24,8 @@ const args = process.argv.slice(2);
 const RESTARTED = 'TILECAST_GATEWAY_NODE_FLAGS_APPLIED';
 const serving = splitDataDir(args).rest[0] === 'serve';
 if (serving && !process.env[RESTARTED] && !nodeFlags.youngGenerationConfigured(process.execArgv, process.env.NODE_OPTIONS)) {
-  const child = spawn(process.execPath, [...nodeFlags.RELAY_NODE_FLAGS, ...process.execArgv, __filename, ...args], {
+  // The user's flags go too, but not the inspector's (it would clash on this launcher's port).
+  const child = spawn(process.execPath, [...nodeFlags.RELAY_NODE_FLAGS, ...nodeFlags.flagsForGateway(process.execArgv), __filename, ...args], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'], // the channel tells the gateway if this launcher dies
     env: { ...process.env, [RESTARTED]: '1' },
   });

@@ -24,7 +24,10 @@ std::string g_error;
 #if defined(_WIN32)
 // libjpeg-turbo's Windows builds name the TurboJPEG DLL turbojpeg.dll; the npm
 // package links it statically into its own addon, so it is found only when the
-// user installed libjpeg-turbo or put the DLL beside tilecast.node.
+// user put the DLL beside tilecast.node (binding.ts passes that full path) or,
+// by name, in node.exe's folder or System32: LOAD_LIBRARY_SEARCH_DEFAULT_DIRS
+// never searches PATH or the current directory, on purpose (DLL planting: a
+// DLL from there would run inside the host). docs/capture-backends.md.
 constexpr const char* kSystemLibrary = "turbojpeg.dll";
 
 void* OpenLibrary(const std::string& utf8) {
@@ -102,8 +105,8 @@ const Lib* Get(std::string* error) {
   }
   if (!h) {
 #if defined(_WIN32)
-    g_error = "JPEG unavailable, lossless only: turbojpeg.dll not found (install libjpeg-turbo 3 or put its "
-              "turbojpeg.dll beside tilecast.node)";
+    g_error = "JPEG unavailable, lossless only: turbojpeg.dll not found (copy libjpeg-turbo 3's turbojpeg.dll "
+              "beside tilecast.node; PATH is not searched)";
 #else
     std::string tried;
     for (const std::string& n : names) tried += (tried.empty() ? "" : ", ") + n;

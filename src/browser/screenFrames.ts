@@ -42,18 +42,32 @@ export class FramebufferDecoder {
   fb: Uint8ClampedArray<ArrayBuffer> = new Uint8ClampedArray(0);
   private readonly decoder = new OpStreamDecoder('rgba');
   private readonly imageOps = new ImageOpDecoder();
+  /** Why there is no framebuffer: what the updates reject with. */
+  private missing = 'no framebuffer';
 
-  /** A new screen size: opaque black until the keyframe. */
-  resize(width: number, height: number): void {
-    this.width = width;
-    this.height = height;
-    this.fb = new Uint8ClampedArray(width * height * 4);
-    new Uint32Array(this.fb.buffer).fill(0xff000000);
+  /**
+   * A new screen size: opaque black until the keyframe. Never throws: when the
+   * memory cannot be had (a 16384×16384 screen is legal on the wire; 8K can
+   * fail on a phone) there is no framebuffer and the updates that follow
+   * reject saying why, so the viewer shows it. Returns whether it worked.
+   */
+  resize(width: number, height: number): boolean {
+    this.width = this.height = 0;
+    this.fb = new Uint8ClampedArray(0); // the old one can go first
+    try {
+      const fb = new Uint8ClampedArray(width * height * 4);
+      new Uint32Array(fb.buffer).fill(0xff000000);
+      Object.assign(this, { width, height, fb, missing: 'no framebuffer' });
+      return true;
+    } catch (err) {
+      this.missing = `no memory for a ${width}×${height} screen on this device (${(err as Error)?.message ?? err})`;
+      return false;
+    }
   }
 
   /** Applies one update (its JPEG ops through the platform's image decoder); rejects if it cannot be applied. */
   async apply(u: Pick<UpdateMessage, 'stream' | 'opCount' | 'keyframe' | 'images'>): Promise<Applied> {
-    if (!this.width) throw new Error('no framebuffer');
+    if (!this.width) throw new Error(this.missing);
     const fb = this.fb;
     const r = this.decoder.apply(fb, this.width, this.height, u.stream, u.opCount, u.keyframe, u.images);
     if (r.images.length) await this.imageOps.decodeInto(r.images, fb, this.width);
@@ -79,9 +93,9 @@ export class LocalFrames implements ScreenFrames {
   private dirty: { x0: number; y0: number; x1: number; y1: number } | null = null;
 
   resize(width: number, height: number): void {
-    this.core.resize(width, height);
-    this.image = new ImageData(this.core.fb, width, height);
-    this.dirty = { x0: 0, y0: 0, x1: width, y1: height };
+    const ok = this.core.resize(width, height);
+    this.image = ok ? new ImageData(this.core.fb, width, height) : null;
+    this.dirty = ok ? { x0: 0, y0: 0, x1: width, y1: height } : null;
   }
 
   async apply(u: UpdateMessage): Promise<Applied> {
@@ -179,7 +193,12 @@ export class WorkerFrames implements ScreenFrames {
   }
 }
 
-/** The Worker's side: applies updates in order and sends back each one's dirty pixels. */
+/**
+ * The Worker's side: applies updates in order and sends back each one's dirty
+ * pixels. Every update gets an answer, `applied` or `failed`: nothing thrown
+ * here may leave the chain rejected (that would skip every later message and
+ * the viewer would wait for ever).
+ */
 export function runDecodeWorker(scope: { onmessage: ((e: MessageEvent<ToWorker>) => void) | null; postMessage(m: FromWorker, transfer: Transferable[]): void }): void {
   const core = new FramebufferDecoder();
   let chain = Promise.resolve();
@@ -187,15 +206,15 @@ export function runDecodeWorker(scope: { onmessage: ((e: MessageEvent<ToWorker>)
     const m = e.data;
     // In order: an update's JPEGs finish before the next message touches the framebuffer.
     chain = chain.then(async () => {
-      if (m.type === 'resize') return core.resize(m.width, m.height);
       try {
+        if (m.type === 'resize') return void core.resize(m.width, m.height); // a failure: the next updates say why
         const r = await core.apply({ stream: m.stream, opCount: m.opCount, keyframe: m.keyframe, images: m.images });
         const pixels = r.dirty ? copyRect(core.fb, core.width, r.dirty) : null;
         scope.postMessage({ type: 'applied', id: m.id, dirty: r.dirty, lossy: r.lossy, pixels }, pixels ? [pixels.buffer] : []);
       } catch (err) {
-        scope.postMessage({ type: 'failed', id: m.id, message: (err as Error)?.message ?? String(err) }, []);
+        if (m.type === 'update') scope.postMessage({ type: 'failed', id: m.id, message: (err as Error)?.message ?? String(err) }, []);
       }
-    });
+    }).catch(() => undefined);
   };
 }
 

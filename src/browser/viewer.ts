@@ -299,6 +299,7 @@ export class TilecastViewer {
   private setState(state: ViewerState, detail = ''): void {
     this.state = this.stats.state = state;
     this.overlay.setState(state, detail, this.size !== null);
+    this.wakeLock.set(state === 'connected'); // the screen stays on while connected, not while retrying
     // The microphone goes to a connection only once its HELLO grants it again.
     if (state !== 'connected') this.audio?.disconnected();
   }
@@ -421,7 +422,6 @@ export class TilecastViewer {
       case 'hello':
         this.setState('connected');
         this.overlay.clearError();
-        this.wakeLock.set(true); // the screen stays on while connected
         this.releaseHeldInput();
         this.setScreenState('live', ''); // a new connection starts live; the host says so if it is not
         this.audio?.connected(link.audioAllowed, link.microphoneAllowed ? (f) => this.send({ type: 'audio', codec: 'opus', ...f }) : null);

@@ -243,7 +243,7 @@ function readdir(dir: string): string[] {
  * first JPEG.
  */
 function turboJpegLibraries(addon: string): string[] {
-  // Windows: a turbojpeg.dll beside the addon (else the DLL search path, else JPEG is unavailable).
+  // Windows: a turbojpeg.dll beside the addon (else node.exe's folder or System32, never PATH: jpeg_lib.cc).
   if (process.platform === 'win32') {
     const dll = path.join(path.dirname(addon), 'turbojpeg.dll');
     return fs.existsSync(dll) ? [dll] : [];

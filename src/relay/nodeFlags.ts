@@ -20,3 +20,18 @@ export const RELAY_NODE_FLAGS: readonly string[] = Object.freeze([
 export function youngGenerationConfigured(execArgv: readonly string[], nodeOptions = ''): boolean {
   return [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => /^--(max|min)[-_]semi[-_]space[-_]size\b/.test(a));
 }
+
+/**
+ * The launcher's own Node flags minus the inspector's (`--inspect[-brk|-wait][=…]`,
+ * `--inspect-port`, `--debug-port`): passed on to the gateway process, the rest
+ * still applies there, but a second inspector would clash on the launcher's port.
+ */
+export function flagsForGateway(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i]!;
+    if (/^--(inspect-port|debug-port)$/.test(a)) i++; // its value is the next argument
+    else if (!/^--(inspect(-brk|-wait)?|inspect-port|debug-port)(=|$)/.test(a)) out.push(a);
+  }
+  return out;
+}

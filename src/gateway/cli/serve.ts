@@ -5,6 +5,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
+import * as os from 'node:os';
 import { type AddressInfo, isIP } from 'node:net';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -101,6 +102,9 @@ function ms(v: string | undefined, name: string): number | undefined {
   }
 }
 
+/** Signals within this time of the one that started the stop are copies of it, not a second request. */
+export const SAME_REQUEST_MS = 1000;
+
 export async function serveCommand(dataDir: string, args: string[], out: (s: string) => void): Promise<void> {
   const { values: v } = parseArgs({
     args,
@@ -161,17 +165,24 @@ export async function serveCommand(dataDir: string, args: string[], out: (s: str
   out(`audit log: ${running.gateway.audit.file}`);
   out(`process: pid ${process.pid}, node ${process.version} ${process.execArgv.join(' ') || '(no flags)'}`);
   await new Promise<void>((resolve) => {
-    // A signal may come twice (a terminal's Ctrl-C reaches the launcher and this process, and the
-    // launcher passes it on): the first one stops, repeats are ignored while closing.
-    let stopping = false;
-    const stop = (sig: string) => {
-      if (stopping) return;
-      stopping = true;
-      out(`${sig}: stopping`);
+    // The first signal stops cleanly; another one later quits at once (a close can wait on a stuck
+    // connection). Signals that come together are one request: a terminal's Ctrl-C reaches this
+    // process and bin/tilecast-gateway.js's launcher, which passes its copy on, and some senders
+    // signal twice (timeout(1): the process, then its group).
+    let stoppedAt: number | null = null;
+    const stop = (why: string) => {
+      if (stoppedAt !== null) return;
+      stoppedAt = performance.now();
+      out(`${why}: stopping (again to quit at once)`);
       running.close().then(resolve, resolve);
     };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
+    const signalled = (sig: NodeJS.Signals) => {
+      if (stoppedAt === null || performance.now() - stoppedAt < SAME_REQUEST_MS) return stop(sig);
+      out(`${sig} again: quitting now, without waiting for connections to close`);
+      process.exit(128 + os.constants.signals[sig]);
+    };
+    process.on('SIGINT', signalled);
+    process.on('SIGTERM', signalled);
     // Started by bin/tilecast-gateway.js's launcher (an IPC channel): if the launcher goes, even by
     // SIGKILL, stop too rather than linger holding the port.
     if (process.channel) {
