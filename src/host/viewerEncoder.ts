@@ -26,6 +26,7 @@ import { DEFAULT_TILE_SIZE } from '../tileGrid';
 import { DamageRegion } from './damageRegion';
 import { LossyPolicy, LossyPolicyOptions, refineBudget } from './lossyPolicy';
 import { QualityLadder, chooseTiles } from './qualityLadder';
+import { BurstAllowance, EARLY_BURST } from './burstAllowance';
 
 export interface ViewerEncoderOptions extends TileEncoderOptions {
   /** Highest update rate, per second (default 30). */
@@ -56,6 +57,12 @@ export interface LinkState {
   canSend: boolean;
   /** Delivery rate estimate, bytes/s (null: none yet). */
   deliveryRateBps: number | null;
+  /**
+   * Nothing in flight: an update may then go before its maxFps slot (from a
+   * BurstAllowance refilled at maxFps), so a change on a quiet link is not
+   * held for pacing that only matters while updates queue.
+   */
+  idle?: boolean;
 }
 
 /** A frame whose pixels stay valid while it is held (capture snapshots are reference-counted). */
@@ -124,6 +131,7 @@ export class ViewerEncoder {
   private readonly encoder: TileEncoder;
   private readonly clock: () => number;
   private readonly minIntervalMs: number;
+  private readonly early: BurstAllowance;
   private capabilities: number | null = null; // null until the viewer's HELLO
   private held: HeldFrame | null = null;
   private damage: DamageRegion | null = null;
@@ -142,6 +150,8 @@ export class ViewerEncoder {
   private closed = false;
   private nextFrameId = 1;
   updatesSent = 0;
+  /** Updates sent before their maxFps slot because the link was idle. */
+  updatesEarly = 0;
   keyframes = 0;
   /** Refresh requests from the viewer, and those merged into a keyframe already due or waiting for the window. */
   refreshRequests = 0;
@@ -155,6 +165,7 @@ export class ViewerEncoder {
     this.tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
     this.minIntervalMs = 1000 / checkInt('maxFps', options.maxFps ?? 30, 1, 240);
     this.clock = options.clock ?? (() => performance.now());
+    this.early = new BurstAllowance(1000 / this.minIntervalMs, EARLY_BURST, this.clock());
     this.minRefreshIntervalMs = checkInt('minRefreshIntervalMs', options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS, 0, 3_600_000);
   }
 
@@ -261,7 +272,8 @@ export class ViewerEncoder {
     }
     if (!link.canSend) return idle(null); // an ack will bring the caller back
     const wait = this.lastUpdateAt + this.minIntervalMs - t;
-    if (wait > 0) return idle(t + wait);
+    const early = wait > 0 && link.idle === true && this.early.available(t);
+    if (wait > 0 && !early) return idle(t + wait);
     // Under load, calm tiles (text, UI) go first and busy (video-rate) tiles wait
     // for their slower slot while calm content is active. With no calm content
     // competing, busy tiles go now: holding them back would leave the link idle.
@@ -281,6 +293,7 @@ export class ViewerEncoder {
         this.lastCalmOnlyAt = t;
       }
     }
+    if (early) this.updatesEarly++;
     return this.encodeUpdate(t, link, select);
   }
 
@@ -297,6 +310,7 @@ export class ViewerEncoder {
     if (this.damage!.empty) this.pendingSince = null;
     this.keyframePending = this.resizePending = false;
     this.lastUpdateAt = t;
+    this.early.spend(t);
     this.encoding = true;
     try {
       const messages: Uint8Array[] = [];

@@ -16,6 +16,8 @@ const now = () => performance.timeOrigin + performance.now();
 
 export abstract class NativeCaptureSource implements FrameSource {
   private closed = false;
+  /** The capture thread answers only once something changed (or for the periodic verification grab). */
+  readonly waitsForChange = true;
   private lastRects: Rect[] = [];
   private size: { width: number; height: number };
   /** Grabs made and the time the capture thread spent in them. */

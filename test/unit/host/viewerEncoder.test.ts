@@ -266,3 +266,38 @@ t.test('refresh requests: merged into a keyframe already pending; waiting does n
   t.equal((await apply(await enc.step(FAST))).update?.keyframe, true);
   t.throws(() => new ViewerEncoder({ minRefreshIntervalMs: -1 }), { code: 'ERR_INVALID_ARG' });
 });
+
+t.test('an idle link (nothing in flight) gets a change before its maxFps slot, a burst at most; a busy one waits', async (t) => {
+  const { clock, enc, dec, apply } = setup({ maxFps: 20 }); // 50 ms slots: 20 a second refill the burst
+  let f = screen(256, 128, 30);
+  enc.offer(f, whole(f));
+  await apply(await enc.step(FAST));
+  const idleLink: LinkState = { ...FAST, idle: true };
+  const inFlight: LinkState = { ...FAST, idle: false };
+  clock.now += 5;
+  f = withPatch(f, { x: 0, y: 0, w: 64, h: 64 }, 31);
+  enc.offer(f, [{ x: 0, y: 0, w: 64, h: 64 }]);
+  const held = await enc.step(inFlight);
+  t.same(held.messages, [], 'updates in flight: the change waits for its slot');
+  t.equal(held.nextAt, 1050);
+  let early = 0;
+  let lastSentAt = 0;
+  for (let i = 0; i < 6; i++) {
+    const s = await apply(await enc.step(idleLink));
+    if (s.update) {
+      early++;
+      lastSentAt = clock.now;
+      t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), 256), null, 'exact after each update');
+    } else t.equal(s.nextAt, lastSentAt + 50, 'burst spent: back to the 50 ms pace');
+    clock.now += 1;
+    f = withPatch(f, { x: 64 * (i % 4), y: 64, w: 64, h: 64 }, 40 + i);
+    enc.offer(f, [{ x: 64 * (i % 4), y: 64, w: 64, h: 64 }]);
+  }
+  // The keyframe took one token at 1000; 5 ms later the 4-token bucket holds 3.1 (whole: 3).
+  t.equal(early, 3, 'three early updates, then the burst is spent');
+  t.equal(enc.updatesEarly, 3);
+  clock.now = 1000 + 50 * 10;
+  const later = await apply(await enc.step(idleLink));
+  t.ok(later.update, 'refilled: the pending change goes');
+  t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), 256), null);
+});
