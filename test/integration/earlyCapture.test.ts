@@ -44,7 +44,8 @@ t.test('capture loop: idle links capture each change early; busy links wait for 
       t.ok(loop.framesEarly >= COLOURS.length, `the changes were captured early (${loop.framesEarly})`);
     } else {
       // Busy: the three changes, made within one tick, arrive coalesced into the last colour.
-      for (const c of COLOURS) x(xs, 'xsetroot', ['-solid', c]);
+      // One shell, so the three changes land within one tick even on a loaded machine.
+      x(xs, 'sh', ['-c', COLOURS.map((c) => `xsetroot -solid '${c}'`).join('; ')]);
       const last = bgra(COLOURS.at(-1)!).slice(0, 3).join(',');
       await until(() => frames.at(-1) === last, 'the last colour');
       const n = loop.framesChanged - before;
