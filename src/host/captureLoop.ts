@@ -144,13 +144,14 @@ export class CaptureLoop extends EventEmitter {
     this.wake?.();
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Resolves true when wake() cut the sleep short. */
+  private sleep(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => ((this.wake = null), resolve()), ms);
+      const t = setTimeout(() => ((this.wake = null), resolve(false)), ms);
       this.wake = () => {
         clearTimeout(t);
         this.wake = null;
-        resolve();
+        resolve(true);
       };
     });
   }
@@ -199,13 +200,14 @@ export class CaptureLoop extends EventEmitter {
       due += this.intervalMs;
       let now = performance.now();
       if (due < now - this.intervalMs) due = now;
-      if (due > now && !this.mayCaptureEarly()) {
+      let early = due > now;
+      if (early && !this.mayCaptureEarly()) {
         this.waitingForTick = true;
-        await this.sleep(due - now);
+        early = await this.sleep(due - now); // true: the links went idle before the tick
         this.waitingForTick = false;
         now = performance.now();
       }
-      if (due > now && this.running) {
+      if (early && this.running) {
         // Early (idle links): the source answers on the next change; the tick restarts from here.
         askedEarly = true;
         due = now;
