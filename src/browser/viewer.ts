@@ -10,9 +10,13 @@
  * the same code the Node ViewerClient runs.
  *
  * Render queue with backpressure: updates are decoded as they arrive (order
- * matters) but painted once per animation frame; acks leave only after the
- * paint, so a tab that cannot paint (hidden, overloaded) holds its acks and
- * the host's flow control stops sending. Nothing of the remote screen is
+ * matters) and, while the page is visible, painted as soon as each is decoded
+ * (paintOnDecode): the canvas then reaches the next composited frame without
+ * first waiting for an animation frame callback, and the ack (sent after the
+ * paint) leaves up to a frame sooner, which the host's flow control and early
+ * capture feel as a shorter round trip. A hidden page paints on animation
+ * frames, which it does not get: acks leave only after the paint, so a tab
+ * that cannot paint holds its acks and the host's flow control stops sending. Nothing of the remote screen is
  * stored by the page: no storage APIs, no clipboard.
  *
  * Lossy (JPEG) ops are decoded by the browser's own image decoder
@@ -61,6 +65,12 @@ export interface ViewerOptions {
   toolbar?: boolean;
   /** Decode in a Worker (default true; falls back to the main thread when Workers cannot start). */
   worker?: boolean;
+  /**
+   * Paint each update as soon as it is decoded while the page is visible
+   * (default true); false: paint on the next animation frame (the earlier
+   * behaviour, kept for comparison in benchmarks).
+   */
+  paintOnDecode?: boolean;
   /** Two-way audio when the host offers it (default off): see ViewerAudioOptions (src/browser/audio/). */
   audio?: boolean | ViewerAudioOptions;
 }
@@ -516,7 +526,10 @@ export class TilecastViewer {
     this.stats.decodeMs += performance.now() - t0;
     this.stats.updates++;
     this.pendingAcks.push({ link, frameId, receivedAt, lossy });
-    this.schedulePaint();
+    // Visible: on the canvas now (composited with the next frame either way, but without waiting for the
+    // frame's callbacks, and acked at once). Hidden: animation frames do not come, so neither do acks.
+    if (this.options.paintOnDecode !== false && document.visibilityState === 'visible') this.paint();
+    else this.schedulePaint();
   }
 
   private schedulePaint(): void {

@@ -13,6 +13,15 @@
  * 'live' while frames come, 'unavailable' while capture throws or no frame has
  * come for stallTimeoutMs (a watchdog while the loop waits on the source), and
  * 'ended' once the source ended.
+ *
+ * Early capture: a source that itself waits for a change (FrameSource
+ * waitsForChange: the native capture thread answers on damage) is asked again
+ * at once, without waiting for the next tick, while the host says its viewers'
+ * links are idle (options.linkIdle: nothing in flight), so a change on a quiet
+ * screen is grabbed and sent when it happens. While updates are in flight the
+ * loop keeps the fixed rate and damage coalesces. linkBecameIdle() cuts a wait
+ * for the tick short. Early captures draw on a BurstAllowance refilled at fps,
+ * so steady change still runs at about fps.
  */
 import { EventEmitter } from 'node:events';
 import { ChangeDetector } from '../detect/changeDetector';
@@ -21,6 +30,7 @@ import type { Frame, Rect } from '../frame';
 import type { ScreenStateName } from '../protocol/constants';
 import type { FrameSource } from '../source/frameSource';
 import { ScreenSnapshot, SnapshotPool } from './screenSnapshot';
+import { BurstAllowance, EARLY_BURST } from './burstAllowance';
 
 export interface CaptureLoopOptions {
   fps?: number;
@@ -32,6 +42,12 @@ export interface CaptureLoopOptions {
    * verifyIntervalMs, 2 s by default).
    */
   stallTimeoutMs?: number;
+  /**
+   * Whether every viewer's link is idle now (nothing in flight): then a
+   * source that waits for change is asked for its next frame at once rather
+   * than at the next tick (see the class comment). Default: never.
+   */
+  linkIdle?: () => boolean;
 }
 
 export const DEFAULT_STALL_TIMEOUT_MS = 10_000;
@@ -53,9 +69,14 @@ export class CaptureLoop extends EventEmitter {
   private wake: (() => void) | null = null;
   private latest: ScreenSnapshot | null = null;
   private readonly stallTimeoutMs: number;
+  private readonly linkIdle: () => boolean;
+  private readonly early: BurstAllowance;
+  private waitingForTick = false;
   private state: ScreenStateEvent = { state: 'live', reason: '' };
   framesCaptured = 0;
   framesChanged = 0;
+  /** Frames asked for before their tick because the links were idle (captured on the change itself). */
+  framesEarly = 0;
 
   constructor(
     private readonly source: FrameSource,
@@ -65,6 +86,22 @@ export class CaptureLoop extends EventEmitter {
     this.intervalMs = 1000 / (options.fps ?? 30);
     this.tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
     this.stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    const linkIdle = options.linkIdle;
+    this.linkIdle = linkIdle && source.waitsForChange ? linkIdle : () => false;
+    this.early = new BurstAllowance(options.fps ?? 30, EARLY_BURST, performance.now());
+  }
+
+  /** An early capture may start now: the links are idle and the burst allowance has a token. */
+  private mayCaptureEarly(): boolean {
+    return this.linkIdle() && this.early.available(performance.now());
+  }
+
+  /**
+   * The host's links went idle (an ack emptied what was in flight): a loop
+   * waiting for its tick asks the source now, when early capture applies.
+   */
+  linkBecameIdle(): void {
+    if (this.waitingForTick && this.running && this.mayCaptureEarly()) this.wake?.();
   }
 
   /** What the source is doing now. */
@@ -107,13 +144,14 @@ export class CaptureLoop extends EventEmitter {
     this.wake?.();
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Resolves true when wake() cut the sleep short. */
+  private sleep(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => ((this.wake = null), resolve()), ms);
+      const t = setTimeout(() => ((this.wake = null), resolve(false)), ms);
       this.wake = () => {
         clearTimeout(t);
         this.wake = null;
-        resolve();
+        resolve(true);
       };
     });
   }
@@ -121,9 +159,12 @@ export class CaptureLoop extends EventEmitter {
   private async run(): Promise<void> {
     let failures = 0;
     let due = performance.now();
+    let askedEarly = false;
     while (this.running) {
       try {
         const frame = await this.nextFrame();
+        if (frame && askedEarly) this.framesEarly++;
+        askedEarly = false;
         if (!frame) {
           this.running = false;
           this.setState('ended', 'the screen source ended');
@@ -132,6 +173,7 @@ export class CaptureLoop extends EventEmitter {
         }
         this.setState('live', '');
         this.framesCaptured++;
+        this.early.spend(performance.now());
         if (frame.cursor) this.emit('cursor', frame.cursor);
         const sameSize = this.detector?.width === frame.width && this.detector.height === frame.height;
         if (!sameSize) this.detector = new ChangeDetector({ width: frame.width, height: frame.height, tileSize: this.tileSize });
@@ -156,9 +198,20 @@ export class CaptureLoop extends EventEmitter {
       // Fixed-rate: each capture is due one interval after the last one was due, so timer lateness
       // does not add up into a slower rate; one that fell more than an interval behind starts afresh.
       due += this.intervalMs;
-      const now = performance.now();
+      let now = performance.now();
       if (due < now - this.intervalMs) due = now;
-      await this.sleep(Math.max(0, due - now));
+      let early = due > now;
+      if (early && !this.mayCaptureEarly()) {
+        this.waitingForTick = true;
+        early = await this.sleep(due - now); // true: the links went idle before the tick
+        this.waitingForTick = false;
+        now = performance.now();
+      }
+      if (early && this.running) {
+        // Early (idle links): the source answers on the next change; the tick restarts from here.
+        askedEarly = true;
+        due = now;
+      }
     }
   }
 }

@@ -29,6 +29,11 @@ export class DamageRegion {
     return this.count === 0;
   }
 
+  /** Tiles damaged now. */
+  get damagedTiles(): number {
+    return this.count;
+  }
+
   get tileCount(): number {
     return this.flags.length;
   }

@@ -160,6 +160,11 @@ export class FlowController {
     return this.inflight.length < this.maxUpdates && this.inflightBytes < this.budgetBytes(maxQueueMs);
   }
 
+  /** Nothing in flight. */
+  get idle(): boolean {
+    return this.inflight.length === 0;
+  }
+
   onSend(frameId: number, bytes: number, now: number): void {
     if (this.inflight.length === 0) {
       this.deliveredTime = now; // idle restart: don't count idle time as slow delivery

@@ -223,7 +223,11 @@ export class Host extends EventEmitter<HostEvents> {
     // Viewers send only small messages (input, acks, HELLO): a tight cap keeps
     // one authorised but hostile viewer from making the host buffer megabytes.
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_VIEWER_MESSAGE_BYTES });
-    this.capture = new CaptureLoop(options.source, { fps: options.fps, tileSize: options.tileSize, stallTimeoutMs: options.stallTimeoutMs });
+    this.capture = new CaptureLoop(options.source, {
+      fps: options.fps, tileSize: options.tileSize, stallTimeoutMs: options.stallTimeoutMs,
+      // Capture on damage, not on the tick, while no viewer has anything on its way.
+      linkIdle: () => this.linksIdle(),
+    });
     this.capture.on('frame', (snapshot, rects) => {
       for (const s of this.sessions.values()) s.offer(snapshot, rects);
     });
@@ -296,13 +300,20 @@ export class Host extends EventEmitter<HostEvents> {
     return this.sessions.get(id);
   }
 
-  get captureStats(): { framesCaptured: number; framesChanged: number } {
-    return { framesCaptured: this.capture.framesCaptured, framesChanged: this.capture.framesChanged };
+  /** framesEarly: frames captured on the change itself, not at the tick, because no viewer had anything in flight. */
+  get captureStats(): { framesCaptured: number; framesChanged: number; framesEarly: number } {
+    return { framesCaptured: this.capture.framesCaptured, framesChanged: this.capture.framesChanged, framesEarly: this.capture.framesEarly };
   }
 
   /** Open sockets, unauthenticated ones, and refusals by reason (every one, unlike the rate-limited audit). */
   connectionStats(): ConnectionStats {
     return this.guard.stats();
+  }
+
+  /** No streaming viewer has an update being encoded or in flight. */
+  private linksIdle(): boolean {
+    for (const s of this.sessions.values()) if (!s.linkIdle) return false;
+    return true;
   }
 
   private get streamingViewers(): number {
@@ -388,6 +399,9 @@ export class Host extends EventEmitter<HostEvents> {
     });
     session.on('microphone', (msg) => this.audio?.microphone(session, msg));
     session.on('ack', (sample) => this.emit('ack', { viewerId: id, ...sample }));
+    session.on('linkIdle', () => {
+      if (this.linksIdle()) this.capture.linkBecameIdle();
+    });
     session.on('error', (err) => this.reportError(err));
     session.once('close', ({ reason }) => {
       this.sessions.delete(id);

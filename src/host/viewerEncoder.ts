@@ -26,6 +26,7 @@ import { DEFAULT_TILE_SIZE } from '../tileGrid';
 import { DamageRegion } from './damageRegion';
 import { LossyPolicy, LossyPolicyOptions, refineBudget } from './lossyPolicy';
 import { QualityLadder, chooseTiles } from './qualityLadder';
+import { BurstAllowance, EARLY_BURST } from './burstAllowance';
 
 export interface ViewerEncoderOptions extends TileEncoderOptions {
   /** Highest update rate, per second (default 30). */
@@ -47,7 +48,23 @@ export interface ViewerEncoderOptions extends TileEncoderOptions {
   minRefreshIntervalMs?: number;
   /** Monotonic clock, ms (default performance.now): pacing, change history, refinement. */
   clock?: () => number;
+  /**
+   * Most tiles one update carries when the link is slow (default 32; 0: no
+   * limit). Damage that would take more than SPLIT_AFTER_MS to cross the link
+   * (delivery rate, recent bytes per tile) goes as several updates (bands of
+   * tiles in screen order), each sent when flow control lets it, so a small
+   * change made meanwhile (a keystroke, the pointer's surroundings) goes ahead
+   * of the rest of a big one. Keyframes are never split, nor is anything
+   * before the link has a rate estimate.
+   */
+  maxUpdateTiles?: number;
 }
+
+export const DEFAULT_MAX_UPDATE_TILES = 32;
+/** Damage that the link drains in this long goes as one update; more is split into bands about this long. */
+export const SPLIT_AFTER_MS = 40;
+/** Smallest band of a split update, tiles. */
+const MIN_BAND_TILES = 8;
 
 export const DEFAULT_MIN_REFRESH_INTERVAL_MS = 1000;
 
@@ -56,6 +73,12 @@ export interface LinkState {
   canSend: boolean;
   /** Delivery rate estimate, bytes/s (null: none yet). */
   deliveryRateBps: number | null;
+  /**
+   * Nothing in flight: an update may then go before its maxFps slot (from a
+   * BurstAllowance refilled at maxFps), so a change on a quiet link is not
+   * held for pacing that only matters while updates queue.
+   */
+  idle?: boolean;
 }
 
 /** A frame whose pixels stay valid while it is held (capture snapshots are reference-counted). */
@@ -124,6 +147,12 @@ export class ViewerEncoder {
   private readonly encoder: TileEncoder;
   private readonly clock: () => number;
   private readonly minIntervalMs: number;
+  private readonly early: BurstAllowance;
+  private readonly maxUpdateTiles: number;
+  /** Tiles a split update left for later (null: none): damage beyond them is newer and goes first. */
+  private remainder: Uint8Array | null = null;
+  /** Recent UPDATE bytes per tile carried (null: none yet), to size bands by the delivery rate. */
+  private bytesPerTile: number | null = null;
   private capabilities: number | null = null; // null until the viewer's HELLO
   private held: HeldFrame | null = null;
   private damage: DamageRegion | null = null;
@@ -142,6 +171,11 @@ export class ViewerEncoder {
   private closed = false;
   private nextFrameId = 1;
   updatesSent = 0;
+  /** Updates sent before their maxFps slot because the link was idle. */
+  updatesEarly = 0;
+  /** Updates that carried only part of the damage because it was split (maxUpdateTiles), and small ones sent ahead of such a remainder. */
+  splitUpdates = 0;
+  updatesAhead = 0;
   keyframes = 0;
   /** Refresh requests from the viewer, and those merged into a keyframe already due or waiting for the window. */
   refreshRequests = 0;
@@ -155,6 +189,8 @@ export class ViewerEncoder {
     this.tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
     this.minIntervalMs = 1000 / checkInt('maxFps', options.maxFps ?? 30, 1, 240);
     this.clock = options.clock ?? (() => performance.now());
+    this.early = new BurstAllowance(1000 / this.minIntervalMs, EARLY_BURST, this.clock());
+    this.maxUpdateTiles = checkInt('maxUpdateTiles', options.maxUpdateTiles ?? DEFAULT_MAX_UPDATE_TILES, 0, 1_000_000);
     this.minRefreshIntervalMs = checkInt('minRefreshIntervalMs', options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS, 0, 3_600_000);
   }
 
@@ -185,6 +221,7 @@ export class ViewerEncoder {
       this.damage = new DamageRegion(f.width, f.height, this.tileSize);
       this.policy = new LossyPolicy(f.width, f.height, this.tileSize, typeof this.options.lossy === 'object' ? this.options.lossy : {});
       this.lossyCount = 0;
+      this.remainder = null;
       this.resizePending = true;
       this.keyframePending = true;
     }
@@ -261,7 +298,9 @@ export class ViewerEncoder {
     }
     if (!link.canSend) return idle(null); // an ack will bring the caller back
     const wait = this.lastUpdateAt + this.minIntervalMs - t;
-    if (wait > 0) return idle(t + wait);
+    // The rest of a split update is the same screen change: it follows as flow control allows, not at maxFps.
+    const early = wait > 0 && this.remainder === null && link.idle === true && this.early.available(t);
+    if (wait > 0 && this.remainder === null && !early) return idle(t + wait);
     // Under load, calm tiles (text, UI) go first and busy (video-rate) tiles wait
     // for their slower slot while calm content is active. With no calm content
     // competing, busy tiles go now: holding them back would leave the link idle.
@@ -281,7 +320,51 @@ export class ViewerEncoder {
         this.lastCalmOnlyAt = t;
       }
     }
+    if (early) this.updatesEarly++;
     return this.encodeUpdate(t, link, select);
+  }
+
+  /**
+   * Which damaged tiles (of those `select` allows) the next update carries:
+   * all of them when few enough; else, when a split left a remainder and
+   * newer damage is small, the newer damage alone (it goes ahead); else the
+   * first maxUpdateTiles in screen order. Null: everything `select` allows.
+   */
+  private band(rateBps: number | null, select?: (tile: number) => boolean): ((tile: number) => boolean) | undefined {
+    const damage = this.damage!;
+    this.remainder = null; // recomputed from what this update leaves
+    const perTile = this.bytesPerTile;
+    if (this.maxUpdateTiles === 0 || rateBps === null || rateBps <= 0 || perTile === null) return select;
+    const allowed: number[] = [];
+    damage.forEachTile((i) => (!select || select(i)) && allowed.push(i));
+    // Drained within SPLIT_AFTER_MS: one update, however many tiles.
+    if ((allowed.length * perTile * 1000) / rateBps <= SPLIT_AFTER_MS) return select;
+    // Else bands of as many tiles as the link drains in SPLIT_AFTER_MS, within [MIN_BAND_TILES, maxUpdateTiles].
+    const limit = Math.max(Math.min(MIN_BAND_TILES, this.maxUpdateTiles), Math.min(this.maxUpdateTiles, Math.floor((rateBps * SPLIT_AFTER_MS) / 1000 / perTile)));
+    if (allowed.length <= limit) return select;
+    return this.chosen(allowed.slice(0, limit), damage.tileCount);
+  }
+
+  /** After a split: the damage newer than its remainder, when there is some and it fits in one update (it goes first). */
+  private ahead(select?: (tile: number) => boolean): ((tile: number) => boolean) | undefined {
+    const rest = this.remainder;
+    if (!rest) return undefined;
+    const fresh: number[] = [];
+    let older = false;
+    this.damage!.forEachTile((i) => {
+      if (select && !select(i)) return;
+      if (rest[i]) older = true;
+      else fresh.push(i);
+    });
+    if (!older || fresh.length === 0 || (this.maxUpdateTiles > 0 && fresh.length > this.maxUpdateTiles)) return undefined;
+    this.updatesAhead++;
+    return this.chosen(fresh, this.damage!.tileCount);
+  }
+
+  private chosen(tiles: readonly number[], count: number): (tile: number) => boolean {
+    const flags = new Uint8Array(count);
+    for (const i of tiles) flags[i] = 1;
+    return (i) => flags[i] === 1;
   }
 
   private async encodeUpdate(t: number, link: LinkState, select?: (tile: number) => boolean): Promise<EncoderStep> {
@@ -289,14 +372,26 @@ export class ViewerEncoder {
     const frame = held.frame;
     const keyframe = this.keyframePending;
     const resize = this.resizePending;
-    const rects = this.damage!.take(keyframe ? undefined : select);
+    const ahead = keyframe ? undefined : this.ahead(select);
+    const part = keyframe ? undefined : ahead ?? this.band(link.deliveryRateBps, select);
+    const tilesBefore = this.damage!.damagedTiles;
+    const rects = this.damage!.take(part);
+    const tilesTaken = tilesBefore - this.damage!.damagedTiles;
     const complete = this.damage!.empty; // nothing held back: the viewer will have all of this screen
+    if (!keyframe && part !== select && !complete) {
+      // Split: what is left of the damage now (the ladder's held-back busy tiles too) waits behind newer changes.
+      if (!ahead) this.splitUpdates++;
+      const rest = new Uint8Array(this.damage!.tileCount);
+      this.damage!.forEachTile((i) => (rest[i] = 1));
+      this.remainder = rest;
+    } else if (keyframe || complete) this.remainder = null;
     if (!select) this.lastFullSendAt = t;
     const oldestChangeTime = this.pendingSince ?? frame.timestamp ?? wallClock();
     // Damage left behind (busy tiles waiting for their slot) keeps its age, conservatively.
     if (this.damage!.empty) this.pendingSince = null;
     this.keyframePending = this.resizePending = false;
     this.lastUpdateAt = t;
+    this.early.spend(t);
     this.encoding = true;
     try {
       const messages: Uint8Array[] = [];
@@ -316,6 +411,10 @@ export class ViewerEncoder {
       const captureTime = frame.timestamp ?? wallClock();
       const bytes = encodeMessage({ type: 'update', frameId, captureTime, keyframe: encoded.keyframe, opCount: encoded.opCount, stream: encoded.stream, images: encoded.images });
       messages.push(bytes);
+      if (tilesTaken > 0) {
+        const perTile = bytes.length / tilesTaken;
+        this.bytesPerTile = this.bytesPerTile === null ? perTile : 0.75 * this.bytesPerTile + 0.25 * perTile;
+      }
       this.ladder.onSend(bytes.length, this.clock());
       this.updatesSent++;
       if (encoded.lossyRects.length) this.lossyUpdates++;

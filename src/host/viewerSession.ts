@@ -154,6 +154,8 @@ export interface ViewerSessionEvents {
   hello: [{ capabilities: number }];
   close: [{ code: number; reason: string }];
   error: [Error];
+  /** An ack left nothing in flight and nothing is being encoded (the host may then capture early). */
+  linkIdle: [];
 }
 
 export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
@@ -222,6 +224,11 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
 
   get closed(): boolean {
     return this.state === 'closed';
+  }
+
+  /** Nothing of this viewer's is being encoded or in flight (true before streaming and after closing: it waits on nothing). */
+  get linkIdle(): boolean {
+    return this.state !== 'streaming' || (!this.stepping && this.flow.idle);
   }
 
   /** No input is accepted from this viewer (until its HELLO says INPUT, none is). */
@@ -536,7 +543,10 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       return;
     }
     this.stepping = true;
-    void this.runSteps().finally(() => (this.stepping = false));
+    void this.runSteps().finally(() => {
+      this.stepping = false;
+      if (this.state === 'streaming' && this.flow.idle) this.emit('linkIdle');
+    });
   }
 
   private async runSteps(): Promise<void> {
@@ -546,7 +556,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       try {
         const flow = this.flow.stats();
         // socketFull() first: it starts the drain poll that brings us back when the socket is full.
-        const step = await this.encoder.step({ canSend: !this.pixelsHeld() && this.flow.canSend(0, this.soundOn ? AUDIO_QUEUE_MS : undefined), deliveryRateBps: flow.deliveryRateBps });
+        const step = await this.encoder.step({ canSend: !this.pixelsHeld() && this.flow.canSend(0, this.soundOn ? AUDIO_QUEUE_MS : undefined), deliveryRateBps: flow.deliveryRateBps, idle: this.flow.idle });
         if (this.state !== 'streaming') return;
         // The send time is taken before the bytes go: the viewer may have them (and start its hold
         // time) before this thread runs again, and a late send time would make honest acks look impossible.

@@ -25,6 +25,8 @@ export interface CaptureTimingOptions {
 
 export abstract class NativeCaptureSource implements FrameSource {
   private closed = false;
+  /** The capture thread answers only once something changed (or for the periodic verification grab). */
+  readonly waitsForChange = true;
   private lastRects: Rect[] = [];
   private size: { width: number; height: number };
   /** Grabs made and the time the capture thread spent in them. */

@@ -258,3 +258,41 @@ t.test('a viewer the host made view-only sends no input (and is not cut off for 
   t.equal(await page.evaluate(() => (window as any).tilecastViewer.stats.state), 'connected', 'still connected');
 });
 
+
+t.test('a visible page paints each update once decoded, then acks it; a hidden one waits for an animation frame and holds the ack', { skip }, async (t) => {
+  const a = crop('document', 640, 384);
+  const { source, host, page, errors } = await hostWithPage(t, a);
+  t.equal(await canvasAtRest(host, page, a), null, 'first screen exact');
+  // From here no animation frame callback ever runs: only painting on decode can show an update.
+  await page.evaluate(() => {
+    (window as any).realRaf = window.requestAnimationFrame;
+    window.requestAnimationFrame = () => 0;
+  });
+  const b = crop('editor', 640, 384);
+  source.push(b);
+  t.equal(await canvasAtRest(host, page, b), null, 'painted and acked without an animation frame');
+  const stats = () => page.evaluate(() => ({ ...(window as any).tilecastViewer.stats }));
+  // Hidden: the update is decoded but waits for an animation frame, and so does its ack.
+  await page.evaluate(() => Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true }));
+  const before = await stats();
+  const ackedBefore = host.viewers()[0]!.flow.acked;
+  const c = crop('document', 640, 384, 0, 200);
+  source.push(c);
+  let decoded = before;
+  for (let i = 0; i < 400 && decoded.updates === before.updates; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    decoded = await stats();
+  }
+  t.ok(decoded.updates > before.updates, 'the update was decoded');
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal((await stats()).painted, before.painted, 'hidden: decoded, not painted');
+  t.equal(host.viewers()[0]!.flow.acked, ackedBefore, 'hidden: no ack');
+  t.ok(host.viewers()[0]!.flow.inflightUpdates >= 1, 'the update stays in flight');
+  // Visible again: the next update paints at once, and with it the held one; both are acked.
+  await page.evaluate(() => Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true }));
+  const d = crop('japanese', 640, 384, 300, 200);
+  source.push(d);
+  t.equal(await canvasAtRest(host, page, d), null, 'visible: painted and acked');
+  t.ok(host.viewers()[0]!.flow.acked >= ackedBefore + 2, 'the held update was acked after its paint');
+  t.same(errors, []);
+});

@@ -12,6 +12,8 @@ import { decodeMessage } from '../../../src/protocol/messages';
 import { expectedFramebuffer, fillRandom, firstDifference, makeFrame, rng, videoFrame } from '../../helpers';
 
 const FAST: LinkState = { canSend: true, deliveryRateBps: null };
+/** 1 kB/s: any damage takes longer than SPLIT_AFTER_MS, so big damage is split into the smallest bands allowed. */
+const SLOW: LinkState = { canSend: true, deliveryRateBps: 1000 };
 const ALL = Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG;
 const noJpeg = jpegUnavailableReason();
 if (noJpeg && process.env.CI) throw new Error(`JPEG codec must load in CI: ${noJpeg}`);
@@ -196,6 +198,13 @@ t.test('a slow link: the ladder steps up and calm tiles go before busy ones', as
   }
   t.ok(later?.update!.encoded.rects.some((r) => r.x < 256), 'then the busy tiles go');
   t.ok(clock.now - calmSentAt >= enc.quality().busyIntervalMs - 50, `busy tiles waited for their slot (${(clock.now - calmSentAt).toFixed(0)} ms)`);
+  // On this slow a link the busy tiles may go as several updates (bands): the rest follows.
+  for (let n = 0; n < 20; n++) {
+    const s = await enc.step(slow);
+    if (s.update) await apply(s);
+    else if (s.nextAt === null) break;
+    else clock.now = Math.max(clock.now, s.nextAt);
+  }
   t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), w), null, 'and the viewer is exact');
 });
 
@@ -265,4 +274,104 @@ t.test('refresh requests: merged into a keyframe already pending; waiting does n
   clock.now = 1250;
   t.equal((await apply(await enc.step(FAST))).update?.keyframe, true);
   t.throws(() => new ViewerEncoder({ minRefreshIntervalMs: -1 }), { code: 'ERR_INVALID_ARG' });
+});
+
+t.test('an idle link (nothing in flight) gets a change before its maxFps slot, a burst at most; a busy one waits', async (t) => {
+  const { clock, enc, dec, apply } = setup({ maxFps: 20 }); // 50 ms slots: 20 a second refill the burst
+  let f = screen(256, 128, 30);
+  enc.offer(f, whole(f));
+  await apply(await enc.step(FAST));
+  const idleLink: LinkState = { ...FAST, idle: true };
+  const inFlight: LinkState = { ...FAST, idle: false };
+  clock.now += 5;
+  f = withPatch(f, { x: 0, y: 0, w: 64, h: 64 }, 31);
+  enc.offer(f, [{ x: 0, y: 0, w: 64, h: 64 }]);
+  const held = await enc.step(inFlight);
+  t.same(held.messages, [], 'updates in flight: the change waits for its slot');
+  t.equal(held.nextAt, 1050);
+  let early = 0;
+  let lastSentAt = 0;
+  for (let i = 0; i < 6; i++) {
+    const s = await apply(await enc.step(idleLink));
+    if (s.update) {
+      early++;
+      lastSentAt = clock.now;
+      t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), 256), null, 'exact after each update');
+    } else t.equal(s.nextAt, lastSentAt + 50, 'burst spent: back to the 50 ms pace');
+    clock.now += 1;
+    f = withPatch(f, { x: 64 * (i % 4), y: 64, w: 64, h: 64 }, 40 + i);
+    enc.offer(f, [{ x: 64 * (i % 4), y: 64, w: 64, h: 64 }]);
+  }
+  // The keyframe took one token at 1000; 5 ms later the 4-token bucket holds 3.1 (whole: 3).
+  t.equal(early, 3, 'three early updates, then the burst is spent');
+  t.equal(enc.updatesEarly, 3);
+  clock.now = 1000 + 50 * 10;
+  const later = await apply(await enc.step(idleLink));
+  t.ok(later.update, 'refilled: the pending change goes');
+  t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), 256), null);
+});
+
+/** The tiles (64 px) an update's rects cover. */
+function tilesOf(rects: readonly Rect[]): number {
+  return rects.reduce((n, r) => n + Math.ceil(r.w / 64) * Math.ceil(r.h / 64), 0);
+}
+
+t.test('big damage goes as bands of at most maxUpdateTiles tiles, which reassemble exactly; keyframes stay whole', async (t) => {
+  const { clock, enc, dec, apply } = setup({ maxUpdateTiles: 8, adaptiveQuality: false });
+  const a = screen(512, 256, 50); // 8 x 4 = 32 tiles
+  enc.offer(a, whole(a));
+  const k = await apply(await enc.step(FAST));
+  t.equal(tilesOf(k.update!.encoded.rects), 32, 'the keyframe carries the whole screen');
+  clock.now += 100;
+  const b = screen(512, 256, 51);
+  enc.offer(b, whole(b));
+  const sizes: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const s = await apply(await enc.step(SLOW));
+    if (!s.update) break;
+    sizes.push(tilesOf(s.update.encoded.rects));
+    t.equal(s.nextAt, clock.now, 'the rest follows at once (flow control permitting), not at the next maxFps slot');
+  }
+  t.same(sizes, [8, 8, 8, 8], 'four bands of eight tiles');
+  t.equal(enc.splitUpdates, 3, 'three updates left a remainder');
+  t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(b), 512), null, 'the bands reassemble the screen exactly');
+  // A link with no rate estimate (or fast enough to drain it all in SPLIT_AFTER_MS) gets the damage whole.
+  for (const [seed, link, what] of [[52, FAST, 'no estimate'], [53, { canSend: true, deliveryRateBps: 1e9 }, 'a fast link']] as const) {
+    clock.now += 100;
+    const f = screen(512, 256, seed);
+    enc.offer(f, whole(f));
+    const one = await apply(await enc.step(link));
+    t.equal(tilesOf(one.update!.encoded.rects), 32, `${what}: one update`);
+    t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), 512), null);
+  }
+});
+
+t.test('a small change made while a split update is under way goes ahead of its remainder', async (t) => {
+  const { clock, enc, dec, apply } = setup({ maxUpdateTiles: 8, adaptiveQuality: false });
+  let f = screen(512, 256, 60);
+  enc.offer(f, whole(f));
+  await apply(await enc.step(FAST));
+  clock.now += 100;
+  f = screen(512, 256, 61);
+  enc.offer(f, whole(f));
+  const first = await apply(await enc.step(SLOW));
+  t.same(first.update!.encoded.rects, [{ x: 0, y: 0, w: 512, h: 64 }], 'the first band: the top tile row');
+  // Flow control says wait (the band is in flight); meanwhile a keystroke near the top-left.
+  const busy: LinkState = { canSend: false, deliveryRateBps: null };
+  clock.now += 5;
+  const key: Rect = { x: 8, y: 8, w: 10, h: 16 };
+  f = withPatch(f, key, 62);
+  enc.offer(f, [key]);
+  t.same((await enc.step(busy)).messages, [], 'nothing while flow control says wait');
+  const next = await apply(await enc.step(FAST));
+  t.same(next.update!.encoded.rects, [key], 'the keystroke alone (its residual box), ahead of the 24 tiles left');
+  t.equal(enc.updatesAhead, 1);
+  const rest: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const s = await apply(await enc.step(SLOW));
+    if (!s.update) break;
+    rest.push(tilesOf(s.update.encoded.rects));
+  }
+  t.same(rest, [8, 8, 8], 'then the remainder');
+  t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), 512), null, 'exact: the latest pixels everywhere');
 });
