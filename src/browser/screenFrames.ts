@@ -43,8 +43,9 @@ export class FramebufferDecoder {
   private readonly decoder = new OpStreamDecoder('rgba');
   private readonly imageOps = new ImageOpDecoder();
 
-  /** A new screen size: opaque black until the keyframe. */
-  resize(width: number, height: number): void {
+  /** A new screen size: opaque black until the keyframe; the content cache agreed with the host, bytes (empty). */
+  resize(width: number, height: number, cacheBytes: number): void {
+    this.decoder.setCacheBudget(cacheBytes);
     this.width = width;
     this.height = height;
     this.fb = new Uint8ClampedArray(width * height * 4);
@@ -64,7 +65,7 @@ export class FramebufferDecoder {
 /** The page's side, whichever runs the decoder. */
 export interface ScreenFrames {
   readonly where: 'worker' | 'main';
-  resize(width: number, height: number): void;
+  resize(width: number, height: number, cacheBytes: number): void;
   apply(u: UpdateMessage): Promise<Applied>;
   /** Draws everything applied since the last paint. */
   paint(ctx: CanvasRenderingContext2D): void;
@@ -78,8 +79,8 @@ export class LocalFrames implements ScreenFrames {
   private image: ImageData | null = null;
   private dirty: { x0: number; y0: number; x1: number; y1: number } | null = null;
 
-  resize(width: number, height: number): void {
-    this.core.resize(width, height);
+  resize(width: number, height: number, cacheBytes: number): void {
+    this.core.resize(width, height, cacheBytes);
     this.image = new ImageData(this.core.fb, width, height);
     this.dirty = { x0: 0, y0: 0, x1: width, y1: height };
   }
@@ -108,7 +109,7 @@ export class LocalFrames implements ScreenFrames {
 
 /** Page → Worker. */
 type ToWorker =
-  | { type: 'resize'; width: number; height: number }
+  | { type: 'resize'; width: number; height: number; cacheBytes: number }
   | { type: 'update'; id: number; stream: Uint8Array; opCount: number; keyframe: boolean; images?: Uint8Array };
 /** Worker → page: the update's dirty pixels (RGBA rows of dirty.w), or why it failed. */
 type FromWorker =
@@ -131,9 +132,9 @@ export class WorkerFrames implements ScreenFrames {
     this.worker.onmessageerror = () => this.fail('decoder worker: unreadable message');
   }
 
-  resize(width: number, height: number): void {
+  resize(width: number, height: number, cacheBytes: number): void {
     this.pieces = []; // the canvas was resized (cleared) too
-    this.post({ type: 'resize', width, height });
+    this.post({ type: 'resize', width, height, cacheBytes });
   }
 
   apply(u: UpdateMessage): Promise<Applied> {
@@ -187,7 +188,7 @@ export function runDecodeWorker(scope: { onmessage: ((e: MessageEvent<ToWorker>)
     const m = e.data;
     // In order: an update's JPEGs finish before the next message touches the framebuffer.
     chain = chain.then(async () => {
-      if (m.type === 'resize') return core.resize(m.width, m.height);
+      if (m.type === 'resize') return core.resize(m.width, m.height, m.cacheBytes);
       try {
         const r = await core.apply({ stream: m.stream, opCount: m.opCount, keyframe: m.keyframe, images: m.images });
         const pixels = r.dirty ? copyRect(core.fb, core.width, r.dirty) : null;

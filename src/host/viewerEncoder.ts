@@ -19,7 +19,7 @@
 import { TileEncoder, TileEncoderOptions, EncodedRects } from '../codec/tileEncoder';
 import { ErrorCodes, TilecastError, checkInt } from '../errors';
 import type { Frame, Rect } from '../frame';
-import { Capability } from '../protocol/constants';
+import { Capability, DEFAULT_CACHE_BYTES, agreedCacheBytes, cacheCapability } from '../protocol/constants';
 import { encodeMessage } from '../protocol/messages';
 import { jpegUnavailableReason } from '../native/binding';
 import { DEFAULT_TILE_SIZE } from '../tileGrid';
@@ -45,6 +45,12 @@ export interface ViewerEncoderOptions extends TileEncoderOptions {
    * allowed keyframe, never dropped.
    */
   minRefreshIntervalMs?: number;
+  /**
+   * Most bytes of content cache (CACHE_REF) this host keeps per viewer, as a
+   * mirror of the viewer's (default DEFAULT_CACHE_BYTES, 64 MiB; 0: no cache).
+   * The size used is the smaller of this and the viewer's offer.
+   */
+  contentCacheBytes?: number;
   /** Monotonic clock, ms (default performance.now): pacing, change history, refinement. */
   clock?: () => number;
 }
@@ -155,12 +161,23 @@ export class ViewerEncoder {
     this.tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
     this.minIntervalMs = 1000 / checkInt('maxFps', options.maxFps ?? 30, 1, 240);
     this.clock = options.clock ?? (() => performance.now());
+    if (options.contentCacheBytes !== undefined) checkInt('contentCacheBytes', options.contentCacheBytes, 0, 0xffffffff);
     this.minRefreshIntervalMs = checkInt('minRefreshIntervalMs', options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS, 0, 3_600_000);
   }
 
   /** The viewer said HELLO with these capabilities: updates may flow. */
   start(capabilities: number): void {
     this.capabilities = capabilities;
+    this.cacheBytes = agreedCacheBytes(this.options.contentCacheBytes ?? DEFAULT_CACHE_BYTES, capabilities);
+    this.encoder.setCacheBudget(this.cacheBytes);
+  }
+
+  /** The content cache agreed with the viewer at start(), bytes (0: none). */
+  cacheBytes = 0;
+
+  /** The CACHE capability and size field for the host's HELLO (0: no cache). */
+  get cacheCapability(): number {
+    return cacheCapability(this.cacheBytes);
   }
 
   /** JPEG for busy photographic tiles: the viewer decodes it, the host has the codec, and it is not turned off. */
