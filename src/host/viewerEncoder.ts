@@ -155,6 +155,8 @@ export class ViewerEncoder {
   /** Updates that carried JPEG (lossy) tiles, and those that carried COPY ops. */
   lossyUpdates = 0;
   copyUpdates = 0;
+  /** CACHE_REF ops sent (tiles the viewer drew from its content cache). */
+  cacheRefs = 0;
 
   constructor(private readonly options: ViewerEncoderOptions = {}) {
     this.encoder = new TileEncoder({ ...options, trackSent: true });
@@ -337,6 +339,7 @@ export class ViewerEncoder {
       this.updatesSent++;
       if (encoded.lossyRects.length) this.lossyUpdates++;
       if (encoded.copies.length) this.copyUpdates++;
+      this.cacheRefs += encoded.stats.ops.cacheRef;
       if (encoded.keyframe) this.keyframes++;
       const update: SentUpdate = {
         frameId, keyframe: encoded.keyframe, captureTime, oldestChangeTime: Math.min(oldestChangeTime, captureTime),

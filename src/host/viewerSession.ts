@@ -116,6 +116,8 @@ export interface ViewerStats {
   /** Updates that carried JPEG (lossy) tiles, and those that carried COPY ops. */
   lossyUpdates: number;
   copyUpdates: number;
+  /** CACHE_REF ops sent: tiles this viewer drew from its content cache instead of receiving pixels. */
+  cacheRefs: number;
   flow: FlowStats;
   /** Sound to this viewer (null: not granted) and microphone frames from it. */
   audio: (AudioOutboxStats & { microphoneFrames: number }) | null;
@@ -375,6 +377,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       refreshRequests: this.encoder.refreshRequests,
       lossyUpdates: this.encoder.lossyUpdates,
       copyUpdates: this.encoder.copyUpdates,
+      cacheRefs: this.encoder.cacheRefs,
       flow: this.flow.stats(),
       audio: this.soundGranted || this.microphoneGranted ? { ...this.audioOutbox.stats(), microphoneFrames: this.microphoneFrames } : null,
       quality: this.encoder.quality(),

@@ -176,6 +176,32 @@ t.test('decoding on the main thread (worker: false) gives the same exact canvas,
   t.same(errors, []);
 });
 
+t.test('windows raised again come from the content cache (Worker and main thread); the canvas stays exact', { skip }, async (t) => {
+  const windows = [crop('document', 640, 384), crop('editor', 640, 384), crop('japanese', 640, 384)];
+  const { source, host, page, errors } = await hostWithPage(t, windows[0]!);
+  t.equal(await canvasAtRest(host, page, windows[0]!), null, 'first window exact');
+  const refs = () => host.viewers().reduce((n, v) => n + v.cacheRefs, 0);
+  for (const worker of [true, false]) {
+    if (!worker) {
+      // The same page remounted with the Worker off (as in the main-thread test above): a new connection, an empty cache.
+      await page.evaluate(`(async () => {
+        const { mountViewer } = await import('./tilecast-viewer.js');
+        window.tilecastViewer.close();
+        const el = document.getElementById('screen');
+        el.replaceChildren();
+        window.tilecastViewer = mountViewer(el, { url: ${JSON.stringify(host.url)}, worker: false });
+      })()`);
+    }
+    for (const w of [1, 2, 0, 1, 2, 0]) {
+      source.push(windows[w]!);
+      t.equal(await canvasAtRest(host, page, windows[w]!), null, `${worker ? 'Worker' : 'main thread'}: window ${w} exact`);
+    }
+    t.ok(refs() > 100, `${worker ? 'Worker' : 'main thread'}: ${refs()} tiles drawn from the cache`);
+  }
+  t.equal(await page.evaluate(() => (window as any).tilecastViewer.stats.decoder), 'main');
+  t.same(errors, []);
+});
+
 t.test('the viewer reconnects after the host drops the socket and resyncs exactly', { skip }, async (t) => {
   const f = crop('document', 700, 450);
   const { host, page } = await hostWithPage(t, f);
