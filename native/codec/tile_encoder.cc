@@ -36,6 +36,36 @@ bool MayGoLossy(const LossyOptions* lossy, uint32_t tile_size, uint32_t x, uint3
   return tx < lossy->tiles_x && ty < lossy->tiles_y && lossy->tile_mask[static_cast<size_t>(ty) * lossy->tiles_x + tx];
 }
 
+// The content cache's candidates of a band: every op the viewer will insert
+// (content_cache.h's rule). Found by walking the band's finished op bytes, as
+// the decoder will, so the mirror follows the rule whatever code emitted the
+// ops. Hashes are computed here, in parallel; the cache pass is sequential.
+void CollectCacheable(const FrameView& frame, Band* band) {
+  const std::vector<uint8_t>& b = band->bytes;
+  for (size_t at = 0; at + kOpHeaderBytes <= b.size();) {
+    const OpCode op = static_cast<OpCode>(b[at]);
+    const Rect r{GetU16(&b[at + 1]), GetU16(&b[at + 3]), GetU16(&b[at + 5]), GetU16(&b[at + 7])};
+    size_t body = 0;
+    switch (op) {
+      case OpCode::kSolid: body = 3; break;
+      case OpCode::kPalette: {
+        const uint32_t n = static_cast<uint32_t>(b[at + kOpHeaderBytes]) + 1;
+        body = 1 + n * 3 + PaletteRowBytes(r.w, PaletteIndexBits(n)) * r.h;
+        break;
+      }
+      case OpCode::kTruecolor: body = static_cast<size_t>(r.w) * r.h * 3; break;
+      case OpCode::kCopy:
+      case OpCode::kJpeg:
+      case OpCode::kCacheRef: body = 4; break;
+    }
+    const size_t length = kOpHeaderBytes + body;
+    if ((op == OpCode::kPalette || op == OpCode::kTruecolor) && ContentCache::Eligible(r.w, r.h)) {
+      band->cacheable.push_back(CacheCandidate{at, length, r, HashRect(frame, r), op});
+    }
+    at += length;
+  }
+}
+
 void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lossy, bool cache, Band* band) {
   TileScratch scratch;
   auto analysis = std::make_unique<TileAnalysis>();
@@ -67,10 +97,6 @@ void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lo
     }
     const size_t at = band->bytes.size();
     AppendTileOp(frame, tile, *analysis, scratch, &band->bytes);
-    if (cache && (analysis->op == OpCode::kPalette || analysis->op == OpCode::kTruecolor) &&
-        ContentCache::Eligible(tile.w, tile.h)) {
-      band->cacheable.push_back(CacheCandidate{at, band->bytes.size() - at, tile, HashRect(frame, tile), analysis->op});
-    }
     band->ops++;
     band->stats.ops_by_code[code]++;
     if (analysis->op == OpCode::kSolid) {
@@ -81,6 +107,7 @@ void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lo
     }
   }
   band->stats.raw_bytes = band->bytes.size();
+  if (cache) CollectCacheable(frame, band);
 }
 
 // Lossy runs of consecutive bands with the same x-extent become one rect.
