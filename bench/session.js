@@ -5,6 +5,7 @@
 //   (b) x264 -preset ultrafast -tune zerolatency -crf 23 (Debian ffmpeg) on the
 //       same recording;
 //   (c) tilecast with scroll detection and lossy coding off (everything exact);
+//   (e) tilecast with its content cache off (what it sent before the cache);
 //   (d) TigerVNC: the recording replayed into Xvnc, a real vncviewer through a
 //       byte-counting proxy, Tight lossless (NoJPEG, CompressLevel 1) and Tight
 //       JPEG (QualityLevel 6) (bench/lib/tigervnc.js).
@@ -98,14 +99,14 @@ const REST_FRAMES = 30; // 1 s of unchanged screen after the recording: refineme
  * After the last frame the screen stays still for REST_FRAMES more frame times
  * so lossy tiles get refined; "at rest" is checked then.
  */
-async function runTilecast(file, { lossy = true, moves = true } = {}) {
+async function runTilecast(file, { lossy = true, moves = true, cache = true } = {}) {
   const src = new ReplaySource(file);
   const { width, height, fps } = src;
   const det = new ChangeDetector({ width, height });
-  const session = new OfflineSession({ maxFps: Math.round(fps), lossy, detectMoves: moves });
+  const session = new OfflineSession({ maxFps: Math.round(fps), lossy, detectMoves: moves, ...(cache ? {} : { contentCacheBytes: 0 }) });
   const at = (i) => (i * 1000) / fps;
   const samples = [], cpu = [], meter = new QualityMeter(width, height);
-  let frames = 0, exact = 0, bytes = 0, restBytes = 0, lossyPixels = 0, copies = 0, encodeMs = 0, last = null;
+  let frames = 0, exact = 0, bytes = 0, restBytes = 0, lossyPixels = 0, copies = 0, cacheRefs = 0, encodeMs = 0, last = null;
   const step = async (i, f, rects) => {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -117,6 +118,7 @@ async function runTilecast(file, { lossy = true, moves = true } = {}) {
     for (const { encoded: e } of out.updates) {
       lossyPixels += e.stats.pixels.jpeg;
       copies += e.copies.length;
+      cacheRefs += e.stats.ops.cacheRef;
     }
     return out.bytes;
   };
@@ -138,7 +140,7 @@ async function runTilecast(file, { lossy = true, moves = true } = {}) {
   return {
     frames, changedFrames: cpu.length, bytes, meanKbps: (bytes * 8) / 1000 / seconds, peakKbps: peakKbps(samples),
     cpuMsP50: pct(cpu, 0.5), cpuMsP95: pct(cpu, 0.95), exactFrames: exact,
-    ...qualitySummary(quality), lossyMpx: lossyPixels / 1e6, copies, restBytes,
+    ...qualitySummary(quality), lossyMpx: lossyPixels / 1e6, copies, cacheRefs, restBytes,
     lossyMpxPerS: encodeMs > 0 ? lossyPixels / 1e6 / (encodeMs / 1000) : null,
     atRest: { exact: last !== null && session.decoder.framebuffer.equals(last.data) },
   };
@@ -261,6 +263,8 @@ async function main() {
       const tilecast = await runTilecast(file);
       console.log(`${name}: tilecast, scroll detection and lossy off...`);
       const exactOnly = await runTilecast(file, { lossy: false, moves: false });
+      console.log(`${name}: tilecast, content cache off...`);
+      const noCache = await runTilecast(file, { cache: false });
       console.log(`${name}: JPEG...`);
       const jpeg = await runJpeg(file);
       console.log(`${name}: x264...`);
@@ -277,7 +281,7 @@ async function main() {
       }
       console.log(`${name}: live over the LTE trace...`);
       const live = await runLive(file);
-      results.push({ name, tilecast, exactOnly, jpeg, x264, x264vf, vnc, live });
+      results.push({ name, tilecast, exactOnly, noCache, jpeg, x264, x264vf, vnc, live });
     }
     const rows = [];
     for (const r of results) {
@@ -285,6 +289,8 @@ async function main() {
       const q = (v) => `SSIM ${f1(v.ssim, 4)} (min ${f1(v.minSsim, 4)}), exact ${v.exactFrames}/${v.frames}`;
       rows.push(`| ${r.name} | tilecast | ${(t.bytes / 1e6).toFixed(2)} | ${f1(t.meanKbps, 0)} | ${f1(t.peakKbps, 0)} | ${f1(t.cpuMsP50, 2)} / ${f1(t.cpuMsP95, 2)} | ${q(t)} | ${f1(t.psnr)} dB | ${t.atRest.exact ? 'byte-identical' : 'NOT exact'} (+${(t.restBytes / 1e3).toFixed(0)} kB refinement) |`);
       rows.push(`| ${r.name} | (c) tilecast, scroll + lossy off | ${(c.bytes / 1e6).toFixed(2)} | ${f1(c.meanKbps, 0)} | ${f1(c.peakKbps, 0)} | ${f1(c.cpuMsP50, 2)} / ${f1(c.cpuMsP95, 2)} | ${q(c)} | exact | ${c.atRest.exact ? 'byte-identical' : 'NOT exact'} |`);
+      const e = r.noCache;
+      rows.push(`| ${r.name} | (e) tilecast, content cache off | ${(e.bytes / 1e6).toFixed(2)} | ${f1(e.meanKbps, 0)} | ${f1(e.peakKbps, 0)} | ${f1(e.cpuMsP50, 2)} / ${f1(e.cpuMsP95, 2)} | ${q(e)} | ${f1(e.psnr)} dB | ${e.atRest.exact ? 'byte-identical' : 'NOT exact'} |`);
       rows.push(`| ${r.name} | (a) JPEG q80 per changed frame | ${(j.bytes / 1e6).toFixed(2)} | ${f1(j.meanKbps, 0)} | ${f1(j.peakKbps, 0)} | ${f1(j.cpuMsP50, 2)} / ${f1(j.cpuMsP95, 2)} | ${f1(j.ssim, 4)} | ${f1(j.psnr)} dB | SSIM ${f1(j.atRest?.ssim, 4)}, ${f1(j.atRest?.psnr)} dB |`);
       for (const [v, preset] of [[x, 'ultrafast'], [r.x264vf, 'veryfast']]) {
         rows.push(`| ${r.name} | (b) x264 ${preset} zerolatency crf 23 | ${(v.bytes / 1e6).toFixed(2)} | ${f1(v.meanKbps, 0)} | ${f1(v.peakKbps, 0)} | ${f1(v.cpuMsPerFrame, 2)} (mean) | ${f1(v.ssim, 4)} | ${f1(v.psnr)} dB | SSIM ${f1(v.atRest?.ssim, 4)}, ${f1(v.atRest?.psnr)} dB |`);
@@ -294,7 +300,7 @@ async function main() {
         rows.push(`| ${r.name} | (d) ${v.label} | ${(v.bytes / 1e6).toFixed(3)} | ${f1(v.meanKbps, 0)} | ${f1(peakKbps(v.samples), 0)} | – | – | – | ${rest} (+${(v.restBytes / 1e3).toFixed(0)} kB after; Xvnc ${v.xvncMatchesSource ? 'showed the recording exactly' : 'did NOT show the recording exactly'}) |`);
       }
     }
-    const vncRows = results.filter((r) => r.vnc).map((r) => `| ${r.name} | ${(r.tilecast.bytes / 1e3).toFixed(1)} | ${(r.exactOnly.bytes / 1e3).toFixed(1)} | ${(r.vnc.lossless.bytes / 1e3).toFixed(1)} | ${(r.vnc.jpeg.bytes / 1e3).toFixed(1)} | ${(r.tilecast.bytes / r.vnc.lossless.bytes).toFixed(2)}× | ${(r.exactOnly.bytes / r.vnc.lossless.bytes).toFixed(2)}× | ${(r.tilecast.bytes / r.vnc.jpeg.bytes).toFixed(2)}× |`);
+    const vncRows = results.filter((r) => r.vnc).map((r) => `| ${r.name} | ${(r.tilecast.bytes / 1e3).toFixed(1)} | ${(r.exactOnly.bytes / 1e3).toFixed(1)} | ${(r.vnc.lossless.bytes / 1e3).toFixed(1)} | ${(r.vnc.jpeg.bytes / 1e3).toFixed(1)} | ${(r.tilecast.bytes / r.vnc.lossless.bytes).toFixed(2)}× | ${(r.exactOnly.bytes / r.vnc.lossless.bytes).toFixed(2)}× | ${(r.tilecast.bytes / r.vnc.jpeg.bytes).toFixed(2)}× | ${(r.noCache.bytes / 1e3).toFixed(1)} | ${(r.noCache.bytes / r.vnc.lossless.bytes).toFixed(2)}× | ${r.tilecast.cacheRefs} |`);
     const ratioRows = results.map((r) => `| ${r.name} | ${(r.tilecast.bytes / r.x264.bytes).toFixed(2)}× | ${(r.tilecast.bytes / r.x264vf.bytes).toFixed(2)}× | ${(r.tilecast.bytes / r.exactOnly.bytes).toFixed(3)}× | ${(r.tilecast.bytes / r.jpeg.bytes).toFixed(2)}× | ${f1(r.tilecast.lossyMpx, 0)} Mpx, ${r.tilecast.copies} | ${r.live.skipped ? r.live.skipped : `${f1(r.live.p50, 0)} / ${f1(r.live.p95, 0)} / ${f1(r.live.p99, 0)} ms (${r.live.updates} updates)`} |`);
     const date = new Date().toISOString();
     const suffix = `${only ? `-${only.join('+')}` : ''}${quick ? '-quick' : ''}`;
@@ -312,8 +318,8 @@ async function main() {
       ...ratioRows,
       '',
       ...(vncRows.length ? [
-        '| workload | tilecast kB | (c) exact-only kB | TigerVNC lossless kB | TigerVNC JPEG kB | tilecast ÷ TigerVNC lossless | (c) ÷ TigerVNC lossless | tilecast ÷ TigerVNC JPEG |',
-        '|---|---|---|---|---|---|---|---|',
+        '| workload | tilecast kB | (c) exact-only kB | TigerVNC lossless kB | TigerVNC JPEG kB | tilecast ÷ TigerVNC lossless | (c) ÷ TigerVNC lossless | tilecast ÷ TigerVNC JPEG | (e) cache off kB | (e) ÷ TigerVNC lossless | CACHE_REF ops |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
         ...vncRows,
         '',
         'TigerVNC: Debian\'s Xvnc 1.12 (`-CompareFB 1`) shows the recording (each frame\'s changed tiles drawn with XPutImage; its framebuffer is compared with the last frame), vncviewer 1.12 (`-AutoSelect=0 -FullColor -PreferredEncoding Tight`, settings as named) on a private Xvfb connects through a TCP proxy counting server→client bytes: from connect (handshake and the first full update included) to the last frame\'s update. Lock-step like tilecast here: each frame waits for the server\'s answer and ' + 'its 30 ms of silence, so no frame is coalesced away. "at rest": the viewer\'s screen against the last frame.',

@@ -20,7 +20,9 @@ Framebuffer ReadFramebuffer(const Napi::CallbackInfo& info, size_t at) {
 Napi::Function DecoderBinding::Define(Napi::Env env) {
   return DefineClass(env, "NativeTileDecoder",
                      {InstanceMethod<&DecoderBinding::Apply>("apply"),
-                      InstanceMethod<&DecoderBinding::ApplySync>("applySync")});
+                      InstanceMethod<&DecoderBinding::ApplySync>("applySync"),
+                      InstanceMethod<&DecoderBinding::SetCacheBudget>("setCacheBudget"),
+                      InstanceMethod<&DecoderBinding::CacheInfo>("cacheInfo")});
 }
 
 DecoderBinding::DecoderBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DecoderBinding>(info) {}
@@ -64,6 +66,23 @@ Napi::Value DecoderBinding::Apply(const Napi::CallbackInfo& info) {
                               job.images_length);
       },
       [this](Napi::Env env) { return StatsToJs(env); }, [this] { busy_ = false; });
+}
+
+Napi::Value DecoderBinding::SetCacheBudget(const Napi::CallbackInfo& info) {
+  if (busy_) throw MakeError(info.Env(), ErrorCode::kBusy, "setCacheBudget() while an apply() is running");
+  decoder_.SetCacheBudget(ArgU32(info, 0, "bytes"));
+  return info.Env().Undefined();
+}
+
+Napi::Value DecoderBinding::CacheInfo(const Napi::CallbackInfo& info) {
+  if (busy_) throw MakeError(info.Env(), ErrorCode::kBusy, "cacheInfo() while an apply() is running");
+  const ContentCache& c = decoder_.cache();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("budget", static_cast<double>(c.budget()));
+  o.Set("usedBytes", static_cast<double>(c.used_bytes()));
+  o.Set("entries", static_cast<double>(c.size()));
+  o.Set("nextId", static_cast<double>(c.next_id()));
+  return o;
 }
 
 Napi::Value DecoderBinding::ApplySync(const Napi::CallbackInfo& info) {

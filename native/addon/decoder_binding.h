@@ -1,9 +1,11 @@
 // JS class NativeTileDecoder():
 //   apply(framebuffer: Uint8Array, width, height, stream: Uint8Array, opCount, keyframe, images?)
-//     -> Promise<{ ops: {solid, palette, truecolor, copy, jpeg} }>
+//     -> Promise<{ ops: {solid, palette, truecolor, copy, jpeg, cacheRef} }>
 //   applySync(...same) -> same   (blocks the JS thread: tests only)
 // The framebuffer belongs to the caller (packed BGRA, width*height*4 bytes) and must
 // not be touched until the promise settles.
+//   setCacheBudget(bytes) -> the content cache the host agreed to (0: none)
+//   cacheInfo() -> { budget, usedBytes, entries, nextId }
 // Module function clearFramebuffer(fb, width, height) paints it opaque black.
 #pragma once
 #include <napi.h>
@@ -31,6 +33,8 @@ class DecoderBinding : public Napi::ObjectWrap<DecoderBinding> {
   };
   Napi::Value Apply(const Napi::CallbackInfo& info);
   Napi::Value ApplySync(const Napi::CallbackInfo& info);
+  Napi::Value SetCacheBudget(const Napi::CallbackInfo& info);
+  Napi::Value CacheInfo(const Napi::CallbackInfo& info);
   Job ReadJob(const Napi::CallbackInfo& info);
   Napi::Value StatsToJs(Napi::Env env);
 

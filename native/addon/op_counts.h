@@ -1,4 +1,4 @@
-// Per-op-code counters as the JS object { solid, palette, truecolor, copy, jpeg }.
+// Per-op-code counters as the JS object { solid, palette, truecolor, copy, jpeg, cacheRef }.
 #pragma once
 #include <napi.h>
 
@@ -13,6 +13,7 @@ inline Napi::Object OpCountsToJs(Napi::Env env, const uint32_t (&v)[kOpCodeCount
   o.Set("truecolor", v[static_cast<int>(OpCode::kTruecolor)]);
   o.Set("copy", v[static_cast<int>(OpCode::kCopy)]);
   o.Set("jpeg", v[static_cast<int>(OpCode::kJpeg)]);
+  o.Set("cacheRef", v[static_cast<int>(OpCode::kCacheRef)]);
   return o;
 }
 

@@ -12,7 +12,8 @@ Napi::Function ViewerEncoderBinding::Define(Napi::Env env) {
                       InstanceMethod<&ViewerEncoderBinding::EncodeSync>("encodeSync"),
                       InstanceMethod<&ViewerEncoderBinding::LossyTiles>("lossyTiles"),
                       InstanceMethod<&ViewerEncoderBinding::Release>("release"),
-                      InstanceMethod<&ViewerEncoderBinding::MemoryBytes>("memoryBytes")});
+                      InstanceMethod<&ViewerEncoderBinding::MemoryBytes>("memoryBytes"),
+                      InstanceMethod<&ViewerEncoderBinding::SetCacheBudget>("setCacheBudget")});
 }
 
 ViewerEncoderBinding::ViewerEncoderBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ViewerEncoderBinding>(info) {
@@ -111,6 +112,13 @@ Napi::Value ViewerEncoderBinding::LossyTiles(const Napi::CallbackInfo& info) {
 Napi::Value ViewerEncoderBinding::Release(const Napi::CallbackInfo& info) {
   if (busy_) throw MakeError(info.Env(), ErrorCode::kBusy, "release() while an encode() is running");
   encoder_->Release();
+  ReportMemory(info.Env());
+  return info.Env().Undefined();
+}
+
+Napi::Value ViewerEncoderBinding::SetCacheBudget(const Napi::CallbackInfo& info) {
+  if (busy_) throw MakeError(info.Env(), ErrorCode::kBusy, "setCacheBudget() while an encode() is running");
+  encoder_->SetCacheBudget(ArgU32(info, 0, "bytes"));
   ReportMemory(info.Env());
   return info.Env().Undefined();
 }

@@ -6,6 +6,7 @@
 //   lossyTiles() -> Uint32Array: indices of the tiles the viewer shows lossy
 //   release()    -> frees the sent-frame copy now (the viewer left)
 //   memoryBytes() -> bytes held for this viewer
+//   setCacheBudget(bytes) -> the content cache agreed with the viewer (0: none; before the first encode)
 // options = NativeTileEncoder's + { detectMoves?: boolean, refine?: Uint32Array rects,
 //             generation?: the capture's screen id, complete?: nothing held back }
 // The native memory it holds is reported to V8 (AdjustExternalMemory), so a
@@ -31,6 +32,7 @@ class ViewerEncoderBinding : public Napi::ObjectWrap<ViewerEncoderBinding> {
   Napi::Value LossyTiles(const Napi::CallbackInfo& info);
   Napi::Value Release(const Napi::CallbackInfo& info);
   Napi::Value MemoryBytes(const Napi::CallbackInfo& info);
+  Napi::Value SetCacheBudget(const Napi::CallbackInfo& info);
   ViewerEncodeRequest ReadRequest(const Napi::CallbackInfo& info);
   Napi::Value ResultToJs(Napi::Env env);
   void ReportMemory(Napi::Env env);

@@ -156,7 +156,8 @@ void AppendTileOp(const FrameView& frame, const Rect& r, const TileAnalysis& a, 
     }
     case OpCode::kCopy:
     case OpCode::kJpeg:
-      break;  // copies and JPEG images are emitted by the encoder, never chosen per tile
+    case OpCode::kCacheRef:
+      break;  // copies, JPEG images and cache references are emitted by the encoder, never chosen per tile
   }
 }
 

@@ -36,12 +36,18 @@ Status TileDecoder::Apply(const Framebuffer& fb, const uint8_t* data, size_t len
   // the host has (docs/protocol.md, "Limits checked by every decoder").
   Status s = ApplyUpdate(fb, data, len, op_count, keyframe, stats, images, images_len);
   desynced_ = !s.ok();
+  // The host's mirror took the whole update in; this cache may hold only part
+  // of it. Empty, it can only miss (a clear error), never draw stale content.
+  if (!s.ok()) cache_.Clear();
   return s;
 }
 
 Status TileDecoder::ApplyUpdate(const Framebuffer& fb, const uint8_t* data, size_t len, uint32_t op_count,
                                 bool keyframe, DecodeStats* stats, const uint8_t* images, size_t images_len) {
-  if (keyframe) TC_RETURN_IF_ERROR(inflate_.Reset());
+  if (keyframe) {
+    TC_RETURN_IF_ERROR(inflate_.Reset());
+    cache_.Clear();
+  }
   if (op_count > MaxOps(fb.width, fb.height)) {
     return Status::Error(ErrorCode::kTooLarge, "update declares " + std::to_string(op_count) + " ops, limit " +
                                                    std::to_string(MaxOps(fb.width, fb.height)));
@@ -82,6 +88,16 @@ Status TileDecoder::ApplyOps(const Framebuffer& fb, uint32_t op_count, DecodeSta
         TC_RETURN_IF_ERROR(DecodeCopy(fb, x, y, w, h));
         break;
       case OpCode::kJpeg: TC_RETURN_IF_ERROR(DecodeJpegOp(fb, x, y, w, h, images, images_len, &images_used)); break;
+      case OpCode::kCacheRef: {
+        Status s = DecodeCacheRef(fb, x, y, w, h);
+        if (!s.ok()) return Status::Error(s.code(), where + ": " + s.message());
+        break;
+      }
+    }
+    // The insertion rule of content_cache.h, applied as the host's mirror does.
+    if ((code == static_cast<uint8_t>(OpCode::kPalette) || code == static_cast<uint8_t>(OpCode::kTruecolor)) &&
+        ContentCache::Eligible(w, h)) {
+      cache_.Insert(FrameView{fb.data, fb.width, fb.height, static_cast<size_t>(fb.width) * 4}, Rect{x, y, w, h}, 0);
     }
     if (code != static_cast<uint8_t>(OpCode::kCopy)) pixels_seen = true;
     if (stats) stats->ops_by_code[code]++;
@@ -164,6 +180,27 @@ Status TileDecoder::DecodeCopy(const Framebuffer& fb, uint32_t x, uint32_t y, ui
   } else {
     for (uint32_t r = 0; r < h; ++r) std::memmove(fb.pixel(x, y + r), fb.pixel(sx, sy + r), row_bytes);
   }
+  return Status::Ok();
+}
+
+Status TileDecoder::DecodeCacheRef(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h) {
+  uint8_t id_bytes[4];
+  TC_RETURN_IF_ERROR(inflate_.Read(id_bytes, 4));
+  const uint32_t id = GetU32(id_bytes);
+  if (cache_.budget() == 0) return Status::Error(ErrorCode::kProtocol, "CACHE_REF without a content cache (none was negotiated)");
+  const ContentCache::Entry* e = cache_.Use(id);
+  if (!e) {
+    return Status::Error(ErrorCode::kProtocol, "CACHE_REF to cache entry " + std::to_string(id) +
+                                                   ", which the cache does not hold (next id " +
+                                                   std::to_string(cache_.next_id()) + ")");
+  }
+  if (e->w != w || e->h != h) {
+    return Status::Error(ErrorCode::kProtocol, "CACHE_REF to cache entry " + std::to_string(id) + " of " +
+                                                   std::to_string(e->w) + "x" + std::to_string(e->h) + " for a " +
+                                                   std::to_string(w) + "x" + std::to_string(h) + " rect");
+  }
+  const size_t row_bytes = static_cast<size_t>(w) * 4;
+  for (uint32_t r = 0; r < h; ++r) std::memcpy(fb.pixel(x, y + r), e->pixels.data() + r * row_bytes, row_bytes);
   return Status::Ok();
 }
 

@@ -10,13 +10,20 @@
 // decoder refuses further updates (kDesync) until one arrives with the keyframe
 // flag.
 //
+// With a content cache budget (SetCacheBudget, from the host's HELLO) it keeps
+// the viewer's side of the content cache (content_cache.h): PALETTE and
+// TRUECOLOR ops big enough enter it, CACHE_REF ops draw from it. A reference
+// to an id the cache does not hold, or of another size, is a protocol error.
+// The cache empties on every keyframe and after any error.
+//
 // Thread: one Apply() at a time per instance, on any thread. The framebuffer must
-// not be read while an Apply() runs.
+// not be read while an Apply() runs; SetCacheBudget() not during an Apply().
 #pragma once
 #include <cstdint>
 #include <vector>
 
 #include "../util/status.h"
+#include "content_cache.h"
 #include "deflate_stream.h"
 #include "wire_format.h"
 
@@ -32,7 +39,7 @@ struct Framebuffer {
 void ClearFramebuffer(const Framebuffer& fb);
 
 struct DecodeStats {
-  uint32_t ops_by_code[kOpCodeCount] = {0, 0, 0, 0};
+  uint32_t ops_by_code[kOpCodeCount] = {};
 };
 
 class TileDecoder {
@@ -45,6 +52,10 @@ class TileDecoder {
   // Caller guarantees 1 <= fb.width,fb.height <= kMaxDimension.
   Status Apply(const Framebuffer& fb, const uint8_t* data, size_t len, uint32_t op_count, bool keyframe,
                DecodeStats* stats, const uint8_t* images = nullptr, size_t images_len = 0);
+
+  // Bytes of content cache the host agreed to (0: no cache; CACHE_REF is then an error).
+  void SetCacheBudget(uint64_t bytes) { cache_.SetBudget(bytes); }
+  const ContentCache& cache() const { return cache_; }
 
   // Limits applied to every update (beyond these an update is refused as too large).
   static uint32_t MaxOps(uint32_t width, uint32_t height);
@@ -59,11 +70,13 @@ class TileDecoder {
   Status DecodePalette(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
   Status DecodeTruecolor(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
   Status DecodeCopy(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+  Status DecodeCacheRef(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
   Status DecodeJpegOp(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h, const uint8_t* images,
                       size_t images_len, size_t* images_used);
 
   std::vector<uint8_t> row_;  // one row of op data
   InflateStream inflate_;
+  ContentCache cache_;
   bool desynced_ = true;  // no stream state yet: the first update must be a keyframe (as in the TS decoder)
 };
 

@@ -13,9 +13,18 @@ struct Span {
   uint32_t x, w;
 };
 
+// A PALETTE/TRUECOLOR op the content cache may replace (decided in stream order).
+struct CacheCandidate {
+  size_t offset, length;  // the op's bytes in Band::bytes
+  Rect rect;
+  uint64_t hash;
+  OpCode op;
+};
+
 struct Band {
   Rect area;  // one tile row of the grid, or the part of it the rect covers
   std::vector<uint8_t> bytes;
+  std::vector<CacheCandidate> cacheable;
   uint32_t ops = 0;
   std::vector<Span> lossy;  // runs of tiles left for the JPEG pass, left to right
   EncodeStats stats;
@@ -27,7 +36,37 @@ bool MayGoLossy(const LossyOptions* lossy, uint32_t tile_size, uint32_t x, uint3
   return tx < lossy->tiles_x && ty < lossy->tiles_y && lossy->tile_mask[static_cast<size_t>(ty) * lossy->tiles_x + tx];
 }
 
-void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lossy, Band* band) {
+// The content cache's candidates of a band: every op the viewer will insert
+// (content_cache.h's rule). Found by walking the band's finished op bytes, as
+// the decoder will, so the mirror follows the rule whatever code emitted the
+// ops. Hashes are computed here, in parallel; the cache pass is sequential.
+void CollectCacheable(const FrameView& frame, Band* band) {
+  const std::vector<uint8_t>& b = band->bytes;
+  for (size_t at = 0; at + kOpHeaderBytes <= b.size();) {
+    const OpCode op = static_cast<OpCode>(b[at]);
+    const Rect r{GetU16(&b[at + 1]), GetU16(&b[at + 3]), GetU16(&b[at + 5]), GetU16(&b[at + 7])};
+    size_t body = 0;
+    switch (op) {
+      case OpCode::kSolid: body = 3; break;
+      case OpCode::kPalette: {
+        const uint32_t n = static_cast<uint32_t>(b[at + kOpHeaderBytes]) + 1;
+        body = 1 + n * 3 + PaletteRowBytes(r.w, PaletteIndexBits(n)) * r.h;
+        break;
+      }
+      case OpCode::kTruecolor: body = static_cast<size_t>(r.w) * r.h * 3; break;
+      case OpCode::kCopy:
+      case OpCode::kJpeg:
+      case OpCode::kCacheRef: body = 4; break;
+    }
+    const size_t length = kOpHeaderBytes + body;
+    if ((op == OpCode::kPalette || op == OpCode::kTruecolor) && ContentCache::Eligible(r.w, r.h)) {
+      band->cacheable.push_back(CacheCandidate{at, length, r, HashRect(frame, r), op});
+    }
+    at += length;
+  }
+}
+
+void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lossy, bool cache, Band* band) {
   TileScratch scratch;
   auto analysis = std::make_unique<TileAnalysis>();
   size_t last_solid_at = SIZE_MAX;  // offset of the previous op if it was a mergeable SOLID
@@ -68,6 +107,7 @@ void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lo
     }
   }
   band->stats.raw_bytes = band->bytes.size();
+  if (cache) CollectCacheable(frame, band);
 }
 
 // Lossy runs of consecutive bands with the same x-extent become one rect.
@@ -114,6 +154,38 @@ bool Inside(const Rect& r, uint32_t w, uint32_t h) {
   return r.w > 0 && r.h > 0 && r.x < w && r.y < h && r.w <= w - r.x && r.h <= h - r.y;
 }
 
+// The content cache pass over one band, in stream order (the viewer applies
+// the same rule op by op): an op whose content the mirror holds (verified by
+// comparing pixels) becomes a CACHE_REF; any other cacheable op enters the mirror.
+void ApplyContentCache(const FrameView& frame, ContentCache* cache, Band* band) {
+  if (band->cacheable.empty()) return;
+  std::vector<uint8_t> out;
+  out.reserve(band->bytes.size());
+  size_t from = 0;
+  for (const CacheCandidate& c : band->cacheable) {
+    out.insert(out.end(), band->bytes.begin() + from, band->bytes.begin() + c.offset);
+    from = c.offset + c.length;
+    uint32_t id = 0;
+    if (cache->FindVerified(frame, c.rect, c.hash, &id)) {
+      uint8_t op[kOpHeaderBytes + 4];
+      PutOpHeader(op, OpCode::kCacheRef, c.rect.x, c.rect.y, c.rect.w, c.rect.h);
+      PutU32(op + kOpHeaderBytes, id);
+      out.insert(out.end(), op, op + sizeof op);
+      const uint32_t px = c.rect.w * c.rect.h;
+      band->stats.ops_by_code[static_cast<size_t>(c.op)]--;
+      band->stats.pixels_by_code[static_cast<size_t>(c.op)] -= px;
+      band->stats.ops_by_code[static_cast<size_t>(OpCode::kCacheRef)]++;
+      band->stats.pixels_by_code[static_cast<size_t>(OpCode::kCacheRef)] += px;
+    } else {
+      out.insert(out.end(), band->bytes.begin() + c.offset, band->bytes.begin() + from);
+      cache->Insert(frame, c.rect, c.hash);
+    }
+  }
+  out.insert(out.end(), band->bytes.begin() + from, band->bytes.end());
+  band->bytes.swap(out);
+  band->stats.raw_bytes = band->bytes.size();
+}
+
 }  // namespace
 
 TileEncoder::TileEncoder(uint32_t tile_size, int level) : tile_size_(tile_size), deflate_(level) {}
@@ -145,7 +217,10 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   if (!keyframe && needs_reset_) {
     return Status::Error(ErrorCode::kDesync, "a previous encode failed; the next update must be a keyframe");
   }
-  if (keyframe) TC_RETURN_IF_ERROR(deflate_.Reset());
+  if (keyframe) {
+    TC_RETURN_IF_ERROR(deflate_.Reset());
+    cache_.Clear();  // the viewer's cache empties on every keyframe too
+  }
   needs_reset_ = true;  // until this Encode completes
 
   std::vector<Band> bands;
@@ -158,7 +233,7 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
     }
   }
   ThreadPool::Shared().ParallelFor(bands.size(), max_threads,
-                                   [&](size_t i) { CodeBand(frame, tile_size_, lossy, &bands[i]); });
+                                   [&](size_t i) { CodeBand(frame, tile_size_, lossy, cache_.budget() > 0, &bands[i]); });
 
   // The JPEG pass: one image per lossy rect, coded in parallel, appended in order.
   out->lossy_rects = MergeLossyRuns(bands);
@@ -188,6 +263,7 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   out->stats.raw_bytes = copy_bytes.size();
   TC_RETURN_IF_ERROR(deflate_.Write(copy_bytes.data(), copy_bytes.size(), &out->stream));
   for (Band& b : bands) {
+    ApplyContentCache(frame, &cache_, &b);
     TC_RETURN_IF_ERROR(deflate_.Write(b.bytes.data(), b.bytes.size(), &out->stream));
     out->op_count += b.ops;
     out->stats.raw_bytes += b.stats.raw_bytes;

@@ -11,6 +11,10 @@
 // bands) and JPEG-coded in parallel, one image per rect. The output does not
 // depend on the number of threads.
 //
+// With a content cache budget (SetCacheBudget) it keeps the mirror of the
+// viewer's content cache (content_cache.h): PALETTE/TRUECOLOR tiles whose
+// content the viewer holds go as CACHE_REF ops. The mirror empties on keyframes.
+//
 // Thread: one Encode() at a time per instance, on any thread but the JS thread.
 #pragma once
 #include <cstdint>
@@ -18,6 +22,7 @@
 
 #include "../util/frame_view.h"
 #include "../util/status.h"
+#include "content_cache.h"
 #include "deflate_stream.h"
 #include "jpeg_codec.h"
 #include "wire_format.h"
@@ -63,9 +68,15 @@ class TileEncoder {
 
   uint32_t tile_size() const { return tile_size_; }
 
+  // Bytes of content cache the viewer agreed to (0: none); empties the mirror.
+  // Call before the first Encode (the viewer's cache starts empty with it).
+  void SetCacheBudget(uint64_t bytes) { cache_.SetBudget(bytes); }
+  const ContentCache& cache() const { return cache_; }
+
  private:
   uint32_t tile_size_;
   DeflateStream deflate_;
+  ContentCache cache_{0, true};
   bool needs_reset_ = false;  // set when an Encode failed midway: the stream state is unknown
 };
 

@@ -69,13 +69,18 @@ class ViewerEncoder {
   std::vector<uint32_t> LossyTiles() const;
   uint32_t LossyTileCount() const { return lossy_count_; }
 
-  // Frees the sent-frame copy (the viewer left); a later Encode is a keyframe.
+  // Frees the sent-frame copy and the cache mirror (the viewer left); a later Encode is a keyframe.
   void Release();
+
+  // The content cache budget agreed with the viewer at HELLO (0: none); call before the first Encode.
+  void SetCacheBudget(uint64_t bytes) { tiles_.SetCacheBudget(bytes); }
+  const ContentCache& cache() const { return tiles_.cache(); }
 
   uint32_t tile_size() const { return tiles_.tile_size(); }
   // What the viewer has (tests and fuzz targets check it against the screen).
   const SentFrame& sent_frame() const { return sent_; }
-  // Bytes held for this viewer alone (its own copy, if any, and flags; not shared screens).
+  // Bytes held for this viewer alone (its own copy, if any, flags and the
+  // cache mirror's pixels; not shared screens).
   size_t MemoryBytes() const;
 
  private:

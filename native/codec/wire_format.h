@@ -11,6 +11,8 @@
 //              framebuffer as it was just before this op (overlap-safe)
 //   JPEG       u32 length: the next `length` bytes of the update's image section
 //              (outside the deflate stream) are a baseline JPEG of exactly w x h
+//   CACHE_REF  u32 id: draw entry `id` of the content cache (content_cache.h),
+//              which must be exactly w x h; only with the CACHE capability
 //
 // COPY ops come first in an update; the other ops cover disjoint rects, so a
 // decoder may finish JPEG ops asynchronously (a browser's image decoder).
@@ -27,8 +29,9 @@ enum class OpCode : uint8_t {
   kTruecolor = 2,
   kCopy = 3,
   kJpeg = 4,
+  kCacheRef = 5,
 };
-constexpr uint8_t kOpCodeCount = 5;
+constexpr uint8_t kOpCodeCount = 6;
 
 constexpr size_t kOpHeaderBytes = 9;
 constexpr uint32_t kMaxPaletteColors = 256;

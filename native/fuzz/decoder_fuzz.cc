@@ -13,6 +13,8 @@
 //
 // Invariants checked (abort = a finding), beyond "no crash, no sanitizer report":
 //   - every pixel stays opaque (alpha 255), whatever the update did;
+//   - the content cache (kCacheBudget, as make-corpus.js's sessions have)
+//     never holds more than its budget, and is empty after a failed update;
 //   - an accepted update counted exactly op_count ops;
 //   - after any failed update, the next non-keyframe update is refused with
 //     ERR_STREAM_DESYNC and leaves the framebuffer untouched (tile_decoder.h:
@@ -31,6 +33,7 @@ using namespace tilecast;
 namespace {
 constexpr uint32_t kMaxSide = 512;     // framebuffer at most 512x512 (1 MiB)
 constexpr uint32_t kMaxUpdates = 16;
+constexpr uint64_t kCacheBudget = 1 << 20;  // make-corpus.js CACHE_BYTES
 bool g_desync_check = true;
 
 // Sizes past the cap fold to small ones (fast runs); the seeds use exact sizes up to the cap.
@@ -59,6 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Framebuffer fb{pixels.data(), w, h};
   ClearFramebuffer(fb);
   TileDecoder dec;
+  dec.SetCacheBudget(kCacheBudget);
   bool failed_before = false;
   std::vector<uint8_t> before;
   for (uint32_t u = 0; u < kMaxUpdates && !in.empty(); ++u) {
@@ -88,6 +92,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  std::string("unexpected error code ") + ErrorCodeName(s.code()) + ": " + s.message());
       failed_before = true;
     }
+    FUZZ_CHECK(dec.cache().used_bytes() <= kCacheBudget, "content cache over its budget");
+    FUZZ_CHECK(s.ok() || dec.cache().size() == 0, "content cache not emptied after a failed update");
     if (!s.ok()) CheckOpaque(pixels, u);  // a failed update may have written part of its ops
   }
   CheckOpaque(pixels, kMaxUpdates);

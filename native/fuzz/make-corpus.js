@@ -7,6 +7,8 @@
 //
 //   node native/fuzz/make-corpus.js [outDir]     (needs the built package: npm run build)
 //
+// Every session's viewer has a content cache of CACHE_BYTES (so the cache's
+// references and evictions are in the seeds).
 // sceneSessions() is also used by the differential test (test/unit/codec/differential.test.ts),
 // which passes its own copies of the library classes.
 'use strict';
@@ -16,6 +18,8 @@ const path = require('node:path');
 const W = 320;
 const H = 240;
 const MAX_UPDATES = 16; // decoder_fuzz applies at most 16 updates per input
+/** The content cache every seed session's viewer has (decoder_fuzz's kCacheBudget; the differential test's decoders). */
+const CACHE_BYTES = 1 << 20;
 
 
 /** A w x h window of `frame` at (left, top), packed. */
@@ -48,6 +52,7 @@ async function encodeSession(lib, name, frames, { lossy = false, quality = 60 } 
   const { width, height } = frames[0];
   const det = new ChangeDetector({ width, height });
   const enc = new TileEncoder({ trackSent: true, threads: 1 });
+  enc.setCacheBudget(CACHE_BYTES); // CACHE_REF ops where content comes back
   const mask = new Uint8Array(Math.ceil(width / 64) * Math.ceil(height / 64)).fill(1);
   const updates = [];
   for (let i = 0; i < frames.length && updates.length < MAX_UPDATES; i++) {
@@ -104,6 +109,10 @@ async function sceneSessions(lib) {
   // The other scenes, switched (large keyframe-like repaints) at a small size.
   const small = ['desktop', 'document', 'japanese', 'editor'].map((n) => crop(loadScene(n), 800, 400, 96, 64));
   sessions.push(await encodeSession(lib, 'switch-small', small, { lossy: true }));
+
+  // Windows raised in turn, twice round: the second round is CACHE_REF ops.
+  const windows = ['desktop', 'document', 'editor'].map((n) => crop(loadScene(n), 600, 300));
+  sessions.push(await encodeSession(lib, 'window-switch-cache', [...windows, ...windows, windows[1]]));
   return sessions;
 }
 
@@ -192,7 +201,7 @@ async function main() {
   console.log(`corpus: ${sessions.length} sessions, ${sessions.reduce((a, s) => a + s.updates.length, 0)} updates (${ops} ops, ${jpegs} with JPEG ops) -> ${outDir}`);
 }
 
-module.exports = { sceneSessions, decoderInput };
+module.exports = { sceneSessions, decoderInput, CACHE_BYTES };
 
 if (require.main === module) {
   main().catch((err) => {

@@ -46,12 +46,14 @@ export class FramebufferDecoder {
   private missing = 'no framebuffer';
 
   /**
-   * A new screen size: opaque black until the keyframe. Never throws: when the
-   * memory cannot be had (a 16384×16384 screen is legal on the wire; 8K can
-   * fail on a phone) there is no framebuffer and the updates that follow
-   * reject saying why, so the viewer shows it. Returns whether it worked.
+   * A new screen size: opaque black until the keyframe; the content cache
+   * agreed with the host, bytes (empty). Never throws: when the memory cannot
+   * be had (a 16384×16384 screen is legal on the wire; 8K can fail on a phone)
+   * there is no framebuffer and the updates that follow reject saying why, so
+   * the viewer shows it. Returns whether it worked.
    */
-  resize(width: number, height: number): boolean {
+  resize(width: number, height: number, cacheBytes: number): boolean {
+    this.decoder.setCacheBudget(cacheBytes);
     this.width = this.height = 0;
     this.fb = new Uint8ClampedArray(0); // the old one can go first
     try {
@@ -78,7 +80,7 @@ export class FramebufferDecoder {
 /** The page's side, whichever runs the decoder. */
 export interface ScreenFrames {
   readonly where: 'worker' | 'main';
-  resize(width: number, height: number): void;
+  resize(width: number, height: number, cacheBytes: number): void;
   apply(u: UpdateMessage): Promise<Applied>;
   /** Draws everything applied since the last paint. */
   paint(ctx: CanvasRenderingContext2D): void;
@@ -92,8 +94,8 @@ export class LocalFrames implements ScreenFrames {
   private image: ImageData | null = null;
   private dirty: { x0: number; y0: number; x1: number; y1: number } | null = null;
 
-  resize(width: number, height: number): void {
-    const ok = this.core.resize(width, height);
+  resize(width: number, height: number, cacheBytes: number): void {
+    const ok = this.core.resize(width, height, cacheBytes);
     this.image = ok ? new ImageData(this.core.fb, width, height) : null;
     this.dirty = ok ? { x0: 0, y0: 0, x1: width, y1: height } : null;
   }
@@ -122,7 +124,7 @@ export class LocalFrames implements ScreenFrames {
 
 /** Page → Worker. */
 type ToWorker =
-  | { type: 'resize'; width: number; height: number }
+  | { type: 'resize'; width: number; height: number; cacheBytes: number }
   | { type: 'update'; id: number; stream: Uint8Array; opCount: number; keyframe: boolean; images?: Uint8Array };
 /** Worker → page: the update's dirty pixels (RGBA rows of dirty.w), or why it failed. */
 type FromWorker =
@@ -145,9 +147,9 @@ export class WorkerFrames implements ScreenFrames {
     this.worker.onmessageerror = () => this.fail('decoder worker: unreadable message');
   }
 
-  resize(width: number, height: number): void {
+  resize(width: number, height: number, cacheBytes: number): void {
     this.pieces = []; // the canvas was resized (cleared) too
-    this.post({ type: 'resize', width, height });
+    this.post({ type: 'resize', width, height, cacheBytes });
   }
 
   apply(u: UpdateMessage): Promise<Applied> {
@@ -207,7 +209,7 @@ export function runDecodeWorker(scope: { onmessage: ((e: MessageEvent<ToWorker>)
     // In order: an update's JPEGs finish before the next message touches the framebuffer.
     chain = chain.then(async () => {
       try {
-        if (m.type === 'resize') return void core.resize(m.width, m.height); // a failure: the next updates say why
+        if (m.type === 'resize') return void core.resize(m.width, m.height, m.cacheBytes); // a failure: the next updates say why
         const r = await core.apply({ stream: m.stream, opCount: m.opCount, keyframe: m.keyframe, images: m.images });
         const pixels = r.dirty ? copyRect(core.fb, core.width, r.dirty) : null;
         scope.postMessage({ type: 'applied', id: m.id, dirty: r.dirty, lossy: r.lossy, pixels }, pixels ? [pixels.buffer] : []);

@@ -27,7 +27,7 @@
  * No Node APIs: bundled by scripts/build-viewer.js into dist/browser/.
  */
 import { LocalFrames, ScreenFrames, WorkerFrames } from './screenFrames';
-import { Capability, Reason, reasonName } from '../protocol/constants';
+import { Capability, DEFAULT_CACHE_BYTES, Reason, agreedCacheBytes, cacheCapability, reasonName } from '../protocol/constants';
 import { CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage, UpdateMessage, encodeMessage } from '../protocol/messages';
 import { LinkFailure, ReconnectBackoff, ViewerLink, isFinalClose } from '../protocol/viewerLink';
 import { ViewerInput } from './viewerInput';
@@ -50,6 +50,8 @@ export interface ViewerOptions {
   url: string;
   /** Send no input (default false): no input handlers, and the HELLO leaves out the INPUT capability. */
   viewOnly?: boolean;
+  /** Content cache offered to the host, bytes (default 64 MiB; 0: none): window switches re-send far less. */
+  contentCacheBytes?: number;
   /** Reconnect backoff, ms (defaults 500 and 8000, jittered; see ReconnectBackoff). */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -110,6 +112,7 @@ export class TilecastViewer {
   private generation = 0; // bumped per connection: late image decodes of an old one are dropped
   /** The remote screen's size (null before the first RESIZE). */
   private size: { width: number; height: number } | null = null;
+  private cacheBytes = 0; // the content cache agreed at the last HELLO
   private cursor: { shape: CursorShapeMessage | null; x: number; y: number; visible: boolean } = { shape: null, x: 0, y: 0, visible: false };
   private pendingAcks: Array<{ link: ViewerLink; frameId: number; receivedAt: number; lossy: boolean }> = [];
   private rafPending = false;
@@ -207,7 +210,7 @@ export class TilecastViewer {
     console.warn(`tilecast viewer: ${why}; decoding on the main thread`);
     this.frames = new LocalFrames();
     this.stats.decoder = 'main';
-    if (this.size) this.frames.resize(this.size.width, this.size.height);
+    if (this.size) this.frames.resize(this.size.width, this.size.height, this.cacheBytes);
   }
 
   private t(key: Parameters<typeof text>[1], vars?: Record<string, string | number>): string {
@@ -343,6 +346,7 @@ export class TilecastViewer {
         if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(msg));
       },
       capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | (this.options.viewOnly ? 0 : Capability.INPUT)
+        | cacheCapability(this.options.contentCacheBytes ?? DEFAULT_CACHE_BYTES)
         | (this.audio?.capabilities(this.options.viewOnly === true) ?? 0),
       software: 'tilecast-browser-viewer',
       now,
@@ -430,6 +434,8 @@ export class TilecastViewer {
     if (!msg) return;
     switch (msg.type) {
       case 'hello':
+        // The content cache both use; the decoder takes it with the RESIZE that follows.
+        this.cacheBytes = agreedCacheBytes(this.options.contentCacheBytes ?? DEFAULT_CACHE_BYTES, msg.capabilities);
         this.setState('connected');
         this.overlay.clearError();
         this.releaseHeldInput();
@@ -471,7 +477,7 @@ export class TilecastViewer {
 
   private resize(width: number, height: number): void {
     this.size = { width, height };
-    this.frames.resize(width, height);
+    this.frames.resize(width, height, this.cacheBytes);
     this.canvas.width = width; // opaque black until the keyframe paints
     this.canvas.height = height;
     this.stats.width = width;

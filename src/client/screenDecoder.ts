@@ -29,12 +29,27 @@ export interface HandledMessage {
 
 export class ScreenDecoder {
   private decoder: TileDecoder | null = null;
+  private cacheBytes = 0;
   private busy = false;
   /** Id of the last update applied. */
   lastFrameId: number | null = null;
   readonly cursor: CursorState = { x: 0, y: 0, visible: false, shape: null };
   /** Viewer clock for acks (ms); injectable for tests. */
   constructor(private readonly now: () => number = () => performance.timeOrigin + performance.now()) {}
+
+  /**
+   * The content cache the host agreed to (its HELLO), bytes; 0: none. Set
+   * before the first RESIZE; the decoder made for each screen size gets it.
+   */
+  setCacheBudget(bytes: number): void {
+    this.cacheBytes = bytes;
+    this.decoder?.setCacheBudget(bytes);
+  }
+
+  /** The native decoder (null until the first RESIZE): tests read its cache. */
+  get tileDecoder(): TileDecoder | null {
+    return this.decoder;
+  }
 
   get width(): number {
     return this.decoder?.width ?? 0;
@@ -61,6 +76,7 @@ export class ScreenDecoder {
         case 'resize':
           if (this.decoder) this.decoder.resize(message.width, message.height);
           else this.decoder = new TileDecoder({ width: message.width, height: message.height });
+          this.decoder.setCacheBudget(this.cacheBytes); // a new screen starts with an empty cache (a keyframe follows)
           return { message };
         case 'update': {
           if (!this.decoder) throw new TilecastError(ErrorCodes.PROTOCOL, 'UPDATE before RESIZE: screen size unknown');

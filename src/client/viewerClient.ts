@@ -22,7 +22,8 @@ import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { ErrorCodes, TilecastError, abortedError, checkInt, invalidArg } from '../errors';
 import { jpegUnavailableReason } from '../native/binding';
-import { Capability, Limits, MAX_QUALITY_LIMIT, Reason, ScreenStateName, reasonName } from '../protocol/constants';
+import { CACHE_MAX_BUDGET } from '../codec/contentCache';
+import { Capability, DEFAULT_CACHE_BYTES, agreedCacheBytes, cacheBytesOf, cacheCapability, Limits, MAX_QUALITY_LIMIT, Reason, ScreenStateName, reasonName } from '../protocol/constants';
 import { AudioMessage, CloseMessage, HelloMessage, KeyMessage, Message, PointerMessage, encodeMessage } from '../protocol/messages';
 import { AudioReceiver, PcmFrame } from '../audio/audioReceiver';
 import { OpusEncoder } from '../audio/opus';
@@ -59,6 +60,11 @@ export interface ViewerClientOptions {
   audio?: boolean | { pcm?: boolean };
   /** Offer a microphone (MICROPHONE capability; default false): see sendMicrophone(). */
   microphone?: boolean;
+  /**
+   * Content cache to offer the host, bytes (CACHE capability; default 64 MiB,
+   * rounded down to a power of two MiB; 0: none). The host may take less.
+   */
+  contentCacheBytes?: number;
 }
 
 /** How long a wait may take and what may cancel it. */
@@ -159,7 +165,8 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     this.backoff = new ReconnectBackoff({ minBackoffMs: options.minBackoffMs, maxBackoffMs: options.maxBackoffMs });
     this.capabilities = Capability.COPY_RECT | Capability.CURSOR | Capability.SCREEN_STATE
       | (jpegUnavailableReason() === null ? Capability.JPEG : 0) | (options.viewOnly ? 0 : Capability.INPUT)
-      | (options.audio ? Capability.AUDIO : 0) | (options.microphone && !options.viewOnly ? Capability.MICROPHONE : 0);
+      | (options.audio ? Capability.AUDIO : 0) | (options.microphone && !options.viewOnly ? Capability.MICROPHONE : 0)
+      | cacheCapability(checkInt('contentCacheBytes', options.contentCacheBytes ?? DEFAULT_CACHE_BYTES, 0, CACHE_MAX_BUDGET));
     const { signal } = options;
     if (signal?.aborted) {
       this.closedByUser = true;
@@ -489,6 +496,7 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     switch (msg.type) {
       case 'hello':
         this.hello = { ...msg, version: link.version! };
+        this.decoder.setCacheBudget(agreedCacheBytes(cacheBytesOf(this.capabilities), msg.capabilities)); // before RESIZE and any UPDATE
         this.emit('hello', this.hello);
         return;
       case 'error':

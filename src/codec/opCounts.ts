@@ -5,8 +5,10 @@ export interface OpCounts {
   truecolor: number;
   copy: number;
   jpeg: number;
+  /** CACHE_REF ops (content cache hits). */
+  cacheRef: number;
 }
 
 export function emptyOpCounts(): OpCounts {
-  return { solid: 0, palette: 0, truecolor: 0, copy: 0, jpeg: 0 };
+  return { solid: 0, palette: 0, truecolor: 0, copy: 0, jpeg: 0, cacheRef: 0 };
 }

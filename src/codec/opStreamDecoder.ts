@@ -14,9 +14,16 @@
  * decoder (createImageBitmap in a browser) and write with writeImage(). That is
  * safe to do after the other ops because an update's pixel ops cover disjoint
  * rects and every COPY comes first (checked).
+ *
+ * With a content cache budget (setCacheBudget, from the host's HELLO) it keeps
+ * the viewer's content cache (contentCache.ts): PALETTE/TRUECOLOR ops big
+ * enough enter it, CACHE_REF ops draw from it; a reference to an entry it
+ * does not hold, or of another size, is ERR_PROTOCOL. The cache empties on
+ * every keyframe and after any error, as in the native decoder.
  */
 import { Inflate, Z_SYNC_FLUSH } from 'pako';
 import { ErrorCodes, TilecastError } from '../errors';
+import { ContentCache } from './contentCache';
 import { OpCounts, emptyOpCounts } from './opCounts';
 
 export type PixelOrder = 'rgba' | 'bgra';
@@ -39,7 +46,7 @@ export interface DecodedUpdate {
 }
 
 const OP_HEADER = 9;
-const OP_NAMES = ['solid', 'palette', 'truecolor', 'copy', 'jpeg'] as const;
+const OP_NAMES = ['solid', 'palette', 'truecolor', 'copy', 'jpeg', 'cacheRef'] as const;
 
 /** Size of pako's output chunks: inflating stops within one chunk past the limit. */
 export const INFLATE_CHUNK_BYTES = 256 * 1024;
@@ -70,8 +77,15 @@ export class OpStreamDecoder {
   private inflater: Inflate | null = null;
   private desynced = true; // nothing to decode against until the first keyframe
   private inflated = 0;
+  /** The viewer's content cache (empty, budget 0, until setCacheBudget()). */
+  readonly cache = new ContentCache();
 
   constructor(private readonly order: PixelOrder = 'rgba') {}
+
+  /** Bytes of content cache the host agreed to (0: none, CACHE_REF is then an error); empties it. */
+  setCacheBudget(bytes: number): void {
+    this.cache.setBudget(bytes);
+  }
 
   /** Bytes the last apply() inflated (it stops just past maxInflatedBytes()). */
   get inflatedBytes(): number {
@@ -90,6 +104,7 @@ export class OpStreamDecoder {
     if (keyframe) {
       this.inflater = new Inflate({ raw: true, chunkSize: INFLATE_CHUNK_BYTES });
       this.desynced = false;
+      this.cache.clear();
     } else if (this.desynced || !this.inflater) {
       fail(ErrorCodes.STREAM_DESYNC, 'decoder lost its stream state; waiting for a keyframe');
     }
@@ -102,6 +117,7 @@ export class OpStreamDecoder {
       return result;
     } catch (err) {
       this.desynced = true;
+      this.cache.clear(); // may hold part of the update: empty, it can only miss, never draw stale content
       throw err;
     }
   }
@@ -240,7 +256,20 @@ export class OpStreamDecoder {
           images.push({ x, y, w, h, jpeg });
           break;
         }
+        case 5: { // CACHE_REF: draw a content cache entry of exactly w x h
+          need(4, 'a cache id');
+          const id = (u16(pos) | (u16(pos + 2) << 16)) >>> 0;
+          pos += 4;
+          if (this.cache.budget === 0) fail(ErrorCodes.PROTOCOL, `op ${i}: CACHE_REF without a content cache (none was negotiated)`);
+          const e = this.cache.use(id);
+          if (!e) fail(ErrorCodes.PROTOCOL, `op ${i}: CACHE_REF to cache entry ${id}, which the cache does not hold (next id ${this.cache.nextEntryId})`);
+          if (e.w !== w || e.h !== h) fail(ErrorCodes.PROTOCOL, `op ${i}: CACHE_REF to cache entry ${id} of ${e.w}x${e.h} for a ${w}x${h} rect`);
+          for (let row = 0; row < h; row++) px.set(e.pixels.subarray(row * w, (row + 1) * w), (y + row) * width + x);
+          break;
+        }
       }
+      // The insertion rule of contentCache.ts, applied as the host's mirror does.
+      if ((code === 1 || code === 2) && ContentCache.eligible(w, h)) this.cache.insert(px, width, x, y, w, h);
       if (code !== 3) pixelsSeen = true;
       ops[OP_NAMES[code]!]++;
       x0 = Math.min(x0, x);

@@ -4,7 +4,7 @@
  * code off the JS thread. Any decode error leaves it waiting for a keyframe.
  */
 import { checkInt, fromNative, invalidArg } from '../errors';
-import { native, NativeTileDecoder } from '../native/binding';
+import { native, NativeCacheInfo, NativeTileDecoder } from '../native/binding';
 import type { OpCounts } from './opCounts';
 import { Limits } from '../protocol/constants';
 import type { UpdateMessage } from '../protocol/messages';
@@ -39,6 +39,20 @@ export class TileDecoder {
     this.w = checkInt('width', width, 1, Limits.MAX_DIMENSION);
     this.h = checkInt('height', height, 1, Limits.MAX_DIMENSION);
     this.fb = this.newFramebuffer();
+  }
+
+  /** The content cache the host agreed to, bytes (0: none); empties it. Not while an apply() runs. */
+  setCacheBudget(bytes: number): void {
+    try {
+      this.impl.setCacheBudget(checkInt('bytes', bytes, 0, 0xffffffff));
+    } catch (err) {
+      throw fromNative(err);
+    }
+  }
+
+  /** The content cache now: budget and bytes, entries held, the id the next entry gets. */
+  get cache(): NativeCacheInfo {
+    return this.impl.cacheInfo();
   }
 
   /** Applies an update; resolves with per-op counts. Do not read the framebuffer meanwhile. */

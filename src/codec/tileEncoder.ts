@@ -113,6 +113,19 @@ export class TileEncoder {
     return this.viewer ? this.viewer.memoryBytes() : 0;
   }
 
+  /**
+   * trackSent only: the content cache agreed with the viewer, bytes (0: none).
+   * Call before the first encode(): the mirror starts empty, as the viewer's cache.
+   */
+  setCacheBudget(bytes: number): void {
+    if (!this.viewer) throw new TilecastError(ErrorCodes.INVALID_ARG, 'a content cache needs an encoder that tracks what was sent (trackSent)');
+    try {
+      this.viewer.setCacheBudget(checkInt('bytes', bytes, 0, 0xffffffff));
+    } catch (err) {
+      throw fromNative(err);
+    }
+  }
+
   /** trackSent only: frees the sent-frame copy now (the viewer left); a later encode() is a keyframe. */
   release(): void {
     try {

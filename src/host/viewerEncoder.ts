@@ -19,7 +19,7 @@
 import { TileEncoder, TileEncoderOptions, EncodedRects } from '../codec/tileEncoder';
 import { ErrorCodes, TilecastError, checkInt } from '../errors';
 import type { Frame, Rect } from '../frame';
-import { Capability } from '../protocol/constants';
+import { Capability, DEFAULT_CACHE_BYTES, agreedCacheBytes, cacheCapability } from '../protocol/constants';
 import { encodeMessage } from '../protocol/messages';
 import { jpegUnavailableReason } from '../native/binding';
 import { DEFAULT_TILE_SIZE } from '../tileGrid';
@@ -46,6 +46,12 @@ export interface ViewerEncoderOptions extends TileEncoderOptions {
    * allowed keyframe, never dropped.
    */
   minRefreshIntervalMs?: number;
+  /**
+   * Most bytes of content cache (CACHE_REF) this host keeps per viewer, as a
+   * mirror of the viewer's (default DEFAULT_CACHE_BYTES, 64 MiB; 0: no cache).
+   * The size used is the smaller of this and the viewer's offer.
+   */
+  contentCacheBytes?: number;
   /** Monotonic clock, ms (default performance.now): pacing, change history, refinement. */
   clock?: () => number;
   /**
@@ -183,6 +189,8 @@ export class ViewerEncoder {
   /** Updates that carried JPEG (lossy) tiles, and those that carried COPY ops. */
   lossyUpdates = 0;
   copyUpdates = 0;
+  /** CACHE_REF ops sent (tiles the viewer drew from its content cache). */
+  cacheRefs = 0;
 
   constructor(private readonly options: ViewerEncoderOptions = {}) {
     this.encoder = new TileEncoder({ ...options, trackSent: true });
@@ -191,12 +199,23 @@ export class ViewerEncoder {
     this.clock = options.clock ?? (() => performance.now());
     this.early = new BurstAllowance(1000 / this.minIntervalMs, EARLY_BURST, this.clock());
     this.maxUpdateTiles = checkInt('maxUpdateTiles', options.maxUpdateTiles ?? DEFAULT_MAX_UPDATE_TILES, 0, 1_000_000);
+    if (options.contentCacheBytes !== undefined) checkInt('contentCacheBytes', options.contentCacheBytes, 0, 0xffffffff);
     this.minRefreshIntervalMs = checkInt('minRefreshIntervalMs', options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS, 0, 3_600_000);
   }
 
   /** The viewer said HELLO with these capabilities: updates may flow. */
   start(capabilities: number): void {
     this.capabilities = capabilities;
+    this.cacheBytes = agreedCacheBytes(this.options.contentCacheBytes ?? DEFAULT_CACHE_BYTES, capabilities);
+    this.encoder.setCacheBudget(this.cacheBytes);
+  }
+
+  /** The content cache agreed with the viewer at start(), bytes (0: none). */
+  cacheBytes = 0;
+
+  /** The CACHE capability and size field for the host's HELLO (0: no cache). */
+  get cacheCapability(): number {
+    return cacheCapability(this.cacheBytes);
   }
 
   /** JPEG for busy photographic tiles: the viewer decodes it, the host has the codec, and it is not turned off. */
@@ -419,6 +438,7 @@ export class ViewerEncoder {
       this.updatesSent++;
       if (encoded.lossyRects.length) this.lossyUpdates++;
       if (encoded.copies.length) this.copyUpdates++;
+      this.cacheRefs += encoded.stats.ops.cacheRef;
       if (encoded.keyframe) this.keyframes++;
       const update: SentUpdate = {
         frameId, keyframe: encoded.keyframe, captureTime, oldestChangeTime: Math.min(oldestChangeTime, captureTime),

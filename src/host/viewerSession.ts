@@ -116,6 +116,8 @@ export interface ViewerStats {
   /** Updates that carried JPEG (lossy) tiles, and those that carried COPY ops. */
   lossyUpdates: number;
   copyUpdates: number;
+  /** CACHE_REF ops sent: tiles this viewer drew from its content cache instead of receiving pixels. */
+  cacheRefs: number;
   flow: FlowStats;
   /** Sound to this viewer (null: not granted) and microphone frames from it. */
   audio: (AudioOutboxStats & { microphoneFrames: number }) | null;
@@ -382,6 +384,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       refreshRequests: this.encoder.refreshRequests,
       lossyUpdates: this.encoder.lossyUpdates,
       copyUpdates: this.encoder.copyUpdates,
+      cacheRefs: this.encoder.cacheRefs,
       flow: this.flow.stats(),
       audio: this.soundGranted || this.microphoneGranted ? { ...this.audioOutbox.stats(), microphoneFrames: this.microphoneFrames } : null,
       quality: this.encoder.quality(),
@@ -462,7 +465,9 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
           maxVersion: PROTOCOL_VERSION,
           // INPUT: this viewer's input is accepted (left out for a view-only viewer, which then sends none).
           capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | Capability.QUALITY_LIMIT | (this.inputAllowed ? Capability.INPUT : 0)
-            | (this.soundGranted ? Capability.AUDIO : 0) | (this.microphoneGranted ? Capability.MICROPHONE : 0),
+            | (this.soundGranted ? Capability.AUDIO : 0) | (this.microphoneGranted ? Capability.MICROPHONE : 0)
+            | this.encoder.cacheCapability, // CACHE and its size, if the viewer offered one
+
           software: 'tilecast-host',
         });
         this.emit('streaming', { sound: this.soundGranted, microphone: this.microphoneGranted });

@@ -61,12 +61,21 @@ export interface NativeViewerEncoder {
   lossyTiles(): Uint32Array;
   release(): void;
   memoryBytes(): number;
+  setCacheBudget(bytes: number): void;
 }
 export interface NativeTileDecoder {
   apply(fb: Uint8Array, width: number, height: number, stream: Uint8Array, opCount: number,
     keyframe: boolean, images?: Uint8Array): Promise<{ ops: OpCounts }>;
   applySync(fb: Uint8Array, width: number, height: number, stream: Uint8Array, opCount: number,
     keyframe: boolean, images?: Uint8Array): { ops: OpCounts };
+  setCacheBudget(bytes: number): void;
+  cacheInfo(): NativeCacheInfo;
+}
+export interface NativeCacheInfo {
+  budget: number;
+  usedBytes: number;
+  entries: number;
+  nextId: number;
 }
 
 /** What a capture backend offers (X11: MIT-SHM, XDamage, XFixes cursor, RandR events). */

@@ -35,6 +35,8 @@ export const OpCode = {
   TRUECOLOR: 2,
   COPY: 3,
   JPEG: 4,
+  /** Draw a content cache entry (only to viewers that announced CACHE). */
+  CACHE_REF: 5,
 } as const;
 
 /** Reason codes carried by ERROR and BYE. */
@@ -79,6 +81,12 @@ export const Capability = {
    */
   QUALITY_LIMIT: 1 << 5,
   /**
+   * Content cache (CACHE_REF ops). Viewer: it keeps a cache of the size in
+   * the CACHE_SIZE field (bits 8-11) of its HELLO. Host: it sends CACHE_REF,
+   * and its CACHE_SIZE field is the size both use (at most the viewer's).
+   */
+  CACHE: 1 << 6,
+  /**
    * Viewer: plays the host's sound (understands AUDIO from the host). Host:
    * it will send AUDIO (set only when its audio is enabled and the viewer
    * asked). Bits from 1 << 16 up are audio's (lower ones belong to pixels).
@@ -91,6 +99,31 @@ export const Capability = {
    */
   MICROPHONE: 1 << 17,
 } as const;
+
+/**
+ * The content cache size field of HELLO capabilities: bits 8-11 hold n, the
+ * size is 2^n MiB (1 MiB .. 32 GiB; decoders cap it at 1 GiB). Meaningful only
+ * with CACHE; an older peer ignores these bits like any unknown capability.
+ */
+export const CACHE_SIZE_SHIFT = 8;
+export const CACHE_SIZE_MASK = 0xf << CACHE_SIZE_SHIFT;
+/** The capability bits announcing a content cache of at least 1 MiB and at most `bytes` (0 if none fits). */
+export function cacheCapability(bytes: number): number {
+  if (!(bytes >= 1 << 20)) return 0;
+  const n = Math.min(15, Math.floor(Math.log2(bytes / (1 << 20))));
+  return Capability.CACHE | (n << CACHE_SIZE_SHIFT);
+}
+/** Default content cache a tilecast viewer offers and a host accepts: 64 MiB. */
+export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+/** The content cache size (bytes) announced by `capabilities`, 0 without CACHE. */
+export function cacheBytesOf(capabilities: number): number {
+  if (!(capabilities & Capability.CACHE)) return 0;
+  return 2 ** ((capabilities & CACHE_SIZE_MASK) >>> CACHE_SIZE_SHIFT) * (1 << 20);
+}
+/** The size both sides use: what the peer announced, at most `mine`, as a HELLO field can say it (0: none). */
+export function agreedCacheBytes(mine: number, peerCapabilities: number): number {
+  return cacheBytesOf(cacheCapability(Math.min(mine, cacheBytesOf(peerCapabilities))));
+}
 
 /** QUALITY_LIMIT `minLevel`: the highest quality-ladder level a viewer may ask to stay at or above. */
 export const MAX_QUALITY_LIMIT = 3;

@@ -12,11 +12,11 @@
 import { ScreenDecoder } from '../client/screenDecoder';
 import { ErrorCodes, TilecastError } from '../errors';
 import type { Frame, Rect } from '../frame';
-import { Capability } from '../protocol/constants';
+import { Capability, DEFAULT_CACHE_BYTES, cacheCapability } from '../protocol/constants';
 import { SentUpdate, ViewerEncoder, ViewerEncoderOptions } from '../host/viewerEncoder';
 
 export interface OfflineSessionOptions extends Omit<ViewerEncoderOptions, 'clock'> {
-  /** What the viewer announces in its HELLO (default COPY_RECT | CURSOR | JPEG). */
+  /** What the viewer announces in its HELLO (default COPY_RECT | CURSOR | JPEG, and CACHE of DEFAULT_CACHE_BYTES). */
   capabilities?: number;
 }
 
@@ -38,7 +38,8 @@ export class OfflineSession {
 
   constructor(options: OfflineSessionOptions = {}) {
     this.encoder = new ViewerEncoder({ ...options, clock: () => this.now });
-    this.encoder.start(options.capabilities ?? Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG);
+    this.encoder.start(options.capabilities ?? Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | cacheCapability(DEFAULT_CACHE_BYTES));
+    this.decoder.setCacheBudget(this.encoder.cacheBytes); // what the host's HELLO would say
   }
 
   /**

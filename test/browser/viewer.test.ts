@@ -3,7 +3,7 @@
 import t from 'tap';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, Browser } from 'playwright-core';
+import { chromium, Browser, Page } from 'playwright-core';
 import { WebSocketServer } from 'ws';
 import { Host, InputEvent, createHost } from '../../src/host/host';
 import { viewerPage } from '../../src/host/viewerPage';
@@ -34,6 +34,20 @@ async function hostWithPage(t: { teardown(fn: () => unknown): void }, first: Fra
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(host.url.replace(/^ws/, 'http'));
   return { source, host, page, errors };
+}
+
+/**
+ * Replaces the page's viewer with one the test mounts with the Worker turned off.
+ * (A string, so the dynamic import stays an ES import and is not compiled to require().)
+ */
+async function remountWithoutWorker(page: Page, url: string): Promise<void> {
+  await page.evaluate(`(async () => {
+    const { mountViewer } = await import('./tilecast-viewer.js');
+    window.tilecastViewer.close();
+    const el = document.getElementById('screen');
+    el.replaceChildren();
+    window.tilecastViewer = mountViewer(el, { url: ${JSON.stringify(url)}, worker: false });
+  })()`);
 }
 
 t.test('the canvas equals the host screen exactly at rest, through changes', { skip }, async (t) => {
@@ -154,15 +168,7 @@ t.test('IME composition sends the composed text, not the raw keys', { skip }, as
 t.test('decoding on the main thread (worker: false) gives the same exact canvas, JPEG included', { skip }, async (t) => {
   const a = crop('document', 640, 384);
   const { source, host, page, errors } = await hostWithPage(t, a);
-  // A second viewer of the same host, mounted by the test with the Worker turned off.
-  // (A string, so the dynamic import stays an ES import and is not compiled to require().)
-  await page.evaluate(`(async () => {
-    const { mountViewer } = await import('./tilecast-viewer.js');
-    window.tilecastViewer.close();
-    const el = document.getElementById('screen');
-    el.replaceChildren();
-    window.tilecastViewer = mountViewer(el, { url: ${JSON.stringify(host.url)}, worker: false });
-  })()`);
+  await remountWithoutWorker(page, host.url);
   t.equal(await canvasAtRest(host, page, a), null, 'first screen exact');
   let last = a;
   for (let n = 0; n < 12; n++) {
@@ -173,6 +179,25 @@ t.test('decoding on the main thread (worker: false) gives the same exact canvas,
   t.equal(await canvasAtRest(host, page, last), null, 'exact at rest after JPEG and refinement');
   t.equal(await page.evaluate(() => (window as any).tilecastViewer.stats.decoder), 'main');
   t.ok(host.viewers().some((v) => v.lossyUpdates > 0), 'JPEG was decoded on the main thread');
+  t.same(errors, []);
+});
+
+t.test('windows raised again come from the content cache (Worker and main thread); the canvas stays exact', { skip }, async (t) => {
+  const windows = [crop('document', 640, 384), crop('editor', 640, 384), crop('japanese', 640, 384)];
+  const { source, host, page, errors } = await hostWithPage(t, windows[0]!);
+  t.equal(await canvasAtRest(host, page, windows[0]!), null, 'first window exact');
+  const refs = () => host.viewers().reduce((n, v) => n + v.cacheRefs, 0);
+  for (const worker of [true, false]) {
+    if (!worker) {
+      await remountWithoutWorker(page, host.url); // a new connection: an empty cache
+    }
+    for (const w of [1, 2, 0, 1, 2, 0]) {
+      source.push(windows[w]!);
+      t.equal(await canvasAtRest(host, page, windows[w]!), null, `${worker ? 'Worker' : 'main thread'}: window ${w} exact`);
+    }
+    t.ok(refs() > 100, `${worker ? 'Worker' : 'main thread'}: ${refs()} tiles drawn from the cache`);
+  }
+  t.equal(await page.evaluate(() => (window as any).tilecastViewer.stats.decoder), 'main');
   t.same(errors, []);
 });
 

@@ -21,7 +21,9 @@ function withBlock(f: Frame, n: number): Frame {
 t.test('five viewers in sync hold one shared screen between them, and all stay exact', async (t) => {
   const source = new PushSource();
   source.push(base);
-  const host = await createHost({ source });
+  // Without the content cache: its mirror is per viewer by design (docs/security.md) and
+  // would count in memoryBytes; this test is about the screen copies.
+  const host = await createHost({ source, contentCacheBytes: 0 });
   const viewers: ViewerClient[] = [];
   t.teardown(async () => {
     for (const v of viewers) v.close();

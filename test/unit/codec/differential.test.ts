@@ -28,7 +28,7 @@ import { rng, videoFrame } from '../../helpers';
 interface Update { keyframe: boolean; opCount: number; stream: Buffer; images: Buffer }
 interface Session { name: string; width: number; height: number; updates: Update[] }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { sceneSessions } = require('../../../native/fuzz/make-corpus.js') as { sceneSessions(lib: unknown): Promise<Session[]> };
+const { sceneSessions, CACHE_BYTES } = require('../../../native/fuzz/make-corpus.js') as { sceneSessions(lib: unknown): Promise<Session[]>; CACHE_BYTES: number };
 
 const noJpeg = jpegUnavailableReason();
 if (noJpeg && process.env.CI) throw new Error(`JPEG codec must load in CI: ${noJpeg}`);
@@ -51,6 +51,7 @@ class TsSide {
   constructor(readonly width: number, readonly height: number) {
     this.fb = new Uint8Array(width * height * 4);
     for (let i = 3; i < this.fb.length; i += 4) this.fb[i] = 255;
+    this.dec.setCacheBudget(CACHE_BYTES);
   }
   async apply(u: Update): Promise<Outcome> {
     if (this.needsKeyframe && !u.keyframe) return { ok: false, code: 'ERR_STREAM_DESYNC', message: 'waiting for a keyframe after an image error' };
@@ -145,6 +146,7 @@ interface Disagreement { session: string; case: string; update: number; native: 
 
 async function runCase(s: Session, updates: Update[], label: string): Promise<Disagreement | null> {
   const native = new TileDecoder({ width: s.width, height: s.height });
+  native.setCacheBudget(CACHE_BYTES); // the seed sessions' viewers have a content cache
   const ts = new TsSide(s.width, s.height);
   const history: string[] = [];
   for (let i = 0; i < updates.length; i++) {
@@ -190,6 +192,11 @@ t.test('TS and native decoders agree on real updates and their mutations', { ski
   t.ok(sessions.length >= 5, `${sessions.length} seed sessions`);
   t.ok(sessions.some((s) => s.updates.some((u) => u.images.length > 0)), 'the seeds have JPEG ops');
   t.ok(sessions.some((s) => s.updates.some((u, i) => i > 0 && u.opCount > 0)), 'the seeds have delta updates');
+  const refs = new TileDecoder({ width: 320, height: 240 });
+  refs.setCacheBudget(CACHE_BYTES);
+  const cacheSession = sessions.find((s) => s.name === 'window-switch-cache')!;
+  const cacheRefs = cacheSession.updates.reduce((n, u) => n + refs.applySync(u).ops.cacheRef, 0);
+  t.ok(cacheRefs > 0, `the seeds have CACHE_REF ops (${cacheRefs})`);
 
   // The originals first: both decoders must take every real update.
   for (const s of sessions) {

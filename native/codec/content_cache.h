@@ -1,0 +1,93 @@
+// ContentCache: the bounded LRU cache of rect contents behind CACHE_REF ops
+// (docs/protocol.md, "Content cache"). The viewer's decoder keeps one; the
+// host keeps an exact mirror of it per viewer, so it knows which contents the
+// viewer holds without asking.
+//
+// Both sides apply the same rule, op by op in stream order:
+//   - a PALETTE or TRUECOLOR op covering at least kCacheMinArea pixels inserts
+//     the rect's pixels (after the op is drawn) as a new entry;
+//   - a CACHE_REF op makes its entry the most recently used;
+//   - an entry costs w*h*4 bytes; an insert first evicts least recently used
+//     entries until it fits the budget (an entry larger than the whole budget
+//     is not inserted and takes no id);
+//   - ids are given in insertion order from 0 (u32, wrapping), so both sides
+//     name an entry the same;
+//   - the cache empties on every keyframe (and, on the viewer, after any
+//     decode error).
+// Pixels are stored as 4 bytes per pixel in the owner's order (the host's
+// BGRA with alpha forced to 0xFF; a decoder's framebuffer order), rows packed.
+//
+// The host also indexes entries by a hash of their content; a hash match is
+// only a candidate: FindVerified() compares the pixels before answering, so a
+// collision can never make the viewer draw the wrong content.
+//
+// Thread: not thread-safe; one owner (an encoder or a decoder) uses it.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <unordered_map>
+#include <vector>
+
+#include "../util/frame_view.h"
+
+namespace tilecast {
+
+// Smallest op area (pixels) that enters the cache: a reference costs a 13-byte
+// op, and tiny entries would only churn the LRU.
+constexpr uint32_t kCacheMinArea = 1024;
+// Largest budget either side may use (the host's HELLO field allows 2^15 MiB; this bounds memory).
+constexpr uint64_t kCacheMaxBudget = 1024ull << 20;
+
+// Hash of a rect's colours (the 4th byte of each pixel is ignored).
+uint64_t HashRect(const FrameView& frame, const Rect& r);
+
+class ContentCache {
+ public:
+  struct Entry {
+    uint32_t id = 0, w = 0, h = 0;
+    uint64_t hash = 0;
+    std::vector<uint8_t> pixels;  // w*h*4
+  };
+
+  // budget_bytes 0 = disabled (nothing is inserted; every reference is missing).
+  explicit ContentCache(uint64_t budget_bytes = 0, bool index_by_hash = false);
+
+  // Empties the cache and restarts ids at 0; the budget stays.
+  void Clear();
+  // New budget; empties the cache (only ever called at connection start).
+  void SetBudget(uint64_t budget_bytes);
+  uint64_t budget() const { return budget_; }
+  uint64_t used_bytes() const { return used_; }
+  size_t size() const { return by_id_.size(); }
+  uint32_t next_id() const { return next_id_; }
+
+  static bool Eligible(uint32_t w, uint32_t h) { return static_cast<uint64_t>(w) * h >= kCacheMinArea; }
+
+  // Inserts a copy of `r` of `frame` (as opaque pixels: the 4th byte becomes
+  // 0xFF), evicting as the rule says. `hash` is kept for FindVerified (the host
+  // passes HashRect; a decoder, which never looks up by content, passes 0).
+  // Returns the new entry's id, or false if it does not fit the budget at all.
+  bool Insert(const FrameView& frame, const Rect& r, uint64_t hash, uint32_t* id = nullptr);
+
+  // Host: the id of an entry whose pixels equal `r` of `frame` (compared, not
+  // just hashed), made most recently used; false if none.
+  bool FindVerified(const FrameView& frame, const Rect& r, uint64_t hash, uint32_t* id);
+
+  // Decoder: the entry with this id, made most recently used; nullptr if absent.
+  const Entry* Use(uint32_t id);
+
+ private:
+  using List = std::list<Entry>;  // front = most recently used
+  void EvictLeastRecent();
+
+  uint64_t budget_;
+  bool index_by_hash_;
+  uint64_t used_ = 0;
+  uint32_t next_id_ = 0;
+  List lru_;
+  std::unordered_map<uint32_t, List::iterator> by_id_;
+  std::unordered_multimap<uint64_t, List::iterator> by_hash_;
+};
+
+}  // namespace tilecast

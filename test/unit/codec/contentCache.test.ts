@@ -1,0 +1,174 @@
+// Content cache across the three implementations: the native encoder's mirror
+// (ViewerEncoder), the native decoder and the browser's TS decoder get the same
+// long random sequence of window raises, edits, scrolled-back content and
+// keyframes. After every update both framebuffers must equal the screen byte
+// for byte and both caches must hold the same entries (count, bytes, next id)
+// within the budget; hits, misses and evictions all happen. Bad references are
+// refused by both decoders with the same code and message. Seeded: reproducible.
+import t from 'tap';
+import { CACHE_MAX_BUDGET, ContentCache } from '../../../src/codec/contentCache';
+import { OpStreamDecoder } from '../../../src/codec/opStreamDecoder';
+import { TileDecoder } from '../../../src/codec/tileDecoder';
+import { TileEncoder } from '../../../src/codec/tileEncoder';
+import { ErrorCodes, TilecastError } from '../../../src/errors';
+import { Capability, agreedCacheBytes, cacheBytesOf, cacheCapability } from '../../../src/protocol/constants';
+import { rng } from '../../helpers';
+import { deflateRawSync, constants as zlib } from 'node:zlib';
+
+const W = 320, H = 192, TILE = 64;
+
+/** Seeded u32s. */
+function ints(seed: number): () => number {
+  const r = rng(seed);
+  return () => Math.floor(r() * 4294967296);
+}
+
+function frameOf(data: Buffer) {
+  return { width: W, height: H, stride: W * 4, data };
+}
+
+/** Text-like content: light background, dark strokes; `busy` adds many colours (TRUECOLOR tiles). */
+function screenLike(next: () => number, busy: boolean): Buffer {
+  const b = Buffer.alloc(W * H * 4);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const o = (y * W + x) * 4;
+      let v = 0xff;
+      if (y % 16 > 3 && y % 16 < 13 && x % 9 < 6 && next() % 3 === 0) v = (next() % 4) * 40;
+      b[o] = v; b[o + 1] = busy ? next() & 0xff : v; b[o + 2] = v; b[o + 3] = 0xff;
+    }
+  }
+  return b;
+}
+
+t.test('mirror, native decoder and TS decoder agree over 3000 random updates', async (t) => {
+  const next = ints(23);
+  const windows = [screenLike(next, false), screenLike(next, true), screenLike(next, false)];
+  let screen = Buffer.from(windows[0]!);
+  const budget = 24 * TILE * TILE * 4; // 24 tiles; the three windows have 45
+  const enc = new TileEncoder({ trackSent: true, tileSize: TILE, threads: 2 });
+  enc.setCacheBudget(budget);
+  const native = new TileDecoder({ width: W, height: H });
+  native.setCacheBudget(budget);
+  const ts = new OpStreamDecoder('bgra');
+  ts.setCacheBudget(budget);
+  const tsFb = new Uint8Array(W * H * 4);
+  let hits = 0, evicted = 0, keyframes = 0;
+  for (let i = 0; i < 3000; i++) {
+    const kind = next() % 60 === 0 ? 9 : next() % 9;
+    let keyframe = i === 0;
+    if (kind < 5) {
+      screen = Buffer.from(windows[next() % 3]!);
+    } else if (kind < 9) {
+      const target = kind < 7 ? windows[next() % 3]! : screen;
+      const x = next() % W, y = next() % H, w = 1 + (next() % (W - x)), h = 1 + (next() % Math.min(40, H - y));
+      const c = next();
+      for (let r = y; r < y + h; r++) for (let q = x; q < x + w; q++) target.writeUIntLE(c & 0xffffff, (r * W + q) * 4, 3);
+      if (kind >= 7) windows[next() % 3]!.copy(screen, 64 * W * 4, 64 * W * 4, 128 * W * 4); // content scrolled back
+    } else {
+      keyframe = true;
+      keyframes++;
+    }
+    const e = enc.encodeSync(frameOf(screen), [{ x: 0, y: 0, w: W, h: H }], { keyframe, detectMoves: next() % 2 === 0 });
+    const before = native.cache;
+    const n = native.applySync(e);
+    const r = ts.apply(tsFb, W, H, e.stream, e.opCount, e.keyframe);
+    hits += e.stats.ops.cacheRef;
+    const after = native.cache;
+    if (!e.keyframe) evicted += before.entries + (after.nextId - before.nextId) - after.entries;
+    const fbOk = native.framebuffer.equals(screen) && Buffer.from(tsFb.buffer).equals(screen);
+    const cacheOk = after.entries === ts.cache.size && after.usedBytes === ts.cache.usedBytes && after.nextId === ts.cache.nextEntryId && after.usedBytes <= budget;
+    const opsOk = JSON.stringify(r.ops) === JSON.stringify(n.ops);
+    if (!fbOk || !cacheOk || !opsOk) {
+      t.fail(`update ${i}: framebuffers exact ${fbOk}, caches agree ${cacheOk}, same ops ${opsOk}`, { native: after, ts: { entries: ts.cache.size, used: ts.cache.usedBytes, next: ts.cache.nextEntryId } });
+      return;
+    }
+  }
+  t.pass(`3000 updates exact on both decoders, caches identical: ${hits} hits, ${evicted} evictions, ${keyframes} keyframes`);
+  t.ok(hits > 1000, 'many hits');
+  t.ok(evicted > 100, 'many evictions');
+  t.ok(enc.memoryBytes <= budget + W * H * 4 + 65536, 'the encoder holds the sent frame and at most the budget of cache');
+});
+
+/** A keyframe update of raw ops (deflated as the host's stream would be). */
+function rawUpdate(ops: Buffer, opCount: number) {
+  return { stream: deflateRawSync(ops, { finishFlush: zlib.Z_SYNC_FLUSH }), opCount, keyframe: true, images: new Uint8Array(0) };
+}
+function truecolorOp(x: number, y: number, w: number, h: number, next: () => number): Buffer {
+  const b = Buffer.alloc(9 + w * h * 3);
+  b[0] = 2; b.writeUInt16LE(x, 1); b.writeUInt16LE(y, 3); b.writeUInt16LE(w, 5); b.writeUInt16LE(h, 7);
+  for (let i = 9; i < b.length; i++) b[i] = next() & 0xff;
+  return b;
+}
+function cacheRef(x: number, y: number, w: number, h: number, id: number): Buffer {
+  const b = Buffer.alloc(13);
+  b[0] = 5; b.writeUInt16LE(x, 1); b.writeUInt16LE(y, 3); b.writeUInt16LE(w, 5); b.writeUInt16LE(h, 7); b.writeUInt32LE(id, 9);
+  return b;
+}
+
+t.test('bad references: both decoders refuse them with the same clear error, and empty their cache', async (t) => {
+  const next = ints(5);
+  const tile = truecolorOp(0, 0, 64, 64, next);
+  const cases: Array<[string, number, Buffer, number, RegExp]> = [
+    ['no cache negotiated', 0, Buffer.concat([tile, cacheRef(0, 0, 64, 64, 0)]), 2, /without a content cache/],
+    ['missing entry', 1 << 20, Buffer.concat([tile, cacheRef(0, 0, 64, 64, 7)]), 2, /entry 7, which the cache does not hold \(next id 1\)/],
+    ['empty cache', 1 << 20, cacheRef(0, 0, 64, 64, 0), 1, /does not hold/],
+    ['wrong size', 1 << 20, Buffer.concat([tile, cacheRef(0, 0, 64, 32, 0)]), 2, /entry 0 of 64x64 for a 64x32 rect/],
+    ['outside', 1 << 20, Buffer.concat([tile, cacheRef(16, 0, 64, 64, 0)]), 2, /outside the framebuffer/],
+    ['evicted', 64 * 64 * 4, Buffer.concat([tile, truecolorOp(0, 0, 64, 64, next), cacheRef(0, 0, 64, 64, 0)]), 3, /entry 0, which the cache does not hold/],
+  ];
+  for (const [what, budget, ops, count, message] of cases) {
+    const u = rawUpdate(ops, count);
+    const native = new TileDecoder({ width: 64, height: 64 });
+    native.setCacheBudget(budget);
+    const ts = new OpStreamDecoder('bgra');
+    ts.setCacheBudget(budget);
+    const nErr = (() => { try { native.applySync(u); } catch (e) { return e; } })() as TilecastError;
+    const tErr = (() => { try { ts.apply(new Uint8Array(64 * 64 * 4), 64, 64, u.stream, u.opCount, true); } catch (e) { return e; } })() as TilecastError;
+    t.equal(nErr?.code, ErrorCodes.PROTOCOL, `${what}: native refuses (${nErr?.message})`);
+    t.equal(tErr?.code, ErrorCodes.PROTOCOL, `${what}: TS refuses (${tErr?.message})`);
+    t.match(nErr?.message, message);
+    t.match(tErr?.message, message);
+    t.equal(native.cache.entries, 0, `${what}: native cache emptied`);
+    t.equal(ts.cache.size, 0, `${what}: TS cache emptied`);
+  }
+  // The good reference draws the entry back; the next keyframe empties the cache.
+  const ok = rawUpdate(Buffer.concat([tile, cacheRef(0, 0, 64, 64, 0)]), 2);
+  const native = new TileDecoder({ width: 64, height: 64 });
+  native.setCacheBudget(1 << 20);
+  t.same(native.applySync(ok).ops.cacheRef, 1);
+  t.equal(native.cache.entries, 1);
+  t.ok(native.framebuffer.subarray(0, 4).equals(Buffer.from([tile[9]!, tile[10]!, tile[11]!, 255])), 'drawn from the entry');
+});
+
+t.test('a keyframe empties the cache on both decoders', async (t) => {
+  const next = ints(6);
+  const tile = truecolorOp(0, 0, 64, 64, next);
+  const native = new TileDecoder({ width: 64, height: 64 });
+  native.setCacheBudget(1 << 20);
+  const ts = new OpStreamDecoder('bgra');
+  ts.setCacheBudget(1 << 20);
+  const fb = new Uint8Array(64 * 64 * 4);
+  const first = rawUpdate(tile, 1);
+  native.applySync(first);
+  ts.apply(fb, 64, 64, first.stream, 1, true);
+  t.equal(native.cache.entries, 1);
+  t.equal(ts.cache.size, 1);
+  const ref = rawUpdate(cacheRef(0, 0, 64, 64, 0), 1); // a keyframe: the reference is to an emptied cache
+  t.throws(() => native.applySync(ref), { code: ErrorCodes.PROTOCOL });
+  t.throws(() => ts.apply(fb, 64, 64, ref.stream, 1, true), { code: ErrorCodes.PROTOCOL });
+});
+
+t.test('HELLO size field: offers, agreement and limits', async (t) => {
+  t.equal(cacheCapability(0), 0, 'no cache: no bits');
+  t.equal(cacheCapability((1 << 20) - 1), 0, 'under 1 MiB: none');
+  t.equal(cacheBytesOf(cacheCapability(64 << 20)), 64 << 20);
+  t.equal(cacheBytesOf(cacheCapability(100 << 20)), 64 << 20, 'rounded down to a power of two MiB');
+  t.equal(cacheBytesOf(Capability.COPY_RECT | (6 << 8)), 0, 'size bits without CACHE mean nothing');
+  t.equal(agreedCacheBytes(32 << 20, cacheCapability(128 << 20)), 32 << 20, 'the smaller side wins');
+  t.equal(agreedCacheBytes(128 << 20, cacheCapability(32 << 20)), 32 << 20);
+  t.equal(agreedCacheBytes(64 << 20, Capability.JPEG), 0, 'a peer without CACHE: none');
+  const c = new ContentCache();
+  c.setBudget(2 ** 40);
+  t.equal(c.budget, CACHE_MAX_BUDGET, 'a decoder caps what it is told');
+});
