@@ -27,7 +27,7 @@ bool MayGoLossy(const LossyOptions* lossy, uint32_t tile_size, uint32_t x, uint3
   return tx < lossy->tiles_x && ty < lossy->tiles_y && lossy->tile_mask[static_cast<size_t>(ty) * lossy->tiles_x + tx];
 }
 
-void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lossy, Band* band) {
+void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lossy, bool palette_diff, Band* band) {
   TileScratch scratch;
   auto analysis = std::make_unique<TileAnalysis>();
   size_t last_solid_at = SIZE_MAX;  // offset of the previous op if it was a mergeable SOLID
@@ -57,7 +57,7 @@ void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lo
       continue;
     }
     const size_t at = band->bytes.size();
-    AppendTileOp(frame, tile, *analysis, scratch, &band->bytes);
+    AppendTileOp(frame, tile, *analysis, scratch, &band->bytes, palette_diff);
     band->ops++;
     band->stats.ops_by_code[code]++;
     if (analysis->op == OpCode::kSolid) {
@@ -158,7 +158,7 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
     }
   }
   ThreadPool::Shared().ParallelFor(bands.size(), max_threads,
-                                   [&](size_t i) { CodeBand(frame, tile_size_, lossy, &bands[i]); });
+                                   [&](size_t i) { CodeBand(frame, tile_size_, lossy, palette_diff_, &bands[i]); });
 
   // The JPEG pass: one image per lossy rect, coded in parallel, appended in order.
   out->lossy_rects = MergeLossyRuns(bands);

@@ -62,10 +62,13 @@ class TileEncoder {
                 bool keyframe, unsigned max_threads, EncodedUpdate* out, const LossyOptions* lossy = nullptr);
 
   uint32_t tile_size() const { return tile_size_; }
+  // Palettes go as PALETTE_DIFF (only for viewers that announced COMPACT_UPDATE).
+  void set_palette_diff(bool on) { palette_diff_ = on; }
 
  private:
   uint32_t tile_size_;
   DeflateStream deflate_;
+  bool palette_diff_ = false;
   bool needs_reset_ = false;  // set when an Encode failed midway: the stream state is unknown
 };
 

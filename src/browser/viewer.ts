@@ -310,7 +310,7 @@ export class TilecastViewer {
       send: (msg) => {
         if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(msg));
       },
-      capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | (this.options.viewOnly ? 0 : Capability.INPUT)
+      capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | Capability.COMPACT_UPDATE | (this.options.viewOnly ? 0 : Capability.INPUT)
         | (this.audio?.capabilities(this.options.viewOnly === true) ?? 0),
       software: 'tilecast-browser-viewer',
       now,

@@ -39,7 +39,8 @@ export interface DecodedUpdate {
 }
 
 const OP_HEADER = 9;
-const OP_NAMES = ['solid', 'palette', 'truecolor', 'copy', 'jpeg'] as const;
+/** By op code; PALETTE_DIFF (5) is a palette op with difference-coded colours, counted as one. */
+const OP_NAMES = ['solid', 'palette', 'truecolor', 'copy', 'jpeg', 'palette'] as const;
 
 /** Size of pako's output chunks: inflating stops within one chunk past the limit. */
 export const INFLATE_CHUNK_BYTES = 256 * 1024;
@@ -184,13 +185,23 @@ export class OpStreamDecoder {
           for (let row = y; row < y + h; row++) px.fill(c, row * width + x, row * width + x + w);
           break;
         }
-        case 1: { // PALETTE
+        case 1: // PALETTE
+        case 5: { // PALETTE_DIFF: colours as (b-g, g, r-g), each byte minus the previous colour's (mod 256)
           need(1, 'a palette size');
           const n = d[pos]! + 1;
           pos += 1;
           if (n < 2) fail(ErrorCodes.PROTOCOL, 'palette op with fewer than 2 colours');
           need(n * 3, 'a palette');
-          for (let k = 0; k < n; k++, pos += 3) palette[k] = pixel(d[pos]!, d[pos + 1]!, d[pos + 2]!);
+          if (code === 1) {
+            for (let k = 0; k < n; k++, pos += 3) palette[k] = pixel(d[pos]!, d[pos + 1]!, d[pos + 2]!);
+          } else {
+            for (let k = 0, tb = 0, tg = 0, tr = 0; k < n; k++, pos += 3) {
+              tb = (tb + d[pos]!) & 255;
+              tg = (tg + d[pos + 1]!) & 255;
+              tr = (tr + d[pos + 2]!) & 255;
+              palette[k] = pixel((tb + tg) & 255, tg, (tr + tg) & 255);
+            }
+          }
           const bits = n <= 2 ? 1 : n <= 4 ? 2 : n <= 16 ? 4 : 8;
           const perByte = 8 / bits, mask = (1 << bits) - 1, rowBytes = Math.ceil((w * bits) / 8);
           // Row by row, as the native decoder reads them: a bad index is reported before missing later rows.

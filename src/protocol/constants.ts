@@ -14,6 +14,8 @@ export const MessageType = {
   CURSOR_SHAPE: 0x12,
   CURSOR_POSITION: 0x13,
   SCREEN_STATE: 0x14,
+  /** UPDATE with a varint header and no sync-flush trailer (COMPACT_UPDATE capability; docs/protocol.md). */
+  UPDATE_COMPACT: 0x15,
   ACK: 0x20,
   POINTER: 0x21,
   KEY: 0x22,
@@ -35,6 +37,8 @@ export const OpCode = {
   TRUECOLOR: 2,
   COPY: 3,
   JPEG: 4,
+  /** PALETTE with difference-coded colours (COMPACT_UPDATE capability). */
+  PALETTE_DIFF: 5,
 } as const;
 
 /** Reason codes carried by ERROR and BYE. */
@@ -78,6 +82,11 @@ export const Capability = {
    * so: an older host would close on an unknown message). Viewer: unused.
    */
   QUALITY_LIMIT: 1 << 5,
+  /**
+   * Viewer: understands UPDATE_COMPACT messages and PALETTE_DIFF ops. Host:
+   * sends its updates that way (only to viewers that announced it).
+   */
+  COMPACT_UPDATE: 1 << 7,
   /**
    * Viewer: plays the host's sound (understands AUDIO from the host). Host:
    * it will send AUDIO (set only when its audio is enabled and the viewer

@@ -16,7 +16,7 @@ import { Capability } from '../protocol/constants';
 import { SentUpdate, ViewerEncoder, ViewerEncoderOptions } from '../host/viewerEncoder';
 
 export interface OfflineSessionOptions extends Omit<ViewerEncoderOptions, 'clock'> {
-  /** What the viewer announces in its HELLO (default COPY_RECT | CURSOR | JPEG). */
+  /** What the viewer announces in its HELLO (default COPY_RECT | CURSOR | JPEG | COMPACT_UPDATE, as the tilecast viewers). */
   capabilities?: number;
 }
 
@@ -38,7 +38,7 @@ export class OfflineSession {
 
   constructor(options: OfflineSessionOptions = {}) {
     this.encoder = new ViewerEncoder({ ...options, clock: () => this.now });
-    this.encoder.start(options.capabilities ?? Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG);
+    this.encoder.start(options.capabilities ?? Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.COMPACT_UPDATE);
   }
 
   /**
