@@ -110,13 +110,16 @@ std::vector<Rect> SplitForThreads(const std::vector<Rect>& rects) {
   return out;
 }
 
+// Op bytes (before deflate) up to which an update counts as small.
+constexpr size_t kSmallUpdateBytes = 16 * 1024;
+
 bool Inside(const Rect& r, uint32_t w, uint32_t h) {
   return r.w > 0 && r.h > 0 && r.x < w && r.y < h && r.w <= w - r.x && r.h <= h - r.y;
 }
 
 }  // namespace
 
-TileEncoder::TileEncoder(uint32_t tile_size, int level) : tile_size_(tile_size), deflate_(level) {}
+TileEncoder::TileEncoder(uint32_t tile_size, int level) : tile_size_(tile_size), level_(level), deflate_(level) {}
 
 Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& copies, const std::vector<Rect>& rects,
                            bool keyframe, unsigned max_threads, EncodedUpdate* out, const LossyOptions* lossy) {
@@ -186,6 +189,11 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   }
   out->op_count = static_cast<uint32_t>(copies.size());
   out->stats.raw_bytes = copy_bytes.size();
+  // Small updates (a keystroke's glyphs) at level 9: the longer match search
+  // costs microseconds there and finds more of the glyphs in the window.
+  size_t raw_total = copy_bytes.size() + pieces.size() * (kOpHeaderBytes + 4);
+  for (const Band& b : bands) raw_total += b.bytes.size();
+  TC_RETURN_IF_ERROR(deflate_.SetLevel(raw_total <= kSmallUpdateBytes ? 9 : level_, &out->stream));
   TC_RETURN_IF_ERROR(deflate_.Write(copy_bytes.data(), copy_bytes.size(), &out->stream));
   for (Band& b : bands) {
     TC_RETURN_IF_ERROR(deflate_.Write(b.bytes.data(), b.bytes.size(), &out->stream));

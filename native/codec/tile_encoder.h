@@ -67,6 +67,7 @@ class TileEncoder {
 
  private:
   uint32_t tile_size_;
+  int level_;  // the configured zlib level (small updates use 9)
   DeflateStream deflate_;
   bool palette_diff_ = false;
   bool needs_reset_ = false;  // set when an Encode failed midway: the stream state is unknown
