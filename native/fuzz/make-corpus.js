@@ -153,6 +153,10 @@ function protocolMessages(lib, sessions) {
     for (const u of s.updates.slice(0, 3)) {
       if (u.stream.length + u.images.length > 16384) continue; // keep protocol seeds small
       msgs.push(encodeMessage({ type: 'update', frameId: id++, captureTime: 1700000000000 + id, keyframe: u.keyframe, opCount: u.opCount, stream: u.stream, images: u.images }));
+      // The same update as UPDATE_COMPACT, first of its connection (protocol_fuzz decodes it with fresh state).
+      if (lib.protocol.encodeCompactUpdate) {
+        msgs.push(lib.protocol.encodeCompactUpdate({ type: 'update', frameId: id, captureTime: 1700000000000 + id, keyframe: u.keyframe, opCount: u.opCount, stream: u.stream, images: u.images }, new lib.protocol.CompactUpdateState()));
+      }
     }
   }
   return msgs.map((m) => Buffer.from(m));
