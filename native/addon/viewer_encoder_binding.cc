@@ -60,6 +60,11 @@ ViewerEncodeRequest ViewerEncoderBinding::ReadRequest(const Napi::CallbackInfo& 
     }
     req.generation = static_cast<uint64_t>(v);
   }
+  Napi::Value pd = o.Get("paletteDiff");
+  if (!pd.IsUndefined()) {
+    if (!pd.IsBoolean()) ThrowInvalid(env, "paletteDiff must be a boolean");
+    req.palette_diff = pd.As<Napi::Boolean>().Value();
+  }
   Napi::Value complete = o.Get("complete");
   if (!complete.IsUndefined()) {
     if (!complete.IsBoolean()) ThrowInvalid(env, "complete must be a boolean");

@@ -4,7 +4,7 @@
 // viewer holds without asking.
 //
 // Both sides apply the same rule, op by op in stream order:
-//   - a PALETTE or TRUECOLOR op covering at least kCacheMinArea pixels inserts
+//   - a PALETTE, PALETTE_DIFF or TRUECOLOR op covering at least kCacheMinArea pixels inserts
 //     the rect's pixels (after the op is drawn) as a new entry;
 //   - a CACHE_REF op makes its entry the most recently used;
 //   - an entry costs w*h*4 bytes; an insert first evicts least recently used

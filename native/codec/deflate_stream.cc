@@ -10,7 +10,7 @@ constexpr size_t kStagingBytes = 64 * 1024;
 constexpr size_t kOutChunk = 64 * 1024;
 }  // namespace
 
-DeflateStream::DeflateStream(int level) {
+DeflateStream::DeflateStream(int level) : level_(level) {
   init_ok_ = deflateInit2(&zs_, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK;
 }
 
@@ -46,6 +46,23 @@ Status DeflateStream::Run(const uint8_t* data, size_t len, int flush, std::vecto
     data += piece;
     len -= piece;
   } while (len > 0);
+  return Status::Ok();
+}
+
+Status DeflateStream::SetLevel(int level, std::vector<uint8_t>* out) {
+  if (!init_ok_) return Status::Error(ErrorCode::kInternal, "deflate stream failed to initialise");
+  if (level == level_) return Status::Ok();
+  // deflateParams may flush pending input as a block: give it room, keep what it writes.
+  const size_t used = out->size();
+  out->resize(used + 64);
+  zs_.next_in = nullptr;
+  zs_.avail_in = 0;
+  zs_.next_out = out->data() + used;
+  zs_.avail_out = 64;
+  const int rc = deflateParams(&zs_, level, Z_DEFAULT_STRATEGY);
+  out->resize(used + (64 - zs_.avail_out));
+  if (rc != Z_OK) return Status::Error(ErrorCode::kInternal, "deflateParams failed");
+  level_ = level;
   return Status::Ok();
 }
 

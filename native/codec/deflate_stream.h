@@ -25,6 +25,9 @@ class DeflateStream {
 
   bool ok() const { return init_ok_; }
   Status Reset();
+  // Switches the compression level for what is written next (at an update's
+  // start: nothing is pending then, so nothing is emitted).
+  Status SetLevel(int level, std::vector<uint8_t>* out);
   // Compresses `len` bytes, appending output to `out`. Call Finish() once per update.
   Status Write(const uint8_t* data, size_t len, std::vector<uint8_t>* out);
   // Sync-flushes, so everything written so far can be decoded from `out`.
@@ -34,6 +37,7 @@ class DeflateStream {
   Status Run(const uint8_t* data, size_t len, int flush, std::vector<uint8_t>* out);
   z_stream zs_{};
   bool init_ok_ = false;
+  int level_;
 };
 
 // Pulls exactly the bytes an update's ops ask for out of one update's deflate data.

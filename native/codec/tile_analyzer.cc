@@ -111,7 +111,7 @@ bool LooksPhotographic(const FrameView& frame, const Rect& r, const TileAnalysis
 }
 
 void AppendTileOp(const FrameView& frame, const Rect& r, const TileAnalysis& a, const TileScratch& s,
-                  std::vector<uint8_t>* out) {
+                  std::vector<uint8_t>* out, bool palette_diff) {
   const size_t start = out->size();
   switch (a.op) {
     case OpCode::kSolid: {
@@ -128,13 +128,18 @@ void AppendTileOp(const FrameView& frame, const Rect& r, const TileAnalysis& a, 
       const size_t body = 1 + a.palette_size * 3 + PaletteRowBytes(r.w, bits) * r.h;
       out->resize(start + kOpHeaderBytes + body);
       uint8_t* p = out->data() + start;
-      PutOpHeader(p, OpCode::kPalette, r.x, r.y, r.w, r.h);
+      PutOpHeader(p, palette_diff ? OpCode::kPaletteDiff : OpCode::kPalette, r.x, r.y, r.w, r.h);
       p += kOpHeaderBytes;
       *p++ = static_cast<uint8_t>(a.palette_size - 1);
-      for (uint32_t i = 0; i < a.palette_size; ++i) {
-        *p++ = static_cast<uint8_t>(a.palette[i]);
-        *p++ = static_cast<uint8_t>(a.palette[i] >> 8);
-        *p++ = static_cast<uint8_t>(a.palette[i] >> 16);
+      if (palette_diff) {
+        PutPaletteDiff(a.palette, a.palette_size, p);
+        p += a.palette_size * 3;
+      } else {
+        for (uint32_t i = 0; i < a.palette_size; ++i) {
+          *p++ = static_cast<uint8_t>(a.palette[i]);
+          *p++ = static_cast<uint8_t>(a.palette[i] >> 8);
+          *p++ = static_cast<uint8_t>(a.palette[i] >> 16);
+        }
       }
       PackPaletteIndices(s.indices.data(), a.index_of_first_seen, r.w, r.h, bits, p);
       return;
@@ -156,6 +161,7 @@ void AppendTileOp(const FrameView& frame, const Rect& r, const TileAnalysis& a, 
     }
     case OpCode::kCopy:
     case OpCode::kJpeg:
+    case OpCode::kPaletteDiff:  // analysis says kPalette; palette_diff picks the coding
     case OpCode::kCacheRef:
       break;  // copies, JPEG images and cache references are emitted by the encoder, never chosen per tile
   }

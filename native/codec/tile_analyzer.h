@@ -44,9 +44,10 @@ void AnalyzeTile(const FrameView& frame, const Rect& r, TileScratch* scratch, Ti
 // hard edges. Pure function of the pixels: the same tile always classifies alike.
 bool LooksPhotographic(const FrameView& frame, const Rect& r, const TileAnalysis& a);
 
-// Appends the op (header and body) for an analyzed tile to `out`.
+// Appends the op (header and body) for an analyzed tile to `out`; palettes as
+// PALETTE_DIFF when `palette_diff` (the viewer announced COMPACT_UPDATE).
 void AppendTileOp(const FrameView& frame, const Rect& r, const TileAnalysis& a, const TileScratch& scratch,
-                  std::vector<uint8_t>* out);
+                  std::vector<uint8_t>* out, bool palette_diff = false);
 
 // Reads the 24-bit colour of a BGRA pixel (alpha ignored).
 inline uint32_t PixelBgr(const uint8_t* p) {

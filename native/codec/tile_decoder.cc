@@ -81,7 +81,8 @@ Status TileDecoder::ApplyOps(const Framebuffer& fb, uint32_t op_count, DecodeSta
     if (area > max_area) return Status::Error(ErrorCode::kTooLarge, where + ": update covers more area than allowed");
     switch (static_cast<OpCode>(code)) {
       case OpCode::kSolid: TC_RETURN_IF_ERROR(DecodeSolid(fb, x, y, w, h)); break;
-      case OpCode::kPalette: TC_RETURN_IF_ERROR(DecodePalette(fb, x, y, w, h)); break;
+      case OpCode::kPalette: TC_RETURN_IF_ERROR(DecodePalette(fb, x, y, w, h, false)); break;
+      case OpCode::kPaletteDiff: TC_RETURN_IF_ERROR(DecodePalette(fb, x, y, w, h, true)); break;
       case OpCode::kTruecolor: TC_RETURN_IF_ERROR(DecodeTruecolor(fb, x, y, w, h)); break;
       case OpCode::kCopy:
         if (pixels_seen) return Status::Error(ErrorCode::kProtocol, where + ": COPY after a pixel op");
@@ -95,12 +96,14 @@ Status TileDecoder::ApplyOps(const Framebuffer& fb, uint32_t op_count, DecodeSta
       }
     }
     // The insertion rule of content_cache.h, applied as the host's mirror does.
-    if ((code == static_cast<uint8_t>(OpCode::kPalette) || code == static_cast<uint8_t>(OpCode::kTruecolor)) &&
+    if ((code == static_cast<uint8_t>(OpCode::kPalette) || code == static_cast<uint8_t>(OpCode::kPaletteDiff) ||
+         code == static_cast<uint8_t>(OpCode::kTruecolor)) &&
         ContentCache::Eligible(w, h)) {
       cache_.Insert(FrameView{fb.data, fb.width, fb.height, static_cast<size_t>(fb.width) * 4}, Rect{x, y, w, h}, 0);
     }
     if (code != static_cast<uint8_t>(OpCode::kCopy)) pixels_seen = true;
-    if (stats) stats->ops_by_code[code]++;
+    // PALETTE_DIFF is a palette op with other colour coding: counted as one.
+    if (stats) stats->ops_by_code[code == static_cast<uint8_t>(OpCode::kPaletteDiff) ? static_cast<uint8_t>(OpCode::kPalette) : code]++;
   }
   if (images_used != images_len) {
     return Status::Error(ErrorCode::kProtocol, "image section has " + std::to_string(images_len - images_used) +
@@ -120,13 +123,18 @@ Status TileDecoder::DecodeSolid(const Framebuffer& fb, uint32_t x, uint32_t y, u
   return Status::Ok();
 }
 
-Status TileDecoder::DecodePalette(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h) {
+Status TileDecoder::DecodePalette(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h, bool diff) {
   uint8_t n_minus_1;
   TC_RETURN_IF_ERROR(inflate_.Read(&n_minus_1, 1));
   const uint32_t n = static_cast<uint32_t>(n_minus_1) + 1;
   if (n < 2) return Status::Error(ErrorCode::kProtocol, "palette op with fewer than 2 colours");
   uint8_t raw[kMaxPaletteColors * 3];
   TC_RETURN_IF_ERROR(inflate_.Read(raw, n * 3));
+  if (diff) {
+    uint8_t coded[kMaxPaletteColors * 3];
+    std::memcpy(coded, raw, n * 3);
+    GetPaletteDiff(coded, n, raw);
+  }
   uint8_t palette[kMaxPaletteColors][4];
   for (uint32_t i = 0; i < n; ++i) {
     palette[i][0] = raw[i * 3];

@@ -18,7 +18,7 @@ struct CacheCandidate {
   size_t offset, length;  // the op's bytes in Band::bytes
   Rect rect;
   uint64_t hash;
-  OpCode op;
+  OpCode op;  // as counted in the stats (PALETTE_DIFF counts as PALETTE)
 };
 
 struct Band {
@@ -48,7 +48,8 @@ void CollectCacheable(const FrameView& frame, Band* band) {
     size_t body = 0;
     switch (op) {
       case OpCode::kSolid: body = 3; break;
-      case OpCode::kPalette: {
+      case OpCode::kPalette:
+      case OpCode::kPaletteDiff: {
         const uint32_t n = static_cast<uint32_t>(b[at + kOpHeaderBytes]) + 1;
         body = 1 + n * 3 + PaletteRowBytes(r.w, PaletteIndexBits(n)) * r.h;
         break;
@@ -59,14 +60,16 @@ void CollectCacheable(const FrameView& frame, Band* band) {
       case OpCode::kCacheRef: body = 4; break;
     }
     const size_t length = kOpHeaderBytes + body;
-    if ((op == OpCode::kPalette || op == OpCode::kTruecolor) && ContentCache::Eligible(r.w, r.h)) {
-      band->cacheable.push_back(CacheCandidate{at, length, r, HashRect(frame, r), op});
+    if ((op == OpCode::kPalette || op == OpCode::kPaletteDiff || op == OpCode::kTruecolor) && ContentCache::Eligible(r.w, r.h)) {
+      // Stats count PALETTE_DIFF as PALETTE (as CodeBand does), so the op it is taken back from is PALETTE.
+      const OpCode counted = op == OpCode::kPaletteDiff ? OpCode::kPalette : op;
+      band->cacheable.push_back(CacheCandidate{at, length, r, HashRect(frame, r), counted});
     }
     at += length;
   }
 }
 
-void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lossy, bool cache, Band* band) {
+void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lossy, bool cache, bool palette_diff, Band* band) {
   TileScratch scratch;
   auto analysis = std::make_unique<TileAnalysis>();
   size_t last_solid_at = SIZE_MAX;  // offset of the previous op if it was a mergeable SOLID
@@ -96,7 +99,7 @@ void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lo
       continue;
     }
     const size_t at = band->bytes.size();
-    AppendTileOp(frame, tile, *analysis, scratch, &band->bytes);
+    AppendTileOp(frame, tile, *analysis, scratch, &band->bytes, palette_diff);
     band->ops++;
     band->stats.ops_by_code[code]++;
     if (analysis->op == OpCode::kSolid) {
@@ -150,6 +153,9 @@ std::vector<Rect> SplitForThreads(const std::vector<Rect>& rects) {
   return out;
 }
 
+// Op bytes (before deflate) up to which an update counts as small.
+constexpr size_t kSmallUpdateBytes = 16 * 1024;
+
 bool Inside(const Rect& r, uint32_t w, uint32_t h) {
   return r.w > 0 && r.h > 0 && r.x < w && r.y < h && r.w <= w - r.x && r.h <= h - r.y;
 }
@@ -188,7 +194,7 @@ void ApplyContentCache(const FrameView& frame, ContentCache* cache, Band* band) 
 
 }  // namespace
 
-TileEncoder::TileEncoder(uint32_t tile_size, int level) : tile_size_(tile_size), deflate_(level) {}
+TileEncoder::TileEncoder(uint32_t tile_size, int level) : tile_size_(tile_size), level_(level), deflate_(level) {}
 
 Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& copies, const std::vector<Rect>& rects,
                            bool keyframe, unsigned max_threads, EncodedUpdate* out, const LossyOptions* lossy) {
@@ -233,7 +239,7 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
     }
   }
   ThreadPool::Shared().ParallelFor(bands.size(), max_threads,
-                                   [&](size_t i) { CodeBand(frame, tile_size_, lossy, cache_.budget() > 0, &bands[i]); });
+                                   [&](size_t i) { CodeBand(frame, tile_size_, lossy, cache_.budget() > 0, palette_diff_, &bands[i]); });
 
   // The JPEG pass: one image per lossy rect, coded in parallel, appended in order.
   out->lossy_rects = MergeLossyRuns(bands);
@@ -261,6 +267,11 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   }
   out->op_count = static_cast<uint32_t>(copies.size());
   out->stats.raw_bytes = copy_bytes.size();
+  // Small updates (a keystroke's glyphs) at level 9: the longer match search
+  // costs microseconds there and finds more of the glyphs in the window.
+  size_t raw_total = copy_bytes.size() + pieces.size() * (kOpHeaderBytes + 4);
+  for (const Band& b : bands) raw_total += b.bytes.size();
+  TC_RETURN_IF_ERROR(deflate_.SetLevel(raw_total <= kSmallUpdateBytes ? 9 : level_, &out->stream));
   TC_RETURN_IF_ERROR(deflate_.Write(copy_bytes.data(), copy_bytes.size(), &out->stream));
   for (Band& b : bands) {
     ApplyContentCache(frame, &cache_, &b);

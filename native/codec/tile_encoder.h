@@ -67,6 +67,8 @@ class TileEncoder {
                 bool keyframe, unsigned max_threads, EncodedUpdate* out, const LossyOptions* lossy = nullptr);
 
   uint32_t tile_size() const { return tile_size_; }
+  // Palettes go as PALETTE_DIFF (only for viewers that announced COMPACT_UPDATE).
+  void set_palette_diff(bool on) { palette_diff_ = on; }
 
   // Bytes of content cache the viewer agreed to (0: none); empties the mirror.
   // Call before the first Encode (the viewer's cache starts empty with it).
@@ -75,8 +77,10 @@ class TileEncoder {
 
  private:
   uint32_t tile_size_;
+  int level_;  // the configured zlib level (small updates use 9)
   DeflateStream deflate_;
   ContentCache cache_{0, true};
+  bool palette_diff_ = false;
   bool needs_reset_ = false;  // set when an Encode failed midway: the stream state is unknown
 };
 

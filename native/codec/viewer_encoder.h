@@ -42,6 +42,7 @@ struct ViewerEncodeRequest {
   // can share the store's copy of it.
   uint64_t generation = 0;
   bool complete = false;
+  bool palette_diff = false;  // the viewer announced COMPACT_UPDATE: palettes as PALETTE_DIFF
 };
 
 struct ViewerUpdate {

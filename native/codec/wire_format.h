@@ -13,6 +13,8 @@
 //              (outside the deflate stream) are a baseline JPEG of exactly w x h
 //   CACHE_REF  u32 id: draw entry `id` of the content cache (content_cache.h),
 //              which must be exactly w x h; only with the CACHE capability
+//   PALETTE_DIFF  as PALETTE, but the colours are difference-coded (PutPaletteDiff);
+//              only to viewers that announced the COMPACT_UPDATE capability
 //
 // COPY ops come first in an update; the other ops cover disjoint rects, so a
 // decoder may finish JPEG ops asynchronously (a browser's image decoder).
@@ -30,8 +32,9 @@ enum class OpCode : uint8_t {
   kCopy = 3,
   kJpeg = 4,
   kCacheRef = 5,
+  kPaletteDiff = 6,
 };
-constexpr uint8_t kOpCodeCount = 6;
+constexpr uint8_t kOpCodeCount = 7;
 
 constexpr size_t kOpHeaderBytes = 9;
 constexpr uint32_t kMaxPaletteColors = 256;
@@ -50,6 +53,34 @@ inline void PutU32(uint8_t* p, uint32_t v) {
   PutU16(p + 2, v >> 16);
 }
 inline uint32_t GetU32(const uint8_t* p) { return GetU16(p) | (GetU16(p + 2) << 16); }
+
+// PALETTE_DIFF colours: each colour b g r becomes (b-g, g, r-g) ("subtract
+// green"), then each of those bytes minus the same byte of the previous colour,
+// all mod 256 (the first colour is not differenced). Palettes are sorted by
+// luminance, so an anti-aliasing ramp becomes runs of small, repeating steps
+// that deflate codes in few bits (typing: ~8% fewer bytes than plain colours).
+// `bgr` holds n colours as 0x00RRGGBB (b in the low byte).
+inline void PutPaletteDiff(const uint32_t* bgr, uint32_t n, uint8_t* p) {
+  uint8_t prev[3] = {0, 0, 0};
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint8_t b = static_cast<uint8_t>(bgr[i]), g = static_cast<uint8_t>(bgr[i] >> 8), r = static_cast<uint8_t>(bgr[i] >> 16);
+    const uint8_t t[3] = {static_cast<uint8_t>(b - g), g, static_cast<uint8_t>(r - g)};
+    for (int c = 0; c < 3; ++c) {
+      *p++ = static_cast<uint8_t>(t[c] - prev[c]);
+      prev[c] = t[c];
+    }
+  }
+}
+// The inverse: n difference-coded colours at `p` to plain b g r triplets.
+inline void GetPaletteDiff(const uint8_t* p, uint32_t n, uint8_t* bgr) {
+  uint8_t t[3] = {0, 0, 0};
+  for (uint32_t i = 0; i < n; ++i, p += 3, bgr += 3) {
+    for (int c = 0; c < 3; ++c) t[c] = static_cast<uint8_t>(t[c] + p[c]);
+    bgr[0] = static_cast<uint8_t>(t[0] + t[1]);
+    bgr[1] = t[1];
+    bgr[2] = static_cast<uint8_t>(t[2] + t[1]);
+  }
+}
 
 inline void PutOpHeader(uint8_t* p, OpCode op, uint32_t x, uint32_t y, uint32_t w, uint32_t h) {
   p[0] = static_cast<uint8_t>(op);

@@ -47,7 +47,7 @@ function drag(base, over, win, dx, dy) {
  * Encodes a list of frames as one viewer session. Returns
  * { name, width, height, updates: [{ keyframe, opCount, stream, images }] }.
  */
-async function encodeSession(lib, name, frames, { lossy = false, quality = 60 } = {}) {
+async function encodeSession(lib, name, frames, { lossy = false, quality = 60, paletteDiff = false } = {}) {
   const { TileEncoder, ChangeDetector } = lib;
   const { width, height } = frames[0];
   const det = new ChangeDetector({ width, height });
@@ -62,6 +62,7 @@ async function encodeSession(lib, name, frames, { lossy = false, quality = 60 } 
       keyframe: i === 0,
       detectMoves: true,
       lossy: lossy ? { mask, quality } : undefined,
+      paletteDiff,
     });
     updates.push({ keyframe: e.keyframe, opCount: e.opCount, stream: Buffer.from(e.stream), images: Buffer.from(e.images) });
   }
@@ -70,7 +71,7 @@ async function encodeSession(lib, name, frames, { lossy = false, quality = 60 } 
 
 /**
  * The seed sessions: typing in the editor (SceneSource's script), scene
- * switches, a scrolled long document (COPY ops), a dragged window (COPY ops),
+ * switches (plain palettes and PALETTE_DIFF), a scrolled long document (COPY ops), a dragged window (COPY ops),
  * and a video over the desktop with the lossy path on (JPEG ops).
  * `lib` is the tilecast package (or the test's imports of the same classes).
  */
@@ -87,6 +88,8 @@ async function sceneSessions(lib) {
   const typing = scripted.filter((_, i) => i === 0 || i === 10 || (i >= 20 && i < 56 && i % 3 === 2) || i === 66 || i === 76);
   sessions.push(await encodeSession(lib, 'script-typing', typing));
   sessions.push(await encodeSession(lib, 'script-typing-lossy', typing, { lossy: true }));
+  // As a viewer with COMPACT_UPDATE gets it: palettes as PALETTE_DIFF ops.
+  sessions.push(await encodeSession(lib, 'script-typing-palette-diff', typing, { paletteDiff: true }));
 
   // Scroll: a window sliding down the long document.
   const longdoc = loadScene('longdoc');
@@ -159,6 +162,10 @@ function protocolMessages(lib, sessions) {
     for (const u of s.updates.slice(0, 3)) {
       if (u.stream.length + u.images.length > 16384) continue; // keep protocol seeds small
       msgs.push(encodeMessage({ type: 'update', frameId: id++, captureTime: 1700000000000 + id, keyframe: u.keyframe, opCount: u.opCount, stream: u.stream, images: u.images }));
+      // The same update as UPDATE_COMPACT, first of its connection (protocol_fuzz decodes it with fresh state).
+      if (lib.protocol.encodeCompactUpdate) {
+        msgs.push(lib.protocol.encodeCompactUpdate({ type: 'update', frameId: id, captureTime: 1700000000000 + id, keyframe: u.keyframe, opCount: u.opCount, stream: u.stream, images: u.images }, new lib.protocol.CompactUpdateState()));
+      }
     }
   }
   return msgs.map((m) => Buffer.from(m));

@@ -16,6 +16,9 @@
 //     error code; never another exception type;
 //   - an accepted message re-encodes to the same bytes (the format is canonical)
 //     and decodes again to an equal message;
+//   - UPDATE_COMPACT, decoded with a fresh connection state, throws only wire
+//     errors, and an accepted one re-encodes (encodeCompactUpdate) to bytes
+//     that decode to an equal message (not byte-equal: varints may be padded);
 //   - FrameParser yields the same messages whatever the chunking (and throws
 //     only TilecastErrors);
 //   - no input takes longer than 1 s.
@@ -88,6 +91,25 @@ function checkDecode(bytes) {
   return msg;
 }
 
+function checkCompact(bytes) {
+  if (bytes[0] !== protocol.MessageType.UPDATE_COMPACT) return;
+  let msg;
+  try {
+    msg = decodeMessage(bytes, new protocol.CompactUpdateState());
+  } catch (err) {
+    if (!(err instanceof TilecastError)) throw new Finding(`UPDATE_COMPACT decode threw a non-TilecastError: ${err && err.stack}`);
+    if (!WIRE_CODES.has(err.code)) throw new Finding(`UPDATE_COMPACT decode threw ${err.code} (${err.message}), not a wire error code`);
+    return;
+  }
+  let again;
+  try {
+    again = protocol.encodeCompactUpdate(msg, new protocol.CompactUpdateState());
+  } catch (err) {
+    throw new Finding(`an accepted UPDATE_COMPACT does not re-encode: ${err && err.message}`);
+  }
+  if (!sameMessage(decodeMessage(again, new protocol.CompactUpdateState()), msg)) throw new Finding('UPDATE_COMPACT: decode(encode(m)) differs from m');
+}
+
 function checkFraming(bytes) {
   // Chunk sizes come from the input's own bytes, so this is deterministic per input.
   const framed = encodeFrame(bytes);
@@ -113,6 +135,7 @@ function checkFraming(bytes) {
 function runOne(bytes) {
   const t0 = process.hrtime.bigint();
   checkDecode(bytes);
+  checkCompact(bytes);
   checkFraming(bytes);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (ms > 1000) throw new Finding(`slow input: ${ms.toFixed(0)} ms`);

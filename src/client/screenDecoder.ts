@@ -11,6 +11,7 @@
 import { TileDecoder } from '../codec/tileDecoder';
 import { ErrorCodes, TilecastError } from '../errors';
 import { AckMessage, CursorShapeMessage, Message, decodeMessage } from '../protocol/messages';
+import { CompactUpdateState } from '../protocol/compactUpdate';
 import type { OpCounts } from '../codec/opCounts';
 
 export interface CursorState {
@@ -31,6 +32,7 @@ export class ScreenDecoder {
   private decoder: TileDecoder | null = null;
   private cacheBytes = 0;
   private busy = false;
+  private readonly compactUpdates = new CompactUpdateState();
   /** Id of the last update applied. */
   lastFrameId: number | null = null;
   readonly cursor: CursorState = { x: 0, y: 0, visible: false, shape: null };
@@ -62,10 +64,13 @@ export class ScreenDecoder {
     return this.decoder?.framebuffer ?? null;
   }
 
-  /** Decodes and applies one wire message. */
+  /**
+   * Decodes and applies one wire message of a connection whose viewer
+   * announced COMPACT_UPDATE (UPDATE_COMPACT is accepted along with UPDATE).
+   */
   async handleBytes(bytes: Uint8Array): Promise<HandledMessage> {
     const receivedAt = this.now();
-    return this.handle(decodeMessage(bytes), receivedAt);
+    return this.handle(decodeMessage(bytes, this.compactUpdates), receivedAt);
   }
 
   async handle(message: Message, receivedAt = this.now()): Promise<HandledMessage> {

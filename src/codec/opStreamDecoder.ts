@@ -16,7 +16,7 @@
  * rects and every COPY comes first (checked).
  *
  * With a content cache budget (setCacheBudget, from the host's HELLO) it keeps
- * the viewer's content cache (contentCache.ts): PALETTE/TRUECOLOR ops big
+ * the viewer's content cache (contentCache.ts): PALETTE/PALETTE_DIFF/TRUECOLOR ops big
  * enough enter it, CACHE_REF ops draw from it; a reference to an entry it
  * does not hold, or of another size, is ERR_PROTOCOL. The cache empties on
  * every keyframe and after any error, as in the native decoder.
@@ -46,7 +46,8 @@ export interface DecodedUpdate {
 }
 
 const OP_HEADER = 9;
-const OP_NAMES = ['solid', 'palette', 'truecolor', 'copy', 'jpeg', 'cacheRef'] as const;
+/** By op code; PALETTE_DIFF (6) is a palette op with difference-coded colours, counted as one. */
+const OP_NAMES = ['solid', 'palette', 'truecolor', 'copy', 'jpeg', 'cacheRef', 'palette'] as const;
 
 /** Size of pako's output chunks: inflating stops within one chunk past the limit. */
 export const INFLATE_CHUNK_BYTES = 256 * 1024;
@@ -200,13 +201,23 @@ export class OpStreamDecoder {
           for (let row = y; row < y + h; row++) px.fill(c, row * width + x, row * width + x + w);
           break;
         }
-        case 1: { // PALETTE
+        case 1: // PALETTE
+        case 6: { // PALETTE_DIFF: colours as (b-g, g, r-g), each byte minus the previous colour's (mod 256)
           need(1, 'a palette size');
           const n = d[pos]! + 1;
           pos += 1;
           if (n < 2) fail(ErrorCodes.PROTOCOL, 'palette op with fewer than 2 colours');
           need(n * 3, 'a palette');
-          for (let k = 0; k < n; k++, pos += 3) palette[k] = pixel(d[pos]!, d[pos + 1]!, d[pos + 2]!);
+          if (code === 1) {
+            for (let k = 0; k < n; k++, pos += 3) palette[k] = pixel(d[pos]!, d[pos + 1]!, d[pos + 2]!);
+          } else {
+            for (let k = 0, tb = 0, tg = 0, tr = 0; k < n; k++, pos += 3) {
+              tb = (tb + d[pos]!) & 255;
+              tg = (tg + d[pos + 1]!) & 255;
+              tr = (tr + d[pos + 2]!) & 255;
+              palette[k] = pixel((tb + tg) & 255, tg, (tr + tg) & 255);
+            }
+          }
           const bits = n <= 2 ? 1 : n <= 4 ? 2 : n <= 16 ? 4 : 8;
           const perByte = 8 / bits, mask = (1 << bits) - 1, rowBytes = Math.ceil((w * bits) / 8);
           // Row by row, as the native decoder reads them: a bad index is reported before missing later rows.
@@ -269,7 +280,7 @@ export class OpStreamDecoder {
         }
       }
       // The insertion rule of contentCache.ts, applied as the host's mirror does.
-      if ((code === 1 || code === 2) && ContentCache.eligible(w, h)) this.cache.insert(px, width, x, y, w, h);
+      if ((code === 1 || code === 2 || code === 6) && ContentCache.eligible(w, h)) this.cache.insert(px, width, x, y, w, h);
       if (code !== 3) pixelsSeen = true;
       ops[OP_NAMES[code]!]++;
       x0 = Math.min(x0, x);

@@ -65,6 +65,8 @@ export interface EncodeOptions {
    */
   generation?: number;
   complete?: boolean;
+  /** trackSent only: code palettes as PALETTE_DIFF (the viewer announced COMPACT_UPDATE). */
+  paletteDiff?: boolean;
 }
 
 export interface EncodedRects {
@@ -186,6 +188,11 @@ export class TileEncoder {
     }
     if (options.refine?.length) native.refine = rectsToArray(options.refine, f.width, f.height, 'refine');
     if (options.generation !== undefined) native.generation = checkInt('generation', options.generation, 0, Number.MAX_SAFE_INTEGER);
+    if (options.paletteDiff !== undefined) {
+      if (typeof options.paletteDiff !== 'boolean') throw invalidArg('paletteDiff', 'a boolean', options.paletteDiff);
+      if (options.paletteDiff && !this.trackSent) throw new TilecastError(ErrorCodes.INVALID_ARG, 'paletteDiff needs an encoder that tracks what was sent (trackSent)');
+      native.paletteDiff = options.paletteDiff;
+    }
     if (options.complete !== undefined) {
       if (typeof options.complete !== 'boolean') throw invalidArg('complete', 'a boolean', options.complete);
       native.complete = options.complete;

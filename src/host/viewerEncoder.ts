@@ -21,6 +21,7 @@ import { ErrorCodes, TilecastError, checkInt } from '../errors';
 import type { Frame, Rect } from '../frame';
 import { Capability, DEFAULT_CACHE_BYTES, agreedCacheBytes, cacheCapability } from '../protocol/constants';
 import { encodeMessage } from '../protocol/messages';
+import { CompactUpdateState, encodeCompactUpdate } from '../protocol/compactUpdate';
 import { jpegUnavailableReason } from '../native/binding';
 import { DEFAULT_TILE_SIZE } from '../tileGrid';
 import { DamageRegion } from './damageRegion';
@@ -176,6 +177,8 @@ export class ViewerEncoder {
   private encoding = false;
   private closed = false;
   private nextFrameId = 1;
+  /** Header state of this connection's UPDATE_COMPACT messages (viewers with COMPACT_UPDATE). */
+  private readonly compactUpdates = new CompactUpdateState();
   updatesSent = 0;
   /** Updates sent before their maxFps slot because the link was idle. */
   updatesEarly = 0;
@@ -221,6 +224,11 @@ export class ViewerEncoder {
   /** JPEG for busy photographic tiles: the viewer decodes it, the host has the codec, and it is not turned off. */
   get lossyEnabled(): boolean {
     return this.options.lossy !== false && ((this.capabilities ?? 0) & Capability.JPEG) !== 0 && jpegAvailable();
+  }
+
+  /** UPDATE_COMPACT messages and PALETTE_DIFF ops: the viewer announced COMPACT_UPDATE. */
+  private get compactEnabled(): boolean {
+    return ((this.capabilities ?? 0) & Capability.COMPACT_UPDATE) !== 0;
   }
 
   private get movesEnabled(): boolean {
@@ -423,12 +431,13 @@ export class ViewerEncoder {
       const refine = this.lossyEnabled && !keyframe && this.lossyCount > 0
         ? policy.refineDue(t, refineBudget(link.deliveryRateBps, this.tileSize), this.encoder.lossyTiles())
         : [];
-      const encoded = await this.encoder.encode(frame, rects, { keyframe, lossy, refine, detectMoves: this.movesEnabled, generation: held.generation, complete });
+      const encoded = await this.encoder.encode(frame, rects, { keyframe, lossy, refine, detectMoves: this.movesEnabled, generation: held.generation, complete, paletteDiff: this.compactEnabled });
       this.lossyCount = encoded.lossyTileCount ?? 0;
       const frameId = this.nextFrameId;
       this.nextFrameId = followingFrameId(this.nextFrameId);
       const captureTime = frame.timestamp ?? wallClock();
-      const bytes = encodeMessage({ type: 'update', frameId, captureTime, keyframe: encoded.keyframe, opCount: encoded.opCount, stream: encoded.stream, images: encoded.images });
+      const message = { type: 'update', frameId, captureTime, keyframe: encoded.keyframe, opCount: encoded.opCount, stream: encoded.stream, images: encoded.images } as const;
+      const bytes = this.compactEnabled ? encodeCompactUpdate(message, this.compactUpdates) : encodeMessage(message);
       messages.push(bytes);
       if (tilesTaken > 0) {
         const perTile = bytes.length / tilesTaken;

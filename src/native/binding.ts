@@ -36,6 +36,7 @@ export interface NativeViewerEncodeOptions extends NativeEncodeOptions {
   refine?: Uint32Array;
   generation?: number;
   complete?: boolean;
+  paletteDiff?: boolean;
 }
 export interface NativeScreenStore {
   count(): number;

@@ -14,6 +14,8 @@ export const MessageType = {
   CURSOR_SHAPE: 0x12,
   CURSOR_POSITION: 0x13,
   SCREEN_STATE: 0x14,
+  /** UPDATE with a varint header and no sync-flush trailer (COMPACT_UPDATE capability; docs/protocol.md). */
+  UPDATE_COMPACT: 0x15,
   ACK: 0x20,
   POINTER: 0x21,
   KEY: 0x22,
@@ -37,6 +39,8 @@ export const OpCode = {
   JPEG: 4,
   /** Draw a content cache entry (only to viewers that announced CACHE). */
   CACHE_REF: 5,
+  /** PALETTE with difference-coded colours (COMPACT_UPDATE capability). */
+  PALETTE_DIFF: 6,
 } as const;
 
 /** Reason codes carried by ERROR and BYE. */
@@ -86,6 +90,11 @@ export const Capability = {
    * and its CACHE_SIZE field is the size both use (at most the viewer's).
    */
   CACHE: 1 << 6,
+  /**
+   * Viewer: understands UPDATE_COMPACT messages and PALETTE_DIFF ops. Host:
+   * sends its updates that way (only to viewers that announced it).
+   */
+  COMPACT_UPDATE: 1 << 7,
   /**
    * Viewer: plays the host's sound (understands AUDIO from the host). Host:
    * it will send AUDIO (set only when its audio is enabled and the viewer

@@ -4,6 +4,7 @@
  */
 export * from './constants';
 export * from './messages';
+export { CompactUpdateState, encodeCompactUpdate } from './compactUpdate';
 export * from './framing';
 export * from './version';
 export { ByteReader, ByteWriter } from './bytes';

@@ -7,6 +7,7 @@
  */
 import { ErrorCodes, TilecastError, checkInt, checkBytes, invalidArg } from '../errors';
 import { ByteReader, ByteWriter } from './bytes';
+import { CompactUpdateState, readCompactUpdate } from './compactUpdate';
 import {
   AUDIO_SAMPLE_RATES, AudioCodec, KeyFlag, Limits, MAX_QUALITY_LIMIT, MessageType, PROTOCOL_MAGIC, SCREEN_STATE_NAMES, ScreenStateName, UpdateFlag,
   messageTypeName,
@@ -269,8 +270,10 @@ export function encodeMessage(msg: Message): Uint8Array {
 /**
  * Decodes one complete message. The returned object may hold views into `bytes`
  * (update.stream, cursorShape.pixels, audio.payload): copy them if `bytes` will be reused.
+ * `compact`: the connection's UPDATE_COMPACT state, given only when the viewer
+ * announced COMPACT_UPDATE (without it an UPDATE_COMPACT is a protocol error).
  */
-export function decodeMessage(bytes: Uint8Array): Message {
+export function decodeMessage(bytes: Uint8Array, compact?: CompactUpdateState): Message {
   if (!(bytes instanceof Uint8Array)) throw invalidArg('bytes', 'a Uint8Array', bytes);
   if (bytes.length === 0) throw new TilecastError(ErrorCodes.TRUNCATED, 'empty message');
   if (bytes.length > Limits.MAX_MESSAGE_BYTES) {
@@ -315,6 +318,10 @@ export function decodeMessage(bytes: Uint8Array): Message {
       }
       break;
     }
+    case MessageType.UPDATE_COMPACT:
+      if (!compact) throw protocolError(ctx, 'sent to a viewer that did not announce COMPACT_UPDATE');
+      msg = readCompactUpdate(r, compact, ctx);
+      break;
     case MessageType.CURSOR_SHAPE: {
       const width = r.u16('width');
       const height = r.u16('height');

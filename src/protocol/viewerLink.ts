@@ -33,6 +33,7 @@ import {
   AudioMessage, CloseMessage, CursorPositionMessage, CursorShapeMessage, HelloMessage, Message, ResizeMessage, ScreenStateMessage, UpdateMessage, decodeMessage,
 } from './messages';
 import { negotiateVersion } from './version';
+import { CompactUpdateState } from './compactUpdate';
 
 /** Link defaults: ping every 2 s (RTT for the link-quality display), dead after 30 s of silence. */
 export const VIEWER_LINK_DEFAULTS = { pingIntervalMs: 2000, timeoutMs: 30_000 } as const;
@@ -202,6 +203,8 @@ export class ViewerLink {
   private lastPingAt = 0;
   private readonly pendingPings = new Map<number, number>();
   private sawResize = false;
+  /** UPDATE_COMPACT headers are deltas from the connection's previous update (used when we announced COMPACT_UPDATE). */
+  private readonly compactUpdates = new CompactUpdateState();
   private awaitingKeyframe = false;
 
   constructor(private readonly options: ViewerLinkOptions) {
@@ -276,7 +279,8 @@ export class ViewerLink {
     if (this.state === 'closed') return null;
     this.lastHeard = now;
     if (typeof data === 'string') throw new TilecastError(ErrorCodes.PROTOCOL, 'text frames are not part of the protocol');
-    return this.receive(decodeMessage(data instanceof Uint8Array ? data : new Uint8Array(data)), now);
+    const compact = (this.options.capabilities & Capability.COMPACT_UPDATE) !== 0 ? this.compactUpdates : undefined;
+    return this.receive(decodeMessage(data instanceof Uint8Array ? data : new Uint8Array(data), compact), now);
   }
 
   /**

@@ -225,7 +225,7 @@ export class RelaySession extends EventEmitter<RelaySessionEvents> {
   private fromHost(data: Buffer, isBinary: boolean): void {
     if (this.ended) return;
     if (!isBinary) return this.end('host sent a text message', { bye: { reason: Reason.PROTOCOL_ERROR, message: 'the PC sent a malformed message' } });
-    if (data[0] === MessageType.UPDATE) this.stats.updatesToViewer++;
+    if (data[0] === MessageType.UPDATE || data[0] === MessageType.UPDATE_COMPACT) this.stats.updatesToViewer++;
     else if (data[0] === MessageType.AUDIO) {
       if (!this.stats.audio) return void this.stats.audioRefused++;
       this.stats.audioUse = used(this.stats.audioUse);

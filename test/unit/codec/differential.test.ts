@@ -33,7 +33,7 @@ const { sceneSessions, CACHE_BYTES } = require('../../../native/fuzz/make-corpus
 const noJpeg = jpegUnavailableReason();
 if (noJpeg && process.env.CI) throw new Error(`JPEG codec must load in CI: ${noJpeg}`);
 
-const MUTANTS_PER_SESSION = 450; // 6 sessions: 2700 mutated cases, plus the originals
+const MUTANTS_PER_SESSION = 450; // 7 sessions: 3150 mutated cases, plus the originals
 const AFTER = 3; // updates applied after the last mutated one
 
 type Outcome = { ok: true } | { ok: false; code: string; message: string };

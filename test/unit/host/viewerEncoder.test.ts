@@ -7,7 +7,7 @@ import { ScreenDecoder } from '../../../src/client/screenDecoder';
 import type { Frame, Rect } from '../../../src/frame';
 import { EncoderStep, LinkState, ViewerEncoder, ViewerEncoderOptions, followingFrameId } from '../../../src/host/viewerEncoder';
 import { jpegUnavailableReason } from '../../../src/native/binding';
-import { Capability } from '../../../src/protocol/constants';
+import { Capability, MessageType, OpCode } from '../../../src/protocol/constants';
 import { decodeMessage } from '../../../src/protocol/messages';
 import { expectedFramebuffer, fillRandom, firstDifference, makeFrame, rng, videoFrame } from '../../helpers';
 
@@ -374,4 +374,51 @@ t.test('a small change made while a split update is under way goes ahead of its 
   }
   t.same(rest, [8, 8, 8], 'then the remainder');
   t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), 512), null, 'exact: the latest pixels everywhere');
+});
+
+t.test('COMPACT_UPDATE: UPDATE_COMPACT and PALETTE_DIFF to a viewer that announced it, plain UPDATE and PALETTE to one that did not; same pixels, fewer bytes', async (t) => {
+  const zlib = await import('node:zlib');
+  const opCodes = (stream: Uint8Array) => {
+    // A keyframe's stream starts a fresh deflate context: inflate it alone and read its first op code.
+    const raw = zlib.inflateRawSync(stream, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    return raw[0];
+  };
+  const run = async (capabilities: number) => {
+    const { clock, enc, dec, apply } = setup({ lossy: false }, capabilities);
+    let f = { ...fillRandom(makeFrame(320, 96), rng(40), 40), timestamp: 10 };
+    enc.offer(f, whole(f));
+    const types: number[] = [];
+    let bytes = 0, firstOp = -1;
+    const take = async () => {
+      const s = await apply(await enc.step(FAST));
+      for (const m of s.messages) {
+        types.push(m[0]!);
+        bytes += m.length;
+      }
+      if (s.update?.keyframe) firstOp = opCodes(s.update.encoded.stream)!;
+    };
+    await take();
+    t.ok(dec.framebuffer!.equals(expectedFramebuffer(f)), 'keyframe exact');
+    // Typing: a 20x29 glyph of 40 colours at a time, one update each.
+    for (let i = 0; i < 12; i++) {
+      clock.now += 100;
+      const r = { x: 4 + i * 22, y: 30, w: 20, h: 29 };
+      const patch = fillRandom(makeFrame(r.w, r.h), rng(100 + (i % 4)), 40);
+      const data = Buffer.from(f.data);
+      for (let y = 0; y < r.h; y++) (patch.data as Buffer).copy(data, (r.y + y) * f.stride + r.x * 4, y * r.w * 4, (y + 1) * r.w * 4);
+      f = { ...f, data, timestamp: 10 + clock.now };
+      enc.offer(f, [r]);
+      await take();
+      t.ok(dec.framebuffer!.equals(expectedFramebuffer(f)), `glyph ${i} exact`, { diagnostic: false });
+    }
+    return { types, bytes, firstOp, lastFrameId: dec.lastFrameId };
+  };
+  const compact = await run(ALL | Capability.COMPACT_UPDATE);
+  const plain = await run(ALL);
+  t.same(new Set(compact.types), new Set([MessageType.RESIZE, MessageType.UPDATE_COMPACT]));
+  t.same(new Set(plain.types), new Set([MessageType.RESIZE, MessageType.UPDATE]));
+  t.equal(compact.firstOp, OpCode.PALETTE_DIFF, 'palettes as PALETTE_DIFF');
+  t.equal(plain.firstOp, OpCode.PALETTE, 'plain palettes for the older viewer');
+  t.equal(compact.lastFrameId, 13, 'frame ids survive the delta coding');
+  t.ok(compact.bytes < plain.bytes - 13 * 16, `compact ${compact.bytes} B < plain ${plain.bytes} B`);
 });
