@@ -4,6 +4,7 @@
 // TigerVNC, on loopback and through LinkEmulator on ATT-LTE-driving.
 //
 //   node bench/latency.js [--quick] [--squares N] [--interval MS]
+//     [--links loopback,lte] [--loads idle,scroll,video] [--systems tilecast,tigervnc-lossless,tigervnc-jpeg]
 //
 // A drawer (bench/lib/latprobe.c) paints a coded 64x64 square on the host
 // display every 250 ms and stamps each paint (CLOCK_MONOTONIC, after XSync);
@@ -24,7 +25,9 @@
 // (until that square or a newer one is visible) and, over LTE, the link floor
 // (the k-th delivery opportunity at or after the paint, k = the opportunities
 // the bytes the system sent for that square need, + the one-way delay) and
-// the excess over it.
+// the excess over it. Under load the square's bytes cannot be told from the
+// background's, so the floor takes the same system's idle median (one
+// opportunity when there was no idle run).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -246,7 +249,7 @@ function analyse(raw, traces, bytesPerSquare) {
     painted: paints.length, shown: first.size, wrongCodes: wrong, backwards,
     latency: three(lat), catchup: three(catchup), neverCaughtUp: catchup.filter((c) => c === Infinity).length,
     floor: floor.length ? three(floor) : null, excess: excess.length ? three(excess) : null,
-    bytesPerSquare: sentBytes.length ? pct(sortNum(sentBytes), 50) : null, floorBytesFrom: floor.length ? (bytesPerSquare === undefined ? 'this run' : 'the idle run') : null,
+    bytesPerSquare: sentBytes.length ? pct(sortNum(sentBytes), 50) : null, floorBytesFrom: floor.length ? (bytesPerSquare === undefined ? 'this run' : bytesPerSquare ? 'the idle run' : 'none (one opportunity)') : null,
     samples: lat.map((v) => +v.toFixed(2)),
   };
 }
@@ -269,12 +272,21 @@ async function main() {
   const files = ['down', 'up'].map((d) => path.join(traceDir, `${TRACE}.${d}`));
   const traces = files.every((f) => fs.existsSync(f)) ? { down: DeliveryTrace.load(files[0]), up: DeliveryTrace.load(files[1]) } : null;
   if (!traces) console.error(`bench/latency.js: trace ${files.join(' / ')} is missing (the shared traces folder must sit beside the project): loopback only.`);
-  const links = traces ? ['loopback', 'lte'] : ['loopback'];
-  const loads = quick ? ['idle'] : ['idle', 'scroll', 'video'];
-  const systems = quick ? ['tilecast', 'tigervnc-lossless'] : ['tilecast', 'tigervnc-lossless', 'tigervnc-jpeg'];
+  const only = (name, all, dflt = all) => {
+    const i = argv.indexOf(name);
+    if (i < 0) return dflt;
+    const want = argv[i + 1].split(',');
+    const bad = want.filter((w) => !all.includes(w));
+    if (bad.length) throw new Error(`${name}: unknown ${bad.join(', ')} (one of ${all.join(', ')})`);
+    return want;
+  };
+  const links = only('--links', traces ? ['loopback', 'lte'] : ['loopback']);
+  const loads = only('--loads', ['idle', 'scroll', 'video'], quick ? ['idle'] : undefined);
+  const systems = only('--systems', ['tilecast', 'tigervnc-lossless', 'tigervnc-jpeg'], quick ? ['tilecast', 'tigervnc-lossless'] : undefined);
   console.log(`# Glass-to-glass latency: ${SQUARES} squares every ${INTERVAL_MS} ms, ${W}x${H}${traces ? `; LTE = ${TRACE}, ${DELAY_MS} ms one-way each way` : ''}`);
   const results = [];
   const idleBytes = new Map();
+  loadAtStart = os_load();
   for (const link of links) {
     for (const load of loads) {
       for (const system of systems) {
@@ -289,7 +301,7 @@ async function main() {
         }
         for (const raw of raws) {
           const key = `${raw.row}/${link}`;
-          const r = analyse(raw, traces, load === 'idle' ? undefined : idleBytes.get(key));
+          const r = analyse(raw, traces, load === 'idle' ? undefined : idleBytes.get(key) ?? 0);
           if (load === 'idle' && r.bytesPerSquare !== null) idleBytes.set(key, r.bytesPerSquare);
           results.push({ row: raw.row, link, load, where: raw.where, ...r });
           console.log(`  ${ROW_LABEL[raw.row]} | ${link} | ${load} | ${trio(r.latency)} ms | shown ${r.shown}/${r.painted} | catch-up ${trio(r.catchup)} | floor ${trio(r.floor)} | excess ${trio(r.excess)} | wrong ${r.wrongCodes} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
@@ -300,11 +312,13 @@ async function main() {
   report(results, traces);
 }
 
+let loadAtStart = null;
+
 function report(results, traces) {
-  const load = os_load();
-  const json = { date: new Date().toISOString(), squares: SQUARES, intervalMs: INTERVAL_MS, screen: `${W}x${H}`, trace: traces ? TRACE : null, delayMs: DELAY_MS, leadMs: LEAD_MS, machineLoad: load, results };
+  const load = `${loadAtStart} at the start, ${os_load()} at the end`;
+  const json = { date: new Date().toISOString(), squares: SQUARES, intervalMs: INTERVAL_MS, screen: `${W}x${H}`, trace: traces ? TRACE : null, delayMs: DELAY_MS, leadMs: LEAD_MS, machineLoad: load, cores: require('node:os').cpus().length, results };
   const jf = writeResult('latency.json', json, quick);
-  let md = `# Glass-to-glass latency (bench/latency.js)\n\n${json.date}; ${SQUARES} squares every ${INTERVAL_MS} ms on a ${W}×${H} screen; LTE = ${TRACE} with ${DELAY_MS} ms one-way each way, every connection starting at the same trace time; machine load average at the end ${load}.\n\n`;
+  let md = `# Glass-to-glass latency (bench/latency.js)\n\n${json.date}; ${SQUARES} squares every ${INTERVAL_MS} ms on a ${W}×${H} screen; LTE = ${TRACE} with ${DELAY_MS} ms one-way each way, every connection starting at the same trace time; machine load average (1/5/15 min) ${load} on ${json.cores} cores.\n\n`;
   md += '| system | link | load | p50 / p95 / p99 ms | shown / painted | catch-up p50 / p95 / p99 ms | link floor p50 / p95 / p99 ms | excess over floor p50 / p95 / p99 ms | bytes per square (median) |\n|---|---|---|---|---|---|---|---|---|\n';
   for (const r of results) {
     if (r.error) { md += `| ${ROW_LABEL[r.row]} | ${r.link} | ${r.load} | failed: ${r.error} | | | | | |\n`; continue; }
