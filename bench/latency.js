@@ -5,6 +5,7 @@
 //
 //   node bench/latency.js [--quick] [--squares N] [--interval MS]
 //     [--links loopback,lte] [--loads idle,scroll,video] [--systems tilecast,tigervnc-lossless,tigervnc-jpeg]
+//   node bench/latency.js --from-json bench/results/latency.json [--quick]   (re-renders the report)
 //
 // A drawer (bench/lib/latprobe.c) paints a coded 64x64 square on the host
 // display every 250 ms and stamps each paint (CLOCK_MONOTONIC, after XSync);
@@ -98,15 +99,6 @@ async function openLink(kind, targetPort, traces, epoch) {
   return { port: emu.port, ...rec, close: () => emu.close() };
 }
 
-/** Waits until `cond()` or `ms` pass; throws `what` on timeout. */
-async function until(cond, ms, what) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 /**
  * One run: `system` ('tilecast' | 'tigervnc-lossless' | 'tigervnc-jpeg') on
  * `link` under `load`. Returns raw rows: [{ row, paints, sightings, link }].
@@ -170,17 +162,19 @@ async function runOnce(system, link, load, traces) {
       later(() => watcher.close());
       rows.push({ row: 'tilecast-browser', sightings: watcher.sightings, link: net, found: watcher.found });
       // The Node viewer on its own link, replaying the same trace segment from the browser's epoch.
-      if (link !== 'loopback') await until(() => net.epochs.length > 0, 30_000, 'the browser viewer to connect');
+      if (link !== 'loopback') await tigervnc.waitFor(() => net.epochs.length > 0, 30_000, 'the browser viewer to connect');
       const nodeNet = await openLink(link, hostPort, traces, link === 'loopback' ? undefined : net.epochs[0] - probe.perfToMono(0));
       later(() => nodeNet.close());
       const nodeViewer = connectViewer(`ws://127.0.0.1:${nodeNet.port}/`, { viewOnly: true, timeoutMs: 120_000 });
       nodeViewer.on('error', () => {});
       later(() => nodeViewer.close());
       const sightings = probe.watchFramebuffer(nodeViewer, SQ_X, SQ_Y);
-      rows.push({ row: 'tilecast-node', sightings, link: nodeNet, found: until(() => sightings.some((s) => s.code === 0), 60_000, 'the Node viewer to show the square').then(() => ({ scale: 1 })) });
+      rows.push({ row: 'tilecast-node', sightings, link: nodeNet, found: tigervnc.waitFor(() => sightings.some((s) => s.code === 0), 60_000, 'the Node viewer to show the square').then(() => ({ scale: 1 })) });
     }
     for (const r of rows) {
-      r.where = await Promise.race([r.found, sleep(60_000).then(() => { throw new Error(`${r.row}: the square never appeared on the viewer`); })]);
+      let timer;
+      const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${r.row}: the square never appeared on the viewer`)), 60_000)));
+      r.where = await Promise.race([r.found, timeout]).finally(() => clearTimeout(timer));
     }
     // Same trace segment for every system: the first square LEAD_MS after the connection's trace start.
     const start = (link === 'loopback' ? connectedAt : rows[0].link.epochs[0]) + LEAD_MS;
@@ -190,7 +184,7 @@ async function runOnce(system, link, load, traces) {
       const due = start + (n - 1) * INTERVAL_MS;
       const wait = due - probe.monoMs();
       if (wait > 0) await sleep(wait);
-      paints.push({ code: n, t: await drawer.paint(n) });
+      paints.push({ code: n, ...(await drawer.paint(n)) });
     }
     const last = SQUARES;
     const end = probe.monoMs() + TAIL_MS;
@@ -213,13 +207,19 @@ async function runOnce(system, link, load, traces) {
  */
 function analyse(raw, traces, bytesPerSquare) {
   const { paints, sightings, link } = raw;
-  const painted = new Map(paints.map((p) => [p.code, p.t]));
+  const painted = new Map(paints.map((p) => [p.code, p]));
   const first = new Map();
-  let wrong = 0, backwards = 0, prev = -1;
+  let wrong = 0, backwards = 0, beforeSync = 0, prev = -1;
   for (const s of sightings) {
     if (s.code === 0) continue;
-    if (!painted.has(s.code) || s.t < painted.get(s.code)) wrong++;
-    else if (!first.has(s.code)) first.set(s.code, s.t);
+    const p = painted.get(s.code);
+    // Before the drawer even asked for it, or never painted: a misread.
+    if (!p || s.t < p.t0) wrong++;
+    else if (!first.has(s.code)) {
+      // Seen while the drawer still waited for XSync (a busy X server answers late): latency 0.
+      if (s.t < p.t) beforeSync++;
+      first.set(s.code, Math.max(s.t, p.t));
+    }
     if (s.code < prev) backwards++;
     prev = s.code;
   }
@@ -227,8 +227,8 @@ function analyse(raw, traces, bytesPerSquare) {
   for (let i = 0; i < paints.length; i++) {
     const p = paints[i];
     if (first.has(p.code)) lat.push(first.get(p.code) - p.t);
-    const newer = sightings.find((s) => s.code >= p.code && s.t >= p.t);
-    catchup.push(newer ? newer.t - p.t : Infinity);
+    const newer = sightings.find((s) => s.code >= p.code && s.t >= p.t0);
+    catchup.push(newer ? Math.max(0, newer.t - p.t) : Infinity);
     if (link.epochs.length) {
       const next = paints[i + 1]?.t ?? p.t + INTERVAL_MS;
       const sent = link.down.filter(([t]) => t >= p.t && t < next).reduce((n, [, b]) => n + b, 0);
@@ -246,11 +246,16 @@ function analyse(raw, traces, bytesPerSquare) {
     return { p50: pct(s, 50), p95: pct(s, 95), p99: pct(s, 99) };
   };
   return {
-    painted: paints.length, shown: first.size, wrongCodes: wrong, backwards,
+    painted: paints.length, shown: first.size, wrongCodes: wrong, backwards, seenBeforeXSync: beforeSync,
     latency: three(lat), catchup: three(catchup), neverCaughtUp: catchup.filter((c) => c === Infinity).length,
     floor: floor.length ? three(floor) : null, excess: excess.length ? three(excess) : null,
     bytesPerSquare: sentBytes.length ? pct(sortNum(sentBytes), 50) : null, floorBytesFrom: floor.length ? (bytesPerSquare === undefined ? 'this run' : bytesPerSquare ? 'the idle run' : 'none (one opportunity)') : null,
     samples: lat.map((v) => +v.toFixed(2)),
+    // The raw record, ms from the first paint: paints [code, before drawing, after XSync], sightings [code, t].
+    raw: {
+      paints: paints.map((p) => [p.code, +(p.t0 - paints[0].t0).toFixed(2), +(p.t - paints[0].t0).toFixed(2)]),
+      sightings: sightings.map((s) => [s.code, +(s.t - paints[0].t0).toFixed(2)]),
+    },
   };
 }
 
@@ -264,6 +269,13 @@ const f0 = (v) => (v === Infinity ? '∞' : Number.isFinite(v) ? (v >= 100 ? v.t
 const trio = (o) => (o ? `${f0(o.p50)} / ${f0(o.p95)} / ${f0(o.p99)}` : '-');
 
 async function main() {
+  const fromJson = argv.indexOf('--from-json');
+  if (fromJson >= 0) {
+    // Re-renders latency.md and the plots from a saved run (e.g. after a report change).
+    const saved = JSON.parse(fs.readFileSync(argv[fromJson + 1], 'utf8'));
+    loadAtStart = saved.machineLoad;
+    return report(saved.results, saved.trace ? {} : null, saved);
+  }
   const missing = tigervnc.unavailable() ?? probe.unavailable();
   if (missing) {
     console.error(`bench/latency.js: ${missing}. Skipping the glass-to-glass latency benchmark.`);
@@ -304,7 +316,7 @@ async function main() {
           const r = analyse(raw, traces, load === 'idle' ? undefined : idleBytes.get(key) ?? 0);
           if (load === 'idle' && r.bytesPerSquare !== null) idleBytes.set(key, r.bytesPerSquare);
           results.push({ row: raw.row, link, load, where: raw.where, ...r });
-          console.log(`  ${ROW_LABEL[raw.row]} | ${link} | ${load} | ${trio(r.latency)} ms | shown ${r.shown}/${r.painted} | catch-up ${trio(r.catchup)} | floor ${trio(r.floor)} | excess ${trio(r.excess)} | wrong ${r.wrongCodes} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+          console.log(`  ${ROW_LABEL[raw.row]} | ${link} | ${load} | ${trio(r.latency)} ms | shown ${r.shown}/${r.painted} | catch-up ${trio(r.catchup)} | floor ${trio(r.floor)} | excess ${trio(r.excess)} | wrong ${r.wrongCodes}, seen before XSync ${r.seenBeforeXSync} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
         }
       }
     }
@@ -314,17 +326,41 @@ async function main() {
 
 let loadAtStart = null;
 
-function report(results, traces) {
-  const load = `${loadAtStart} at the start, ${os_load()} at the end`;
-  const json = { date: new Date().toISOString(), squares: SQUARES, intervalMs: INTERVAL_MS, screen: `${W}x${H}`, trace: traces ? TRACE : null, delayMs: DELAY_MS, leadMs: LEAD_MS, machineLoad: load, cores: require('node:os').cpus().length, results };
-  const jf = writeResult('latency.json', json, quick);
-  let md = `# Glass-to-glass latency (bench/latency.js)\n\n${json.date}; ${SQUARES} squares every ${INTERVAL_MS} ms on a ${W}×${H} screen; LTE = ${TRACE} with ${DELAY_MS} ms one-way each way, every connection starting at the same trace time; machine load average (1/5/15 min) ${load} on ${json.cores} cores.\n\n`;
-  md += '| system | link | load | p50 / p95 / p99 ms | shown / painted | catch-up p50 / p95 / p99 ms | link floor p50 / p95 / p99 ms | excess over floor p50 / p95 / p99 ms | bytes per square (median) |\n|---|---|---|---|---|---|---|---|---|\n';
+/** The issue's targets, tilecast's browser viewer against TigerVNC Tight lossless in the same run. */
+function targetsTable(results) {
+  const get = (row, link, load) => results.find((r) => r.row === row && r.link === link && r.load === load && !r.error);
+  const lines = [];
+  const check = (what, a, b, factor = 1) => `${what} ${f0(a)} vs ${factor === 1 ? '' : `${factor}× `}${f0(b)}: ${a <= b * factor ? 'met' : 'not met'}`;
+  for (const link of ['loopback', 'lte']) {
+    for (const load of ['idle', 'scroll', 'video']) {
+      const tc = get('tilecast-browser', link, load), tv = get('tigervnc-lossless', link, load);
+      if (!tc || !tv) continue;
+      let checks;
+      if (link === 'loopback') checks = load === 'idle' ? [check('p99', tc.latency.p99, tv.latency.p99)] : null;
+      else if (load === 'idle') checks = [check('p50', tc.latency.p50, tv.latency.p50), check('p95', tc.latency.p95, tv.latency.p95)];
+      else {
+        checks = [check('p50', tc.latency.p50, tv.latency.p50), check('p95', tc.latency.p95, tv.latency.p95, 0.2),
+          check('catch-up p95', tc.catchup.p95, tv.catchup.p95, 0.5), `shown ${tc.shown} vs ${tv.shown}: ${tc.shown >= tv.shown ? 'met' : 'not met'}`];
+      }
+      if (checks) lines.push(`| ${link} ${load} | ${checks.join('; ')} |`);
+    }
+  }
+  return lines.length ? `\nIssue 20's targets (tilecast's browser viewer against TigerVNC Tight lossless, this run):\n\n| row | tilecast vs TigerVNC (ms) |\n|---|---|\n${lines.join('\n')}\n` : '';
+}
+
+function report(results, traces, saved = null) {
+  const load = saved ? saved.machineLoad : `${loadAtStart} at the start, ${os_load()} at the end`;
+  const json = saved ?? { date: new Date().toISOString(), squares: SQUARES, intervalMs: INTERVAL_MS, screen: `${W}x${H}`, trace: traces ? TRACE : null, delayMs: DELAY_MS, leadMs: LEAD_MS, machineLoad: load, cores: require('node:os').cpus().length, results };
+  const jf = saved ? null : writeResult('latency.json', json, quick);
+  let md = `# Glass-to-glass latency (bench/latency.js)\n\n${json.date}; ${json.squares} squares every ${json.intervalMs} ms on a ${json.screen.replace('x', '×')} screen; LTE = ${TRACE} with ${DELAY_MS} ms one-way each way, every connection starting at the same trace time; machine load average (1/5/15 min) ${load} on ${json.cores} cores.\n\n`;
+  md += '| system | link | load | p50 / p95 / p99 ms | shown / painted | catch-up p50 / p95 / p99 ms | link floor p50 / p95 / p99 ms | excess over floor p50 / p95 / p99 ms | bytes sent per square interval (median) |\n|---|---|---|---|---|---|---|---|---|\n';
   for (const r of results) {
     if (r.error) { md += `| ${ROW_LABEL[r.row]} | ${r.link} | ${r.load} | failed: ${r.error} | | | | | |\n`; continue; }
-    md += `| ${ROW_LABEL[r.row]} | ${r.link} | ${r.load} | ${trio(r.latency)} | ${r.shown} / ${r.painted} | ${trio(r.catchup)} | ${trio(r.floor)} | ${trio(r.excess)} | ${r.bytesPerSquare ?? '-'}${r.floorBytesFrom === 'the idle run' ? ' (floor: idle run\'s)' : ''} |\n`;
+    md += `| ${ROW_LABEL[r.row]} | ${r.link} | ${r.load} | ${trio(r.latency)} | ${r.shown} / ${r.painted} | ${trio(r.catchup)} | ${trio(r.floor)} | ${trio(r.excess)} | ${r.bytesPerSquare ?? '-'} |\n`;
   }
-  md += '\nLatency: a square painted on the host display (after XSync) to its first sight on the viewer\'s screen (Chromium or vncviewer on Xvfb, read every ~1 ms) or in the Node viewer\'s framebuffer. Catch-up: to that square or a newer one being visible. Link floor: the k-th delivery opportunity at or after the paint + the one-way delay, k = opportunities needed by the bytes the server sent after that paint (under load, the idle run\'s median, background bytes not being attributable).\n';
+  md += targetsTable(results);
+  const syncRule = results.some((r) => 'seenBeforeXSync' in r) ? 'a sight before that, while a busy X server had not yet answered, counts as 0' : 'this run predates the before-drawing stamp: a sight before XSync returned counted as a wrong code';
+  md += `\nLatency: a square painted on the host display (after XSync; ${syncRule}) to its first sight on the viewer's screen (Chromium or vncviewer on Xvfb, read every ~1 ms) or in the Node viewer's framebuffer. Catch-up: to that square or a newer one being visible. Link floor: the k-th delivery opportunity at or after the paint + the one-way delay, k = opportunities needed by the bytes the server sent between that paint and the next (the last column; under load the same system's idle median, background bytes not being attributable).\n`;
   const mf = writeResult('latency.md', md, quick);
   const ok = results.filter((r) => !r.error);
   const groups = [...new Set(ok.map((r) => `${r.link} ${r.load}`))];
@@ -336,7 +372,7 @@ function report(results, traces) {
   for (const g of groups) {
     writeResult(`latency-cdf-${g.replace(' ', '-')}.svg`, cdfChart({ title: `Glass-to-glass latency, ${g}`, unit: 'ms', curves: ok.filter((r) => `${r.link} ${r.load}` === g).map((r) => ({ label: ROW_LABEL[r.row], values: r.samples })) }), quick);
   }
-  console.log(`\n${md}\nresults: bench/results/${jf}, ${mf}`);
+  console.log(`\n${md}\nresults: bench/results/${jf ? `${jf}, ` : ''}${mf}`);
 }
 
 const os_load = () => require('node:os').loadavg().map((v) => v.toFixed(2)).join(' ');

@@ -56,15 +56,20 @@ function probe(args, onLine) {
   };
 }
 
-/** The drawer on `display`: paint(n) resolves with the monotonic time the X server had square n. */
+const nsToMs = (ns) => Number(BigInt(ns) / 1000n) / 1000;
+
+/**
+ * The drawer on `display`: paint(n) resolves with { t0, t }: monotonic ms
+ * before the drawing requests and after XSync (the X server had square n).
+ */
 function startDrawer(display, x, y) {
   const waiting = new Map();
-  const p = probe(['draw', display, String(x), String(y)], ([n, ns]) => {
+  const p = probe(['draw', display, String(x), String(y)], ([n, ns0, ns]) => {
     const w = waiting.get(Number(n));
     waiting.delete(Number(n));
-    w?.(Number(BigInt(ns) / 1000n) / 1000);
+    w?.({ t0: nsToMs(ns0), t: nsToMs(ns) });
   });
-  p.proc.once('exit', (code) => { for (const w of waiting.values()) w(NaN); if (code) console.error(`latprobe draw exited ${code}: ${p.error()}`); });
+  p.proc.once('exit', (code) => { for (const w of waiting.values()) w({ t0: NaN, t: NaN }); if (code) console.error(`latprobe draw exited ${code}: ${p.error()}`); });
   return {
     paint(n) {
       return new Promise((resolve) => {
@@ -83,7 +88,7 @@ function startWatcher(display) {
   const found = new Promise((r) => (onFound = r));
   const p = probe(['watch', display], (w) => {
     if (w[0] === 'found') onFound({ x: Number(w[1]), y: Number(w[2]), scale: Number(w[3]) });
-    else if (w[0] === 'seen') sightings.push({ code: Number(w[1]), t: Number(BigInt(w[2]) / 1000n) / 1000 });
+    else if (w[0] === 'seen') sightings.push({ code: Number(w[1]), t: nsToMs(w[2]) });
   });
   p.proc.once('exit', (code) => code && console.error(`latprobe watch exited ${code}: ${p.error()}`));
   return { sightings, found, close: () => p.close() };

@@ -5,8 +5,9 @@
  *
  *   latprobe draw DISPLAY X Y
  *     For each line "N\n" on stdin, paints the coded square for N at (X, Y)
- *     on the root window, XSyncs, and prints "N T_NS" (T after XSync: the
- *     server has the pixels).
+ *     on the root window, XSyncs, and prints "N T0_NS T_NS": T0 before the
+ *     drawing requests, T after XSync (the server has the pixels; a busy
+ *     server can answer late, so a viewer may show the square before T).
  *   latprobe watch DISPLAY
  *     Finds the square on the screen (its magenta finder bar; the viewer may
  *     scale or offset the picture), prints "found X Y SCALE", then reads the
@@ -59,6 +60,7 @@ static int draw(Display *dpy, int x, int y) {
   while (fgets(line, sizeof line, stdin)) {
     char *end;
     long n = strtol(line, &end, 10);
+    long long t0 = now_ns();
     if (end == line || n < 0 || n > 0x7ff) { fprintf(stderr, "latprobe draw: bad code %s", line); return 1; }
     unsigned bits = encode((unsigned)n);
     XSetForeground(dpy, gc, 0xff00ff);
@@ -68,7 +70,7 @@ static int draw(Display *dpy, int x, int y) {
       XFillRectangle(dpy, root, gc, x + (i % 4) * CW, y + BAR + (i / 4) * CH, CW, CH);
     }
     XSync(dpy, False);
-    printf("%ld %lld\n", n, now_ns());
+    printf("%ld %lld %lld\n", n, t0, now_ns());
     fflush(stdout);
   }
   XFreeGC(dpy, gc);

@@ -262,4 +262,4 @@ async function runTigerVnc(file, setting, deps, quality) {
   }
 }
 
-module.exports = { runTigerVnc, unavailable, SETTINGS, buildHelper, startXvnc, startVncViewer, freePort, HINT_MS };
+module.exports = { runTigerVnc, unavailable, SETTINGS, buildHelper, startXvnc, startVncViewer, freePort, waitFor, HINT_MS };
