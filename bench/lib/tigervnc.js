@@ -40,15 +40,15 @@ function unavailable() {
   return null;
 }
 
-/** Builds xput.c into the OS temp folder on first use; returns its path. */
-function xputBinary() {
-  const src = path.join(__dirname, 'xput.c');
+/** Builds bench/lib/<name>.c into the OS temp folder on first use (cached by content); returns its path. */
+function buildHelper(name, libs = ['-lX11']) {
+  const src = path.join(__dirname, `${name}.c`);
   const tag = crypto.createHash('sha1').update(fs.readFileSync(src)).digest('hex').slice(0, 8);
-  const out = path.join(os.tmpdir(), `tilecast-xput-${tag}`);
+  const out = path.join(os.tmpdir(), `tilecast-${name}-${tag}`);
   if (!fs.existsSync(out)) {
     const tmp = `${out}.${process.pid}.tmp`;
-    const r = spawnSync('cc', ['-O2', '-o', tmp, src, '-lX11'], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`cc xput.c: ${(r.error?.message ?? r.stderr).trim().slice(0, 300)}`);
+    const r = spawnSync('cc', ['-O2', '-o', tmp, src, ...libs], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cc ${name}.c: ${(r.error?.message ?? r.stderr).trim().slice(0, 300)}`);
     fs.renameSync(tmp, out);
   }
   return out;
@@ -82,6 +82,17 @@ async function startXvnc(width, height) {
   return { proc, display, port, log: () => log };
 }
 
+/**
+ * A real vncviewer, full screen on `display`, view-only, at `setting`, connected
+ * to 127.0.0.1:`port`; with a private HOME so no saved settings apply.
+ */
+function startVncViewer(setting, port, display) {
+  const args = ['-SecurityTypes', 'None', '-AutoSelect=0', '-FullColor=1', '-PreferredEncoding', 'Tight', ...SETTINGS[setting].args,
+    '-FullScreen=1', '-RemoteResize=0', '-ViewOnly=1', '-Shared=1', '-AcceptClipboard=0', '-SendClipboard=0', '-SendPrimary=0', '-SetPrimary=0',
+    '-ReconnectOnError=0', '-AlertOnFatalError=0', `127.0.0.1::${port}`];
+  return spawn('vncviewer', args, { env: { ...process.env, DISPLAY: display, HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'tilecast-vnchome-')) }, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
 /** A TCP proxy in front of `port` counting server→client bytes (with the time of the last one). */
 function countingProxy(port) {
   const stats = { bytes: 0, lastAt: 0, connections: 0 };
@@ -110,7 +121,7 @@ function countingProxy(port) {
 
 /** Writes batches of rects to the xput process and waits for each one's ack. */
 function xputClient(display) {
-  const proc = spawn(xputBinary(), [display], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(buildHelper('xput'), [display], { stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr.on('data', (d) => { err += d; });
   const waiters = [];
@@ -201,10 +212,7 @@ async function runTigerVnc(file, setting, deps) {
     let f = await src.nextFrame();
     await det.detect(f);
     await put.put(f, [{ x: 0, y: 0, w: width, h: height }]);
-    const viewerArgs = ['-SecurityTypes', 'None', '-AutoSelect=0', '-FullColor=1', '-PreferredEncoding', 'Tight', ...SETTINGS[setting].args,
-      '-FullScreen=1', '-RemoteResize=0', '-ViewOnly=1', '-Shared=1', '-AcceptClipboard=0', '-SendClipboard=0', '-SendPrimary=0', '-SetPrimary=0',
-      '-ReconnectOnError=0', '-AlertOnFatalError=0', `127.0.0.1::${proxy.port}`];
-    const viewer = spawn('vncviewer', viewerArgs, { env: { ...process.env, DISPLAY: xvfb.display, HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'tilecast-vnchome-')) }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const viewer = startVncViewer(setting, proxy.port, xvfb.display);
     let viewerLog = '';
     viewer.stderr.on('data', (d) => { viewerLog = (viewerLog + d).slice(-4000); });
     cleanup.push(() => viewer.kill());
@@ -253,4 +261,4 @@ async function runTigerVnc(file, setting, deps) {
   }
 }
 
-module.exports = { runTigerVnc, unavailable, SETTINGS };
+module.exports = { runTigerVnc, unavailable, SETTINGS, buildHelper, startXvnc, startVncViewer, freePort, waitFor, HINT_MS };

@@ -27,6 +27,19 @@ export interface LinkEmulatorOptions {
   down: LinkDirection;
   /** Client -> server. */
   up: LinkDirection;
+  /**
+   * Measurement hooks (bench/latency.js): a connection opened, with its epoch
+   * (performance.now() ms when it opened: trace time 0 for both directions),
+   * and bytes entering a direction's bottleneck queue (at: performance.now()).
+   */
+  onConnection?: (epoch: number) => void;
+  /**
+   * Trace time 0 for every connection, as performance.now() ms (default: each
+   * connection's own open), so a second connection replays the same trace
+   * segment at the same moments as the first.
+   */
+  epoch?: number;
+  onQueued?: (e: { direction: 'down' | 'up'; bytes: number; epoch: number; at: number }) => void;
 }
 
 /** One direction of one connection. */
@@ -44,9 +57,11 @@ class TraceLink {
     private readonly to: net.Socket,
     private readonly dir: Required<LinkDirection>,
     private readonly epoch: number,
+    onQueued?: (bytes: number, at: number) => void,
   ) {
     from.on('data', (chunk: Buffer) => {
       const now = this.now();
+      onQueued?.(chunk.length, now + this.epoch);
       this.queue.push({ bytes: chunk, arrivedAt: now });
       this.queued += chunk.length;
       if (this.queued >= this.dir.queueBytes) from.pause();
@@ -137,10 +152,13 @@ export class LinkEmulator {
       const upstream = net.connect(this.options.targetPort, this.options.targetHost ?? '127.0.0.1');
       upstream.setNoDelay(true);
       this.sockets.add(client).add(upstream);
-      // Both links share one epoch: the traces start when the connection opens.
-      const epoch = performance.now();
-      const down = new TraceLink(upstream, client, this.withDefaults(this.options.down), epoch);
-      const up = new TraceLink(client, upstream, this.withDefaults(this.options.up), epoch);
+      // Both links share one epoch: the traces start when the connection opens (or at options.epoch).
+      const epoch = this.options.epoch ?? performance.now();
+      const { onConnection, onQueued } = this.options;
+      onConnection?.(epoch);
+      const tap = (direction: 'down' | 'up') => onQueued && ((bytes: number, at: number) => onQueued({ direction, bytes, epoch, at }));
+      const down = new TraceLink(upstream, client, this.withDefaults(this.options.down), epoch, tap('down'));
+      const up = new TraceLink(client, upstream, this.withDefaults(this.options.up), epoch, tap('up'));
       this.links.add(down).add(up);
       const teardown = () => {
         down.close();

@@ -56,3 +56,40 @@ t.test('bytes cross the emulated link intact and in order, both ways', async (t)
   await emu.close();
   server.close();
 });
+
+t.test('measurement hooks: connection epochs (pinned or at open) and bytes queued per direction', async (t) => {
+  const server = net.createServer((s) => s.pipe(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const targetPort = (server.address() as net.AddressInfo).port;
+  const trace = DeliveryTrace.constant(40);
+  const run = async (epoch?: number) => {
+    const epochs: number[] = [];
+    const queued = { down: 0, up: 0 };
+    const emu = await LinkEmulator.start({
+      targetPort, epoch, down: { trace }, up: { trace },
+      onConnection: (e) => epochs.push(e),
+      onQueued: (e) => {
+        queued[e.direction] += e.bytes;
+        if (e.epoch !== epochs[0]) t.fail('onQueued carries its connection\'s epoch');
+      },
+    });
+    const before = performance.now();
+    const client = net.connect(emu.port, '127.0.0.1');
+    const payload = Buffer.alloc(10_000, 7);
+    let got = 0;
+    await new Promise<void>((resolve) => {
+      client.on('data', (d) => { got += d.length; if (got >= payload.length) resolve(); });
+      client.write(payload);
+    });
+    client.destroy();
+    await emu.close();
+    return { epochs, queued, before };
+  };
+  const own = await run();
+  t.equal(own.epochs.length, 1, 'one connection');
+  t.ok(own.epochs[0]! >= own.before, 'by default the epoch is the connection\'s open');
+  t.same(own.queued, { down: 10_000, up: 10_000 }, 'every byte counted once each way');
+  const pinned = await run(1234.5);
+  t.same(pinned.epochs, [1234.5], 'a pinned epoch is every connection\'s trace time 0');
+  server.close();
+});

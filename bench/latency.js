@@ -1,0 +1,383 @@
+#!/usr/bin/env node
+// Glass-to-glass latency (issue 20): from a pixel changing on the host's X
+// display to the same pixel changing on the viewer's screen, tilecast against
+// TigerVNC, on loopback and through LinkEmulator on ATT-LTE-driving.
+//
+//   node bench/latency.js [--quick] [--squares N] [--interval MS]
+//     [--links loopback,lte] [--loads idle,scroll,video] [--systems tilecast,tigervnc-lossless,tigervnc-jpeg]
+//   node bench/latency.js --from-json bench/results/latency.json [--quick]   (re-renders the report)
+//
+// A drawer (bench/lib/latprobe.c) paints a coded 64x64 square on the host
+// display every 250 ms and stamps each paint (CLOCK_MONOTONIC, after XSync);
+// a watcher (the same program) reads the square's region of the viewer's
+// screen every ~1 ms and stamps the first sight of each code. Systems:
+//  - tilecast: examples/host.js capturing Xvfb display A; the browser viewer in
+//    Chromium headful (kiosk) on Xvfb display W, watched by latprobe; and a
+//    Node ViewerClient on its own link (same trace segment: the same epoch),
+//    watched in its framebuffer (the second row);
+//  - TigerVNC: Xvnc as display B with the same drawer, vncviewer full screen
+//    on Xvfb, Tight lossless (NoJPEG, CompressLevel 1) and Tight JPEG
+//    (QualityLevel 6).
+// Links: loopback, and ATT-LTE-driving 20 ms each way (256 KiB queue), every
+// connection's trace starting when the viewer connects and the first square
+// painted LEAD_MS later, so each system sees the same trace segment. Loads on
+// the host display: idle, an xterm scrolling text, a video playing.
+// Per system x link x load: p50/p95/p99, squares shown vs painted, catch-up
+// (until that square or a newer one is visible) and, over LTE, the link floor
+// (the k-th delivery opportunity at or after the paint, k = the opportunities
+// the bytes the system sent for that square need, + the one-way delay) and
+// the excess over it. Under load the square's bytes cannot be told from the
+// background's, so the floor takes the same system's idle median (one
+// opportunity when there was no idle run).
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { chromium } = require('playwright-core');
+const { connectViewer } = require('tilecast');
+const { LinkEmulator, DeliveryTrace } = require('tilecast/testing');
+const tigervnc = require('./lib/tigervnc');
+const { startXvfb } = require('./lib/xvfb');
+const { writeResult } = require('./lib/results');
+const { barChart, cdfChart } = require('./lib/svg');
+const probe = require('./lib/latencyProbe');
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const numArg = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : dflt;
+};
+const SQUARES = numArg('--squares', quick ? 12 : 360);
+const INTERVAL_MS = numArg('--interval', 250);
+const W = 1280, H = 720;
+const SQ_X = 1152, SQ_Y = 320; // on the 64-pixel tile grid, right of the loads, clear of vncviewer's F8 hint
+const TRACE = 'ATT-LTE-driving';
+const DELAY_MS = 20;
+const QUEUE_BYTES = 256 * 1024;
+const OPPORTUNITY_BYTES = 1504;
+const LEAD_MS = 9000; // connect -> first square: page load, first full update over LTE, vncviewer's hint gone
+const TAIL_MS = 4000; // after the last paint, for late sights
+const CHROMIUM = '/usr/bin/chromium';
+// The browser viewer's screen: its toolbar takes ~90 px at the top, so a little
+// taller than the host's screen makes the fit scale exactly 1 (no resampling).
+const BROWSER_H = H + 96;
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+  '--kiosk', '--window-position=0,0', `--window-size=${W},${BROWSER_H}`, '--disable-background-timer-throttling', '--disable-renderer-backgrounding'];
+const traceDir = path.join(__dirname, '..', '..', 'shared', 'traces');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+const sortNum = (a) => [...a].sort((x, y) => x - y);
+
+/** Resolves once `port` accepts a TCP connection. */
+async function waitPort(port, ms) {
+  const net = require('node:net');
+  const end = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise((r) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); });
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`port ${port} did not open in ${ms} ms`);
+    await sleep(100);
+  }
+}
+
+/** A link to `targetPort`: direct (loopback) or LinkEmulator on the LTE trace; records connection epochs and downlink bytes. */
+async function openLink(kind, targetPort, traces, epoch) {
+  if (kind === 'loopback') return { port: targetPort, epochs: [], down: [], close: async () => {} };
+  const rec = { epochs: [], down: [] };
+  const emu = await LinkEmulator.start({
+    targetPort,
+    epoch,
+    down: { trace: traces.down, delayMs: DELAY_MS, queueBytes: QUEUE_BYTES },
+    up: { trace: traces.up, delayMs: DELAY_MS, queueBytes: QUEUE_BYTES },
+    onConnection: (e) => rec.epochs.push(probe.perfToMono(e)),
+    onQueued: (e) => e.direction === 'down' && rec.down.push([probe.perfToMono(e.at), e.bytes]),
+  });
+  return { port: emu.port, ...rec, close: () => emu.close() };
+}
+
+/**
+ * One run: `system` ('tilecast' | 'tigervnc-lossless' | 'tigervnc-jpeg') on
+ * `link` under `load`. Returns raw rows: [{ row, paints, sightings, link }].
+ */
+async function runOnce(system, link, load, traces) {
+  const cleanup = [];
+  const later = (fn) => cleanup.push(fn);
+  try {
+    const tiger = system.startsWith('tigervnc');
+    let hostDisplay, serverPort, hostPort;
+    if (tiger) {
+      const xvnc = await tigervnc.startXvnc(W, H);
+      later(() => xvnc.proc.kill());
+      hostDisplay = xvnc.display;
+      serverPort = xvnc.port;
+    } else {
+      const xvfb = await startXvfb(W, H);
+      later(() => xvfb.proc.kill());
+      hostDisplay = xvfb.display;
+      hostPort = await tigervnc.freePort();
+      const host = spawn(process.execPath, [path.join(__dirname, '..', 'examples', 'host.js'), '--display', hostDisplay, '--listen', `127.0.0.1:${hostPort}`, '--view-only'],
+        { stdio: ['ignore', 'ignore', 'inherit'] });
+      later(() => probe.stopProcess(host)); // before its X server goes
+      await waitPort(hostPort, 20_000);
+      serverPort = hostPort;
+    }
+    const stopLoad = await probe.startLoad(load, hostDisplay);
+    later(stopLoad);
+    const drawer = probe.startDrawer(hostDisplay, SQ_X, SQ_Y);
+    later(() => drawer.close());
+    await drawer.paint(0); // the locator: the watcher finds the square by its bar
+
+    const net = await openLink(link, serverPort, traces);
+    later(() => net.close());
+    const viewerScreen = await startXvfb(W, tiger ? H : BROWSER_H);
+    later(() => viewerScreen.proc.kill());
+    const rows = [];
+    let connectedAt;
+    if (tiger) {
+      const viewer = tigervnc.startVncViewer(system.slice('tigervnc-'.length), net.port, viewerScreen.display);
+      later(() => viewer.kill());
+      connectedAt = probe.monoMs();
+      const watcher = probe.startWatcher(viewerScreen.display);
+      later(() => watcher.close());
+      rows.push({ row: system, sightings: watcher.sightings, link: net, found: watcher.found });
+    } else {
+      const browser = await chromium.launch({ executablePath: CHROMIUM, headless: false, args: CHROMIUM_ARGS, env: { ...process.env, DISPLAY: viewerScreen.display } });
+      later(() => browser.close());
+      const context = await browser.newContext({ viewport: null });
+      const page = await context.newPage();
+      // The viewer connects to the page's own host:port; only its WebSocket goes through the link.
+      await page.addInitScript(([from, to]) => {
+        const Native = window.WebSocket;
+        window.WebSocket = class extends Native {
+          constructor(url, protocols) { super(String(url).replace(`:${from}/`, `:${to}/`), protocols); }
+        };
+      }, [hostPort, net.port]);
+      connectedAt = probe.monoMs();
+      await page.goto(`http://127.0.0.1:${hostPort}/`);
+      const watcher = probe.startWatcher(viewerScreen.display);
+      later(() => watcher.close());
+      rows.push({ row: 'tilecast-browser', sightings: watcher.sightings, link: net, found: watcher.found });
+      // The Node viewer on its own link, replaying the same trace segment from the browser's epoch.
+      if (link !== 'loopback') await tigervnc.waitFor(() => net.epochs.length > 0, 30_000, 'the browser viewer to connect');
+      const nodeNet = await openLink(link, hostPort, traces, link === 'loopback' ? undefined : net.epochs[0] - probe.perfToMono(0));
+      later(() => nodeNet.close());
+      const nodeViewer = connectViewer(`ws://127.0.0.1:${nodeNet.port}/`, { viewOnly: true, timeoutMs: 120_000 });
+      nodeViewer.on('error', () => {});
+      later(() => nodeViewer.close());
+      const sightings = probe.watchFramebuffer(nodeViewer, SQ_X, SQ_Y);
+      rows.push({ row: 'tilecast-node', sightings, link: nodeNet, found: tigervnc.waitFor(() => sightings.some((s) => s.code === 0), 60_000, 'the Node viewer to show the square').then(() => ({ scale: 1 })) });
+    }
+    for (const r of rows) {
+      let timer;
+      const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${r.row}: the square never appeared on the viewer`)), 60_000)));
+      r.where = await Promise.race([r.found, timeout]).finally(() => clearTimeout(timer));
+    }
+    // Same trace segment for every system: the first square LEAD_MS after the connection's trace start.
+    const start = (link === 'loopback' ? connectedAt : rows[0].link.epochs[0]) + LEAD_MS;
+    if (probe.monoMs() > start) console.error(`  (${system} ${link} ${load}: setup took longer than ${LEAD_MS} ms; squares start ${(probe.monoMs() - start).toFixed(0)} ms late in the trace)`);
+    const paints = [];
+    for (let n = 1; n <= SQUARES; n++) {
+      const due = start + (n - 1) * INTERVAL_MS;
+      const wait = due - probe.monoMs();
+      if (wait > 0) await sleep(wait);
+      paints.push({ code: n, ...(await drawer.paint(n)) });
+    }
+    const last = SQUARES;
+    const end = probe.monoMs() + TAIL_MS;
+    while (probe.monoMs() < end && !rows.every((r) => r.sightings.some((s) => s.code === last))) await sleep(50);
+    await sleep(200);
+    return rows.map((r) => ({ ...r, paints, sightings: r.sightings.filter((s) => s.code !== 0 || s.t < paints[0].t) }));
+  } finally {
+    for (const c of cleanup.reverse()) {
+      try { await c(); } catch { /* best effort */ }
+    }
+  }
+}
+
+/**
+ * Figures of one row. Latency: first sight of n − paint of n. Catch-up: first
+ * sight of n or any newer code − paint of n. Floor (LTE): the bytes the server
+ * sent after paint n (up to the next paint, or `bytesPerSquare` under load,
+ * where background bytes cannot be told apart) need k opportunities; the k-th
+ * at or after the paint, + the one-way delay.
+ */
+function analyse(raw, traces, bytesPerSquare) {
+  const { paints, sightings, link } = raw;
+  const painted = new Map(paints.map((p) => [p.code, p]));
+  const first = new Map();
+  let wrong = 0, backwards = 0, beforeSync = 0, prev = -1;
+  for (const s of sightings) {
+    if (s.code === 0) continue;
+    const p = painted.get(s.code);
+    // Before the drawer even asked for it, or never painted: a misread.
+    if (!p || s.t < p.t0) wrong++;
+    else if (!first.has(s.code)) {
+      // Seen while the drawer still waited for XSync (a busy X server answers late): latency 0.
+      if (s.t < p.t) beforeSync++;
+      first.set(s.code, Math.max(s.t, p.t));
+    }
+    if (s.code < prev) backwards++;
+    prev = s.code;
+  }
+  const lat = [], catchup = [], floor = [], excess = [], sentBytes = [];
+  for (let i = 0; i < paints.length; i++) {
+    const p = paints[i];
+    if (first.has(p.code)) lat.push(first.get(p.code) - p.t);
+    const newer = sightings.find((s) => s.code >= p.code && s.t >= p.t0);
+    catchup.push(newer ? Math.max(0, newer.t - p.t) : Infinity);
+    if (link.epochs.length) {
+      const next = paints[i + 1]?.t ?? p.t + INTERVAL_MS;
+      const sent = link.down.filter(([t]) => t >= p.t && t < next).reduce((n, [, b]) => n + b, 0);
+      sentBytes.push(sent);
+      const bytes = bytesPerSquare ?? sent;
+      const tt = p.t - link.epochs[0];
+      const k = Math.max(1, Math.ceil(bytes / OPPORTUNITY_BYTES));
+      const f = traces.down.timeOf(traces.down.firstAtOrAfter(Math.max(0, tt)) + k - 1) - tt + DELAY_MS;
+      floor.push(f);
+      if (first.has(p.code)) excess.push(first.get(p.code) - p.t - f);
+    }
+  }
+  const three = (a) => {
+    const s = sortNum(a);
+    return { p50: pct(s, 50), p95: pct(s, 95), p99: pct(s, 99) };
+  };
+  return {
+    painted: paints.length, shown: first.size, wrongCodes: wrong, backwards, seenBeforeXSync: beforeSync,
+    latency: three(lat), catchup: three(catchup), neverCaughtUp: catchup.filter((c) => c === Infinity).length,
+    floor: floor.length ? three(floor) : null, excess: excess.length ? three(excess) : null,
+    bytesPerSquare: sentBytes.length ? pct(sortNum(sentBytes), 50) : null, floorBytesFrom: floor.length ? (bytesPerSquare === undefined ? 'this run' : bytesPerSquare ? 'the idle run' : 'none (one opportunity)') : null,
+    samples: lat.map((v) => +v.toFixed(2)),
+    // The raw record, ms from the first paint: paints [code, before drawing, after XSync], sightings [code, t].
+    raw: {
+      paints: paints.map((p) => [p.code, +(p.t0 - paints[0].t0).toFixed(2), +(p.t - paints[0].t0).toFixed(2)]),
+      sightings: sightings.map((s) => [s.code, +(s.t - paints[0].t0).toFixed(2)]),
+    },
+  };
+}
+
+const ROW_LABEL = {
+  'tilecast-browser': 'tilecast, browser viewer (Chromium)',
+  'tilecast-node': 'tilecast, Node viewer (framebuffer)',
+  'tigervnc-lossless': 'TigerVNC Tight lossless',
+  'tigervnc-jpeg': 'TigerVNC Tight JPEG q6',
+};
+const f0 = (v) => (v === Infinity ? '∞' : Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : '-');
+const trio = (o) => (o ? `${f0(o.p50)} / ${f0(o.p95)} / ${f0(o.p99)}` : '-');
+
+async function main() {
+  const fromJson = argv.indexOf('--from-json');
+  if (fromJson >= 0) {
+    // Re-renders latency.md and the plots from a saved run (e.g. after a report change).
+    const saved = JSON.parse(fs.readFileSync(argv[fromJson + 1], 'utf8'));
+    loadAtStart = saved.machineLoad;
+    return report(saved.results, saved.trace ? {} : null, saved);
+  }
+  const missing = tigervnc.unavailable() ?? probe.unavailable();
+  if (missing) {
+    console.error(`bench/latency.js: ${missing}. Skipping the glass-to-glass latency benchmark.`);
+    return;
+  }
+  const files = ['down', 'up'].map((d) => path.join(traceDir, `${TRACE}.${d}`));
+  const traces = files.every((f) => fs.existsSync(f)) ? { down: DeliveryTrace.load(files[0]), up: DeliveryTrace.load(files[1]) } : null;
+  if (!traces) console.error(`bench/latency.js: trace ${files.join(' / ')} is missing (the shared traces folder must sit beside the project): loopback only.`);
+  const only = (name, all, dflt = all) => {
+    const i = argv.indexOf(name);
+    if (i < 0) return dflt;
+    const want = argv[i + 1].split(',');
+    const bad = want.filter((w) => !all.includes(w));
+    if (bad.length) throw new Error(`${name}: unknown ${bad.join(', ')} (one of ${all.join(', ')})`);
+    return want;
+  };
+  const links = only('--links', traces ? ['loopback', 'lte'] : ['loopback']);
+  const loads = only('--loads', ['idle', 'scroll', 'video'], quick ? ['idle'] : undefined);
+  const systems = only('--systems', ['tilecast', 'tigervnc-lossless', 'tigervnc-jpeg'], quick ? ['tilecast', 'tigervnc-lossless'] : undefined);
+  console.log(`# Glass-to-glass latency: ${SQUARES} squares every ${INTERVAL_MS} ms, ${W}x${H}${traces ? `; LTE = ${TRACE}, ${DELAY_MS} ms one-way each way` : ''}`);
+  const results = [];
+  const idleBytes = new Map();
+  loadAtStart = os_load();
+  for (const link of links) {
+    for (const load of loads) {
+      for (const system of systems) {
+        const t0 = Date.now();
+        let raws;
+        try {
+          raws = await runOnce(system, link, load, traces);
+        } catch (err) {
+          console.error(`  ${system} ${link} ${load}: failed: ${err.message}`);
+          results.push({ system, row: system === 'tilecast' ? 'tilecast-browser' : system, link, load, error: err.message });
+          continue;
+        }
+        for (const raw of raws) {
+          const key = `${raw.row}/${link}`;
+          const r = analyse(raw, traces, load === 'idle' ? undefined : idleBytes.get(key) ?? 0);
+          if (load === 'idle' && r.bytesPerSquare !== null) idleBytes.set(key, r.bytesPerSquare);
+          results.push({ row: raw.row, link, load, where: raw.where, ...r });
+          console.log(`  ${ROW_LABEL[raw.row]} | ${link} | ${load} | ${trio(r.latency)} ms | shown ${r.shown}/${r.painted} | catch-up ${trio(r.catchup)} | floor ${trio(r.floor)} | excess ${trio(r.excess)} | wrong ${r.wrongCodes}, seen before XSync ${r.seenBeforeXSync} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+        }
+      }
+    }
+  }
+  report(results, traces);
+}
+
+let loadAtStart = null;
+
+/** The issue's targets, tilecast's browser viewer against TigerVNC Tight lossless in the same run. */
+function targetsTable(results) {
+  const get = (row, link, load) => results.find((r) => r.row === row && r.link === link && r.load === load && !r.error);
+  const lines = [];
+  const check = (what, a, b, factor = 1) => `${what} ${f0(a)} vs ${factor === 1 ? '' : `${factor}× `}${f0(b)}: ${a <= b * factor ? 'met' : 'not met'}`;
+  for (const link of ['loopback', 'lte']) {
+    for (const load of ['idle', 'scroll', 'video']) {
+      const tc = get('tilecast-browser', link, load), tv = get('tigervnc-lossless', link, load);
+      if (!tc || !tv) continue;
+      let checks;
+      if (link === 'loopback') checks = load === 'idle' ? [check('p99', tc.latency.p99, tv.latency.p99)] : null;
+      else if (load === 'idle') checks = [check('p50', tc.latency.p50, tv.latency.p50), check('p95', tc.latency.p95, tv.latency.p95)];
+      else {
+        checks = [check('p50', tc.latency.p50, tv.latency.p50), check('p95', tc.latency.p95, tv.latency.p95, 0.2),
+          check('catch-up p95', tc.catchup.p95, tv.catchup.p95, 0.5), `shown ${tc.shown} vs ${tv.shown}: ${tc.shown >= tv.shown ? 'met' : 'not met'}`];
+      }
+      if (checks) lines.push(`| ${link} ${load} | ${checks.join('; ')} |`);
+    }
+  }
+  return lines.length ? `\nIssue 20's targets (tilecast's browser viewer against TigerVNC Tight lossless, this run):\n\n| row | tilecast vs TigerVNC (ms) |\n|---|---|\n${lines.join('\n')}\n` : '';
+}
+
+function report(results, traces, saved = null) {
+  const load = saved ? saved.machineLoad : `${loadAtStart} at the start, ${os_load()} at the end`;
+  const json = saved ?? { date: new Date().toISOString(), squares: SQUARES, intervalMs: INTERVAL_MS, screen: `${W}x${H}`, trace: traces ? TRACE : null, delayMs: DELAY_MS, leadMs: LEAD_MS, machineLoad: load, cores: require('node:os').cpus().length, results };
+  const jf = saved ? null : writeResult('latency.json', json, quick);
+  let md = `# Glass-to-glass latency (bench/latency.js)\n\n${json.date}; ${json.squares} squares every ${json.intervalMs} ms on a ${json.screen.replace('x', '×')} screen; LTE = ${TRACE} with ${DELAY_MS} ms one-way each way, every connection starting at the same trace time; machine load average (1/5/15 min) ${load} on ${json.cores} cores.\n\n`;
+  md += '| system | link | load | p50 / p95 / p99 ms | shown / painted | catch-up p50 / p95 / p99 ms | link floor p50 / p95 / p99 ms | excess over floor p50 / p95 / p99 ms | bytes sent per square interval (median) |\n|---|---|---|---|---|---|---|---|---|\n';
+  for (const r of results) {
+    if (r.error) { md += `| ${ROW_LABEL[r.row]} | ${r.link} | ${r.load} | failed: ${r.error} | | | | | |\n`; continue; }
+    md += `| ${ROW_LABEL[r.row]} | ${r.link} | ${r.load} | ${trio(r.latency)} | ${r.shown} / ${r.painted} | ${trio(r.catchup)} | ${trio(r.floor)} | ${trio(r.excess)} | ${r.bytesPerSquare ?? '-'} |\n`;
+  }
+  md += targetsTable(results);
+  const syncRule = results.some((r) => 'seenBeforeXSync' in r) ? 'a sight before that, while a busy X server had not yet answered, counts as 0' : 'this run predates the before-drawing stamp: a sight before XSync returned counted as a wrong code';
+  md += `\nLatency: a square painted on the host display (after XSync; ${syncRule}) to its first sight on the viewer's screen (Chromium or vncviewer on Xvfb, read every ~1 ms) or in the Node viewer's framebuffer. Catch-up: to that square or a newer one being visible. Link floor: the k-th delivery opportunity at or after the paint + the one-way delay, k = opportunities needed by the bytes the server sent between that paint and the next (the last column; under load the same system's idle median, background bytes not being attributable).\n`;
+  const mf = writeResult('latency.md', md, quick);
+  const ok = results.filter((r) => !r.error);
+  const groups = [...new Set(ok.map((r) => `${r.link} ${r.load}`))];
+  const series = [...new Set(ok.map((r) => ROW_LABEL[r.row]))];
+  for (const p of ['p50', 'p95']) {
+    writeResult(`latency-${p}.svg`, barChart({ title: `Glass-to-glass latency ${p}`, unit: 'ms', series,
+      groups: groups.map((g) => ({ label: g, values: Object.fromEntries(ok.filter((r) => `${r.link} ${r.load}` === g).map((r) => [ROW_LABEL[r.row], r.latency[p]])) })) }), quick);
+  }
+  for (const g of groups) {
+    writeResult(`latency-cdf-${g.replace(' ', '-')}.svg`, cdfChart({ title: `Glass-to-glass latency, ${g}`, unit: 'ms', curves: ok.filter((r) => `${r.link} ${r.load}` === g).map((r) => ({ label: ROW_LABEL[r.row], values: r.samples })) }), quick);
+  }
+  console.log(`\n${md}\nresults: bench/results/${jf ? `${jf}, ` : ''}${mf}`);
+}
+
+const os_load = () => require('node:os').loadavg().map((v) => v.toFixed(2)).join(' ');
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,75 @@
+// The glass-to-glass latency bench (bench/latency.js --quick) measures what it
+// claims: every square the drawer painted is read back from the viewers'
+// screens (Chromium, vncviewer) and the Node viewer's framebuffer with the
+// right code, in order, never before it was painted, at scale 1; the counts
+// agree; over LTE the bytes and link floor are there. No timing is asserted.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_TRACES_DIR } from '../../src/emulator/linkTraces';
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const tigervnc = require('../../bench/lib/tigervnc');
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const probe = require('../../bench/lib/latencyProbe');
+
+const root = path.join(__dirname, '..', '..');
+const missing: string | null = tigervnc.unavailable() ?? probe.unavailable();
+if (missing && process.env.CI) throw new Error(`latency bench: ${missing}`);
+const haveTraces = fs.existsSync(path.join(DEFAULT_TRACES_DIR, 'ATT-LTE-driving.down'));
+const SQUARES = 8;
+
+interface Row {
+  row: string; link: string; load: string; error?: string; painted: number; shown: number; wrongCodes: number; backwards: number;
+  neverCaughtUp: number; samples: number[]; where?: { scale: number }; floor: unknown; bytesPerSquare: number | null;
+}
+
+t.test('latency bench --quick: squares read back with the right codes, counts consistent', { skip: missing ?? false, timeout: 290_000 }, async (t) => {
+  const r = spawnSync(process.execPath, [path.join(root, 'bench', 'latency.js'), '--quick', '--squares', String(SQUARES)], { cwd: root, encoding: 'utf8', timeout: 280_000 });
+  t.equal(r.status, 0, `bench exit status (stderr: ${r.stderr.slice(-2000)})`);
+  const json = JSON.parse(fs.readFileSync(path.join(root, 'bench', 'results', 'latency-quick.json'), 'utf8'));
+  const rows: Row[] = json.results;
+  const links = haveTraces ? ['loopback', 'lte'] : ['loopback'];
+  const expected = links.flatMap((link) => ['tilecast-browser', 'tilecast-node', 'tigervnc-lossless'].map((row) => `${row} ${link} idle`));
+  t.same(rows.map((x) => `${x.row} ${x.link} ${x.load}`), expected, 'one row per viewer and link');
+  for (const x of rows) {
+    const name = `${x.row} ${x.link}`;
+    t.notOk(x.error, `${name}: ran`);
+    t.equal(x.painted, SQUARES, `${name}: every square painted`);
+    t.equal(x.wrongCodes, 0, `${name}: no code seen that was not painted, or before its paint`);
+    t.equal(x.backwards, 0, `${name}: codes appear in order`);
+    t.ok(x.shown >= 1 && x.shown <= x.painted, `${name}: shown ${x.shown} of ${x.painted}`);
+    t.equal(x.samples.length, x.shown, `${name}: one latency per square shown`);
+    t.equal(x.neverCaughtUp, 0, `${name}: the newest square reached the viewer`);
+    t.equal(x.where?.scale, 1, `${name}: the viewer shows the host's pixels at scale 1`);
+    if (x.link === 'lte') {
+      t.ok(x.floor, `${name}: link floor computed`);
+      t.ok((x.bytesPerSquare ?? 0) > 0, `${name}: bytes the server sent for a square counted (${x.bytesPerSquare})`);
+    }
+  }
+});
+
+t.test('the Node-side square decoder reads what latprobe.c draws, and rejects a mixed square', async (t) => {
+  const { SQUARE, decodeSquare } = probe;
+  const width = 80;
+  const paint = (fb: Buffer, n: number, rows?: [number, number]) => {
+    const checkOf = (v: number) => ((v * 23) + 7 + (v >> 5) * 11) & 31;
+    const bits = (n & 0x7ff) | (checkOf(n & 0x7ff) << SQUARE.counterBits);
+    for (let i = 0; i < 16; i++) {
+      const y0 = SQUARE.bar + Math.floor(i / 4) * SQUARE.ch;
+      if (rows && (y0 < rows[0] || y0 >= rows[1])) continue;
+      for (let y = y0; y < y0 + SQUARE.ch; y++) fb.fill((bits >> i) & 1 ? 255 : 0, (y * width + (i % 4) * SQUARE.cw) * 4, (y * width + (i % 4) * SQUARE.cw + SQUARE.cw) * 4);
+    }
+  };
+  const fb = Buffer.alloc(width * 64 * 4);
+  for (const n of [0, 1, 2, 255, 360, 2047]) {
+    paint(fb, n);
+    t.equal(decodeSquare(fb, width, 0, 0), n, `code ${n}`);
+  }
+  paint(fb, 1000);
+  paint(fb, 1001, [0, 36]); // the top half updated, the bottom half still the old square
+  t.equal(decodeSquare(fb, width, 0, 0), -1, 'a half-updated square is no code');
+  fb.fill(128);
+  t.equal(decodeSquare(fb, width, 0, 0), -1, 'grey is no code');
+});
