@@ -93,7 +93,7 @@ async function main() {
   }
   wine.buildWindowsBinaries();
   const nodeExe = wine.windowsNode();
-  const xvfb = await startXvfb(W, H, ['-noreset']);
+  const xvfb = await startXvfb(W, H);
   const env = wine.wineEnv(xvfb.display);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tilecast-wine-bench-'));
   try {
