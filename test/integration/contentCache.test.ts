@@ -49,7 +49,10 @@ t.test('window raised again: CACHE_REF ops, exact screen; a reconnect starts wit
   host.dropViewers();
   await reconnected;
   await viewer.waitFor(() => viewer.framebuffer?.equals(windows[0]!.data) ?? false, { timeoutMs: 30_000 });
-  t.equal(await show(source, viewer, windows[1]!), first, 'after the reconnect the second window is not cached any more: as on a fresh start');
+  // Had the cache survived, the second window would now come almost whole from it (as the first did above).
+  // Its own repeats still hit, and how many varies a little with how its tiles were split into ops (49–72 seen).
+  const afterReconnect = await show(source, viewer, windows[1]!);
+  t.ok(afterReconnect < again / 2, `after the reconnect the second window is not cached any more: ${afterReconnect} references (before the reconnect: ${first}; a cached window: ${again})`);
   t.ok((await show(source, viewer, windows[0]!)) > 100, 'the keyframe after the reconnect filled the new cache');
 });
 
