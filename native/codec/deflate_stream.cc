@@ -71,7 +71,19 @@ Status DeflateStream::Write(const uint8_t* data, size_t len, std::vector<uint8_t
   return Run(data, len, Z_NO_FLUSH, out);
 }
 
-Status DeflateStream::Finish(std::vector<uint8_t>* out) { return Run(nullptr, 0, Z_SYNC_FLUSH, out); }
+Status DeflateStream::Finish(std::vector<uint8_t>* out) {
+  const size_t before = out->size();
+  TC_RETURN_IF_ERROR(Run(nullptr, 0, Z_SYNC_FLUSH, out));
+  // With nothing written since the last sync flush, zlib emits nothing (no progress possible), but
+  // every update must end in the sync-flush marker (an update whose tiles all match what the viewer
+  // has carries no ops). The stream is byte-aligned after that flush, so an empty stored block
+  // (header byte, LEN 0, NLEN 0xFFFF) is the same marker zlib would have written.
+  if (out->size() == before) {
+    static constexpr uint8_t kEmptyStoredBlock[] = {0x00, 0x00, 0x00, 0xFF, 0xFF};
+    out->insert(out->end(), std::begin(kEmptyStoredBlock), std::end(kEmptyStoredBlock));
+  }
+  return Status::Ok();
+}
 
 InflateStream::InflateStream() : staging_(kStagingBytes) {
   init_ok_ = inflateInit2(&zs_, -15) == Z_OK;

@@ -30,7 +30,8 @@ class DeflateStream {
   Status SetLevel(int level, std::vector<uint8_t>* out);
   // Compresses `len` bytes, appending output to `out`. Call Finish() once per update.
   Status Write(const uint8_t* data, size_t len, std::vector<uint8_t>* out);
-  // Sync-flushes, so everything written so far can be decoded from `out`.
+  // Sync-flushes, so everything written so far can be decoded from `out`. Always appends the
+  // marker (00 00 FF FF at the end), even for an update with nothing written.
   Status Finish(std::vector<uint8_t>* out);
 
  private:

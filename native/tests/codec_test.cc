@@ -311,6 +311,39 @@ TEST(decoder_rejects_hostile_op_headers) {
   }
 }
 
+TEST(an_update_with_nothing_written_still_ends_in_the_sync_flush_marker) {
+  // Twice in a row with nothing written (tiles damaged but equal to what the viewer has), at the
+  // same level and after a level change: each stream ends in 00 00 FF FF and decodes to no ops.
+  std::mt19937 rng(11);
+  TestFrame f = MakeFrame(128, 64, 4);
+  FillScreenLike(f, rng);
+  TileEncoder enc(32, 6);
+  EncodedUpdate first = EncodeWhole(enc, f);
+  Viewer dec(128, 64);
+  CHECK(dec.Apply(first.stream.data(), first.stream.size(), first.op_count, true, nullptr).ok());
+  DeflateStream z(6);
+  std::vector<uint8_t> a, b, c;
+  const uint8_t solid[] = {0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 2, 3};  // any bytes: a warm-up write
+  CHECK(z.Write(solid, sizeof solid, &a).ok());
+  CHECK(z.Finish(&a).ok());
+  CHECK(z.Finish(&b).ok());
+  CHECK(z.SetLevel(9, &c).ok());
+  CHECK(z.Finish(&c).ok());
+  const uint8_t marker[] = {0x00, 0x00, 0xFF, 0xFF};
+  for (const auto* s : {&a, &b, &c}) {
+    CHECK(s->size() >= 4);
+    CHECK(std::equal(s->end() - 4, s->end(), marker));
+  }
+  // The empty updates decode (zero ops) on the stream that carries them.
+  for (int i = 0; i < 3; ++i) {
+    EncodedUpdate none;
+    CHECK(enc.Encode(f.view(), {}, {}, false, 1, &none).ok());
+    CHECK(none.stream.size() >= 4 && std::equal(none.stream.end() - 4, none.stream.end(), marker));
+    CHECK_EQ(none.op_count, 0u);
+    CHECK(dec.Apply(none.stream.data(), none.stream.size(), 0, false, nullptr).ok());
+  }
+}
+
 TEST(decoder_survives_random_corruption) {
   std::mt19937 rng(10);
   TestFrame f = MakeFrame(160, 90, 4);

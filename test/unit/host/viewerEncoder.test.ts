@@ -422,3 +422,22 @@ t.test('COMPACT_UPDATE: UPDATE_COMPACT and PALETTE_DIFF to a viewer that announc
   t.equal(compact.lastFrameId, 13, 'frame ids survive the delta coding');
   t.ok(compact.bytes < plain.bytes - 13 * 16, `compact ${compact.bytes} B < plain ${plain.bytes} B`);
 });
+
+t.test('damage whose pixels the viewer already has: an update with no ops, still well-formed (compact or not)', async (t) => {
+  for (const capabilities of [ALL | Capability.COMPACT_UPDATE, ALL]) {
+    const { clock, enc, dec, apply } = setup({ lossy: false }, capabilities);
+    const f = screen(256, 128, 41);
+    enc.offer(f, whole(f));
+    await apply(await enc.step(FAST));
+    // The same pixels reported damaged, twice in a row (a window redrawn as it was).
+    for (let i = 0; i < 2; i++) {
+      clock.now += 100;
+      enc.offer({ ...f, data: Buffer.from(f.data) }, [{ x: 64, y: 0, w: 64, h: 64 }]);
+      const s = await apply(await enc.step(FAST));
+      t.equal(s.update?.encoded.opCount, 0, `update ${i + 2}: no ops`);
+      t.equal(s.update?.keyframe, false, 'and no keyframe to recover from a failure');
+    }
+    t.equal(dec.lastFrameId, 3, 'the viewer decoded all three');
+    t.ok(dec.framebuffer!.equals(expectedFramebuffer(f)));
+  }
+});
