@@ -129,6 +129,9 @@ Napi::Value ViewerEncoderBinding::SetCacheBudget(const Napi::CallbackInfo& info)
 }
 
 Napi::Value ViewerEncoderBinding::MemoryBytes(const Napi::CallbackInfo& info) {
+  // While an encode runs, the encoder (and its content cache) belongs to the worker thread:
+  // answer with the figure taken when the last call finished rather than race it.
+  if (busy_) return Napi::Number::New(info.Env(), static_cast<double>(reported_bytes_));
   return Napi::Number::New(info.Env(), static_cast<double>(encoder_->MemoryBytes()));
 }
 

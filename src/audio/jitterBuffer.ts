@@ -240,8 +240,10 @@ export class JitterBuffer<T> {
     this.target = Math.ceil(this.jitterMs / FRAME_MS) + 1;
   }
 
-  /** A new stream (reconnect): forget everything but the target. */
+  /** A new stream (reconnect): forget the frames and the transits (the new path may be slower: frames timed by the old one's fastest would all be "late"). */
   reset(): void {
+    this.transits.length = 0;
+    this.transitNext = 0;
     this.captured.clear();
     this.frames.clear();
     this.next = this.highest = null;

@@ -161,7 +161,7 @@ export class Gateway {
       // A viewer session never outlives the login it was opened with.
       const loginLeft = Math.max(1, a.session.expiresAt - Date.now());
       const maxSessionMs = policy.maxSessionMs > 0 ? Math.min(policy.maxSessionMs, loginLeft) : loginLeft;
-      return { user: a.user.id, hostId, viewOnly: policy.viewOnly, audio: policy.audio, microphone: policy.microphone, idleTimeoutMs: policy.idleTimeoutMs, maxSessionMs, tag };
+      return { user: a.user.id, hostId, viewOnly: policy.viewOnly, audio: policy.audio, microphone: policy.microphone && !policy.viewOnly, idleTimeoutMs: policy.idleTimeoutMs, maxSessionMs, tag };
     } catch (err) {
       await this.store.releaseLicence(lease.id); // no grant, so no sessionEnd will free it
       throw err;

@@ -188,7 +188,10 @@ export class HostAudio extends EventEmitter<HostAudioEvents> {
       this.emit('error', new Error(`sound capture ended: ${reason}`));
       // Listeners are still there: try again, less and less often.
       if (this.hearers.size > 0 && !this.closed && !this.retryTimer) {
-        this.retryTimer = setTimeout(() => this.startCapture(), this.retryMs);
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          if (this.hearers.size > 0) this.startCapture(); // the last listener may have left meanwhile
+        }, this.retryMs);
         this.retryMs = Math.min(30_000, this.retryMs * 2);
       }
     });

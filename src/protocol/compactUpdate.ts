@@ -104,7 +104,7 @@ export function readCompactUpdate(r: ByteReader, state: CompactUpdateState, ctx:
   if (Math.abs(captureTime) > MAX_TIME) throw new TilecastError(ErrorCodes.PROTOCOL, `${ctx}: captureTime ${captureTime} out of range`);
   const opCount = readVarint(r, 'opCount', 5, U32 - 1, ctx);
   const withImages = (flags & UpdateFlag.IMAGES) !== 0;
-  const streamLength = withImages ? readVarint(r, 'streamLength', 4, Limits.MAX_MESSAGE_BYTES, ctx) : r.remaining;
+  const streamLength = withImages ? readVarint(r, 'streamLength', 5, Limits.MAX_MESSAGE_BYTES, ctx) : r.remaining;
   const coded = r.bytes(streamLength, 'stream');
   const stream = new Uint8Array(coded.length + 4);
   stream.set(coded);
