@@ -37,3 +37,44 @@ export class BusyTiles {
     return (this.history[i * 3 + 2]! - this.history[i * 3]!) / 2;
   }
 }
+
+/**
+ * The smallest busy region, in tiles, that the quality ladder slows down. A
+ * busy region smaller than this (the tile a user is typing in, a blinking
+ * caret, a clock, a spinner) costs few bytes at full rate, and delaying it is
+ * what a user feels as lag; video and animations are larger.
+ */
+export const MIN_SLOWED_REGION_TILES = 4;
+
+/**
+ * Flags of the tiles busy at `now` that belong to a busy region (busy tiles
+ * joined through their 8 neighbours) of at least `minTiles` tiles, on a grid
+ * `tilesX` tiles wide.
+ */
+export function largeBusyRegions(busy: BusyTiles, tilesX: number, now: number, minTiles = MIN_SLOWED_REGION_TILES): Uint8Array {
+  const count = busy.tileCount;
+  const out = new Uint8Array(count);
+  const seen = new Uint8Array(count);
+  const region: number[] = [];
+  for (let start = 0; start < count; start++) {
+    if (seen[start] || !busy.isBusy(start, now)) continue;
+    // Flood the region from `start`; `region` doubles as the work list.
+    region.length = 0;
+    region.push(start);
+    seen[start] = 1;
+    for (let k = 0; k < region.length; k++) {
+      const i = region[k]!;
+      const x = i % tilesX;
+      for (let dy = -tilesX; dy <= tilesX; dy += tilesX) {
+        for (let dx = x > 0 ? -1 : 0; dx <= (x < tilesX - 1 ? 1 : 0); dx++) {
+          const j = i + dy + dx;
+          if (j < 0 || j >= count || seen[j] || !busy.isBusy(j, now)) continue;
+          seen[j] = 1;
+          region.push(j);
+        }
+      }
+    }
+    if (region.length >= minTiles) for (const i of region) out[i] = 1;
+  }
+  return out;
+}

@@ -20,7 +20,7 @@
  */
 import type { Rect } from '../frame';
 import { TileGrid } from '../tileGrid';
-import { BusyTiles } from './busyTiles';
+import { BusyTiles, largeBusyRegions } from './busyTiles';
 
 export interface LossyPolicyOptions {
   /** Still time before a lossy tile is refined, ms (default 50). */
@@ -63,6 +63,11 @@ export class LossyPolicy {
     const m = new Uint8Array(this.grid.count);
     for (let i = 0; i < m.length; i++) if (this.busy.isBusy(i, now)) m[i] = 1;
     return m;
+  }
+
+  /** Flags of the busy tiles the quality ladder may slow at `now`: those in busy regions of MIN_SLOWED_REGION_TILES or more. */
+  slowable(now: number): Uint8Array {
+    return largeBusyRegions(this.busy, this.grid.tilesX, now);
   }
 
   quality(ladderLevel: number): number {

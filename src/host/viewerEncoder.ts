@@ -334,8 +334,9 @@ export class ViewerEncoder {
     let select: ((tile: number) => boolean) | undefined;
     const level = this.ladder.update(link.deliveryRateBps, t);
     if (level > 0 && !this.keyframePending && this.options.adaptiveQuality !== false) {
-      const busy = this.policy!.busy;
-      const calm = (tile: number) => !busy.isBusy(tile, t);
+      // Small busy regions (the tile being typed in, a caret, a clock) count as calm: they cost little and are what a user watches.
+      const slowable = this.policy!.slowable(t);
+      const calm = (tile: number) => slowable[tile] === 0;
       let anyCalm = false;
       let anyBusy = false;
       this.damage.forEachTile((tile) => (calm(tile) ? (anyCalm = true) : (anyBusy = true)));

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { BusyTiles } from '../../../src/host/busyTiles';
+import { BusyTiles, largeBusyRegions } from '../../../src/host/busyTiles';
 import { QualityLadder, BUSY_INTERVAL_MS, chooseTiles } from '../../../src/host/qualityLadder';
 import { DamageRegion } from '../../../src/host/damageRegion';
 
@@ -12,6 +12,19 @@ t.test('a tile is busy after three changes within a second', async (t) => {
   t.ok(b.isBusy(1, 700), 'three changes in 600 ms');
   t.notOk(b.isBusy(1, 1200), 'oldest of the three left the window');
   t.notOk(b.isBusy(0, 700), 'other tiles untouched');
+});
+
+t.test('only busy regions of at least four tiles (8-connected) may be slowed', async (t) => {
+  // A 6x4 grid: a 2x2 block at the top left, a diagonal pair + one at the right, a lone tile.
+  const tilesX = 6;
+  const b = new BusyTiles(24);
+  const busyAt = [0, 1, 6, 7, /* diagonal chain across the right edge's wrap must not join: */ 5, 10, 17, /* lone */ 21];
+  for (const i of busyAt) for (const at of [0, 100, 200]) b.record(i, at);
+  const flagged = (m: Uint8Array) => [...m.keys()].filter((i) => m[i]);
+  t.same(flagged(largeBusyRegions(b, tilesX, 300)), [0, 1, 6, 7], 'the 2x2 block only');
+  t.same(flagged(largeBusyRegions(b, tilesX, 300, 3)), [0, 1, 5, 6, 7, 10, 17],
+    'with a 3-tile minimum the diagonal chain (5, 10, 17) counts too; tile 5 does not wrap to tile 6 of the next row');
+  t.same(flagged(largeBusyRegions(b, tilesX, 1300)), [], 'nothing busy once the window has passed');
 });
 
 t.test('the ladder climbs under load and comes down when it eases', async (t) => {

@@ -208,6 +208,46 @@ t.test('a slow link: the ladder steps up and calm tiles go before busy ones', as
   t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), w), null, 'and the viewer is exact');
 });
 
+t.test('a slow link: a small busy region (a tile typed into 4 times a second) is not slowed with a large one', async (t) => {
+  const { clock, enc, dec, apply } = setup({ lossy: false });
+  const slow: LinkState = { canSend: true, deliveryRateBps: 20_000 };
+  const w = 512, h = 256;
+  let f = screen(w, h, 9);
+  enc.offer(f, whole(f));
+  await apply(await enc.step(slow));
+  const busyRect = { x: 0, y: 0, w: 256, h: 256 }; // 16 tiles changing every 50 ms: video
+  const typed = { x: 448, y: 192, w: 64, h: 64 }; // one tile changing every 250 ms: busy, but alone
+  for (let n = 0; n < 20; n++) {
+    clock.now += 50;
+    const rects = n % 5 === 4 ? [busyRect, typed] : [busyRect];
+    f = withPatch(f, busyRect, 200 + n);
+    if (rects.length === 2) f = withPatch(f, typed, 500 + n);
+    enc.offer(f, rects);
+    const s = await enc.step(slow);
+    if (s.update) await apply(s);
+  }
+  t.ok(enc.quality().busyIntervalMs > 0, `ladder level ${enc.quality().level} under load`);
+  // The typed tile changed 4 times in the last second: busy by the 3-in-a-second rule.
+  clock.now += 50;
+  f = withPatch(withPatch(f, busyRect, 300), typed, 301);
+  enc.offer(f, [busyRect, typed]);
+  let s = await enc.step(slow);
+  while (!s.update && s.nextAt !== null) {
+    clock.now = s.nextAt;
+    s = await enc.step(slow);
+  }
+  await apply(s);
+  t.ok(s.update!.encoded.rects.some((r) => r.x === typed.x && r.y === typed.y), 'the typed tile goes at once');
+  t.same(s.update!.encoded.rects.filter((r) => r.x < 256), [], 'the video region waits for its slot');
+  for (let n = 0; n < 40; n++) {
+    const s = await enc.step(slow);
+    if (s.update) await apply(s);
+    else if (s.nextAt === null) break;
+    else clock.now = Math.max(clock.now, s.nextAt);
+  }
+  t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), w), null, 'and the viewer is exact');
+});
+
 t.test('close() releases the native copy of what the viewer has', async (t) => {
   const { enc, apply } = setup();
   const f = screen(320, 200, 10);
