@@ -13,6 +13,14 @@
  * still buffered in its own socket (canSend(bufferedBytes)). And an ack is only
  * credited when it is possible: for an update in flight, with a viewer hold
  * time shorter than the time since the update was sent.
+ *
+ * Stalls (an LTE outage: the link delivers a packet a second, or nothing):
+ * when no ack has come for well past the time one was due, at most
+ * STALL_INFLIGHT_BYTES stay in flight, so what is queued in the link stays what
+ * a trickle drains in a few seconds, and the newest small change (sent as soon
+ * as that drains) is what the viewer gets next, not seconds of stale
+ * background changes. The rate given to the encoder then falls to what the
+ * link delivered in the last second, so big damage goes in small bands.
  */
 
 export interface FlowControlOptions {
@@ -42,6 +50,13 @@ export interface FlowControlOptions {
    */
   ackToleranceMs?: number;
 }
+
+/** An ack this much later than due (after the smoothed RTT and the time to drain what is in flight) means a stall, ms. */
+export const STALL_GRACE_MS = 200;
+/** Bytes that may stay in flight during a stall: a few small updates, what a few LTE packets carry. */
+export const STALL_INFLIGHT_BYTES = 4 * 1024;
+/** The window of the delivery rate reported during a stall, ms. */
+const STALL_RATE_WINDOW_MS = 1000;
 
 export const SEND_BUFFER_DEFAULTS = { minBufferedBytes: 1024 * 1024, maxBufferedBytes: 16 * 1024 * 1024, ackToleranceMs: 25 } as const;
 
@@ -75,6 +90,9 @@ export interface FlowStats {
   rejectedAcks: number;
   /** Bytes sent outside updates (audio), counted in the delivery rate. */
   sideBytes: number;
+  /** Stalls seen (no ack well past due), and whether one is on now (as of the last canSend/rateBps call). */
+  stalls: number;
+  stalled: boolean;
 }
 
 /** A windowed extremum filter over (time, value) samples. */
@@ -113,6 +131,11 @@ export class FlowController {
   private readonly ackTolerance: number;
   private sideBytes = 0;
   private sideBytesTotal = 0;
+  private lastAckAt = -Infinity;
+  /** Recent acks (time, bytes delivered), for the delivery rate during a stall. */
+  private readonly recentAcks: Array<{ t: number; bytes: number }> = [];
+  private stallCount = 0;
+  private inStall = false;
 
   constructor(options: FlowControlOptions = {}) {
     this.minBytes = options.minInflightBytes ?? 64 * 1024;
@@ -154,10 +177,43 @@ export class FlowController {
    * unsent (ws.bufferedAmount); `maxQueueMs`: see budgetBytes(). False while
    * the socket is over bufferLimit(); else always true with nothing in flight.
    */
-  canSend(bufferedBytes = 0, maxQueueMs?: number): boolean {
+  canSend(bufferedBytes = 0, maxQueueMs?: number, now?: number): boolean {
     if (this.bufferFull(bufferedBytes)) return false;
     if (this.inflight.length === 0) return true;
+    if (now !== undefined && this.stalled(now)) return this.inflightBytes < STALL_INFLIGHT_BYTES;
     return this.inflight.length < this.maxUpdates && this.inflightBytes < this.budgetBytes(maxQueueMs);
+  }
+
+  /**
+   * Has the link stalled at `now`? True when updates are in flight and no ack
+   * came for STALL_GRACE_MS past when one was due: the smoothed RTT plus the
+   * time to drain everything in flight at the delivery rate, counted from the
+   * later of the last ack and the oldest send. False before there is an estimate.
+   */
+  stalled(now: number): boolean {
+    const rate = this.maxRate.get();
+    const first = this.inflight[0];
+    let stalled = false;
+    if (first && rate !== null && rate > 0 && this.srtt !== null) {
+      const since = Math.max(this.lastAckAt, first.sentAt);
+      stalled = now > since + this.srtt + (this.inflightBytes * 1000) / rate + STALL_GRACE_MS;
+    }
+    if (stalled && !this.inStall) this.stallCount++;
+    this.inStall = stalled;
+    return stalled;
+  }
+
+  /**
+   * The delivery rate to pace and split updates by at `now`, bytes/s: the
+   * max-filtered estimate, or during a stall what was delivered over the last
+   * second (at least 1, so a stall never reads as "no estimate").
+   */
+  rateBps(now: number): number | null {
+    const rate = this.maxRate.get();
+    if (rate === null || !this.stalled(now)) return rate;
+    while (this.recentAcks.length && this.recentAcks[0]!.t < now - STALL_RATE_WINDOW_MS) this.recentAcks.shift();
+    const recent = this.recentAcks.reduce((n, a) => n + a.bytes, 0) * (1000 / STALL_RATE_WINDOW_MS);
+    return Math.max(1, Math.min(rate, recent));
   }
 
   /** Nothing in flight. */
@@ -202,11 +258,15 @@ export class FlowController {
     }
     const done = this.inflight.splice(0, at + 1);
     const last = done[done.length - 1]!;
+    const deliveredBefore = this.delivered;
     for (const s of done) {
       this.inflightBytes -= s.bytes;
       this.delivered += s.bytes + s.sideBytesBefore;
     }
     this.deliveredTime = now;
+    this.lastAckAt = now;
+    this.recentAcks.push({ t: now, bytes: this.delivered - deliveredBefore });
+    while (this.recentAcks[0]!.t < now - STALL_RATE_WINDOW_MS) this.recentAcks.shift();
     this.acked += done.length;
     const rtt = Math.max(0.1, now - last.sentAt - Math.max(0, viewerHoldMs));
     this.minRtt.add(now, rtt);
@@ -234,6 +294,8 @@ export class FlowController {
       acked: this.acked,
       rejectedAcks: this.rejectedAcks,
       sideBytes: this.sideBytesTotal,
+      stalls: this.stallCount,
+      stalled: this.inStall,
     };
   }
 }

@@ -559,9 +559,10 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       this.again = false;
       let nextAt: number | null;
       try {
-        const flow = this.flow.stats();
+        const at = now();
         // socketFull() first: it starts the drain poll that brings us back when the socket is full.
-        const step = await this.encoder.step({ canSend: !this.pixelsHeld() && this.flow.canSend(0, this.soundOn ? AUDIO_QUEUE_MS : undefined), deliveryRateBps: flow.deliveryRateBps, idle: this.flow.idle });
+        const canSend = !this.pixelsHeld() && this.flow.canSend(0, this.soundOn ? AUDIO_QUEUE_MS : undefined, at);
+        const step = await this.encoder.step({ canSend, deliveryRateBps: this.flow.rateBps(at), idle: this.flow.idle });
         if (this.state !== 'streaming') return;
         // The send time is taken before the bytes go: the viewer may have them (and start its hold
         // time) before this thread runs again, and a late send time would make honest acks look impossible.

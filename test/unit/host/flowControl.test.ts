@@ -111,3 +111,35 @@ t.test('with sound on, pixels in flight are held to one RTT plus the audio queue
   t.equal(fc.canSend(), true, 'without sound: under the 150 kB budget');
   t.equal(fc.canSend(0, 20), false, 'with sound: over RTT + 20 ms of data');
 });
+
+t.test('a stall (no ack long past due) keeps only a few small updates in flight and reports the rate the link has now', async (t) => {
+  const fc = new FlowController({ minInflightBytes: 64 * 1024 });
+  // A steady link: 100 kB/s, RTT 50 ms.
+  let at = 0;
+  for (let id = 1; id <= 10; id++, at += 100) {
+    fc.onSend(id, 5000, at);
+    fc.onAck(id, at + 50);
+  }
+  t.equal(fc.stats().deliveryRateBps, 100_000);
+  // 8 kB go out at 1000 and nothing comes back.
+  fc.onSend(11, 4000, 1000);
+  fc.onSend(12, 4000, 1010);
+  // Due by about 1000 + srtt 50 + 8000 B at 100 kB/s (80 ms); a stall STALL_GRACE_MS later.
+  t.notOk(fc.stalled(1200), 'an ack 70 ms late is no stall');
+  t.ok(fc.canSend(0, undefined, 1200), 'under the 64 KiB budget: may send');
+  t.ok(fc.stalled(1400), 'an ack 270 ms late: stalled');
+  t.notOk(fc.canSend(0, undefined, 1400), 'stalled with 8 kB in flight: wait');
+  t.ok(fc.canSend(0, undefined), 'without a clock, the plain budget (no stall check)');
+  t.equal(fc.rateBps(1400), 30_000, 'the rate is what the last second delivered: six 5 kB updates (acked 450..950)');
+  t.equal(fc.rateBps(2100), 1, 'nothing delivered in the last second: 1 B/s, never "no estimate"');
+  // The trickle delivers update 11 at last.
+  fc.onAck(11, 2500);
+  t.notOk(fc.stalled(2500), 'an ack ends the stall');
+  t.notOk(fc.stalled(2900), 'update 12 is due by 2500 + srtt (231 ms now) + 40 ms');
+  t.ok(fc.stalled(3100), 'and overdue after that: another stall');
+  t.ok(fc.canSend(0, undefined, 3100), '4 kB in flight: under the 4 KiB stall allowance, a small update may go');
+  t.equal(fc.stats().stalls, 2);
+  fc.onAck(12, 3200);
+  t.notOk(fc.stalled(3200));
+  t.equal(fc.rateBps(3200), fc.stats().deliveryRateBps, 'after the stall, the filtered estimate again');
+});
