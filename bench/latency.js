@@ -6,6 +6,7 @@
 //   node bench/latency.js [--quick] [--squares N] [--interval MS]
 //     [--links loopback,lte] [--loads idle,scroll,video] [--systems tilecast,tigervnc-lossless,tigervnc-jpeg]
 //   node bench/latency.js --from-json bench/results/latency.json [--quick]   (re-renders the report)
+//   LAT_HOST_LOG=1 node bench/latency.js ...   (also prints the tilecast host's stats lines: rate, ladder level, link stalls)
 //
 // A drawer (bench/lib/latprobe.c) paints a coded 64x64 square on the host
 // display every 250 ms and stamps each paint (CLOCK_MONOTONIC, after XSync);
@@ -120,7 +121,7 @@ async function runOnce(system, link, load, traces) {
       hostDisplay = xvfb.display;
       hostPort = await tigervnc.freePort();
       const host = spawn(process.execPath, [path.join(__dirname, '..', 'examples', 'host.js'), '--display', hostDisplay, '--listen', `127.0.0.1:${hostPort}`, '--view-only'],
-        { stdio: ['ignore', 'ignore', 'inherit'] });
+        { stdio: ['ignore', process.env.LAT_HOST_LOG ? 'inherit' : 'ignore', 'inherit'] });
       later(() => probe.stopProcess(host)); // before its X server goes
       await waitPort(hostPort, 20_000);
       serverPort = hostPort;

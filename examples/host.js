@@ -172,7 +172,7 @@ async function main() {
   const stats = setInterval(() => {
     for (const v of host.viewers()) {
       console.log(`viewer ${v.id}: ${v.updatesSent} updates, ${(v.bytesSent / 1e6).toFixed(2)} MB, ` +
-        `RTT ${v.flow.minRttMs === null ? '-' : v.flow.minRttMs.toFixed(0)} ms, rate ${((v.flow.deliveryRateBps ?? 0) * 8 / 1e3).toFixed(0)} kbit/s, quality level ${v.quality.level}`);
+        `RTT ${v.flow.minRttMs === null ? '-' : v.flow.minRttMs.toFixed(0)} ms, rate ${((v.flow.deliveryRateBps ?? 0) * 8 / 1e3).toFixed(0)} kbit/s, quality level ${v.quality.level}, link stalls ${v.flow.stalls}`);
     }
   }, 10_000);
   stats.unref();

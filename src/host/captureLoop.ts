@@ -17,8 +17,8 @@
  * Early capture: a source that itself waits for a change (FrameSource
  * waitsForChange: the native capture thread answers on damage) is asked again
  * at once, without waiting for the next tick, while the host says its viewers'
- * links are idle (options.linkIdle: nothing in flight), so a change on a quiet
- * screen is grabbed and sent when it happens. While updates are in flight the
+ * links are idle (options.linkIdle: little in flight), so a change on a quiet
+ * screen is grabbed and sent when it happens. While the links are busy the
  * loop keeps the fixed rate and damage coalesces. linkBecameIdle() cuts a wait
  * for the tick short. Early captures draw on a BurstAllowance refilled at fps,
  * so steady change still runs at about fps.
@@ -43,7 +43,7 @@ export interface CaptureLoopOptions {
    */
   stallTimeoutMs?: number;
   /**
-   * Whether every viewer's link is idle now (nothing in flight): then a
+   * Whether every viewer's link is idle now (little in flight: FlowController.uncongested): then a
    * source that waits for change is asked for its next frame at once rather
    * than at the next tick (see the class comment). Default: never.
    */

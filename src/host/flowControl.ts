@@ -15,12 +15,17 @@
  * time shorter than the time since the update was sent.
  *
  * Stalls (an LTE outage: the link delivers a packet a second, or nothing):
- * when no ack has come for well past the time one was due, at most
- * STALL_INFLIGHT_BYTES stay in flight, so what is queued in the link stays what
- * a trickle drains in a few seconds, and the newest small change (sent as soon
- * as that drains) is what the viewer gets next, not seconds of stale
- * background changes. The rate given to the encoder then falls to what the
- * link delivered in the last second, so big damage goes in small bands.
+ * when the oldest update in flight is still unacked well past when it was due
+ * (the min RTT plus its own transfer time at the delivery rate), the link's
+ * queue is growing, and acks that still trickle in for small updates do not
+ * hide it. Then only about STALL_QUEUE_MS of what the link delivered in the
+ * last second may stay in flight (at least STALL_MIN_INFLIGHT_BYTES), so the
+ * queue stays what the trickle drains at once, and the newest small change is
+ * what the viewer gets next, not seconds of stale background changes. The rate
+ * given to the encoder falls to that last second's too, so big damage goes in
+ * small bands. Acks may be what stalled (an uplink gap while the downlink
+ * still trickles): so one update may still go every STALL_PROBE_MS while less
+ * than STALL_PROBE_MAX_BYTES is in flight, and the newest state keeps moving.
  */
 
 export interface FlowControlOptions {
@@ -51,10 +56,18 @@ export interface FlowControlOptions {
   ackToleranceMs?: number;
 }
 
-/** An ack this much later than due (after the smoothed RTT and the time to drain what is in flight) means a stall, ms. */
+/** The oldest update in flight unacked this long past due (min RTT + its transfer time) means a stall, ms. */
 export const STALL_GRACE_MS = 200;
-/** Bytes that may stay in flight during a stall: a few small updates, what a few LTE packets carry. */
-export const STALL_INFLIGHT_BYTES = 4 * 1024;
+/** During a stall, in flight: about this long at the last second's delivery rate... */
+export const STALL_QUEUE_MS = 300;
+/** ...but at least this many bytes (a small update or two, about one LTE packet). */
+export const STALL_MIN_INFLIGHT_BYTES = 1200;
+/** During a stall, one update may go this often whatever the acks say (see the class comment), ms... */
+export const STALL_PROBE_MS = 500;
+/** ...while less than this is in flight. */
+export const STALL_PROBE_MAX_BYTES = 8 * 1024;
+/** In flight under this share of the budget counts as uncongested (see uncongested()). */
+export const UNCONGESTED_SHARE = 0.25;
 /** The window of the delivery rate reported during a stall, ms. */
 const STALL_RATE_WINDOW_MS = 1000;
 
@@ -131,10 +144,10 @@ export class FlowController {
   private readonly ackTolerance: number;
   private sideBytes = 0;
   private sideBytesTotal = 0;
-  private lastAckAt = -Infinity;
   /** Recent acks (time, bytes delivered), for the delivery rate during a stall. */
   private readonly recentAcks: Array<{ t: number; bytes: number }> = [];
   private stallCount = 0;
+  private lastSendAt = -Infinity;
   private inStall = false;
 
   constructor(options: FlowControlOptions = {}) {
@@ -180,27 +193,38 @@ export class FlowController {
   canSend(bufferedBytes = 0, maxQueueMs?: number, now?: number): boolean {
     if (this.bufferFull(bufferedBytes)) return false;
     if (this.inflight.length === 0) return true;
-    if (now !== undefined && this.stalled(now)) return this.inflightBytes < STALL_INFLIGHT_BYTES;
+    if (now !== undefined && this.stalled(now)) {
+      return this.inflightBytes < Math.max(STALL_MIN_INFLIGHT_BYTES, (this.recentRate(now) * STALL_QUEUE_MS) / 1000) || this.nextProbeAt(now) === now;
+    }
     return this.inflight.length < this.maxUpdates && this.inflightBytes < this.budgetBytes(maxQueueMs);
   }
 
   /**
-   * Has the link stalled at `now`? True when updates are in flight and no ack
-   * came for STALL_GRACE_MS past when one was due: the smoothed RTT plus the
-   * time to drain everything in flight at the delivery rate, counted from the
-   * later of the last ack and the oldest send. False before there is an estimate.
+   * Has the link stalled at `now`? True when the oldest update in flight is
+   * unacked STALL_GRACE_MS past when it was due: its send time plus the min
+   * RTT plus its own transfer time at the delivery rate. (Not the smoothed
+   * RTT: queueing in the outage inflates it.) False before there is an estimate.
    */
   stalled(now: number): boolean {
     const rate = this.maxRate.get();
+    const rtt = this.minRtt.get();
     const first = this.inflight[0];
     let stalled = false;
-    if (first && rate !== null && rate > 0 && this.srtt !== null) {
-      const since = Math.max(this.lastAckAt, first.sentAt);
-      stalled = now > since + this.srtt + (this.inflightBytes * 1000) / rate + STALL_GRACE_MS;
+    if (first && rate !== null && rate > 0 && rtt !== null) {
+      stalled = now > first.sentAt + rtt + (first.bytes * 1000) / rate + STALL_GRACE_MS;
     }
     if (stalled && !this.inStall) this.stallCount++;
     this.inStall = stalled;
     return stalled;
+  }
+
+  /**
+   * During a stall, when the next update may go whatever the acks say (`now`
+   * if it may go now); null when not stalled or too much is in flight for a probe.
+   */
+  nextProbeAt(now: number): number | null {
+    if (!this.stalled(now) || this.inflightBytes >= STALL_PROBE_MAX_BYTES) return null;
+    return Math.max(now, this.lastSendAt + STALL_PROBE_MS);
   }
 
   /**
@@ -211,9 +235,13 @@ export class FlowController {
   rateBps(now: number): number | null {
     const rate = this.maxRate.get();
     if (rate === null || !this.stalled(now)) return rate;
+    return Math.max(1, Math.min(rate, this.recentRate(now)));
+  }
+
+  /** Bytes/s acked over the last STALL_RATE_WINDOW_MS. */
+  private recentRate(now: number): number {
     while (this.recentAcks.length && this.recentAcks[0]!.t < now - STALL_RATE_WINDOW_MS) this.recentAcks.shift();
-    const recent = this.recentAcks.reduce((n, a) => n + a.bytes, 0) * (1000 / STALL_RATE_WINDOW_MS);
-    return Math.max(1, Math.min(rate, recent));
+    return this.recentAcks.reduce((n, a) => n + a.bytes, 0) * (1000 / STALL_RATE_WINDOW_MS);
   }
 
   /** Nothing in flight. */
@@ -221,11 +249,24 @@ export class FlowController {
     return this.inflight.length === 0;
   }
 
+  /**
+   * Little enough in flight at `now` that a change may be captured and sent
+   * at once rather than at its next fps slot: nothing, or under
+   * UNCONGESTED_SHARE of the budget without a stall. (A keystroke while a
+   * small background change is in flight over LTE then does not wait for
+   * the tick; video fills the budget and keeps the fixed rate.)
+   */
+  uncongested(now: number): boolean {
+    if (this.inflight.length === 0) return true;
+    return this.inflightBytes < this.budgetBytes() * UNCONGESTED_SHARE && !this.stalled(now);
+  }
+
   onSend(frameId: number, bytes: number, now: number): void {
     if (this.inflight.length === 0) {
       this.deliveredTime = now; // idle restart: don't count idle time as slow delivery
       this.sideBytes = 0; // ...nor what went meanwhile outside updates (it was delivered during the idle time)
     }
+    this.lastSendAt = now;
     this.inflight.push({ frameId, bytes, sentAt: now, deliveredAtSend: this.delivered, deliveredTimeAtSend: this.deliveredTime, sideBytesBefore: this.sideBytes });
     this.inflightBytes += bytes;
     this.sideBytes = 0;
@@ -264,7 +305,6 @@ export class FlowController {
       this.delivered += s.bytes + s.sideBytesBefore;
     }
     this.deliveredTime = now;
-    this.lastAckAt = now;
     this.recentAcks.push({ t: now, bytes: this.delivered - deliveredBefore });
     while (this.recentAcks[0]!.t < now - STALL_RATE_WINDOW_MS) this.recentAcks.shift();
     this.acked += done.length;

@@ -81,8 +81,8 @@ export interface LinkState {
   /** Delivery rate estimate, bytes/s (null: none yet). */
   deliveryRateBps: number | null;
   /**
-   * Nothing in flight: an update may then go before its maxFps slot (from a
-   * BurstAllowance refilled at maxFps), so a change on a quiet link is not
+   * Nothing, or little, in flight (FlowController.uncongested): an update may
+   * then go before its maxFps slot (from a BurstAllowance refilled at maxFps), so a change on a quiet link is not
    * held for pacing that only matters while updates queue.
    */
   idle?: boolean;

@@ -228,9 +228,9 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     return this.state === 'closed';
   }
 
-  /** Nothing of this viewer's is being encoded or in flight (true before streaming and after closing: it waits on nothing). */
+  /** Nothing of this viewer's is being encoded, and little is in flight (FlowController.uncongested; true before streaming and after closing: it waits on nothing). */
   get linkIdle(): boolean {
-    return this.state !== 'streaming' || (!this.stepping && this.flow.idle);
+    return this.state !== 'streaming' || (!this.stepping && this.flow.uncongested(now()));
   }
 
   /** No input is accepted from this viewer (until its HELLO says INPUT, none is). */
@@ -550,7 +550,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     this.stepping = true;
     void this.runSteps().finally(() => {
       this.stepping = false;
-      if (this.state === 'streaming' && this.flow.idle) this.emit('linkIdle');
+      if (this.state === 'streaming' && this.flow.uncongested(now())) this.emit('linkIdle');
     });
   }
 
@@ -562,7 +562,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         const at = now();
         // socketFull() first: it starts the drain poll that brings us back when the socket is full.
         const canSend = !this.pixelsHeld() && this.flow.canSend(0, this.soundOn ? AUDIO_QUEUE_MS : undefined, at);
-        const step = await this.encoder.step({ canSend, deliveryRateBps: this.flow.rateBps(at), idle: this.flow.idle });
+        const step = await this.encoder.step({ canSend, deliveryRateBps: this.flow.rateBps(at), idle: this.flow.uncongested(at) });
         if (this.state !== 'streaming') return;
         // The send time is taken before the bytes go: the viewer may have them (and start its hold
         // time) before this thread runs again, and a late send time would make honest acks look impossible.
@@ -575,6 +575,9 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
           this.flow.onSend(u.frameId, u.bytes, sentAt);
         }
         nextAt = step.nextAt;
+        // Held by a stalled link: come back for the next probe (acks may be what is lost).
+        const probeAt = canSend ? null : this.flow.nextProbeAt(at);
+        if (probeAt !== null && probeAt > at) this.runAt(probeAt - performance.timeOrigin);
       } catch (err) {
         this.emit('error', err instanceof Error ? err : new Error(String(err))); // the encoder starts over with a keyframe; retry shortly, not in a tight loop
         nextAt = performance.now() + 100;

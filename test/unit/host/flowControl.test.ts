@@ -112,7 +112,7 @@ t.test('with sound on, pixels in flight are held to one RTT plus the audio queue
   t.equal(fc.canSend(0, 20), false, 'with sound: over RTT + 20 ms of data');
 });
 
-t.test('a stall (no ack long past due) keeps only a few small updates in flight and reports the rate the link has now', async (t) => {
+t.test('a stall (the oldest update in flight long past due) keeps only what the link drains at once in flight', async (t) => {
   const fc = new FlowController({ minInflightBytes: 64 * 1024 });
   // A steady link: 100 kB/s, RTT 50 ms.
   let at = 0;
@@ -121,25 +121,47 @@ t.test('a stall (no ack long past due) keeps only a few small updates in flight 
     fc.onAck(id, at + 50);
   }
   t.equal(fc.stats().deliveryRateBps, 100_000);
-  // 8 kB go out at 1000 and nothing comes back.
+  // 8 kB go out at 1000 and the link goes quiet (an LTE outage).
   fc.onSend(11, 4000, 1000);
   fc.onSend(12, 4000, 1010);
-  // Due by about 1000 + srtt 50 + 8000 B at 100 kB/s (80 ms); a stall STALL_GRACE_MS later.
-  t.notOk(fc.stalled(1200), 'an ack 70 ms late is no stall');
+  // Update 11 is due by 1000 + min RTT 50 + 4000 B at 100 kB/s (40 ms); a stall STALL_GRACE_MS later.
+  t.notOk(fc.stalled(1200), 'an ack 110 ms late is no stall');
   t.ok(fc.canSend(0, undefined, 1200), 'under the 64 KiB budget: may send');
-  t.ok(fc.stalled(1400), 'an ack 270 ms late: stalled');
-  t.notOk(fc.canSend(0, undefined, 1400), 'stalled with 8 kB in flight: wait');
+  t.ok(fc.stalled(1400), 'an ack 310 ms late: stalled');
+  t.ok(fc.canSend(0, undefined, 1400), 'the last second delivered 30 kB (six acks): 300 ms of that (9 kB) may be in flight');
+  t.equal(fc.rateBps(1400), 30_000, 'the rate given to the encoder: what the last second delivered');
   t.ok(fc.canSend(0, undefined), 'without a clock, the plain budget (no stall check)');
-  t.equal(fc.rateBps(1400), 30_000, 'the rate is what the last second delivered: six 5 kB updates (acked 450..950)');
-  t.equal(fc.rateBps(2100), 1, 'nothing delivered in the last second: 1 B/s, never "no estimate"');
-  // The trickle delivers update 11 at last.
+  t.equal(fc.rateBps(2100), 1, 'no deliveries: 1 B/s, never "no estimate"');
+  t.ok(fc.canSend(0, undefined, 2100), 'over the 1200 B allowance, but the last send was 1090 ms ago: a probe may go (acks may be what is lost)');
+  fc.onSend(13, 300, 2100);
+  t.notOk(fc.canSend(0, undefined, 2200), 'the next probe waits');
+  t.equal(fc.nextProbeAt(2200), null, '8.3 kB in flight: no probe at all (STALL_PROBE_MAX_BYTES)');
+  // The trickle delivers update 11; update 12 is still long overdue: acks trickling in do not end the stall.
   fc.onAck(11, 2500);
-  t.notOk(fc.stalled(2500), 'an ack ends the stall');
-  t.notOk(fc.stalled(2900), 'update 12 is due by 2500 + srtt (231 ms now) + 40 ms');
-  t.ok(fc.stalled(3100), 'and overdue after that: another stall');
-  t.ok(fc.canSend(0, undefined, 3100), '4 kB in flight: under the 4 KiB stall allowance, a small update may go');
-  t.equal(fc.stats().stalls, 2);
-  fc.onAck(12, 3200);
-  t.notOk(fc.stalled(3200));
-  t.equal(fc.rateBps(3200), fc.stats().deliveryRateBps, 'after the stall, the filtered estimate again');
+  t.ok(fc.stalled(2500), 'still stalled: update 12 was due at 1100');
+  t.notOk(fc.canSend(0, undefined, 2500), '4.3 kB in flight, above 300 ms of the 4 kB/s the last second delivered, and no probe yet');
+  t.equal(fc.nextProbeAt(2500), 2600, 'the next probe: STALL_PROBE_MS after the last');
+  fc.onAck(12, 2600);
+  t.ok(fc.stalled(2600), 'the probe (sent 2100) is overdue too');
+  fc.onAck(13, 2650);
+  t.notOk(fc.stalled(2650), 'nothing in flight: no stall');
+  t.ok(fc.canSend(0, undefined, 2650));
+  fc.onSend(14, 1000, 2650);
+  fc.onAck(14, 2700);
+  t.notOk(fc.stalled(2700));
+  t.equal(fc.rateBps(2700), fc.stats().deliveryRateBps, 'after the stall, the filtered estimate again');
+  t.equal(fc.stats().stalls, 1, 'one stall, from 1400 to 2650');
+});
+
+t.test('uncongested: nothing in flight, or under a quarter of the budget without a stall', async (t) => {
+  const fc = new FlowController({ minInflightBytes: 40_000 });
+  t.ok(fc.uncongested(0), 'nothing in flight');
+  fc.onSend(1, 9_000, 0);
+  t.ok(fc.uncongested(10), '9 kB of a 40 kB budget (before any estimate)');
+  fc.onSend(2, 2_000, 10);
+  t.notOk(fc.uncongested(20), '11 kB: over a quarter');
+  fc.onAck(2, 60); // both delivered: 11 kB in 60 ms, RTT 50 ms
+  fc.onSend(3, 500, 100);
+  t.ok(fc.uncongested(150), 'a small update in flight on a fast link');
+  t.notOk(fc.uncongested(1000), 'the same update long overdue: a stall is congestion');
 });
