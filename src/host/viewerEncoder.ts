@@ -82,8 +82,9 @@ export interface LinkState {
   deliveryRateBps: number | null;
   /**
    * Nothing, or little, in flight (FlowController.uncongested): an update may
-   * then go before its maxFps slot (from a BurstAllowance refilled at maxFps), so a change on a quiet link is not
-   * held for pacing that only matters while updates queue.
+   * then go before its maxFps slot (from a BurstAllowance refilled at maxFps),
+   * so a change on a quiet link is not held for pacing that only matters
+   * while updates queue.
    */
   idle?: boolean;
 }
