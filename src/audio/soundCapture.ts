@@ -24,7 +24,7 @@ export interface SoundCaptureOptions extends PulseTarget {
   device?: string;
   /** Stereo by default. */
   channels?: number;
-  /** Opus bit rate, bit/s (default 40 000: clear music and speech, under the 4G budget). */
+  /** Opus bit rate, bit/s (default 32 000: clear speech and music; with framing, under 40 kbit/s on the wire). */
   bitrate?: number;
 }
 
@@ -40,7 +40,7 @@ export interface SoundCaptureEvents {
   end: [{ reason: string }];
 }
 
-export const SOUND_DEFAULTS = { sampleRate: 48_000, channels: 2, bitrate: 40_000 } as const;
+export const SOUND_DEFAULTS = { sampleRate: 48_000, channels: 2, bitrate: 32_000 } as const;
 
 export class SoundCapture extends EventEmitter<SoundCaptureEvents> {
   private worker: Worker | null = null;

@@ -24,7 +24,7 @@ import { MAX_CONCEALED_GAP } from '../audio/audioSequence';
 import { opusUnavailableReason } from '../audio/opus';
 import type { PulseTarget } from '../audio/pulse';
 import { MIC_FORMAT, VirtualMicrophone } from '../audio/pulseMicrophone';
-import { EncodedAudioFrame, SoundCapture, SoundCaptureStats } from '../audio/soundCapture';
+import { EncodedAudioFrame, SOUND_DEFAULTS, SoundCapture, SoundCaptureStats } from '../audio/soundCapture';
 import type { SessionAudioOffer, ViewerSession } from './viewerSession';
 
 export interface HostAudioOptions extends PulseTarget {
@@ -34,7 +34,7 @@ export interface HostAudioOptions extends PulseTarget {
   microphone?: boolean;
   /** Pulse source to record (default: the default sink's monitor). */
   device?: string;
-  /** Sound bit rate, bit/s (default 40 000) and channels (default 2). */
+  /** Sound bit rate, bit/s (default SOUND_DEFAULTS.bitrate, 32 000) and channels (default 2). */
   bitrate?: number;
   channels?: number;
   /** Sound frames older than this (from capture) are dropped rather than sent late, ms (default 200). */
@@ -142,7 +142,7 @@ export class HostAudio extends EventEmitter<HostAudioEvents> {
   constructor(private readonly options: HostAudioOptions) {
     super();
     checkInt('jitterBudgetMs', options.jitterBudgetMs ?? 200, 20, 5000);
-    checkInt('bitrate', options.bitrate ?? 40_000, 6000, 128_000);
+    checkInt('bitrate', options.bitrate ?? SOUND_DEFAULTS.bitrate, 6000, 128_000);
     checkInt('channels', options.channels ?? 2, 1, 2);
     this.unavailableReason = opusUnavailableReason();
   }
