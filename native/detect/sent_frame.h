@@ -29,7 +29,7 @@ namespace tilecast {
 
 class SentFrame {
  public:
-  // Forgets everything; the next update must send the whole frame.
+  // Forgets everything; the next update must send the whole frame (a same-size pixel buffer is kept for it).
   void Reset(uint32_t width, uint32_t height, uint32_t tile_size);
   // Forgets everything and gives the memory back (the viewer left).
   void Release();

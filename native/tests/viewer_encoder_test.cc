@@ -217,3 +217,26 @@ TEST(viewers_in_sync_share_one_copy_of_the_screen) {
   b.Release();
   CHECK_EQ(store->Count(), 0u);
 }
+
+TEST(viewer_encoder_keyframe_reuses_the_sent_copy_and_stays_exact) {
+  // A keyframe of the same size keeps the copy's buffer: what follows must be computed
+  // against the keyframe's pixels, not what was there before.
+  std::mt19937 rng(4);
+  TestFrame a = MakeFrame(320, 200), c = MakeFrame(320, 200);
+  FillScreenLike(a, rng);
+  FillScreenLike(c, rng);
+  ViewerEncoder enc(64, 6, 2);
+  Viewer v(320, 200);
+  ViewerUpdate u;
+  CHECK(Send(enc, v, Request(a, Whole(a)), &u));
+  CHECK(Send(enc, v, Request(c, Whole(c), /*keyframe=*/true), &u));
+  CHECK(u.keyframe);
+  CHECK(v.pixels == Packed(c));
+  CHECK(Send(enc, v, Request(c, Whole(c)), &u));  // nothing differs from the keyframe
+  CHECK(u.rects.empty());
+  TestFrame d = c;
+  d.px(7, 9)[1] ^= 0x55;
+  CHECK(Send(enc, v, Request(d, Whole(d)), &u));
+  CHECK_EQ(u.rects.size(), 1u);
+  CHECK(v.pixels == Packed(d));
+}
