@@ -332,15 +332,27 @@ export class ViewerEncoder {
     // Under load, calm tiles (text, UI) go first and busy (video-rate) tiles wait
     // for their slower slot while calm content is active. With no calm content
     // competing, busy tiles go now: holding them back would leave the link idle.
+    // At full rate, calm damage still goes as its own update just ahead of the
+    // busy region's, which follows at once: a keystroke is then painted without
+    // waiting for the video's JPEG to be encoded, sent and decoded.
     let select: ((tile: number) => boolean) | undefined;
+    let calmFirst = false;
     const level = this.ladder.update(link.deliveryRateBps, t);
-    if (level > 0 && !this.keyframePending && this.options.adaptiveQuality !== false) {
+    if (!this.keyframePending && this.options.adaptiveQuality !== false) {
       // Small busy regions (the tile being typed in, a caret, a clock) count as calm: they cost little and are what a user watches.
       const slowable = this.policy!.slowable(t);
       const calm = (tile: number) => slowable[tile] === 0;
       let anyCalm = false;
       let anyBusy = false;
       this.damage.forEachTile((tile) => (calm(tile) ? (anyCalm = true) : (anyBusy = true)));
+      if (level === 0) {
+        if (anyCalm && anyBusy) {
+          select = calm;
+          calmFirst = true;
+        }
+        if (early) this.updatesEarly++;
+        return this.encodeUpdate(t, link, select, calmFirst);
+      }
       const busySlotInMs = this.lastFullSendAt + this.ladder.busyIntervalMs - t;
       const choice = chooseTiles({ level, busySlotInMs, anyCalm, anyBusy, calmActiveMs: t - this.lastCalmOnlyAt, busyIntervalMs: this.ladder.busyIntervalMs });
       if (choice === 'wait') return idle(t + busySlotInMs);
@@ -396,7 +408,8 @@ export class ViewerEncoder {
     return (i) => flags[i] === 1;
   }
 
-  private async encodeUpdate(t: number, link: LinkState, select?: (tile: number) => boolean): Promise<EncoderStep> {
+  /** `followNow`: what `select` leaves of the damage follows right after, as the rest of a split does. */
+  private async encodeUpdate(t: number, link: LinkState, select?: (tile: number) => boolean, followNow = false): Promise<EncoderStep> {
     const held = this.held!.retain();
     const frame = held.frame;
     const keyframe = this.keyframePending;
@@ -407,9 +420,9 @@ export class ViewerEncoder {
     const rects = this.damage!.take(part);
     const tilesTaken = tilesBefore - this.damage!.damagedTiles;
     const complete = this.damage!.empty; // nothing held back: the viewer will have all of this screen
-    if (!keyframe && part !== select && !complete) {
+    if (!keyframe && (part !== select || followNow) && !complete) {
       // Split: what is left of the damage now (the ladder's held-back busy tiles too) waits behind newer changes.
-      if (!ahead) this.splitUpdates++;
+      if (!ahead && part !== select) this.splitUpdates++;
       const rest = new Uint8Array(this.damage!.tileCount);
       this.damage!.forEachTile((i) => (rest[i] = 1));
       this.remainder = rest;

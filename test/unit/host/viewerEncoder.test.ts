@@ -481,3 +481,30 @@ t.test('damage whose pixels the viewer already has: an update with no ops, still
     t.ok(dec.framebuffer!.equals(expectedFramebuffer(f)));
   }
 });
+
+t.test('at full rate, calm damage goes as its own update just ahead of a busy region, which follows at once', async (t) => {
+  const { clock, enc, dec, apply } = setup({ lossy: false });
+  const w = 512, h = 256;
+  let f = screen(w, h, 9);
+  enc.offer(f, whole(f));
+  await apply(await enc.step(FAST));
+  const busyRect = { x: 0, y: 0, w: 256, h: 256 }; // 16 tiles changing every 50 ms: video
+  for (let n = 0; n < 4; n++) {
+    clock.now += 50;
+    f = withPatch(f, busyRect, 200 + n);
+    enc.offer(f, [busyRect]);
+    await apply(await enc.step(FAST));
+  }
+  t.equal(enc.quality().level, 0, 'a fast link: full rate');
+  clock.now += 50;
+  const calmRect = { x: 448, y: 192, w: 64, h: 64 };
+  f = withPatch(withPatch(f, busyRect, 300), calmRect, 301);
+  enc.offer(f, [busyRect, calmRect]);
+  const first = await apply(await enc.step(FAST));
+  t.same(first.update!.encoded.rects, [calmRect], 'the keystroke alone first');
+  t.ok(first.nextAt !== null && first.nextAt <= clock.now, 'and the encoder wants to run again now');
+  const second = await apply(await enc.step(FAST));
+  t.ok(second.update && second.update.encoded.rects.every((r) => r.x < 256), 'then the video region, without waiting for its fps slot');
+  t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), w), null, 'and the viewer is exact');
+  t.same((await enc.step(FAST)).update, null, 'nothing left');
+});
