@@ -24,8 +24,10 @@
  * what the viewer gets next, not seconds of stale background changes. The rate
  * given to the encoder falls to that last second's too, so big damage goes in
  * small bands. Acks may be what stalled (an uplink gap while the downlink
- * still trickles): so one update may still go every STALL_PROBE_MS while less
- * than STALL_PROBE_MAX_BYTES is in flight, and the newest state keeps moving.
+ * still trickles, or a viewer holding its ack: a hidden page, a slow decode):
+ * so one update may still go every STALL_PROBE_MS while less than
+ * STALL_PROBE_MAX_BYTES is in flight (or only the one update a viewer may be
+ * holding), within the usual budget, and the newest state keeps moving.
  */
 
 export interface FlowControlOptions {
@@ -64,7 +66,7 @@ export const STALL_QUEUE_MS = 300;
 export const STALL_MIN_INFLIGHT_BYTES = 1200;
 /** During a stall, one update may go this often whatever the acks say (see the class comment), ms... */
 export const STALL_PROBE_MS = 500;
-/** ...while less than this is in flight. */
+/** ...while less than this is in flight (more in a single update: the one a viewer may be holding). */
 export const STALL_PROBE_MAX_BYTES = 8 * 1024;
 /** In flight under this share of the budget counts as uncongested (see uncongested()). */
 export const UNCONGESTED_SHARE = 0.25;
@@ -194,7 +196,7 @@ export class FlowController {
     if (this.bufferFull(bufferedBytes)) return false;
     if (this.inflight.length === 0) return true;
     if (now !== undefined && this.stalled(now)) {
-      return this.inflightBytes < Math.max(STALL_MIN_INFLIGHT_BYTES, (this.recentRate(now) * STALL_QUEUE_MS) / 1000) || this.nextProbeAt(now) === now;
+      return this.inflightBytes < Math.max(STALL_MIN_INFLIGHT_BYTES, (this.recentRate(now) * STALL_QUEUE_MS) / 1000) || this.nextProbeAt(now, maxQueueMs) === now;
     }
     return this.inflight.length < this.maxUpdates && this.inflightBytes < this.budgetBytes(maxQueueMs);
   }
@@ -220,10 +222,11 @@ export class FlowController {
 
   /**
    * During a stall, when the next update may go whatever the acks say (`now`
-   * if it may go now); null when not stalled or too much is in flight for a probe.
+   * if it may go now); null when not stalled or the budget is full anyway.
    */
-  nextProbeAt(now: number): number | null {
-    if (!this.stalled(now) || this.inflightBytes >= STALL_PROBE_MAX_BYTES) return null;
+  nextProbeAt(now: number, maxQueueMs?: number): number | null {
+    if (!this.stalled(now) || this.inflight.length >= this.maxUpdates || this.inflightBytes >= this.budgetBytes(maxQueueMs)) return null;
+    if (this.inflight.length > 1 && this.inflightBytes >= STALL_PROBE_MAX_BYTES) return null; // a trickle: keep its queue short
     return Math.max(now, this.lastSendAt + STALL_PROBE_MS);
   }
 

@@ -576,7 +576,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         }
         nextAt = step.nextAt;
         // Held by a stalled link: come back for the next probe (acks may be what is lost).
-        const probeAt = canSend ? null : this.flow.nextProbeAt(at);
+        const probeAt = canSend ? null : this.flow.nextProbeAt(at, this.soundOn ? AUDIO_QUEUE_MS : undefined);
         if (probeAt !== null && probeAt > at) this.runAt(probeAt - performance.timeOrigin);
       } catch (err) {
         this.emit('error', err instanceof Error ? err : new Error(String(err))); // the encoder starts over with a keyframe; retry shortly, not in a tight loop

@@ -135,7 +135,7 @@ t.test('a stall (the oldest update in flight long past due) keeps only what the 
   t.ok(fc.canSend(0, undefined, 2100), 'over the 1200 B allowance, but the last send was 1090 ms ago: a probe may go (acks may be what is lost)');
   fc.onSend(13, 300, 2100);
   t.notOk(fc.canSend(0, undefined, 2200), 'the next probe waits');
-  t.equal(fc.nextProbeAt(2200), null, '8.3 kB in flight: no probe at all (STALL_PROBE_MAX_BYTES)');
+  t.equal(fc.nextProbeAt(2200), null, '8.3 kB in flight in three updates: no probe (STALL_PROBE_MAX_BYTES)');
   // The trickle delivers update 11; update 12 is still long overdue: acks trickling in do not end the stall.
   fc.onAck(11, 2500);
   t.ok(fc.stalled(2500), 'still stalled: update 12 was due at 1100');
@@ -164,4 +164,17 @@ t.test('uncongested: nothing in flight, or under a quarter of the budget without
   fc.onSend(3, 500, 100);
   t.ok(fc.uncongested(150), 'a small update in flight on a fast link');
   t.notOk(fc.uncongested(1000), 'the same update long overdue: a stall is congestion');
+});
+
+t.test('a viewer holding the ack of one big update (hidden page, slow decode) still gets a probe every STALL_PROBE_MS', async (t) => {
+  const fc = new FlowController({ minInflightBytes: 64 * 1024 });
+  for (let id = 1, at = 0; id <= 5; id++, at += 100) {
+    fc.onSend(id, 5000, at);
+    fc.onAck(id, at + 50);
+  }
+  fc.onSend(6, 30_000, 1000); // 30 kB: due by 1000 + 50 + 300, held by the viewer
+  t.ok(fc.stalled(2000));
+  t.ok(fc.canSend(0, undefined, 2000), 'one update in flight, under the budget: a probe may go');
+  fc.onSend(7, 500, 2000);
+  t.equal(fc.nextProbeAt(2100), null, 'two in flight above STALL_PROBE_MAX_BYTES: no more');
 });
