@@ -185,6 +185,7 @@ export class TilecastViewer {
     this.resizeObserver.observe(container);
     // A soft keyboard covers the bottom of the page without resizing it (iOS; Android with some browsers).
     window.visualViewport?.addEventListener('resize', this.onVisualViewport);
+    document.addEventListener('visibilitychange', this.onVisibility);
     // Stats every second even when nothing arrives (an idle screen shows 0 fps, not the last busy second's).
     this.statsTimer = window.setInterval(() => this.updateStats(), 1000);
     this.connect();
@@ -277,6 +278,7 @@ export class TilecastViewer {
     this.wakeLock.dispose();
     this.resizeObserver.disconnect();
     window.visualViewport?.removeEventListener('resize', this.onVisualViewport);
+    document.removeEventListener('visibilitychange', this.onVisibility);
   }
 
   focus(): void {
@@ -566,6 +568,10 @@ export class TilecastViewer {
   }
 
   private readonly onVisualViewport = () => this.layout();
+  /** Shown again: what was decoded while hidden is painted and acked now, not at the next animation frame (the host holds more updates while acks are this late). */
+  private readonly onVisibility = () => {
+    if (document.visibilityState === 'visible' && this.pendingAcks.length && this.options.paintOnDecode !== false) this.paint();
+  };
 
   /** The container's size (and how much of it a soft keyboard leaves visible) into the view, then place the canvas. */
   private layout(): void {
