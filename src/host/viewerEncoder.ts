@@ -346,23 +346,20 @@ export class ViewerEncoder {
       let anyBusy = false;
       this.damage.forEachTile((tile) => (calm(tile) ? (anyCalm = true) : (anyBusy = true)));
       if (level === 0) {
-        if (anyCalm && anyBusy) {
+        calmFirst = anyCalm && anyBusy;
+        if (calmFirst) select = calm;
+      } else {
+        const busySlotInMs = this.lastFullSendAt + this.ladder.busyIntervalMs - t;
+        const choice = chooseTiles({ level, busySlotInMs, anyCalm, anyBusy, calmActiveMs: t - this.lastCalmOnlyAt, busyIntervalMs: this.ladder.busyIntervalMs });
+        if (choice === 'wait') return idle(t + busySlotInMs);
+        if (choice === 'calm') {
           select = calm;
-          calmFirst = true;
+          this.lastCalmOnlyAt = t;
         }
-        if (early) this.updatesEarly++;
-        return this.encodeUpdate(t, link, select, calmFirst);
-      }
-      const busySlotInMs = this.lastFullSendAt + this.ladder.busyIntervalMs - t;
-      const choice = chooseTiles({ level, busySlotInMs, anyCalm, anyBusy, calmActiveMs: t - this.lastCalmOnlyAt, busyIntervalMs: this.ladder.busyIntervalMs });
-      if (choice === 'wait') return idle(t + busySlotInMs);
-      if (choice === 'calm') {
-        select = calm;
-        this.lastCalmOnlyAt = t;
       }
     }
     if (early) this.updatesEarly++;
-    return this.encodeUpdate(t, link, select);
+    return this.encodeUpdate(t, link, select, calmFirst);
   }
 
   /**
