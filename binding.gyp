@@ -19,6 +19,7 @@
         "native/detect/change_detector.cc",
         "native/codec/tile_analyzer.cc",
         "native/codec/deflate_stream.cc",
+        "native/codec/literal_blocks.cc",
         "native/codec/tile_encoder.cc",
         "native/codec/viewer_encoder.cc",
         "native/codec/tile_decoder.cc",

@@ -65,6 +65,11 @@ ViewerEncodeRequest ViewerEncoderBinding::ReadRequest(const Napi::CallbackInfo& 
     if (!pd.IsBoolean()) ThrowInvalid(env, "paletteDiff must be a boolean");
     req.palette_diff = pd.As<Napi::Boolean>().Value();
   }
+  Napi::Value pr = o.Get("predicted");
+  if (!pr.IsUndefined()) {
+    if (!pr.IsBoolean()) ThrowInvalid(env, "predicted must be a boolean");
+    req.predicted = pr.As<Napi::Boolean>().Value();
+  }
   Napi::Value complete = o.Get("complete");
   if (!complete.IsUndefined()) {
     if (!complete.IsBoolean()) ThrowInvalid(env, "complete must be a boolean");

@@ -4,7 +4,7 @@
 // viewer holds without asking.
 //
 // Both sides apply the same rule, op by op in stream order:
-//   - a PALETTE, PALETTE_DIFF or TRUECOLOR op covering at least kCacheMinArea pixels inserts
+//   - a PALETTE, PALETTE_DIFF, TRUECOLOR or PREDICTED op covering at least kCacheMinArea pixels inserts
 //     the rect's pixels (after the op is drawn) as a new entry;
 //   - a CACHE_REF op makes its entry the most recently used;
 //   - an entry costs w*h*4 bytes; an insert first evicts least recently used
@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "../util/frame_view.h"
+#include "wire_format.h"
 
 namespace tilecast {
 
@@ -63,6 +64,10 @@ class ContentCache {
   uint32_t next_id() const { return next_id_; }
 
   static bool Eligible(uint32_t w, uint32_t h) { return static_cast<uint64_t>(w) * h >= kCacheMinArea; }
+  // The ops whose content enters the cache (if Eligible): those that carry pixels in the stream.
+  static bool Inserts(OpCode op) {
+    return op == OpCode::kPalette || op == OpCode::kPaletteDiff || op == OpCode::kTruecolor || op == OpCode::kPredicted;
+  }
 
   // Inserts a copy of `r` of `frame` (as opaque pixels: the 4th byte becomes
   // 0xFF), evicting as the rule says. `hash` is kept for FindVerified (the host

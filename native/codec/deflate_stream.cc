@@ -1,5 +1,7 @@
 #include "deflate_stream.h"
 
+#include "literal_blocks.h"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -19,6 +21,7 @@ DeflateStream::~DeflateStream() {
 }
 
 Status DeflateStream::Reset() {
+  zlib_pending_ = literal_tail_ = false;
   if (!init_ok_ || deflateReset(&zs_) != Z_OK) return Status::Error(ErrorCode::kInternal, "deflateReset failed");
   return Status::Ok();
 }
@@ -68,12 +71,37 @@ Status DeflateStream::SetLevel(int level, std::vector<uint8_t>* out) {
 
 Status DeflateStream::Write(const uint8_t* data, size_t len, std::vector<uint8_t>* out) {
   if (len == 0) return Status::Ok();
+  zlib_pending_ = true;
+  literal_tail_ = false;
   return Run(data, len, Z_NO_FLUSH, out);
+}
+
+Status DeflateStream::WriteLiterals(const uint8_t* data, size_t len, std::vector<uint8_t>* out) {
+  if (len == 0) return Status::Ok();
+  if (!init_ok_) return Status::Error(ErrorCode::kInternal, "deflate stream failed to initialise");
+  // Literal blocks start on a byte boundary: what zlib holds goes out first with a sync flush.
+  if (zlib_pending_) TC_RETURN_IF_ERROR(Run(nullptr, 0, Z_SYNC_FLUSH, out));
+  zlib_pending_ = false;
+  AppendLiteralBlocks(data, len, out);
+  literal_tail_ = true;
+  // The decoder's window now ends with these bytes; zlib's must too, or the distances of its next
+  // matches would point at the wrong bytes. Raw deflate allows this after a completed flush.
+  const size_t keep = std::min<size_t>(len, 32 * 1024);
+  if (deflateSetDictionary(&zs_, data + len - keep, static_cast<uInt>(keep)) != Z_OK) {
+    return Status::Error(ErrorCode::kInternal, "deflateSetDictionary failed after literal blocks");
+  }
+  return Status::Ok();
 }
 
 Status DeflateStream::Finish(std::vector<uint8_t>* out) {
   const size_t before = out->size();
   TC_RETURN_IF_ERROR(Run(nullptr, 0, Z_SYNC_FLUSH, out));
+  zlib_pending_ = false;
+  // Literal blocks written last in this update already end in the marker (zlib, with nothing new,
+  // wrote nothing).
+  const bool literal_tail = literal_tail_;
+  literal_tail_ = false;
+  if (literal_tail && out->size() == before) return Status::Ok();
   // With nothing written since the last sync flush, zlib emits nothing (no progress possible), but
   // every update must end in the sync-flush marker (an update whose tiles all match what the viewer
   // has carries no ops). The stream is byte-aligned after that flush, so an empty stored block

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "predictor.h"
+
 namespace tilecast {
 namespace {
 
@@ -110,6 +112,27 @@ bool LooksPhotographic(const FrameView& frame, const Rect& r, const TileAnalysis
   return steps * 4 >= pairs && small * 2 >= steps;  // a quarter of pixels are steps, mostly gentle
 }
 
+bool PredictionPays(const FrameView& frame, const Rect& r) {
+  uint32_t repeats = 0;
+  for (uint32_t y = 0; y < r.h; ++y) {
+    const uint8_t* p = frame.pixel(r.x, r.y + y);
+    for (uint32_t x = 1; x < r.w; ++x, p += 4) repeats += PixelBgr(p) == PixelBgr(p + 4);
+  }
+  return static_cast<uint64_t>(repeats) * 8 < static_cast<uint64_t>(r.w) * r.h;
+}
+
+void AppendPredictedOp(const FrameView& frame, const Rect& r, std::vector<uint8_t>* out) {
+  const size_t start = out->size();
+  const size_t row_bytes = static_cast<size_t>(r.w) * 3;
+  out->resize(start + kOpHeaderBytes + row_bytes * r.h);
+  uint8_t* p = out->data() + start;
+  PutOpHeader(p, OpCode::kPredicted, r.x, r.y, r.w, r.h);
+  p += kOpHeaderBytes;
+  for (uint32_t y = 0; y < r.h; ++y, p += row_bytes) {
+    PredictRow(frame.pixel(r.x, r.y + y), y > 0 ? frame.pixel(r.x, r.y + y - 1) : nullptr, r.w, p);
+  }
+}
+
 void AppendTileOp(const FrameView& frame, const Rect& r, const TileAnalysis& a, const TileScratch& s,
                   std::vector<uint8_t>* out, bool palette_diff) {
   const size_t start = out->size();
@@ -162,6 +185,7 @@ void AppendTileOp(const FrameView& frame, const Rect& r, const TileAnalysis& a, 
     case OpCode::kCopy:
     case OpCode::kJpeg:
     case OpCode::kPaletteDiff:  // analysis says kPalette; palette_diff picks the coding
+    case OpCode::kPredicted:    // AppendPredictedOp
     case OpCode::kCacheRef:
       break;  // copies, JPEG images and cache references are emitted by the encoder, never chosen per tile
   }

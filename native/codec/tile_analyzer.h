@@ -49,6 +49,16 @@ bool LooksPhotographic(const FrameView& frame, const Rect& r, const TileAnalysis
 void AppendTileOp(const FrameView& frame, const Rect& r, const TileAnalysis& a, const TileScratch& scratch,
                   std::vector<uint8_t>* out, bool palette_diff = false);
 
+// Is a truecolour tile better sent as PREDICTED than as TRUECOLOR? Yes for photographs (few
+// pixels repeat their left neighbour: LZ77 finds little, prediction residuals are small); no for
+// anti-aliased text and UI with over 256 colours, whose flat runs and repeated glyphs deflate
+// better as they are. The 1-in-8 threshold comes from the scenes and recordings: video tiles
+// repeat under 1 %, text and UI tiles 20-80 %.
+bool PredictionPays(const FrameView& frame, const Rect& r);
+
+// Appends a PREDICTED op (predictor.h) for rect `r` of `frame`.
+void AppendPredictedOp(const FrameView& frame, const Rect& r, std::vector<uint8_t>* out);
+
 // Reads the 24-bit colour of a BGRA pixel (alpha ignored).
 inline uint32_t PixelBgr(const uint8_t* p) {
   uint32_t v;

@@ -5,6 +5,7 @@
 
 #include "../util/frame_view.h"
 #include "jpeg_codec.h"
+#include "predictor.h"
 
 namespace tilecast {
 
@@ -84,6 +85,7 @@ Status TileDecoder::ApplyOps(const Framebuffer& fb, uint32_t op_count, DecodeSta
       case OpCode::kPalette: TC_RETURN_IF_ERROR(DecodePalette(fb, x, y, w, h, false)); break;
       case OpCode::kPaletteDiff: TC_RETURN_IF_ERROR(DecodePalette(fb, x, y, w, h, true)); break;
       case OpCode::kTruecolor: TC_RETURN_IF_ERROR(DecodeTruecolor(fb, x, y, w, h)); break;
+      case OpCode::kPredicted: TC_RETURN_IF_ERROR(DecodePredicted(fb, x, y, w, h)); break;
       case OpCode::kCopy:
         if (pixels_seen) return Status::Error(ErrorCode::kProtocol, where + ": COPY after a pixel op");
         TC_RETURN_IF_ERROR(DecodeCopy(fb, x, y, w, h));
@@ -96,14 +98,17 @@ Status TileDecoder::ApplyOps(const Framebuffer& fb, uint32_t op_count, DecodeSta
       }
     }
     // The insertion rule of content_cache.h, applied as the host's mirror does.
-    if ((code == static_cast<uint8_t>(OpCode::kPalette) || code == static_cast<uint8_t>(OpCode::kPaletteDiff) ||
-         code == static_cast<uint8_t>(OpCode::kTruecolor)) &&
-        ContentCache::Eligible(w, h)) {
+    if (ContentCache::Inserts(static_cast<OpCode>(code)) && ContentCache::Eligible(w, h)) {
       cache_.Insert(FrameView{fb.data, fb.width, fb.height, static_cast<size_t>(fb.width) * 4}, Rect{x, y, w, h}, 0);
     }
     if (code != static_cast<uint8_t>(OpCode::kCopy)) pixels_seen = true;
-    // PALETTE_DIFF is a palette op with other colour coding: counted as one.
-    if (stats) stats->ops_by_code[code == static_cast<uint8_t>(OpCode::kPaletteDiff) ? static_cast<uint8_t>(OpCode::kPalette) : code]++;
+    // PALETTE_DIFF and PREDICTED are palette and truecolour ops coded otherwise: counted as those.
+    if (stats) {
+      const OpCode counted = static_cast<OpCode>(code) == OpCode::kPaletteDiff ? OpCode::kPalette
+                             : static_cast<OpCode>(code) == OpCode::kPredicted ? OpCode::kTruecolor
+                                                                               : static_cast<OpCode>(code);
+      stats->ops_by_code[static_cast<uint8_t>(counted)]++;
+    }
   }
   if (images_used != images_len) {
     return Status::Error(ErrorCode::kProtocol, "image section has " + std::to_string(images_len - images_used) +
@@ -170,6 +175,14 @@ Status TileDecoder::DecodeTruecolor(const Framebuffer& fb, uint32_t x, uint32_t 
       dst[2] = src[2];
       dst[3] = 0xFF;
     }
+  }
+  return Status::Ok();
+}
+
+Status TileDecoder::DecodePredicted(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h) {
+  for (uint32_t r = 0; r < h; ++r) {
+    TC_RETURN_IF_ERROR(inflate_.Read(row_.data(), static_cast<size_t>(w) * 3));
+    UnpredictRow(row_.data(), r > 0 ? fb.pixel(x, y + r - 1) : nullptr, w, fb.pixel(x, y + r));
   }
   return Status::Ok();
 }

@@ -70,6 +70,7 @@ class TileDecoder {
   // diff: PALETTE_DIFF (colours difference-coded, see wire_format.h).
   Status DecodePalette(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h, bool diff);
   Status DecodeTruecolor(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+  Status DecodePredicted(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
   Status DecodeCopy(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
   Status DecodeCacheRef(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
   Status DecodeJpegOp(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h, const uint8_t* images,

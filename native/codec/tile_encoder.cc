@@ -21,10 +21,16 @@ struct CacheCandidate {
   OpCode op;  // as counted in the stats (PALETTE_DIFF counts as PALETTE)
 };
 
-struct Band {
-  Rect area;  // one tile row of the grid, or the part of it the rect covers
+// A band's ops in stream order, in two sections: `zlib` goes through zlib's match search, then
+// `literal` (PREDICTED ops, whose residuals LZ77 finds nothing in) as literal blocks.
+struct OpSection {
   std::vector<uint8_t> bytes;
   std::vector<CacheCandidate> cacheable;
+};
+
+struct Band {
+  Rect area;  // one tile row of the grid, or the part of it the rect covers
+  OpSection zlib, literal;
   uint32_t ops = 0;
   std::vector<Span> lossy;  // runs of tiles left for the JPEG pass, left to right
   EncodeStats stats;
@@ -36,12 +42,12 @@ bool MayGoLossy(const LossyOptions* lossy, uint32_t tile_size, uint32_t x, uint3
   return tx < lossy->tiles_x && ty < lossy->tiles_y && lossy->tile_mask[static_cast<size_t>(ty) * lossy->tiles_x + tx];
 }
 
-// The content cache's candidates of a band: every op the viewer will insert
-// (content_cache.h's rule). Found by walking the band's finished op bytes, as
+// The content cache's candidates of a band's section: every op the viewer will
+// insert (content_cache.h's rule). Found by walking the finished op bytes, as
 // the decoder will, so the mirror follows the rule whatever code emitted the
 // ops. Hashes are computed here, in parallel; the cache pass is sequential.
-void CollectCacheable(const FrameView& frame, Band* band) {
-  const std::vector<uint8_t>& b = band->bytes;
+void CollectCacheable(const FrameView& frame, OpSection* section) {
+  const std::vector<uint8_t>& b = section->bytes;
   for (size_t at = 0; at + kOpHeaderBytes <= b.size();) {
     const OpCode op = static_cast<OpCode>(b[at]);
     const Rect r{GetU16(&b[at + 1]), GetU16(&b[at + 3]), GetU16(&b[at + 5]), GetU16(&b[at + 7])};
@@ -54,22 +60,30 @@ void CollectCacheable(const FrameView& frame, Band* band) {
         body = 1 + n * 3 + PaletteRowBytes(r.w, PaletteIndexBits(n)) * r.h;
         break;
       }
-      case OpCode::kTruecolor: body = static_cast<size_t>(r.w) * r.h * 3; break;
+      case OpCode::kTruecolor:
+      case OpCode::kPredicted: body = static_cast<size_t>(r.w) * r.h * 3; break;
       case OpCode::kCopy:
       case OpCode::kJpeg:
       case OpCode::kCacheRef: body = 4; break;
     }
     const size_t length = kOpHeaderBytes + body;
-    if ((op == OpCode::kPalette || op == OpCode::kPaletteDiff || op == OpCode::kTruecolor) && ContentCache::Eligible(r.w, r.h)) {
-      // Stats count PALETTE_DIFF as PALETTE (as CodeBand does), so the op it is taken back from is PALETTE.
-      const OpCode counted = op == OpCode::kPaletteDiff ? OpCode::kPalette : op;
-      band->cacheable.push_back(CacheCandidate{at, length, r, HashRect(frame, r), counted});
+    if (ContentCache::Inserts(op) && ContentCache::Eligible(r.w, r.h)) {
+      // Stats count PALETTE_DIFF as PALETTE and PREDICTED as TRUECOLOR (as CodeBand does): that
+      // is the op a cache hit is taken back from.
+      const OpCode counted = op == OpCode::kPaletteDiff ? OpCode::kPalette : op == OpCode::kPredicted ? OpCode::kTruecolor : op;
+      section->cacheable.push_back(CacheCandidate{at, length, r, HashRect(frame, r), counted});
     }
     at += length;
   }
 }
 
-void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lossy, bool cache, bool palette_diff, Band* band) {
+struct OpChoices {
+  bool cache = false;         // keep the content cache mirror
+  bool palette_diff = false;  // palettes as PALETTE_DIFF
+  bool predicted = false;     // photographic truecolour as PREDICTED
+};
+
+void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lossy, const OpChoices& choices, Band* band) {
   TileScratch scratch;
   auto analysis = std::make_unique<TileAnalysis>();
   size_t last_solid_at = SIZE_MAX;  // offset of the previous op if it was a mergeable SOLID
@@ -94,14 +108,19 @@ void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lo
     band->stats.pixels_by_code[code] += tile.w * tile.h;
     if (analysis->op == OpCode::kSolid && last_solid_at != SIZE_MAX && analysis->solid_bgr == last_solid_color) {
       // Widen the previous SOLID op instead of starting a new one.
-      uint8_t* header = band->bytes.data() + last_solid_at;
+      uint8_t* header = band->zlib.bytes.data() + last_solid_at;
       PutU16(header + 5, GetU16(header + 5) + tile.w);
       continue;
     }
-    const size_t at = band->bytes.size();
-    AppendTileOp(frame, tile, *analysis, scratch, &band->bytes, palette_diff);
     band->ops++;
     band->stats.ops_by_code[code]++;
+    if (analysis->op == OpCode::kTruecolor && choices.predicted && PredictionPays(frame, tile)) {
+      AppendPredictedOp(frame, tile, &band->literal.bytes);
+      last_solid_at = SIZE_MAX;  // the next SOLID is not this one's neighbour in the zlib section
+      continue;
+    }
+    const size_t at = band->zlib.bytes.size();
+    AppendTileOp(frame, tile, *analysis, scratch, &band->zlib.bytes, choices.palette_diff);
     if (analysis->op == OpCode::kSolid) {
       last_solid_at = at;
       last_solid_color = analysis->solid_bgr;
@@ -109,8 +128,11 @@ void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lo
       last_solid_at = SIZE_MAX;
     }
   }
-  band->stats.raw_bytes = band->bytes.size();
-  if (cache) CollectCacheable(frame, band);
+  band->stats.raw_bytes = band->zlib.bytes.size() + band->literal.bytes.size();
+  if (choices.cache) {
+    CollectCacheable(frame, &band->zlib);
+    CollectCacheable(frame, &band->literal);
+  }
 }
 
 // Lossy runs of consecutive bands with the same x-extent become one rect.
@@ -160,16 +182,18 @@ bool Inside(const Rect& r, uint32_t w, uint32_t h) {
   return r.w > 0 && r.h > 0 && r.x < w && r.y < h && r.w <= w - r.x && r.h <= h - r.y;
 }
 
-// The content cache pass over one band, in stream order (the viewer applies
-// the same rule op by op): an op whose content the mirror holds (verified by
-// comparing pixels) becomes a CACHE_REF; any other cacheable op enters the mirror.
-void ApplyContentCache(const FrameView& frame, ContentCache* cache, Band* band) {
-  if (band->cacheable.empty()) return;
+// The content cache pass over one section of a band, in stream order (the
+// viewer applies the same rule op by op): an op whose content the mirror holds
+// (verified by comparing pixels) becomes a CACHE_REF; any other cacheable op
+// enters the mirror.
+void ApplyContentCache(const FrameView& frame, ContentCache* cache, OpSection* section, EncodeStats* stats) {
+  if (section->cacheable.empty()) return;
+  const std::vector<uint8_t>& bytes = section->bytes;
   std::vector<uint8_t> out;
-  out.reserve(band->bytes.size());
+  out.reserve(bytes.size());
   size_t from = 0;
-  for (const CacheCandidate& c : band->cacheable) {
-    out.insert(out.end(), band->bytes.begin() + from, band->bytes.begin() + c.offset);
+  for (const CacheCandidate& c : section->cacheable) {
+    out.insert(out.end(), bytes.begin() + from, bytes.begin() + c.offset);
     from = c.offset + c.length;
     uint32_t id = 0;
     if (cache->FindVerified(frame, c.rect, c.hash, &id)) {
@@ -178,18 +202,18 @@ void ApplyContentCache(const FrameView& frame, ContentCache* cache, Band* band) 
       PutU32(op + kOpHeaderBytes, id);
       out.insert(out.end(), op, op + sizeof op);
       const uint32_t px = c.rect.w * c.rect.h;
-      band->stats.ops_by_code[static_cast<size_t>(c.op)]--;
-      band->stats.pixels_by_code[static_cast<size_t>(c.op)] -= px;
-      band->stats.ops_by_code[static_cast<size_t>(OpCode::kCacheRef)]++;
-      band->stats.pixels_by_code[static_cast<size_t>(OpCode::kCacheRef)] += px;
+      stats->ops_by_code[static_cast<size_t>(c.op)]--;
+      stats->pixels_by_code[static_cast<size_t>(c.op)] -= px;
+      stats->ops_by_code[static_cast<size_t>(OpCode::kCacheRef)]++;
+      stats->pixels_by_code[static_cast<size_t>(OpCode::kCacheRef)] += px;
     } else {
-      out.insert(out.end(), band->bytes.begin() + c.offset, band->bytes.begin() + from);
+      out.insert(out.end(), bytes.begin() + c.offset, bytes.begin() + from);
       cache->Insert(frame, c.rect, c.hash);
     }
   }
-  out.insert(out.end(), band->bytes.begin() + from, band->bytes.end());
-  band->bytes.swap(out);
-  band->stats.raw_bytes = band->bytes.size();
+  out.insert(out.end(), bytes.begin() + from, bytes.end());
+  stats->raw_bytes -= bytes.size() - out.size();
+  section->bytes.swap(out);
 }
 
 }  // namespace
@@ -238,8 +262,12 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
       bands.push_back(std::move(b));
     }
   }
+  OpChoices choices;
+  choices.cache = cache_.budget() > 0;
+  choices.palette_diff = palette_diff_;
+  choices.predicted = predicted_;
   ThreadPool::Shared().ParallelFor(bands.size(), max_threads,
-                                   [&](size_t i) { CodeBand(frame, tile_size_, lossy, cache_.budget() > 0, palette_diff_, &bands[i]); });
+                                   [&](size_t i) { CodeBand(frame, tile_size_, lossy, choices, &bands[i]); });
 
   // The JPEG pass: one image per lossy rect, coded in parallel, appended in order.
   out->lossy_rects = MergeLossyRuns(bands);
@@ -270,12 +298,14 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   // Small updates (a keystroke's glyphs) at level 9: the longer match search
   // costs microseconds there and finds more of the glyphs in the window.
   size_t raw_total = copy_bytes.size() + pieces.size() * (kOpHeaderBytes + 4);
-  for (const Band& b : bands) raw_total += b.bytes.size();
+  for (const Band& b : bands) raw_total += b.zlib.bytes.size() + b.literal.bytes.size();
   TC_RETURN_IF_ERROR(deflate_.SetLevel(raw_total <= kSmallUpdateBytes ? 9 : level_, &out->stream));
   TC_RETURN_IF_ERROR(deflate_.Write(copy_bytes.data(), copy_bytes.size(), &out->stream));
   for (Band& b : bands) {
-    ApplyContentCache(frame, &cache_, &b);
-    TC_RETURN_IF_ERROR(deflate_.Write(b.bytes.data(), b.bytes.size(), &out->stream));
+    ApplyContentCache(frame, &cache_, &b.zlib, &b.stats);
+    TC_RETURN_IF_ERROR(deflate_.Write(b.zlib.bytes.data(), b.zlib.bytes.size(), &out->stream));
+    ApplyContentCache(frame, &cache_, &b.literal, &b.stats);
+    TC_RETURN_IF_ERROR(deflate_.WriteLiterals(b.literal.bytes.data(), b.literal.bytes.size(), &out->stream));
     out->op_count += b.ops;
     out->stats.raw_bytes += b.stats.raw_bytes;
     for (size_t c = 0; c < kOpCodeCount; ++c) {

@@ -69,6 +69,9 @@ class TileEncoder {
   uint32_t tile_size() const { return tile_size_; }
   // Palettes go as PALETTE_DIFF (only for viewers that announced COMPACT_UPDATE).
   void set_palette_diff(bool on) { palette_diff_ = on; }
+  // Photographic truecolour tiles go as PREDICTED, coded as literal blocks (only for viewers that
+  // announced PREDICTED).
+  void set_predicted(bool on) { predicted_ = on; }
 
   // Bytes of content cache the viewer agreed to (0: none); empties the mirror.
   // Call before the first Encode (the viewer's cache starts empty with it).
@@ -81,6 +84,7 @@ class TileEncoder {
   DeflateStream deflate_;
   ContentCache cache_{0, true};
   bool palette_diff_ = false;
+  bool predicted_ = false;
   bool needs_reset_ = false;  // set when an Encode failed midway: the stream state is unknown
 };
 

@@ -86,6 +86,7 @@ Status ViewerEncoder::Encode(ViewerEncodeRequest req, ViewerUpdate* out) {
   lossy.tiles_y = tiles_y;
   lossy.jpeg = req.jpeg;
   tiles_.set_palette_diff(req.palette_diff);
+  tiles_.set_predicted(req.predicted);
   Status s = tiles_.Encode(f, out->copies, out->rects, out->keyframe, max_threads_, &out->update, &lossy);
   if (!s.ok()) {
     // The deflate stream may be half-written: the next update is a keyframe.

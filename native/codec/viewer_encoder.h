@@ -43,6 +43,7 @@ struct ViewerEncodeRequest {
   uint64_t generation = 0;
   bool complete = false;
   bool palette_diff = false;  // the viewer announced COMPACT_UPDATE: palettes as PALETTE_DIFF
+  bool predicted = false;     // the viewer announced PREDICTED: photographic truecolour as PREDICTED
 };
 
 struct ViewerUpdate {

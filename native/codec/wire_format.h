@@ -15,6 +15,8 @@
 //              which must be exactly w x h; only with the CACHE capability
 //   PALETTE_DIFF  as PALETTE, but the colours are difference-coded (PutPaletteDiff);
 //              only to viewers that announced the COMPACT_UPDATE capability
+//   PREDICTED  w*h*3 bytes: TRUECOLOR's pixels as prediction residuals (predictor.h); only
+//              to viewers that announced the PREDICTED capability
 //
 // COPY ops come first in an update; the other ops cover disjoint rects, so a
 // decoder may finish JPEG ops asynchronously (a browser's image decoder).
@@ -33,8 +35,9 @@ enum class OpCode : uint8_t {
   kJpeg = 4,
   kCacheRef = 5,
   kPaletteDiff = 6,
+  kPredicted = 7,
 };
-constexpr uint8_t kOpCodeCount = 7;
+constexpr uint8_t kOpCodeCount = 8;
 
 constexpr size_t kOpHeaderBytes = 9;
 constexpr uint32_t kMaxPaletteColors = 256;

@@ -47,7 +47,7 @@ function drag(base, over, win, dx, dy) {
  * Encodes a list of frames as one viewer session. Returns
  * { name, width, height, updates: [{ keyframe, opCount, stream, images }] }.
  */
-async function encodeSession(lib, name, frames, { lossy = false, quality = 60, paletteDiff = false } = {}) {
+async function encodeSession(lib, name, frames, { lossy = false, quality = 60, paletteDiff = false, predicted = false } = {}) {
   const { TileEncoder, ChangeDetector } = lib;
   const { width, height } = frames[0];
   const det = new ChangeDetector({ width, height });
@@ -63,6 +63,7 @@ async function encodeSession(lib, name, frames, { lossy = false, quality = 60, p
       detectMoves: true,
       lossy: lossy ? { mask, quality } : undefined,
       paletteDiff,
+      predicted,
     });
     updates.push({ keyframe: e.keyframe, opCount: e.opCount, stream: Buffer.from(e.stream), images: Buffer.from(e.images) });
   }
@@ -72,7 +73,7 @@ async function encodeSession(lib, name, frames, { lossy = false, quality = 60, p
 /**
  * The seed sessions: typing in the editor (SceneSource's script), scene
  * switches (plain palettes and PALETTE_DIFF), a scrolled long document (COPY ops), a dragged window (COPY ops),
- * and a video over the desktop with the lossy path on (JPEG ops).
+ * a video over the desktop with the lossy path on (JPEG ops) and lossless (PREDICTED ops).
  * `lib` is the tilecast package (or the test's imports of the same classes).
  */
 async function sceneSessions(lib) {
@@ -108,6 +109,8 @@ async function sceneSessions(lib) {
   const vids = [desktop, ...[1, 2, 3, 4].map((n) => video(desktop, vr, n))];
   vids.push(drag(vids[4], vids[4], vr, 16, 16));
   sessions.push(await encodeSession(lib, 'video-lossy', vids, { lossy: true, quality: 50 }));
+  // The same video lossless, as a viewer with COMPACT_UPDATE and PREDICTED gets it: PREDICTED ops.
+  sessions.push(await encodeSession(lib, 'video-predicted', vids, { paletteDiff: true, predicted: true }));
 
   // The other scenes, switched (large keyframe-like repaints) at a small size.
   const small = ['desktop', 'document', 'japanese', 'editor'].map((n) => crop(loadScene(n), 800, 400, 96, 64));

@@ -347,7 +347,7 @@ export class TilecastViewer {
       send: (msg) => {
         if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(msg));
       },
-      capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | Capability.COMPACT_UPDATE | (this.options.viewOnly ? 0 : Capability.INPUT)
+      capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | Capability.COMPACT_UPDATE | Capability.PREDICTED | (this.options.viewOnly ? 0 : Capability.INPUT)
         | cacheCapability(this.options.contentCacheBytes ?? DEFAULT_CACHE_BYTES)
         | (this.audio?.capabilities(this.options.viewOnly === true) ?? 0),
       software: 'tilecast-browser-viewer',

@@ -163,7 +163,7 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     super();
     if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw invalidArg('url', 'a ws:// or wss:// URL', url);
     this.backoff = new ReconnectBackoff({ minBackoffMs: options.minBackoffMs, maxBackoffMs: options.maxBackoffMs });
-    this.capabilities = Capability.COPY_RECT | Capability.CURSOR | Capability.SCREEN_STATE | Capability.COMPACT_UPDATE
+    this.capabilities = Capability.COPY_RECT | Capability.CURSOR | Capability.SCREEN_STATE | Capability.COMPACT_UPDATE | Capability.PREDICTED
       | (jpegUnavailableReason() === null ? Capability.JPEG : 0) | (options.viewOnly ? 0 : Capability.INPUT)
       | (options.audio ? Capability.AUDIO : 0) | (options.microphone && !options.viewOnly ? Capability.MICROPHONE : 0)
       | cacheCapability(checkInt('contentCacheBytes', options.contentCacheBytes ?? DEFAULT_CACHE_BYTES, 0, CACHE_MAX_BUDGET));

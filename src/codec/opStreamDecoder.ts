@@ -16,7 +16,7 @@
  * rects and every COPY comes first (checked).
  *
  * With a content cache budget (setCacheBudget, from the host's HELLO) it keeps
- * the viewer's content cache (contentCache.ts): PALETTE/PALETTE_DIFF/TRUECOLOR ops big
+ * the viewer's content cache (contentCache.ts): PALETTE/PALETTE_DIFF/TRUECOLOR/PREDICTED ops big
  * enough enter it, CACHE_REF ops draw from it; a reference to an entry it
  * does not hold, or of another size, is ERR_PROTOCOL. The cache empties on
  * every keyframe and after any error, as in the native decoder.
@@ -46,8 +46,37 @@ export interface DecodedUpdate {
 }
 
 const OP_HEADER = 9;
-/** By op code; PALETTE_DIFF (6) is a palette op with difference-coded colours, counted as one. */
-const OP_NAMES = ['solid', 'palette', 'truecolor', 'copy', 'jpeg', 'cacheRef', 'palette'] as const;
+/**
+ * By op code; PALETTE_DIFF (6) is a palette op with difference-coded colours and PREDICTED (7) a
+ * truecolour op with predicted pixels: counted as those.
+ */
+const OP_NAMES = ['solid', 'palette', 'truecolor', 'copy', 'jpeg', 'cacheRef', 'palette', 'truecolor'] as const;
+
+/** LOCO-I's median edge detector (native/codec/predictor.h). */
+function medianEdge(a: number, b: number, c: number): number {
+  const lo = a < b ? a : b, hi = a < b ? b : a;
+  return c >= hi ? lo : c <= lo ? hi : (a + b - c) & 255;
+}
+
+/**
+ * PREDICTED op pixels from `w * h * 3` residual bytes at d[pos]: each pixel's (b-g, g, r-g) is the
+ * residual plus its prediction from left, above and above-left within the rect (predictor.h).
+ * `put(row, col, b, g, r)` receives every pixel in order.
+ */
+function unpredict(d: Uint8Array, pos: number, w: number, h: number, put: (row: number, col: number, b: number, g: number, r: number) => void): void {
+  let up = new Uint8Array(w * 3), cur = new Uint8Array(w * 3);
+  for (let row = 0; row < h; row++, pos += w * 3) {
+    for (let col = 0, k = 0; col < w; col++) {
+      for (let c = 0; c < 3; c++, k++) {
+        const p = row === 0 ? (col === 0 ? 0 : cur[k - 3]!) : col === 0 ? up[k]! : medianEdge(cur[k - 3]!, up[k]!, up[k - 3]!);
+        cur[k] = (d[pos + k]! + p) & 255;
+      }
+      const g = cur[k - 2]!;
+      put(row, col, (cur[k - 3]! + g) & 255, g, (cur[k - 1]! + g) & 255);
+    }
+    [up, cur] = [cur, up];
+  }
+}
 
 /** Size of pako's output chunks: inflating stops within one chunk past the limit. */
 export const INFLATE_CHUNK_BYTES = 256 * 1024;
@@ -244,6 +273,12 @@ export class OpStreamDecoder {
           }
           break;
         }
+        case 7: { // PREDICTED: truecolour as prediction residuals (PREDICTED capability)
+          need(w * h * 3, 'predicted pixels');
+          unpredict(d, pos, w, h, (row, col, b, g, r) => { px[(y + row) * width + x + col] = pixel(b, g, r); });
+          pos += w * h * 3;
+          break;
+        }
         case 3: { // COPY
           if (pixelsSeen) fail(ErrorCodes.PROTOCOL, `op ${i}: COPY after a pixel op`);
           need(4, 'a copy source');
@@ -280,7 +315,7 @@ export class OpStreamDecoder {
         }
       }
       // The insertion rule of contentCache.ts, applied as the host's mirror does.
-      if ((code === 1 || code === 2 || code === 6) && ContentCache.eligible(w, h)) this.cache.insert(px, width, x, y, w, h);
+      if ((code === 1 || code === 2 || code === 6 || code === 7) && ContentCache.eligible(w, h)) this.cache.insert(px, width, x, y, w, h);
       if (code !== 3) pixelsSeen = true;
       ops[OP_NAMES[code]!]++;
       x0 = Math.min(x0, x);

@@ -67,6 +67,11 @@ export interface EncodeOptions {
   complete?: boolean;
   /** trackSent only: code palettes as PALETTE_DIFF (the viewer announced COMPACT_UPDATE). */
   paletteDiff?: boolean;
+  /**
+   * trackSent only: code photographic truecolour tiles as PREDICTED ops, sent as
+   * literal-only deflate blocks (the viewer announced PREDICTED).
+   */
+  predicted?: boolean;
 }
 
 export interface EncodedRects {
@@ -192,6 +197,11 @@ export class TileEncoder {
       if (typeof options.paletteDiff !== 'boolean') throw invalidArg('paletteDiff', 'a boolean', options.paletteDiff);
       if (options.paletteDiff && !this.trackSent) throw new TilecastError(ErrorCodes.INVALID_ARG, 'paletteDiff needs an encoder that tracks what was sent (trackSent)');
       native.paletteDiff = options.paletteDiff;
+    }
+    if (options.predicted !== undefined) {
+      if (typeof options.predicted !== 'boolean') throw invalidArg('predicted', 'a boolean', options.predicted);
+      if (options.predicted && !this.trackSent) throw new TilecastError(ErrorCodes.INVALID_ARG, 'predicted needs an encoder that tracks what was sent (trackSent)');
+      native.predicted = options.predicted;
     }
     if (options.complete !== undefined) {
       if (typeof options.complete !== 'boolean') throw invalidArg('complete', 'a boolean', options.complete);

@@ -227,6 +227,11 @@ export class ViewerEncoder {
     return this.options.lossy !== false && ((this.capabilities ?? 0) & Capability.JPEG) !== 0 && jpegAvailable();
   }
 
+  /** PREDICTED ops for photographic truecolour: the viewer announced PREDICTED. */
+  private get predictedEnabled(): boolean {
+    return ((this.capabilities ?? 0) & Capability.PREDICTED) !== 0;
+  }
+
   /** UPDATE_COMPACT messages and PALETTE_DIFF ops: the viewer announced COMPACT_UPDATE. */
   private get compactEnabled(): boolean {
     return ((this.capabilities ?? 0) & Capability.COMPACT_UPDATE) !== 0;
@@ -443,7 +448,7 @@ export class ViewerEncoder {
       const refine = this.lossyEnabled && !keyframe && this.lossyCount > 0
         ? policy.refineDue(t, refineBudget(link.deliveryRateBps, this.tileSize), this.encoder.lossyTiles())
         : [];
-      const encoded = await this.encoder.encode(frame, rects, { keyframe, lossy, refine, detectMoves: this.movesEnabled, generation: held.generation, complete, paletteDiff: this.compactEnabled });
+      const encoded = await this.encoder.encode(frame, rects, { keyframe, lossy, refine, detectMoves: this.movesEnabled, generation: held.generation, complete, paletteDiff: this.compactEnabled, predicted: this.predictedEnabled });
       this.lossyCount = encoded.lossyTileCount ?? 0;
       const frameId = this.nextFrameId;
       this.nextFrameId = followingFrameId(this.nextFrameId);

@@ -467,7 +467,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
           capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | Capability.QUALITY_LIMIT | (this.inputAllowed ? Capability.INPUT : 0)
             | (this.soundGranted ? Capability.AUDIO : 0) | (this.microphoneGranted ? Capability.MICROPHONE : 0)
             | this.encoder.cacheCapability // CACHE and its size, if the viewer offered one
-            | (msg.capabilities & Capability.COMPACT_UPDATE), // compact updates to viewers that asked
+            | (msg.capabilities & (Capability.COMPACT_UPDATE | Capability.PREDICTED)), // compact updates, predicted ops to viewers that asked
           software: 'tilecast-host',
         });
         this.emit('streaming', { sound: this.soundGranted, microphone: this.microphoneGranted });

@@ -37,6 +37,7 @@ export interface NativeViewerEncodeOptions extends NativeEncodeOptions {
   generation?: number;
   complete?: boolean;
   paletteDiff?: boolean;
+  predicted?: boolean;
 }
 export interface NativeScreenStore {
   count(): number;

@@ -41,6 +41,8 @@ export const OpCode = {
   CACHE_REF: 5,
   /** PALETTE with difference-coded colours (COMPACT_UPDATE capability). */
   PALETTE_DIFF: 6,
+  /** TRUECOLOR as prediction residuals (PREDICTED capability). */
+  PREDICTED: 7,
 } as const;
 
 /** Reason codes carried by ERROR and BYE. */
@@ -95,6 +97,12 @@ export const Capability = {
    * sends its updates that way (only to viewers that announced it).
    */
   COMPACT_UPDATE: 1 << 7,
+  /**
+   * Viewer: understands PREDICTED ops. Host: sends photographic truecolour
+   * tiles that way (only to viewers that announced it). Bits 8-11 are the
+   * CACHE_SIZE field.
+   */
+  PREDICTED: 1 << 12,
   /**
    * Viewer: plays the host's sound (understands AUDIO from the host). Host:
    * it will send AUDIO (set only when its audio is enabled and the viewer

@@ -69,7 +69,7 @@ t.test('mirror, native decoder and TS decoder agree over 3000 random updates', a
       keyframe = true;
       keyframes++;
     }
-    const e = enc.encodeSync(frameOf(screen), [{ x: 0, y: 0, w: W, h: H }], { keyframe, detectMoves: next() % 2 === 0 });
+    const e = enc.encodeSync(frameOf(screen), [{ x: 0, y: 0, w: W, h: H }], { keyframe, detectMoves: next() % 2 === 0, predicted: next() % 2 === 0 });
     const before = native.cache;
     const n = native.applySync(e);
     const r = ts.apply(tsFb, W, H, e.stream, e.opCount, e.keyframe);

@@ -14,6 +14,7 @@
 // legitimately differ (partial writes), so the TS one is reset to the native one.
 // Fixed case count and seeded RNG: no timing, reproducible.
 import t from 'tap';
+import { constants as zlibConstants, inflateRawSync } from 'node:zlib';
 import sharp from 'sharp';
 import { OpStreamDecoder, writeImage } from '../../../src/codec/opStreamDecoder';
 import { TileDecoder } from '../../../src/codec/tileDecoder';
@@ -33,7 +34,7 @@ const { sceneSessions, CACHE_BYTES } = require('../../../native/fuzz/make-corpus
 const noJpeg = jpegUnavailableReason();
 if (noJpeg && process.env.CI) throw new Error(`JPEG codec must load in CI: ${noJpeg}`);
 
-const MUTANTS_PER_SESSION = 450; // 7 sessions: 3150 mutated cases, plus the originals
+const MUTANTS_PER_SESSION = 450; // 8 sessions: 3600 mutated cases, plus the originals
 const AFTER = 3; // updates applied after the last mutated one
 
 type Outcome = { ok: true } | { ok: false; code: string; message: string };
@@ -187,6 +188,24 @@ function classify(d: Disagreement, jpegFailedBefore: boolean): string {
   return `other (native ${n.ok ? 'ok' : n.code}, ts ${s.ok ? 'ok' : s.code})`;
 }
 
+/** The op codes of a session's updates, in order (its deflate stream inflated whole, op bodies skipped). */
+function opCodesOf(s: Session): number[] {
+  const ops = inflateRawSync(Buffer.concat(s.updates.map((u) => u.stream)), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  const codes: number[] = [];
+  for (let pos = 0; pos < ops.length;) {
+    const code = ops[pos]!, w = ops.readUInt16LE(pos + 5), h = ops.readUInt16LE(pos + 7);
+    pos += 9;
+    if (code === 1 || code === 6) {
+      const n = ops[pos]! + 1, bits = n <= 2 ? 1 : n <= 4 ? 2 : n <= 16 ? 4 : 8;
+      pos += 1 + n * 3 + Math.ceil((w * bits) / 8) * h;
+    } else {
+      pos += code === 0 ? 3 : code === 2 || code === 7 ? w * h * 3 : 4;
+    }
+    codes.push(code);
+  }
+  return codes;
+}
+
 t.test('TS and native decoders agree on real updates and their mutations', { skip: noJpeg ?? false, timeout: 600_000 }, async (t) => {
   const sessions = await sceneSessions({ SceneSource, loadScene, videoFrame, TileEncoder, ChangeDetector, protocol: { encodeMessage } });
   t.ok(sessions.length >= 5, `${sessions.length} seed sessions`);
@@ -197,6 +216,8 @@ t.test('TS and native decoders agree on real updates and their mutations', { ski
   const cacheSession = sessions.find((s) => s.name === 'window-switch-cache')!;
   const cacheRefs = cacheSession.updates.reduce((n, u) => n + refs.applySync(u).ops.cacheRef, 0);
   t.ok(cacheRefs > 0, `the seeds have CACHE_REF ops (${cacheRefs})`);
+  const predicted = opCodesOf(sessions.find((s) => s.name === 'video-predicted')!).filter((c) => c === 7).length;
+  t.ok(predicted > 0, `the seeds have PREDICTED ops (${predicted})`);
 
   // The originals first: both decoders must take every real update.
   for (const s of sessions) {
