@@ -37,16 +37,31 @@ inline GreenDelta Predict(uint32_t x, bool has_up, const GreenDelta& left, const
                      MedianEdge(left.v[2], up.v[2], up_left.v[2])}};
 }
 
-// Residuals of one row of `w` BGRA pixels; `up` is the row above inside the rect, or nullptr.
-inline void PredictRow(const uint8_t* row, const uint8_t* up, uint32_t w, uint8_t* out) {
-  GreenDelta left{}, above{}, above_left{};
-  for (uint32_t x = 0; x < w; ++x, row += 4, out += 3) {
-    const GreenDelta cur = ToGreenDelta(row);
-    if (up) above = ToGreenDelta(up + 4 * x);
-    const GreenDelta p = Predict(x, up != nullptr, left, above, above_left);
-    for (int c = 0; c < 3; ++c) out[c] = static_cast<uint8_t>(cur.v[c] - p.v[c]);
-    left = cur;
-    above_left = above;
+// A row of `w` BGRA pixels as (b-g, g, r-g) triplets (3w bytes).
+inline void ToGreenDeltaRow(const uint8_t* bgra, uint32_t w, uint8_t* t) {
+  for (uint32_t x = 0; x < w; ++x, bgra += 4, t += 3) {
+    t[0] = static_cast<uint8_t>(bgra[0] - bgra[1]);
+    t[1] = bgra[1];
+    t[2] = static_cast<uint8_t>(bgra[2] - bgra[1]);
+  }
+}
+
+// Residuals of one row from its triplets `t` and the row above's (`up`, nullptr on the first
+// row). Every prediction reads only the source, so the loop has no carried dependency and the
+// compiler vectorises it (the decoder's inverse cannot be: it needs the pixel just decoded).
+inline void PredictRow(const uint8_t* t, const uint8_t* up, uint32_t w, uint8_t* out) {
+  const size_t n = static_cast<size_t>(w) * 3;
+  for (size_t k = 0; k < 3 && k < n; ++k) out[k] = static_cast<uint8_t>(t[k] - (up ? up[k] : 0));
+  if (!up) {
+    for (size_t k = 3; k < n; ++k) out[k] = static_cast<uint8_t>(t[k] - t[k - 3]);
+    return;
+  }
+  for (size_t k = 3; k < n; ++k) {
+    const uint8_t a = t[k - 3], b = up[k], c = up[k - 3];
+    const uint8_t lo = a < b ? a : b, hi = a < b ? b : a;
+    uint8_t p = c >= hi ? lo : static_cast<uint8_t>(a + b - c);  // MedianEdge, as selects
+    p = c <= lo ? hi : p;
+    out[k] = static_cast<uint8_t>(t[k] - p);
   }
 }
 

@@ -128,8 +128,11 @@ void AppendPredictedOp(const FrameView& frame, const Rect& r, std::vector<uint8_
   uint8_t* p = out->data() + start;
   PutOpHeader(p, OpCode::kPredicted, r.x, r.y, r.w, r.h);
   p += kOpHeaderBytes;
+  std::vector<uint8_t> rows(2 * row_bytes);  // this row's and the previous row's triplets
   for (uint32_t y = 0; y < r.h; ++y, p += row_bytes) {
-    PredictRow(frame.pixel(r.x, r.y + y), y > 0 ? frame.pixel(r.x, r.y + y - 1) : nullptr, r.w, p);
+    uint8_t* t = rows.data() + (y & 1) * row_bytes;
+    ToGreenDeltaRow(frame.pixel(r.x, r.y + y), r.w, t);
+    PredictRow(t, y > 0 ? rows.data() + ((y - 1) & 1) * row_bytes : nullptr, r.w, p);
   }
 }
 

@@ -177,6 +177,7 @@ std::vector<Rect> SplitForThreads(const std::vector<Rect>& rects) {
 
 // Op bytes (before deflate) up to which an update counts as small.
 constexpr size_t kSmallUpdateBytes = 16 * 1024;
+constexpr int kKeyframeMaxLevel = 5;
 
 bool Inside(const Rect& r, uint32_t w, uint32_t h) {
   return r.w > 0 && r.h > 0 && r.x < w && r.y < h && r.w <= w - r.x && r.h <= h - r.y;
@@ -299,7 +300,11 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   // costs microseconds there and finds more of the glyphs in the window.
   size_t raw_total = copy_bytes.size() + pieces.size() * (kOpHeaderBytes + 4);
   for (const Band& b : bands) raw_total += b.zlib.bytes.size() + b.literal.bytes.size();
-  TC_RETURN_IF_ERROR(deflate_.SetLevel(raw_total <= kSmallUpdateBytes ? 9 : level_, &out->stream));
+  // Keyframes (a whole screen, when a viewer connects or recovers) at most at level 5: its
+  // shorter match search (32 candidates, not 128) codes a 1080p screen 25-30 % faster for ~2 %
+  // more bytes, so the first picture arrives sooner (bench/micro.js).
+  const int large_level = keyframe ? std::min(level_, kKeyframeMaxLevel) : level_;
+  TC_RETURN_IF_ERROR(deflate_.SetLevel(raw_total <= kSmallUpdateBytes ? 9 : large_level, &out->stream));
   TC_RETURN_IF_ERROR(deflate_.Write(copy_bytes.data(), copy_bytes.size(), &out->stream));
   for (Band& b : bands) {
     ApplyContentCache(frame, &cache_, &b.zlib, &b.stats);

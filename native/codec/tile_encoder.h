@@ -80,7 +80,7 @@ class TileEncoder {
 
  private:
   uint32_t tile_size_;
-  int level_;  // the configured zlib level (small updates use 9)
+  int level_;  // the configured zlib level (small updates use 9, keyframes at most 5)
   DeflateStream deflate_;
   ContentCache cache_{0, true};
   bool palette_diff_ = false;

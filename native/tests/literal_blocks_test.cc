@@ -145,9 +145,11 @@ TEST(prediction_inverts_exactly_on_every_kind_of_pixel) {
   for (int round = 0; round < 50; ++round) {
     const uint32_t w = 1 + rng() % 70, h = 1 + rng() % 5;
     std::vector<uint8_t> px(static_cast<size_t>(w) * h * 4), back(px.size()), res(static_cast<size_t>(w) * 3);
+    std::vector<uint8_t> t(static_cast<size_t>(w) * 3 * h);
     for (size_t i = 0; i < px.size(); ++i) px[i] = i % 4 == 3 ? 0xFF : static_cast<uint8_t>(round % 2 ? rng() : (i * 7 + rng() % 3));
     for (uint32_t y = 0; y < h; ++y) {
-      PredictRow(&px[y * w * 4], y ? &px[(y - 1) * w * 4] : nullptr, w, res.data());
+      ToGreenDeltaRow(&px[y * w * 4], w, &t[y * w * 3]);
+      PredictRow(&t[y * w * 3], y ? &t[(y - 1) * w * 3] : nullptr, w, res.data());
       UnpredictRow(res.data(), y ? &back[(y - 1) * w * 4] : nullptr, w, &back[y * w * 4]);
     }
     CHECK(px == back);
