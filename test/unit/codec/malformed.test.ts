@@ -46,13 +46,14 @@ const GOOD_DELTA = { stream: deflate(op(0, 8, 8, 8, 8, [40, 50, 60])), opCount: 
 
 t.test('hand-built bad updates are rejected with stable codes; then only a keyframe is accepted', async (t) => {
   const cases: Array<[string, Uint8Array, number, string]> = [
-    ['unknown op', deflate(op(7, 0, 0, 1, 1)), 1, ErrorCodes.PROTOCOL],
+    ['unknown op', deflate(op(8, 0, 0, 1, 1)), 1, ErrorCodes.PROTOCOL],
     ['rect past the right edge', deflate(op(0, 60, 0, 5, 1, [1, 2, 3])), 1, ErrorCodes.PROTOCOL],
     ['rect past the bottom', deflate(op(0, 0, 63, 1, 2, [1, 2, 3])), 1, ErrorCodes.PROTOCOL],
     ['empty rect', deflate(op(0, 0, 0, 0, 0, [1, 2, 3])), 1, ErrorCodes.PROTOCOL],
     ['copy from outside', deflate(op(3, 0, 0, 8, 8, [60, 0, 0, 0])), 1, ErrorCodes.PROTOCOL],
     ['palette index past palette', deflate(op(1, 0, 0, 2, 1, [2, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0x30])), 1, ErrorCodes.PROTOCOL],
     ['one-colour palette', deflate(op(1, 0, 0, 2, 1, [0, 1, 2, 3, 0])), 1, ErrorCodes.PROTOCOL],
+    ['predicted pixels cut short', deflate(op(7, 0, 0, 2, 2, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])), 1, ErrorCodes.TRUNCATED],
     ['ops missing', deflate(op(0, 0, 0, 1, 1, [1, 2, 3])), 2, ErrorCodes.TRUNCATED],
     ['extra data after the ops', deflate(op(0, 0, 0, 1, 1, [1, 2, 3, 4])), 1, ErrorCodes.PROTOCOL],
     ['not deflate at all', Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff]), 1, ErrorCodes.CORRUPT_STREAM],
