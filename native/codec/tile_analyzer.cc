@@ -30,23 +30,36 @@ void SortPaletteByLuma(TileAnalysis* a) {
   }
 }
 
-// Writes rows of packed indices, translating first-seen indices through `remap`.
-void PackPaletteIndices(const uint8_t* idx, const uint8_t* remap, uint32_t w, uint32_t h, uint32_t bits,
-                        uint8_t* out) {
-  const size_t row_bytes = PaletteRowBytes(w, bits);
-  const uint32_t per_byte = 8 / bits;
+// Writes rows of packed indices (Bits per index, MSB first), translating first-seen indices
+// through `remap`. Bits is a template argument so the packing is shifts, not divisions.
+template <uint32_t Bits>
+void PackRows(const uint8_t* idx, const uint8_t* remap, uint32_t w, uint32_t h, uint8_t* out) {
+  constexpr uint32_t kPerByte = 8 / Bits;
+  const size_t row_bytes = PaletteRowBytes(w, Bits);
   for (uint32_t y = 0; y < h; ++y) {
     const uint8_t* src = idx + static_cast<size_t>(y) * w;
     uint8_t* dst = out + y * row_bytes;
-    if (bits == 8) {
-      for (uint32_t x = 0; x < w; ++x) dst[x] = remap[src[x]];
-      continue;
+    uint32_t x = 0;
+    for (; x + kPerByte <= w; x += kPerByte) {
+      uint32_t byte = 0;
+      for (uint32_t k = 0; k < kPerByte; ++k) byte = (byte << Bits) | remap[src[x + k]];
+      *dst++ = static_cast<uint8_t>(byte);
     }
-    std::memset(dst, 0, row_bytes);
-    for (uint32_t x = 0; x < w; ++x) {
-      uint32_t shift = 8 - bits * (x % per_byte + 1);
-      dst[x / per_byte] |= static_cast<uint8_t>(remap[src[x]] << shift);
+    if (x < w) {  // the row's last byte, padded with zero bits
+      uint32_t byte = 0;
+      for (uint32_t k = 0; k < kPerByte; ++k) byte = (byte << Bits) | (x + k < w ? remap[src[x + k]] : 0u);
+      *dst = static_cast<uint8_t>(byte);
     }
+  }
+}
+
+void PackPaletteIndices(const uint8_t* idx, const uint8_t* remap, uint32_t w, uint32_t h, uint32_t bits,
+                        uint8_t* out) {
+  switch (bits) {
+    case 1: return PackRows<1>(idx, remap, w, h, out);
+    case 2: return PackRows<2>(idx, remap, w, h, out);
+    case 4: return PackRows<4>(idx, remap, w, h, out);
+    default: return PackRows<8>(idx, remap, w, h, out);
   }
 }
 
