@@ -64,6 +64,7 @@ Status DeflateStream::SetLevel(int level, std::vector<uint8_t>* out) {
   zs_.avail_out = 64;
   const int rc = deflateParams(&zs_, level, Z_DEFAULT_STRATEGY);
   out->resize(used + (64 - zs_.avail_out));
+  if (out->size() > used) zlib_pending_ = true;  // a block ended mid-byte: flush before literal blocks
   if (rc != Z_OK) return Status::Error(ErrorCode::kInternal, "deflateParams failed");
   level_ = level;
   return Status::Ok();
@@ -94,14 +95,13 @@ Status DeflateStream::WriteLiterals(const uint8_t* data, size_t len, std::vector
 }
 
 Status DeflateStream::Finish(std::vector<uint8_t>* out) {
+  const bool literal_tail = literal_tail_;
+  literal_tail_ = false;
+  // Literal blocks written last in this update already end in the marker, and zlib has nothing.
+  if (literal_tail && !zlib_pending_) return Status::Ok();
   const size_t before = out->size();
   TC_RETURN_IF_ERROR(Run(nullptr, 0, Z_SYNC_FLUSH, out));
   zlib_pending_ = false;
-  // Literal blocks written last in this update already end in the marker (zlib, with nothing new,
-  // wrote nothing).
-  const bool literal_tail = literal_tail_;
-  literal_tail_ = false;
-  if (literal_tail && out->size() == before) return Status::Ok();
   // With nothing written since the last sync flush, zlib emits nothing (no progress possible), but
   // every update must end in the sync-flush marker (an update whose tiles all match what the viewer
   // has carries no ops). The stream is byte-aligned after that flush, so an empty stored block

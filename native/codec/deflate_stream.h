@@ -34,8 +34,8 @@ class DeflateStream {
   // search: for data LZ77 finds nothing in (prediction residuals), at a tenth of the time.
   // zlib's window takes them in too, as the decoder's does, so later matches stay right.
   Status WriteLiterals(const uint8_t* data, size_t len, std::vector<uint8_t>* out);
-  // Sync-flushes, so everything written so far can be decoded from `out`. Always appends the
-  // marker (00 00 FF FF at the end), even for an update with nothing written.
+  // Sync-flushes, so everything written so far can be decoded from `out`. The update then ends
+  // in the marker (00 00 FF FF), even with nothing written (or literal blocks last, which end in it).
   Status Finish(std::vector<uint8_t>* out);
 
  private:

@@ -11,8 +11,8 @@
 // flag.
 //
 // With a content cache budget (SetCacheBudget, from the host's HELLO) it keeps
-// the viewer's side of the content cache (content_cache.h): PALETTE and
-// TRUECOLOR ops big enough enter it, CACHE_REF ops draw from it. A reference
+// the viewer's side of the content cache (content_cache.h): PALETTE(_DIFF),
+// TRUECOLOR and PREDICTED ops big enough enter it, CACHE_REF ops draw from it. A reference
 // to an id the cache does not hold, or of another size, is a protocol error.
 // The cache empties on every keyframe and after any error.
 //

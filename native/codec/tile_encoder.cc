@@ -26,6 +26,7 @@ struct CacheCandidate {
 struct OpSection {
   std::vector<uint8_t> bytes;
   std::vector<CacheCandidate> cacheable;
+  uint32_t pixel_ops = 0;  // ops carrying pixels (not replaced by CACHE_REF)
 };
 
 struct Band {
@@ -116,6 +117,7 @@ void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lo
     band->stats.ops_by_code[code]++;
     if (analysis->op == OpCode::kTruecolor && choices.predicted && PredictionPays(frame, tile)) {
       AppendPredictedOp(frame, tile, &band->literal.bytes);
+      band->literal.pixel_ops++;
       last_solid_at = SIZE_MAX;  // the next SOLID is not this one's neighbour in the zlib section
       continue;
     }
@@ -206,6 +208,7 @@ void ApplyContentCache(const FrameView& frame, ContentCache* cache, OpSection* s
       stats->ops_by_code[static_cast<size_t>(c.op)]--;
       stats->pixels_by_code[static_cast<size_t>(c.op)] -= px;
       stats->ops_by_code[static_cast<size_t>(OpCode::kCacheRef)]++;
+      section->pixel_ops--;
       stats->pixels_by_code[static_cast<size_t>(OpCode::kCacheRef)] += px;
     } else {
       out.insert(out.end(), bytes.begin() + c.offset, bytes.begin() + from);
@@ -310,7 +313,13 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
     ApplyContentCache(frame, &cache_, &b.zlib, &b.stats);
     TC_RETURN_IF_ERROR(deflate_.Write(b.zlib.bytes.data(), b.zlib.bytes.size(), &out->stream));
     ApplyContentCache(frame, &cache_, &b.literal, &b.stats);
-    TC_RETURN_IF_ERROR(deflate_.WriteLiterals(b.literal.bytes.data(), b.literal.bytes.size(), &out->stream));
+    // PREDICTED ops as literal blocks; if the cache replaced them all, the CACHE_REFs left are a
+    // few bytes that zlib codes without a block of their own.
+    if (b.literal.pixel_ops > 0) {
+      TC_RETURN_IF_ERROR(deflate_.WriteLiterals(b.literal.bytes.data(), b.literal.bytes.size(), &out->stream));
+    } else {
+      TC_RETURN_IF_ERROR(deflate_.Write(b.literal.bytes.data(), b.literal.bytes.size(), &out->stream));
+    }
     out->op_count += b.ops;
     out->stats.raw_bytes += b.stats.raw_bytes;
     for (size_t c = 0; c < kOpCodeCount; ++c) {

@@ -4,7 +4,9 @@
 //
 // Each rect is cut on the tile grid into bands (one tile row each); bands are analysed and coded in
 // parallel (thread pool), then deflated in order on the calling thread. Inside a
-// band, neighbouring solid tiles of the same colour become one SOLID op. Tiles
+// band, neighbouring solid tiles of the same colour become one SOLID op; with
+// set_predicted, photographic truecolour tiles become PREDICTED ops, which go
+// after the band's other ops as literal-only deflate blocks (literal_blocks.h). Tiles
 // the caller allows to go lossy (LossyOptions::tile_mask, from change history)
 // and that look photographic (LooksPhotographic, from content) are gathered
 // into rects (adjacent lossy tiles of a band, then equal runs of consecutive

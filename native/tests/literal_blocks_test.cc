@@ -90,10 +90,17 @@ TEST(literal_blocks_interleave_with_zlib_in_one_stream) {
   DeflateStream z(6);
   InflateStream in;
   const size_t sizes[] = {1, 2, 255, 4096, kLiteralBlockBytes, kLiteralBlockBytes + 1, 3 * kLiteralBlockBytes + 77};
-  for (int update = 0; update < 60; ++update) {
+  for (int update = 0; update < 120; ++update) {
     std::vector<uint8_t> stream, want;
+    const int levels[] = {1, 3, 5, 6, 9};  // 1-3 and 4-9 are zlib's two routines: a switch ends a block
+    if (update % 13 == 5) {  // a keyframe: a fresh stream on both sides, maybe literal blocks first
+      CHECK(z.Reset().ok());
+      CHECK(in.Reset().ok());
+    }
+    CHECK(z.SetLevel(levels[rng() % 5], &stream).ok());
     const int parts = 1 + static_cast<int>(rng() % 4);
     for (int p = 0; p < parts; ++p) {
+      if (rng() % 5 == 0) CHECK(z.SetLevel(levels[rng() % 5], &stream).ok());  // mid-update too
       const bool literal = rng() % 2 == 0;
       std::vector<uint8_t> data = Sample(static_cast<int>(rng() % 4), sizes[rng() % 7], rng);
       if (literal) {
@@ -103,7 +110,6 @@ TEST(literal_blocks_interleave_with_zlib_in_one_stream) {
       }
       want.insert(want.end(), data.begin(), data.end());
     }
-    if (update % 7 == 3) CHECK(z.SetLevel(update % 2 ? 9 : 6, &stream).ok());
     CHECK(z.Finish(&stream).ok());
     const uint8_t marker[] = {0x00, 0x00, 0xFF, 0xFF};
     CHECK(stream.size() >= 4 && std::equal(stream.end() - 4, stream.end(), marker));

@@ -2,7 +2,7 @@
  * ContentCache: the viewer's side of the content cache in pure TypeScript
  * (the browser decoder's; the native decoder has native/codec/content_cache.h,
  * which states the rule both sides and the host's mirror apply):
- *   - a PALETTE, PALETTE_DIFF or TRUECOLOR op of at least CACHE_MIN_AREA pixels inserts its
+ *   - a PALETTE, PALETTE_DIFF, TRUECOLOR or PREDICTED op of at least CACHE_MIN_AREA pixels inserts its
  *     rect's pixels (as drawn) with the next id (0, 1, 2, ... u32, wrapping);
  *   - a CACHE_REF op makes its entry the most recently used;
  *   - an entry costs w*h*4 bytes; an insert first evicts least recently used

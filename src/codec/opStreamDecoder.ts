@@ -59,20 +59,21 @@ function medianEdge(a: number, b: number, c: number): number {
 }
 
 /**
- * PREDICTED op pixels from `w * h * 3` residual bytes at d[pos]: each pixel's (b-g, g, r-g) is the
- * residual plus its prediction from left, above and above-left within the rect (predictor.h).
- * `put(row, col, b, g, r)` receives every pixel in order.
+ * Draws a PREDICTED op from `w * h * 3` residual bytes at d[pos] into rect (x, y, w, h) of `px`:
+ * each pixel's (b-g, g, r-g) is the residual plus its prediction from left, above and above-left
+ * within the rect (native/codec/predictor.h); `pixel` packs a colour for the framebuffer's order.
  */
-function unpredict(d: Uint8Array, pos: number, w: number, h: number, put: (row: number, col: number, b: number, g: number, r: number) => void): void {
+function unpredict(d: Uint8Array, pos: number, w: number, h: number, px: Uint32Array, width: number, x: number, y: number,
+  pixel: (b: number, g: number, r: number) => number): void {
   let up = new Uint8Array(w * 3), cur = new Uint8Array(w * 3);
   for (let row = 0; row < h; row++, pos += w * 3) {
-    for (let col = 0, k = 0; col < w; col++) {
+    for (let col = 0, k = 0, o = (y + row) * width + x; col < w; col++, o++) {
       for (let c = 0; c < 3; c++, k++) {
         const p = row === 0 ? (col === 0 ? 0 : cur[k - 3]!) : col === 0 ? up[k]! : medianEdge(cur[k - 3]!, up[k]!, up[k - 3]!);
         cur[k] = (d[pos + k]! + p) & 255;
       }
       const g = cur[k - 2]!;
-      put(row, col, (cur[k - 3]! + g) & 255, g, (cur[k - 1]! + g) & 255);
+      px[o] = pixel((cur[k - 3]! + g) & 255, g, (cur[k - 1]! + g) & 255);
     }
     [up, cur] = [cur, up];
   }
@@ -275,7 +276,7 @@ export class OpStreamDecoder {
         }
         case 7: { // PREDICTED: truecolour as prediction residuals (PREDICTED capability)
           need(w * h * 3, 'predicted pixels');
-          unpredict(d, pos, w, h, (row, col, b, g, r) => { px[(y + row) * width + x + col] = pixel(b, g, r); });
+          unpredict(d, pos, w, h, px, width, x, y, pixel);
           pos += w * h * 3;
           break;
         }

@@ -25,8 +25,8 @@ export interface TileEncoderOptions {
   tileSize?: number;
   /**
    * zlib level 1..9 (default 6: text and UI compress far better than at 1, still fast on palette
-   * data). Updates of at most 16 KiB of ops use 9 (a keystroke), keyframes at most 5 (a whole
-   * screen: ~2 % more bytes, 25-30 % less time).
+   * data). Updates of at most 16 KiB of ops use 9 (a keystroke); larger keyframes at most 5 (a
+   * whole screen: ~2 % more bytes, 25-30 % less time, so the first picture arrives sooner).
    */
   deflateLevel?: number;
   /** Native threads per encode, including the calling worker (default: cores, at most 4). */
