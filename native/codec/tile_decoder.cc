@@ -102,13 +102,7 @@ Status TileDecoder::ApplyOps(const Framebuffer& fb, uint32_t op_count, DecodeSta
       cache_.Insert(FrameView{fb.data, fb.width, fb.height, static_cast<size_t>(fb.width) * 4}, Rect{x, y, w, h}, 0);
     }
     if (code != static_cast<uint8_t>(OpCode::kCopy)) pixels_seen = true;
-    // PALETTE_DIFF and PREDICTED are palette and truecolour ops coded otherwise: counted as those.
-    if (stats) {
-      const OpCode counted = static_cast<OpCode>(code) == OpCode::kPaletteDiff ? OpCode::kPalette
-                             : static_cast<OpCode>(code) == OpCode::kPredicted ? OpCode::kTruecolor
-                                                                               : static_cast<OpCode>(code);
-      stats->ops_by_code[static_cast<uint8_t>(counted)]++;
-    }
+    if (stats) stats->ops_by_code[static_cast<uint8_t>(CountedAs(static_cast<OpCode>(code)))]++;
   }
   if (images_used != images_len) {
     return Status::Error(ErrorCode::kProtocol, "image section has " + std::to_string(images_len - images_used) +

@@ -18,7 +18,7 @@ struct CacheCandidate {
   size_t offset, length;  // the op's bytes in Band::bytes
   Rect rect;
   uint64_t hash;
-  OpCode op;  // as counted in the stats (PALETTE_DIFF counts as PALETTE)
+  OpCode op;  // as counted in the stats (CountedAs)
 };
 
 // A band's ops in stream order, in two sections: `zlib` goes through zlib's match search, then
@@ -26,13 +26,13 @@ struct CacheCandidate {
 struct OpSection {
   std::vector<uint8_t> bytes;
   std::vector<CacheCandidate> cacheable;
-  uint32_t pixel_ops = 0;  // ops carrying pixels (not replaced by CACHE_REF)
 };
 
 struct Band {
   Rect area;  // one tile row of the grid, or the part of it the rect covers
   OpSection zlib, literal;
   uint32_t ops = 0;
+  uint32_t predicted_ops = 0;  // in `literal`, before the cache pass
   std::vector<Span> lossy;  // runs of tiles left for the JPEG pass, left to right
   EncodeStats stats;
 };
@@ -69,10 +69,8 @@ void CollectCacheable(const FrameView& frame, OpSection* section) {
     }
     const size_t length = kOpHeaderBytes + body;
     if (ContentCache::Inserts(op) && ContentCache::Eligible(r.w, r.h)) {
-      // Stats count PALETTE_DIFF as PALETTE and PREDICTED as TRUECOLOR (as CodeBand does): that
-      // is the op a cache hit is taken back from.
-      const OpCode counted = op == OpCode::kPaletteDiff ? OpCode::kPalette : op == OpCode::kPredicted ? OpCode::kTruecolor : op;
-      section->cacheable.push_back(CacheCandidate{at, length, r, HashRect(frame, r), counted});
+      // A cache hit is taken back from the op the stats counted (as CodeBand does).
+      section->cacheable.push_back(CacheCandidate{at, length, r, HashRect(frame, r), CountedAs(op)});
     }
     at += length;
   }
@@ -117,7 +115,7 @@ void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lo
     band->stats.ops_by_code[code]++;
     if (analysis->op == OpCode::kTruecolor && choices.predicted && PredictionPays(frame, tile)) {
       AppendPredictedOp(frame, tile, &band->literal.bytes);
-      band->literal.pixel_ops++;
+      band->predicted_ops++;
       last_solid_at = SIZE_MAX;  // the next SOLID is not this one's neighbour in the zlib section
       continue;
     }
@@ -188,9 +186,10 @@ bool Inside(const Rect& r, uint32_t w, uint32_t h) {
 // The content cache pass over one section of a band, in stream order (the
 // viewer applies the same rule op by op): an op whose content the mirror holds
 // (verified by comparing pixels) becomes a CACHE_REF; any other cacheable op
-// enters the mirror.
-void ApplyContentCache(const FrameView& frame, ContentCache* cache, OpSection* section, EncodeStats* stats) {
-  if (section->cacheable.empty()) return;
+// enters the mirror. Returns how many ops became CACHE_REFs.
+uint32_t ApplyContentCache(const FrameView& frame, ContentCache* cache, OpSection* section, EncodeStats* stats) {
+  if (section->cacheable.empty()) return 0;
+  uint32_t hits = 0;
   const std::vector<uint8_t>& bytes = section->bytes;
   std::vector<uint8_t> out;
   out.reserve(bytes.size());
@@ -208,8 +207,8 @@ void ApplyContentCache(const FrameView& frame, ContentCache* cache, OpSection* s
       stats->ops_by_code[static_cast<size_t>(c.op)]--;
       stats->pixels_by_code[static_cast<size_t>(c.op)] -= px;
       stats->ops_by_code[static_cast<size_t>(OpCode::kCacheRef)]++;
-      section->pixel_ops--;
       stats->pixels_by_code[static_cast<size_t>(OpCode::kCacheRef)] += px;
+      ++hits;
     } else {
       out.insert(out.end(), bytes.begin() + c.offset, bytes.begin() + from);
       cache->Insert(frame, c.rect, c.hash);
@@ -218,6 +217,7 @@ void ApplyContentCache(const FrameView& frame, ContentCache* cache, OpSection* s
   out.insert(out.end(), bytes.begin() + from, bytes.end());
   stats->raw_bytes -= bytes.size() - out.size();
   section->bytes.swap(out);
+  return hits;
 }
 
 }  // namespace
@@ -312,10 +312,10 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   for (Band& b : bands) {
     ApplyContentCache(frame, &cache_, &b.zlib, &b.stats);
     TC_RETURN_IF_ERROR(deflate_.Write(b.zlib.bytes.data(), b.zlib.bytes.size(), &out->stream));
-    ApplyContentCache(frame, &cache_, &b.literal, &b.stats);
+    const uint32_t literal_hits = ApplyContentCache(frame, &cache_, &b.literal, &b.stats);
     // PREDICTED ops as literal blocks; if the cache replaced them all, the CACHE_REFs left are a
     // few bytes that zlib codes without a block of their own.
-    if (b.literal.pixel_ops > 0) {
+    if (b.predicted_ops > literal_hits) {
       TC_RETURN_IF_ERROR(deflate_.WriteLiterals(b.literal.bytes.data(), b.literal.bytes.size(), &out->stream));
     } else {
       TC_RETURN_IF_ERROR(deflate_.Write(b.literal.bytes.data(), b.literal.bytes.size(), &out->stream));

@@ -85,6 +85,12 @@ inline void GetPaletteDiff(const uint8_t* p, uint32_t n, uint8_t* bgr) {
   }
 }
 
+// The op a coded op counts as in stats: PALETTE_DIFF and PREDICTED are PALETTE and TRUECOLOR
+// coded otherwise.
+inline OpCode CountedAs(OpCode op) {
+  return op == OpCode::kPaletteDiff ? OpCode::kPalette : op == OpCode::kPredicted ? OpCode::kTruecolor : op;
+}
+
 inline void PutOpHeader(uint8_t* p, OpCode op, uint32_t x, uint32_t y, uint32_t w, uint32_t h) {
   p[0] = static_cast<uint8_t>(op);
   PutU16(p + 1, x);
