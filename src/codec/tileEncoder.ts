@@ -197,15 +197,13 @@ export class TileEncoder {
     }
     if (options.refine?.length) native.refine = rectsToArray(options.refine, f.width, f.height, 'refine');
     if (options.generation !== undefined) native.generation = checkInt('generation', options.generation, 0, Number.MAX_SAFE_INTEGER);
-    if (options.paletteDiff !== undefined) {
-      if (typeof options.paletteDiff !== 'boolean') throw invalidArg('paletteDiff', 'a boolean', options.paletteDiff);
-      if (options.paletteDiff && !this.trackSent) throw new TilecastError(ErrorCodes.INVALID_ARG, 'paletteDiff needs an encoder that tracks what was sent (trackSent)');
-      native.paletteDiff = options.paletteDiff;
-    }
-    if (options.predicted !== undefined) {
-      if (typeof options.predicted !== 'boolean') throw invalidArg('predicted', 'a boolean', options.predicted);
-      if (options.predicted && !this.trackSent) throw new TilecastError(ErrorCodes.INVALID_ARG, 'predicted needs an encoder that tracks what was sent (trackSent)');
-      native.predicted = options.predicted;
+    // Op codings a viewer announces (COMPACT_UPDATE, PREDICTED): only for encoders that track what was sent.
+    for (const name of ['paletteDiff', 'predicted'] as const) {
+      const on = options[name];
+      if (on === undefined) continue;
+      if (typeof on !== 'boolean') throw invalidArg(name, 'a boolean', on);
+      if (on && !this.trackSent) throw new TilecastError(ErrorCodes.INVALID_ARG, `${name} needs an encoder that tracks what was sent (trackSent)`);
+      native[name] = on;
     }
     if (options.complete !== undefined) {
       if (typeof options.complete !== 'boolean') throw invalidArg('complete', 'a boolean', options.complete);
