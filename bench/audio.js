@@ -5,13 +5,18 @@
 // stream idle (the baseline) and saturated by a video region and by scrolling,
 // in the same run.
 //
-//   node bench/audio.js [--quick] [--seconds N]
+//   node bench/audio.js [--quick] [--seconds N] [--only video,scroll]
+//
+// --only runs the named rows alone (A/B trials) and writes no results file.
 //
 // Real components: a private PulseAudio server (null sink) playing a known
 // signal, the host's capture (parec on the sink's monitor, Opus on its worker
 // thread), the host's send path (audio ahead of pixels, stale frames dropped),
 // LinkEmulator with ../shared/traces/ATT-LTE-driving (.down host → viewer, .up
-// viewer → host), 20 ms one-way each way, and a Node ViewerClient. Playout is
+// viewer → host), 20 ms one-way each way, and a Node ViewerClient. The host
+// (with its screen source) runs in this process; the link, the viewer and the
+// PC's media player each in a process of their own, so that no one's event
+// loop delays another's timing (as on real machines and networks). Playout is
 // the browser viewer's own policy, src/audio/jitterBuffer.ts (timed playout,
 // as the AudioWorklet runs it), on the frames' arrival times: a pull every
 // 20 ms from the first arrival; a played frame's mouth-to-ear is its pull time
@@ -27,13 +32,21 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { createHost, connectViewer, JitterBuffer, OpusEncoder, MICROPHONE_FORMAT } = require('tilecast');
-const { LinkEmulator, DeliveryTrace, startPulseServer, play, pulseUnavailableReason, toneBurst, videoFrame, loadScene } = require('tilecast/testing');
+const { createHost, JitterBuffer } = require('tilecast');
+const { DeliveryTrace, startPulseServer, pulseUnavailableReason, videoFrame, loadScene } = require('tilecast/testing');
 const { ScrollWorkload } = require('./lib/liveWorkloads');
+const { Child } = require('./lib/child');
 
 const quick = process.argv.includes('--quick');
 const secondsArg = process.argv.indexOf('--seconds');
 const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : quick ? 8 : 60;
+const ROWS = ['idle', 'video', 'scroll'];
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg > 0 ? String(process.argv[onlyArg + 1] ?? '').split(',') : null;
+if (only && (only.length === 0 || only.some((r) => !ROWS.includes(r)))) {
+  console.error(`bench/audio.js: --only takes rows from ${ROWS.join(', ')}, comma-separated`);
+  process.exit(2);
+}
 const traceDir = path.join(__dirname, '..', '..', 'shared', 'traces');
 const TRACE = 'ATT-LTE-driving';
 const DELAY_MS = 20;
@@ -76,18 +89,6 @@ class VideoWorkload {
   close() {}
 }
 
-/** What the PC plays during the run: a continuous chord with a little noise (no silence, so DTX saves nothing: the worst case for kbit/s). */
-function programme(ms) {
-  const a = toneBurst(440, ms, 48000, 2, 0.2);
-  const b = toneBurst(660, ms, 48000, 2, 0.15);
-  let seed = 1;
-  for (let i = 0; i < a.length; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    a[i] = Math.max(-32768, Math.min(32767, a[i] + b[i] + ((seed >>> 16) % 600) - 300));
-  }
-  return a;
-}
-
 function outages(trace, horizonMs) {
   const out = [];
   let n = trace.firstAtOrAfter(0);
@@ -105,60 +106,29 @@ async function run(pixels, traces, pulse) {
   const source = pixels === 'idle' ? new IdleWorkload() : pixels === 'video' ? new VideoWorkload() : new ScrollWorkload();
   const host = await createHost({ source, fps: 30, audio: { server: pulse.server, microphone: true } });
   host.on('error', () => {});
-  const emu = await LinkEmulator.start({
-    targetPort: host.port,
-    down: { trace: traces.down, delayMs: DELAY_MS, queueBytes: 256 * 1024 },
-    up: { trace: traces.up, delayMs: DELAY_MS, queueBytes: 256 * 1024 },
-  });
-  const arrivals = []; // { seq, captureTime, receivedAt }
-  let audioBytesDown = 0;
-  const epoch = wall(); // ~ when the link (and its trace) starts
-  const viewer = connectViewer(`ws://127.0.0.1:${emu.port}/`, { timeoutMs: 120_000, audio: true, microphone: true });
-  viewer.on('error', () => {});
-  viewer.on('audio', (f) => {
-    arrivals.push({ seq: f.seq, captureTime: f.captureTime, receivedAt: f.receivedAt });
-    audioBytesDown += f.payload.length + 21 + 2; // AUDIO header + WebSocket frame header
-  });
-  // The viewer's microphone: a voice-band tone, one frame every 20 ms on its own clock.
-  const voice = toneBurst(300, 1000, 48000, 1, 0.3);
-  const micEncoder = new OpusEncoder({ ...MICROPHONE_FORMAT, voice: true });
-  let micFrames = 0;
-  let micBytes = 0;
-  const micStart = performance.now();
-  const micTimer = setInterval(() => {
-    const due = Math.floor((performance.now() - micStart) / 20);
-    while (micFrames < due) {
-      const i = (micFrames % 50) * 960;
-      const payload = micEncoder.encode(voice.slice(i, i + 960));
-      if (viewer.sendMicrophone({ sampleRate: MICROPHONE_FORMAT.sampleRate, channels: 1, seq: micFrames, captureTime: wall(), payload })) micBytes += payload.length + 21 + 6; // + AUDIO header + masked WebSocket header
-      micFrames++;
-    }
-  }, 10);
-  // The sound: 5 s pieces of the programme played by the server itself (no client underruns), a new
-  // one every 4.9 s (the server's sample cache takes a few MB at most; the overlap mixes, never a gap).
+  // The link and the viewer run in processes of their own, as they do for real (bench/lib/linkProcess.js, audioViewer.js).
+  const link = { delayMs: DELAY_MS, queueBytes: 256 * 1024 };
+  const emu = new Child('linkProcess.js', { targetPort: host.port, down: { ...link, trace: traces.files.down }, up: { ...link, trace: traces.files.up } });
+  let epoch = wall(); // when the link (and its trace) starts: the emulator says when the connection opens
+  emu.on((msg) => msg.type === 'connection' && (epoch = msg.epoch));
+  const { port } = await emu.ready;
+  const viewer = new Child('audioViewer.js', { url: `ws://127.0.0.1:${port}/` });
+  await viewer.ready;
+  // The sound, from a process of its own (see bench/lib/soundPlayer.js).
   await new Promise((r) => setTimeout(r, 300));
-  const piece = programme(5000);
-  let playing = true;
-  const player = (async () => {
-    while (playing) {
-      const at = performance.now();
-      await play(pulse.server, piece, { sampleRate: 48000, channels: 2 });
-      await new Promise((r) => setTimeout(r, Math.max(0, 4900 - (performance.now() - at))));
-    }
-  })();
+  const player = new Child('soundPlayer.js', { server: pulse.server });
+  await player.ready;
   const measureFrom = wall() + 1000; // the first second warms up (capture start, first keyframe)
   await new Promise((r) => setTimeout(r, seconds * 1000 + 1000));
-  playing = false;
-  await player;
-  clearInterval(micTimer);
+  await player.stop(10_000);
   const stats = host.viewers()[0];
   const audioStats = host.audioStats();
   const pixelBytes = stats ? stats.bytesSent - (stats.audio?.bytesSent ?? 0) : 0;
-  viewer.close();
-  await emu.close();
+  const { arrivals, audioBytesDown, micBytes, micSeconds } = await viewer.call('finish');
+  await viewer.stop();
+  await emu.stop();
   await host.close();
   source.close();
-  micEncoder.close();
 
   // Playout: the browser's jitter buffer on the arrival times.
   const jb = new JitterBuffer();
@@ -207,7 +177,7 @@ async function run(pixels, traces, pulse) {
     /** Capture → arrival at the viewer (before the jitter buffer): the host's capture, send path and the link. */
     transit: { p50: pct(transit, 50), p95: pct(transit, 95), p99: pct(transit, 99) },
     audioKbpsDown: (audioBytesDown * 8) / (seconds + 1) / 1000,
-    audioKbpsUp: (micBytes * 8) / ((performance.now() - micStart) / 1000) / 1000,
+    audioKbpsUp: (micBytes * 8) / micSeconds / 1000,
     micFramesAtHost: audioStats?.microphoneFrames ?? 0,
     pixelKbps: (pixelBytes * 8) / (seconds + 1.3) / 1000,
     encodeMsPerSecond: audioStats?.encodeMsPerSecond ?? null,
@@ -231,7 +201,7 @@ async function main() {
     console.error(`bench/audio.js: ${why}. Skipping the audio benchmark.`);
     return;
   }
-  const traces = { down: DeliveryTrace.load(files[0]), up: DeliveryTrace.load(files[1]) };
+  const traces = { down: DeliveryTrace.load(files[0]), up: DeliveryTrace.load(files[1]), files: { down: files[0], up: files[1] } };
   const pulse = await startPulseServer();
   console.log(`# Audio over ${TRACE} (down ${traces.down.meanMbps.toFixed(2)} Mbit/s mean, up ${traces.up.meanMbps.toFixed(2)} Mbit/s mean), ${DELAY_MS} ms one-way, ${seconds} s per run`);
   console.log(`# outages (downlink gaps > ${OUTAGE_MS} ms) in the measured span: ${outages(traces.down, (seconds + 2) * 1000).map(([a, b]) => `${(a / 1000).toFixed(1)}–${(b / 1000).toFixed(1)} s`).join(', ') || 'none'}`);
@@ -239,7 +209,7 @@ async function main() {
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   const rows = [];
   try {
-    for (const pixels of ['idle', 'video', 'scroll']) {
+    for (const pixels of only ?? ROWS) {
       const r = await run(pixels, traces, pulse);
       rows.push(r);
       console.log(`| ${pixels} | ${r.played} | ${r.mouthToEar.p50.toFixed(0)} / ${r.mouthToEar.p95.toFixed(0)} / ${r.mouthToEar.p99.toFixed(0)} | ${r.captureDelay ? `${r.captureDelay.p50.toFixed(0)} / ${r.captureDelay.p95.toFixed(0)}` : '-'} | ${r.transit.p50.toFixed(0)} / ${r.transit.p95.toFixed(0)} | ${r.concealedPercent.toFixed(2)} (${r.concealedOutsideOutagesPercent.toFixed(2)}) | ${r.underruns} / ${r.lost} / ${r.late} / ${r.skipped} | ${r.droppedAtHost ? `${r.droppedAtHost.stale} / ${r.droppedAtHost.stalled}` : '-'} | ${r.finalTargetMs} | ${r.audioKbpsDown.toFixed(1)} / ${r.audioKbpsUp.toFixed(1)} | ${r.pixelKbps.toFixed(0)} | ${r.encodeMsPerSecond?.toFixed(1) ?? '-'} |`);
@@ -247,6 +217,7 @@ async function main() {
   } finally {
     await pulse.stop();
   }
+  if (only) return; // a trial of some rows: no idle baseline to compare with, nothing written
   const idle = rows[0];
   for (const r of rows.slice(1)) console.log(`# ${r.pixels} vs idle: mouth-to-ear p95 ×${(r.mouthToEar.p95 / idle.mouthToEar.p95).toFixed(2)}`);
   const dir = path.join(__dirname, 'results');
