@@ -72,6 +72,14 @@ export const STALL_PROBE_MAX_BYTES = 8 * 1024;
 export const UNCONGESTED_SHARE = 0.25;
 /** The window of the delivery rate reported during a stall, ms. */
 const STALL_RATE_WINDOW_MS = 1000;
+/**
+ * With a queue bound (sound on), the rate that bounds it is the max of the
+ * delivery samples of only this long, ms: the 2 s max filter keeps an LTE
+ * cell's rate for 2 s after it fell (5.8 → 1.5 Mbit/s), and the queue it then
+ * allows takes 3–4 times as long to drain as asked, which the sound behind it
+ * arrives too late to play.
+ */
+export const QUEUE_RATE_WINDOW_MS = 250;
 
 export const SEND_BUFFER_DEFAULTS = { minBufferedBytes: 1024 * 1024, maxBufferedBytes: 16 * 1024 * 1024, ackToleranceMs: 25 } as const;
 
@@ -123,7 +131,9 @@ class WindowedFilter {
     this.samples.push({ t, v });
     while (this.samples[0]!.t < t - this.windowMs) this.samples.shift();
   }
-  get(): number | null {
+  /** The best sample in the window; with `now`, of those not older than the window at `now` (expired ones go). */
+  get(now?: number): number | null {
+    if (now !== undefined) while (this.samples.length && this.samples[0]!.t < now - this.windowMs) this.samples.shift();
     return this.samples.length ? this.samples[0]!.v : null;
   }
 }
@@ -138,6 +148,8 @@ export class FlowController {
   private deliveredTime = 0;
   private readonly minRtt: WindowedFilter;
   private readonly maxRate: WindowedFilter;
+  private readonly queueRate = new WindowedFilter(QUEUE_RATE_WINDOW_MS, (a, b) => a > b);
+  private lastRate: number | null = null;
   private srtt: number | null = null;
   private acked = 0;
   private rejectedAcks = 0;
@@ -176,15 +188,18 @@ export class FlowController {
   /**
    * `maxQueueMs`: also keep what is in flight beyond one RTT's worth under
    * this many ms at the delivery rate (sound is on: audio written now waits
-   * behind everything in flight, so pixels keep the queue short for it).
+   * behind everything in flight, so pixels keep the queue short for it). That
+   * rate is the last QUEUE_RATE_WINDOW_MS's (the latest sample when none is
+   * that recent), so the queue follows a falling link within a few acks.
    */
-  budgetBytes(maxQueueMs?: number): number {
+  budgetBytes(maxQueueMs?: number, now?: number): number {
     const rtt = this.minRtt.get();
     const rate = this.maxRate.get();
     if (rtt === null || rate === null) return this.minBytes;
     const budget = Math.max(this.minBytes, (this.gain * rate * rtt) / 1000);
     if (maxQueueMs === undefined) return budget;
-    return Math.min(budget, Math.max(16 * 1024, (rate * (rtt + maxQueueMs)) / 1000));
+    const recent = Math.min(rate, (now === undefined ? null : this.queueRate.get(now)) ?? this.lastRate ?? rate);
+    return Math.min(budget, Math.max(16 * 1024, (recent * (rtt + maxQueueMs)) / 1000));
   }
 
   /**
@@ -198,7 +213,7 @@ export class FlowController {
     if (now !== undefined && this.stalled(now)) {
       return this.inflightBytes < Math.max(STALL_MIN_INFLIGHT_BYTES, (this.recentRate(now) * STALL_QUEUE_MS) / 1000) || this.nextProbeAt(now, maxQueueMs) === now;
     }
-    return this.inflight.length < this.maxUpdates && this.inflightBytes < this.budgetBytes(maxQueueMs);
+    return this.inflight.length < this.maxUpdates && this.inflightBytes < this.budgetBytes(maxQueueMs, now);
   }
 
   /**
@@ -225,7 +240,7 @@ export class FlowController {
    * if it may go now); null when not stalled or the budget is full anyway.
    */
   nextProbeAt(now: number, maxQueueMs?: number): number | null {
-    if (!this.stalled(now) || this.inflight.length >= this.maxUpdates || this.inflightBytes >= this.budgetBytes(maxQueueMs)) return null;
+    if (!this.stalled(now) || this.inflight.length >= this.maxUpdates || this.inflightBytes >= this.budgetBytes(maxQueueMs, now)) return null;
     if (this.inflight.length > 1 && this.inflightBytes >= STALL_PROBE_MAX_BYTES) return null; // a trickle: keep its queue short
     return Math.max(now, this.lastSendAt + STALL_PROBE_MS);
   }
@@ -315,7 +330,12 @@ export class FlowController {
     this.minRtt.add(now, rtt);
     this.srtt = this.srtt === null ? rtt : 0.875 * this.srtt + 0.125 * rtt;
     const interval = now - last.deliveredTimeAtSend;
-    if (interval > 0) this.maxRate.add(now, ((this.delivered - last.deliveredAtSend) * 1000) / interval);
+    if (interval > 0) {
+      const sample = ((this.delivered - last.deliveredAtSend) * 1000) / interval;
+      this.maxRate.add(now, sample);
+      this.queueRate.add(now, sample);
+      this.lastRate = sample;
+    }
     return last.sentAt;
   }
 

@@ -112,6 +112,31 @@ t.test('with sound on, pixels in flight are held to one RTT plus the audio queue
   t.equal(fc.canSend(0, 20), false, 'with sound: over RTT + 20 ms of data');
 });
 
+t.test('with sound on, the queue bound follows a falling link within QUEUE_RATE_WINDOW_MS, not the 2 s max filter', async (t) => {
+  const fc = new FlowController({ minInflightBytes: 10_000, gain: 1.5 });
+  // 720 kB/s for a while (an LTE cell at 5.8 Mbit/s), RTT 50 ms: 36 kB sent every 50 ms, each acked after 50 ms.
+  let at = 0;
+  for (let id = 1; id <= 20; id++, at += 50) {
+    fc.onSend(id, 36_000, at);
+    fc.onAck(id, at + 50);
+  }
+  t.equal(fc.stats().deliveryRateBps, 720_000);
+  t.equal(fc.budgetBytes(60, at), 54_000, 'the usual budget (1.5 x RTT), under RTT + 60 ms at 720 kB/s');
+  // The cell falls to 180 kB/s: the next updates take 200 ms to be delivered.
+  for (let id = 21; id <= 24; id++, at += 200) {
+    fc.onSend(id, 36_000, at);
+    fc.onAck(id, at + 200);
+  }
+  t.equal(fc.stats().deliveryRateBps, 720_000, 'the 2 s max filter still holds the old rate');
+  t.equal(fc.budgetBytes(), 54_000, 'without sound the budget is unchanged');
+  t.equal(fc.budgetBytes(60, at), 19_800, 'with sound: RTT + 60 ms at the last 250 ms (180 kB/s)');
+  t.equal(fc.budgetBytes(60), 19_800, 'without a clock: the latest sample');
+  // The cell comes back: one fast delivery restores the bound.
+  fc.onSend(25, 36_000, at);
+  fc.onAck(25, at + 50);
+  t.equal(fc.budgetBytes(60, at + 50), 54_000);
+});
+
 t.test('a stall (the oldest update in flight long past due) keeps only what the link drains at once in flight', async (t) => {
   const fc = new FlowController({ minInflightBytes: 64 * 1024 });
   // A steady link: 100 kB/s, RTT 50 ms.
