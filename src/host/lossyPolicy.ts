@@ -107,11 +107,11 @@ export class LossyPolicy {
 }
 
 /**
- * Tiles to refine per update: about 100 ms of the link's delivery rate at an
- * estimated 1.5 bytes per pixel for exact photographic tiles, 4 .. 128 tiles;
- * 32 when there is no estimate yet.
+ * Tiles to refine per update: about `windowMs` (default 100 ms) of the link's
+ * delivery rate at an estimated 1.5 bytes per pixel for exact photographic
+ * tiles, 4 .. 128 tiles; 32 when there is no estimate yet.
  */
-export function refineBudget(deliveryRateBps: number | null, tileSize: number): number {
+export function refineBudget(deliveryRateBps: number | null, tileSize: number, windowMs = 100): number {
   if (deliveryRateBps === null || !(deliveryRateBps > 0)) return 32;
-  return Math.max(4, Math.min(128, Math.floor((deliveryRateBps * 0.1) / (tileSize * tileSize * 1.5))));
+  return Math.max(4, Math.min(128, Math.floor((deliveryRateBps * windowMs) / 1000 / (tileSize * tileSize * 1.5))));
 }

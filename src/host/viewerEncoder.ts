@@ -87,6 +87,14 @@ export interface LinkState {
    * while updates queue.
    */
   idle?: boolean;
+  /**
+   * The viewer hears the PC's sound: a split then bounds big damage by what
+   * its tiles cost when sent as pixels, not by the average of recent updates,
+   * which a scroll's copies make nearly free per tile (a full page of new text
+   * after a scroll otherwise goes as one update of 70 KB, and the sound written
+   * behind it over LTE arrives 400 ms late).
+   */
+  soundOn?: boolean;
 }
 
 /** A frame whose pixels stay valid while it is held (capture snapshots are reference-counted). */
@@ -161,6 +169,13 @@ export class ViewerEncoder {
   private remainder: Uint8Array | null = null;
   /** Recent UPDATE bytes per tile carried (null: none yet), to size bands by the delivery rate. */
   private bytesPerTile: number | null = null;
+  /**
+   * The same over the tiles sent as pixels only (copied tiles cost a few bytes
+   * each), as a ratio of decaying sums: the pointer's and the clock's tiny
+   * updates, many to a big one, then barely lower it.
+   */
+  private pixelTileBytes = 0;
+  private pixelTiles = 0;
   private capabilities: number | null = null; // null until the viewer's HELLO
   private held: HeldFrame | null = null;
   private damage: DamageRegion | null = null;
@@ -373,10 +388,10 @@ export class ViewerEncoder {
    * newer damage is small, the newer damage alone (it goes ahead); else the
    * first maxUpdateTiles in screen order. Null: everything `select` allows.
    */
-  private band(rateBps: number | null, select?: (tile: number) => boolean): ((tile: number) => boolean) | undefined {
+  private band(rateBps: number | null, soundOn: boolean, select?: (tile: number) => boolean): ((tile: number) => boolean) | undefined {
     const damage = this.damage!;
     this.remainder = null; // recomputed from what this update leaves
-    const perTile = this.bytesPerTile;
+    const perTile = soundOn ? (this.pixelTiles > 0 ? this.pixelTileBytes / this.pixelTiles : null) : this.bytesPerTile;
     if (this.maxUpdateTiles === 0 || rateBps === null || rateBps <= 0 || perTile === null) return select;
     const allowed: number[] = [];
     damage.forEachTile((i) => (!select || select(i)) && allowed.push(i));
@@ -417,7 +432,7 @@ export class ViewerEncoder {
     const keyframe = this.keyframePending;
     const resize = this.resizePending;
     const ahead = keyframe ? undefined : this.ahead(select);
-    const part = keyframe ? undefined : ahead ?? this.band(link.deliveryRateBps, select);
+    const part = keyframe ? undefined : ahead ?? this.band(link.deliveryRateBps, link.soundOn === true, select);
     const tilesBefore = this.damage!.damagedTiles;
     const rects = this.damage!.take(part);
     const tilesTaken = tilesBefore - this.damage!.damagedTiles;
@@ -446,7 +461,8 @@ export class ViewerEncoder {
         ? { mask: policy.mask(t), quality: policy.quality(level), subsampling: policy.subsampling, optimizeHuffman: policy.optimizeHuffman(level) }
         : undefined;
       const refine = this.lossyEnabled && !keyframe && this.lossyCount > 0
-        ? policy.refineDue(t, refineBudget(link.deliveryRateBps, this.tileSize), this.encoder.lossyTiles())
+        // With sound on, refinements come in smaller batches too (see LinkState.soundOn).
+        ? policy.refineDue(t, refineBudget(link.deliveryRateBps, this.tileSize, link.soundOn ? SPLIT_AFTER_MS : undefined), this.encoder.lossyTiles())
         : [];
       const encoded = await this.encoder.encode(frame, rects, { keyframe, lossy, refine, detectMoves: this.movesEnabled, generation: held.generation, complete, paletteDiff: this.compactEnabled, predicted: this.predictedEnabled });
       this.lossyCount = encoded.lossyTileCount ?? 0;
@@ -459,6 +475,9 @@ export class ViewerEncoder {
       if (tilesTaken > 0) {
         const perTile = bytes.length / tilesTaken;
         this.bytesPerTile = this.bytesPerTile === null ? perTile : 0.75 * this.bytesPerTile + 0.25 * perTile;
+        const copiedArea = encoded.copies.reduce((a, c) => a + c.w * c.h, 0);
+        this.pixelTileBytes = 0.75 * this.pixelTileBytes + bytes.length;
+        this.pixelTiles = 0.75 * this.pixelTiles + Math.max(1, tilesTaken - Math.floor(copiedArea / (this.tileSize * this.tileSize)));
       }
       this.ladder.onSend(bytes.length, this.clock());
       this.updatesSent++;

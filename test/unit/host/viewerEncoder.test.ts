@@ -386,6 +386,43 @@ t.test('big damage goes as bands of at most maxUpdateTiles tiles, which reassemb
   }
 });
 
+t.test('with sound on, big damage is split by what tiles cost as pixels: copies after a scroll do not make a new page look cheap', async (t) => {
+  // Scroll by a tile row 6 times (the encoder finds the move: 24 tiles copied, 8 sent), then a page of new content.
+  const run = async (soundOn: boolean) => {
+    const { clock, enc, dec, apply } = setup({ maxUpdateTiles: 32, adaptiveQuality: false });
+    let f = screen(512, 256, 70);
+    enc.offer(f, whole(f));
+    const keyframeBytes = (await apply(await enc.step(FAST))).update!.bytes;
+    for (let i = 1; i <= 6; i++) {
+      clock.now += 100;
+      const next = screen(512, 256, 70 + i);
+      (f.data as Buffer).copy(next.data as Buffer, 0, 64 * f.stride); // rows 64.. move up to 0..
+      f = next;
+      enc.offer(f, whole(f));
+      const s = await apply(await enc.step(FAST));
+      t.equal(s.update!.encoded.copies.length > 0, true, `scroll ${i} went as a copy`);
+    }
+    // The link drains about 20 tiles of new text in SPLIT_AFTER_MS: the page (32 tiles) must be split; the
+    // average per tile over the scrolls (a quarter of the tiles paid for) says it fits.
+    const link: LinkState = { canSend: true, deliveryRateBps: (keyframeBytes / 32) * 20 * 25, soundOn };
+    clock.now += 100;
+    f = screen(512, 256, 90);
+    enc.offer(f, whole(f));
+    const sizes: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const s = await apply(await enc.step(link));
+      if (!s.update) break;
+      sizes.push(tilesOf(s.update.encoded.rects));
+    }
+    t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), 512), null, 'exact either way');
+    return sizes;
+  };
+  t.same(await run(false), [32], 'without sound: one update (the average estimate)');
+  const bands = await run(true);
+  t.ok(bands.length > 1 && bands.every((n) => n < 32), `with sound: bands (${bands.join(', ')})`);
+  t.equal(bands.reduce((a, b) => a + b, 0), 32);
+});
+
 t.test('a small change made while a split update is under way goes ahead of its remainder', async (t) => {
   const { clock, enc, dec, apply } = setup({ maxUpdateTiles: 8, adaptiveQuality: false });
   let f = screen(512, 256, 60);
