@@ -92,7 +92,8 @@ export interface LinkState {
    * its tiles cost when sent as pixels, not by the average of recent updates,
    * which a scroll's copies make nearly free per tile (a full page of new text
    * after a scroll otherwise goes as one update of 70 KB, and the sound written
-   * behind it over LTE arrives 400 ms late).
+   * behind it over LTE arrives 400 ms late). Exact refinements of lossy tiles
+   * then come SPLIT_AFTER_MS of the link at a time, not 100 ms.
    */
   soundOn?: boolean;
 }
