@@ -110,7 +110,14 @@ async function run(pixels, traces, pulse) {
   const link = { delayMs: DELAY_MS, queueBytes: 256 * 1024 };
   const emu = new Child('linkProcess.js', { targetPort: host.port, down: { ...link, trace: traces.files.down }, up: { ...link, trace: traces.files.up } });
   let epoch = wall(); // when the link (and its trace) starts: the emulator says when the connection opens
-  emu.on((msg) => msg.type === 'connection' && (epoch = msg.epoch));
+  let connected = false; // the first connection's epoch: a reconnect would restart the trace, and is reported below
+  let reconnects = 0;
+  emu.on((msg) => {
+    if (msg.type !== 'connection') return;
+    if (connected) reconnects++;
+    else epoch = msg.epoch;
+    connected = true;
+  });
   const { port } = await emu.ready;
   const viewer = new Child('audioViewer.js', { url: `ws://127.0.0.1:${port}/` });
   await viewer.ready;
@@ -120,6 +127,11 @@ async function run(pixels, traces, pulse) {
   await player.ready;
   const measureFrom = wall() + 1000; // the first second warms up (capture start, first keyframe)
   await new Promise((r) => setTimeout(r, seconds * 1000 + 1000));
+  // A helper that died during the run (the player's pactl failing, the link crashing) leaves a row without sound: fail.
+  for (const [name, child] of [['sound player', player], ['link emulator', emu], ['viewer', viewer]]) {
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null) throw new Error(`bench/audio.js: the ${name} process exited during the ${pixels} run`);
+  }
+  if (reconnects > 0) throw new Error(`bench/audio.js: the viewer reconnected ${reconnects} time(s) during the ${pixels} run (the trace restarted): the row is not comparable`);
   await player.stop(10_000);
   const stats = host.viewers()[0];
   const audioStats = host.audioStats();

@@ -7,6 +7,7 @@
 //
 //   argv[2]: { url }
 //   parent -> child { cmd: 'finish', id } -> { arrivals: [{ seq, captureTime, receivedAt }], audioBytesDown, micBytes, micSeconds }
+//                   { cmd: 'close', id } (after finish)
 //   child  -> parent { type: 'ready' } (the viewer is connecting)
 'use strict';
 const { connectViewer, OpusEncoder, MICROPHONE_FORMAT } = require('tilecast');
@@ -46,8 +47,12 @@ serve({
     const micSeconds = (performance.now() - micStart) / 1000;
     viewer.close();
     micEncoder.close();
-    setTimeout(() => process.exit(0), 100);
     return { arrivals, audioBytesDown, micBytes, micSeconds };
+  },
+  // After finish's reply (which may be large) has gone: Child.stop() asks.
+  close() {
+    setImmediate(() => process.exit(0));
+    return {};
   },
 });
 process.send({ type: 'ready' });
