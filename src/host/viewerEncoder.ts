@@ -478,7 +478,8 @@ export class ViewerEncoder {
         this.bytesPerTile = this.bytesPerTile === null ? perTile : 0.75 * this.bytesPerTile + 0.25 * perTile;
         const copiedArea = encoded.copies.reduce((a, c) => a + c.w * c.h, 0);
         this.pixelTileBytes = 0.75 * this.pixelTileBytes + bytes.length;
-        this.pixelTiles = 0.75 * this.pixelTiles + Math.max(1, tilesTaken - Math.floor(copiedArea / (this.tileSize * this.tileSize)));
+        // Refined tiles are pixel tiles too: their bytes are in the update.
+        this.pixelTiles = 0.75 * this.pixelTiles + Math.max(1, tilesTaken - Math.floor(copiedArea / (this.tileSize * this.tileSize))) + refine.length;
       }
       this.ladder.onSend(bytes.length, this.clock());
       this.updatesSent++;
