@@ -38,10 +38,14 @@
             "native/capture/win_gdi_backend.cc",
             "native/capture/win_dxgi_backend.cc",
             "native/capture/win_backend.cc",
-            "native/input/win_input.cc"
+            "native/input/win_input.cc",
+            "native/audio/wasapi_device.cc",
+            "native/audio/wasapi_capture.cc",
+            "native/audio/wasapi_render.cc",
+            "native/addon/audio_binding.cc"
           ],
           "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "_WIN32_WINNT=0x0A00"],
-          "libraries": ["d3d11.lib", "dxgi.lib", "gdi32.lib", "user32.lib"]
+          "libraries": ["d3d11.lib", "dxgi.lib", "gdi32.lib", "user32.lib", "ole32.lib", "avrt.lib"]
         }, {
           "sources": [
             "native/capture/x11_lib.cc",

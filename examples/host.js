@@ -26,10 +26,15 @@ Screen
   --capture-backend B    Windows: auto (default: DXGI, else GDI), dxgi or gdi
   --view-only            do not inject viewers' input
   --fps N                capture rate cap (default 30)
-Sound (the logged-in user's PulseAudio or PipeWire session)
+Sound (Linux: the logged-in user's PulseAudio or PipeWire session; Windows: WASAPI)
   --audio                send what the PC plays to viewers that ask for it
-  --microphone           viewers' microphones become a source ("tilecast microphone")
-                         the PC's apps can pick
+  --audio-device D       what to record (Linux: a Pulse source; Windows: an output,
+                         recorded in loopback, or an input, by id or part of its name;
+                         default: what the PC plays on its default output)
+  --microphone           viewers' microphones reach the PC's apps: Linux, as a new
+                         source ("tilecast microphone"); Windows, played into a
+                         virtual audio cable (e.g. VB-CABLE) whose output apps pick
+  --microphone-device D  Windows: that cable's input (default: the first known one)
 Listening (direct connections)
   --listen ADDR:PORT     default 127.0.0.1:8765 (0.0.0.0:8765 for other machines)
   --password PW          required from viewers (default $TILECAST_PASSWORD; without
@@ -70,6 +75,8 @@ const { values: args } = parseCommandLine(HELP, {
   'capture-backend': { type: 'string' },
   audio: { type: 'boolean', default: false },
   microphone: { type: 'boolean', default: false },
+  'audio-device': { type: 'string' },
+  'microphone-device': { type: 'string' },
 });
 
 function parseListen(s) {
@@ -124,7 +131,9 @@ async function main() {
   const tls = args['tls-cert'] ? { cert: fs.readFileSync(args['tls-cert']), key: fs.readFileSync(args['tls-key'] ?? '') } : undefined;
   const relayed = args.relay !== undefined;
   // Audio is off unless asked for; the microphone is a separate switch.
-  const audio = args.audio || args.microphone ? { sound: args.audio, microphone: args.microphone } : undefined;
+  const audio = args.audio || args.microphone
+    ? { sound: args.audio, microphone: args.microphone, device: args['audio-device'], microphoneDevice: args['microphone-device'] }
+    : undefined;
   const host = await createHost(relayed
     ? { source, noServer: true, fps: Number(args.fps), maxViewers: Number(args['max-viewers']), audio }
     : {
@@ -136,8 +145,14 @@ async function main() {
   if (audio) {
     if (host.audioUnavailableReason) console.error(`audio disabled: ${host.audioUnavailableReason}`);
     else {
-      console.log(`audio: ${args.audio ? 'the PC\'s sound to viewers' : 'no sound'}${args.microphone ? ', viewers\' microphone as a source' : ''}`);
-      if (args.microphone) host.prepareMicrophone().then((name) => name && console.log(`microphone source for the PC's apps: ${name} ("tilecast-microphone")`));
+      if (host.microphoneUnavailableReason) console.error(`microphone disabled: ${host.microphoneUnavailableReason}`);
+      const mic = args.microphone && !host.microphoneUnavailableReason;
+      console.log(`audio: ${args.audio ? 'the PC\'s sound to viewers' : 'no sound'}${mic ? ', viewers\' microphone to the PC' : ''}`);
+      if (mic) {
+        host.prepareMicrophone().then((name) => name && console.log(process.platform === 'win32'
+          ? `viewers' voice plays into ${name}; the PC's apps pick that cable's output as their microphone`
+          : `microphone source for the PC's apps: ${name} ("tilecast-microphone")`));
+      }
     }
   }
   let link = null;

@@ -57,6 +57,8 @@ export { AudioReceiver } from './audio/audioReceiver';
 export { JitterBuffer } from './audio/jitterBuffer';
 export type { JitterBufferOptions, JitterStats } from './audio/jitterBuffer';
 export type { PcmFrame } from './audio/audioReceiver';
+export { listAudioDevices, findMicrophoneOutput, VIRTUAL_CABLE_INPUTS } from './audio/wasapi';
+export type { AudioEndpoint } from './audio/wasapi';
 export type { HostAudioOptions, HostAudioStats, AudioAuditEvent } from './host/hostAudio';
 export type { AttachedViewer } from './host/host';
 

@@ -6,6 +6,9 @@
 #include "../codec/jpeg_lib.h"
 #include "../util/allocator_tuning.h"
 #include "../util/cpu_features.h"
+#if defined(_WIN32)
+#include "audio_binding.h"
+#endif
 #include "capture_binding.h"
 #include "decoder_binding.h"
 #include "detector_binding.h"
@@ -74,6 +77,11 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeTileDecoder", DecoderBinding::Define(env));
   exports.Set(CaptureBinding::ExportName(), CaptureBinding::Define(env));
   exports.Set(InputBinding::ExportName(), InputBinding::Define(env));
+#if defined(_WIN32)
+  exports.Set("NativeWindowsSoundCapture", SoundCaptureBinding::Define(env));
+  exports.Set("NativeWindowsSoundOutput", SoundOutputBinding::Define(env));
+  exports.Set("listAudioDevices", Napi::Function::New(env, ListAudioDevicesJs));
+#endif
   exports.Set("clearFramebuffer", Napi::Function::New(env, DecoderBinding::ClearFramebufferJs));
   exports.Set("setJpegLibraryPaths", Napi::Function::New(env, SetJpegLibraryPathsJs));
   exports.Set("jpegUnavailableReason", Napi::Function::New(env, JpegUnavailableReasonJs));

@@ -18,35 +18,12 @@
 #include <cstring>
 #include <vector>
 
+#include "../util/com_ptr.h"
 #include "screen_backend.h"
 #include "win_screen.h"
 
 namespace tilecast {
 namespace {
-
-// Owns one COM reference.
-template <typename T>
-class Com {
- public:
-  Com() = default;
-  ~Com() { reset(); }
-  Com(const Com&) = delete;
-  Com& operator=(const Com&) = delete;
-  void reset() {
-    if (p_) p_->Release();
-    p_ = nullptr;
-  }
-  T** put() {
-    reset();
-    return &p_;
-  }
-  T* get() const { return p_; }
-  T* operator->() const { return p_; }
-  explicit operator bool() const { return p_ != nullptr; }
-
- private:
-  T* p_ = nullptr;
-};
 
 // Frame metadata above this is not read; the frame is grabbed whole instead.
 constexpr UINT kMaxMetadataBytes = 1u << 20;

@@ -1,8 +1,9 @@
 /**
  * SoundCapture: what the PC plays, as Opus frames. Runs captureWorker.ts on a
- * worker thread (parec + framing + Opus there) and re-emits its frames on the
- * JS thread: 'frame' (EncodedAudioFrame), 'stats', and 'end' once with the
- * reason (stop(), or parec failing: no sound server, unknown device).
+ * worker thread (the recorder + framing + Opus there: parec on Linux, WASAPI
+ * loopback on Windows) and re-emits its frames on the JS thread: 'frame'
+ * (EncodedAudioFrame), 'stats', and 'end' once with the reason (stop(), or
+ * the recorder failing: no sound server, unknown device).
  */
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
@@ -20,8 +21,15 @@ export interface EncodedAudioFrame {
 }
 
 export interface SoundCaptureOptions extends PulseTarget {
-  /** Pulse source to record (default: the default sink's monitor). */
+  /**
+   * What to record. Linux: a Pulse source (default: the default sink's
+   * monitor). Windows: an endpoint id or (part of) its name; an output is
+   * recorded in loopback, an input as it is (default: the default output, in
+   * loopback, following it when it changes).
+   */
   device?: string;
+  /** 'pulse' (default off Windows) or 'wasapi' (default on Windows). */
+  backend?: 'pulse' | 'wasapi';
   /** Stereo by default. */
   channels?: number;
   /** Opus bit rate, bit/s (default 32 000: clear speech and music; with framing, under 40 kbit/s on the wire). */
@@ -55,13 +63,14 @@ export class SoundCapture extends EventEmitter<SoundCaptureEvents> {
     checkInt('bitrate', options.bitrate ?? SOUND_DEFAULTS.bitrate, 6000, 128_000);
   }
 
-  /** Starts recording; resolves once parec runs, rejects (ERR_UNAVAILABLE) when it cannot. */
+  /** Starts recording; resolves once the recorder runs, rejects when it cannot (with its reason). */
   async start(): Promise<void> {
-    this.device = this.options.device ?? (await defaultSinkMonitor(this.options));
+    const backend = this.options.backend ?? (process.platform === 'win32' ? 'wasapi' : 'pulse');
+    this.device = this.options.device ?? (backend === 'pulse' ? await defaultSinkMonitor(this.options) : '');
     // stop() while the sink was being looked up: start nothing.
     if (this.ended) throw new TilecastError(ErrorCodes.UNAVAILABLE, 'sound capture was stopped while starting');
     const workerData: CaptureWorkerData = {
-      device: this.device, server: this.options.server, sampleRate: SOUND_DEFAULTS.sampleRate,
+      backend, device: this.device, server: this.options.server, sampleRate: SOUND_DEFAULTS.sampleRate,
       channels: this.options.channels ?? SOUND_DEFAULTS.channels, bitrate: this.options.bitrate ?? SOUND_DEFAULTS.bitrate,
     };
     // The same extension as this file: .js from dist, .ts under the test runner's loader (workers inherit it).
@@ -71,13 +80,17 @@ export class SoundCapture extends EventEmitter<SoundCaptureEvents> {
       worker.on('message', (m: { type: string } & Record<string, unknown>) => {
         switch (m.type) {
           case 'started':
-            this.pid = m.pid as number;
+            this.pid = m.pid as number | null;
+            this.device = m.device as string;
             if (this.ended) { // stop() came before parec was running: the backstop may already have run
               this.killParec();
               void worker.terminate();
               return reject(new TilecastError(ErrorCodes.UNAVAILABLE, 'sound capture was stopped while starting'));
             }
             return resolve();
+          case 'device': // WASAPI moved to a new default output
+            this.device = m.device as string;
+            return;
           case 'frame':
             return void this.emit('frame', {
               seq: m.seq as number, captureTime: m.captureTime as number, sampleRate: workerData.sampleRate, channels: workerData.channels, payload: m.payload as Uint8Array,

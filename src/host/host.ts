@@ -250,6 +250,11 @@ export class Host extends EventEmitter<HostEvents> {
     return this.audio?.unavailableReason ?? null;
   }
 
+  /** Null when viewers' microphones can reach the PC (or were not asked for); else why not (Windows: no virtual audio cable). */
+  get microphoneUnavailableReason(): string | null {
+    return this.audio?.microphoneUnavailableReason ?? null;
+  }
+
   /** The host's audio (null: off). */
   audioStats(): HostAudioStats | null {
     return this.audio?.stats() ?? null;
@@ -258,7 +263,8 @@ export class Host extends EventEmitter<HostEvents> {
   /**
    * Creates the virtual microphone source now rather than on the first
    * viewer's frame (so apps on the PC can be pointed at it beforehand).
-   * Resolves with its Pulse name, null when the microphone is off or failed.
+   * Resolves with its name (Linux: the Pulse source; Windows: the virtual
+   * cable input the voice plays into), null when the microphone is off or failed.
    */
   async prepareMicrophone(): Promise<string | null> {
     if (!this.audio?.offer?.microphone) return null;

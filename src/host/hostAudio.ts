@@ -8,9 +8,12 @@
  *    once and offered to every such session (which sends it ahead of pixels).
  *    Capture stops when the last listener leaves.
  *  - Microphone: viewers granted MICROPHONE send Opus frames; they are decoded
- *    (concealing lost frames) and written to a VirtualMicrophone, a Pulse
- *    source the PC's apps can pick. One talker at a time: frames from another
- *    viewer while one is talking (heard within MIC_HOLD_MS) are dropped.
+ *    (concealing lost frames) and written to a microphone the PC's apps can
+ *    pick: on Linux a VirtualMicrophone (a Pulse source made for it), on
+ *    Windows a WindowsMicrophone (played into a virtual audio cable's input;
+ *    without such a driver MICROPHONE is not offered). One talker at a time:
+ *    frames from another viewer while one is talking (heard within
+ *    MIC_HOLD_MS) are dropped.
  *
  * Audit: audioStart/audioStop per viewer that listens, microphoneStart/Stop
  * per viewer that talks (from its first frame until MIC_HOLD_MS of silence
@@ -24,6 +27,7 @@ import { MAX_CONCEALED_GAP } from '../audio/audioSequence';
 import { opusUnavailableReason } from '../audio/opus';
 import type { PulseTarget } from '../audio/pulse';
 import { MIC_FORMAT, VirtualMicrophone } from '../audio/pulseMicrophone';
+import { WindowsMicrophone, findMicrophoneOutput } from '../audio/wasapi';
 import { EncodedAudioFrame, SOUND_DEFAULTS, SoundCapture, SoundCaptureStats } from '../audio/soundCapture';
 import type { SessionAudioOffer, ViewerSession } from './viewerSession';
 
@@ -32,15 +36,25 @@ export interface HostAudioOptions extends PulseTarget {
   sound?: boolean;
   /** Accept viewers' microphones as a virtual source on the PC (default false: a separate decision). */
   microphone?: boolean;
-  /** Pulse source to record (default: the default sink's monitor). */
+  /**
+   * What to record. Linux: a Pulse source (default: the default sink's
+   * monitor). Windows: an endpoint id or part of its name, an output in
+   * loopback (default: the default output, following it when it changes).
+   */
   device?: string;
   /** Sound bit rate, bit/s (default SOUND_DEFAULTS.bitrate, 32 000) and channels (default 2). */
   bitrate?: number;
   channels?: number;
   /** Sound frames older than this (from capture) are dropped rather than sent late, ms (default 200). */
   jitterBudgetMs?: number;
-  /** Name of the microphone source apps see (default 'tilecast_microphone'). */
+  /** Linux: name of the microphone source apps see (default 'tilecast_microphone'). */
   microphoneSource?: string;
+  /**
+   * Windows: the output (id or part of its name) the viewer's voice is played
+   * into: a virtual cable's input, whose other end apps pick as their
+   * microphone (default: the first of VIRTUAL_CABLE_INPUTS present).
+   */
+  microphoneDevice?: string;
 }
 
 /**
@@ -97,6 +111,9 @@ export interface HostAudioStats {
   microphoneDropped: number;
 }
 
+/** Where viewers' voice goes: VirtualMicrophone (Pulse) or WindowsMicrophone (WASAPI). */
+type Microphone = Pick<VirtualMicrophone, 'sourceName' | 'start' | 'write' | 'stop'>;
+
 export interface HostAudioEvents {
   audit: [AudioAuditEvent];
   error: [Error];
@@ -119,8 +136,10 @@ export class HostAudio extends EventEmitter<HostAudioEvents> {
   private readonly hearers = new Map<ViewerSession, number>(); // session -> since
   private capture: SoundCapture | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
-  private mic: VirtualMicrophone | null = null;
-  private micStarting: Promise<VirtualMicrophone | null> | null = null;
+  /** Null when viewers' microphones can be played to the PC; else why not (Windows without a virtual cable). */
+  readonly microphoneUnavailableReason: string | null;
+  private mic: Microphone | null = null;
+  private micStarting: Promise<Microphone | null> | null = null;
   private talker: Talker | null = null;
   private talkerTimer: NodeJS.Timeout | null = null;
   private captureStats: SoundCaptureStats = { frames: 0, encodeMs: 0 };
@@ -145,12 +164,15 @@ export class HostAudio extends EventEmitter<HostAudioEvents> {
     checkInt('bitrate', options.bitrate ?? SOUND_DEFAULTS.bitrate, 6000, 128_000);
     checkInt('channels', options.channels ?? 2, 1, 2);
     this.unavailableReason = opusUnavailableReason();
+    // Windows needs a virtual cable driver for a microphone; say so once, at start, instead of granting it in vain.
+    this.microphoneUnavailableReason = process.platform === 'win32' && options.microphone ? findMicrophoneOutput(options.microphoneDevice).reason : null;
   }
 
   /** What sessions may grant (undefined: nothing, audio unavailable). */
   get offer(): SessionAudioOffer | undefined {
     if (this.unavailableReason) return undefined;
-    return { sound: this.options.sound ?? true, microphone: this.options.microphone ?? false, jitterBudgetMs: this.options.jitterBudgetMs };
+    const microphone = (this.options.microphone ?? false) && !this.microphoneUnavailableReason;
+    return { sound: this.options.sound ?? true, microphone, jitterBudgetMs: this.options.jitterBudgetMs };
   }
 
   /** A session started streaming with sound granted: it listens until it closes. */
@@ -265,9 +287,11 @@ export class HostAudio extends EventEmitter<HostAudioEvents> {
     else void this.startMicrophone();
   }
 
-  private startMicrophone(): Promise<VirtualMicrophone | null> {
+  private startMicrophone(): Promise<Microphone | null> {
     this.micStarting ??= (async () => {
-      const mic = new VirtualMicrophone({ server: this.options.server, sourceName: this.options.microphoneSource });
+      const mic: Microphone = process.platform === 'win32'
+        ? new WindowsMicrophone({ device: this.options.microphoneDevice })
+        : new VirtualMicrophone({ server: this.options.server, sourceName: this.options.microphoneSource });
       try {
         await mic.start();
       } catch (err) {

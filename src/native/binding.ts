@@ -137,6 +137,30 @@ export interface NativeInput {
 
 export type NativeX11Input = NativeInput;
 
+/** A WASAPI endpoint (Windows): its id (stable), friendly name, direction, and whether it is the default of its direction. */
+export interface NativeAudioEndpoint {
+  id: string;
+  name: string;
+  render: boolean;
+  isDefault: boolean;
+}
+/** WASAPI recording (native/audio/wasapi_capture.h): a render endpoint in loopback, or a capture endpoint. */
+export interface NativeWindowsSoundCapture {
+  readonly endpoint: NativeAudioEndpoint;
+  readonly loopback: boolean;
+  /** Chunks dropped because the JS thread fell 2 s behind. */
+  readonly dropped: number;
+  close(): void;
+}
+/** WASAPI playback of mono 48 kHz s16 into a render endpoint (native/audio/wasapi_render.h). */
+export interface NativeWindowsSoundOutput {
+  readonly endpoint: NativeAudioEndpoint;
+  /** Queues samples; returns how many older ones were dropped to keep the delay bounded. */
+  write(pcm: Int16Array): number;
+  queued(): number;
+  close(): void;
+}
+
 export interface NativeBinding {
   /** Builds for X11 platforms only (a Windows build has the two below instead). */
   NativeX11Capture?: new (display: string, pollIntervalMs: number, verifyIntervalMs: number) => NativeX11Capture;
@@ -144,6 +168,9 @@ export interface NativeBinding {
   /** Windows builds only. */
   NativeWindowsCapture?: new (mode: 'auto' | 'dxgi' | 'gdi', monitor: number, pollIntervalMs: number, verifyIntervalMs: number) => NativeCapture;
   NativeWindowsInput?: new (monitor: number) => NativeInput;
+  NativeWindowsSoundCapture?: new (device: string, channels: number, onEvent: (kind: string, a: unknown, b?: number) => void) => NativeWindowsSoundCapture;
+  NativeWindowsSoundOutput?: new (device: string, onEnded: (error: { code: string; message: string }) => void) => NativeWindowsSoundOutput;
+  listAudioDevices?: () => NativeAudioEndpoint[];
   NativeChangeDetector: new (width: number, height: number, tileSize: number) => NativeChangeDetector;
   NativeTileEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number) => NativeTileEncoder;
   NativeViewerEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number, screenStore?: NativeScreenStore) => NativeViewerEncoder;

@@ -3,14 +3,15 @@
 // to files (Windows Node under Wine cannot write to a pipe).
 //   agent.js capture OUT.json OUT.raw BACKEND   one full frame (raw BGRA) and what the source reported
 //   agent.js input OUT.json EVENTS.json          injects [op, ...args] events through WindowsInputSink
-//   agent.js host READY STOP                     a host with WindowsSource + WindowsInputSink until STOP exists;
-//                                                its CPU time from STOP.mark appearing to STOP goes to STOP.cpu.json
+//   agent.js host READY STOP [AUDIO.json]        a host with WindowsSource + WindowsInputSink until STOP exists;
+//                                                its CPU time from STOP.mark appearing to STOP goes to STOP.cpu.json;
+//                                                AUDIO.json: HostOptions.audio (WASAPI); READY then lists the sound devices
 //   agent.js grabs OUT.json SAMPLES              full GDI grab times against memcpy of the same bytes (bench/windows.js)
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const tilecast = require(path.join(__dirname, '..', '..', 'dist', 'index.js'));
-const { WindowsSource, WindowsInputSink, InputRouter, createHost, keysymFor } = tilecast;
+const { WindowsSource, WindowsInputSink, InputRouter, createHost, keysymFor, listAudioDevices } = tilecast;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const write = (file, value) => fs.writeFileSync(file, typeof value === 'string' || Buffer.isBuffer(value) ? value : JSON.stringify(value));
@@ -52,15 +53,24 @@ async function input(outJson, eventsJson) {
   sink.close();
 }
 
-async function host(readyFile, stopFile) {
+async function host(readyFile, stopFile, audioJson) {
   const source = await WindowsSource.open();
-  const h = await createHost({ source, fps: 30 });
+  const audio = audioJson ? JSON.parse(fs.readFileSync(audioJson, 'utf8')) : undefined;
+  const h = await createHost({ source, fps: 30, audio });
   const sink = WindowsInputSink.open();
   new InputRouter(sink).attach(h);
-  write(readyFile, JSON.stringify({ url: h.url, backend: source.backend, fallbackReason: source.fallbackReason }));
+  const errors = [];
+  h.on('error', (err) => errors.push(err.message));
+  const sound = audio && {
+    devices: listAudioDevices(), unavailable: h.audioUnavailableReason, microphoneUnavailable: h.microphoneUnavailableReason,
+    microphone: await h.prepareMicrophone(),
+  };
+  write(readyFile, JSON.stringify({ url: h.url, backend: source.backend, fallbackReason: source.fallbackReason, sound }));
+
   let mark = null;
   while (!fs.existsSync(stopFile)) {
     if (!mark && fs.existsSync(`${stopFile}.mark`)) mark = { cpu: process.cpuUsage(), t: performance.now(), grabs: source.grabStats.grabs };
+    if (audio) write(`${stopFile}.errors`, JSON.stringify({ errors, stats: h.audioStats() }));
     await sleep(100);
   }
   if (mark) {

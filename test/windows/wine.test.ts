@@ -6,10 +6,17 @@
 import t, { Test } from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ViewerClient, connectViewer } from '../../src/client/viewerClient';
+import { ViewerClient, ViewerPcmFrame, connectViewer } from '../../src/client/viewerClient';
 import { firstDifference, until } from '../helpers';
 import { Xvfb, serverImage, x } from '../xserver';
-import { Wine, skipWithoutWine, startWine } from './wine';
+import { Wine, skipWithoutWine, startWine, winPath } from './wine';
+import { spawn } from 'node:child_process';
+import type { AudioEndpoint } from '../../src/audio/wasapi';
+import { loadModule, pulseEnv } from '../../src/audio/pulse';
+import type { HostAudioOptions, HostAudioStats } from '../../src/host/hostAudio';
+import { Capability } from '../../src/protocol/constants';
+import { play, pulseUnavailableReason, startPulseServer } from '../../src/testing/pulseServer';
+import { findTones, firstChannel, silence, toneAmplitude, toneBurst } from '../../src/testing/tones';
 
 const skip = skipWithoutWine();
 // A cold run cross-builds the addon (~1 min on 2 cores) and makes the Wine prefix (~10-30 s).
@@ -176,10 +183,90 @@ t.test('a resolution change under a Windows host reaches the viewer, which stays
   t.equal(d2, null, `exact at 800x600 (${d2 ?? 'equal'})`);
 });
 
-/** A host in Windows Node (agent.js host) and a Linux viewer connected to it. */
-async function hostSession(t: Test, wine: Wine): Promise<{ viewer: ViewerClient; matches(): Promise<string | null> }> {
+interface HostInfo {
+  url: string;
+  backend: string;
+  error?: string;
+  sound?: { devices: AudioEndpoint[]; unavailable: string | null; microphoneUnavailable: string | null; microphone: string | null };
+}
+
+t.test('Windows sound under Wine: WASAPI recording reaches a Linux viewer; the viewer\'s voice plays into a virtual cable', { skip: skip || pulseUnavailableReason() || false }, async (t) => {
+  // Wine's WASAPI talks to this PulseAudio: its sinks are Windows outputs ("Null Output": the speakers;
+  // "tilecast-test-cable" stands for a virtual cable's input) and their monitors Windows inputs.
+  // Wine 8 has no loopback recording (GetService answers AUDCLNT_E_WRONG_ENDPOINT_TYPE), so the
+  // host records the speakers' monitor input: the same code from Initialize on, without the LOOPBACK flag.
+  const pulse = await startPulseServer();
+  t.teardown(() => pulse.stop());
+  await loadModule('module-null-sink', ['sink_name=cable', 'rate=48000', 'sink_properties=device.description=tilecast-test-cable'], { server: pulse.server });
+  const wine = await startWine(640, 480, { env: { PULSE_SERVER: pulse.server } });
+  t.teardown(() => wine.close());
+  const s = await hostSession(t, wine, { device: 'Monitor of Null Output', microphone: true, microphoneDevice: 'tilecast-test-cable', jitterBudgetMs: 3000 });
+  const sound = s.info.sound!;
+  const names = sound.devices.map((d) => `${d.render ? 'out' : 'in'}:${d.name}`);
+  t.ok(names.includes('out:tilecast-test-cable') && names.includes('in:Monitor of Null Output'), `listAudioDevices sees the Pulse sinks as Windows endpoints (${names.join(', ')})`);
+  t.equal(sound.unavailable, null, 'audio available');
+  t.equal(sound.microphoneUnavailable, null, 'a virtual cable input was found');
+  t.equal(sound.microphone, 'tilecast-test-cable', 'the voice goes to the named cable input');
+
+  const viewer = connectViewer(s.info.url, { reconnect: false, audio: { pcm: true }, microphone: true });
+  t.teardown(() => viewer.close());
+  const caps = await new Promise<number>((r) => viewer.once('hello', (h) => r(h.capabilities)));
+  t.equal(caps & (Capability.AUDIO | Capability.MICROPHONE), Capability.AUDIO | Capability.MICROPHONE, 'sound and microphone granted');
+  const frames: ViewerPcmFrame[] = [];
+  viewer.on('audioPcm', (f) => frames.push(f));
+  await until(() => frames.length >= 10, 'the first sound frames from the Windows host', 60_000);
+  const playedAt = await play(pulse.server, Int16Array.from([...toneBurst(440, 200, 48000, 2), ...silence(300, 48000, 2), ...toneBurst(1000, 200, 48000, 2)]), { sampleRate: 48000, channels: 2 });
+  await until(() => frames.length > 0 && frames[frames.length - 1]!.captureTime > playedAt + 2500, 'the tones and some after', 60_000);
+  const tones = findTones(frames, [440, 1000]);
+  t.same(tones.map((x) => x.freq), [440, 1000], `both bursts decoded: ${JSON.stringify(tones.map((x) => ({ f: x.freq, at: Math.round(x.at - playedAt) })))}`);
+  if (tones.length === 2) t.ok(Math.abs(tones[1]!.at - tones[0]!.at - 500) <= 60, `500 ± 60 ms apart (${(tones[1]!.at - tones[0]!.at).toFixed(1)})`);
+
+  // The viewer's voice: a 700 Hz tone, recorded on the Linux side from the cable sink's monitor.
+  const rec = spawn('parec', ['--device=cable.monitor', '--raw', '--format=s16le', '--rate=48000', '--channels=1', '--latency-msec=20'], { env: pulseEnv({ server: pulse.server }) });
+  const chunks: Buffer[] = [];
+  let recorded = 0;
+  rec.stdout.on('data', (b: Buffer) => (chunks.push(b), (recorded += b.length)));
+  t.teardown(() => rec.kill());
+  await until(() => recorded > 0, 'parec recording', 30_000);
+  const from = recorded;
+  const tone = toneBurst(700, 1500, 48000, 1);
+  for (let i = 0; i + 960 <= tone.length; i += 960) {
+    viewer.sendMicrophonePcm(tone.slice(i, i + 960));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await until(() => recorded >= from + 2 * 48000 * 4, 'the recording to cover the voice', 30_000);
+  rec.kill();
+  const all = Buffer.concat(chunks);
+  const pcm = firstChannel(new Int16Array(all.buffer, all.byteOffset, all.length >> 1), 1);
+  let best = 0;
+  for (let i = 0; i + 24000 <= pcm.length; i += 4800) best = Math.max(best, toneAmplitude(pcm.subarray(i, i + 24000), 48000, 700));
+  t.ok(best > 0.1, `700 Hz in the cable's recording (amplitude ${best.toFixed(3)}, sent 0.4)`);
+  await until(() => (s.state().stats?.microphoneFrames ?? 0) >= 70, 'the host to count the voice frames', 10_000).catch(() => {});
+  const state = s.state();
+  t.ok((state.stats?.microphoneFrames ?? 0) >= 70, `${state.stats?.microphoneFrames} microphone frames at the host`);
+  t.equal(state.stats?.device, 'Monitor of Null Output', 'the host names what it records');
+  t.same(state.errors, [], 'no host errors');
+
+  // Defaults: the default output in loopback (which Wine cannot do: the host says so and keeps
+  // streaming pixels), and no microphone without a known virtual cable (not granted, with the reason).
+  const d = await hostSession(t, wine, { microphone: true });
+  t.match(d.info.sound!.microphoneUnavailable ?? '', /virtual audio cable/, `microphone refused with the reason: ${d.info.sound!.microphoneUnavailable}`);
+  const plain = connectViewer(d.info.url, { reconnect: false, audio: { pcm: true }, microphone: true });
+  t.teardown(() => plain.close());
+  const plainCaps = await new Promise<number>((r) => plain.once('hello', (h) => r(h.capabilities)));
+  t.equal(plainCaps & Capability.MICROPHONE, 0, 'no MICROPHONE grant without a cable');
+  t.equal(plainCaps & Capability.AUDIO, Capability.AUDIO, 'sound is still offered');
+  await until(() => d.state().errors.length > 0, 'the loopback failure to be reported', 30_000).catch(() => {});
+  t.match(d.state().errors[0] ?? '', /sound capture ended: loopback recording of the sound output failed: AUDCLNT_E_WRONG_ENDPOINT_TYPE/, `loopback's failure is named: ${d.state().errors[0]}`);
+  t.equal(await d.matches(), null, 'pixels stream on, exact');
+});
+
+/** A host in Windows Node (agent.js host, with `audio` as HostOptions.audio) and a Linux viewer connected to it. */
+async function hostSession(t: Test, wine: Wine, audio?: HostAudioOptions): Promise<{ viewer: ViewerClient; info: HostInfo; state(): { errors: string[]; stats: HostAudioStats | null }; matches(): Promise<string | null> }> {
   const ready = path.join(wine.tmp, `host-ready-${Date.now()}.json`), stop = `${ready}.stop`;
-  const host = wine.spawnAgent(['host', ready, stop]);
+  const audioJson = `${ready}.audio.json`;
+  if (audio) fs.writeFileSync(audioJson, JSON.stringify(audio));
+  const host = wine.spawnAgent(['host', ready, stop, ...(audio ? [winPath(audioJson)] : [])]);
   t.teardown(() => {
     fs.writeFileSync(stop, '');
     return new Promise<void>((resolve) => {
@@ -189,12 +276,19 @@ async function hostSession(t: Test, wine: Wine): Promise<{ viewer: ViewerClient;
   });
   await until(() => fs.existsSync(ready) && fs.readFileSync(ready, 'utf8').length > 0, 'the Windows host to listen', 60_000)
     .catch(() => t.fail(`host did not start: ${fs.readFileSync(host.log, 'utf8')}`));
-  const info = JSON.parse(fs.readFileSync(ready, 'utf8')) as { url: string; backend: string; error?: string };
+  const info = JSON.parse(fs.readFileSync(ready, 'utf8')) as HostInfo;
   t.equal(info.error, undefined, 'the host started');
   t.equal(info.backend, 'gdi', 'on GDI');
   const viewer = await connectViewer(info.url, { reconnect: false });
   t.teardown(() => viewer.close());
-  return { viewer, matches: () => matchesScreen(wine.xs, viewer) };
+  const state = () => {
+    try {
+      return JSON.parse(fs.readFileSync(`${stop}.errors`, 'utf8')) as { errors: string[]; stats: HostAudioStats | null };
+    } catch {
+      return { errors: [], stats: null };
+    }
+  };
+  return { viewer, info, state, matches: () => matchesScreen(wine.xs, viewer) };
 }
 
 /** Waits until the viewer's framebuffer equals the X server's image (xwd -root); null, or the last difference. */

@@ -75,13 +75,13 @@ const readOr = (file: string, fallback: string) => {
  * Xvfb + Wine + Windows Node + the cross-built addon, ready to run agent.js.
  * `resizable`: TigerVNC's Xvnc instead of Xvfb, whose size xrandr can change.
  */
-export async function startWine(width: number, height: number, options: { resizable?: boolean } = {}): Promise<Wine> {
+export async function startWine(width: number, height: number, options: { resizable?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Wine> {
   const { testapp } = wineEnvModule.buildWindowsBinaries();
   const nodeExe = wineEnvModule.windowsNode();
   const xs = await (options.resizable ? startResizableX(width, height) : startXvfb(width, height));
   let env: NodeJS.ProcessEnv;
   try {
-    env = wineEnvModule.wineEnv(xs.display);
+    env = { ...wineEnvModule.wineEnv(xs.display), ...options.env };
   } catch (err) {
     await xs.close();
     throw err;

@@ -1,0 +1,152 @@
+#include "wasapi_render.h"
+
+#include <audioclient.h>
+#include <avrt.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace tilecast {
+namespace wasapi {
+namespace {
+
+constexpr REFERENCE_TIME kBufferDuration = 400000;  // 40 ms, 100 ns units
+constexpr DWORD kWakeMs = 10;
+constexpr size_t kPrimeSamples = kRenderRate * kPrimeMs / 1000;
+
+}  // namespace
+
+Status WasapiRender::Start(const std::string& device, OnEnd on_end, Endpoint* opened) {
+  if (thread_.joinable()) return Status::Error(ErrorCode::kBusy, "the sound output is already running");
+  on_end_ = std::move(on_end);
+  stop_event_ = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  if (!stop_event_) return Status::Error(ErrorCode::kUnavailable, "CreateEvent failed");
+  std::promise<Status> started;
+  std::future<Status> result = started.get_future();
+  thread_ = std::thread(&WasapiRender::Run, this, device, &started, opened);
+  Status s = result.get();
+  if (!s.ok()) Stop();
+  return s;
+}
+
+void WasapiRender::Stop() {
+  if (thread_.joinable()) {
+    SetEvent(stop_event_);
+    thread_.join();
+  }
+  if (stop_event_) CloseHandle(stop_event_);
+  stop_event_ = nullptr;
+}
+
+size_t WasapiRender::Write(const int16_t* samples, size_t count) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const size_t cap = ring_.size();
+  size_t dropped = 0;
+  if (count > cap) {  // only the newest fit
+    dropped += count - cap;
+    samples += count - cap;
+    count = cap;
+  }
+  if (size_ + count > cap) {
+    const size_t over = size_ + count - cap;
+    head_ = (head_ + over) % cap;
+    size_ -= over;
+    dropped += over;
+  }
+  size_t tail = (head_ + size_) % cap;
+  for (size_t done = 0; done < count;) {
+    const size_t n = std::min(count - done, cap - tail);
+    std::memcpy(&ring_[tail], samples + done, n * sizeof(int16_t));
+    done += n;
+    tail = (tail + n) % cap;
+  }
+  size_ += count;
+  return dropped;
+}
+
+size_t WasapiRender::Queued() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return size_;
+}
+
+size_t WasapiRender::Take(int16_t* out, size_t max) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (priming_ && size_ < kPrimeSamples) return 0;
+  priming_ = false;
+  const size_t cap = ring_.size();
+  const size_t n = std::min(max, size_);
+  for (size_t done = 0; done < n;) {
+    const size_t run = std::min(n - done, cap - head_);
+    std::memcpy(out + done, &ring_[head_], run * sizeof(int16_t));
+    done += run;
+    head_ = (head_ + run) % cap;
+  }
+  size_ -= n;
+  if (size_ == 0) priming_ = true;
+  return n;
+}
+
+void WasapiRender::Run(std::string device, std::promise<Status>* started, Endpoint* opened) {
+  ComApartment com;
+  if (!com.status().ok()) return started->set_value(com.status());
+  DWORD task = 0;
+  HANDLE mmcss = AvSetMmThreadCharacteristicsW(L"Pro Audio", &task);
+  HANDLE ready = CreateEventW(nullptr, FALSE, FALSE, nullptr);
+  Com<IMMDevice> endpoint;
+  Com<IAudioClient> client;
+  Com<IAudioRenderClient> render;
+  UINT32 buffer_frames = 0;
+  auto open = [&]() -> Status {
+    if (!ready) return Status::Error(ErrorCode::kUnavailable, "CreateEvent failed");
+    TC_RETURN_IF_ERROR(FindEndpoint(device, Want::kRender, &endpoint, opened));
+    HRESULT hr = endpoint->Activate(__uuidof(IAudioClient), CLSCTX_ALL, nullptr, client.put_void());
+    if (FAILED(hr)) return AudioError("activating the sound output", hr);
+    WAVEFORMATEX format{};
+    format.wFormatTag = WAVE_FORMAT_PCM;
+    format.nChannels = 1;
+    format.nSamplesPerSec = kRenderRate;
+    format.wBitsPerSample = 16;
+    format.nBlockAlign = 2;
+    format.nAvgBytesPerSec = kRenderRate * 2;
+    hr = client->Initialize(AUDCLNT_SHAREMODE_SHARED, AUDCLNT_STREAMFLAGS_EVENTCALLBACK | AUDCLNT_STREAMFLAGS_AUTOCONVERTPCM | AUDCLNT_STREAMFLAGS_SRC_DEFAULT_QUALITY,
+                            kBufferDuration, 0, &format, nullptr);
+    if (FAILED(hr)) return AudioError("opening a 48 kHz 16-bit mono output stream", hr);
+    if (FAILED(hr = client->SetEventHandle(ready))) return AudioError("SetEventHandle", hr);
+    if (FAILED(hr = client->GetBufferSize(&buffer_frames))) return AudioError("GetBufferSize", hr);
+    if (FAILED(hr = client->GetService(__uuidof(IAudioRenderClient), render.put_void()))) return AudioError("GetService(IAudioRenderClient)", hr);
+    if (FAILED(hr = client->Start())) return AudioError("starting the output stream", hr);
+    return Status::Ok();
+  };
+  Status status = open();
+  started->set_value(status);  // `started` and `opened` are gone after this
+  Status ended;
+  std::vector<int16_t> scratch(status.ok() ? buffer_frames : 0);
+  while (status.ok()) {
+    const HANDLE waits[2] = {stop_event_, ready};
+    if (WaitForMultipleObjects(2, waits, FALSE, kWakeMs) == WAIT_OBJECT_0) break;
+    UINT32 padding = 0;
+    HRESULT hr = client->GetCurrentPadding(&padding);
+    if (SUCCEEDED(hr) && padding < buffer_frames) {
+      const size_t n = Take(scratch.data(), buffer_frames - padding);
+      BYTE* data = nullptr;
+      if (n > 0 && SUCCEEDED(hr = render->GetBuffer(static_cast<UINT32>(n), &data))) {
+        std::memcpy(data, scratch.data(), n * sizeof(int16_t));
+        hr = render->ReleaseBuffer(static_cast<UINT32>(n), 0);
+      }
+    }
+    if (FAILED(hr)) {
+      ended = AudioError("playing into the sound output", hr);
+      break;
+    }
+  }
+  if (client) client->Stop();
+  render.reset();
+  client.reset();
+  endpoint.reset();
+  if (ready) CloseHandle(ready);
+  if (mmcss) AvRevertMmThreadCharacteristics(mmcss);
+  if (!ended.ok() && on_end_) on_end_(ended);
+}
+
+}  // namespace wasapi
+}  // namespace tilecast
