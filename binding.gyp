@@ -42,6 +42,7 @@
             "native/audio/wasapi_device.cc",
             "native/audio/wasapi_capture.cc",
             "native/audio/wasapi_render.cc",
+            "native/audio/pcm_ring.cc",
             "native/addon/audio_binding.cc"
           ],
           "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "_WIN32_WINNT=0x0A00"],

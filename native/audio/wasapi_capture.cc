@@ -1,5 +1,7 @@
 #include "wasapi_capture.h"
 
+#include "loopback_timeline.h"
+
 #include <audioclient.h>
 #include <avrt.h>
 
@@ -14,12 +16,7 @@ namespace {
 // The engine's buffer: the thread drains it at least every kWakeMs, so 50 ms leaves room for a late wake.
 constexpr REFERENCE_TIME kBufferDuration = 500000;  // 100 ns units
 constexpr DWORD kWakeMs = 10;
-constexpr int64_t kUnitsPerSecond = 10000000;  // 100 ns units, WASAPI's and QPC positions' unit
-// Loopback silence: once no packet came for 30 ms, zeros are inserted up to 10 ms ago (a late
-// packet then still fits behind them), at most 200 ms at a time (after a long stall the framer re-anchors).
-constexpr int64_t kSilenceAfter = 300000;
-constexpr int64_t kSilenceLag = 100000;
-constexpr int64_t kMaxSilence = 2000000;
+constexpr int64_t kUnitsPerSecond = LoopbackTimeline::kUnitsPerSecond;  // 100 ns: WASAPI's and its QPC stamps' unit
 
 int64_t QpcNow() {
   LARGE_INTEGER c, f;
@@ -139,7 +136,7 @@ void WasapiCapture::Run(std::string device, int channels, std::promise<Status>* 
   if (status.ok()) *opened = stream->opened;
   started->set_value(status);  // `started` and `opened` are gone after this
   Status ended;
-  int64_t covered_until = QpcNow();  // capture time of the end of the last sample delivered
+  LoopbackTimeline timeline(QpcNow(), kSampleRate);
   while (status.ok()) {
     const HANDLE waits[3] = {stop_event_, ready, default_changed};
     const DWORD woke = WaitForMultipleObjects(3, waits, FALSE, kWakeMs);
@@ -190,16 +187,16 @@ void WasapiCapture::Run(std::string device, int channels, std::promise<Status>* 
     const int64_t now = QpcNow();
     if (!chunk.samples.empty()) {
       packet_end = std::min(packet_end, now);
-      covered_until = std::max(covered_until, packet_end);
+      timeline.Delivered(packet_end);
       chunk.end_age_ms = static_cast<double>(now - packet_end) / 10000.0;
       on_chunk_(std::move(chunk));
-    } else if (stream->opened.loopback && now - covered_until > kSilenceAfter) {
-      covered_until = std::max(covered_until, now - kSilenceLag - kMaxSilence);
-      const int64_t frames = (now - kSilenceLag - covered_until) * kSampleRate / kUnitsPerSecond;
-      covered_until += frames * kUnitsPerSecond / kSampleRate;
-      chunk.samples.assign(static_cast<size_t>(frames) * channels, 0);
-      chunk.end_age_ms = static_cast<double>(now - covered_until) / 10000.0;
-      on_chunk_(std::move(chunk));
+    } else if (stream->opened.loopback) {
+      const int64_t frames = timeline.SilenceDue(now);
+      if (frames > 0) {
+        chunk.samples.assign(static_cast<size_t>(frames) * channels, 0);
+        chunk.end_age_ms = static_cast<double>(now - timeline.covered_until()) / 10000.0;
+        on_chunk_(std::move(chunk));
+      }
     }
   }
   stream.reset();

@@ -12,7 +12,6 @@ namespace {
 
 constexpr REFERENCE_TIME kBufferDuration = 400000;  // 40 ms, 100 ns units
 constexpr DWORD kWakeMs = 10;
-constexpr size_t kPrimeSamples = kRenderRate * kPrimeMs / 1000;
 
 }  // namespace
 
@@ -40,50 +39,12 @@ void WasapiRender::Stop() {
 
 size_t WasapiRender::Write(const int16_t* samples, size_t count) {
   std::lock_guard<std::mutex> lock(mu_);
-  const size_t cap = ring_.size();
-  size_t dropped = 0;
-  if (count > cap) {  // only the newest fit
-    dropped += count - cap;
-    samples += count - cap;
-    count = cap;
-  }
-  if (size_ + count > cap) {
-    const size_t over = size_ + count - cap;
-    head_ = (head_ + over) % cap;
-    size_ -= over;
-    dropped += over;
-  }
-  size_t tail = (head_ + size_) % cap;
-  for (size_t done = 0; done < count;) {
-    const size_t n = std::min(count - done, cap - tail);
-    std::memcpy(&ring_[tail], samples + done, n * sizeof(int16_t));
-    done += n;
-    tail = (tail + n) % cap;
-  }
-  size_ += count;
-  return dropped;
+  return ring_.Write(samples, count);
 }
 
 size_t WasapiRender::Queued() {
   std::lock_guard<std::mutex> lock(mu_);
-  return size_;
-}
-
-size_t WasapiRender::Take(int16_t* out, size_t max) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (priming_ && size_ < kPrimeSamples) return 0;
-  priming_ = false;
-  const size_t cap = ring_.size();
-  const size_t n = std::min(max, size_);
-  for (size_t done = 0; done < n;) {
-    const size_t run = std::min(n - done, cap - head_);
-    std::memcpy(out + done, &ring_[head_], run * sizeof(int16_t));
-    done += run;
-    head_ = (head_ + run) % cap;
-  }
-  size_ -= n;
-  if (size_ == 0) priming_ = true;
-  return n;
+  return ring_.size();
 }
 
 void WasapiRender::Run(std::string device, std::promise<Status>* started, Endpoint* opened) {
@@ -127,7 +88,11 @@ void WasapiRender::Run(std::string device, std::promise<Status>* started, Endpoi
     UINT32 padding = 0;
     HRESULT hr = client->GetCurrentPadding(&padding);
     if (SUCCEEDED(hr) && padding < buffer_frames) {
-      const size_t n = Take(scratch.data(), buffer_frames - padding);
+      size_t n;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        n = ring_.Take(scratch.data(), buffer_frames - padding);
+      }
       BYTE* data = nullptr;
       if (n > 0 && SUCCEEDED(hr = render->GetBuffer(static_cast<UINT32>(n), &data))) {
         std::memcpy(data, scratch.data(), n * sizeof(int16_t));

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "pcm_ring.h"
 #include "wasapi_device.h"
 
 namespace tilecast {
@@ -52,16 +53,12 @@ class WasapiRender {
 
  private:
   void Run(std::string device, std::promise<Status>* started, Endpoint* opened);
-  // Moves queued samples into `out` (up to `max`); returns how many.
-  size_t Take(int16_t* out, size_t max);
 
   std::thread thread_;
   HANDLE stop_event_ = nullptr;
   OnEnd on_end_;
   std::mutex mu_;
-  std::vector<int16_t> ring_ = std::vector<int16_t>(kRenderRate * kMaxQueuedMs / 1000);
-  size_t head_ = 0, size_ = 0;  // guarded by mu_
-  bool priming_ = true;         // guarded by mu_
+  PcmRing ring_{kRenderRate * kMaxQueuedMs / 1000, kRenderRate * kPrimeMs / 1000};  // guarded by mu_
 };
 
 }  // namespace wasapi
