@@ -5,9 +5,11 @@
 // stream idle (the baseline) and saturated by a video region and by scrolling,
 // in the same run.
 //
-//   node bench/audio.js [--quick] [--seconds N] [--only video,scroll]
+//   node bench/audio.js [--quick] [--seconds N] [--only video,scroll] [--arrivals DIR]
 //
 // --only runs the named rows alone (A/B trials) and writes no results file.
+// --arrivals saves each row's frame arrivals to DIR/<row>.json, for
+// bench/audio-replay.js (playout policies compared on identical arrivals).
 //
 // Real components: a private PulseAudio server (null sink) playing a known
 // signal, the host's capture (parec on the sink's monitor, Opus on its worker
@@ -32,16 +34,19 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { createHost, JitterBuffer } = require('tilecast');
+const { createHost } = require('tilecast');
 const { DeliveryTrace, startPulseServer, pulseUnavailableReason, videoFrame, loadScene } = require('tilecast/testing');
 const { ScrollWorkload } = require('./lib/liveWorkloads');
 const { Child } = require('./lib/child');
+const { simulatePlayout } = require('./lib/playout');
 
 const quick = process.argv.includes('--quick');
 const secondsArg = process.argv.indexOf('--seconds');
 const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : quick ? 8 : 60;
 const ROWS = ['idle', 'video', 'scroll'];
 const onlyArg = process.argv.indexOf('--only');
+const arrivalsArg = process.argv.indexOf('--arrivals');
+const arrivalsDir = arrivalsArg > 0 ? process.argv[arrivalsArg + 1] : null;
 const only = onlyArg > 0 ? String(process.argv[onlyArg + 1] ?? '').split(',') : null;
 if (only && (only.length === 0 || only.some((r) => !ROWS.includes(r)))) {
   console.error(`bench/audio.js: --only takes rows from ${ROWS.join(', ')}, comma-separated`);
@@ -52,7 +57,6 @@ const TRACE = 'ATT-LTE-driving';
 const DELAY_MS = 20;
 const OUTAGE_MS = 200;
 const OUTAGE_TAIL_MS = 500;
-const pct = (s, p) => (s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN);
 const wall = () => performance.timeOrigin + performance.now();
 
 /** Pixels idle: one still screen. */
@@ -142,52 +146,16 @@ async function run(pixels, traces, pulse) {
   await host.close();
   source.close();
 
-  // Playout: the browser's jitter buffer on the arrival times.
-  const jb = new JitterBuffer();
-  const events = arrivals.filter((a) => a.captureTime >= measureFrom - 200).sort((a, b) => a.receivedAt - b.receivedAt);
   const outs = outages(traces.down, seconds * 1000 + 5000);
   const inOutage = (captureTime) => outs.some(([a, b]) => captureTime - epoch >= a && captureTime - epoch <= b + OUTAGE_TAIL_MS);
-  const m2e = [];
-  let concealed = 0;
-  let concealedOutside = 0;
-  let played = 0;
-  if (events.length) {
-    let i = 0;
-    const bySeqTime = new Map(events.map((e) => [e.seq, e.captureTime]));
-    let lastCapture = events[0].captureTime;
-    let lastPlayedAt = events[0].receivedAt;
-    for (let t = events[0].receivedAt; t <= events[events.length - 1].receivedAt; t += 20) {
-      while (i < events.length && events[i].receivedAt <= t) {
-        jb.push(events[i].seq, events[i], { captureTime: events[i].captureTime, arrivedAt: events[i].receivedAt });
-        i++;
-      }
-      const p = jb.pull(t);
-      if (p.kind === 'frame') {
-        played++;
-        m2e.push(t - p.frame.captureTime);
-        lastCapture = p.frame.captureTime;
-        lastPlayedAt = t;
-      } else if (p.kind === 'lost' || p.kind === 'underrun' || p.kind === 'hold') {
-        concealed++;
-        // The sound this slot stands for: a lost frame's own; for silence, what would play now at the last frame's delay.
-        const when = p.kind === 'lost' ? (bySeqTime.get(p.seq - 1) ?? lastCapture) + 20 : lastCapture + (t - lastPlayedAt);
-        if (!inOutage(when)) concealedOutside++;
-      }
-    }
+  if (arrivalsDir) {
+    fs.mkdirSync(arrivalsDir, { recursive: true });
+    fs.writeFileSync(path.join(arrivalsDir, `${pixels}.json`), JSON.stringify({ pixels, epoch, measureFrom, outages: outs, outageTailMs: OUTAGE_TAIL_MS, arrivals }));
   }
-  m2e.sort((a, b) => a - b);
-  const transit = events.map((e) => e.receivedAt - e.captureTime).sort((a, b) => a - b);
-  const jbStats = jb.stats();
-  const slots = played + concealed;
+  const playout = simulatePlayout(arrivals, { measureFrom, inOutage });
   return {
-    pixels, seconds, framesArrived: events.length, played, concealed,
-    concealedPercent: slots ? (100 * concealed) / slots : NaN,
-    concealedOutsideOutagesPercent: slots ? (100 * concealedOutside) / slots : NaN,
-    underruns: jbStats.underruns, lost: jbStats.lost, late: jbStats.late, skipped: jbStats.skipped, finalTargetMs: jbStats.targetFrames * 20,
+    pixels, seconds, ...playout,
     droppedAtHost: stats?.audio ? { stale: stats.audio.droppedStale + stats.audio.droppedFull, stalled: stats.audio.droppedStalled } : null,
-    mouthToEar: { p50: pct(m2e, 50), p95: pct(m2e, 95), p99: pct(m2e, 99) },
-    /** Capture → arrival at the viewer (before the jitter buffer): the host's capture, send path and the link. */
-    transit: { p50: pct(transit, 50), p95: pct(transit, 95), p99: pct(transit, 99) },
     audioKbpsDown: (audioBytesDown * 8) / (seconds + 1) / 1000,
     audioKbpsUp: (micBytes * 8) / micSeconds / 1000,
     micFramesAtHost: audioStats?.microphoneFrames ?? 0,
@@ -195,8 +163,6 @@ async function run(pixels, traces, pulse) {
     encodeMsPerSecond: audioStats?.encodeMsPerSecond ?? null,
     /** Last sample played → the frame on the host's JS thread, ms. */
     captureDelay: audioStats?.captureDelayMs ?? null,
-    /** The jitter buffer's playout delay at the end (fastest transit + jitter allowance), ms. */
-    finalPlayoutDelayMs: jb.delayMs,
   };
 }
 

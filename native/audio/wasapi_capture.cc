@@ -3,7 +3,6 @@
 #include "loopback_timeline.h"
 
 #include <audioclient.h>
-#include <avrt.h>
 
 #include <algorithm>
 #include <cstring>
@@ -94,35 +93,14 @@ Status OpenStream(const std::string& device, int channels, HANDLE ready, Stream*
 Status WasapiCapture::Start(const std::string& device, int channels, OnChunk on_chunk, OnReopened on_reopened, OnEnd on_end,
                             CaptureOpened* opened) {
   if (channels != 1 && channels != 2) return Status::Error(ErrorCode::kInvalidArgument, "channels must be 1 or 2");
-  if (thread_.joinable()) return Status::Error(ErrorCode::kBusy, "the sound capture is already running");
+  if (thread_.running()) return Status::Error(ErrorCode::kBusy, "the sound capture is already running");
   on_chunk_ = std::move(on_chunk);
   on_reopened_ = std::move(on_reopened);
   on_end_ = std::move(on_end);
-  stop_event_ = CreateEventW(nullptr, TRUE, FALSE, nullptr);
-  if (!stop_event_) return Status::Error(ErrorCode::kUnavailable, "CreateEvent failed");
-  std::promise<Status> started;
-  std::future<Status> result = started.get_future();
-  thread_ = std::thread(&WasapiCapture::Run, this, device, channels, &started, opened);
-  Status s = result.get();
-  if (!s.ok()) Stop();
-  return s;
+  return thread_.Start([=](HANDLE stop, std::promise<Status>& started) { Run(stop, device, channels, started, opened); });
 }
 
-void WasapiCapture::Stop() {
-  if (thread_.joinable()) {
-    SetEvent(stop_event_);
-    thread_.join();
-  }
-  if (stop_event_) CloseHandle(stop_event_);
-  stop_event_ = nullptr;
-}
-
-void WasapiCapture::Run(std::string device, int channels, std::promise<Status>* started, CaptureOpened* opened) {
-  ComApartment com;
-  if (!com.status().ok()) return started->set_value(com.status());
-  // The scheduler's audio class: packets keep coming on time while the host encodes pixels on every core.
-  DWORD task = 0;
-  HANDLE mmcss = AvSetMmThreadCharacteristicsW(L"Pro Audio", &task);
+void WasapiCapture::Run(HANDLE stop, const std::string& device, int channels, std::promise<Status>& started, CaptureOpened* opened) {
   HANDLE ready = CreateEventW(nullptr, FALSE, FALSE, nullptr);
   HANDLE default_changed = CreateEventW(nullptr, FALSE, FALSE, nullptr);
   DefaultOutputWatch watch(default_changed);
@@ -134,11 +112,11 @@ void WasapiCapture::Run(std::string device, int channels, std::promise<Status>* 
   auto stream = std::make_unique<Stream>();
   Status status = ready && default_changed ? OpenStream(device, channels, ready, stream.get()) : Status::Error(ErrorCode::kUnavailable, "CreateEvent failed");
   if (status.ok()) *opened = stream->opened;
-  started->set_value(status);  // `started` and `opened` are gone after this
+  started.set_value(status);  // `started` and `opened` are gone after this
   Status ended;
   LoopbackTimeline timeline(QpcNow(), kSampleRate);
   while (status.ok()) {
-    const HANDLE waits[3] = {stop_event_, ready, default_changed};
+    const HANDLE waits[3] = {stop, ready, default_changed};
     const DWORD woke = WaitForMultipleObjects(3, waits, FALSE, kWakeMs);
     if (woke == WAIT_OBJECT_0) break;
     if (woke == WAIT_OBJECT_0 + 2) {
@@ -203,7 +181,6 @@ void WasapiCapture::Run(std::string device, int channels, std::promise<Status>* 
   if (notifier) notifier->UnregisterEndpointNotificationCallback(&watch);
   if (ready) CloseHandle(ready);
   if (default_changed) CloseHandle(default_changed);
-  if (mmcss) AvRevertMmThreadCharacteristics(mmcss);
   if (!ended.ok() && on_end_) on_end_(ended);
 }
 

@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "audio_thread.h"
 #include "wasapi_device.h"
 
 namespace tilecast {
@@ -50,7 +51,7 @@ class WasapiCapture {
   using OnEnd = std::function<void(const Status&)>;            // once, when the stream ended on its own
 
   WasapiCapture() = default;
-  ~WasapiCapture() { Stop(); }
+  ~WasapiCapture() { Stop(); }  // before the callbacks go
   WasapiCapture(const WasapiCapture&) = delete;
   WasapiCapture& operator=(const WasapiCapture&) = delete;
 
@@ -59,13 +60,12 @@ class WasapiCapture {
   // (filling `opened`) or has failed. Callbacks run on the capture thread.
   Status Start(const std::string& device, int channels, OnChunk on_chunk, OnReopened on_reopened, OnEnd on_end, CaptureOpened* opened);
   // Ends the thread (no callback after it returns).
-  void Stop();
+  void Stop() { thread_.Stop(); }
 
  private:
-  void Run(std::string device, int channels, std::promise<Status>* started, CaptureOpened* opened);
+  void Run(HANDLE stop, const std::string& device, int channels, std::promise<Status>& started, CaptureOpened* opened);
 
-  std::thread thread_;
-  HANDLE stop_event_ = nullptr;
+  AudioThread thread_;
   OnChunk on_chunk_;
   OnReopened on_reopened_;
   OnEnd on_end_;

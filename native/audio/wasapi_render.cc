@@ -1,7 +1,6 @@
 #include "wasapi_render.h"
 
 #include <audioclient.h>
-#include <avrt.h>
 
 #include <algorithm>
 #include <cstring>
@@ -16,25 +15,9 @@ constexpr DWORD kWakeMs = 10;
 }  // namespace
 
 Status WasapiRender::Start(const std::string& device, OnEnd on_end, Endpoint* opened) {
-  if (thread_.joinable()) return Status::Error(ErrorCode::kBusy, "the sound output is already running");
+  if (thread_.running()) return Status::Error(ErrorCode::kBusy, "the sound output is already running");
   on_end_ = std::move(on_end);
-  stop_event_ = CreateEventW(nullptr, TRUE, FALSE, nullptr);
-  if (!stop_event_) return Status::Error(ErrorCode::kUnavailable, "CreateEvent failed");
-  std::promise<Status> started;
-  std::future<Status> result = started.get_future();
-  thread_ = std::thread(&WasapiRender::Run, this, device, &started, opened);
-  Status s = result.get();
-  if (!s.ok()) Stop();
-  return s;
-}
-
-void WasapiRender::Stop() {
-  if (thread_.joinable()) {
-    SetEvent(stop_event_);
-    thread_.join();
-  }
-  if (stop_event_) CloseHandle(stop_event_);
-  stop_event_ = nullptr;
+  return thread_.Start([=](HANDLE stop, std::promise<Status>& started) { Run(stop, device, started, opened); });
 }
 
 size_t WasapiRender::Write(const int16_t* samples, size_t count) {
@@ -47,11 +30,7 @@ size_t WasapiRender::Queued() {
   return ring_.size();
 }
 
-void WasapiRender::Run(std::string device, std::promise<Status>* started, Endpoint* opened) {
-  ComApartment com;
-  if (!com.status().ok()) return started->set_value(com.status());
-  DWORD task = 0;
-  HANDLE mmcss = AvSetMmThreadCharacteristicsW(L"Pro Audio", &task);
+void WasapiRender::Run(HANDLE stop, const std::string& device, std::promise<Status>& started, Endpoint* opened) {
   HANDLE ready = CreateEventW(nullptr, FALSE, FALSE, nullptr);
   Com<IMMDevice> endpoint;
   Com<IAudioClient> client;
@@ -79,11 +58,11 @@ void WasapiRender::Run(std::string device, std::promise<Status>* started, Endpoi
     return Status::Ok();
   };
   Status status = open();
-  started->set_value(status);  // `started` and `opened` are gone after this
+  started.set_value(status);  // `started` and `opened` are gone after this
   Status ended;
   std::vector<int16_t> scratch(status.ok() ? buffer_frames : 0);
   while (status.ok()) {
-    const HANDLE waits[2] = {stop_event_, ready};
+    const HANDLE waits[2] = {stop, ready};
     if (WaitForMultipleObjects(2, waits, FALSE, kWakeMs) == WAIT_OBJECT_0) break;
     UINT32 padding = 0;
     HRESULT hr = client->GetCurrentPadding(&padding);
@@ -109,7 +88,6 @@ void WasapiRender::Run(std::string device, std::promise<Status>* started, Endpoi
   client.reset();
   endpoint.reset();
   if (ready) CloseHandle(ready);
-  if (mmcss) AvRevertMmThreadCharacteristics(mmcss);
   if (!ended.ok() && on_end_) on_end_(ended);
 }
 

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "audio_thread.h"
 #include "pcm_ring.h"
 #include "wasapi_device.h"
 
@@ -49,13 +50,12 @@ class WasapiRender {
   size_t Write(const int16_t* samples, size_t count);
   // Samples queued and not yet handed to the engine.
   size_t Queued();
-  void Stop();
+  void Stop() { thread_.Stop(); }
 
  private:
-  void Run(std::string device, std::promise<Status>* started, Endpoint* opened);
+  void Run(HANDLE stop, const std::string& device, std::promise<Status>& started, Endpoint* opened);
 
-  std::thread thread_;
-  HANDLE stop_event_ = nullptr;
+  AudioThread thread_;
   OnEnd on_end_;
   std::mutex mu_;
   PcmRing ring_{kRenderRate * kMaxQueuedMs / 1000, kRenderRate * kPrimeMs / 1000};  // guarded by mu_

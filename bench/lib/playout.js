@@ -1,0 +1,63 @@
+// The viewer's playout on recorded arrival times: the browser's jitter buffer
+// (src/audio/jitterBuffer.ts, timed playout as its AudioWorklet runs it), a
+// pull every 20 ms from the first arrival. Shared by bench/audio.js and
+// bench/audio-replay.js (which replays a run's saved arrivals, so two playout
+// policies can be compared on identical arrivals).
+'use strict';
+const { JitterBuffer } = require('tilecast');
+
+const pct = (s, p) => (s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN);
+
+/**
+ * arrivals: [{ seq, captureTime, receivedAt }] (one clock); measureFrom: frames captured before it
+ * (less 200 ms) are the warm-up; inOutage(captureTime): whether a slot's sound falls in a trace outage.
+ */
+function simulatePlayout(arrivals, { measureFrom, inOutage, jitterBuffer = new JitterBuffer() }) {
+  const jb = jitterBuffer;
+  const events = arrivals.filter((a) => a.captureTime >= measureFrom - 200).sort((a, b) => a.receivedAt - b.receivedAt);
+  const m2e = [];
+  let concealed = 0;
+  let concealedOutside = 0;
+  let played = 0;
+  if (events.length) {
+    let i = 0;
+    const bySeqTime = new Map(events.map((e) => [e.seq, e.captureTime]));
+    let lastCapture = events[0].captureTime;
+    let lastPlayedAt = events[0].receivedAt;
+    for (let t = events[0].receivedAt; t <= events[events.length - 1].receivedAt; t += 20) {
+      while (i < events.length && events[i].receivedAt <= t) {
+        jb.push(events[i].seq, events[i], { captureTime: events[i].captureTime, arrivedAt: events[i].receivedAt });
+        i++;
+      }
+      const p = jb.pull(t);
+      if (p.kind === 'frame') {
+        played++;
+        m2e.push(t - p.frame.captureTime);
+        lastCapture = p.frame.captureTime;
+        lastPlayedAt = t;
+      } else if (p.kind === 'lost' || p.kind === 'underrun' || p.kind === 'hold') {
+        concealed++;
+        // The sound this slot stands for: a lost frame's own; for silence, what would play now at the last frame's delay.
+        const when = p.kind === 'lost' ? (bySeqTime.get(p.seq - 1) ?? lastCapture) + 20 : lastCapture + (t - lastPlayedAt);
+        if (!inOutage(when)) concealedOutside++;
+      }
+    }
+  }
+  m2e.sort((a, b) => a - b);
+  const transit = events.map((e) => e.receivedAt - e.captureTime).sort((a, b) => a - b);
+  const jbStats = jb.stats();
+  const slots = played + concealed;
+  return {
+    framesArrived: events.length, played, concealed,
+    concealedPercent: slots ? (100 * concealed) / slots : NaN,
+    concealedOutsideOutagesPercent: slots ? (100 * concealedOutside) / slots : NaN,
+    underruns: jbStats.underruns, lost: jbStats.lost, late: jbStats.late, skipped: jbStats.skipped, finalTargetMs: jbStats.targetFrames * 20,
+    mouthToEar: { p50: pct(m2e, 50), p95: pct(m2e, 95), p99: pct(m2e, 99) },
+    /** Capture → arrival at the viewer (before the jitter buffer): the host's capture, send path and the link. */
+    transit: { p50: pct(transit, 50), p95: pct(transit, 95), p99: pct(transit, 99) },
+    /** The jitter buffer's playout delay at the end (fastest transit + jitter allowance), ms. */
+    finalPlayoutDelayMs: jb.delayMs,
+  };
+}
+
+module.exports = { simulatePlayout, pct };
