@@ -10,9 +10,12 @@
 // JPEG path dlopens; taken from the @julusian/jpeg-turbo devDependency's
 // prebuilt library) with its licence, so users' installs need no JPEG package.
 //
-// Prebuilds made here: linux-x64 (glibc), the platform CI runs on. Other
-// platforms' binaries (win32-x64 from the mingw cross-build, later darwin)
-// are dropped into prebuilds/ the same way and are kept as they are.
+// Prebuilds made here: linux-x64 (glibc), the platform CI runs on, and
+// win32-x64 cross-built with mingw-w64 (scripts/build-win.js) when its
+// compiler is installed (Debian: g++-mingw-w64-x86-64-posix; CI has it), so
+// Windows PCs install with no compiler either; without mingw it says so and
+// keeps any win32-x64 prebuild already there. Other platforms' binaries
+// (later darwin) are dropped into prebuilds/ the same way and are kept.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -72,4 +75,24 @@ if (jpeg) {
 }
 for (const f of fs.readdirSync(outDir)) {
   console.log(`prebuild: prebuilds/${tuple}/${f} (${(fs.statSync(path.join(outDir, f)).size / 1024).toFixed(0)} KiB)`);
+}
+windowsPrebuild();
+
+/** prebuilds/win32-x64/tilecast.napi.node from the mingw cross-build (no turbojpeg.dll: Windows hosts code lossless). */
+function windowsPrebuild() {
+  if (tuple === 'win32-x64') return; // made above, natively
+  const cxx = process.env.MINGW_CXX || 'x86_64-w64-mingw32-g++-posix';
+  if (spawnSync(cxx, ['--version'], { stdio: 'ignore' }).status !== 0) {
+    console.log(`prebuild: ${cxx} not found (Debian: g++-mingw-w64-x86-64-posix): no new win32-x64 prebuild; Windows installs use one already in prebuilds/ or build with MSVC`);
+    return;
+  }
+  run(process.execPath, [path.join(root, 'scripts', 'build-win.js')]);
+  const dir = path.join(root, 'prebuilds', 'win32-x64');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'tilecast.napi.node');
+  fs.copyFileSync(path.join(root, 'build', 'win32-x64', 'tilecast.node'), file);
+  const stripped = spawnSync(cxx.replace(/g\+\+(-posix)?$/, 'strip'), ['--strip-unneeded', file], { stdio: 'inherit' });
+  if (stripped.error || stripped.status !== 0) console.log('prebuild: mingw strip failed or missing; the Windows addon keeps its symbols');
+  console.log(`prebuild: prebuilds/win32-x64/tilecast.napi.node (${(fs.statSync(file).size / 1024).toFixed(0)} KiB)`);
 }

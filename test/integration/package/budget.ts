@@ -14,5 +14,6 @@ export const INSTALL_BUDGET = {
   // 6: tilecast, ws, pako, node-gyp-build, node-addon-api, and opusscript (libopus as WebAssembly, for audio;
   // one package with no dependencies, no install script and no download).
   packages: 6,
-  bytes: 9 * 1048576,
+  // 10 MiB since the win32-x64 prebuild ships (0.82 MiB: Windows PCs install with no compiler); 9.44 MiB measured then.
+  bytes: 10 * 1048576,
 };

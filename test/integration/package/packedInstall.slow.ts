@@ -1,7 +1,7 @@
 // The npm package as users get it. A copy of the checkout (its tracked and
 // unignored files, as a fresh clone has them) is packed with `npm pack`, which
 // runs prepare (tsc, viewer bundle) and prepack (scripts/prebuild.js: the
-// linux-x64 prebuild and its libturbojpeg). The tarball is checked against a
+// linux-x64 prebuild and its libturbojpeg, and the win32-x64 cross-build). The tarball is checked against a
 // size budget and a list of what must and must not ship, then installed into
 // an empty project with --omit=dev and with no compiler on PATH (no g++, cc,
 // make or python3: the prebuild must load, nothing may compile), and used
@@ -29,6 +29,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const COMPILERS = ['g++', 'gcc', 'cc', 'c++', 'clang', 'clang++', 'make', 'python3', 'python'];
 
+const mingw = spawnSync(process.env.MINGW_CXX || 'x86_64-w64-mingw32-g++-posix', ['--version'], { stdio: 'ignore' }).status === 0;
+if (!mingw && process.env.CI) throw new Error('CI packs the win32-x64 prebuild: install g++-mingw-w64-x86-64-posix');
 const skipX = skipWithoutX();
 const skipBrowser = fs.existsSync(CHROMIUM) ? false : `Debian chromium not installed at ${CHROMIUM}`;
 if (skipBrowser && process.env.CI) throw new Error(skipBrowser);
@@ -93,6 +95,12 @@ t.test('packed tarball: contents and budget; installs and runs in an empty proje
       'assets/scenes/desktop.tcf.gz', 'assets/scenes/japanese.tcf.gz', 'binding.gyp', 'native/codec/jpeg_lib.cc', 'examples/host.js', 'docs/api.md']) {
       t.ok(files.includes(f), `ships ${f}`);
     }
+    // Windows PCs install the mingw cross-build (scripts/prebuild.js makes it where mingw-w64 is; CI has it).
+    if (mingw) {
+      t.ok(files.includes('prebuilds/win32-x64/tilecast.napi.node'), 'ships the win32-x64 prebuild');
+      const pe = path.join(src, 'prebuilds', 'win32-x64', 'tilecast.napi.node');
+      t.equal(fs.existsSync(pe) && fs.readFileSync(pe).subarray(0, 2).toString('latin1'), 'MZ', 'a Windows (PE) binary');
+    } else t.comment('no mingw-w64 here: the tarball has no win32-x64 prebuild');
     const unwanted = files.filter((f) => /^(native\/(tests|fuzz)\/|build\/|src\/|test\/|bench\/|scripts\/|\.ci\/)|\.map$|\.tcf$/.test(f));
     t.same(unwanted, [], 'no test or fuzz builds, sources of the TS, tests, benches or source maps');
     t.comment(`tarball ${info.filename}: ${mib(info.size)} packed, ${mib(info.unpackedSize)} unpacked, ${info.entryCount} files ` +
