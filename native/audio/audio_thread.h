@@ -34,16 +34,36 @@ class AudioThread {
     if (running()) return Status::Error(ErrorCode::kBusy, "the sound stream is already running");
     stop_ = CreateEventW(nullptr, TRUE, FALSE, nullptr);
     if (!stop_) return Status::Error(ErrorCode::kUnavailable, "CreateEvent failed");
-    std::promise<Status> opened;
-    std::future<Status> result = opened.get_future();
-    thread_ = std::thread([this, &opened, body = std::move(body)] {
-      ComApartment com;
-      if (!com.status().ok()) return opened.set_value(com.status());
-      DWORD task = 0;
-      HANDLE mmcss = AvSetMmThreadCharacteristicsW(L"Pro Audio", &task);
-      body(stop_, opened);  // `opened` is gone once body has set it
-      if (mmcss) AvRevertMmThreadCharacteristics(mmcss);
-    });
+    // Shared: the thread may still be inside set_value() when Start() returns.
+    auto opened = std::make_shared<std::promise<Status>>();
+    std::future<Status> result = opened->get_future();
+    HANDLE stop = stop_;
+    try {
+      thread_ = std::thread([stop, opened, body = std::move(body)] {
+        // An exception must not end the process (std::terminate) nor leave Start() waiting: it becomes the status.
+        try {
+          ComApartment com;
+          if (!com.status().ok()) return opened->set_value(com.status());
+          DWORD task = 0;
+          HANDLE mmcss = AvSetMmThreadCharacteristicsW(L"Pro Audio", &task);
+          try {
+            body(stop, *opened);
+          } catch (...) {
+            if (mmcss) AvRevertMmThreadCharacteristics(mmcss);
+            throw;
+          }
+          if (mmcss) AvRevertMmThreadCharacteristics(mmcss);
+        } catch (...) {
+          try {
+            opened->set_value(Status::Error(ErrorCode::kInternal, "the sound thread failed"));
+          } catch (...) {  // already set: the stream had opened
+          }
+        }
+      });
+    } catch (const std::exception&) {
+      Stop();
+      return Status::Error(ErrorCode::kUnavailable, "could not start the sound thread");
+    }
     Status s = result.get();
     if (!s.ok()) Stop();
     return s;

@@ -41,7 +41,8 @@ std::wstring Wide(const std::string& s) {
 }
 
 std::string AudioHresultText(HRESULT hr) {
-  const char* name = nullptr;
+  // E_NOTFOUND is not a constant expression with MSVC's headers (HRESULT_FROM_WIN32 is a function there).
+  const char* name = hr == E_NOTFOUND ? "E_NOTFOUND: no such endpoint (no sound device?)" : nullptr;
   switch (hr) {
     case AUDCLNT_E_DEVICE_INVALIDATED: name = "AUDCLNT_E_DEVICE_INVALIDATED: the device was removed or reconfigured"; break;
     case AUDCLNT_E_WRONG_ENDPOINT_TYPE: name = "AUDCLNT_E_WRONG_ENDPOINT_TYPE: this system cannot do this on that endpoint (Wine has no loopback capture)"; break;
@@ -50,7 +51,6 @@ std::string AudioHresultText(HRESULT hr) {
     case AUDCLNT_E_SERVICE_NOT_RUNNING: name = "AUDCLNT_E_SERVICE_NOT_RUNNING: the Windows Audio service is stopped"; break;
     case AUDCLNT_E_ENDPOINT_CREATE_FAILED: name = "AUDCLNT_E_ENDPOINT_CREATE_FAILED"; break;
     case AUDCLNT_E_CPUUSAGE_EXCEEDED: name = "AUDCLNT_E_CPUUSAGE_EXCEEDED"; break;
-    case E_NOTFOUND: name = "E_NOTFOUND: no such endpoint (no sound device?)"; break;
     case E_ACCESSDENIED: name = "E_ACCESSDENIED: microphone/sound access is blocked by privacy settings or policy"; break;
     case E_OUTOFMEMORY: name = "E_OUTOFMEMORY"; break;
     default: break;
@@ -151,9 +151,11 @@ Status FindEndpoint(const std::string& query, Want want, Com<IMMDevice>* device,
     if (e->id == query) pick = e;
   }
   if (!pick) {
+    std::vector<const Endpoint*> exact;
     for (const Endpoint* e : usable) {
-      if (e->name == query) pick = pick ? nullptr : e;  // two with the same name: ambiguous, fall through
+      if (e->name == query) exact.push_back(e);
     }
+    if (exact.size() == 1) pick = exact[0];  // several with that name: ambiguous, fall through
   }
   std::vector<const Endpoint*> partial;
   if (!pick) {

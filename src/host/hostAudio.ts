@@ -112,7 +112,7 @@ export interface HostAudioStats {
 }
 
 /** Where viewers' voice goes: VirtualMicrophone (Pulse) or WindowsMicrophone (WASAPI). */
-type Microphone = Pick<VirtualMicrophone, 'sourceName' | 'start' | 'write' | 'stop'>;
+type Microphone = Pick<VirtualMicrophone, 'sourceName' | 'start' | 'write' | 'stop' | 'failed'>;
 
 export interface HostAudioEvents {
   audit: [AudioAuditEvent];
@@ -283,7 +283,13 @@ export class HostAudio extends EventEmitter<HostAudioEvents> {
     this.micFrames++;
     if (frames.length > 1) this.micConcealed += frames.length - 1; // frames made up for lost ones (the last is the received one)
     const mic = this.mic;
-    if (mic) for (const f of frames) mic.write(f.pcm);
+    if (mic?.failed) {
+      // The feed died (pacat exited, the cable's output stream ended): say so once and make a new one on the next frame.
+      this.emit('error', new Error(`microphone: ${mic.failed}`));
+      this.mic = null;
+      this.micStarting = null;
+      void mic.stop();
+    } else if (mic) for (const f of frames) mic.write(f.pcm);
     else void this.startMicrophone();
   }
 
