@@ -62,7 +62,7 @@ t.test('the gateway grants sound and microphone per user and enforces it in the 
   const pc = startPcProc(['--scene', '--audio', '--microphone'], 'soumu-1', path.join(dir, 'soumu-1.secret'), gw.port, data, { ...process.env, PULSE_SERVER: pulse.server });
   procs.push(pc);
   await until(() => /online at the gateway/.test(pc.out()), `the PC online (${pc.out()})`, 30_000);
-  t.match(pc.out(), /audio: the PC's sound to viewers, viewers' microphone as a source/);
+  t.match(pc.out(), /audio: the PC's sound to viewers, viewers' microphone to the PC/);
 
   const viewerUrl = `wss://127.0.0.1:${gw.port}/tilecast/viewer?host=soumu-1`;
   const open = async (user: keyof typeof PASSWORD): Promise<ViewerClient> => {
