@@ -81,6 +81,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeWindowsSoundCapture", SoundCaptureBinding::Define(env));
   exports.Set("NativeWindowsSoundOutput", SoundOutputBinding::Define(env));
   exports.Set("listAudioDevices", Napi::Function::New(env, ListAudioDevicesJs));
+  exports.Set("findAudioDevice", Napi::Function::New(env, FindAudioDeviceJs));
 #endif
   exports.Set("clearFramebuffer", Napi::Function::New(env, DecoderBinding::ClearFramebufferJs));
   exports.Set("setJpegLibraryPaths", Napi::Function::New(env, SetJpegLibraryPathsJs));

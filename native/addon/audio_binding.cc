@@ -165,4 +165,26 @@ Napi::Value ListAudioDevicesJs(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value FindAudioDeviceJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string query = ArgDevice(info);
+  if (info.Length() < 2 || !info[1].IsString()) ThrowInvalid(env, "want must be 'render', 'capture' or 'any'");
+  const std::string want_name = info[1].As<Napi::String>().Utf8Value();
+  wasapi::Want want;
+  if (want_name == "render") want = wasapi::Want::kRender;
+  else if (want_name == "capture") want = wasapi::Want::kCapture;
+  else if (want_name == "any") want = wasapi::Want::kAny;
+  else ThrowInvalid(env, "want must be 'render', 'capture' or 'any'");
+  wasapi::Endpoint found;
+  Status s;
+  std::thread([&] {  // a COM apartment of our own, as for listAudioDevices
+    wasapi::ComApartment com;
+    s = com.status();
+    Com<IMMDevice> device;
+    if (s.ok()) s = wasapi::FindEndpoint(query, want, &device, &found);
+  }).join();
+  if (!s.ok()) throw MakeError(env, s);
+  return EndpointToJs(env, found);
+}
+
 }  // namespace tilecast

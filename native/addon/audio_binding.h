@@ -8,6 +8,7 @@
 //   new NativeWindowsSoundOutput(device, onEnded)   plays mono 48 kHz s16 into a render endpoint
 //     .endpoint, write(Int16Array) -> samples dropped, queued() -> samples waiting, close()
 //   listAudioDevices() -> [{ id, name, render, isDefault }]
+//   findAudioDevice(query, 'render' | 'capture' | 'any') -> { id, name, render, isDefault }
 #pragma once
 #include <napi.h>
 
@@ -60,5 +61,7 @@ class SoundOutputBinding : public Napi::ObjectWrap<SoundOutputBinding> {
 };
 
 Napi::Value ListAudioDevicesJs(const Napi::CallbackInfo& info);
+// findAudioDevice(query, 'render' | 'capture' | 'any') -> endpoint: wasapi::FindEndpoint's matching (throws ERR_UNAVAILABLE naming the candidates).
+Napi::Value FindAudioDeviceJs(const Napi::CallbackInfo& info);
 
 }  // namespace tilecast

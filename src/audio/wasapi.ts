@@ -20,10 +20,10 @@ export const VIRTUAL_CABLE_INPUTS = ['tilecast microphone', 'CABLE Input', 'Virt
 function nativeAudio() {
   if (process.platform !== 'win32') throw new TilecastError(ErrorCodes.UNAVAILABLE, 'WASAPI sound is Windows only');
   const n = native();
-  if (!n.listAudioDevices || !n.NativeWindowsSoundCapture || !n.NativeWindowsSoundOutput) {
+  if (!n.listAudioDevices || !n.findAudioDevice || !n.NativeWindowsSoundCapture || !n.NativeWindowsSoundOutput) {
     throw new TilecastError(ErrorCodes.UNAVAILABLE, 'this build of the native addon has no WASAPI sound (rebuild it)');
   }
-  return { list: n.listAudioDevices, Capture: n.NativeWindowsSoundCapture, Output: n.NativeWindowsSoundOutput };
+  return { list: n.listAudioDevices, find: n.findAudioDevice, Capture: n.NativeWindowsSoundCapture, Output: n.NativeWindowsSoundOutput };
 }
 
 /** Every active sound endpoint: outputs (render) and inputs (capture). Windows only. */
@@ -33,21 +33,17 @@ export function listAudioDevices(): AudioEndpoint[] {
 
 /** The render endpoint a virtual microphone plays into: `device` (id or part of the name) if given, else the first known virtual cable; null with the reason when there is none. */
 export function findMicrophoneOutput(device?: string): { endpoint: AudioEndpoint | null; reason: string | null } {
-  let outputs: AudioEndpoint[];
   try {
-    outputs = listAudioDevices().filter((e) => e.render);
+    const { list, find } = nativeAudio();
+    // A named device: the native matcher, the same one recording uses (id, exact name, or the one name containing it).
+    if (device) return { endpoint: find(device, 'render'), reason: null };
+    const outputs = list().filter((e) => e.render);
+    for (const part of VIRTUAL_CABLE_INPUTS) {
+      const found = outputs.find((e) => e.name.toLowerCase().includes(part.toLowerCase()));
+      if (found) return { endpoint: found, reason: null };
+    }
   } catch (err) {
     return { endpoint: null, reason: (err as Error).message };
-  }
-  const named = (part: string) => outputs.filter((e) => e.id === part || e.name.toLowerCase().includes(part.toLowerCase()));
-  if (device) {
-    const found = named(device);
-    if (found.length === 1) return { endpoint: found[0]!, reason: null };
-    return { endpoint: null, reason: `${found.length ? 'several' : 'no'} sound outputs match ${JSON.stringify(device)} (there are: ${outputs.map((e) => JSON.stringify(e.name)).join(', ') || 'none'})` };
-  }
-  for (const part of VIRTUAL_CABLE_INPUTS) {
-    const found = named(part);
-    if (found.length) return { endpoint: found[0]!, reason: null };
   }
   return { endpoint: null, reason: 'no virtual microphone on this PC: install a virtual audio cable driver (e.g. VB-CABLE) or name its input in HostAudioOptions.microphoneDevice' };
 }

@@ -171,6 +171,8 @@ export interface NativeBinding {
   NativeWindowsSoundCapture?: new (device: string, channels: number, onEvent: (kind: string, a: unknown, b?: number) => void) => NativeWindowsSoundCapture;
   NativeWindowsSoundOutput?: new (device: string, onEnded: (error: { code: string; message: string }) => void) => NativeWindowsSoundOutput;
   listAudioDevices?: () => NativeAudioEndpoint[];
+  /** The endpoint a user named (id, exact name, or the one name containing it); throws ERR_UNAVAILABLE listing the candidates. */
+  findAudioDevice?: (query: string, want: 'render' | 'capture' | 'any') => NativeAudioEndpoint;
   NativeChangeDetector: new (width: number, height: number, tileSize: number) => NativeChangeDetector;
   NativeTileEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number) => NativeTileEncoder;
   NativeViewerEncoder: new (tileSize: number, deflateLevel: number, maxThreads: number, screenStore?: NativeScreenStore) => NativeViewerEncoder;
