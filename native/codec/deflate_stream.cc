@@ -22,6 +22,7 @@ DeflateStream::~DeflateStream() {
 
 Status DeflateStream::Reset() {
   zlib_pending_ = literal_tail_ = false;
+  fresh_ = true;
   if (!init_ok_ || deflateReset(&zs_) != Z_OK) return Status::Error(ErrorCode::kInternal, "deflateReset failed");
   return Status::Ok();
 }
@@ -74,6 +75,7 @@ Status DeflateStream::Write(const uint8_t* data, size_t len, std::vector<uint8_t
   if (len == 0) return Status::Ok();
   zlib_pending_ = true;
   literal_tail_ = false;
+  fresh_ = false;
   return Run(data, len, Z_NO_FLUSH, out);
 }
 
@@ -84,12 +86,27 @@ Status DeflateStream::WriteLiterals(const uint8_t* data, size_t len, std::vector
   if (zlib_pending_) TC_RETURN_IF_ERROR(Run(nullptr, 0, Z_SYNC_FLUSH, out));
   zlib_pending_ = false;
   AppendLiteralBlocks(data, len, out);
+  return AfterOwnBlocks(data, len);
+}
+
+Status DeflateStream::WriteFreshLz(const uint8_t* data, size_t len, const std::vector<ByteRange>& literal_only,
+                                   std::vector<uint8_t>* out) {
+  if (len == 0) return Status::Ok();
+  if (!init_ok_) return Status::Error(ErrorCode::kInternal, "deflate stream failed to initialise");
+  if (!fresh_) return Status::Error(ErrorCode::kInternal, "LZ blocks only start a stream");
+  if (!lz_) lz_ = std::make_unique<LzCoder>();
+  lz_->Append(data, 0, len, literal_only, out);
+  return AfterOwnBlocks(data, len);
+}
+
+Status DeflateStream::AfterOwnBlocks(const uint8_t* data, size_t len) {
   literal_tail_ = true;
+  fresh_ = false;
   // The decoder's window now ends with these bytes; zlib's must too, or the distances of its next
   // matches would point at the wrong bytes. Raw deflate allows this after a completed flush.
   const size_t keep = std::min<size_t>(len, 32 * 1024);
   if (deflateSetDictionary(&zs_, data + len - keep, static_cast<uInt>(keep)) != Z_OK) {
-    return Status::Error(ErrorCode::kInternal, "deflateSetDictionary failed after literal blocks");
+    return Status::Error(ErrorCode::kInternal, "deflateSetDictionary failed after our own blocks");
   }
   return Status::Ok();
 }

@@ -10,9 +10,11 @@
 #include <zlib.h>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "../util/status.h"
+#include "lz_blocks.h"
 
 namespace tilecast {
 
@@ -34,13 +36,22 @@ class DeflateStream {
   // search: for data LZ77 finds nothing in (prediction residuals), at a tenth of the time.
   // zlib's window takes them in too, as the decoder's does, so later matches stay right.
   Status WriteLiterals(const uint8_t* data, size_t len, std::vector<uint8_t>* out);
+  // Codes a whole update's op bytes with our own LZ coder (lz_blocks.h) instead of zlib: for large
+  // keyframes, at about half zlib's time. Only right after Reset() (matches reach back no further
+  // than these bytes). `literal_only` ranges (PREDICTED residuals) are coded without a match
+  // search. zlib's window takes the bytes in too, so the next update's matches stay right.
+  Status WriteFreshLz(const uint8_t* data, size_t len, const std::vector<ByteRange>& literal_only, std::vector<uint8_t>* out);
   // Sync-flushes, so everything written so far can be decoded from `out`. The update then ends
   // in the marker (00 00 FF FF), even with nothing written (or literal blocks last, which end in it).
   Status Finish(std::vector<uint8_t>* out);
 
  private:
   Status Run(const uint8_t* data, size_t len, int flush, std::vector<uint8_t>* out);
+  // Blocks written outside zlib end in the marker; zlib's window must then end with their bytes.
+  Status AfterOwnBlocks(const uint8_t* data, size_t len);
   z_stream zs_{};
+  std::unique_ptr<LzCoder> lz_;  // made on the first WriteFreshLz
+  bool fresh_ = true;          // nothing written since Reset()
   bool init_ok_ = false;
   int level_;
   bool zlib_pending_ = false;  // zlib took input since its last sync flush

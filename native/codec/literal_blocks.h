@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "deflate_bits.h"  // HuffmanCodeLengths, which the tests reach through this header
+
 namespace tilecast {
 
 // Input bytes per block: each block's code fits its own statistics; its header costs ~60-90 bytes.
@@ -21,10 +23,5 @@ constexpr size_t kLiteralBlockBytes = 64 * 1024;
 // on a byte boundary of the stream and ends on one, with the sync-flush marker (00 00 FF FF) last,
 // so it may follow a zlib sync flush and be followed by one of zlib's blocks.
 void AppendLiteralBlocks(const uint8_t* data, size_t len, std::vector<uint8_t>* out);
-
-// Code lengths of a Huffman code for `freq` (n symbols) with no length above `max_bits`: 0 for an
-// unused symbol. The code is always complete (Kraft sum exactly 1): a single used symbol gets
-// length 1 and so does one unused one (n >= 2). Exposed for the tests.
-void HuffmanCodeLengths(const uint32_t* freq, size_t n, unsigned max_bits, uint8_t* lengths);
 
 }  // namespace tilecast

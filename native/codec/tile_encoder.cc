@@ -85,6 +85,7 @@ struct OpChoices {
 void CodeBand(const FrameView& frame, uint32_t tile_size, const LossyOptions* lossy, const OpChoices& choices, Band* band) {
   TileScratch scratch;
   auto analysis = std::make_unique<TileAnalysis>();
+
   size_t last_solid_at = SIZE_MAX;  // offset of the previous op if it was a mergeable SOLID
   uint32_t last_solid_color = 0;
   // Tiles are cut on the frame's tile grid (a rect need not start on it), so
@@ -177,7 +178,6 @@ std::vector<Rect> SplitForThreads(const std::vector<Rect>& rects) {
 
 // Op bytes (before deflate) up to which an update counts as small.
 constexpr size_t kSmallUpdateBytes = 16 * 1024;
-constexpr int kKeyframeMaxLevel = 5;
 
 bool Inside(const Rect& r, uint32_t w, uint32_t h) {
   return r.w > 0 && r.h > 0 && r.x < w && r.y < h && r.w <= w - r.x && r.h <= h - r.y;
@@ -266,6 +266,15 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
       bands.push_back(std::move(b));
     }
   }
+  // Bands write into buffers kept from earlier updates: fresh ones would fault their pages in
+  // and be copied as they grow (~4 ms of a 1080p keyframe).
+  if (spare_buffers_.size() < 2 * bands.size()) spare_buffers_.resize(2 * bands.size());
+  for (size_t i = 0; i < bands.size(); ++i) {
+    bands[i].zlib.bytes.swap(spare_buffers_[2 * i]);
+    bands[i].literal.bytes.swap(spare_buffers_[2 * i + 1]);
+    bands[i].zlib.bytes.clear();
+    bands[i].literal.bytes.clear();
+  }
   OpChoices choices;
   choices.cache = cache_.budget() > 0;
   choices.palette_diff = palette_diff_;
@@ -303,23 +312,32 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   // costs microseconds there and finds more of the glyphs in the window.
   size_t raw_total = copy_bytes.size() + pieces.size() * (kOpHeaderBytes + 4);
   for (const Band& b : bands) raw_total += b.zlib.bytes.size() + b.literal.bytes.size();
-  // Keyframes (a whole screen, when a viewer connects or recovers) at most at level 5: its
-  // shorter match search (32 candidates, not 128) codes a 1080p screen 25-30 % faster for ~2 %
-  // more bytes, so the first picture arrives sooner (bench/micro.js).
-  const int large_level = keyframe ? std::min(level_, kKeyframeMaxLevel) : level_;
-  TC_RETURN_IF_ERROR(deflate_.SetLevel(raw_total <= kSmallUpdateBytes ? 9 : large_level, &out->stream));
-  TC_RETURN_IF_ERROR(deflate_.Write(copy_bytes.data(), copy_bytes.size(), &out->stream));
+  // Large keyframes (a whole screen, when a viewer connects or recovers) go through our own LZ
+  // coder (lz_blocks.h): about half zlib's time at level 5 for a few % more bytes, so the first
+  // picture arrives sooner (bench/micro.js). The op bytes are gathered in stream order first.
+  const bool own_lz = keyframe && raw_total > kSmallUpdateBytes;
+  if (!own_lz) TC_RETURN_IF_ERROR(deflate_.SetLevel(raw_total <= kSmallUpdateBytes ? 9 : level_, &out->stream));
+  std::vector<uint8_t>& gathered = keyframe_ops_;
+  std::vector<ByteRange> literal_ranges;
+  gathered.clear();
+  // `literal`: PREDICTED residuals, coded without a match search.
+  auto emit = [&](const std::vector<uint8_t>& bytes, bool literal) -> Status {
+    if (own_lz) {
+      if (literal && !bytes.empty()) literal_ranges.push_back(ByteRange{gathered.size(), gathered.size() + bytes.size()});
+      gathered.insert(gathered.end(), bytes.begin(), bytes.end());
+      return Status::Ok();
+    }
+    return literal ? deflate_.WriteLiterals(bytes.data(), bytes.size(), &out->stream)
+                   : deflate_.Write(bytes.data(), bytes.size(), &out->stream);
+  };
+  TC_RETURN_IF_ERROR(emit(copy_bytes, false));
   for (Band& b : bands) {
     ApplyContentCache(frame, &cache_, &b.zlib, &b.stats);
-    TC_RETURN_IF_ERROR(deflate_.Write(b.zlib.bytes.data(), b.zlib.bytes.size(), &out->stream));
+    TC_RETURN_IF_ERROR(emit(b.zlib.bytes, false));
     const uint32_t literal_hits = ApplyContentCache(frame, &cache_, &b.literal, &b.stats);
     // PREDICTED ops as literal blocks; if the cache replaced them all, the CACHE_REFs left are a
     // few bytes that zlib codes without a block of their own.
-    if (b.predicted_ops > literal_hits) {
-      TC_RETURN_IF_ERROR(deflate_.WriteLiterals(b.literal.bytes.data(), b.literal.bytes.size(), &out->stream));
-    } else {
-      TC_RETURN_IF_ERROR(deflate_.Write(b.literal.bytes.data(), b.literal.bytes.size(), &out->stream));
-    }
+    TC_RETURN_IF_ERROR(emit(b.literal.bytes, b.predicted_ops > literal_hits));
     out->op_count += b.ops;
     out->stats.raw_bytes += b.stats.raw_bytes;
     for (size_t c = 0; c < kOpCodeCount; ++c) {
@@ -339,8 +357,13 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   }
   out->op_count += static_cast<uint32_t>(pieces.size());
   out->stats.raw_bytes += jpeg_ops.size();
-  TC_RETURN_IF_ERROR(deflate_.Write(jpeg_ops.data(), jpeg_ops.size(), &out->stream));
+  TC_RETURN_IF_ERROR(emit(jpeg_ops, false));
+  if (own_lz) TC_RETURN_IF_ERROR(deflate_.WriteFreshLz(gathered.data(), gathered.size(), literal_ranges, &out->stream));
   TC_RETURN_IF_ERROR(deflate_.Finish(&out->stream));
+  for (size_t i = 0; i < bands.size(); ++i) {
+    bands[i].zlib.bytes.swap(spare_buffers_[2 * i]);
+    bands[i].literal.bytes.swap(spare_buffers_[2 * i + 1]);
+  }
   needs_reset_ = false;
   return Status::Ok();
 }

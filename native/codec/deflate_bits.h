@@ -1,0 +1,64 @@
+// Pieces of an RFC 1951 encoder shared by the block writers that bypass zlib (literal_blocks.h,
+// lz_blocks.h): LSB-first bit packing, canonical Huffman codes, and the dynamic block header.
+//
+// Thread: pure functions; a BitWriter belongs to one caller.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace tilecast {
+namespace deflate_bits {
+
+constexpr unsigned kMaxCodeBits = 15;        // RFC 1951's limit for the literal/length and distance codes
+constexpr unsigned kMaxCodeLengthBits = 7;   // and for the code-length code
+constexpr uint32_t kEndOfBlock = 256;
+
+// LSB-first bit packing into a buffer sized in advance (the caller's worst case).
+struct BitWriter {
+  uint8_t* p;
+  uint64_t acc = 0;
+  unsigned n = 0;  // bits in acc; below 32 between calls
+
+  void Put(uint32_t bits, unsigned count) {
+    acc |= static_cast<uint64_t>(bits) << n;
+    n += count;
+    if (n >= 32) Spill();
+  }
+  void Spill() {
+    for (int i = 0; i < 4; ++i) *p++ = static_cast<uint8_t>(acc >> (8 * i));
+    acc >>= 32;
+    n -= 32;
+  }
+  // Pads with zero bits to a byte boundary and writes out what is left.
+  void Align() {
+    while (n > 0) {
+      *p++ = static_cast<uint8_t>(acc);
+      acc >>= 8;
+      n = n > 8 ? n - 8 : 0;
+    }
+    acc = 0;
+  }
+};
+
+// Canonical codes for `lengths` (RFC 1951 3.2.2), bit-reversed because deflate sends a Huffman
+// code's first bit first while BitWriter packs from the low bit.
+void CanonicalCodes(const uint8_t* lengths, size_t n, uint16_t* codes);
+
+// Writes a non-final dynamic-Huffman block header (BFINAL 0, BTYPE 2) for the literal/length code
+// `lit_lengths` (257..286 entries) and the distance code `dist_lengths` (1..30 entries).
+void PutDynamicHeader(const uint8_t* lit_lengths, size_t hlit, const uint8_t* dist_lengths, size_t hdist, BitWriter* w);
+
+// Ends a run of blocks: an empty stored block (BFINAL 0, BTYPE 0, pad to the byte, LEN 0, NLEN
+// 0xFFFF), so the stream is back on a byte boundary and ends in the sync-flush marker an update
+// must end in.
+void PutSyncMarker(BitWriter* w);
+
+}  // namespace deflate_bits
+
+// Code lengths of a Huffman code for `freq` (n symbols) with no length above `max_bits`: 0 for an
+// unused symbol. The code is always complete (Kraft sum exactly 1): a single used symbol gets
+// length 1 and so does one unused one (n >= 2). Exposed for the tests.
+void HuffmanCodeLengths(const uint32_t* freq, size_t n, unsigned max_bits, uint8_t* lengths);
+
+}  // namespace tilecast
