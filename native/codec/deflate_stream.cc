@@ -1,6 +1,7 @@
 #include "deflate_stream.h"
 
 #include "literal_blocks.h"
+#include "../util/thread_pool.h"
 
 #include <algorithm>
 #include <cstring>
@@ -90,12 +91,23 @@ Status DeflateStream::WriteLiterals(const uint8_t* data, size_t len, std::vector
 }
 
 Status DeflateStream::WriteFreshLz(const uint8_t* data, size_t len, const std::vector<ByteRange>& literal_only,
-                                   std::vector<uint8_t>* out) {
+                                   unsigned max_threads, std::vector<uint8_t>* out) {
   if (len == 0) return Status::Ok();
   if (!init_ok_) return Status::Error(ErrorCode::kInternal, "deflate stream failed to initialise");
   if (!fresh_) return Status::Error(ErrorCode::kInternal, "LZ blocks only start a stream");
-  if (!lz_) lz_ = std::make_unique<LzCoder>();
-  lz_->Append(data, 0, len, literal_only, out);
+  const size_t pieces = (len + kLzPieceBytes - 1) / kLzPieceBytes;
+  while (lz_.size() < pieces) lz_.push_back(std::make_unique<LzCoder>());
+  std::vector<std::vector<uint8_t>> coded(pieces);
+  ThreadPool::Shared().ParallelFor(pieces, max_threads, [&](size_t k) {
+    const size_t begin = k * kLzPieceBytes, end = std::min(len, begin + kLzPieceBytes);
+    const size_t history = std::min<size_t>(begin, 32 * 1024);
+    std::vector<ByteRange> ranges;  // this piece's part of the literal-only ranges, from its start
+    for (const ByteRange& r : literal_only) {
+      if (r.end > begin && r.begin < end) ranges.push_back(ByteRange{std::max(r.begin, begin) - begin, std::min(r.end, end) - begin});
+    }
+    lz_[k]->Append(data + begin - history, history, end - begin, ranges, &coded[k]);
+  });
+  for (const std::vector<uint8_t>& c : coded) out->insert(out->end(), c.begin(), c.end());
   return AfterOwnBlocks(data, len);
 }
 

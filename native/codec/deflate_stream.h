@@ -18,6 +18,10 @@
 
 namespace tilecast {
 
+// Op bytes per piece of WriteFreshLz: large enough that a piece's start (32 KiB of history to hash,
+// an end marker) costs little, small enough that a 1080p keyframe (~1-6 MB) splits for two cores.
+constexpr size_t kLzPieceBytes = 512 * 1024;
+
 class DeflateStream {
  public:
   explicit DeflateStream(int level);
@@ -39,8 +43,11 @@ class DeflateStream {
   // Codes a whole update's op bytes with our own LZ coder (lz_blocks.h) instead of zlib: for large
   // keyframes, at about half zlib's time. Only right after Reset() (matches reach back no further
   // than these bytes). `literal_only` ranges (PREDICTED residuals) are coded without a match
-  // search. zlib's window takes the bytes in too, so the next update's matches stay right.
-  Status WriteFreshLz(const uint8_t* data, size_t len, const std::vector<ByteRange>& literal_only, std::vector<uint8_t>* out);
+  // search. The bytes are cut into pieces of kLzPieceBytes, coded on up to max_threads threads,
+  // each piece's matches reaching back into the one before, so the output does not depend on the
+  // number of threads. zlib's window takes the bytes in too, so the next update's matches stay right.
+  Status WriteFreshLz(const uint8_t* data, size_t len, const std::vector<ByteRange>& literal_only, unsigned max_threads,
+                      std::vector<uint8_t>* out);
   // Sync-flushes, so everything written so far can be decoded from `out`. The update then ends
   // in the marker (00 00 FF FF), even with nothing written (or literal blocks last, which end in it).
   Status Finish(std::vector<uint8_t>* out);
@@ -50,7 +57,7 @@ class DeflateStream {
   // Blocks written outside zlib end in the marker; zlib's window must then end with their bytes.
   Status AfterOwnBlocks(const uint8_t* data, size_t len);
   z_stream zs_{};
-  std::unique_ptr<LzCoder> lz_;  // made on the first WriteFreshLz
+  std::vector<std::unique_ptr<LzCoder>> lz_;  // one a piece, made on the first WriteFreshLz that needs it
   bool fresh_ = true;          // nothing written since Reset()
   bool init_ok_ = false;
   int level_;

@@ -13,8 +13,8 @@ constexpr unsigned kHashBits = 16;
 constexpr size_t kMinMatch = 4;          // hashed on 4 bytes; deflate allows 3, rarely worth a code here
 constexpr size_t kMaxMatch = 258;
 constexpr unsigned kMaxChain = 8;        // candidates looked at per position
-constexpr size_t kGoodMatch = 32;
-constexpr size_t kLazyMatch = 32;        // shorter matches are checked against the next position's        // at or above this, take it without looking further
+constexpr size_t kGoodMatch = 32;        // at or above this, take it without looking further
+constexpr size_t kLazyMatch = 8;         // shorter matches are checked against the next position's
 constexpr size_t kMaxInsertMatch = 64;   // longer matches put only their first positions in the chains
 constexpr size_t kBlockSymbols = 16 * 1024;
 constexpr size_t kLitLenCodes = 286, kDistCodes = 30;

@@ -358,7 +358,7 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   out->op_count += static_cast<uint32_t>(pieces.size());
   out->stats.raw_bytes += jpeg_ops.size();
   TC_RETURN_IF_ERROR(emit(jpeg_ops, false));
-  if (own_lz) TC_RETURN_IF_ERROR(deflate_.WriteFreshLz(gathered.data(), gathered.size(), literal_ranges, &out->stream));
+  if (own_lz) TC_RETURN_IF_ERROR(deflate_.WriteFreshLz(gathered.data(), gathered.size(), literal_ranges, max_threads, &out->stream));
   TC_RETURN_IF_ERROR(deflate_.Finish(&out->stream));
   for (size_t i = 0; i < bands.size(); ++i) {
     bands[i].zlib.bytes.swap(spare_buffers_[2 * i]);

@@ -113,18 +113,25 @@ TEST(lz_blocks_compress_like_zlib) {
 }
 
 TEST(a_stream_started_with_lz_blocks_carries_on_in_zlib) {
-  // WriteFreshLz opens a keyframe; the next updates' zlib matches reach back into its bytes, so
-  // zlib's window must hold them. And it refuses to write anywhere but at a stream's start.
+  // WriteFreshLz opens a keyframe, in pieces over threads when large; the next updates' zlib
+  // matches reach back into its bytes, so zlib's window must hold them. The bytes do not depend on
+  // the number of threads. And it refuses to write anywhere but at a stream's start.
   std::mt19937 rng(14);
-  DeflateStream z(6);
+  DeflateStream z(6), z1(6);
   InflateStream in;
-  for (int keyframe = 0; keyframe < 20; ++keyframe) {
+  for (int keyframe = 0; keyframe < 16; ++keyframe) {
     CHECK(z.Reset().ok());
+    CHECK(z1.Reset().ok());
     CHECK(in.Reset().ok());
-    const std::vector<uint8_t> first = Sample(static_cast<int>(rng() % 5), 1 + rng() % 100000, rng);
-    std::vector<uint8_t> a;
-    CHECK(z.WriteFreshLz(first.data(), first.size(), {ByteRange{0, first.size() / 3}}, &a).ok());
-    CHECK(!z.WriteFreshLz(first.data(), first.size(), {}, &a).ok());
+    const size_t len = keyframe % 4 == 3 ? 2 * kLzPieceBytes + 1 + rng() % kLzPieceBytes : 1 + rng() % 100000;
+    const std::vector<uint8_t> first = Sample(static_cast<int>(rng() % 5), len, rng);
+    // Literal-only ranges, one of them across a piece boundary when there are pieces.
+    const std::vector<ByteRange> literal{{0, len / 7}, {len / 3, std::min(len, kLzPieceBytes + 1000)}};
+    std::vector<uint8_t> a, one_thread;
+    CHECK(z.WriteFreshLz(first.data(), first.size(), literal, 4, &a).ok());
+    CHECK(z1.WriteFreshLz(first.data(), first.size(), literal, 1, &one_thread).ok());
+    CHECK(a == one_thread);
+    CHECK(!z.WriteFreshLz(first.data(), first.size(), {}, 4, &a).ok());
     CHECK(z.Finish(&a).ok());
     std::vector<uint8_t> got(first.size());
     in.Begin(a.data(), a.size());
