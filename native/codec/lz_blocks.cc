@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "../util/compiler.h"
 #include "deflate_bits.h"
 
 namespace tilecast {
@@ -70,7 +71,7 @@ inline size_t CommonLength(const uint8_t* a, const uint8_t* b, size_t max) {
     uint64_t x, y;
     std::memcpy(&x, a + n, 8);
     std::memcpy(&y, b + n, 8);
-    if (x != y) return n + static_cast<size_t>(__builtin_ctzll(x ^ y) >> 3);
+    if (x != y) return n + static_cast<size_t>(TrailingZeros64(x ^ y) >> 3);
     n += 8;
   }
   while (n < max && a[n] == b[n]) ++n;

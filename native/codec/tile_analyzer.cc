@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "../util/compiler.h"
 #include "predictor.h"
 
 namespace tilecast {
@@ -76,6 +77,12 @@ void AnalyzeTile(const FrameView& frame, const Rect& r, TileScratch* s, TileAnal
   uint8_t* idx = s->indices.data();
   for (uint32_t y = 0; y < r.h; ++y) {
     const uint8_t* p = frame.pixel(r.x, r.y + y);
+    // A tile's rows are a frame stride apart, too far for the hardware prefetcher: ask for the
+    // row after next while this one is read.
+    if (y + 2 < r.h) {
+      const uint8_t* ahead = frame.pixel(r.x, r.y + y + 2);
+      for (uint32_t at = 0; at < r.w * 4; at += 64) PrefetchRead(ahead + at);
+    }
     for (uint32_t x = 0; x < r.w; ++x, p += 4) {
       uint32_t c = PixelBgr(p);
       if (c != last_color) {
