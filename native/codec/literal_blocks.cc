@@ -11,7 +11,9 @@ using deflate_bits::kEndOfBlock;
 constexpr size_t kLiteralCodes = 257;  // 0..255 and end-of-block: HLIT = 257
 constexpr size_t kDistanceCodes = 2;   // never used; two of length 1 keep that code complete
 
-void AppendOneBlock(const uint8_t* data, size_t len, deflate_bits::BitWriter* w) {
+}  // namespace
+
+void PutLiteralBlock(const uint8_t* data, size_t len, deflate_bits::BitWriter* w) {
   // Four histograms, summed after, so consecutive equal bytes do not wait on each other's store.
   uint32_t h[4][256] = {};
   size_t i = 0;
@@ -48,8 +50,6 @@ void AppendOneBlock(const uint8_t* data, size_t len, deflate_bits::BitWriter* w)
   w->Put(codes[kEndOfBlock], lengths[kEndOfBlock]);
 }
 
-}  // namespace
-
 void AppendLiteralBlocks(const uint8_t* data, size_t len, std::vector<uint8_t>* out) {
   if (len == 0) return;
   const size_t blocks = (len + kLiteralBlockBytes - 1) / kLiteralBlockBytes;
@@ -59,7 +59,7 @@ void AppendLiteralBlocks(const uint8_t* data, size_t len, std::vector<uint8_t>* 
   out->resize(start + room);
   deflate_bits::BitWriter w{out->data() + start};
   for (size_t at = 0; at < len; at += kLiteralBlockBytes) {
-    AppendOneBlock(data + at, std::min(kLiteralBlockBytes, len - at), &w);
+    PutLiteralBlock(data + at, std::min(kLiteralBlockBytes, len - at), &w);
   }
   deflate_bits::PutSyncMarker(&w);
   out->resize(static_cast<size_t>(w.p - out->data()));

@@ -24,4 +24,8 @@ constexpr size_t kLiteralBlockBytes = 64 * 1024;
 // so it may follow a zlib sync flush and be followed by one of zlib's blocks.
 void AppendLiteralBlocks(const uint8_t* data, size_t len, std::vector<uint8_t>* out);
 
+// Writes `len` bytes (at most kLiteralBlockBytes) as one non-final literal-only block wherever the
+// writer is (no alignment, no marker): for coders that mix these blocks with their own.
+void PutLiteralBlock(const uint8_t* data, size_t len, deflate_bits::BitWriter* w);
+
 }  // namespace tilecast

@@ -5,6 +5,7 @@
 
 #include "../util/compiler.h"
 #include "deflate_bits.h"
+#include "literal_blocks.h"
 
 namespace tilecast {
 namespace {
@@ -223,12 +224,11 @@ void LzCoder::Append(const uint8_t* buf, size_t history, size_t len, const std::
       const ByteRange& r = literal_only[next_range];
       if (pos >= history + r.begin) {
         const size_t stop = std::min(end, history + r.end);
-        if (t.count > 0) t.Flush(&w);  // residuals get a code of their own
-        for (; pos < stop; ++pos) {
-          t.Literal(buf[pos]);
-          if (t.count == kBlockSymbols) t.Flush(&w);
-        }
+        // Residuals get literal blocks of their own (literal_blocks.h: faster than symbols here).
         t.Flush(&w);
+        for (; pos < stop; pos += std::min(kLiteralBlockBytes, stop - pos)) {
+          PutLiteralBlock(buf + pos, std::min(kLiteralBlockBytes, stop - pos), &w);
+        }
         ++next_range;
         continue;
       }
