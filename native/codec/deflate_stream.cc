@@ -96,16 +96,21 @@ Status DeflateStream::WriteFreshLz(const uint8_t* data, size_t len, const std::v
   if (!init_ok_) return Status::Error(ErrorCode::kInternal, "deflate stream failed to initialise");
   if (!fresh_) return Status::Error(ErrorCode::kInternal, "LZ blocks only start a stream");
   const size_t pieces = (len + kLzPieceBytes - 1) / kLzPieceBytes;
-  while (lz_.size() < pieces) lz_.push_back(std::make_unique<LzCoder>());
+  // One coder a thread (each ~1.5 MB of tables and staging, kept for the next keyframe): worker w
+  // codes pieces w, w + workers, ... A piece's bytes do not depend on which coder codes it.
+  const size_t workers = std::max<size_t>(1, std::min<size_t>(pieces, max_threads));
+  while (lz_.size() < workers) lz_.push_back(std::make_unique<LzCoder>());
   std::vector<std::vector<uint8_t>> coded(pieces);
-  ThreadPool::Shared().ParallelFor(pieces, max_threads, [&](size_t k) {
-    const size_t begin = k * kLzPieceBytes, end = std::min(len, begin + kLzPieceBytes);
-    const size_t history = std::min<size_t>(begin, 32 * 1024);
-    std::vector<ByteRange> ranges;  // this piece's part of the literal-only ranges, from its start
-    for (const ByteRange& r : literal_only) {
-      if (r.end > begin && r.begin < end) ranges.push_back(ByteRange{std::max(r.begin, begin) - begin, std::min(r.end, end) - begin});
+  ThreadPool::Shared().ParallelFor(workers, max_threads, [&](size_t w) {
+    for (size_t k = w; k < pieces; k += workers) {
+      const size_t begin = k * kLzPieceBytes, end = std::min(len, begin + kLzPieceBytes);
+      const size_t history = std::min<size_t>(begin, 32 * 1024);
+      std::vector<ByteRange> ranges;  // this piece's part of the literal-only ranges, from its start
+      for (const ByteRange& r : literal_only) {
+        if (r.end > begin && r.begin < end) ranges.push_back(ByteRange{std::max(r.begin, begin) - begin, std::min(r.end, end) - begin});
+      }
+      lz_[w]->Append(data + begin - history, history, end - begin, ranges, &coded[k]);
     }
-    lz_[k]->Append(data + begin - history, history, end - begin, ranges, &coded[k]);
   });
   for (const std::vector<uint8_t>& c : coded) out->insert(out->end(), c.begin(), c.end());
   return AfterOwnBlocks(data, len);

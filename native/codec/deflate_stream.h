@@ -57,7 +57,7 @@ class DeflateStream {
   // Blocks written outside zlib end in the marker; zlib's window must then end with their bytes.
   Status AfterOwnBlocks(const uint8_t* data, size_t len);
   z_stream zs_{};
-  std::vector<std::unique_ptr<LzCoder>> lz_;  // one a piece, made on the first WriteFreshLz that needs it
+  std::vector<std::unique_ptr<LzCoder>> lz_;  // one a thread, made on the first WriteFreshLz that needs it
   bool fresh_ = true;          // nothing written since Reset()
   bool init_ok_ = false;
   int level_;

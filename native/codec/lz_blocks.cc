@@ -72,7 +72,13 @@ inline size_t CommonLength(const uint8_t* a, const uint8_t* b, size_t max) {
     uint64_t x, y;
     std::memcpy(&x, a + n, 8);
     std::memcpy(&y, b + n, 8);
+    // The first differing byte is the lowest one in memory: the low end of the word on
+    // little-endian machines, the high end on big-endian ones.
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    if (x != y) return n + static_cast<size_t>(LeadingZeros64(x ^ y) >> 3);
+#else
     if (x != y) return n + static_cast<size_t>(TrailingZeros64(x ^ y) >> 3);
+#endif
     n += 8;
   }
   while (n < max && a[n] == b[n]) ++n;
@@ -243,7 +249,8 @@ void LzCoder::Append(const uint8_t* buf, size_t history, size_t len, const std::
       }
       Tables::Found m = t.Find(buf, pos, max_len);
       t.Insert(buf, pos);
-      // One step of lazy evaluation: a longer match starting at the next byte wins over this one.
+      // Lazy evaluation: a longer match starting at the next byte wins over this one (and so on,
+      // while each is short).
       while (m.dist != 0 && m.len < kLazyMatch && pos + 1 < stretch_end && pos + 1 + kMinMatch <= end) {
         const Tables::Found next = t.Find(buf, pos + 1, std::min(kMaxMatch, stretch_end - pos - 1));
         if (next.len <= m.len) break;

@@ -4,7 +4,7 @@
 // Why: zlib's lazy match search (levels 4-6) is most of a 1080p keyframe's time (the desktop scene:
 // ~15 of ~28 ms on one core); its level 1 is faster but ~30 % larger on screens. Screen op streams
 // repeat at short distances (the row above in a tile, the previous glyph), so a short hash chain
-// with one step of lazy evaluation finds nearly what zlib's 32-candidate search does, in about
+// with lazy evaluation of short matches finds nearly what zlib's 32-candidate search does, in about
 // half the time. The output is ordinary deflate, read unchanged by every inflater (zlib, pako, the
 // browser's), so no decoder changes.
 //
@@ -34,6 +34,8 @@ class LzCoder {
   // `history` bytes (at most 32 KiB) the decoder has already produced in this stream.
   // `literal_only` ranges (offsets from buf[history], ascending, not overlapping) are coded without
   // a match search: prediction residuals, where LZ77 finds nothing worth the time.
+  // history + len must stay below 2^31 (positions are kept as int32); callers pass pieces of at most
+  // kLzPieceBytes (deflate_stream.h) after 32 KiB of history.
   void Append(const uint8_t* buf, size_t history, size_t len, const std::vector<ByteRange>& literal_only,
               std::vector<uint8_t>* out);
 

@@ -187,11 +187,14 @@ bool Inside(const Rect& r, uint32_t w, uint32_t h) {
 // viewer applies the same rule op by op): an op whose content the mirror holds
 // (verified by comparing pixels) becomes a CACHE_REF; any other cacheable op
 // enters the mirror. Returns how many ops became CACHE_REFs.
-uint32_t ApplyContentCache(const FrameView& frame, ContentCache* cache, OpSection* section, EncodeStats* stats) {
+// `scratch` is a buffer kept between calls: the section's bytes are rebuilt there and the two swap.
+uint32_t ApplyContentCache(const FrameView& frame, ContentCache* cache, OpSection* section, EncodeStats* stats,
+                           std::vector<uint8_t>* scratch) {
   if (section->cacheable.empty()) return 0;
   uint32_t hits = 0;
   const std::vector<uint8_t>& bytes = section->bytes;
-  std::vector<uint8_t> out;
+  std::vector<uint8_t>& out = *scratch;
+  out.clear();
   out.reserve(bytes.size());
   size_t from = 0;
   for (const CacheCandidate& c : section->cacheable) {
@@ -332,9 +335,9 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   };
   TC_RETURN_IF_ERROR(emit(copy_bytes, false));
   for (Band& b : bands) {
-    ApplyContentCache(frame, &cache_, &b.zlib, &b.stats);
+    ApplyContentCache(frame, &cache_, &b.zlib, &b.stats, &cache_scratch_);
     TC_RETURN_IF_ERROR(emit(b.zlib.bytes, false));
-    const uint32_t literal_hits = ApplyContentCache(frame, &cache_, &b.literal, &b.stats);
+    const uint32_t literal_hits = ApplyContentCache(frame, &cache_, &b.literal, &b.stats, &cache_scratch_);
     // PREDICTED ops as literal blocks; if the cache replaced them all, the CACHE_REFs left are a
     // few bytes that zlib codes without a block of their own.
     TC_RETURN_IF_ERROR(emit(b.literal.bytes, b.predicted_ops > literal_hits));

@@ -85,6 +85,7 @@ class TileEncoder {
   int level_;  // the configured zlib level (small updates use 9; large keyframes use our LZ coder)
   DeflateStream deflate_;
   std::vector<std::vector<uint8_t>> spare_buffers_;  // bands' op bytes, reused by the next Encode
+  std::vector<uint8_t> cache_scratch_;  // ApplyContentCache rebuilds a band's bytes here (swapped in)
   std::vector<uint8_t> keyframe_ops_;  // a large keyframe's op bytes, gathered for the LZ coder (kept: no page faults next time)
   ContentCache cache_{0, true};
   bool palette_diff_ = false;

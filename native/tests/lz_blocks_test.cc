@@ -93,6 +93,37 @@ TEST(lz_blocks_reach_into_history_and_skip_literal_ranges) {
   }
 }
 
+TEST(lz_blocks_edge_cases) {
+  // Matches exactly 32 KiB back (into the history too), Fibonacci-skewed bytes that force the
+  // 15-bit code limit, and a literal-only range every other byte (many tiny blocks: the staging
+  // bound), each decoding exactly.
+  std::mt19937 rng(15);
+  LzCoder lz;
+  for (int kind = 0; kind < 3; ++kind) {
+    const size_t history = 32 * 1024, len = 150000;
+    std::vector<uint8_t> buf(history + len);
+    static const uint32_t kFib[] = {1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987, 1597, 2584, 4181, 6765, 10946, 17711};
+    for (size_t i = 0; i < buf.size(); ++i) {
+      if (kind == 0) {
+        buf[i] = i >= 32768 ? buf[i - 32768] : static_cast<uint8_t>(rng());
+      } else {
+        uint32_t r = rng() % 46367, sym = 0, acc = 0;  // 46367 = the sum of kFib
+        while (sym < 21 && acc + kFib[sym] <= r) acc += kFib[sym++];
+        buf[i] = static_cast<uint8_t>(sym * 11);
+      }
+    }
+    std::vector<ByteRange> literal;
+    if (kind == 2) {
+      for (size_t at = 0; at + 1 < len; at += 2) literal.push_back(ByteRange{at, at + 1});
+    }
+    std::vector<uint8_t> out;
+    lz.Append(buf.data(), history, len, literal, &out);
+    CHECK(InflatesTo(std::vector<uint8_t>(buf.begin(), buf.begin() + history), out,
+                     std::vector<uint8_t>(buf.begin() + history, buf.end())));
+    if (kind == 0) CHECK(out.size() < len / 50);  // all of it one match after another, 32 KiB back
+  }
+}
+
 TEST(lz_blocks_compress_like_zlib) {
   // Within a few % of zlib level 6 on text and the dithered ramp; noise costs about what it is.
   std::mt19937 rng(13);
