@@ -143,6 +143,10 @@ async function record(name) {
 
 async function main() {
   const missing = ['Xvfb', 'xterm', 'xdotool', 'xsetroot', 'ffmpeg', 'ffplay', 'chromium'].filter((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0);
+  // Without the font, xterm draws the Japanese as empty boxes in a fallback font, and the typing
+  // recordings look nothing like the real thing (it happened: 2026-12-04).
+  const font = spawnSync('fc-list', [':family=Noto Sans Mono CJK JP'], { encoding: 'utf8' });
+  if (font.status !== 0 || !font.stdout.trim()) missing.push('the font Noto Sans Mono CJK JP (fonts-noto-cjk)');
   if (missing.length) {
     console.error(`missing: ${missing.join(', ')}; run: sudo bash ${path.join(__dirname, 'setup.sh')}`);
     process.exit(2);
