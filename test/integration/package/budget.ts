@@ -6,7 +6,9 @@ export const PACKAGE_BUDGET = {
   packedBytes: 3.5 * 1048576,
   /** Everything in it, unpacked. */
   unpackedBytes: 6 * 1048576,
-  files: 320,
+  // 330 since the own deflate coder's sources ship (deflate_bits, lz_blocks, util/compiler.h: 5 files,
+  // for the build from source where no prebuild fits); 322 measured then.
+  files: 330,
 };
 
 /** What `npm install tilecast --omit=dev` adds to an empty project's node_modules. */
