@@ -99,7 +99,11 @@ export class ViewerOverlay {
     this.screen.style.filter = down ? 'grayscale(0.7) brightness(0.45)' : '';
     this.linkNotice.dataset.state = state;
     this.linkNotice.style.display = down ? 'block' : 'none';
+    // The typing-held line stays while the link is down (the state changes as it retries); the keys
+    // are still held until it is back.
+    const note = this.linkNotice.querySelector<HTMLDivElement>('.tilecast-input-note');
     this.linkNotice.textContent = down ? `${this.t(state)} — ${this.t('disconnectedNotice')}${detail ? ` (${detail})` : ''}` : '';
+    if (down && note) this.linkNotice.append(note);
   }
 
   /** A second line under the disconnected notice (typing held, actions dropped). */

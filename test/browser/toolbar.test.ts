@@ -179,6 +179,11 @@ t.test('disconnected: the picture dims, the state is announced, typed keys are h
   await page.evaluate(() => (window as any).tilecastViewer.focus());
   await page.keyboard.type('ok');
   t.match(await notice.textContent(), /接続が戻ったら入力を送ります/, 'the user is told the typing is held');
+  // The viewer retries (reconnecting → connecting → reconnecting, each a new status line); the
+  // note stays while the keys are held.
+  const status = await notice.textContent();
+  await page.waitForFunction((before) => document.querySelector('.tilecast-disconnected')!.textContent !== before, status, { timeout: 20_000 });
+  t.match(await notice.textContent(), /接続が戻ったら入力を送ります/, 'still told after the viewer retried');
   link.restore();
   await notice.waitFor({ state: 'hidden', timeout: 20_000 });
   await until(() => keys.length >= 4, 'the held keys');
