@@ -26,6 +26,7 @@ import { jpegUnavailableReason } from '../native/binding';
 import { DEFAULT_TILE_SIZE } from '../tileGrid';
 import { DamageRegion } from './damageRegion';
 import { LossyPolicy, LossyPolicyOptions, refineBudget } from './lossyPolicy';
+import { MIN_SLOWED_REGION_TILES } from './busyTiles';
 import { QualityLadder, chooseTiles } from './qualityLadder';
 import { BurstAllowance, EARLY_BURST } from './burstAllowance';
 
@@ -354,8 +355,9 @@ export class ViewerEncoder {
     // for their slower slot while calm content is active. With no calm content
     // competing, busy tiles go now: holding them back would leave the link idle.
     // At full rate, calm damage still goes as its own update just ahead of the
-    // busy region's, which follows at once: a keystroke is then painted without
-    // waiting for the video's JPEG to be encoded, sent and decoded.
+    // busy region's (when that is a region, not a tile or two), which follows at
+    // once: a keystroke is then painted without waiting for the video's JPEG to
+    // be encoded, sent and decoded.
     let select: ((tile: number) => boolean) | undefined;
     let calmFirst = false;
     const level = this.ladder.update(link.deliveryRateBps, t);
@@ -364,10 +366,14 @@ export class ViewerEncoder {
       const slowable = this.policy!.slowable(t);
       const calm = (tile: number) => slowable[tile] === 0;
       let anyCalm = false;
-      let anyBusy = false;
-      this.damage.forEachTile((tile) => (calm(tile) ? (anyCalm = true) : (anyBusy = true)));
+      let busyTiles = 0;
+      this.damage.forEachTile((tile) => (calm(tile) ? (anyCalm = true) : busyTiles++));
+      const anyBusy = busyTiles > 0;
       if (level === 0) {
-        calmFirst = anyCalm && anyBusy;
+        // Only ahead of a busy part that takes time to code and send (a region of video, not the
+        // last tile or two of a busy region typed across): otherwise the split costs a second
+        // update's header and flush (~12 bytes a keystroke) and the keystroke arrives no sooner.
+        calmFirst = anyCalm && busyTiles >= MIN_SLOWED_REGION_TILES;
         if (calmFirst) select = calm;
       } else {
         const busySlotInMs = this.lastFullSendAt + this.ladder.busyIntervalMs - t;

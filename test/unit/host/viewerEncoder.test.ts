@@ -519,6 +519,30 @@ t.test('damage whose pixels the viewer already has: an update with no ops, still
   }
 });
 
+t.test('at full rate, a keystroke and the last busy tile or two of a row typed across go as one update', async (t) => {
+  const { clock, enc, dec, apply } = setup({ lossy: false });
+  const w = 512, h = 256;
+  let f = screen(w, h, 9);
+  enc.offer(f, whole(f));
+  await apply(await enc.step(FAST));
+  const row = { x: 0, y: 0, w: 256, h: 64 }; // 4 tiles typed across fast: a busy region the ladder may slow
+  for (let n = 0; n < 4; n++) {
+    clock.now += 50;
+    f = withPatch(f, row, 200 + n);
+    enc.offer(f, [row]);
+    await apply(await enc.step(FAST));
+  }
+  clock.now += 50;
+  const glyph = { x: 192, y: 0, w: 64, h: 64 }; // one of the busy tiles
+  const caret = { x: 256, y: 0, w: 64, h: 64 }; // calm: the caret moves on
+  f = withPatch(withPatch(f, glyph, 300), caret, 301);
+  enc.offer(f, [glyph, caret]);
+  const s = await apply(await enc.step(FAST));
+  t.same(s.update!.encoded.rects, [{ x: 192, y: 0, w: 128, h: 64 }], 'both in one update');
+  t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), w), null, 'and the viewer is exact');
+  t.same((await enc.step(FAST)).update, null, 'nothing left');
+});
+
 t.test('at full rate, calm damage goes as its own update just ahead of a busy region, which follows at once', async (t) => {
   const { clock, enc, dec, apply } = setup({ lossy: false });
   const w = 512, h = 256;
