@@ -100,7 +100,8 @@ Status DeflateStream::WriteFreshLz(const uint8_t* data, size_t len, const std::v
   // codes pieces w, w + workers, ... A piece's bytes do not depend on which coder codes it.
   const size_t workers = std::max<size_t>(1, std::min<size_t>(pieces, max_threads));
   while (lz_.size() < workers) lz_.push_back(std::make_unique<LzCoder>());
-  std::vector<std::vector<uint8_t>> coded(pieces);
+  if (lz_coded_.size() < pieces) lz_coded_.resize(pieces);
+  std::vector<std::vector<uint8_t>>& coded = lz_coded_;
   ThreadPool::Shared().ParallelFor(workers, max_threads, [&](size_t w) {
     for (size_t k = w; k < pieces; k += workers) {
       const size_t begin = k * kLzPieceBytes, end = std::min(len, begin + kLzPieceBytes);
@@ -109,10 +110,11 @@ Status DeflateStream::WriteFreshLz(const uint8_t* data, size_t len, const std::v
       for (const ByteRange& r : literal_only) {
         if (r.end > begin && r.begin < end) ranges.push_back(ByteRange{std::max(r.begin, begin) - begin, std::min(r.end, end) - begin});
       }
+      coded[k].clear();
       lz_[w]->Append(data + begin - history, history, end - begin, ranges, &coded[k]);
     }
   });
-  for (const std::vector<uint8_t>& c : coded) out->insert(out->end(), c.begin(), c.end());
+  for (size_t k = 0; k < pieces; ++k) out->insert(out->end(), coded[k].begin(), coded[k].end());
   return AfterOwnBlocks(data, len);
 }
 
