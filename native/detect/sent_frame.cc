@@ -34,6 +34,7 @@ void SentFrame::Reset(uint32_t width, uint32_t height, uint32_t tile_size) {
   // and fresh pages from the OS cost more than the copy (~8 ms of page faults per 1920x1080 keyframe).
   if (pixels_.size() != static_cast<size_t>(width) * height * 4) pixels_.reset();
   lossy_.assign(static_cast<size_t>(tiles_x_) * tiles_y_, 0);
+  std::vector<uint8_t>().swap(lossy_px_);
   valid_ = false;
 }
 
@@ -41,6 +42,7 @@ void SentFrame::Release() {
   screen_.reset();
   pixels_.reset();
   std::vector<uint8_t>().swap(lossy_);
+  std::vector<uint8_t>().swap(lossy_px_);
   width_ = height_ = tiles_x_ = tiles_y_ = 0;
   valid_ = false;
 }
@@ -62,24 +64,40 @@ void SentFrame::MakeOwnCopy() {
 }
 
 void SentFrame::MoveLossyFlags(const std::vector<CopyOp>& copies) {
-  // Lossy state moves with the pixels: each destination tile takes the flags of
-  // the source tiles its covered part came from (and keeps its own if only
-  // partly covered).
-  for (const CopyOp& c : copies) {
-    std::vector<uint8_t> next = lossy_;
-    for (uint32_t ty = c.dst.y / tile_; ty <= (c.dst.y + c.dst.h - 1) / tile_; ++ty) {
-      for (uint32_t tx = c.dst.x / tile_; tx <= (c.dst.x + c.dst.w - 1) / tile_; ++tx) {
-        const Rect tile = Intersect(Rect{tx * tile_, ty * tile_, tile_, tile_}, Rect{0, 0, width_, height_});
-        const Rect part = Intersect(tile, c.dst);
-        const Rect src{part.x - c.dst.x + c.src_x, part.y - c.dst.y + c.src_y, part.w, part.h};
-        uint8_t flag = part.w == tile.w && part.h == tile.h ? 0 : lossy_[ty * tiles_x_ + tx];
-        for (uint32_t sy = src.y / tile_; sy <= (src.y + src.h - 1) / tile_; ++sy) {
-          for (uint32_t sx = src.x / tile_; sx <= (src.x + src.w - 1) / tile_; ++sx) flag |= lossy_[sy * tiles_x_ + sx];
-        }
-        next[ty * tiles_x_ + tx] = flag;
-      }
+  // Lossy state moves with the pixels, exactly: the lossy mask's rows move as the pixels' do, and
+  // each destination tile is lossy if lossy pixels landed in it (or it kept some of its own).
+  if (lossy_px_.empty()) return;  // nothing lossy to carry
+  for (const CopyOp& c : copies) {  // sequentially, as the viewer applies them
+    auto at = [&](uint32_t x, uint32_t y) { return lossy_px_.data() + static_cast<size_t>(y) * width_ + x; };
+    if (c.src_y < c.dst.y) {
+      for (uint32_t r = c.dst.h; r-- > 0;) std::memmove(at(c.dst.x, c.dst.y + r), at(c.src_x, c.src_y + r), c.dst.w);
+    } else {
+      for (uint32_t r = 0; r < c.dst.h; ++r) std::memmove(at(c.dst.x, c.dst.y + r), at(c.src_x, c.src_y + r), c.dst.w);
     }
-    lossy_.swap(next);
+    FlagLossyTiles(c.dst);
+  }
+}
+
+void SentFrame::MarkLossy(const Rect& r, uint8_t value) {
+  if (lossy_px_.empty()) {
+    if (value == 0) return;
+    lossy_px_.assign(static_cast<size_t>(width_) * height_, 0);
+  }
+  for (uint32_t y = r.y; y < r.y + r.h; ++y) std::memset(lossy_px_.data() + static_cast<size_t>(y) * width_ + r.x, value, r.w);
+}
+
+void SentFrame::FlagLossyTiles(const Rect& area) {
+  if (area.w == 0 || area.h == 0) return;
+  for (uint32_t ty = area.y / tile_; ty <= (area.y + area.h - 1) / tile_; ++ty) {
+    for (uint32_t tx = area.x / tile_; tx <= (area.x + area.w - 1) / tile_; ++tx) {
+      const Rect tile = Intersect(Rect{tx * tile_, ty * tile_, tile_, tile_}, Rect{0, 0, width_, height_});
+      uint8_t flag = 0;
+      for (uint32_t y = tile.y; y < tile.y + tile.h && !flag; ++y) {
+        const uint8_t* row = lossy_px_.data() + static_cast<size_t>(y) * width_ + tile.x;
+        flag = std::any_of(row, row + tile.w, [](uint8_t v) { return v != 0; }) ? 1 : 0;
+      }
+      lossy_[ty * tiles_x_ + tx] = flag;
+    }
   }
 }
 
@@ -218,19 +236,14 @@ void SentFrame::Commit(const FrameView& frame, const std::vector<CopyOp>& copies
       for (uint32_t y = r.y; y < r.y + r.h; ++y) std::memcpy(at(r.x, y), frame.pixel(r.x, y), static_cast<size_t>(r.w) * 4);
     }
   }
-  // A tile wholly re-sent is lossless now, unless part of it went as JPEG (below).
-  for (const Rect& r : rects) {
-    for (uint32_t ty = r.y / tile_; ty <= (r.y + r.h - 1) / tile_; ++ty) {
-      for (uint32_t tx = r.x / tile_; tx <= (r.x + r.w - 1) / tile_; ++tx) {
-        const Rect tile = Intersect(Rect{tx * tile_, ty * tile_, tile_, tile_}, Rect{0, 0, width_, height_});
-        if (Intersect(tile, r) == tile) lossy_[ty * tiles_x_ + tx] = 0;
-      }
-    }
-  }
-  for (const Rect& r : lossy) {
-    for (uint32_t ty = r.y / tile_; ty <= (r.y + r.h - 1) / tile_; ++ty) {
-      for (uint32_t tx = r.x / tile_; tx <= (r.x + r.w - 1) / tile_; ++tx) lossy_[ty * tiles_x_ + tx] = 1;
-    }
+  // What was re-sent is exact now, except what went as JPEG.
+  for (const Rect& r : rects) MarkLossy(r, 0);
+  for (const Rect& r : lossy) MarkLossy(r, 1);
+  if (!lossy_px_.empty()) {
+    for (const Rect& r : rects) FlagLossyTiles(r);
+    for (const Rect& r : lossy) FlagLossyTiles(r);
+    // Nothing lossy left: the mask goes until something is sent lossy again.
+    if (std::none_of(lossy_.begin(), lossy_.end(), [](uint8_t v) { return v != 0; })) std::vector<uint8_t>().swap(lossy_px_);
   }
   valid_ = true;
 }

@@ -6,7 +6,7 @@
 //   - the residual of the damage is what will still differ once the update's
 //     COPY ops are applied, trimmed to the rows that differ inside each tile;
 //   - lossy tiles are known, so they can be refined to exact once still.
-// Copies carry lossy state along: a tile that receives lossy content is lossy.
+// Copies carry lossy state along, to the pixel: a tile that receives lossy content is lossy.
 //
 // Memory: after an update that brought the viewer everything that changed,
 // what it has equals the captured screen, so it holds the screen shared by
@@ -44,8 +44,8 @@ class SentFrame {
   const std::vector<uint8_t>& lossy_tiles() const { return lossy_; }
   // Whether it holds a shared screen (true) or a copy of its own.
   bool shared() const { return screen_ != nullptr; }
-  // Bytes of its own: a private copy, if any, and the lossy flags (not the shared screen).
-  size_t MemoryBytes() const { return pixels_.size() + lossy_.capacity(); }
+  // Bytes of its own: a private copy, if any, and the lossy flags and mask (not the shared screen).
+  size_t MemoryBytes() const { return pixels_.size() + lossy_.capacity() + lossy_px_.capacity(); }
 
   // The parts of `rects` where `frame` differs from what the viewer will have
   // once `copies` (ordered, see OrderCopies) are applied: per tile, the
@@ -68,6 +68,8 @@ class SentFrame {
 
  private:
   void MoveLossyFlags(const std::vector<CopyOp>& copies);
+  void MarkLossy(const Rect& r, uint8_t value);  // lossy_px_ of `r` (made on the first lossy rect)
+  void FlagLossyTiles(const Rect& area);         // lossy_ of the tiles `area` touches, from lossy_px_
   void MakeOwnCopy();  // pixels_ = what the viewer has (from the shared screen, or blank)
 
   uint32_t width_ = 0, height_ = 0, tile_ = 64, tiles_x_ = 0, tiles_y_ = 0;
@@ -75,6 +77,11 @@ class SentFrame {
   std::shared_ptr<const ScreenPixels> screen_;  // what the viewer has, when it is a whole captured screen
   PageBuffer pixels_;                           // its own copy otherwise (packed BGRA; from the OS, see page_buffer.h)
   std::vector<uint8_t> lossy_;                  // tiles_y_ x tiles_x_ flags
+  // One byte a pixel (width_ x height_), nonzero where the viewer shows lossy pixels; kept only
+  // while some tile is lossy. Copies move it as they move pixels, so lossy content scrolled across
+  // the screen flags only the tiles it is in. (Tile flags alone smeared a tile row further with
+  // every scroll step, and each was re-sent exact later: ~20 % of scroll-doc's bytes.)
+  std::vector<uint8_t> lossy_px_;
 };
 
 }  // namespace tilecast

@@ -247,11 +247,28 @@ TEST(copies_carry_lossy_state_and_exact_resends_clear_it) {
   // Move tile (0,0)'s content to (128,128): the destination tile is lossy now.
   sent.Commit(f.view(), {CopyOp{Rect{128, 128, 64, 64}, 0, 0}}, {}, {});
   CHECK_EQ(sent.lossy_tiles()[2 * 4 + 2], 1);
-  // An exact re-send of the whole tile clears it; a partial one does not.
+  // An exact re-send of the whole tile clears it; one of only part of its lossy pixels does not.
   sent.Commit(f.view(), {}, {Rect{128, 128, 64, 20}}, {});
   CHECK_EQ(sent.lossy_tiles()[2 * 4 + 2], 1);
   sent.Commit(f.view(), {}, {Rect{128, 128, 64, 64}}, {});
   CHECK_EQ(sent.lossy_tiles()[2 * 4 + 2], 0);
+}
+
+TEST(lossy_state_scrolls_with_its_pixels_without_smearing_across_tiles) {
+  TestFrame f = MakeFrame(256, 512);
+  SentFrame sent;
+  sent.Reset(256, 512, 64);
+  sent.Commit(f.view(), {}, {Rect{0, 0, 256, 512}}, {Rect{0, 300, 64, 20}});  // a picture in tile row 4
+  const size_t with_mask = sent.MemoryBytes();
+  // Twenty scroll steps of 8 rows up: the picture moves to rows 140..159 (tile row 2).
+  for (int step = 0; step < 20; ++step) sent.Commit(f.view(), {CopyOp{Rect{0, 0, 256, 504}, 0, 8}}, {Rect{0, 504, 256, 8}}, {});
+  for (uint32_t ty = 0; ty < 8; ++ty) {
+    for (uint32_t tx = 0; tx < 4; ++tx) CHECK_EQ(sent.lossy_tiles()[ty * 4 + tx], ty == 2 && tx == 0 ? 1 : 0);
+  }
+  // Re-sending just those rows (not the whole tile) makes it exact; the mask is given back.
+  sent.Commit(f.view(), {}, {Rect{0, 140, 64, 20}}, {});
+  CHECK_EQ(sent.lossy_tiles()[2 * 4], 0);
+  CHECK(sent.MemoryBytes() + 256 * 512 <= with_mask);
 }
 
 TEST(copies_are_ordered_so_sequential_application_reads_old_pixels) {
