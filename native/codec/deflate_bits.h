@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace tilecast {
@@ -14,7 +15,9 @@ constexpr unsigned kMaxCodeBits = 15;        // RFC 1951's limit for the literal
 constexpr unsigned kMaxCodeLengthBits = 7;   // and for the code-length code
 constexpr uint32_t kEndOfBlock = 256;
 
-// LSB-first bit packing into a buffer sized in advance (the caller's worst case).
+// LSB-first bit packing into a buffer sized in advance (the caller's worst case). Hot loops work on
+// a local copy (`BitWriter bw = *w; ... *w = bw;`): the compiler then keeps acc, n and p in
+// registers, which it cannot for a writer reached through a pointer that the output bytes may alias.
 struct BitWriter {
   uint8_t* p;
   uint64_t acc = 0;
@@ -26,7 +29,17 @@ struct BitWriter {
     if (n >= 32) Spill();
   }
   void Spill() {
-    for (int i = 0; i < 4; ++i) *p++ = static_cast<uint8_t>(acc >> (8 * i));
+    // One 4-byte store, least significant byte first (a byte at a time, each store through p
+    // could alias acc and n, so the compiler reloaded them after every byte).
+    const uint32_t v = static_cast<uint32_t>(acc);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    const uint8_t bytes[4] = {static_cast<uint8_t>(v), static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v >> 16),
+                              static_cast<uint8_t>(v >> 24)};
+    std::memcpy(p, bytes, 4);
+#else
+    std::memcpy(p, &v, 4);
+#endif
+    p += 4;
     acc >>= 32;
     n -= 32;
   }

@@ -37,17 +37,19 @@ void PutLiteralBlock(const uint8_t* data, size_t len, deflate_bits::BitWriter* w
   deflate_bits::PutDynamicHeader(lengths, kLiteralCodes, lengths + kLiteralCodes, kDistanceCodes, w);
 
   // Two symbols (at most 30 bits) per spill check: acc holds under 32 + 30 bits.
+  deflate_bits::BitWriter bw = *w;
   i = 0;
   for (; i + 2 <= len; i += 2) {
     const uint8_t a = data[i], b = data[i + 1];
-    w->acc |= static_cast<uint64_t>(codes[a]) << w->n;
-    w->n += lengths[a];
-    w->acc |= static_cast<uint64_t>(codes[b]) << w->n;
-    w->n += lengths[b];
-    if (w->n >= 32) w->Spill();
+    bw.acc |= static_cast<uint64_t>(codes[a]) << bw.n;
+    bw.n += lengths[a];
+    bw.acc |= static_cast<uint64_t>(codes[b]) << bw.n;
+    bw.n += lengths[b];
+    if (bw.n >= 32) bw.Spill();
   }
-  if (i < len) w->Put(codes[data[i]], lengths[data[i]]);
-  w->Put(codes[kEndOfBlock], lengths[kEndOfBlock]);
+  if (i < len) bw.Put(codes[data[i]], lengths[data[i]]);
+  bw.Put(codes[kEndOfBlock], lengths[kEndOfBlock]);
+  *w = bw;
 }
 
 void AppendLiteralBlocks(const uint8_t* data, size_t len, std::vector<uint8_t>* out) {

@@ -182,19 +182,21 @@ void LzCoder::Tables::Flush(deflate_bits::BitWriter* w) {
     len_bits[len] = lit_code[257 + lc] | (len - kLengthBase[lc]) << lit_len[257 + lc];
     len_count[len] = static_cast<uint8_t>(lit_len[257 + lc] + kLengthExtra[lc]);
   }
+  deflate_bits::BitWriter bw = *w;
   for (size_t i = 0; i < count; ++i) {
     const uint32_t s = symbols[i];
     const uint32_t dist = s >> 16;
     if (dist == 0) {
-      w->Put(lit_code[s], lit_len[s]);
+      bw.Put(lit_code[s], lit_len[s]);
       continue;
     }
     const uint32_t len = s & 0xFFFF;
-    w->Put(len_bits[len], len_count[len]);
+    bw.Put(len_bits[len], len_count[len]);
     const unsigned dc = c.DistCode(dist);
-    w->Put(dist_code[dc] | (dist - kDistBase[dc]) << dist_len[dc], dist_len[dc] + kDistExtra[dc]);
+    bw.Put(dist_code[dc] | (dist - kDistBase[dc]) << dist_len[dc], dist_len[dc] + kDistExtra[dc]);
   }
-  w->Put(lit_code[deflate_bits::kEndOfBlock], lit_len[deflate_bits::kEndOfBlock]);
+  bw.Put(lit_code[deflate_bits::kEndOfBlock], lit_len[deflate_bits::kEndOfBlock]);
+  *w = bw;
   count = 0;
   std::memset(lit_freq, 0, sizeof lit_freq);
   std::memset(dist_freq, 0, sizeof dist_freq);
