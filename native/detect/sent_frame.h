@@ -11,7 +11,8 @@
 // Memory: after an update that brought the viewer everything that changed,
 // what it has equals the captured screen, so it holds the screen shared by
 // all such viewers (ScreenStore) instead of a copy of its own; it makes its
-// own copy only while it lags behind in part (some damage held back).
+// own copy only while it lags behind in part (some damage held back). While
+// anything it shows is lossy it also keeps the lossy mask (a byte a pixel).
 //
 // Thread: one call at a time (its ViewerEncoder runs it on a worker thread).
 #pragma once

@@ -265,9 +265,15 @@ TEST(lossy_state_scrolls_with_its_pixels_without_smearing_across_tiles) {
   for (uint32_t ty = 0; ty < 8; ++ty) {
     for (uint32_t tx = 0; tx < 4; ++tx) CHECK_EQ(sent.lossy_tiles()[ty * 4 + tx], ty == 2 && tx == 0 ? 1 : 0);
   }
+  // Ten steps of 16 rows down (rows copied bottom-up): the picture is at rows 300..319 again.
+  for (int step = 0; step < 10; ++step) sent.Commit(f.view(), {CopyOp{Rect{0, 16, 256, 496}, 0, 0}}, {Rect{0, 0, 256, 16}}, {});
+  for (uint32_t ty = 0; ty < 8; ++ty) CHECK_EQ(sent.lossy_tiles()[ty * 4], ty == 4 ? 1 : 0);
+  // A copy over the top 10 of its rows from exact content: the tile keeps the other 10.
+  sent.Commit(f.view(), {CopyOp{Rect{0, 300, 64, 10}, 128, 0}}, {}, {});
+  CHECK_EQ(sent.lossy_tiles()[4 * 4], 1);
   // Re-sending just those rows (not the whole tile) makes it exact; the mask is given back.
-  sent.Commit(f.view(), {}, {Rect{0, 140, 64, 20}}, {});
-  CHECK_EQ(sent.lossy_tiles()[2 * 4], 0);
+  sent.Commit(f.view(), {}, {Rect{0, 310, 64, 10}}, {});
+  CHECK_EQ(sent.lossy_tiles()[4 * 4], 0);
   CHECK(sent.MemoryBytes() + 256 * 512 <= with_mask);
 }
 
