@@ -22,7 +22,8 @@ Napi::Function DecoderBinding::Define(Napi::Env env) {
                      {InstanceMethod<&DecoderBinding::Apply>("apply"),
                       InstanceMethod<&DecoderBinding::ApplySync>("applySync"),
                       InstanceMethod<&DecoderBinding::SetCacheBudget>("setCacheBudget"),
-                      InstanceMethod<&DecoderBinding::CacheInfo>("cacheInfo")});
+                      InstanceMethod<&DecoderBinding::CacheInfo>("cacheInfo"),
+                      InstanceMethod<&DecoderBinding::KeepCache>("keepCache")});
 }
 
 DecoderBinding::DecoderBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DecoderBinding>(info) {}
@@ -72,6 +73,20 @@ Napi::Value DecoderBinding::SetCacheBudget(const Napi::CallbackInfo& info) {
   if (busy_) throw MakeError(info.Env(), ErrorCode::kBusy, "setCacheBudget() while an apply() is running");
   decoder_.SetCacheBudget(ArgU32(info, 0, "bytes"));
   return info.Env().Undefined();
+}
+
+Napi::Value DecoderBinding::KeepCache(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (busy_) throw MakeError(env, ErrorCode::kBusy, "keepCache() while an apply() is running");
+  const uint32_t budget = ArgU32(info, 0, "budget"), next_id = ArgU32(info, 1, "nextId");
+  if (info.Length() < 3 || !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+      info[2].As<Napi::Uint32Array>().ElementLength() % 2 != 0) {
+    ThrowInvalid(env, "ranges must be a Uint32Array of (first, count) pairs");
+  }
+  auto ranges = info[2].As<Napi::Uint32Array>();
+  Status s = decoder_.KeepCache(budget, next_id, ranges.Data(), ranges.ElementLength() / 2);
+  if (!s.ok()) throw MakeError(env, s);
+  return env.Undefined();
 }
 
 Napi::Value DecoderBinding::CacheInfo(const Napi::CallbackInfo& info) {

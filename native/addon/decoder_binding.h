@@ -6,6 +6,7 @@
 // not be touched until the promise settles.
 //   setCacheBudget(bytes) -> the content cache the host agreed to (0: none)
 //   cacheInfo() -> { budget, usedBytes, entries, nextId }
+//   keepCache(budget, nextId, ranges: Uint32Array (first, count)*) -> the host's CACHE_KEEP (throws ERR_PROTOCOL)
 // Module function clearFramebuffer(fb, width, height) paints it opaque black.
 #pragma once
 #include <napi.h>
@@ -35,6 +36,7 @@ class DecoderBinding : public Napi::ObjectWrap<DecoderBinding> {
   Napi::Value ApplySync(const Napi::CallbackInfo& info);
   Napi::Value SetCacheBudget(const Napi::CallbackInfo& info);
   Napi::Value CacheInfo(const Napi::CallbackInfo& info);
+  Napi::Value KeepCache(const Napi::CallbackInfo& info);
   Job ReadJob(const Napi::CallbackInfo& info);
   Napi::Value StatsToJs(Napi::Env env);
 

@@ -5,6 +5,17 @@
 #include "screen_store_binding.h"
 
 namespace tilecast {
+namespace {
+
+// A parked cache mirror between two connections of one viewer. Its pixels
+// count towards V8's external memory while parked, as the encoder's do.
+struct ParkedCache {
+  std::unique_ptr<ContentCache> cache;
+  int64_t reported = 0;
+};
+constexpr napi_type_tag kParkedCacheTag = {0x74637061726b6564ull, 0x636163686531ull};  // "tcparked" "cache1"
+
+}  // namespace
 
 Napi::Function ViewerEncoderBinding::Define(Napi::Env env) {
   return DefineClass(env, "NativeViewerEncoder",
@@ -13,7 +24,9 @@ Napi::Function ViewerEncoderBinding::Define(Napi::Env env) {
                       InstanceMethod<&ViewerEncoderBinding::LossyTiles>("lossyTiles"),
                       InstanceMethod<&ViewerEncoderBinding::Release>("release"),
                       InstanceMethod<&ViewerEncoderBinding::MemoryBytes>("memoryBytes"),
-                      InstanceMethod<&ViewerEncoderBinding::SetCacheBudget>("setCacheBudget")});
+                      InstanceMethod<&ViewerEncoderBinding::SetCacheBudget>("setCacheBudget"),
+                      InstanceMethod<&ViewerEncoderBinding::TakeCache>("takeCache"),
+                      InstanceMethod<&ViewerEncoderBinding::ResumeCache>("resumeCache")});
 }
 
 ViewerEncoderBinding::ViewerEncoderBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ViewerEncoderBinding>(info) {
@@ -131,6 +144,48 @@ Napi::Value ViewerEncoderBinding::SetCacheBudget(const Napi::CallbackInfo& info)
   encoder_->SetCacheBudget(ArgU32(info, 0, "bytes"));
   ReportMemory(info.Env());
   return info.Env().Undefined();
+}
+
+Napi::Value ViewerEncoderBinding::TakeCache(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (busy_) throw MakeError(env, ErrorCode::kBusy, "takeCache() while an encode() is running");
+  std::unique_ptr<ContentCache> cache = encoder_->TakeCache();
+  ReportMemory(env);
+  if (!cache) return env.Null();
+  auto* parked = new ParkedCache{std::move(cache), 0};
+  parked->reported = static_cast<int64_t>(parked->cache->used_bytes());
+  Napi::MemoryManagement::AdjustExternalMemory(env, parked->reported);
+  auto ext = Napi::External<ParkedCache>::New(env, parked, [](Napi::Env e, ParkedCache* p) {
+    if (p->reported != 0) Napi::MemoryManagement::AdjustExternalMemory(e, -p->reported);
+    delete p;
+  });
+  ext.TypeTag(&kParkedCacheTag);
+  return ext;
+}
+
+Napi::Value ViewerEncoderBinding::ResumeCache(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (busy_) throw MakeError(env, ErrorCode::kBusy, "resumeCache() while an encode() is running");
+  if (info.Length() < 1 || !info[0].IsExternal() || !info[0].As<Napi::External<ParkedCache>>().CheckTypeTag(&kParkedCacheTag)) {
+    ThrowInvalid(env, "parked must be a cache from takeCache()");
+  }
+  const uint32_t viewer_next_id = ArgU32(info, 1, "viewerNextId");
+  ParkedCache* parked = info[0].As<Napi::External<ParkedCache>>().Data();
+  if (!parked->cache) ThrowInvalid(env, "this parked cache was already resumed");
+  if (parked->reported != 0) Napi::MemoryManagement::AdjustExternalMemory(env, -parked->reported);
+  parked->reported = 0;
+  std::vector<uint32_t> ranges;
+  uint32_t next_id = 0;
+  const bool ok = encoder_->ResumeCache(std::move(parked->cache), viewer_next_id, &ranges, &next_id);
+  parked->cache.reset();
+  ReportMemory(env);
+  if (!ok) return env.Null();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("nextId", static_cast<double>(next_id));
+  auto a = Napi::Uint32Array::New(env, ranges.size());
+  std::copy(ranges.begin(), ranges.end(), a.Data());
+  out.Set("ranges", a);
+  return out;
 }
 
 Napi::Value ViewerEncoderBinding::MemoryBytes(const Napi::CallbackInfo& info) {

@@ -7,6 +7,10 @@
 //   release()    -> frees the sent-frame copy now (the viewer left)
 //   memoryBytes() -> bytes held for this viewer
 //   setCacheBudget(bytes) -> the content cache agreed with the viewer (0: none; before the first encode)
+//   takeCache()  -> the cache mirror as an opaque parked cache (an External), or null when there
+//                   is none or it cannot be trusted; this encoder's mirror is then empty
+//   resumeCache(parked, viewerNextId) -> { nextId, ranges: Uint32Array (first, count)* } of what
+//                   both sides keep, or null; the parked cache is used up either way
 // options = NativeTileEncoder's + { detectMoves?: boolean, refine?: Uint32Array rects,
 //             generation?: the capture's screen id, complete?: nothing held back }
 // The native memory it holds is reported to V8 (AdjustExternalMemory), so a
@@ -33,6 +37,8 @@ class ViewerEncoderBinding : public Napi::ObjectWrap<ViewerEncoderBinding> {
   Napi::Value Release(const Napi::CallbackInfo& info);
   Napi::Value MemoryBytes(const Napi::CallbackInfo& info);
   Napi::Value SetCacheBudget(const Napi::CallbackInfo& info);
+  Napi::Value TakeCache(const Napi::CallbackInfo& info);
+  Napi::Value ResumeCache(const Napi::CallbackInfo& info);
   ViewerEncodeRequest ReadRequest(const Napi::CallbackInfo& info);
   Napi::Value ResultToJs(Napi::Env env);
   void ReportMemory(Napi::Env env);

@@ -1,6 +1,8 @@
 #include "content_cache.h"
 
+#include <algorithm>
 #include <cstring>
+#include <string>
 
 namespace tilecast {
 namespace {
@@ -45,6 +47,7 @@ void ContentCache::Clear() {
   by_hash_.clear();
   used_ = 0;
   next_id_ = 0;
+  wrapped_ = false;
 }
 
 void ContentCache::SetBudget(uint64_t budget_bytes) {
@@ -74,6 +77,7 @@ bool ContentCache::Insert(const FrameView& frame, const Rect& r, uint64_t hash, 
   while (used_ + cost > budget_) EvictLeastRecent();
   Entry e;
   e.id = next_id_++;
+  if (next_id_ == 0) wrapped_ = true;
   e.w = r.w;
   e.h = r.h;
   e.hash = hash;
@@ -120,6 +124,95 @@ const ContentCache::Entry* ContentCache::Use(uint32_t id) {
   if (it == by_id_.end()) return nullptr;
   lru_.splice(lru_.begin(), lru_, it->second);
   return &*it->second;
+}
+
+void ContentCache::Rebuild(std::vector<Entry> kept) {
+  lru_.clear();
+  by_id_.clear();
+  by_hash_.clear();
+  used_ = 0;
+  for (Entry& e : kept) {
+    used_ += e.pixels.size();
+    lru_.push_front(std::move(e));
+    by_id_[lru_.front().id] = lru_.begin();
+    if (index_by_hash_) by_hash_.emplace(lru_.front().hash, lru_.begin());
+  }
+}
+
+bool ContentCache::ResumeFor(uint32_t viewer_next_id, uint64_t budget, std::vector<uint32_t>* ranges) {
+  budget_ = budget > kCacheMaxBudget ? kCacheMaxBudget : budget;
+  if (wrapped_ || viewer_next_id > next_id_) {
+    const uint32_t next = next_id_;
+    const bool wrapped = wrapped_;
+    Clear();
+    next_id_ = next;  // ids never repeat within what the viewer may still hold
+    wrapped_ = wrapped;
+    return false;
+  }
+  std::vector<Entry> kept;
+  kept.reserve(lru_.size());
+  for (Entry& e : lru_) {
+    if (e.id < viewer_next_id) kept.push_back(std::move(e));
+  }
+  std::sort(kept.begin(), kept.end(), [](const Entry& a, const Entry& b) { return a.id < b.id; });
+  uint64_t used = 0;
+  for (const Entry& e : kept) used += e.pixels.size();
+  size_t first = 0;
+  while (used > budget_) used -= kept[first++].pixels.size();  // the oldest ids go first
+  kept.erase(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(first));
+  for (const Entry& e : kept) {
+    if (!ranges->empty() && ranges->end()[-2] + ranges->back() == e.id) {
+      ranges->back()++;
+    } else {
+      ranges->push_back(e.id);
+      ranges->push_back(1);
+    }
+  }
+  Rebuild(std::move(kept));
+  return true;
+}
+
+Status ContentCache::Keep(uint64_t budget, uint32_t next_id, const uint32_t* ranges, size_t range_count) {
+  budget_ = budget > kCacheMaxBudget ? kCacheMaxBudget : budget;
+  // The ranges are checked whole before any entry moves, and their total
+  // against what is held, so a hostile list costs at most one pass over it.
+  uint64_t total = 0, end = 0;
+  for (size_t i = 0; i < range_count; ++i) {
+    const uint64_t first = ranges[2 * i], count = ranges[2 * i + 1];
+    Status bad;
+    if (count == 0) bad = Status::Error(ErrorCode::kProtocol, "CACHE_KEEP range " + std::to_string(i) + " is empty");
+    else if (i > 0 && first < end) bad = Status::Error(ErrorCode::kProtocol, "CACHE_KEEP range " + std::to_string(i) + " does not ascend");
+    else if (first + count > next_id) bad = Status::Error(ErrorCode::kProtocol, "CACHE_KEEP range " + std::to_string(i) + " reaches the next id " + std::to_string(next_id));
+    else if ((total += count) > by_id_.size()) bad = Status::Error(ErrorCode::kProtocol, "CACHE_KEEP names more entries than this cache holds (" + std::to_string(by_id_.size()) + ")");
+    if (!bad.ok()) {
+      Clear();
+      return bad;
+    }
+    end = first + count;
+  }
+  std::vector<Entry> kept;
+  kept.reserve(static_cast<size_t>(total));
+  uint64_t used = 0;
+  for (size_t i = 0; i < range_count; ++i) {
+    for (uint64_t id = ranges[2 * i]; id < static_cast<uint64_t>(ranges[2 * i]) + ranges[2 * i + 1]; ++id) {
+      auto it = by_id_.find(static_cast<uint32_t>(id));
+      if (it == by_id_.end()) {
+        Clear();
+        return Status::Error(ErrorCode::kProtocol, "CACHE_KEEP names cache entry " + std::to_string(id) + ", which this cache does not hold");
+      }
+      used += it->second->pixels.size();
+      kept.push_back(std::move(*it->second));
+      by_id_.erase(it);  // a moved-from entry is never found again
+    }
+  }
+  if (used > budget_) {
+    Clear();
+    return Status::Error(ErrorCode::kProtocol, "CACHE_KEEP keeps " + std::to_string(used) + " bytes, over the cache size " + std::to_string(budget_));
+  }
+  Rebuild(std::move(kept));
+  next_id_ = next_id;
+  wrapped_ = false;
+  return Status::Ok();
 }
 
 }  // namespace tilecast

@@ -13,7 +13,12 @@
 //   - ids are given in insertion order from 0 (u32, wrapping), so both sides
 //     name an entry the same;
 //   - the cache empties on every keyframe (and, on the viewer, after any
-//     decode error).
+//     decode error), except the first keyframe after a resume (below).
+// Resuming after a reconnect (docs/protocol.md, "Resuming the cache"): the
+// host parks the mirror of a connection that ended; when the same viewer
+// comes back it says how many inserts its cache has seen (its next id), and
+// ResumeFor() keeps the entries both sides are sure to hold. The host sends
+// their ids (CACHE_KEEP) and the viewer's Keep() keeps exactly those.
 // Pixels are stored as 4 bytes per pixel in the owner's order (the host's
 // BGRA with alpha forced to 0xFF; a decoder's framebuffer order), rows packed.
 //
@@ -30,6 +35,7 @@
 #include <vector>
 
 #include "../util/frame_view.h"
+#include "../util/status.h"
 #include "wire_format.h"
 
 namespace tilecast {
@@ -82,14 +88,38 @@ class ContentCache {
   // Decoder: the entry with this id, made most recently used; nullptr if absent.
   const Entry* Use(uint32_t id);
 
+  // Host, resuming a parked mirror for a viewer whose cache has seen
+  // `viewer_next_id` inserts: keeps the entries with smaller ids. The viewer
+  // holds every one of them: it applied a prefix of the updates this mirror
+  // applied, and an entry still held here was held at every earlier point
+  // (evicted entries never return). Entries with larger ids (in updates the
+  // viewer never applied) go, then the lowest ids until the rest fits
+  // `budget`. The kept entries are ordered by id (the lowest is the least
+  // recently used); ids go on from next_id(). Appends the kept ids to
+  // `ranges` as ascending (first, count) pairs. Returns false, leaving the
+  // cache empty, when it cannot resume: ids wrapped since the last Clear(),
+  // or the viewer claims more inserts than this mirror made.
+  bool ResumeFor(uint32_t viewer_next_id, uint64_t budget, std::vector<uint32_t>* ranges);
+
+  // Viewer, applying the host's CACHE_KEEP: the budget becomes `budget`, the
+  // cache keeps exactly the entries named by `ranges` (`range_count` ascending
+  // (first, count) pairs), ordered by id as ResumeFor orders them, and the
+  // next insert gets `next_id`. An error (the cache is then empty) if a range
+  // is empty, overlaps or does not ascend, reaches next_id, names an entry
+  // not held, or the kept entries exceed the budget.
+  Status Keep(uint64_t budget, uint32_t next_id, const uint32_t* ranges, size_t range_count);
+
  private:
   using List = std::list<Entry>;  // front = most recently used
   void EvictLeastRecent();
+  // Rebuilds the LRU list and indexes from `kept` (ascending ids): the highest id most recent.
+  void Rebuild(std::vector<Entry> kept);
 
   uint64_t budget_;
   bool index_by_hash_;
   uint64_t used_ = 0;
   uint32_t next_id_ = 0;
+  bool wrapped_ = false;  // next_id_ came round past 2^32 since the last Clear(): ids no longer order inserts
   List lru_;
   std::unordered_map<uint32_t, List::iterator> by_id_;
   std::unordered_multimap<uint64_t, List::iterator> by_hash_;

@@ -39,7 +39,10 @@ Status TileDecoder::Apply(const Framebuffer& fb, const uint8_t* data, size_t len
   desynced_ = !s.ok();
   // The host's mirror took the whole update in; this cache may hold only part
   // of it. Empty, it can only miss (a clear error), never draw stale content.
-  if (!s.ok()) cache_.Clear();
+  if (!s.ok()) {
+    cache_.Clear();
+    keep_cache_at_keyframe_ = false;
+  }
   return s;
 }
 
@@ -47,7 +50,8 @@ Status TileDecoder::ApplyUpdate(const Framebuffer& fb, const uint8_t* data, size
                                 bool keyframe, DecodeStats* stats, const uint8_t* images, size_t images_len) {
   if (keyframe) {
     TC_RETURN_IF_ERROR(inflate_.Reset());
-    cache_.Clear();
+    if (!keep_cache_at_keyframe_) cache_.Clear();  // the first keyframe after a CACHE_KEEP keeps it
+    keep_cache_at_keyframe_ = false;
   }
   if (op_count > MaxOps(fb.width, fb.height)) {
     return Status::Error(ErrorCode::kTooLarge, "update declares " + std::to_string(op_count) + " ops, limit " +

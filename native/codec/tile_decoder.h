@@ -54,8 +54,20 @@ class TileDecoder {
                DecodeStats* stats, const uint8_t* images = nullptr, size_t images_len = 0);
 
   // Bytes of content cache the host agreed to (0: no cache; CACHE_REF is then an error).
-  void SetCacheBudget(uint64_t bytes) { cache_.SetBudget(bytes); }
+  void SetCacheBudget(uint64_t bytes) {
+    cache_.SetBudget(bytes);
+    keep_cache_at_keyframe_ = false;
+  }
   const ContentCache& cache() const { return cache_; }
+  // The host's CACHE_KEEP after a reconnect: the cache this decoder kept from
+  // the viewer's previous connection keeps exactly those entries
+  // (ContentCache::Keep), and the next keyframe does not empty it. An error
+  // empties it (ERR_PROTOCOL, naming what was wrong).
+  Status KeepCache(uint64_t budget, uint32_t next_id, const uint32_t* ranges, size_t range_count) {
+    Status s = cache_.Keep(budget, next_id, ranges, range_count);
+    keep_cache_at_keyframe_ = s.ok();
+    return s;
+  }
 
   // Limits applied to every update (beyond these an update is refused as too large).
   static uint32_t MaxOps(uint32_t width, uint32_t height);
@@ -79,6 +91,7 @@ class TileDecoder {
   std::vector<uint8_t> row_;  // one row of op data
   InflateStream inflate_;
   ContentCache cache_;
+  bool keep_cache_at_keyframe_ = false;  // after KeepCache: the next keyframe keeps the cache
   bool desynced_ = true;  // no stream state yet: the first update must be a keyframe (as in the TS decoder)
 };
 

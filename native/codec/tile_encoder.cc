@@ -256,7 +256,11 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   }
   if (keyframe) {
     TC_RETURN_IF_ERROR(deflate_.Reset());
-    cache_.Clear();  // the viewer's cache empties on every keyframe too
+    if (keep_cache_at_keyframe_) {
+      keep_cache_at_keyframe_ = false;  // the first keyframe after a resume keeps what both sides kept
+    } else {
+      cache_.Clear();  // the viewer's cache empties on every keyframe too
+    }
   }
   needs_reset_ = true;  // until this Encode completes
 
@@ -369,6 +373,24 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   }
   needs_reset_ = false;
   return Status::Ok();
+}
+
+std::unique_ptr<ContentCache> TileEncoder::TakeCache() {
+  if (needs_reset_ || cache_.budget() == 0) return nullptr;
+  auto out = std::make_unique<ContentCache>(0, true);
+  std::swap(*out, cache_);
+  keep_cache_at_keyframe_ = false;
+  return out;
+}
+
+bool TileEncoder::ResumeCache(std::unique_ptr<ContentCache> parked, uint32_t viewer_next_id,
+                              std::vector<uint32_t>* ranges, uint32_t* next_id) {
+  if (!parked || cache_.budget() == 0) return false;
+  if (!parked->ResumeFor(viewer_next_id, cache_.budget(), ranges)) return false;
+  std::swap(*parked, cache_);
+  *next_id = cache_.next_id();
+  keep_cache_at_keyframe_ = true;
+  return true;
 }
 
 }  // namespace tilecast

@@ -20,6 +20,7 @@
 // Thread: one Encode() at a time per instance, on any thread but the JS thread.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "../util/frame_view.h"
@@ -80,6 +81,18 @@ class TileEncoder {
   void SetCacheBudget(uint64_t bytes) { cache_.SetBudget(bytes); }
   const ContentCache& cache() const { return cache_; }
 
+  // The viewer's connection ended: moves the mirror out (to be parked for a
+  // resume); this encoder's is then empty, budget 0. nullptr when the mirror
+  // cannot be trusted: an Encode failed since the last keyframe.
+  std::unique_ptr<ContentCache> TakeCache();
+  // A viewer came back whose cache has seen `viewer_next_id` inserts of the
+  // parked mirror: it becomes this encoder's (ContentCache::ResumeFor with this
+  // encoder's budget) and the next keyframe keeps it. Appends the kept ids'
+  // (first, count) ranges and sets *next_id; false if it cannot resume (the
+  // mirror stays empty; the next keyframe empties it as usual).
+  bool ResumeCache(std::unique_ptr<ContentCache> parked, uint32_t viewer_next_id, std::vector<uint32_t>* ranges,
+                   uint32_t* next_id);
+
  private:
   uint32_t tile_size_;
   int level_;  // the configured zlib level (small updates use 9; large keyframes use our LZ coder)
@@ -91,6 +104,7 @@ class TileEncoder {
   bool palette_diff_ = false;
   bool predicted_ = false;
   bool needs_reset_ = false;  // set when an Encode failed midway: the stream state is unknown
+  bool keep_cache_at_keyframe_ = false;  // a resumed mirror: the next keyframe does not empty it
 };
 
 }  // namespace tilecast

@@ -77,6 +77,13 @@ class ViewerEncoder {
   // The content cache budget agreed with the viewer at HELLO (0: none); call before the first Encode.
   void SetCacheBudget(uint64_t bytes) { tiles_.SetCacheBudget(bytes); }
   const ContentCache& cache() const { return tiles_.cache(); }
+  // The connection ended: the cache mirror, to park for a resume (TileEncoder::TakeCache).
+  std::unique_ptr<ContentCache> TakeCache() { return tiles_.TakeCache(); }
+  // The viewer came back: adopt a parked mirror (TileEncoder::ResumeCache).
+  bool ResumeCache(std::unique_ptr<ContentCache> parked, uint32_t viewer_next_id, std::vector<uint32_t>* ranges,
+                   uint32_t* next_id) {
+    return tiles_.ResumeCache(std::move(parked), viewer_next_id, ranges, next_id);
+  }
 
   uint32_t tile_size() const { return tiles_.tile_size(); }
   // What the viewer has (tests and fuzz targets check it against the screen).

@@ -185,3 +185,135 @@ TEST(content_cache_bad_references_are_protocol_errors) {
   CHECK(v.pixels == Packed(f));
   CHECK_EQ(v.decoder.cache().size(), 1u);
 }
+
+TEST(content_cache_resumes_after_cuts_with_updates_in_flight) {
+  // A viewer's connection is cut at random points with 0-3 updates encoded
+  // but never applied (in flight); the host parks its mirror, the viewer keeps
+  // its cache; the new connection's encoder resumes the mirror for the
+  // viewer's next id, the viewer keeps what CACHE_KEEP names, and a keyframe
+  // that keeps the cache follows. Both must go on agreeing exactly.
+  std::mt19937 rng(23);
+  const uint32_t W = 256, H = 192;
+  Desktop d(W, H, rng);
+  const uint64_t budget = 20 * 64 * 64 * 4;
+  auto enc = std::make_unique<ViewerEncoder>(64, 6, 2);
+  enc->SetCacheBudget(budget);
+  Viewer v(W, H);
+  v.decoder.SetCacheBudget(budget);
+  uint32_t resumes = 0, kept_total = 0, resume_hits = 0, in_flight = 0;
+  bool resume_keyframe = false;
+  for (int i = 0; i < 3000; ++i) {
+    if (i > 0 && rng() % 40 == 0) {
+      // The cut: 0-3 updates the viewer never applies, then a reconnect.
+      for (uint32_t lost = rng() % 4; lost > 0; --lost, ++in_flight) {
+        d.screen = d.windows[rng() % 3];
+        ViewerEncodeRequest req;
+        req.frame = d.screen.view();
+        req.damage = {Rect{0, 0, W, H}};
+        ViewerUpdate u;
+        CHECK(enc->Encode(std::move(req), &u).ok());
+      }
+      std::unique_ptr<ContentCache> parked = enc->TakeCache();
+      CHECK(parked != nullptr);
+      // Sometimes the new connection agrees a smaller cache.
+      const uint64_t budget2 = rng() % 3 == 0 ? budget / 2 : budget;
+      enc = std::make_unique<ViewerEncoder>(64, 6, 2);
+      enc->SetCacheBudget(budget2);
+      std::vector<uint32_t> ranges;
+      uint32_t next_id = 0;
+      CHECK(enc->ResumeCache(std::move(parked), v.decoder.cache().next_id(), &ranges, &next_id));
+      Status k = v.decoder.KeepCache(budget2, next_id, ranges.data(), ranges.size() / 2);
+      if (!k.ok()) std::fprintf(stderr, "  resume at %d: %s\n", i, k.message().c_str());
+      CHECK(k.ok());
+      CHECK_EQ(enc->cache().size(), v.decoder.cache().size());
+      CHECK_EQ(enc->cache().used_bytes(), v.decoder.cache().used_bytes());
+      CHECK(enc->cache().used_bytes() <= budget2);
+      kept_total += static_cast<uint32_t>(enc->cache().size());
+      ++resumes;
+      resume_keyframe = true;
+    }
+    ViewerEncodeRequest req;
+    const uint32_t kind = rng() % 9;
+    if (kind < 5) {
+      d.screen = d.windows[rng() % 3];
+    } else {
+      TestFrame& f = kind < 7 ? d.windows[rng() % 3] : d.screen;
+      const uint32_t x = rng() % W, y = rng() % H, w = 1 + rng() % (W - x), h = 1 + rng() % std::min<uint32_t>(40, H - y);
+      const uint32_t c = rng() & 0xFFFFFF;
+      for (uint32_t r = y; r < y + h; ++r)
+        for (uint32_t q = x; q < x + w; ++q) std::memcpy(f.px(q, r), &c, 3);
+    }
+    req.keyframe = resume_keyframe;  // a new connection starts with a keyframe
+    req.frame = d.screen.view();
+    req.damage = {Rect{0, 0, W, H}};
+    ViewerUpdate u;
+    Status s = enc->Encode(std::move(req), &u);
+    if (s.ok()) s = v.Apply(u.update, u.keyframe);
+    if (!s.ok()) std::fprintf(stderr, "  update %d: %s\n", i, s.message().c_str());
+    CHECK(s.ok());
+    CHECK(v.pixels == Packed(d.screen));
+    if (resume_keyframe) resume_hits += u.update.stats.ops_by_code[static_cast<int>(OpCode::kCacheRef)];
+    resume_keyframe = false;
+    CHECK_EQ(enc->cache().size(), v.decoder.cache().size());
+    CHECK_EQ(enc->cache().used_bytes(), v.decoder.cache().used_bytes());
+    CHECK_EQ(enc->cache().next_id(), v.decoder.cache().next_id());
+    if (!s.ok() || v.pixels != Packed(d.screen)) return;
+  }
+  std::fprintf(stderr, "  %u resumes (%u updates lost in flight), %u entries kept, %u hits in the keyframes after them\n",
+               resumes, in_flight, kept_total, resume_hits);
+  CHECK(resumes > 40);
+  CHECK(resume_hits > resumes);  // the keyframes after a resume drew from the kept cache
+}
+
+TEST(content_cache_keep_rejects_bad_ranges_and_empties_the_cache) {
+  std::mt19937 rng(31);
+  TestFrame f = MakeFrame(256, 64);
+  FillRandom(f, rng, 0);
+  const uint64_t budget = 1 << 20;
+  auto filled = [&]() -> ContentCache {
+    ContentCache c(budget);
+    for (uint32_t i = 0; i < 4; ++i) c.Insert(f.view(), Rect{i * 64, 0, 64, 64}, 0);  // ids 0..3
+    return c;
+  };
+  CHECK_EQ(filled().size(), 4u);
+  struct Case {
+    const char* what;
+    uint64_t budget;
+    uint32_t next_id;
+    std::vector<uint32_t> ranges;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"empty range", budget, 4, {0, 0}, "is empty"},
+      {"not ascending", budget, 4, {2, 1, 1, 1}, "does not ascend"},
+      {"overlapping", budget, 4, {0, 2, 1, 2}, "does not ascend"},
+      {"reaches next id", budget, 3, {0, 4}, "reaches the next id"},
+      {"more than held", budget, 0xFFFFFFFFu, {0, 0xFFFFFFF0u}, "more entries than this cache holds"},
+      {"not held", budget, 9, {5, 1}, "does not hold"},
+      {"over budget", 64 * 64 * 4, 4, {0, 2}, "over the cache size"},
+  };
+  for (const Case& c : cases) {
+    ContentCache cache = filled();
+    Status s = cache.Keep(c.budget, c.next_id, c.ranges.data(), c.ranges.size() / 2);
+    if (s.ok() || s.message().find(c.message) == std::string::npos) std::fprintf(stderr, "  %s: %s\n", c.what, s.message().c_str());
+    CHECK(!s.ok());
+    CHECK(s.message().find(c.message) != std::string::npos);
+    CHECK_EQ(cache.size(), 0u);
+  }
+  // Keeping 1 and 3: those stay (3 the most recent), the next insert gets the host's next id.
+  ContentCache cache = filled();
+  const uint32_t ranges[] = {1, 1, 3, 1};
+  CHECK(cache.Keep(2 * 64 * 64 * 4, 7, ranges, 2).ok());
+  CHECK_EQ(cache.size(), 2u);
+  CHECK(cache.Use(0) == nullptr && cache.Use(2) == nullptr);
+  uint32_t id = 0;
+  CHECK(cache.Insert(f.view(), Rect{0, 0, 64, 64}, 0, &id));  // evicts the least recent: 1
+  CHECK_EQ(id, 7u);
+  CHECK(cache.Use(1) == nullptr && cache.Use(3) != nullptr);
+  // A mirror that made fewer inserts than the viewer claims cannot resume.
+  ContentCache mirror = filled();
+  std::vector<uint32_t> out;
+  CHECK(!mirror.ResumeFor(5, budget, &out));
+  CHECK_EQ(mirror.size(), 0u);
+  CHECK_EQ(mirror.next_id(), 4u);
+}

@@ -44,6 +44,19 @@ export class FramebufferDecoder {
   private readonly imageOps = new ImageOpDecoder();
   /** Why there is no framebuffer: what the updates reject with. */
   private missing = 'no framebuffer';
+  private cacheKept = false;
+
+  /** The host's CACHE_KEEP (before the RESIZE of a resumed connection); throws ERR_PROTOCOL. */
+  keepCache(cacheBytes: number, nextId: number, ranges: Uint32Array): void {
+    this.cacheKept = false;
+    this.decoder.keepCache(cacheBytes, nextId, ranges);
+    this.cacheKept = true;
+  }
+
+  /** The next id of the content cache if it holds anything (what a reconnect's CACHE_RESUME says); null: nothing to resume. */
+  get cacheNextId(): number | null {
+    return this.decoder.cache.size > 0 ? this.decoder.cache.nextEntryId : null;
+  }
 
   /**
    * A new screen size: opaque black until the keyframe; the content cache
@@ -53,7 +66,9 @@ export class FramebufferDecoder {
    * the viewer shows it. Returns whether it worked.
    */
   resize(width: number, height: number, cacheBytes: number): boolean {
-    this.decoder.setCacheBudget(cacheBytes);
+    // A new screen starts with an empty cache, unless the host just resumed it (CACHE_KEEP).
+    if (!this.cacheKept) this.decoder.setCacheBudget(cacheBytes);
+    this.cacheKept = false;
     this.width = this.height = 0;
     this.fb = new Uint8ClampedArray(0); // the old one can go first
     try {
@@ -82,6 +97,10 @@ export interface ScreenFrames {
   readonly where: 'worker' | 'main';
   resize(width: number, height: number, cacheBytes: number): void;
   apply(u: UpdateMessage): Promise<Applied>;
+  /** The host's CACHE_KEEP, in order with the updates; rejects if the cache cannot keep what it names. */
+  keepCache(cacheBytes: number, nextId: number, ranges: Uint32Array): Promise<void>;
+  /** The content cache's next id as of the last update applied, if it holds anything (null: nothing to resume). */
+  readonly cacheNextId: number | null;
   /** Draws everything applied since the last paint. */
   paint(ctx: CanvasRenderingContext2D): void;
   dispose(): void;
@@ -98,6 +117,14 @@ export class LocalFrames implements ScreenFrames {
     const ok = this.core.resize(width, height, cacheBytes);
     this.image = ok ? new ImageData(this.core.fb, width, height) : null;
     this.dirty = ok ? { x0: 0, y0: 0, x1: width, y1: height } : null;
+  }
+
+  async keepCache(cacheBytes: number, nextId: number, ranges: Uint32Array): Promise<void> {
+    this.core.keepCache(cacheBytes, nextId, ranges);
+  }
+
+  get cacheNextId(): number | null {
+    return this.core.cacheNextId;
   }
 
   async apply(u: UpdateMessage): Promise<Applied> {
@@ -125,10 +152,11 @@ export class LocalFrames implements ScreenFrames {
 /** Page → Worker. */
 type ToWorker =
   | { type: 'resize'; width: number; height: number; cacheBytes: number }
-  | { type: 'update'; id: number; stream: Uint8Array; opCount: number; keyframe: boolean; images?: Uint8Array };
+  | { type: 'update'; id: number; stream: Uint8Array; opCount: number; keyframe: boolean; images?: Uint8Array }
+  | { type: 'keep'; id: number; cacheBytes: number; nextId: number; ranges: Uint32Array };
 /** Worker → page: the update's dirty pixels (RGBA rows of dirty.w), or why it failed. */
 type FromWorker =
-  | { type: 'applied'; id: number; dirty: Rect | null; lossy: boolean; pixels: Uint8ClampedArray<ArrayBuffer> | null }
+  | { type: 'applied'; id: number; dirty: Rect | null; lossy: boolean; pixels: Uint8ClampedArray<ArrayBuffer> | null; cacheNextId: number | null }
   | { type: 'failed'; id: number; message: string };
 
 /** Decoding in a Worker; `broken` is called (once) if the Worker cannot run, so the viewer can fall back. */
@@ -139,6 +167,8 @@ export class WorkerFrames implements ScreenFrames {
   private readonly waiting = new Map<number, { resolve(a: Applied): void; reject(e: Error): void }>();
   private pieces: Array<{ dirty: Rect; pixels: Uint8ClampedArray<ArrayBuffer> }> = [];
   private failed = false;
+  /** As the Worker last said (a failure empties its cache). */
+  cacheNextId: number | null = null;
 
   constructor(moduleUrl: string, private readonly broken: (why: string) => void) {
     this.worker = new Worker(moduleUrl, { type: 'module', name: 'tilecast-decoder' });
@@ -163,6 +193,15 @@ export class WorkerFrames implements ScreenFrames {
     });
   }
 
+  keepCache(cacheBytes: number, nextId: number, ranges: Uint32Array): Promise<void> {
+    if (this.failed) return Promise.reject(new Error('decoder worker stopped'));
+    const id = ++this.seq;
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.set(id, { resolve: () => resolve(), reject });
+      this.post({ type: 'keep', id, cacheBytes, nextId, ranges });
+    });
+  }
+
   paint(ctx: CanvasRenderingContext2D): void {
     for (const p of this.pieces) ctx.putImageData(new ImageData(p.pixels, p.dirty.w, p.dirty.h), p.dirty.x, p.dirty.y);
     this.pieces = [];
@@ -181,7 +220,11 @@ export class WorkerFrames implements ScreenFrames {
     const w = this.waiting.get(m.id);
     if (!w) return;
     this.waiting.delete(m.id);
-    if (m.type === 'failed') return w.reject(new Error(m.message));
+    if (m.type === 'failed') {
+      this.cacheNextId = null; // the Worker's decoder empties its cache on any failure
+      return w.reject(new Error(m.message));
+    }
+    this.cacheNextId = m.cacheNextId;
     if (m.dirty && m.pixels) this.pieces.push({ dirty: m.dirty, pixels: m.pixels });
     w.resolve({ dirty: m.dirty, lossy: m.lossy });
   }
@@ -210,11 +253,15 @@ export function runDecodeWorker(scope: { onmessage: ((e: MessageEvent<ToWorker>)
     chain = chain.then(async () => {
       try {
         if (m.type === 'resize') return void core.resize(m.width, m.height, m.cacheBytes); // a failure: the next updates say why
+        if (m.type === 'keep') {
+          core.keepCache(m.cacheBytes, m.nextId, m.ranges);
+          return scope.postMessage({ type: 'applied', id: m.id, dirty: null, lossy: false, pixels: null, cacheNextId: core.cacheNextId }, []);
+        }
         const r = await core.apply({ stream: m.stream, opCount: m.opCount, keyframe: m.keyframe, images: m.images });
         const pixels = r.dirty ? copyRect(core.fb, core.width, r.dirty) : null;
-        scope.postMessage({ type: 'applied', id: m.id, dirty: r.dirty, lossy: r.lossy, pixels }, pixels ? [pixels.buffer] : []);
+        scope.postMessage({ type: 'applied', id: m.id, dirty: r.dirty, lossy: r.lossy, pixels, cacheNextId: core.cacheNextId }, pixels ? [pixels.buffer] : []);
       } catch (err) {
-        if (m.type === 'update') scope.postMessage({ type: 'failed', id: m.id, message: (err as Error)?.message ?? String(err) }, []);
+        if (m.type !== 'resize') scope.postMessage({ type: 'failed', id: m.id, message: (err as Error)?.message ?? String(err) }, []);
       }
     }).catch(() => undefined);
   };

@@ -28,7 +28,7 @@
  */
 import { LocalFrames, ScreenFrames, WorkerFrames } from './screenFrames';
 import { Capability, DEFAULT_CACHE_BYTES, Reason, agreedCacheBytes, cacheCapability, reasonName } from '../protocol/constants';
-import { CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage, UpdateMessage, encodeMessage } from '../protocol/messages';
+import { CacheKeepMessage, CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage, UpdateMessage, encodeMessage } from '../protocol/messages';
 import { LinkFailure, ReconnectBackoff, ViewerLink, isFinalClose } from '../protocol/viewerLink';
 import { ViewerInput } from './viewerInput';
 import type { InputMode } from './touchInput';
@@ -52,6 +52,8 @@ export interface ViewerOptions {
   viewOnly?: boolean;
   /** Content cache offered to the host, bytes (default 64 MiB; 0: none): window switches re-send far less. */
   contentCacheBytes?: number;
+  /** Keep the content cache across reconnects and resume it with the host (default true): the first screen after a drop comes mostly from it. */
+  resumeCache?: boolean;
   /** Reconnect backoff, ms (defaults 500 and 8000, jittered; see ReconnectBackoff). */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -107,7 +109,9 @@ export class TilecastViewer {
   private frames: ScreenFrames;
   private ws: WebSocket | null = null;
   private link: ViewerLink | null = null;
-  private inbox: Array<ResizeMessage | UpdateMessage> = [];
+  private inbox: Array<ResizeMessage | UpdateMessage | CacheKeepMessage> = [];
+  /** The CACHE_TICKET of the last connection (null: none, or used): shown once by the next one. */
+  private cacheTicket: Uint8Array | null = null;
   private inboxBusy = false;
   private generation = 0; // bumped per connection: late image decodes of an old one are dropped
   /** The remote screen's size (null before the first RESIZE). */
@@ -343,18 +347,25 @@ export class TilecastViewer {
     this.setState(attempts === 0 ? 'connecting' : 'reconnecting', attempts ? this.t('attempt', { n: attempts + 1 }) : '');
     const ws = new WebSocket(this.options.url);
     ws.binaryType = 'arraybuffer';
+    const cacheCapabilities = cacheCapability(this.options.contentCacheBytes ?? DEFAULT_CACHE_BYTES);
+    const resumable = (cacheCapabilities & Capability.CACHE) !== 0 && this.options.resumeCache !== false;
+    // The previous connection's ticket, used once, if the cache holds anything.
+    const nextId = this.frames.cacheNextId;
+    const resume = resumable && this.cacheTicket && nextId !== null ? { ticket: this.cacheTicket, nextId } : null;
+    this.cacheTicket = null;
     const link = new ViewerLink({
       send: (msg) => {
         if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(msg));
       },
       capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | Capability.COMPACT_UPDATE | Capability.PREDICTED | (this.options.viewOnly ? 0 : Capability.INPUT)
-        | cacheCapability(this.options.contentCacheBytes ?? DEFAULT_CACHE_BYTES)
+        | cacheCapabilities | (resumable ? Capability.CACHE_RESUME : 0)
         | (this.audio?.capabilities(this.options.viewOnly === true) ?? 0),
       software: 'tilecast-browser-viewer',
       now,
       pingIntervalMs: this.options.pingIntervalMs,
       timeoutMs: this.options.timeoutMs,
       backoff: this.backoff,
+      resume,
     });
     if (this.qualityLimit) link.limitQuality(this.qualityLimit); // sent after the host's HELLO
     this.ws = ws;
@@ -448,6 +459,10 @@ export class TilecastViewer {
         return this.audio?.receive(msg);
       case 'screenState':
         return this.setScreenState(msg.state, msg.reason);
+      case 'cacheTicket':
+        this.cacheTicket = msg.ticket.slice();
+        return;
+      case 'cacheKeep':
       case 'resize':
       case 'update':
         this.inbox.push(msg);
@@ -497,7 +512,7 @@ export class TilecastViewer {
         this.resize(msg.width, msg.height);
         continue;
       }
-      const pending = this.update(msg);
+      const pending = msg.type === 'cacheKeep' ? this.keepCache(msg) : this.update(msg);
       if (pending) {
         this.inboxBusy = true;
         const generation = this.generation;
@@ -508,6 +523,14 @@ export class TilecastViewer {
         });
       }
     }
+  }
+
+  /** The host resumed the content cache: the decoder keeps what it names (a failure ends the connection; the next starts afresh). */
+  private keepCache(msg: CacheKeepMessage): Promise<void> {
+    const link = this.link!, ws = this.ws, generation = this.generation;
+    return this.frames.keepCache(this.cacheBytes, msg.nextId, msg.ranges).catch((err) => {
+      if (generation === this.generation && ws) this.drop(ws, link.fail(err));
+    });
   }
 
   /** Applies one update where the decoder runs; the queue waits for it (updates apply in order). */

@@ -39,13 +39,33 @@ export class ScreenDecoder {
   /** Viewer clock for acks (ms); injectable for tests. */
   constructor(private readonly now: () => number = () => performance.timeOrigin + performance.now()) {}
 
+  /** A CACHE_KEEP was applied on this connection: the RESIZE and keyframe that follow keep the cache. */
+  private cacheKept = false;
+
   /**
    * The content cache the host agreed to (its HELLO), bytes; 0: none. Set
-   * before the first RESIZE; the decoder made for each screen size gets it.
+   * before the first RESIZE, which empties the cache to this size (unless a
+   * CACHE_KEEP came first).
    */
   setCacheBudget(bytes: number): void {
     this.cacheBytes = bytes;
-    this.decoder?.setCacheBudget(bytes);
+  }
+
+  /**
+   * A new connection resuming the previous one's content cache: takes over
+   * its native decoder (framebuffer and cache; the RESIZE and keyframe that
+   * follow replace the pixels). Before this decoder handled anything.
+   */
+  adopt(previous: ScreenDecoder): void {
+    if (this.decoder || previous.busy) throw new TilecastError(ErrorCodes.BUSY, 'adopt() before anything else, from an idle decoder');
+    this.decoder = previous.decoder;
+    previous.decoder = null;
+  }
+
+  /** The next id of the content cache this decoder holds, if it holds any entries (what CACHE_RESUME says); null: nothing to resume. */
+  get cacheNextId(): number | null {
+    const c = this.decoder?.cache;
+    return c && c.entries > 0 ? c.nextId : null;
   }
 
   /** The native decoder (null until the first RESIZE): tests read its cache. */
@@ -81,7 +101,13 @@ export class ScreenDecoder {
         case 'resize':
           if (this.decoder) this.decoder.resize(message.width, message.height);
           else this.decoder = new TileDecoder({ width: message.width, height: message.height });
-          this.decoder.setCacheBudget(this.cacheBytes); // a new screen starts with an empty cache (a keyframe follows)
+          // A new screen starts with an empty cache (a keyframe follows), unless the host resumed it.
+          if (!this.cacheKept) this.decoder.setCacheBudget(this.cacheBytes);
+          return { message };
+        case 'cacheKeep':
+          if (!this.decoder) throw new TilecastError(ErrorCodes.PROTOCOL, 'CACHE_KEEP, but this viewer kept no cache');
+          this.decoder.keepCache(this.cacheBytes, message.nextId, message.ranges);
+          this.cacheKept = true;
           return { message };
         case 'update': {
           if (!this.decoder) throw new TilecastError(ErrorCodes.PROTOCOL, 'UPDATE before RESIZE: screen size unknown');

@@ -65,6 +65,12 @@ export interface ViewerClientOptions {
    * rounded down to a power of two MiB; 0: none). The host may take less.
    */
   contentCacheBytes?: number;
+  /**
+   * Keep the content cache across reconnects and resume it with the host
+   * (CACHE_RESUME; default true): the first screen after a drop is then
+   * drawn mostly from what the viewer already holds.
+   */
+  resumeCache?: boolean;
 }
 
 /** How long a wait may take and what may cancel it. */
@@ -147,6 +153,8 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
   private readonly waiting: Array<(u: ViewerUpdate | null) => void> = [];
   private readonly backlog: ViewerUpdate[] = [];
   private hello: (HelloMessage & { version: number }) | null = null;
+  /** The CACHE_TICKET of the last connection (null: none, or used): shown once by the next connection to resume the content cache. */
+  private cacheTicket: Uint8Array | null = null;
   private receiver: AudioReceiver | null = null;
   private micEncoder: OpusEncoder | null = null;
   private micSeq = 0;
@@ -167,6 +175,8 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
       | (jpegUnavailableReason() === null ? Capability.JPEG : 0) | (options.viewOnly ? 0 : Capability.INPUT)
       | (options.audio ? Capability.AUDIO : 0) | (options.microphone && !options.viewOnly ? Capability.MICROPHONE : 0)
       | cacheCapability(checkInt('contentCacheBytes', options.contentCacheBytes ?? DEFAULT_CACHE_BYTES, 0, CACHE_MAX_BUDGET));
+    if (options.resumeCache !== undefined && typeof options.resumeCache !== 'boolean') throw invalidArg('resumeCache', 'a boolean', options.resumeCache);
+    if (this.capabilities & Capability.CACHE && options.resumeCache !== false) this.capabilities |= Capability.CACHE_RESUME;
     const { signal } = options;
     if (signal?.aborted) {
       this.closedByUser = true;
@@ -361,6 +371,10 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
   }
 
   private open(): void {
+    // The previous connection's ticket, used once, if its cache holds anything.
+    const nextId = this.decoder.cacheNextId;
+    const resume = this.cacheTicket && nextId !== null && (this.capabilities & Capability.CACHE_RESUME) ? { ticket: this.cacheTicket, nextId } : null;
+    this.cacheTicket = null;
     const ws = new WebSocket(this.url, {
       headers: this.options.headers,
       perMessageDeflate: false,
@@ -379,11 +393,14 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
       pingIntervalMs: this.options.pingIntervalMs,
       timeoutMs: this.options.timeoutMs,
       backoff: this.backoff,
+      resume,
     });
     if (this.qualityLimit) link.limitQuality(this.qualityLimit); // sent after the host's HELLO
     this.ws = ws;
     this.link = link;
+    const previous = this.decoder;
     this.decoder = new ScreenDecoder();
+    if (resume) this.decoder.adopt(previous); // its cache, for the host's CACHE_KEEP
     this.chain = Promise.resolve();
     this.screen = { state: 'live', reason: '' };
     this.receiver?.reset(); // a new connection's sound starts a new stream: nothing to conceal across the gap
@@ -494,6 +511,12 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
   private async onHostMessage(ws: WebSocket, link: ViewerLink, msg: HostMessage, bytes: number, receivedAt: number): Promise<void> {
     if (this.ws !== ws || link.state === 'closed') return;
     switch (msg.type) {
+      case 'cacheTicket':
+        this.cacheTicket = msg.ticket.slice(); // for the next connection, once
+        return;
+      case 'cacheKeep':
+        await this.decoder.handle(msg, receivedAt);
+        return;
       case 'hello':
         this.hello = { ...msg, version: link.version! };
         this.decoder.setCacheBudget(agreedCacheBytes(cacheBytesOf(this.capabilities), msg.capabilities)); // before RESIZE and any UPDATE

@@ -8,10 +8,12 @@
  *   - an entry costs w*h*4 bytes; an insert first evicts least recently used
  *     entries until it fits the budget; one larger than the budget is not
  *     inserted and takes no id;
- *   - it empties on every keyframe and after any decode error.
+ *   - it empties on every keyframe and after any decode error, except the
+ *     first keyframe after a resume (keep(): the host's CACHE_KEEP).
  * A Map keeps the LRU order (insertion order; a use re-inserts at the end).
  * Pure: browser-safe.
  */
+import { ErrorCodes, TilecastError } from '../errors';
 
 /** Smallest op area (pixels) that enters the cache (kCacheMinArea). */
 export const CACHE_MIN_AREA = 1024;
@@ -74,6 +76,48 @@ export class ContentCache {
     if (this.entries.has(id)) this.evict(id);
     this.entries.set(id, { w, h, pixels });
     this.used += cost;
+  }
+
+  /**
+   * The host's CACHE_KEEP after a reconnect: the budget becomes `budget`, the
+   * cache keeps exactly the entries `ranges` names ((first, count) pairs,
+   * ascending, each non-empty and below `nextId`), ordered by id (the lowest
+   * least recently used), and the next insert gets `nextId`. Throws
+   * ERR_PROTOCOL, leaving the cache empty, if a range breaks those rules,
+   * names an entry not held, or the kept entries exceed the budget.
+   */
+  keep(budget: number, nextId: number, ranges: Uint32Array): void {
+    this.budgetBytes = Math.min(Math.max(0, Math.floor(budget)), CACHE_MAX_BUDGET);
+    const bad = (why: string): never => {
+      this.clear();
+      throw new TilecastError(ErrorCodes.PROTOCOL, `CACHE_KEEP ${why}`);
+    };
+    // The ranges are checked whole first, and their total against what is held: a hostile list costs one pass.
+    let total = 0, end = 0;
+    for (let i = 0; i + 1 < ranges.length; i += 2) {
+      const first = ranges[i]!, count = ranges[i + 1]!;
+      if (count === 0) bad(`range ${i / 2} is empty`);
+      if (i > 0 && first < end) bad(`range ${i / 2} does not ascend`);
+      if (first + count > nextId) bad(`range ${i / 2} reaches the next id ${nextId}`);
+      total += count;
+      if (total > this.entries.size) bad(`names more entries than this cache holds (${this.entries.size})`);
+      end = first + count;
+    }
+    const kept: Array<[number, CacheEntry]> = [];
+    let used = 0;
+    for (let i = 0; i + 1 < ranges.length; i += 2) {
+      for (let id = ranges[i]!; id < ranges[i]! + ranges[i + 1]!; id++) {
+        const e = this.entries.get(id);
+        if (!e) bad(`names cache entry ${id}, which this cache does not hold`);
+        kept.push([id, e!]);
+        used += e!.w * e!.h * 4;
+      }
+    }
+    if (used > this.budgetBytes) bad(`keeps ${used} bytes, over the cache size ${this.budgetBytes}`);
+    this.entries.clear();
+    for (const [id, e] of kept) this.entries.set(id, e); // ascending ids: the lowest least recently used
+    this.used = used;
+    this.nextId = nextId >>> 0;
   }
 
   /** The entry with this id, made most recently used; undefined if absent. */

@@ -113,9 +113,24 @@ export class OpStreamDecoder {
 
   constructor(private readonly order: PixelOrder = 'rgba') {}
 
+  /** After keepCache(): the next keyframe keeps the cache. */
+  private keepAtKeyframe = false;
+
   /** Bytes of content cache the host agreed to (0: none, CACHE_REF is then an error); empties it. */
   setCacheBudget(bytes: number): void {
     this.cache.setBudget(bytes);
+    this.keepAtKeyframe = false;
+  }
+
+  /**
+   * The host's CACHE_KEEP (a resumed connection): the cache kept from the
+   * previous connection keeps what it names (ContentCache.keep) and the next
+   * keyframe does not empty it. Throws ERR_PROTOCOL (the cache is then empty).
+   */
+  keepCache(budget: number, nextId: number, ranges: Uint32Array): void {
+    this.keepAtKeyframe = false;
+    this.cache.keep(budget, nextId, ranges);
+    this.keepAtKeyframe = true;
   }
 
   /** Bytes the last apply() inflated (it stops just past maxInflatedBytes()). */
@@ -135,7 +150,8 @@ export class OpStreamDecoder {
     if (keyframe) {
       this.inflater = new Inflate({ raw: true, chunkSize: INFLATE_CHUNK_BYTES });
       this.desynced = false;
-      this.cache.clear();
+      if (!this.keepAtKeyframe) this.cache.clear(); // the first keyframe after a CACHE_KEEP keeps it
+      this.keepAtKeyframe = false;
     } else if (this.desynced || !this.inflater) {
       fail(ErrorCodes.STREAM_DESYNC, 'decoder lost its stream state; waiting for a keyframe');
     }
@@ -148,6 +164,7 @@ export class OpStreamDecoder {
       return result;
     } catch (err) {
       this.desynced = true;
+      this.keepAtKeyframe = false;
       this.cache.clear(); // may hold part of the update: empty, it can only miss, never draw stale content
       throw err;
     }

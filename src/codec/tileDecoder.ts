@@ -50,6 +50,21 @@ export class TileDecoder {
     }
   }
 
+  /**
+   * The host's CACHE_KEEP after a reconnect: the cache kept from the previous
+   * connection keeps exactly the entries `ranges` ((first, count) pairs)
+   * names, the budget becomes `budget` bytes, the next entry gets `nextId`,
+   * and the next keyframe does not empty it. Throws ERR_PROTOCOL (the cache is
+   * then empty) if it names an entry not held or breaks the rules.
+   */
+  keepCache(budget: number, nextId: number, ranges: Uint32Array): void {
+    try {
+      this.impl.keepCache(checkInt('budget', budget, 0, 0xffffffff), checkInt('nextId', nextId, 0, 0xffffffff), ranges);
+    } catch (err) {
+      throw fromNative(err);
+    }
+  }
+
   /** The content cache now: budget and bytes, entries held, the id the next entry gets. */
   get cache(): NativeCacheInfo {
     return this.impl.cacheInfo();

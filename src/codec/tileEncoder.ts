@@ -15,7 +15,7 @@
 import * as os from 'node:os';
 import { ErrorCodes, TilecastError, checkInt, fromNative, invalidArg } from '../errors';
 import { CopyRect, Frame, Rect, arrayToRects, copiesToArray, rectsToArray, validateFrame } from '../frame';
-import { native, NativeViewerEncodeOptions, NativeTileEncoder, NativeViewerEncoder } from '../native/binding';
+import { native, NativeViewerEncodeOptions, NativeTileEncoder, NativeViewerEncoder, ParkedCache } from '../native/binding';
 import { DEFAULT_TILE_SIZE, MAX_TILE_SIZE, MIN_TILE_SIZE } from '../tileGrid';
 import type { OpCounts } from './opCounts';
 import { ScreenStore } from './screenStore';
@@ -132,6 +132,35 @@ export class TileEncoder {
     if (!this.viewer) throw new TilecastError(ErrorCodes.INVALID_ARG, 'a content cache needs an encoder that tracks what was sent (trackSent)');
     try {
       this.viewer.setCacheBudget(checkInt('bytes', bytes, 0, 0xffffffff));
+    } catch (err) {
+      throw fromNative(err);
+    }
+  }
+
+  /**
+   * trackSent only: the viewer's connection ended; its content cache mirror,
+   * to park for a resume (null: none, or not to be trusted after a failed
+   * encode). This encoder's mirror is then empty. Not while an encode() runs.
+   */
+  takeCache(): ParkedCache | null {
+    try {
+      return this.viewer?.takeCache() ?? null;
+    } catch (err) {
+      throw fromNative(err);
+    }
+  }
+
+  /**
+   * trackSent only, after setCacheBudget() and before the first encode(): the
+   * viewer came back with a cache that has seen `viewerNextId` inserts of
+   * `parked`; the mirror keeps what both sides surely hold, and the first
+   * keyframe keeps it. Returns what to send as CACHE_KEEP, or null (then
+   * nothing is resumed). `parked` is used up either way.
+   */
+  resumeCache(parked: ParkedCache, viewerNextId: number): { nextId: number; ranges: Uint32Array } | null {
+    if (!this.viewer) throw new TilecastError(ErrorCodes.INVALID_ARG, 'a content cache needs an encoder that tracks what was sent (trackSent)');
+    try {
+      return this.viewer.resumeCache(parked, checkInt('viewerNextId', viewerNextId, 0, 0xffffffff));
     } catch (err) {
       throw fromNative(err);
     }

@@ -32,6 +32,7 @@ import { ConnectionGate, ConnectionGuard, ConnectionStats, GuardedConnection } f
 import { refuseRateLimited, refuseUpgrade } from '../net/refuseUpgrade';
 import { AckSample, ViewerSession, ViewerSessionOptions, ViewerStats } from './viewerSession';
 import { AudioAuditEvent, HostAudio, HostAudioOptions, HostAudioStats } from './hostAudio';
+import { CacheParking, CacheParkingOptions } from './cacheParking';
 
 import type { ScreenStateEvent } from './captureLoop';
 
@@ -116,6 +117,14 @@ export interface HostOptions extends ViewerSessionOptions {
    * host streams pixels alone and says why (Host.audioUnavailableReason).
    */
   audio?: HostAudioOptions;
+  /**
+   * Resuming content caches (default on): a viewer whose connection drops
+   * keeps its cache, this host parks its mirror (at most `maxParked`, default
+   * 4, for `keepMs`, default 120 s), and the viewer's next connection draws
+   * its first screen from it. false: no resume (every connection starts with
+   * an empty cache).
+   */
+  cacheResume?: CacheParkingOptions | false;
 }
 
 export interface AuditEvent {
@@ -186,6 +195,8 @@ export class Host extends EventEmitter<HostEvents> {
   private readonly guard: ConnectionGuard;
   private readonly gate: ConnectionGate | null;
   private readonly audio: HostAudio | null;
+  /** Content cache mirrors of viewers that left, for their reconnect (null: resume is off). */
+  readonly cacheParking: CacheParking | null;
 
   constructor(private readonly options: HostOptions) {
     super();
@@ -194,6 +205,12 @@ export class Host extends EventEmitter<HostEvents> {
     this.maxViewers = checkInt('maxViewers', options.maxViewers ?? 8, 1, 10_000);
     checkInt('fps', options.fps ?? 30, 1, 240);
     checkInt('helloTimeoutMs', options.helloTimeoutMs ?? 3000, 100, 120_000);
+    const resume = options.cacheResume ?? {};
+    if (resume !== false && (typeof resume !== 'object' || resume === null)) throw invalidArg('cacheResume', 'false or { keepMs?, maxParked? }', resume);
+    this.cacheParking = resume === false ? null : new CacheParking({
+      keepMs: checkInt('cacheResume.keepMs', resume.keepMs ?? 120_000, 0, 3_600_000),
+      maxParked: checkInt('cacheResume.maxParked', resume.maxParked ?? 4, 0, 1000),
+    });
     const headersTimeoutMs = checkInt('headersTimeoutMs', options.headersTimeoutMs ?? 5000, 100, 120_000);
     const guard = new ConnectionGuard({
       maxConnectionsPerIp: checkInt('maxConnectionsPerIp', options.maxConnectionsPerIp ?? 16, 1, 100_000),
@@ -387,7 +404,7 @@ export class Host extends EventEmitter<HostEvents> {
   private addViewer(ws: WebSocket, user: string | null, remoteAddress: string, conn: GuardedConnection | null, viewOnly?: boolean): ViewerSession {
     const id = this.nextViewerId++;
     const session = new ViewerSession(id, ws, user, remoteAddress, {
-      ...this.options, screenStore: this.screens, audioOffer: this.audio?.offer, ...(viewOnly === undefined ? {} : { viewOnly }),
+      ...this.options, screenStore: this.screens, audioOffer: this.audio?.offer, cacheParking: this.cacheParking ?? undefined, ...(viewOnly === undefined ? {} : { viewOnly }),
     });
     this.sessions.set(id, session);
     // The viewer takes a place only now; until then it is one of the unauthenticated sockets.
@@ -442,6 +459,7 @@ export class Host extends EventEmitter<HostEvents> {
     this.capture.stop();
     for (const s of this.sessions.values()) s.close(Reason.SERVER_SHUTDOWN, 'host shutting down');
     await this.audio?.close();
+    this.cacheParking?.clear();
     for (const c of this.wss.clients) c.terminate();
     const server = this.server;
     if (!server) return;

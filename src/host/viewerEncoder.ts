@@ -20,9 +20,9 @@ import { TileEncoder, TileEncoderOptions, EncodedRects } from '../codec/tileEnco
 import { ErrorCodes, TilecastError, checkInt } from '../errors';
 import type { Frame, Rect } from '../frame';
 import { Capability, DEFAULT_CACHE_BYTES, agreedCacheBytes, cacheCapability } from '../protocol/constants';
-import { encodeMessage } from '../protocol/messages';
+import { CacheKeepMessage, encodeMessage } from '../protocol/messages';
 import { CompactUpdateState, encodeCompactUpdate } from '../protocol/compactUpdate';
-import { jpegUnavailableReason } from '../native/binding';
+import { jpegUnavailableReason, type ParkedCache } from '../native/binding';
 import { DEFAULT_TILE_SIZE } from '../tileGrid';
 import { DamageRegion } from './damageRegion';
 import { LossyPolicy, LossyPolicyOptions, refineBudget } from './lossyPolicy';
@@ -233,6 +233,18 @@ export class ViewerEncoder {
 
   /** The content cache agreed with the viewer at start(), bytes (0: none). */
   cacheBytes = 0;
+
+  /**
+   * After start(), before the first update: the viewer came back with a cache
+   * that has seen `viewerNextId` inserts of `parked` (its previous
+   * connection's mirror). Returns the CACHE_KEEP to send before anything
+   * else, or null (nothing resumed: the first keyframe starts the cache afresh).
+   */
+  resumeCache(parked: ParkedCache, viewerNextId: number): CacheKeepMessage | null {
+    if (this.cacheBytes === 0 || this.updatesSent > 0 || this.encoding) return null;
+    const kept = this.encoder.resumeCache(parked, viewerNextId);
+    return kept && { type: 'cacheKeep', nextId: kept.nextId, ranges: kept.ranges };
+  }
 
   /** The CACHE capability and size field for the host's HELLO (0: no cache). */
   get cacheCapability(): number {
@@ -506,16 +518,30 @@ export class ViewerEncoder {
     } finally {
       held.release();
       this.encoding = false;
-      if (this.closed) this.encoder.release(); // close() came while the native side was busy
+      if (this.closed) this.releaseNative(); // close() came while the native side was busy
     }
   }
 
-  /** The viewer left: frees the frame it held and the native copy of what it was sent. */
-  close(): void {
+  /**
+   * The viewer left: frees the frame it held and the native copy of what it
+   * was sent. `park` gets the content cache mirror (or null: none, or not to
+   * be trusted), once no encode is running, so the viewer may resume it.
+   */
+  close(park?: (parked: ParkedCache | null) => void): void {
     if (this.closed) return;
     this.closed = true;
+    this.park = park ?? null;
     this.held?.release();
     this.held = null;
-    if (!this.encoding) this.encoder.release();
+    if (!this.encoding) this.releaseNative();
+  }
+
+  private park: ((parked: ParkedCache | null) => void) | null = null;
+
+  private releaseNative(): void {
+    const park = this.park;
+    this.park = null;
+    if (park) park(this.encoder.takeCache());
+    this.encoder.release();
   }
 }

@@ -21,6 +21,7 @@ import { Capability, Limits, PROTOCOL_VERSION, MIN_PROTOCOL_VERSION, Reason, Rea
 import { AudioMessage, Message, decodeMessage, encodeMessage, KeyMessage, PointerMessage } from '../protocol/messages';
 import { negotiateVersion } from '../protocol/version';
 import { AudioOutbox, AudioOutboxStats, QueuedAudio } from './audioOutbox';
+import type { CacheParking } from './cacheParking';
 import { FlowController, FlowControlOptions, FlowStats } from './flowControl';
 import type { ScreenStateEvent } from './captureLoop';
 import type { ScreenSnapshot } from './screenSnapshot';
@@ -50,6 +51,11 @@ export interface ViewerSessionOptions extends Omit<ViewerEncoderOptions, 'clock'
    * when audio can run): granted in the HELLO to viewers that ask for it.
    */
   audioOffer?: SessionAudioOffer;
+  /**
+   * Where content cache mirrors wait for their viewer to reconnect (the Host
+   * has one). Without it viewers get no CACHE_TICKET and never resume.
+   */
+  cacheParking?: CacheParking;
 }
 
 /** Audio a session may grant: the PC's sound, the viewer's microphone, and the sound's jitter budget. */
@@ -124,6 +130,8 @@ export interface ViewerStats {
   copyUpdates: number;
   /** CACHE_REF ops sent: tiles this viewer drew from its content cache instead of receiving pixels. */
   cacheRefs: number;
+  /** Content cache entries resumed from the viewer's previous connection (null: it did not resume one). */
+  cacheResumed: number | null;
   flow: FlowStats;
   /** Sound to this viewer (null: not granted) and microphone frames from it. */
   audio: (AudioOutboxStats & { microphoneFrames: number }) | null;
@@ -171,6 +179,12 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   readonly connectedAt = now();
   readonly encoder: ViewerEncoder;
   private state: 'hello' | 'streaming' | 'closed' = 'hello';
+  /** The viewer's HELLO said RESUMING: nothing is encoded until its CACHE_RESUME is handled. */
+  private resume: 'none' | 'awaited' | 'claiming' = 'none';
+  private resumeTimer: NodeJS.Timeout | null = null;
+  /** This connection's CACHE_TICKET (null: none given). */
+  private ticket: Uint8Array | null = null;
+  private cacheResumed: number | null = null;
   private stepping = false; // an encoder step is running
   private again = false; // something changed while it ran
   private timer: NodeJS.Timeout | null = null;
@@ -391,6 +405,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       lossyUpdates: this.encoder.lossyUpdates,
       copyUpdates: this.encoder.copyUpdates,
       cacheRefs: this.encoder.cacheRefs,
+      cacheResumed: this.cacheResumed,
       flow: this.flow.stats(),
       audio: this.soundGranted || this.microphoneGranted ? { ...this.audioOutbox.stats(), microphoneFrames: this.microphoneFrames } : null,
       quality: this.encoder.quality(),
@@ -417,10 +432,13 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     this.state = 'closed';
     clearInterval(this.heartbeat);
     clearTimeout(this.helloTimer);
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
     if (this.timer) clearTimeout(this.timer);
     if (this.drainTimer) clearInterval(this.drainTimer);
     this.audioOutbox.clear();
-    this.encoder.close();
+    const ticket = this.ticket, parking = this.options.cacheParking;
+    // The mirror waits for this viewer to come back (parked once no encode runs).
+    this.encoder.close(ticket && parking ? (parked) => parking.park(ticket, parked) : undefined);
     this.emit('close', { code, reason });
   }
 
@@ -447,7 +465,12 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       return this.close(e.code === ErrorCodes.TOO_LARGE ? Reason.TOO_LARGE : Reason.PROTOCOL_ERROR, e.message, true);
     }
     if (this.state === 'hello' && msg.type !== 'hello') return this.close(Reason.PROTOCOL_ERROR, `expected HELLO, got ${msg.type}`, true);
+    if ((this.resume === 'awaited') !== (msg.type === 'cacheResume')) {
+      return this.close(Reason.PROTOCOL_ERROR, this.resume === 'awaited' ? `expected CACHE_RESUME after a HELLO with RESUMING, got ${msg.type}` : 'CACHE_RESUME only right after a HELLO with RESUMING', true);
+    }
     switch (msg.type) {
+      case 'cacheResume':
+        return this.onCacheResume(msg.ticket, msg.nextId);
       case 'hello':
         if (this.state !== 'hello') return this.close(Reason.PROTOCOL_ERROR, 'second HELLO', true);
         try {
@@ -465,6 +488,14 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         this.soundGranted = (this.options.audioOffer?.sound ?? false) && (msg.capabilities & Capability.AUDIO) !== 0;
         this.microphoneGranted = (this.options.audioOffer?.microphone ?? false) && !this.options.viewOnly && (msg.capabilities & Capability.MICROPHONE) !== 0;
         this.encoder.start(msg.capabilities);
+        // A cache to resume on reconnect: only with a cache agreed and somewhere to park it.
+        const resumable = this.encoder.cacheBytes > 0 && this.options.cacheParking !== undefined && (msg.capabilities & Capability.CACHE_RESUME) !== 0;
+        if (msg.capabilities & Capability.RESUMING) {
+          this.resume = 'awaited';
+          this.resumeTimer = setTimeout(() => {
+            if (this.resume === 'awaited') this.close(Reason.TIMEOUT, 'no CACHE_RESUME after a HELLO with RESUMING', true);
+          }, this.options.helloTimeoutMs ?? 3000);
+        }
         this.sendMessage({
           type: 'hello',
           minVersion: MIN_PROTOCOL_VERSION,
@@ -473,9 +504,14 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
           capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | Capability.QUALITY_LIMIT | (this.inputAllowed ? Capability.INPUT : 0)
             | (this.soundGranted ? Capability.AUDIO : 0) | (this.microphoneGranted ? Capability.MICROPHONE : 0)
             | this.encoder.cacheCapability // CACHE and its size, if the viewer offered one
-            | (msg.capabilities & (Capability.COMPACT_UPDATE | Capability.PREDICTED)), // compact updates, predicted ops to viewers that asked
+            | (msg.capabilities & (Capability.COMPACT_UPDATE | Capability.PREDICTED)) // compact updates, predicted ops to viewers that asked
+            | (resumable ? Capability.CACHE_RESUME : 0),
           software: 'tilecast-host',
         });
+        if (resumable) {
+          this.ticket = this.options.cacheParking!.issue({ replacedByResume: () => this.close(Reason.NORMAL, 'the viewer resumed on a new connection') });
+          this.sendMessage({ type: 'cacheTicket', ticket: this.ticket });
+        }
         this.emit('streaming', { sound: this.soundGranted, microphone: this.microphoneGranted });
         if (this.closed) return;
         this.cursorShapePending = this.cursorPositionPending = true; // what the cursor looks like now
@@ -544,11 +580,38 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   }
 
   /**
+   * The viewer showed its previous connection's ticket: claim that mirror
+   * (ending the old connection if the host still holds it open) and resume
+   * it for the viewer's cache; CACHE_KEEP goes out before the first update.
+   * Nothing is encoded meanwhile. Any failure just means no resume.
+   */
+  private onCacheResume(ticket: Uint8Array, nextId: number): void {
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
+    this.resume = 'claiming';
+    const parking = this.options.cacheParking;
+    const claim = parking && this.encoder.cacheBytes > 0 ? parking.claim(ticket) : Promise.resolve(null);
+    void claim.then((parked) => {
+      if (this.state !== 'streaming') return; // gone meanwhile: the claimed mirror is dropped (its memory freed by the GC)
+      const keep = parked ? this.encoder.resumeCache(parked, nextId) : null;
+      if (keep) {
+        this.sendMessage(keep);
+        this.cacheResumed = keep.ranges.reduce((n, v, i) => (i % 2 ? n + v : n), 0);
+      }
+      this.resume = 'none';
+      this.run();
+    }, (err) => {
+      this.emit('error', err instanceof Error ? err : new Error(String(err)));
+      this.resume = 'none';
+      this.run();
+    });
+  }
+
+  /**
    * Runs the encoder until it has nothing to send now; schedules the next run
    * when it asks for one. Re-entrant calls (an ack while encoding) run again after.
    */
   private run(): void {
-    if (this.state !== 'streaming') return;
+    if (this.state !== 'streaming' || this.resume !== 'none') return;
     if (this.stepping) {
       this.again = true;
       return;

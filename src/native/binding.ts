@@ -64,6 +64,12 @@ export interface NativeViewerEncoder {
   release(): void;
   memoryBytes(): number;
   setCacheBudget(bytes: number): void;
+  takeCache(): ParkedCache | null;
+  resumeCache(parked: ParkedCache, viewerNextId: number): { nextId: number; ranges: Uint32Array } | null;
+}
+/** A content cache mirror taken from a viewer's encoder when its connection ended (opaque; native memory). */
+export interface ParkedCache {
+  readonly __parkedCache: never;
 }
 export interface NativeTileDecoder {
   apply(fb: Uint8Array, width: number, height: number, stream: Uint8Array, opCount: number,
@@ -72,6 +78,7 @@ export interface NativeTileDecoder {
     keyframe: boolean, images?: Uint8Array): { ops: OpCounts };
   setCacheBudget(bytes: number): void;
   cacheInfo(): NativeCacheInfo;
+  keepCache(budget: number, nextId: number, ranges: Uint32Array): void;
 }
 export interface NativeCacheInfo {
   budget: number;

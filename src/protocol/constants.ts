@@ -16,11 +16,17 @@ export const MessageType = {
   SCREEN_STATE: 0x14,
   /** UPDATE with a varint header and no sync-flush trailer (COMPACT_UPDATE capability; docs/protocol.md). */
   UPDATE_COMPACT: 0x15,
+  /** The ticket a viewer with CACHE_RESUME shows when it reconnects, to resume its content cache. */
+  CACHE_TICKET: 0x16,
+  /** After a resume: the content cache entries both sides keep, and the next id. */
+  CACHE_KEEP: 0x17,
   ACK: 0x20,
   POINTER: 0x21,
   KEY: 0x22,
   REFRESH_REQUEST: 0x23,
   QUALITY_LIMIT: 0x24,
+  /** Right after a HELLO with RESUMING: the ticket of the viewer's previous connection and its cache's next id. */
+  CACHE_RESUME: 0x25,
   PING: 0x30,
   PONG: 0x31,
   ERROR: 0x3e,
@@ -103,6 +109,14 @@ export const Capability = {
    * CACHE_SIZE field.
    */
   PREDICTED: 1 << 12,
+  /**
+   * Viewer: keeps its content cache when a connection drops, and wants a
+   * CACHE_TICKET to resume it with. Host: gives tickets and honours them
+   * (only with CACHE agreed). See docs/protocol.md, "Resuming the cache".
+   */
+  CACHE_RESUME: 1 << 13,
+  /** Viewer only: a CACHE_RESUME message follows this HELLO (the host waits for it before the first keyframe). */
+  RESUMING: 1 << 14,
   /**
    * Viewer: plays the host's sound (understands AUDIO from the host). Host:
    * it will send AUDIO (set only when its audio is enabled and the viewer
@@ -202,6 +216,10 @@ export const Limits = {
   MAX_SCREEN_STATE_REASON_BYTES: 200,
   /** One AUDIO payload: an Opus packet of one frame is at most 1276 bytes (RFC 6716 §3.4, R2 + TOC), 3 of them 3828. */
   MAX_AUDIO_PAYLOAD_BYTES: 4000,
+  /** CACHE_TICKET and CACHE_RESUME tickets: 128 random bits. */
+  CACHE_TICKET_BYTES: 16,
+  /** CACHE_KEEP ranges: at most one per entry of the largest cache (1 GiB of 32×32 entries). */
+  MAX_CACHE_KEEP_RANGES: (1024 * 1024 * 1024) / (32 * 32 * 4),
 } as const;
 
 function nameTable(table: Record<string, number>): Map<number, string> {

@@ -123,6 +123,29 @@ export interface AudioMessage {
   /** One Opus packet (1..MAX_AUDIO_PAYLOAD_BYTES bytes). */
   payload: Uint8Array;
 }
+/** Host → viewer (CACHE_RESUME): what to show when reconnecting to resume this connection's content cache. */
+export interface CacheTicketMessage {
+  type: 'cacheTicket';
+  /** Limits.CACHE_TICKET_BYTES random bytes. */
+  ticket: Uint8Array;
+}
+/**
+ * Host → viewer, after a resume, before RESIZE: the content cache keeps
+ * exactly these entries (ordered by id, the lowest least recently used),
+ * the next insert gets `nextId`, and the next keyframe does not empty it.
+ */
+export interface CacheKeepMessage {
+  type: 'cacheKeep';
+  nextId: number;
+  /** (first, count) pairs, ascending, non-overlapping, count ≥ 1, first + count ≤ nextId. */
+  ranges: Uint32Array;
+}
+/** Viewer → host, right after a HELLO with RESUMING: the previous connection's ticket and the cache's next id. */
+export interface CacheResumeMessage {
+  type: 'cacheResume';
+  ticket: Uint8Array;
+  nextId: number;
+}
 export interface CloseMessage {
   type: 'error' | 'bye';
   reason: number;
@@ -143,6 +166,9 @@ export type Message =
   | QualityLimitMessage
   | PingMessage
   | AudioMessage
+  | CacheTicketMessage
+  | CacheKeepMessage
+  | CacheResumeMessage
   | CloseMessage;
 
 const KNOWN_KEY_FLAGS = KeyFlag.DOWN | KeyFlag.REPEAT;
@@ -160,6 +186,26 @@ function checkBool(name: string, v: unknown): boolean {
 function checkString(name: string, v: unknown): string {
   if (typeof v !== 'string') throw invalidArg(name, 'a string', v);
   return v;
+}
+
+function checkTicket(v: unknown): Uint8Array {
+  const t = checkBytes('ticket', v);
+  if (t.length !== Limits.CACHE_TICKET_BYTES) throw invalidArg('ticket', `${Limits.CACHE_TICKET_BYTES} bytes`, t);
+  return t;
+}
+
+/** What is wrong with CACHE_KEEP ranges (null: nothing): each non-empty, ascending without overlap, below nextId. */
+export function cacheRangesProblem(ranges: Uint32Array, nextId: number): string | null {
+  if (ranges.length / 2 > Limits.MAX_CACHE_KEEP_RANGES) return `more than ${Limits.MAX_CACHE_KEEP_RANGES} ranges`;
+  let end = 0;
+  for (let i = 0; i < ranges.length; i += 2) {
+    const first = ranges[i]!, count = ranges[i + 1]!;
+    if (count === 0) return `range ${i / 2} is empty`;
+    if (first < end) return `range ${i / 2} does not ascend`;
+    if (first + count > nextId) return `range ${i / 2} reaches the next id ${nextId}`;
+    end = first + count;
+  }
+  return null;
 }
 
 function protocolError(context: string, detail: string): TilecastError {
@@ -254,6 +300,22 @@ export function encodeMessage(msg: Message): Uint8Array {
       w.u8(MessageType.AUDIO).u8(AudioCodec.OPUS).u8(checkInt('channels', msg.channels, 1, 2)).u32(msg.sampleRate);
       w.u32(checkInt('seq', msg.seq, 0, U32)).f64(checkFinite('captureTime', msg.captureTime));
       w.u16(payload.length).bytes(payload);
+      break;
+    }
+    case 'cacheTicket':
+      w.u8(MessageType.CACHE_TICKET).bytes(checkTicket(msg.ticket));
+      break;
+    case 'cacheResume':
+      w.u8(MessageType.CACHE_RESUME).bytes(checkTicket(msg.ticket)).u32(checkInt('nextId', msg.nextId, 0, U32));
+      break;
+    case 'cacheKeep': {
+      const ranges = msg.ranges;
+      if (!(ranges instanceof Uint32Array) || ranges.length % 2 !== 0) throw invalidArg('ranges', 'a Uint32Array of (first, count) pairs', ranges);
+      const problem = cacheRangesProblem(ranges, checkInt('nextId', msg.nextId, 0, U32));
+      if (problem) throw invalidArg('ranges', problem, ranges);
+      w = new ByteWriter(9 + ranges.length * 4);
+      w.u8(MessageType.CACHE_KEEP).u32(msg.nextId).u32(ranges.length / 2);
+      for (const v of ranges) w.u32(v);
       break;
     }
     case 'error':
@@ -400,6 +462,25 @@ export function decodeMessage(bytes: Uint8Array, compact?: CompactUpdateState): 
       if (length === 0) throw protocolError(ctx, 'empty payload');
       if (length > Limits.MAX_AUDIO_PAYLOAD_BYTES) throw new TilecastError(ErrorCodes.TOO_LARGE, `${ctx}: payload of ${length} bytes, limit ${Limits.MAX_AUDIO_PAYLOAD_BYTES}`);
       msg = { type: 'audio', codec: 'opus', sampleRate, channels, seq, captureTime, payload: r.bytes(length, 'payload') };
+      break;
+    }
+    case MessageType.CACHE_TICKET:
+      msg = { type: 'cacheTicket', ticket: r.bytes(Limits.CACHE_TICKET_BYTES, 'ticket') };
+      break;
+    case MessageType.CACHE_RESUME:
+      msg = { type: 'cacheResume', ticket: r.bytes(Limits.CACHE_TICKET_BYTES, 'ticket'), nextId: r.u32('nextId') };
+      break;
+    case MessageType.CACHE_KEEP: {
+      const nextId = r.u32('nextId');
+      const count = r.u32('rangeCount');
+      if (count > Limits.MAX_CACHE_KEEP_RANGES) throw new TilecastError(ErrorCodes.TOO_LARGE, `${ctx}: ${count} ranges, limit ${Limits.MAX_CACHE_KEEP_RANGES}`);
+      const raw = r.bytes(count * 8, 'ranges'); // checked against what is there before anything is allocated
+      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      const ranges = new Uint32Array(count * 2);
+      for (let i = 0; i < ranges.length; i++) ranges[i] = view.getUint32(i * 4, true);
+      const problem = cacheRangesProblem(ranges, nextId);
+      if (problem) throw protocolError(ctx, problem);
+      msg = { type: 'cacheKeep', nextId, ranges };
       break;
     }
     case MessageType.ERROR:

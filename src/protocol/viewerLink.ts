@@ -30,7 +30,7 @@
 import { ErrorCode, ErrorCodes, TilecastError, checkInt, invalidArg } from '../errors';
 import { Capability, MAX_QUALITY_LIMIT, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Reason, ReasonCode } from './constants';
 import {
-  AudioMessage, CloseMessage, CursorPositionMessage, CursorShapeMessage, HelloMessage, Message, ResizeMessage, ScreenStateMessage, UpdateMessage, decodeMessage,
+  AudioMessage, CacheKeepMessage, CacheTicketMessage, CloseMessage, CursorPositionMessage, CursorShapeMessage, HelloMessage, Message, ResizeMessage, ScreenStateMessage, UpdateMessage, decodeMessage,
 } from './messages';
 import { negotiateVersion } from './version';
 import { CompactUpdateState } from './compactUpdate';
@@ -154,7 +154,8 @@ export class ReconnectBackoff {
 }
 
 /** Messages a ViewerLink hands to its embedder. */
-export type HostMessage = HelloMessage | ResizeMessage | UpdateMessage | CursorShapeMessage | CursorPositionMessage | ScreenStateMessage | AudioMessage | CloseMessage;
+export type HostMessage = HelloMessage | ResizeMessage | UpdateMessage | CursorShapeMessage | CursorPositionMessage | ScreenStateMessage | AudioMessage
+  | CacheTicketMessage | CacheKeepMessage | CloseMessage;
 
 export interface ViewerLinkOptions {
   /** Sends one message on the connection (the embedder encodes and writes it). */
@@ -171,6 +172,12 @@ export interface ViewerLinkOptions {
   timeoutMs?: number;
   /** Reset when an update of this connection is acked. */
   backoff?: ReconnectBackoff;
+  /**
+   * Resume the content cache kept from the previous connection (with
+   * CACHE_RESUME in `capabilities`): the ticket that connection got and the
+   * cache's next id now. The HELLO then says RESUMING and CACHE_RESUME follows it.
+   */
+  resume?: { ticket: Uint8Array; nextId: number } | null;
 }
 
 /** 'idle' before open(), 'hello' until the host's HELLO, 'ready' after it, 'closed' after a failure or close. */
@@ -206,6 +213,7 @@ export class ViewerLink {
   /** UPDATE_COMPACT headers are deltas from the connection's previous update (used when we announced COMPACT_UPDATE). */
   private readonly compactUpdates = new CompactUpdateState();
   private awaitingKeyframe = false;
+  private sawCacheKeep = false;
 
   constructor(private readonly options: ViewerLinkOptions) {
     if (typeof options?.send !== 'function') throw invalidArg('send', 'a function', options?.send);
@@ -267,7 +275,15 @@ export class ViewerLink {
     if (this.state !== 'idle') return;
     this.state = 'hello';
     this.lastHeard = now;
-    this.send({ type: 'hello', minVersion: MIN_PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, capabilities: this.options.capabilities, software: this.options.software });
+    const resume = this.resuming ? this.options.resume! : null;
+    this.send({ type: 'hello', minVersion: MIN_PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, capabilities: this.options.capabilities | (resume ? Capability.RESUMING : 0), software: this.options.software });
+    // Right behind the HELLO, not after the host's: the host holds the first keyframe until it has this.
+    if (resume) this.send({ type: 'cacheResume', ticket: resume.ticket, nextId: resume.nextId });
+  }
+
+  /** This connection offers to resume a content cache (CACHE_RESUME announced, a ticket given). */
+  get resuming(): boolean {
+    return (this.options.capabilities & Capability.CACHE_RESUME) !== 0 && !!this.options.resume;
   }
 
   /**
@@ -331,6 +347,16 @@ export class ViewerLink {
       case 'cursorShape':
       case 'cursorPosition':
       case 'screenState': // for the embedder to show (hosts send it only to viewers with the SCREEN_STATE capability)
+        return msg;
+      case 'cacheTicket':
+        if (!(this.options.capabilities & Capability.CACHE_RESUME) || !((this.hostHello?.capabilities ?? 0) & Capability.CACHE_RESUME)) {
+          throw new TilecastError(ErrorCodes.PROTOCOL, 'CACHE_TICKET without CACHE_RESUME in both HELLOs');
+        }
+        return msg;
+      case 'cacheKeep':
+        // Once, before RESIZE, and only when this connection offered a resume.
+        if (!this.resuming || this.sawResize || this.sawCacheKeep) throw new TilecastError(ErrorCodes.PROTOCOL, 'CACHE_KEEP only once, before RESIZE, to a viewer that sent CACHE_RESUME');
+        this.sawCacheKeep = true;
         return msg;
       case 'audio':
         // Sound only where both HELLOs agreed: an AUDIO the viewer did not ask for is a broken host.

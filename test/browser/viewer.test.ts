@@ -201,17 +201,29 @@ t.test('windows raised again come from the content cache (Worker and main thread
   t.same(errors, []);
 });
 
-t.test('the viewer reconnects after the host drops the socket and resyncs exactly', { skip }, async (t) => {
+t.test('the viewer reconnects after the host drops the socket, resumes its content cache and resyncs exactly (Worker and main thread)', { skip }, async (t) => {
   const f = crop('document', 700, 450);
-  const { host, page } = await hostWithPage(t, f);
+  const { host, page, errors } = await hostWithPage(t, f);
   t.equal(await canvasAtRest(host, page, f), null);
-  host.dropViewers();
-  await until(() => host.viewers().length === 0, 'the drop');
-  const connections = async () => page.evaluate(() => (window as any).tilecastViewer.stats.connections as number);
-  const end = Date.now() + 20_000;
-  while ((await connections()) < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  t.equal(await connections(), 2, 'a second connection');
-  t.equal(await canvasAtRest(host, page, f), null, 'exact again after the resync');
+  for (const worker of [true, false]) {
+    const what = worker ? 'Worker' : 'main thread';
+    if (!worker) {
+      await remountWithoutWorker(page, host.url); // a new viewer: its first connection gets a ticket
+      t.equal(await canvasAtRest(host, page, f), null, `${what}: exact on the new viewer's first connection`);
+    }
+    host.dropViewers();
+    await until(() => host.viewers().length === 0, 'the drop');
+    const connections = async () => page.evaluate(() => (window as any).tilecastViewer.stats.connections as number);
+    const end = Date.now() + 20_000;
+    while ((await connections()) < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    t.equal(await connections(), 2, `${what}: a second connection`);
+    t.equal(await canvasAtRest(host, page, f), null, `${what}: exact again after the resync`);
+    const v = host.viewers()[0]!;
+    t.ok(v.cacheResumed !== null && v.cacheResumed > 10, `${what}: the host resumed ${v.cacheResumed} cache entries`);
+    t.ok(v.cacheRefs > 10, `${what}: the keyframe drew ${v.cacheRefs} tiles from the resumed cache`);
+  }
+  t.equal(await page.evaluate(() => (window as any).tilecastViewer.stats.decoder), 'main');
+  t.same(errors, []);
 });
 
 t.test('a malformed message gives a visible error, not a hang', { skip }, async (t) => {
