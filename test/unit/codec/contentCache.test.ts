@@ -159,6 +159,87 @@ t.test('a keyframe empties the cache on both decoders', async (t) => {
   t.throws(() => ts.apply(fb, 64, 64, ref.stream, 1, true), { code: ErrorCodes.PROTOCOL });
 });
 
+t.test('resume after cuts with updates in flight: mirror, native decoder and TS decoder keep the same entries and go on agreeing', async (t) => {
+  const next = ints(41);
+  const windows = [screenLike(next, false), screenLike(next, true), screenLike(next, false)];
+  let screen = Buffer.from(windows[0]!);
+  const budget = 24 * TILE * TILE * 4;
+  let enc = new TileEncoder({ trackSent: true, tileSize: TILE, threads: 2 });
+  enc.setCacheBudget(budget);
+  const native = new TileDecoder({ width: W, height: H });
+  native.setCacheBudget(budget);
+  const ts = new OpStreamDecoder('bgra');
+  ts.setCacheBudget(budget);
+  const tsFb = new Uint8Array(W * H * 4);
+  let resumes = 0, lost = 0, keptEntries = 0, resumedHits = 0, keyframe = true;
+  for (let i = 0; i < 1500; i++) {
+    if (i > 0 && next() % 30 === 0) {
+      // The cut: a few updates the viewer never applies, then a new connection that resumes.
+      for (let n = next() % 4; n > 0; n--, lost++) enc.encodeSync(frameOf(windows[next() % 3]!), [{ x: 0, y: 0, w: W, h: H }]);
+      const parked = enc.takeCache()!;
+      t.ok(parked, 'a mirror to park');
+      const budget2 = next() % 3 === 0 ? budget / 2 : budget;
+      enc = new TileEncoder({ trackSent: true, tileSize: TILE, threads: 2 });
+      enc.setCacheBudget(budget2);
+      t.equal(native.cache.nextId, ts.cache.nextEntryId);
+      const keep = enc.resumeCache(parked, native.cache.nextId);
+      if (!keep) return t.fail(`update ${i}: the mirror did not resume`);
+      native.keepCache(budget2, keep.nextId, keep.ranges);
+      ts.keepCache(budget2, keep.nextId, keep.ranges);
+      t.throws(() => enc.resumeCache(parked, 0), { code: ErrorCodes.INVALID_ARG }, 'a parked cache resumes once');
+      keptEntries += native.cache.entries;
+      resumes++;
+      keyframe = true;
+    }
+    const kind = next() % 9;
+    if (kind < 5) screen = Buffer.from(windows[next() % 3]!);
+    else {
+      const target = kind < 7 ? windows[next() % 3]! : screen;
+      const x = next() % W, y = next() % H, w = 1 + (next() % (W - x)), h = 1 + (next() % Math.min(40, H - y));
+      const c = next();
+      for (let r = y; r < y + h; r++) for (let q = x; q < x + w; q++) target.writeUIntLE(c & 0xffffff, (r * W + q) * 4, 3);
+    }
+    const e = enc.encodeSync(frameOf(screen), [{ x: 0, y: 0, w: W, h: H }], { keyframe });
+    if (keyframe && i > 0) resumedHits += e.stats.ops.cacheRef;
+    keyframe = false;
+    native.applySync(e);
+    ts.apply(tsFb, W, H, e.stream, e.opCount, e.keyframe);
+    const c = native.cache;
+    const ok = native.framebuffer.equals(screen) && Buffer.from(tsFb.buffer).equals(screen)
+      && c.entries === ts.cache.size && c.usedBytes === ts.cache.usedBytes && c.nextId === ts.cache.nextEntryId;
+    if (!ok) return t.fail(`update ${i}: framebuffers or caches differ`, { native: c, ts: { entries: ts.cache.size, used: ts.cache.usedBytes, next: ts.cache.nextEntryId } });
+  }
+  t.pass(`${resumes} resumes (${lost} updates lost in flight): ${keptEntries} entries kept, ${resumedHits} references in the keyframes after them; every update exact on both decoders`);
+  t.ok(resumes > 30 && resumedHits > resumes, 'the keyframes after a resume drew from the kept cache');
+});
+
+t.test('CACHE_KEEP naming what the cache does not hold: both decoders refuse it with the same error and empty their cache', async (t) => {
+  const next = ints(8);
+  const tiles = Buffer.concat([0, 1, 2, 3].map((i) => truecolorOp(i * 64, 0, 64, 64, next)));
+  for (const [what, budget, nextId, ranges, message] of [
+    ['not held', 1 << 20, 9, [5, 1], /names cache entry 5, which this cache does not hold/],
+    ['more than held', 1 << 20, 0xffffffff, [0, 0xfffffff0], /names more entries than this cache holds \(4\)/],
+    ['over the budget', 64 * 64 * 4, 4, [0, 2], /over the cache size/],
+    ['an empty range', 1 << 20, 4, [1, 0], /range 0 is empty/],
+  ] as const) {
+    const native = new TileDecoder({ width: 256, height: 64 });
+    native.setCacheBudget(1 << 20);
+    const ts = new OpStreamDecoder('bgra');
+    ts.setCacheBudget(1 << 20);
+    const u = rawUpdate(tiles, 4);
+    native.applySync(u);
+    ts.apply(new Uint8Array(256 * 64 * 4), 256, 64, u.stream, 4, true);
+    const nErr = (() => { try { native.keepCache(budget, nextId, Uint32Array.from(ranges)); } catch (e) { return e; } })() as TilecastError;
+    const tErr = (() => { try { ts.keepCache(budget, nextId, Uint32Array.from(ranges)); } catch (e) { return e; } })() as TilecastError;
+    t.equal(nErr?.code, ErrorCodes.PROTOCOL, `${what}: native refuses (${nErr?.message})`);
+    t.equal(tErr?.code, ErrorCodes.PROTOCOL, `${what}: TS refuses (${tErr?.message})`);
+    t.match(nErr?.message, message);
+    t.match(tErr?.message, message);
+    t.equal(native.cache.entries, 0, `${what}: native cache emptied`);
+    t.equal(ts.cache.size, 0, `${what}: TS cache emptied`);
+  }
+});
+
 t.test('HELLO size field: offers, agreement and limits', async (t) => {
   t.equal(cacheCapability(0), 0, 'no cache: no bits');
   t.equal(cacheCapability((1 << 20) - 1), 0, 'under 1 MiB: none');

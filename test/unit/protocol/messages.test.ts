@@ -29,6 +29,10 @@ const samples: Message[] = [
   { type: 'bye', reason: Reason.NORMAL, message: '' },
   { type: 'audio', codec: 'opus', sampleRate: 48000, channels: 2, seq: 0xffffffff, captureTime: 1763890000123.5, payload: Uint8Array.from([0xfc, 0xff, 0xfe]) },
   { type: 'audio', codec: 'opus', sampleRate: 16000, channels: 1, seq: 0, captureTime: 0, payload: new Uint8Array(Limits.MAX_AUDIO_PAYLOAD_BYTES).fill(7) },
+  { type: 'cacheTicket', ticket: Uint8Array.from({ length: 16 }, (_, i) => i * 17) },
+  { type: 'cacheResume', ticket: new Uint8Array(16).fill(0xab), nextId: 0xfffffffe },
+  { type: 'cacheKeep', nextId: 700, ranges: Uint32Array.from([0, 3, 10, 1, 500, 200]) },
+  { type: 'cacheKeep', nextId: 0, ranges: new Uint32Array(0) },
 ];
 
 t.test('every message type round-trips', async (t) => {
@@ -55,6 +59,33 @@ t.test('wire fixtures: exact bytes', async (t) => {
   t.same(Array.from(encodeMessage({ type: 'audio', codec: 'opus', sampleRate: 48000, channels: 2, seq: 3, captureTime: 2, payload: Uint8Array.from([0xfc, 0x01]) })), [
     0x40, 1, 2, 0x80, 0xbb, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 2, 0, 0xfc, 0x01,
   ]);
+});
+
+t.test('CACHE_TICKET / CACHE_RESUME / CACHE_KEEP: exact bytes; bad tickets and ranges are refused both ways', async (t) => {
+  t.same(Array.from(encodeMessage({ type: 'cacheKeep', nextId: 9, ranges: Uint32Array.from([2, 3]) })), [0x17, 9, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0]);
+  t.same(Array.from(encodeMessage({ type: 'cacheResume', ticket: new Uint8Array(16).fill(1), nextId: 5 })), [0x25, ...new Array(16).fill(1), 5, 0, 0, 0]);
+  t.same(Array.from(encodeMessage({ type: 'cacheTicket', ticket: new Uint8Array(16) })), [0x16, ...new Array(16).fill(0)]);
+  t.throws(() => encodeMessage({ type: 'cacheTicket', ticket: new Uint8Array(15) }), { code: ErrorCodes.INVALID_ARG, message: /ticket/ });
+  t.throws(() => encodeMessage({ type: 'cacheResume', ticket: new Uint8Array(16), nextId: -1 }), { code: ErrorCodes.INVALID_ARG, message: /nextId/ });
+  const keep = (nextId: number, ranges: number[]) => {
+    const b = Buffer.alloc(9 + ranges.length * 4);
+    b[0] = MessageType.CACHE_KEEP; b.writeUInt32LE(nextId, 1); b.writeUInt32LE(ranges.length / 2, 5);
+    ranges.forEach((v, i) => b.writeUInt32LE(v, 9 + i * 4));
+    return b;
+  };
+  for (const [what, nextId, ranges, message] of [
+    ['an empty range', 9, [1, 0], /range 0 is empty/],
+    ['ranges out of order', 9, [4, 1, 2, 1], /range 1 does not ascend/],
+    ['overlapping ranges', 9, [0, 3, 2, 1], /range 1 does not ascend/],
+    ['a range reaching the next id', 9, [5, 5], /range 0 reaches the next id 9/],
+  ] as const) {
+    t.throws(() => decodeMessage(keep(nextId, [...ranges])), { code: ErrorCodes.PROTOCOL, message }, `decode: ${what}`);
+    t.throws(() => encodeMessage({ type: 'cacheKeep', nextId, ranges: Uint32Array.from(ranges) }), { code: ErrorCodes.INVALID_ARG, message }, `encode: ${what}`);
+  }
+  // A declared count beyond the limit is refused before anything is allocated; one beyond the bytes there is truncated.
+  const huge = Buffer.from([MessageType.CACHE_KEEP, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+  t.throws(() => decodeMessage(huge), { code: ErrorCodes.TOO_LARGE });
+  t.throws(() => decodeMessage(keep(9, [1, 1]).subarray(0, 13)), { code: ErrorCodes.TRUNCATED });
 });
 
 t.test('AUDIO: every bad field is refused with a clear error, both ways', async (t) => {
