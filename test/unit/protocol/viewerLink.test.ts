@@ -264,6 +264,37 @@ t.test('a failed update asks for one keyframe; a failed keyframe ends the connec
   t.equal(link.state, 'closed');
 });
 
+t.test('resume: RESUMING and CACHE_RESUME right behind the HELLO; CACHE_TICKET and CACHE_KEEP only where both sides agreed', async (t) => {
+  const ticket = new Uint8Array(16).fill(3);
+  const caps = Capability.COPY_RECT | Capability.CACHE | Capability.CACHE_RESUME;
+  const resuming = harness({ capabilities: caps, resume: { ticket, nextId: 42 } });
+  resuming.link.open();
+  const [hello, resume] = resuming.take();
+  t.equal((hello as HelloMessage).capabilities, caps | Capability.RESUMING, 'the HELLO says RESUMING');
+  t.same(resume, { type: 'cacheResume', ticket, nextId: 42 }, 'CACHE_RESUME follows at once, before the host answers');
+  resuming.link.receive({ ...HOST_HELLO, capabilities: caps });
+  const keep: Message = { type: 'cacheKeep', nextId: 50, ranges: Uint32Array.from([1, 2]) };
+  t.equal(resuming.link.receive(keep), keep, 'CACHE_KEEP before RESIZE is for the embedder');
+  t.throws(() => resuming.link.receive(keep), { code: ErrorCodes.PROTOCOL }, 'a second CACHE_KEEP is an error');
+  t.equal(resuming.link.receive({ type: 'cacheTicket', ticket })?.type, 'cacheTicket', 'a ticket when both HELLOs say CACHE_RESUME');
+
+  const plain = harness({ capabilities: caps });
+  plain.link.open();
+  t.equal(plain.take().length, 1, 'no ticket to show: HELLO alone, no RESUMING');
+  plain.link.receive({ ...HOST_HELLO, capabilities: caps });
+  t.throws(() => plain.link.receive({ type: 'cacheKeep', nextId: 1, ranges: new Uint32Array(0) }), { code: ErrorCodes.PROTOCOL }, 'CACHE_KEEP unasked is an error');
+
+  const noResume = connected({ capabilities: Capability.CACHE, resume: { ticket, nextId: 1 } });
+  t.notOk(noResume.link.resuming, 'without CACHE_RESUME announced, a ticket is not shown');
+  t.throws(() => noResume.link.receive({ type: 'cacheTicket', ticket }), { code: ErrorCodes.PROTOCOL }, 'CACHE_TICKET to a viewer that did not ask is an error');
+
+  const late = harness({ capabilities: caps, resume: { ticket, nextId: 1 } });
+  late.link.open();
+  late.link.receive({ ...HOST_HELLO, capabilities: caps });
+  late.link.receive(RESIZE);
+  t.throws(() => late.link.receive({ type: 'cacheKeep', nextId: 1, ranges: new Uint32Array(0) }), { code: ErrorCodes.PROTOCOL }, 'CACHE_KEEP after RESIZE is an error');
+});
+
 t.test('error code -> reason: one table', async (t) => {
   t.same(
     Object.fromEntries(Object.values(ErrorCodes).map((code) => [code, reasonForError(new TilecastError(code, 'x')).reason])),
