@@ -6,7 +6,7 @@ const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 
 const args = process.argv.slice(2);
-for (const script of ['micro.js', 'live.js', 'audio.js', 'capture.js', 'windows.js', 'browser.js', 'session.js', 'viewers.js', 'latency.js', 'gateway.js', 'soak.js']) {
+for (const script of ['micro.js', 'live.js', 'reconnect.js', 'audio.js', 'capture.js', 'windows.js', 'browser.js', 'session.js', 'viewers.js', 'latency.js', 'gateway.js', 'soak.js']) {
   const r = spawnSync(process.execPath, [path.join(__dirname, script), ...args], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
