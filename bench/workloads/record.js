@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Workload recorder: runs real programs on a private 1920x1080 Xvfb, drives them
-// with xdotool, and records the screen losslessly (ffmpeg x11grab -> FFV1) to
+// with xdotool, and records the screen losslessly (ffmpeg x11grab -> raw in
+// memory -> FFV1) to
 // bench/workloads/recordings/<name>.mkv (not committed: regenerate them).
 //
 //   node bench/workloads/record.js              # every workload
@@ -116,13 +117,19 @@ async function record(name) {
     procs.push(...(await w.start(env, tmp)));
     await sleep(4000); // programs up and drawn
     const file = path.join(OUT, `${name}.mkv`);
+    // Grab uncompressed into memory first (FFV1 of a 1080p video at 30 fps is more than two
+    // cores do while the video also plays: x11grab dropped half the frames), then compress.
+    const raw = path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : tmp, `tilecast-rec-${name}-${process.pid}.nut`);
     const ff = spawn('ffmpeg', ['-v', 'error', '-y', '-f', 'x11grab', '-framerate', String(FPS), '-video_size', `${W}x${H}`, '-draw_mouse', '0', '-i', `${xvfb.display}+0,0`,
-      '-t', String(w.seconds), '-c:v', 'ffv1', '-level', '3', '-slices', '4', '-threads', '2', '-pix_fmt', 'bgr0', file], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+      '-t', String(w.seconds), '-c:v', 'rawvideo', '-pix_fmt', 'bgr0', '-f', 'nut', raw], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     const done = new Promise((r) => ff.once('exit', r));
     await sleep(500);
     await w.drive(env, Date.now() + (w.seconds - 1) * 1000);
     const code = await done;
     if (code !== 0) throw new Error(`ffmpeg exited with ${code}`);
+    const pack = spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', raw, '-c:v', 'ffv1', '-level', '3', '-slices', '4', '-threads', '2', '-pix_fmt', 'bgr0', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+    fs.rmSync(raw, { force: true });
+    if (pack.status !== 0) throw new Error(`ffmpeg (FFV1) exited with ${pack.status}`);
     // x11grab drops frames when the machine cannot keep up; such a recording
     // replays with repeated frames and understates the workload.
     const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', file], { encoding: 'utf8' });
