@@ -83,6 +83,11 @@ ViewerEncodeRequest ViewerEncoderBinding::ReadRequest(const Napi::CallbackInfo& 
     if (!pr.IsBoolean()) ThrowInvalid(env, "predicted must be a boolean");
     req.predicted = pr.As<Napi::Boolean>().Value();
   }
+  Napi::Value runs = o.Get("cacheRuns");
+  if (!runs.IsUndefined()) {
+    if (!runs.IsBoolean()) ThrowInvalid(env, "cacheRuns must be a boolean");
+    req.cache_runs = runs.As<Napi::Boolean>().Value();
+  }
   Napi::Value complete = o.Get("complete");
   if (!complete.IsUndefined()) {
     if (!complete.IsBoolean()) ThrowInvalid(env, "complete must be a boolean");

@@ -210,6 +210,7 @@ void AppendTileOp(const FrameView& frame, const Rect& r, const TileAnalysis& a, 
     case OpCode::kPaletteDiff:  // analysis says kPalette; palette_diff picks the coding
     case OpCode::kPredicted:    // AppendPredictedOp
     case OpCode::kCacheRef:
+    case OpCode::kCacheRun:
       break;  // copies, JPEG images and cache references are emitted by the encoder, never chosen per tile
   }
 }

@@ -100,6 +100,13 @@ Status TileDecoder::ApplyOps(const Framebuffer& fb, uint32_t op_count, DecodeSta
         if (!s.ok()) return Status::Error(s.code(), where + ": " + s.message());
         break;
       }
+      case OpCode::kCacheRun: {
+        uint32_t tiles = 0;
+        Status s = DecodeCacheRun(fb, x, y, w, h, &tiles);
+        if (!s.ok()) return Status::Error(s.code(), where + ": " + s.message());
+        if (stats) stats->ops_by_code[static_cast<uint8_t>(OpCode::kCacheRef)] += tiles - 1;  // + 1 below
+        break;
+      }
     }
     // The insertion rule of content_cache.h, applied as the host's mirror does.
     if (ContentCache::Inserts(static_cast<OpCode>(code)) && ContentCache::Eligible(w, h)) {
@@ -220,6 +227,40 @@ Status TileDecoder::DecodeCacheRef(const Framebuffer& fb, uint32_t x, uint32_t y
   }
   const size_t row_bytes = static_cast<size_t>(w) * 4;
   for (uint32_t r = 0; r < h; ++r) std::memcpy(fb.pixel(x, y + r), e->pixels.data() + r * row_bytes, row_bytes);
+  return Status::Ok();
+}
+
+Status TileDecoder::DecodeCacheRun(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+                                   uint32_t* tiles) {
+  uint8_t body[6];
+  TC_RETURN_IF_ERROR(inflate_.Read(body, 6));
+  const uint32_t first = GetU32(body), count = GetU16(body + 4);
+  if (cache_.budget() == 0) return Status::Error(ErrorCode::kProtocol, "CACHE_RUN without a content cache (none was negotiated)");
+  if (count == 0) return Status::Error(ErrorCode::kProtocol, "CACHE_RUN of 0 entries");
+  // Entries are drawn as they are checked; a bad one fails the update (the viewer then waits for a keyframe).
+  uint32_t at = x;
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint32_t id = first + i;  // u32, wrapping as ids do
+    const ContentCache::Entry* e = cache_.Use(id);
+    if (!e) {
+      return Status::Error(ErrorCode::kProtocol, "CACHE_RUN entry " + std::to_string(id) +
+                                                     ", which the cache does not hold (next id " +
+                                                     std::to_string(cache_.next_id()) + ")");
+    }
+    if (e->h != h || e->w > x + w - at) {
+      return Status::Error(ErrorCode::kProtocol, "CACHE_RUN entry " + std::to_string(id) + " of " + std::to_string(e->w) +
+                                                     "x" + std::to_string(e->h) + " does not fit the " + std::to_string(w) +
+                                                     "x" + std::to_string(h) + " rect at x " + std::to_string(at));
+    }
+    const size_t row_bytes = static_cast<size_t>(e->w) * 4;
+    for (uint32_t r = 0; r < h; ++r) std::memcpy(fb.pixel(at, y + r), e->pixels.data() + r * row_bytes, row_bytes);
+    at += e->w;
+  }
+  if (at != x + w) {
+    return Status::Error(ErrorCode::kProtocol, "CACHE_RUN of " + std::to_string(count) + " entries covers " +
+                                                   std::to_string(at - x) + " of its " + std::to_string(w) + " columns");
+  }
+  *tiles = count;
   return Status::Ok();
 }
 

@@ -85,6 +85,8 @@ class TileDecoder {
   Status DecodePredicted(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
   Status DecodeCopy(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
   Status DecodeCacheRef(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+  // *tiles: how many entries it drew (the stats count each as a CACHE_REF).
+  Status DecodeCacheRun(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h, uint32_t* tiles);
   Status DecodeJpegOp(const Framebuffer& fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h, const uint8_t* images,
                       size_t images_len, size_t* images_used);
 

@@ -66,6 +66,7 @@ void CollectCacheable(const FrameView& frame, OpSection* section) {
       case OpCode::kCopy:
       case OpCode::kJpeg:
       case OpCode::kCacheRef: body = 4; break;
+      case OpCode::kCacheRun: body = 6; break;
     }
     const size_t length = kOpHeaderBytes + body;
     if (ContentCache::Inserts(op) && ContentCache::Eligible(r.w, r.h)) {
@@ -186,10 +187,15 @@ bool Inside(const Rect& r, uint32_t w, uint32_t h) {
 // The content cache pass over one section of a band, in stream order (the
 // viewer applies the same rule op by op): an op whose content the mirror holds
 // (verified by comparing pixels) becomes a CACHE_REF; any other cacheable op
-// enters the mirror. Returns how many ops became CACHE_REFs.
+// enters the mirror. With `runs`, a hit that continues the op just written
+// (the next entry id, the same row, right beside it, nothing in between)
+// joins it as a CACHE_RUN instead: a window raised again or a resumed cache's
+// keyframe names a row of tiles in one op. Returns how many ops became cache
+// references; *merged: how many of those joined a run (ops the update no longer has).
 // `scratch` is a buffer kept between calls: the section's bytes are rebuilt there and the two swap.
 uint32_t ApplyContentCache(const FrameView& frame, ContentCache* cache, OpSection* section, EncodeStats* stats,
-                           std::vector<uint8_t>* scratch) {
+                           std::vector<uint8_t>* scratch, bool runs, uint32_t* merged) {
+  *merged = 0;
   if (section->cacheable.empty()) return 0;
   uint32_t hits = 0;
   const std::vector<uint8_t>& bytes = section->bytes;
@@ -197,19 +203,42 @@ uint32_t ApplyContentCache(const FrameView& frame, ContentCache* cache, OpSectio
   out.clear();
   out.reserve(bytes.size());
   size_t from = 0;
+  // The last reference written: where its op starts, the next id a run would take, and
+  // where it ends (a run continues only if nothing was written after it).
+  constexpr size_t kNone = SIZE_MAX;
+  size_t ref_at = kNone, ref_end = 0;
+  uint32_t ref_next_id = 0;
   for (const CacheCandidate& c : section->cacheable) {
     out.insert(out.end(), bytes.begin() + from, bytes.begin() + c.offset);
     from = c.offset + c.length;
     uint32_t id = 0;
     if (cache->FindVerified(frame, c.rect, c.hash, &id)) {
-      uint8_t op[kOpHeaderBytes + 4];
-      PutOpHeader(op, OpCode::kCacheRef, c.rect.x, c.rect.y, c.rect.w, c.rect.h);
-      PutU32(op + kOpHeaderBytes, id);
-      out.insert(out.end(), op, op + sizeof op);
+      uint8_t* prev = ref_at != kNone && out.size() == ref_end ? out.data() + ref_at : nullptr;
+      if (runs && prev && id == ref_next_id && GetU16(prev + 3) == c.rect.y && GetU16(prev + 7) == c.rect.h &&
+          GetU16(prev + 1) + GetU16(prev + 5) == c.rect.x &&
+          (prev[0] == static_cast<uint8_t>(OpCode::kCacheRef) || GetU16(prev + kOpHeaderBytes + 4) < kMaxCacheRun)) {
+        if (prev[0] == static_cast<uint8_t>(OpCode::kCacheRef)) {
+          prev[0] = static_cast<uint8_t>(OpCode::kCacheRun);  // CACHE_REF's u32 id becomes the run's first id
+          out.push_back(1);
+          out.push_back(0);  // count, raised to 2 below
+          prev = out.data() + ref_at;
+        }
+        PutU16(prev + 5, GetU16(prev + 5) + c.rect.w);
+        PutU16(prev + kOpHeaderBytes + 4, GetU16(prev + kOpHeaderBytes + 4) + 1);
+        ++*merged;
+      } else {
+        uint8_t op[kOpHeaderBytes + 4];
+        PutOpHeader(op, OpCode::kCacheRef, c.rect.x, c.rect.y, c.rect.w, c.rect.h);
+        PutU32(op + kOpHeaderBytes, id);
+        ref_at = out.size();
+        out.insert(out.end(), op, op + sizeof op);
+      }
+      ref_end = out.size();
+      ref_next_id = id + 1;
       const uint32_t px = c.rect.w * c.rect.h;
       stats->ops_by_code[static_cast<size_t>(c.op)]--;
       stats->pixels_by_code[static_cast<size_t>(c.op)] -= px;
-      stats->ops_by_code[static_cast<size_t>(OpCode::kCacheRef)]++;
+      stats->ops_by_code[static_cast<size_t>(OpCode::kCacheRef)]++;  // tiles drawn from the cache, run or not
       stats->pixels_by_code[static_cast<size_t>(OpCode::kCacheRef)] += px;
       ++hits;
     } else {
@@ -339,9 +368,11 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   };
   TC_RETURN_IF_ERROR(emit(copy_bytes, false));
   for (Band& b : bands) {
-    ApplyContentCache(frame, &cache_, &b.zlib, &b.stats, &cache_scratch_);
+    uint32_t merged = 0, literal_merged = 0;
+    ApplyContentCache(frame, &cache_, &b.zlib, &b.stats, &cache_scratch_, cache_runs_, &merged);
     TC_RETURN_IF_ERROR(emit(b.zlib.bytes, false));
-    const uint32_t literal_hits = ApplyContentCache(frame, &cache_, &b.literal, &b.stats, &cache_scratch_);
+    const uint32_t literal_hits = ApplyContentCache(frame, &cache_, &b.literal, &b.stats, &cache_scratch_, cache_runs_, &literal_merged);
+    b.ops -= merged + literal_merged;  // references that joined a CACHE_RUN are no ops of their own
     // PREDICTED ops as literal blocks; if the cache replaced them all, the CACHE_REFs left are a
     // few bytes that zlib codes without a block of their own.
     TC_RETURN_IF_ERROR(emit(b.literal.bytes, b.predicted_ops > literal_hits));

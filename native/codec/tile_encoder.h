@@ -75,6 +75,9 @@ class TileEncoder {
   // Photographic truecolour tiles go as PREDICTED, coded as literal blocks (only for viewers that
   // announced PREDICTED).
   void set_predicted(bool on) { predicted_ = on; }
+  // Rows of cache hits with consecutive ids go as one CACHE_RUN (only for viewers that announced
+  // CACHE_RUN).
+  void set_cache_runs(bool on) { cache_runs_ = on; }
 
   // Bytes of content cache the viewer agreed to (0: none); empties the mirror.
   // Call before the first Encode (the viewer's cache starts empty with it).
@@ -103,6 +106,7 @@ class TileEncoder {
   ContentCache cache_{0, true};
   bool palette_diff_ = false;
   bool predicted_ = false;
+  bool cache_runs_ = false;
   bool needs_reset_ = false;  // set when an Encode failed midway: the stream state is unknown
   bool keep_cache_at_keyframe_ = false;  // a resumed mirror: the next keyframe does not empty it
 };

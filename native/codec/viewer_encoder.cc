@@ -87,6 +87,7 @@ Status ViewerEncoder::Encode(ViewerEncodeRequest req, ViewerUpdate* out) {
   lossy.jpeg = req.jpeg;
   tiles_.set_palette_diff(req.palette_diff);
   tiles_.set_predicted(req.predicted);
+  tiles_.set_cache_runs(req.cache_runs);
   Status s = tiles_.Encode(f, out->copies, out->rects, out->keyframe, max_threads_, &out->update, &lossy);
   if (!s.ok()) {
     // The deflate stream may be half-written: the next update is a keyframe.

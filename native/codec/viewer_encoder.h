@@ -44,6 +44,7 @@ struct ViewerEncodeRequest {
   bool complete = false;
   bool palette_diff = false;  // the viewer announced COMPACT_UPDATE: palettes as PALETTE_DIFF
   bool predicted = false;     // the viewer announced PREDICTED: photographic truecolour as PREDICTED
+  bool cache_runs = false;    // the viewer announced CACHE_RUN: rows of cache hits as one op
 };
 
 struct ViewerUpdate {

@@ -17,6 +17,10 @@
 //              only to viewers that announced the COMPACT_UPDATE capability
 //   PREDICTED  w*h*3 bytes: TRUECOLOR's pixels as prediction residuals (predictor.h); only
 //              to viewers that announced the PREDICTED capability
+//   CACHE_RUN  u32 first_id, u16 count: entries first_id .. first_id+count-1 of the content
+//              cache side by side, left to right, each h high, their widths summing to w;
+//              only to viewers that announced CACHE_RUN (a row of tiles a window raise or
+//              a resumed cache's keyframe brings back, as one op)
 //
 // COPY ops come first in an update; the other ops cover disjoint rects, so a
 // decoder may finish JPEG ops asynchronously (a browser's image decoder).
@@ -36,8 +40,11 @@ enum class OpCode : uint8_t {
   kCacheRef = 5,
   kPaletteDiff = 6,
   kPredicted = 7,
+  kCacheRun = 8,
 };
-constexpr uint8_t kOpCodeCount = 8;
+constexpr uint8_t kOpCodeCount = 9;
+// Entries one CACHE_RUN may draw (its count is a u16).
+constexpr uint32_t kMaxCacheRun = 0xFFFF;
 
 constexpr size_t kOpHeaderBytes = 9;
 constexpr uint32_t kMaxPaletteColors = 256;
@@ -87,8 +94,13 @@ inline void GetPaletteDiff(const uint8_t* p, uint32_t n, uint8_t* bgr) {
 
 // The op a coded op counts as in stats: PALETTE_DIFF and PREDICTED are PALETTE and TRUECOLOR
 // coded otherwise.
+// Stats count PALETTE_DIFF as PALETTE, PREDICTED as TRUECOLOR, and the tiles of a CACHE_RUN as
+// CACHE_REFs (cacheRef counts tiles drawn from the cache, however they were named).
 inline OpCode CountedAs(OpCode op) {
-  return op == OpCode::kPaletteDiff ? OpCode::kPalette : op == OpCode::kPredicted ? OpCode::kTruecolor : op;
+  return op == OpCode::kPaletteDiff ? OpCode::kPalette
+         : op == OpCode::kPredicted ? OpCode::kTruecolor
+         : op == OpCode::kCacheRun  ? OpCode::kCacheRef
+                                    : op;
 }
 
 inline void PutOpHeader(uint8_t* p, OpCode op, uint32_t x, uint32_t y, uint32_t w, uint32_t h) {

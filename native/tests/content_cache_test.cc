@@ -46,6 +46,14 @@ std::vector<uint8_t> CacheRefOp(uint32_t x, uint32_t y, uint32_t w, uint32_t h, 
   return op;
 }
 
+std::vector<uint8_t> CacheRunOp(uint32_t x, uint32_t y, uint32_t w, uint32_t h, uint32_t first, uint32_t count) {
+  std::vector<uint8_t> op(kOpHeaderBytes + 6);
+  PutOpHeader(op.data(), OpCode::kCacheRun, x, y, w, h);
+  PutU32(op.data() + kOpHeaderBytes, first);
+  PutU16(op.data() + kOpHeaderBytes + 4, count);
+  return op;
+}
+
 }  // namespace
 
 TEST(content_cache_mirror_and_viewer_agree_over_thousands_of_updates) {
@@ -82,6 +90,7 @@ TEST(content_cache_mirror_and_viewer_agree_over_thousands_of_updates) {
     req.frame = d.screen.view();
     req.damage = {Rect{0, 0, W, H}};
     req.detect_moves = rng() % 2 == 0;
+    req.cache_runs = rng() % 2 == 0;
     ViewerUpdate u;
     Status s = enc.Encode(std::move(req), &u);
     if (s.ok()) s = v.Apply(u.update, u.keyframe);
@@ -244,6 +253,7 @@ TEST(content_cache_resumes_after_cuts_with_updates_in_flight) {
         for (uint32_t q = x; q < x + w; ++q) std::memcpy(f.px(q, r), &c, 3);
     }
     req.keyframe = resume_keyframe;  // a new connection starts with a keyframe
+    req.cache_runs = true;
     req.frame = d.screen.view();
     req.damage = {Rect{0, 0, W, H}};
     ViewerUpdate u;
@@ -316,4 +326,89 @@ TEST(content_cache_keep_rejects_bad_ranges_and_empties_the_cache) {
   CHECK(!mirror.ResumeFor(5, budget, &out));
   CHECK_EQ(mirror.size(), 0u);
   CHECK_EQ(mirror.next_id(), 4u);
+}
+
+TEST(content_cache_runs_name_rows_of_tiles_and_bad_runs_are_protocol_errors) {
+  // A window raised again: with runs, each tile row of hits is one CACHE_RUN op.
+  std::mt19937 rng(12);
+  const uint32_t W = 320, H = 192;
+  TestFrame a = MakeFrame(W, H), b = MakeFrame(W, H);
+  FillScreenLike(a, rng);
+  FillRandom(a, rng, 40);  // busy: no SOLID tiles to break a row
+  FillRandom(b, rng, 40);
+  for (bool runs : {false, true}) {
+    ViewerEncoder enc(64, 6, 2);
+    enc.SetCacheBudget(64 << 20);
+    Viewer v(W, H);
+    v.decoder.SetCacheBudget(64 << 20);
+    uint32_t last_ops = 0, last_refs = 0;
+    for (const TestFrame* f : {&a, &b, &a}) {
+      ViewerEncodeRequest req;
+      req.frame = f->view();
+      req.damage = {Rect{0, 0, W, H}};
+      req.keyframe = f == &a && last_ops == 0;
+      req.cache_runs = runs;
+      ViewerUpdate u;
+      CHECK(enc.Encode(std::move(req), &u).ok());
+      DecodeStats stats;
+      CHECK(v.decoder.Apply(v.fb, u.update.stream.data(), u.update.stream.size(), u.update.op_count, u.keyframe, &stats).ok());
+      CHECK(v.pixels == Packed(*f));
+      CHECK_EQ(stats.ops_by_code[static_cast<int>(OpCode::kCacheRef)], u.update.stats.ops_by_code[static_cast<int>(OpCode::kCacheRef)]);
+      last_ops = u.update.op_count;
+      last_refs = stats.ops_by_code[static_cast<int>(OpCode::kCacheRef)];
+    }
+    CHECK_EQ(last_refs, 15u);  // every tile of the first screen came back from the cache
+    CHECK_EQ(last_ops, runs ? 3u : 15u);  // as one run per tile row, or one reference per tile
+    CHECK_EQ(enc.cache().size(), v.decoder.cache().size());
+  }
+
+  // Bad runs: each is a protocol error with a clear message, and the cache is emptied.
+  TestFrame f = MakeFrame(256, 64);
+  FillRandom(f, rng, 0);
+  std::vector<uint8_t> tiles;
+  TileScratch scratch;
+  TileAnalysis analysis;
+  for (uint32_t i = 0; i < 4; ++i) {
+    const Rect r{i * 64, 0, i == 3 ? 32u : 64u, 64};  // ids 0..3, the last 32 wide
+    AnalyzeTile(f.view(), r, &scratch, &analysis);
+    AppendTileOp(f.view(), r, analysis, scratch, &tiles);
+  }
+  auto cat = [](std::vector<uint8_t> x, const std::vector<uint8_t>& y) {
+    x.insert(x.end(), y.begin(), y.end());
+    return x;
+  };
+  struct Case {
+    const char* what;
+    uint64_t budget;
+    std::vector<uint8_t> run;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"no cache", 0, CacheRunOp(0, 0, 128, 64, 0, 2), "without a content cache"},
+      {"zero entries", 1 << 20, CacheRunOp(0, 0, 128, 64, 0, 0), "of 0 entries"},
+      {"missing entry", 1 << 20, CacheRunOp(0, 0, 192, 64, 2, 3), "entry 4, which the cache does not hold"},
+      {"too few columns", 1 << 20, CacheRunOp(0, 0, 100, 64, 0, 2), "does not fit the 100x64 rect at x 64"},
+      {"columns left over", 1 << 20, CacheRunOp(0, 0, 200, 64, 0, 3), "covers 192 of its 200 columns"},
+      {"wrong height", 1 << 20, CacheRunOp(0, 0, 128, 32, 0, 2), "does not fit the 128x32 rect"},
+  };
+  for (const Case& c : cases) {
+    Viewer v(256, 64);
+    v.decoder.SetCacheBudget(c.budget);
+    std::vector<uint8_t> data = Deflated(cat(tiles, c.run));
+    Status s = v.decoder.Apply(v.fb, data.data(), data.size(), 5, true, nullptr);
+    if (s.ok() || s.message().find(c.message) == std::string::npos) std::fprintf(stderr, "  %s: %s\n", c.what, s.message().c_str());
+    CHECK(!s.ok());
+    CHECK(s.message().find(c.message) != std::string::npos);
+    CHECK_EQ(v.decoder.cache().size(), 0u);
+  }
+  // The good run: entries 1..3 (64 + 64 + 32 wide) drawn back side by side, exactly.
+  Viewer v(256, 64);
+  v.decoder.SetCacheBudget(1 << 20);
+  std::vector<uint8_t> data = Deflated(cat(tiles, CacheRunOp(0, 0, 160, 64, 1, 3)));
+  DecodeStats stats;
+  CHECK(v.decoder.Apply(v.fb, data.data(), data.size(), 5, true, &stats).ok());
+  CHECK_EQ(stats.ops_by_code[static_cast<int>(OpCode::kCacheRef)], 3u);
+  for (uint32_t y = 0; y < 64; ++y) {
+    CHECK(std::memcmp(v.pixels.data() + y * 256 * 4, Packed(f).data() + (y * 256 + 64) * 4, 160 * 4) == 0);
+  }
 }

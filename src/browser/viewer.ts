@@ -358,7 +358,7 @@ export class TilecastViewer {
         if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(msg));
       },
       capabilities: Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.SCREEN_STATE | Capability.COMPACT_UPDATE | Capability.PREDICTED | (this.options.viewOnly ? 0 : Capability.INPUT)
-        | cacheCapabilities | (resumable ? Capability.CACHE_RESUME : 0)
+        | cacheCapabilities | (cacheCapabilities & Capability.CACHE ? Capability.CACHE_RUN : 0) | (resumable ? Capability.CACHE_RESUME : 0)
         | (this.audio?.capabilities(this.options.viewOnly === true) ?? 0),
       software: 'tilecast-browser-viewer',
       now,

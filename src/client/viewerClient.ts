@@ -176,7 +176,7 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
       | (options.audio ? Capability.AUDIO : 0) | (options.microphone && !options.viewOnly ? Capability.MICROPHONE : 0)
       | cacheCapability(checkInt('contentCacheBytes', options.contentCacheBytes ?? DEFAULT_CACHE_BYTES, 0, CACHE_MAX_BUDGET));
     if (options.resumeCache !== undefined && typeof options.resumeCache !== 'boolean') throw invalidArg('resumeCache', 'a boolean', options.resumeCache);
-    if (this.capabilities & Capability.CACHE && options.resumeCache !== false) this.capabilities |= Capability.CACHE_RESUME;
+    if (this.capabilities & Capability.CACHE) this.capabilities |= Capability.CACHE_RUN | (options.resumeCache !== false ? Capability.CACHE_RESUME : 0);
     const { signal } = options;
     if (signal?.aborted) {
       this.closedByUser = true;

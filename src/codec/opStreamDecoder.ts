@@ -50,7 +50,8 @@ const OP_HEADER = 9;
  * By op code; PALETTE_DIFF (6) is a palette op with difference-coded colours and PREDICTED (7) a
  * truecolour op with predicted pixels: counted as those.
  */
-const OP_NAMES = ['solid', 'palette', 'truecolor', 'copy', 'jpeg', 'cacheRef', 'palette', 'truecolor'] as const;
+// Counted as the stats count them: PALETTE_DIFF as palette, PREDICTED as truecolor, a CACHE_RUN's tiles as cacheRef.
+const OP_NAMES = ['solid', 'palette', 'truecolor', 'copy', 'jpeg', 'cacheRef', 'palette', 'truecolor', 'cacheRef'] as const;
 
 /** LOCO-I's median edge detector (native/codec/predictor.h). */
 function medianEdge(a: number, b: number, c: number): number {
@@ -329,6 +330,25 @@ export class OpStreamDecoder {
           if (!e) fail(ErrorCodes.PROTOCOL, `op ${i}: CACHE_REF to cache entry ${id}, which the cache does not hold (next id ${this.cache.nextEntryId})`);
           if (e.w !== w || e.h !== h) fail(ErrorCodes.PROTOCOL, `op ${i}: CACHE_REF to cache entry ${id} of ${e.w}x${e.h} for a ${w}x${h} rect`);
           for (let row = 0; row < h; row++) px.set(e.pixels.subarray(row * w, (row + 1) * w), (y + row) * width + x);
+          break;
+        }
+        case 8: { // CACHE_RUN: entries first .. first+count-1 side by side, each h high, widths summing to w
+          need(6, 'a cache run');
+          const first = (u16(pos) | (u16(pos + 2) << 16)) >>> 0, count = u16(pos + 4);
+          pos += 6;
+          if (this.cache.budget === 0) fail(ErrorCodes.PROTOCOL, `op ${i}: CACHE_RUN without a content cache (none was negotiated)`);
+          if (count === 0) fail(ErrorCodes.PROTOCOL, `op ${i}: CACHE_RUN of 0 entries`);
+          let at = x;
+          for (let k = 0; k < count; k++) {
+            const id = (first + k) >>> 0;
+            const e = this.cache.use(id);
+            if (!e) fail(ErrorCodes.PROTOCOL, `op ${i}: CACHE_RUN entry ${id}, which the cache does not hold (next id ${this.cache.nextEntryId})`);
+            if (e.h !== h || e.w > x + w - at) fail(ErrorCodes.PROTOCOL, `op ${i}: CACHE_RUN entry ${id} of ${e.w}x${e.h} does not fit the ${w}x${h} rect at x ${at}`);
+            for (let row = 0; row < h; row++) px.set(e.pixels.subarray(row * e.w, (row + 1) * e.w), (y + row) * width + at);
+            at += e.w;
+          }
+          if (at !== x + w) fail(ErrorCodes.PROTOCOL, `op ${i}: CACHE_RUN of ${count} entries covers ${at - x} of its ${w} columns`);
+          ops.cacheRef += count - 1; // + 1 below: every tile counts
           break;
         }
       }

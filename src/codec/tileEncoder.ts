@@ -76,6 +76,8 @@ export interface EncodeOptions {
    * literal-only deflate blocks (the viewer announced PREDICTED).
    */
   predicted?: boolean;
+  /** trackSent only: rows of content cache hits with consecutive ids as one CACHE_RUN op (the viewer announced CACHE_RUN). */
+  cacheRuns?: boolean;
 }
 
 export interface EncodedRects {
@@ -226,8 +228,8 @@ export class TileEncoder {
     }
     if (options.refine?.length) native.refine = rectsToArray(options.refine, f.width, f.height, 'refine');
     if (options.generation !== undefined) native.generation = checkInt('generation', options.generation, 0, Number.MAX_SAFE_INTEGER);
-    // Op codings a viewer announces (COMPACT_UPDATE, PREDICTED): only for encoders that track what was sent.
-    for (const name of ['paletteDiff', 'predicted'] as const) {
+    // Op codings a viewer announces (COMPACT_UPDATE, PREDICTED, CACHE_RUN): only for encoders that track what was sent.
+    for (const name of ['paletteDiff', 'predicted', 'cacheRuns'] as const) {
       const on = options[name];
       if (on === undefined) continue;
       if (typeof on !== 'boolean') throw invalidArg(name, 'a boolean', on);

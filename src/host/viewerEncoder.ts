@@ -261,6 +261,11 @@ export class ViewerEncoder {
     return ((this.capabilities ?? 0) & Capability.PREDICTED) !== 0;
   }
 
+  /** CACHE_RUN ops: a cache is agreed and the viewer announced CACHE_RUN. */
+  private get cacheRunsEnabled(): boolean {
+    return this.cacheBytes > 0 && ((this.capabilities ?? 0) & Capability.CACHE_RUN) !== 0;
+  }
+
   /** UPDATE_COMPACT messages and PALETTE_DIFF ops: the viewer announced COMPACT_UPDATE. */
   private get compactEnabled(): boolean {
     return ((this.capabilities ?? 0) & Capability.COMPACT_UPDATE) !== 0;
@@ -483,7 +488,7 @@ export class ViewerEncoder {
         // With sound on, refinements come in smaller batches too (see LinkState.soundOn).
         ? policy.refineDue(t, refineBudget(link.deliveryRateBps, this.tileSize, link.soundOn ? SPLIT_AFTER_MS : undefined), this.encoder.lossyTiles())
         : [];
-      const encoded = await this.encoder.encode(frame, rects, { keyframe, lossy, refine, detectMoves: this.movesEnabled, generation: held.generation, complete, paletteDiff: this.compactEnabled, predicted: this.predictedEnabled });
+      const encoded = await this.encoder.encode(frame, rects, { keyframe, lossy, refine, detectMoves: this.movesEnabled, generation: held.generation, complete, paletteDiff: this.compactEnabled, predicted: this.predictedEnabled, cacheRuns: this.cacheRunsEnabled });
       this.lossyCount = encoded.lossyTileCount ?? 0;
       const frameId = this.nextFrameId;
       this.nextFrameId = followingFrameId(this.nextFrameId);

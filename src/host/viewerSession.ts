@@ -505,6 +505,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
             | (this.soundGranted ? Capability.AUDIO : 0) | (this.microphoneGranted ? Capability.MICROPHONE : 0)
             | this.encoder.cacheCapability // CACHE and its size, if the viewer offered one
             | (msg.capabilities & (Capability.COMPACT_UPDATE | Capability.PREDICTED)) // compact updates, predicted ops to viewers that asked
+            | (this.encoder.cacheBytes > 0 ? msg.capabilities & Capability.CACHE_RUN : 0)
             | (resumable ? Capability.CACHE_RESUME : 0),
           software: 'tilecast-host',
         });

@@ -38,6 +38,7 @@ export interface NativeViewerEncodeOptions extends NativeEncodeOptions {
   complete?: boolean;
   paletteDiff?: boolean;
   predicted?: boolean;
+  cacheRuns?: boolean;
 }
 export interface NativeScreenStore {
   count(): number;

@@ -49,6 +49,8 @@ export const OpCode = {
   PALETTE_DIFF: 6,
   /** TRUECOLOR as prediction residuals (PREDICTED capability). */
   PREDICTED: 7,
+  /** Consecutive content cache entries side by side (CACHE_RUN capability). */
+  CACHE_RUN: 8,
 } as const;
 
 /** Reason codes carried by ERROR and BYE. */
@@ -117,6 +119,8 @@ export const Capability = {
   CACHE_RESUME: 1 << 13,
   /** Viewer only: a CACHE_RESUME message follows this HELLO (the host waits for it before the first keyframe). */
   RESUMING: 1 << 14,
+  /** Viewer: understands CACHE_RUN ops. Host: sends rows of cache hits that way (only to viewers that announced it). */
+  CACHE_RUN: 1 << 15,
   /**
    * Viewer: plays the host's sound (understands AUDIO from the host). Host:
    * it will send AUDIO (set only when its audio is enabled and the viewer

@@ -69,7 +69,7 @@ t.test('mirror, native decoder and TS decoder agree over 3000 random updates', a
       keyframe = true;
       keyframes++;
     }
-    const e = enc.encodeSync(frameOf(screen), [{ x: 0, y: 0, w: W, h: H }], { keyframe, detectMoves: next() % 2 === 0, predicted: next() % 2 === 0 });
+    const e = enc.encodeSync(frameOf(screen), [{ x: 0, y: 0, w: W, h: H }], { keyframe, detectMoves: next() % 2 === 0, predicted: next() % 2 === 0, cacheRuns: next() % 2 === 0 });
     const before = native.cache;
     const n = native.applySync(e);
     const r = ts.apply(tsFb, W, H, e.stream, e.opCount, e.keyframe);
@@ -100,6 +100,11 @@ function truecolorOp(x: number, y: number, w: number, h: number, next: () => num
   for (let i = 9; i < b.length; i++) b[i] = next() & 0xff;
   return b;
 }
+function cacheRun(x: number, y: number, w: number, h: number, first: number, count: number): Buffer {
+  const b = Buffer.alloc(15);
+  b[0] = 8; b.writeUInt16LE(x, 1); b.writeUInt16LE(y, 3); b.writeUInt16LE(w, 5); b.writeUInt16LE(h, 7); b.writeUInt32LE(first, 9); b.writeUInt16LE(count, 13);
+  return b;
+}
 function cacheRef(x: number, y: number, w: number, h: number, id: number): Buffer {
   const b = Buffer.alloc(13);
   b[0] = 5; b.writeUInt16LE(x, 1); b.writeUInt16LE(y, 3); b.writeUInt16LE(w, 5); b.writeUInt16LE(h, 7); b.writeUInt32LE(id, 9);
@@ -116,6 +121,11 @@ t.test('bad references: both decoders refuse them with the same clear error, and
     ['wrong size', 1 << 20, Buffer.concat([tile, cacheRef(0, 0, 64, 32, 0)]), 2, /entry 0 of 64x64 for a 64x32 rect/],
     ['outside', 1 << 20, Buffer.concat([tile, cacheRef(16, 0, 64, 64, 0)]), 2, /outside the framebuffer/],
     ['evicted', 64 * 64 * 4, Buffer.concat([tile, truecolorOp(0, 0, 64, 64, next), cacheRef(0, 0, 64, 64, 0)]), 3, /entry 0, which the cache does not hold/],
+    ['run without a cache', 0, Buffer.concat([tile, cacheRun(0, 0, 64, 64, 0, 1)]), 2, /CACHE_RUN without a content cache/],
+    ['run of 0 entries', 1 << 20, Buffer.concat([tile, cacheRun(0, 0, 64, 64, 0, 0)]), 2, /CACHE_RUN of 0 entries/],
+    ['run past the cache', 1 << 20, Buffer.concat([tile, cacheRun(0, 0, 64, 64, 1, 1)]), 2, /CACHE_RUN entry 1, which the cache does not hold \(next id 1\)/],
+    ['run wider than its rect', 1 << 20, Buffer.concat([tile, cacheRun(0, 0, 32, 64, 0, 1)]), 2, /CACHE_RUN entry 0 of 64x64 does not fit the 32x64 rect at x 0/],
+    ['run short of its rect', 1 << 20, Buffer.concat([truecolorOp(0, 0, 32, 64, next), cacheRun(0, 0, 64, 64, 0, 1)]), 2, /CACHE_RUN of 1 entries covers 32 of its 64 columns/],
   ];
   for (const [what, budget, ops, count, message] of cases) {
     const u = rawUpdate(ops, count);
@@ -199,7 +209,7 @@ t.test('resume after cuts with updates in flight: mirror, native decoder and TS 
       const c = next();
       for (let r = y; r < y + h; r++) for (let q = x; q < x + w; q++) target.writeUIntLE(c & 0xffffff, (r * W + q) * 4, 3);
     }
-    const e = enc.encodeSync(frameOf(screen), [{ x: 0, y: 0, w: W, h: H }], { keyframe });
+    const e = enc.encodeSync(frameOf(screen), [{ x: 0, y: 0, w: W, h: H }], { keyframe, cacheRuns: true });
     if (keyframe && i > 0) resumedHits += e.stats.ops.cacheRef;
     keyframe = false;
     native.applySync(e);
