@@ -124,7 +124,10 @@ export class ReplaySource implements FrameSource {
         if (due > now) await new Promise((r) => setTimeout(r, due - now));
       }
       this.index++;
-      return { data: this.frame, width: this.width, height: this.height, stride: this.width * 4, timestamp: this.options.realtime ? due : now };
+      // A picture the decoder hands over late (it cannot keep up with the recording's rate on a
+      // busy machine) appears on the "screen" when it is decoded: its age before that is the
+      // replay's, not the engine's latency.
+      return { data: this.frame, width: this.width, height: this.height, stride: this.width * 4, timestamp: this.options.realtime ? Math.max(due, now) : now };
     }
   }
 
