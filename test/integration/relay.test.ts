@@ -277,6 +277,8 @@ t.test('gateway restart: the host dials again and a reconnecting viewer ends exa
   gw = await startGateway(port);
   await until(() => gw.relay.isOnline('pc1'), 'pc1 dials the new gateway');
   t.equal(await exact(v, frameN(3)), null, 'the viewer came back and shows the screen as it is now');
+  const resumed = pc.host.viewers()[0]?.cacheResumed ?? null;
+  t.ok(resumed !== null && resumed > 10, `through the relay too, the viewer resumed its content cache (${resumed} entries)`);
   v.close();
 });
 
