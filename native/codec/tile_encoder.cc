@@ -407,7 +407,7 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
 }
 
 std::unique_ptr<ContentCache> TileEncoder::TakeCache() {
-  if (needs_reset_ || cache_.budget() == 0) return nullptr;
+  if (needs_reset_ || cache_.budget() == 0 || cache_.size() == 0) return nullptr;
   auto out = std::make_unique<ContentCache>(0, true);
   std::swap(*out, cache_);
   keep_cache_at_keyframe_ = false;

@@ -85,8 +85,9 @@ class TileEncoder {
   const ContentCache& cache() const { return cache_; }
 
   // The viewer's connection ended: moves the mirror out (to be parked for a
-  // resume); this encoder's is then empty, budget 0. nullptr when the mirror
-  // cannot be trusted: an Encode failed since the last keyframe.
+  // resume); this encoder's is then empty, budget 0. nullptr when there is
+  // nothing to resume, or the mirror cannot be trusted (an Encode failed since
+  // the last keyframe).
   std::unique_ptr<ContentCache> TakeCache();
   // A viewer came back whose cache has seen `viewer_next_id` inserts of the
   // parked mirror: it becomes this encoder's (ContentCache::ResumeFor with this

@@ -44,13 +44,10 @@ export class FramebufferDecoder {
   private readonly imageOps = new ImageOpDecoder();
   /** Why there is no framebuffer: what the updates reject with. */
   private missing = 'no framebuffer';
-  private cacheKept = false;
 
-  /** The host's CACHE_KEEP (before the RESIZE of a resumed connection); throws ERR_PROTOCOL. */
+  /** The host's CACHE_KEEP (before the RESIZE of a resumed connection, which then passes keepCache); throws ERR_PROTOCOL. */
   keepCache(cacheBytes: number, nextId: number, ranges: Uint32Array): void {
-    this.cacheKept = false;
     this.decoder.keepCache(cacheBytes, nextId, ranges);
-    this.cacheKept = true;
   }
 
   /** The next id of the content cache if it holds anything (what a reconnect's CACHE_RESUME says); null: nothing to resume. */
@@ -65,10 +62,9 @@ export class FramebufferDecoder {
    * there is no framebuffer and the updates that follow reject saying why, so
    * the viewer shows it. Returns whether it worked.
    */
-  resize(width: number, height: number, cacheBytes: number): boolean {
-    // A new screen starts with an empty cache, unless the host just resumed it (CACHE_KEEP).
-    if (!this.cacheKept) this.decoder.setCacheBudget(cacheBytes);
-    this.cacheKept = false;
+  resize(width: number, height: number, cacheBytes: number, keepCache = false): boolean {
+    // A new screen starts with an empty cache, unless the host just resumed it (CACHE_KEEP on this connection).
+    if (!keepCache) this.decoder.setCacheBudget(cacheBytes);
     this.width = this.height = 0;
     this.fb = new Uint8ClampedArray(0); // the old one can go first
     try {
@@ -95,7 +91,8 @@ export class FramebufferDecoder {
 /** The page's side, whichever runs the decoder. */
 export interface ScreenFrames {
   readonly where: 'worker' | 'main';
-  resize(width: number, height: number, cacheBytes: number): void;
+  /** `keepCache`: a CACHE_KEEP was applied on this connection (this RESIZE keeps the cache). */
+  resize(width: number, height: number, cacheBytes: number, keepCache?: boolean): void;
   apply(u: UpdateMessage): Promise<Applied>;
   /** The host's CACHE_KEEP, in order with the updates; rejects if the cache cannot keep what it names. */
   keepCache(cacheBytes: number, nextId: number, ranges: Uint32Array): Promise<void>;
@@ -113,8 +110,8 @@ export class LocalFrames implements ScreenFrames {
   private image: ImageData | null = null;
   private dirty: { x0: number; y0: number; x1: number; y1: number } | null = null;
 
-  resize(width: number, height: number, cacheBytes: number): void {
-    const ok = this.core.resize(width, height, cacheBytes);
+  resize(width: number, height: number, cacheBytes: number, keepCache = false): void {
+    const ok = this.core.resize(width, height, cacheBytes, keepCache);
     this.image = ok ? new ImageData(this.core.fb, width, height) : null;
     this.dirty = ok ? { x0: 0, y0: 0, x1: width, y1: height } : null;
   }
@@ -151,7 +148,7 @@ export class LocalFrames implements ScreenFrames {
 
 /** Page → Worker. */
 type ToWorker =
-  | { type: 'resize'; width: number; height: number; cacheBytes: number }
+  | { type: 'resize'; width: number; height: number; cacheBytes: number; keepCache: boolean }
   | { type: 'update'; id: number; stream: Uint8Array; opCount: number; keyframe: boolean; images?: Uint8Array }
   | { type: 'keep'; id: number; cacheBytes: number; nextId: number; ranges: Uint32Array };
 /** Worker → page: the update's dirty pixels (RGBA rows of dirty.w), or why it failed. */
@@ -177,9 +174,9 @@ export class WorkerFrames implements ScreenFrames {
     this.worker.onmessageerror = () => this.fail('decoder worker: unreadable message');
   }
 
-  resize(width: number, height: number, cacheBytes: number): void {
+  resize(width: number, height: number, cacheBytes: number, keepCache = false): void {
     this.pieces = []; // the canvas was resized (cleared) too
-    this.post({ type: 'resize', width, height, cacheBytes });
+    this.post({ type: 'resize', width, height, cacheBytes, keepCache });
   }
 
   apply(u: UpdateMessage): Promise<Applied> {
@@ -252,7 +249,7 @@ export function runDecodeWorker(scope: { onmessage: ((e: MessageEvent<ToWorker>)
     // In order: an update's JPEGs finish before the next message touches the framebuffer.
     chain = chain.then(async () => {
       try {
-        if (m.type === 'resize') return void core.resize(m.width, m.height, m.cacheBytes); // a failure: the next updates say why
+        if (m.type === 'resize') return void core.resize(m.width, m.height, m.cacheBytes, m.keepCache); // a failure: the next updates say why
         if (m.type === 'keep') {
           core.keepCache(m.cacheBytes, m.nextId, m.ranges);
           return scope.postMessage({ type: 'applied', id: m.id, dirty: null, lossy: false, pixels: null, cacheNextId: core.cacheNextId }, []);

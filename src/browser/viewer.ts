@@ -28,7 +28,7 @@
  */
 import { LocalFrames, ScreenFrames, WorkerFrames } from './screenFrames';
 import { Capability, DEFAULT_CACHE_BYTES, Reason, agreedCacheBytes, cacheCapability, reasonName } from '../protocol/constants';
-import { CacheKeepMessage, CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage, UpdateMessage, encodeMessage } from '../protocol/messages';
+import { CacheKeepMessage, CacheTicketMessage, CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage, UpdateMessage, encodeMessage } from '../protocol/messages';
 import { LinkFailure, ReconnectBackoff, ViewerLink, isFinalClose } from '../protocol/viewerLink';
 import { ViewerInput } from './viewerInput';
 import type { InputMode } from './touchInput';
@@ -109,7 +109,9 @@ export class TilecastViewer {
   private frames: ScreenFrames;
   private ws: WebSocket | null = null;
   private link: ViewerLink | null = null;
-  private inbox: Array<ResizeMessage | UpdateMessage | CacheKeepMessage> = [];
+  private inbox: Array<ResizeMessage | UpdateMessage | CacheKeepMessage | CacheTicketMessage> = [];
+  /** A CACHE_KEEP was applied on this connection: its RESIZE keeps the cache. */
+  private cacheKeptNow = false;
   /** The CACHE_TICKET of the last connection (null: none, or used): shown once by the next one. */
   private cacheTicket: Uint8Array | null = null;
   private inboxBusy = false;
@@ -353,6 +355,7 @@ export class TilecastViewer {
     const nextId = this.frames.cacheNextId;
     const resume = resumable && this.cacheTicket && nextId !== null ? { ticket: this.cacheTicket, nextId } : null;
     this.cacheTicket = null;
+    this.cacheKeptNow = false;
     const link = new ViewerLink({
       send: (msg) => {
         if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(msg));
@@ -460,8 +463,6 @@ export class TilecastViewer {
       case 'screenState':
         return this.setScreenState(msg.state, msg.reason);
       case 'cacheTicket':
-        this.cacheTicket = msg.ticket.slice();
-        return;
       case 'cacheKeep':
       case 'resize':
       case 'update':
@@ -494,7 +495,8 @@ export class TilecastViewer {
 
   private resize(width: number, height: number): void {
     this.size = { width, height };
-    this.frames.resize(width, height, this.cacheBytes);
+    this.frames.resize(width, height, this.cacheBytes, this.cacheKeptNow);
+    this.cacheKeptNow = false; // only the RESIZE right after CACHE_KEEP
     this.canvas.width = width; // opaque black until the keyframe paints
     this.canvas.height = height;
     this.stats.width = width;
@@ -510,6 +512,11 @@ export class TilecastViewer {
       const msg = this.inbox.shift()!;
       if (msg.type === 'resize') {
         this.resize(msg.width, msg.height);
+        continue;
+      }
+      if (msg.type === 'cacheTicket') {
+        // In stream order, after the keyframe it follows has been applied: it names the cache the decoder has now.
+        this.cacheTicket = msg.ticket.slice();
         continue;
       }
       const pending = msg.type === 'cacheKeep' ? this.keepCache(msg) : this.update(msg);
@@ -528,7 +535,9 @@ export class TilecastViewer {
   /** The host resumed the content cache: the decoder keeps what it names (a failure ends the connection; the next starts afresh). */
   private keepCache(msg: CacheKeepMessage): Promise<void> {
     const link = this.link!, ws = this.ws, generation = this.generation;
-    return this.frames.keepCache(this.cacheBytes, msg.nextId, msg.ranges).catch((err) => {
+    return this.frames.keepCache(this.cacheBytes, msg.nextId, msg.ranges).then(() => {
+      if (generation === this.generation) this.cacheKeptNow = true;
+    }, (err) => {
       if (generation === this.generation && ws) this.drop(ws, link.fail(err));
     });
   }
@@ -539,6 +548,7 @@ export class TilecastViewer {
     const link = this.link!, ws = this.ws, generation = this.generation, frames = this.frames;
     if (!this.size) return this.updateFailed(new Error('no framebuffer'), msg, link, ws); // the link checks RESIZE came first
     const t0 = performance.now();
+    if (msg.keyframe) this.cacheTicket = null; // a new run of the cache: its ticket follows the keyframe
     return frames.apply(msg).then(
       (r) => {
         if (generation !== this.generation || frames !== this.frames) return; // a dropped connection, or a Worker given up
@@ -546,6 +556,7 @@ export class TilecastViewer {
       },
       (err) => {
         // The stream state is gone: keep the old picture; the link asks for a full refresh.
+        this.cacheTicket = null; // the decoder emptied its cache
         if (generation === this.generation) this.updateFailed(err, msg, link, ws);
       },
     );

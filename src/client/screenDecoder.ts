@@ -56,6 +56,11 @@ export class ScreenDecoder {
    * its native decoder (framebuffer and cache; the RESIZE and keyframe that
    * follow replace the pixels). Before this decoder handled anything.
    */
+  /** No handle() is running. */
+  get idle(): boolean {
+    return !this.busy;
+  }
+
   adopt(previous: ScreenDecoder): void {
     if (this.decoder || previous.busy) throw new TilecastError(ErrorCodes.BUSY, 'adopt() before anything else, from an idle decoder');
     this.decoder = previous.decoder;
@@ -101,8 +106,9 @@ export class ScreenDecoder {
         case 'resize':
           if (this.decoder) this.decoder.resize(message.width, message.height);
           else this.decoder = new TileDecoder({ width: message.width, height: message.height });
-          // A new screen starts with an empty cache (a keyframe follows), unless the host resumed it.
+          // A new screen starts with an empty cache (a keyframe follows), unless the host just resumed it.
           if (!this.cacheKept) this.decoder.setCacheBudget(this.cacheBytes);
+          this.cacheKept = false; // only the RESIZE right after CACHE_KEEP
           return { message };
         case 'cacheKeep':
           if (!this.decoder) throw new TilecastError(ErrorCodes.PROTOCOL, 'CACHE_KEEP, but this viewer kept no cache');

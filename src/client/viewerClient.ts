@@ -371,8 +371,9 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
   }
 
   private open(): void {
-    // The previous connection's ticket, used once, if its cache holds anything.
-    const nextId = this.decoder.cacheNextId;
+    // The previous connection's ticket, used once, if its cache holds anything (and its decoder is
+    // idle: a connection dropped by us may leave an update still decoding; then no resume).
+    const nextId = this.decoder.idle ? this.decoder.cacheNextId : null;
     const resume = this.cacheTicket && nextId !== null && (this.capabilities & Capability.CACHE_RESUME) ? { ticket: this.cacheTicket, nextId } : null;
     this.cacheTicket = null;
     const ws = new WebSocket(this.url, {
@@ -512,7 +513,8 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     if (this.ws !== ws || link.state === 'closed') return;
     switch (msg.type) {
       case 'cacheTicket':
-        this.cacheTicket = msg.ticket.slice(); // for the next connection, once
+        // Taken in stream order, after the keyframe it follows: it names the cache this decoder has now.
+        this.cacheTicket = msg.ticket.slice();
         return;
       case 'cacheKeep':
         await this.decoder.handle(msg, receivedAt);
@@ -532,9 +534,12 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
         return;
       case 'update': {
         let handled;
+        // A keyframe starts a new run of the cache (the host sends its ticket after it); a failure empties the cache.
+        if (msg.keyframe) this.cacheTicket = null;
         try {
           handled = await this.decoder.handle(msg, receivedAt);
         } catch (err) {
+          this.cacheTicket = null;
           if (this.ws !== ws) return;
           // The one rule (ViewerLink.updateFailed): ask for a keyframe, or drop the connection if that was one.
           const failure = link.updateFailed(err, msg);

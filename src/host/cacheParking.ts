@@ -62,6 +62,13 @@ export class CacheParking {
     return new Uint8Array(ticket);
   }
 
+  /** A ticket of an open connection is void (a newer one names its cache now). */
+  revoke(ticket: Uint8Array): void {
+    const key = Buffer.from(ticket).toString('hex');
+    const slot = this.slots.get(key);
+    if (slot?.state === 'live' && !slot.waiter) this.slots.delete(key);
+  }
+
   /** The ticket's connection ended; `parked` is its mirror (null: nothing to resume, the ticket is void). */
   park(ticket: Uint8Array, parked: ParkedCache | null): void {
     const key = Buffer.from(ticket).toString('hex');

@@ -243,8 +243,18 @@ export class ViewerEncoder {
   resumeCache(parked: ParkedCache, viewerNextId: number): CacheKeepMessage | null {
     if (this.cacheBytes === 0 || this.updatesSent > 0 || this.encoding) return null;
     const kept = this.encoder.resumeCache(parked, viewerNextId);
+    this.resumedKeyframePending = kept !== null;
     return kept && { type: 'cacheKeep', nextId: kept.nextId, ranges: kept.ranges };
   }
+
+  /** After resumeCache(): the keyframe that keeps the cache has not gone out yet. */
+  private resumedKeyframePending = false;
+  /**
+   * The keyframe after a resume failed: the mirror and the viewer's cache may
+   * now disagree (the viewer keeps its cache for that keyframe, a retry would
+   * empty the mirror), so the connection must end rather than retry.
+   */
+  resumedKeyframeLost = false;
 
   /** The CACHE capability and size field for the host's HELLO (0: no cache). */
   get cacheCapability(): number {
@@ -510,6 +520,7 @@ export class ViewerEncoder {
       if (encoded.copies.length) this.copyUpdates++;
       this.cacheRefs += encoded.stats.ops.cacheRef;
       if (encoded.keyframe) this.keyframes++;
+      if (encoded.keyframe) this.resumedKeyframePending = false;
       const update: SentUpdate = {
         frameId, keyframe: encoded.keyframe, captureTime, oldestChangeTime: Math.min(oldestChangeTime, captureTime),
         bytes: bytes.length, changes: keyframe || rects.length > 0, encoded,
@@ -517,6 +528,7 @@ export class ViewerEncoder {
       return { messages, update, nextAt: this.clock() };
     } catch (err) {
       // What the viewer has is unknown after a failure: resend everything.
+      if (this.resumedKeyframePending) this.resumedKeyframeLost = true;
       this.keyframePending = true;
       this.resizePending ||= resize;
       throw err;

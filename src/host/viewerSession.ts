@@ -182,8 +182,10 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   /** The viewer's HELLO said RESUMING: nothing is encoded until its CACHE_RESUME is handled. */
   private resume: 'none' | 'awaited' | 'claiming' = 'none';
   private resumeTimer: NodeJS.Timeout | null = null;
-  /** This connection's CACHE_TICKET (null: none given). */
+  /** This connection's latest CACHE_TICKET (null: none given); each keyframe brings a new one and voids the last. */
   private ticket: Uint8Array | null = null;
+  /** The viewer announced CACHE_RESUME and this host can park its cache: it gets a ticket after every keyframe. */
+  private resumable = false;
   private cacheResumed: number | null = null;
   private stepping = false; // an encoder step is running
   private again = false; // something changed while it ran
@@ -509,10 +511,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
             | (resumable ? Capability.CACHE_RESUME : 0),
           software: 'tilecast-host',
         });
-        if (resumable) {
-          this.ticket = this.options.cacheParking!.issue({ replacedByResume: () => this.close(Reason.NORMAL, 'the viewer resumed on a new connection') });
-          this.sendMessage({ type: 'cacheTicket', ticket: this.ticket });
-        }
+        this.resumable = resumable;
         this.emit('streaming', { sound: this.soundGranted, microphone: this.microphoneGranted });
         if (this.closed) return;
         this.cursorShapePending = this.cursorPositionPending = true; // what the cursor looks like now
@@ -598,13 +597,21 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         this.sendMessage(keep);
         this.cacheResumed = keep.ranges.reduce((n, v, i) => (i % 2 ? n + v : n), 0);
       }
-      this.resume = 'none';
-      this.run();
-    }, (err) => {
+    }).catch((err) => {
       this.emit('error', err instanceof Error ? err : new Error(String(err)));
+    }).finally(() => {
+      // Whatever happened, the session streams on (without a resumed cache if it failed).
       this.resume = 'none';
       this.run();
     });
+  }
+
+  /** A new ticket for this connection's cache as it is now; the previous one is void. */
+  private issueTicket(): void {
+    const parking = this.options.cacheParking!;
+    if (this.ticket) parking.revoke(this.ticket);
+    this.ticket = parking.issue({ replacedByResume: () => this.close(Reason.NORMAL, 'the viewer resumed on a new connection') });
+    this.sendMessage({ type: 'cacheTicket', ticket: this.ticket });
   }
 
   /**
@@ -638,6 +645,9 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         // time) before this thread runs again, and a late send time would make honest acks look impossible.
         const sentAt = now();
         for (const bytes of step.messages) this.sendBytes(bytes);
+        // A ticket names one run of the cache (from the keyframe that last emptied or resumed it): a new one
+        // after every keyframe, in stream order, so a viewer that missed the keyframe never holds it.
+        if (step.update?.keyframe && this.resumable) this.issueTicket();
         if (step.update) {
           const u = step.update;
           this.lastFrameId = u.frameId;
@@ -650,6 +660,9 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         if (probeAt !== null && probeAt > at) this.runAt(probeAt - performance.timeOrigin);
       } catch (err) {
         this.emit('error', err instanceof Error ? err : new Error(String(err))); // the encoder starts over with a keyframe; retry shortly, not in a tight loop
+        // Not after a resume's keyframe: the viewer keeps its cache for that keyframe, and a retry
+        // (which empties the mirror) would leave the two disagreeing. It starts over on a new connection.
+        if (this.encoder.resumedKeyframeLost) return this.close(Reason.INTERNAL, 'the first update after resuming the cache failed', true);
         nextAt = performance.now() + 100;
       }
       if (nextAt !== null && nextAt <= performance.now()) continue;

@@ -28,16 +28,17 @@ async function decodeAll(peer: RawPeer, decoder: ScreenDecoder, from = 0): Promi
   return i;
 }
 
-/** Waits until the peer has an update and its screen decodes to `screen` exactly. */
+/** Waits until the peer has an update (and, with CACHE_RESUME, the ticket that follows it) and decodes what came. */
 async function connectAndDecode(url: string, caps: number, decoder: ScreenDecoder, before?: (p: RawPeer) => void): Promise<RawPeer> {
   const p = await rawPeer(url, caps);
   before?.(p);
-  await until(() => p.of('update').length > 0, 'a first update');
+  await until(() => p.of('update').length > 0 && (!(caps & Capability.CACHE_RESUME) || p.of('cacheTicket').length > 0), 'a first update and its ticket');
   await decodeAll(p, decoder);
   return p;
 }
 
-const ticketOf = (p: RawPeer) => (p.of('cacheTicket')[0] as Extract<Message, { type: 'cacheTicket' }> | undefined)?.ticket;
+/** The last ticket the peer got (each keyframe brings a new one). */
+const ticketOf = (p: RawPeer) => (p.of('cacheTicket').at(-1) as Extract<Message, { type: 'cacheTicket' }> | undefined)?.ticket;
 
 t.test('CACHE_RESUME out of turn, or never, closes only that connection with a clear reason', async (t) => {
   const source = new PushSource();
@@ -90,6 +91,8 @@ t.test('a viewer back while the host still holds its old connection: the old one
   const a = await connectAndDecode(host.url, CAPS, decoder);
   const ticket = ticketOf(a)!;
   t.ok(ticket && ticket.length === 16, 'the first connection got a ticket');
+  const firstTicket = a.received.findIndex((r) => r.msg?.type === 'cacheTicket');
+  t.ok(firstTicket > a.received.findIndex((r) => r.msg?.type === 'update'), 'right after its keyframe');
   t.ok(decoder.framebuffer?.equals(screen.data), 'first connection exact');
   const nextId = decoder.cacheNextId!;
   t.ok(nextId > 10, `its cache holds entries (next id ${nextId})`);
@@ -143,5 +146,33 @@ t.test('a viewer claiming more inserts than the host made gets no resume (and ca
   const b = await connectAndDecode(host.url, CAPS | Capability.RESUMING, resumed, (q) => q.send({ type: 'cacheResume', ticket, nextId: claimed }));
   t.equal(b.of('cacheKeep').length, 0, 'no CACHE_KEEP for an impossible next id');
   t.ok(resumed.framebuffer?.equals(screen.data), 'the keyframe emptied the kept cache and sent pixels: exact');
+  b.ws.close();
+});
+
+t.test('a ticket names one run of the cache: a keyframe brings a new one and voids the last', async (t) => {
+  const source = new PushSource();
+  source.push(screen);
+  const host = await createHost({ source, minRefreshIntervalMs: 0 });
+  t.teardown(() => host.close());
+  const decoder = new ScreenDecoder();
+  decoder.setCacheBudget(64 << 20);
+  const a = await connectAndDecode(host.url, CAPS, decoder);
+  const first = ticketOf(a)!;
+  // A keyframe the viewer (say) never gets: the mirror empties and starts again, under a new ticket.
+  const u = a.of('update')[0];
+  if (u?.type === 'update') a.send({ type: 'ack', frameId: u.frameId, receivedAt: 0, displayedAt: 0 }); // room in flight for it
+  a.send({ type: 'refreshRequest' });
+  await until(() => a.of('cacheTicket').length === 2, 'a second ticket after the second keyframe');
+  t.notSame(Array.from(ticketOf(a)!), Array.from(first), 'a new ticket');
+  a.ws.terminate();
+  await until(() => host.cacheParking!.parked === 1, 'the mirror is parked (under the new ticket)');
+  // Showing the first ticket (its cache from before the second keyframe) resumes nothing.
+  const stale = new ScreenDecoder();
+  stale.setCacheBudget(64 << 20);
+  stale.adopt(decoder);
+  const b = await connectAndDecode(host.url, CAPS | Capability.RESUMING, stale, (q) => q.send({ type: 'cacheResume', ticket: first, nextId: stale.cacheNextId! }));
+  t.equal(b.of('cacheKeep').length, 0, 'the voided ticket resumes nothing');
+  t.ok(stale.framebuffer?.equals(screen.data), 'exact from pixels');
+  t.equal(host.cacheParking!.claimedCount, 0);
   b.ws.close();
 });
