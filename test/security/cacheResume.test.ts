@@ -38,6 +38,17 @@ async function connectAndDecode(url: string, caps: number, decoder: ScreenDecode
 }
 
 /** The last ticket the peer got (each keyframe brings a new one). */
+/** A host showing `screen` (closed at the test's end), and a decoder with the cache a raw peer offers. */
+async function hostAndDecoder(t: { teardown(fn: () => unknown): void }, options: { minRefreshIntervalMs?: number } = {}) {
+  const source = new PushSource();
+  source.push(screen);
+  const host = await createHost({ source, ...options });
+  t.teardown(() => host.close());
+  const decoder = new ScreenDecoder();
+  decoder.setCacheBudget(64 << 20);
+  return { host, decoder };
+}
+
 const ticketOf = (p: RawPeer) => (p.of('cacheTicket').at(-1) as Extract<Message, { type: 'cacheTicket' }> | undefined)?.ticket;
 
 t.test('CACHE_RESUME out of turn, or never, closes only that connection with a clear reason', async (t) => {
@@ -67,12 +78,7 @@ t.test('CACHE_RESUME out of turn, or never, closes only that connection with a c
 });
 
 t.test('an unknown ticket resumes nothing: a normal keyframe, exact', async (t) => {
-  const source = new PushSource();
-  source.push(screen);
-  const host = await createHost({ source });
-  t.teardown(() => host.close());
-  const decoder = new ScreenDecoder();
-  decoder.setCacheBudget(64 << 20);
+  const { host, decoder } = await hostAndDecoder(t);
   const p = await connectAndDecode(host.url, CAPS | Capability.RESUMING, decoder, (q) => q.send({ type: 'cacheResume', ticket: new Uint8Array(16).fill(7), nextId: 500 }));
   t.equal(p.of('cacheKeep').length, 0, 'no CACHE_KEEP');
   t.ok(decoder.framebuffer?.equals(screen.data), 'exact');
@@ -82,12 +88,7 @@ t.test('an unknown ticket resumes nothing: a normal keyframe, exact', async (t) 
 });
 
 t.test('a viewer back while the host still holds its old connection: the old one ends, the mirror resumes, once', async (t) => {
-  const source = new PushSource();
-  source.push(screen);
-  const host = await createHost({ source });
-  t.teardown(() => host.close());
-  const decoder = new ScreenDecoder();
-  decoder.setCacheBudget(64 << 20);
+  const { host, decoder } = await hostAndDecoder(t);
   const a = await connectAndDecode(host.url, CAPS, decoder);
   const ticket = ticketOf(a)!;
   t.ok(ticket && ticket.length === 16, 'the first connection got a ticket');
@@ -128,12 +129,7 @@ t.test('a viewer back while the host still holds its old connection: the old one
 });
 
 t.test('a viewer claiming more inserts than the host made gets no resume (and cannot be fed stale entries)', async (t) => {
-  const source = new PushSource();
-  source.push(screen);
-  const host = await createHost({ source });
-  t.teardown(() => host.close());
-  const decoder = new ScreenDecoder();
-  decoder.setCacheBudget(64 << 20);
+  const { host, decoder } = await hostAndDecoder(t);
   const a = await connectAndDecode(host.url, CAPS, decoder);
   const ticket = ticketOf(a)!;
   a.ws.terminate();
@@ -150,12 +146,7 @@ t.test('a viewer claiming more inserts than the host made gets no resume (and ca
 });
 
 t.test('a ticket names one run of the cache: a keyframe brings a new one and voids the last', async (t) => {
-  const source = new PushSource();
-  source.push(screen);
-  const host = await createHost({ source, minRefreshIntervalMs: 0 });
-  t.teardown(() => host.close());
-  const decoder = new ScreenDecoder();
-  decoder.setCacheBudget(64 << 20);
+  const { host, decoder } = await hostAndDecoder(t, { minRefreshIntervalMs: 0 });
   const a = await connectAndDecode(host.url, CAPS, decoder);
   const first = ticketOf(a)!;
   // A keyframe the viewer (say) never gets: the mirror empties and starts again, under a new ticket.

@@ -5,7 +5,7 @@
 // for byte and both caches must hold the same entries (count, bytes, next id)
 // within the budget; hits, misses and evictions all happen. Bad references are
 // refused by both decoders with the same code and message. Seeded: reproducible.
-import t from 'tap';
+import t, { Test } from 'tap';
 import { CACHE_MAX_BUDGET, ContentCache } from '../../../src/codec/contentCache';
 import { OpStreamDecoder } from '../../../src/codec/opStreamDecoder';
 import { TileDecoder } from '../../../src/codec/tileDecoder';
@@ -41,18 +41,23 @@ function screenLike(next: () => number, busy: boolean): Buffer {
   return b;
 }
 
-t.test('mirror, native decoder and TS decoder agree over 3000 random updates', async (t) => {
-  const next = ints(23);
-  const windows = [screenLike(next, false), screenLike(next, true), screenLike(next, false)];
-  let screen = Buffer.from(windows[0]!);
-  const budget = 24 * TILE * TILE * 4; // 24 tiles; the three windows have 45
+/** An encoder (the host's mirror) and both decoders, each with a cache of `budget` bytes. */
+function threeSides(budget: number) {
   const enc = new TileEncoder({ trackSent: true, tileSize: TILE, threads: 2 });
   enc.setCacheBudget(budget);
   const native = new TileDecoder({ width: W, height: H });
   native.setCacheBudget(budget);
   const ts = new OpStreamDecoder('bgra');
   ts.setCacheBudget(budget);
-  const tsFb = new Uint8Array(W * H * 4);
+  return { enc, native, ts, tsFb: new Uint8Array(W * H * 4) };
+}
+
+t.test('mirror, native decoder and TS decoder agree over 3000 random updates', async (t) => {
+  const next = ints(23);
+  const windows = [screenLike(next, false), screenLike(next, true), screenLike(next, false)];
+  let screen = Buffer.from(windows[0]!);
+  const budget = 24 * TILE * TILE * 4; // 24 tiles; the three windows have 45
+  const { enc, native, ts, tsFb } = threeSides(budget);
   let hits = 0, evicted = 0, keyframes = 0;
   for (let i = 0; i < 3000; i++) {
     const kind = next() % 60 === 0 ? 9 : next() % 9;
@@ -111,6 +116,18 @@ function cacheRef(x: number, y: number, w: number, h: number, id: number): Buffe
   return b;
 }
 
+/** Both decoders refused the same thing with ERR_PROTOCOL and the same message, and emptied their caches. */
+function bothRefused(t: Test, what: string, message: RegExp, native: TileDecoder, nativeRun: () => unknown, ts: OpStreamDecoder, tsRun: () => unknown): void {
+  const caught = (run: () => unknown) => { try { run(); } catch (e) { return e as TilecastError; } return undefined; };
+  const nErr = caught(nativeRun), tErr = caught(tsRun);
+  t.equal(nErr?.code, ErrorCodes.PROTOCOL, `${what}: native refuses (${nErr?.message})`);
+  t.equal(tErr?.code, ErrorCodes.PROTOCOL, `${what}: TS refuses (${tErr?.message})`);
+  t.match(nErr?.message, message);
+  t.match(tErr?.message, message);
+  t.equal(native.cache.entries, 0, `${what}: native cache emptied`);
+  t.equal(ts.cache.size, 0, `${what}: TS cache emptied`);
+}
+
 t.test('bad references: both decoders refuse them with the same clear error, and empty their cache', async (t) => {
   const next = ints(5);
   const tile = truecolorOp(0, 0, 64, 64, next);
@@ -133,14 +150,7 @@ t.test('bad references: both decoders refuse them with the same clear error, and
     native.setCacheBudget(budget);
     const ts = new OpStreamDecoder('bgra');
     ts.setCacheBudget(budget);
-    const nErr = (() => { try { native.applySync(u); } catch (e) { return e; } })() as TilecastError;
-    const tErr = (() => { try { ts.apply(new Uint8Array(64 * 64 * 4), 64, 64, u.stream, u.opCount, true); } catch (e) { return e; } })() as TilecastError;
-    t.equal(nErr?.code, ErrorCodes.PROTOCOL, `${what}: native refuses (${nErr?.message})`);
-    t.equal(tErr?.code, ErrorCodes.PROTOCOL, `${what}: TS refuses (${tErr?.message})`);
-    t.match(nErr?.message, message);
-    t.match(tErr?.message, message);
-    t.equal(native.cache.entries, 0, `${what}: native cache emptied`);
-    t.equal(ts.cache.size, 0, `${what}: TS cache emptied`);
+    bothRefused(t, what, message, native, () => native.applySync(u), ts, () => ts.apply(new Uint8Array(64 * 64 * 4), 64, 64, u.stream, u.opCount, true));
   }
   // The good reference draws the entry back; the next keyframe empties the cache.
   const ok = rawUpdate(Buffer.concat([tile, cacheRef(0, 0, 64, 64, 0)]), 2);
@@ -174,13 +184,9 @@ t.test('resume after cuts with updates in flight: mirror, native decoder and TS 
   const windows = [screenLike(next, false), screenLike(next, true), screenLike(next, false)];
   let screen = Buffer.from(windows[0]!);
   const budget = 24 * TILE * TILE * 4;
-  let enc = new TileEncoder({ trackSent: true, tileSize: TILE, threads: 2 });
-  enc.setCacheBudget(budget);
-  const native = new TileDecoder({ width: W, height: H });
-  native.setCacheBudget(budget);
-  const ts = new OpStreamDecoder('bgra');
-  ts.setCacheBudget(budget);
-  const tsFb = new Uint8Array(W * H * 4);
+  const sides = threeSides(budget);
+  const { native, ts, tsFb } = sides;
+  let enc = sides.enc;
   let resumes = 0, lost = 0, keptEntries = 0, resumedHits = 0, keyframe = true;
   for (let i = 0; i < 1500; i++) {
     if (i > 0 && next() % 30 === 0) {
@@ -239,14 +245,7 @@ t.test('CACHE_KEEP naming what the cache does not hold: both decoders refuse it 
     const u = rawUpdate(tiles, 4);
     native.applySync(u);
     ts.apply(new Uint8Array(256 * 64 * 4), 256, 64, u.stream, 4, true);
-    const nErr = (() => { try { native.keepCache(budget, nextId, Uint32Array.from(ranges)); } catch (e) { return e; } })() as TilecastError;
-    const tErr = (() => { try { ts.keepCache(budget, nextId, Uint32Array.from(ranges)); } catch (e) { return e; } })() as TilecastError;
-    t.equal(nErr?.code, ErrorCodes.PROTOCOL, `${what}: native refuses (${nErr?.message})`);
-    t.equal(tErr?.code, ErrorCodes.PROTOCOL, `${what}: TS refuses (${tErr?.message})`);
-    t.match(nErr?.message, message);
-    t.match(tErr?.message, message);
-    t.equal(native.cache.entries, 0, `${what}: native cache emptied`);
-    t.equal(ts.cache.size, 0, `${what}: TS cache emptied`);
+    bothRefused(t, what, message, native, () => native.keepCache(budget, nextId, Uint32Array.from(ranges)), ts, () => ts.keepCache(budget, nextId, Uint32Array.from(ranges)));
   }
 });
 
