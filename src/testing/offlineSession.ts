@@ -16,7 +16,7 @@ import { Capability, DEFAULT_CACHE_BYTES, cacheCapability } from '../protocol/co
 import { SentUpdate, ViewerEncoder, ViewerEncoderOptions } from '../host/viewerEncoder';
 
 export interface OfflineSessionOptions extends Omit<ViewerEncoderOptions, 'clock'> {
-  /** What the viewer announces in its HELLO (default COPY_RECT | CURSOR | JPEG | COMPACT_UPDATE | PREDICTED as the tilecast viewers, and CACHE of DEFAULT_CACHE_BYTES). */
+  /** What the viewer announces in its HELLO (default COPY_RECT | CURSOR | JPEG | COMPACT_UPDATE | PREDICTED | CACHE_RUN as the tilecast viewers, and CACHE of DEFAULT_CACHE_BYTES). */
   capabilities?: number;
 }
 
@@ -38,7 +38,7 @@ export class OfflineSession {
 
   constructor(options: OfflineSessionOptions = {}) {
     this.encoder = new ViewerEncoder({ ...options, clock: () => this.now });
-    this.encoder.start(options.capabilities ?? Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.COMPACT_UPDATE | Capability.PREDICTED | cacheCapability(DEFAULT_CACHE_BYTES));
+    this.encoder.start(options.capabilities ?? Capability.COPY_RECT | Capability.CURSOR | Capability.JPEG | Capability.COMPACT_UPDATE | Capability.PREDICTED | Capability.CACHE_RUN | cacheCapability(DEFAULT_CACHE_BYTES));
     this.decoder.setCacheBudget(this.encoder.cacheBytes); // what the host's HELLO would say
   }
 
