@@ -65,7 +65,7 @@ function sameMessage(a, b) {
 }
 function normalise(m) {
   const o = { ...m };
-  for (const k of ['stream', 'images', 'pixels', 'payload']) if (o[k]) o[k] = Buffer.from(o[k]).toString('hex'); // byte views: compared by content (Buffer and Uint8Array are not deep-equal)
+  for (const k of ['stream', 'images', 'pixels', 'payload', 'ticket']) if (o[k]) o[k] = Buffer.from(o[k]).toString('hex'); // byte views: compared by content (Buffer and Uint8Array are not deep-equal)
   return o;
 }
 
