@@ -25,27 +25,64 @@ bool RowEquals(const uint8_t* src, const uint8_t* stored, uint32_t w) {
 
 }  // namespace
 
+// One step of the hash: a multiply-xorshift of a pixel's colour (its 4th byte ignored) into a lane.
+inline uint64_t Mix(uint64_t h, uint32_t px) {
+  h = (h ^ (px & 0x00FFFFFFu)) * 0x100000001B3ull;
+  return h ^ (h >> 29);
+}
+
 uint64_t HashRect(const FrameView& frame, const Rect& r) {
-  // 64-bit multiply-xorshift over the colours; the size is mixed in too.
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ (static_cast<uint64_t>(r.w) << 32 | r.h);
+  // Four lanes (pixels 0, 1, 2, 3 mod 4 of each row), so four multiply chains run side by side
+  // instead of one long one (a keyframe hashes every pixel of the screen); the size is mixed in.
+  const uint64_t seed = 0x9E3779B97F4A7C15ull ^ (static_cast<uint64_t>(r.w) << 32 | r.h);
+  uint64_t h0 = seed, h1 = seed ^ 0x5555555555555555ull, h2 = seed ^ 0x3333333333333333ull, h3 = seed ^ 0x0F0F0F0F0F0F0F0Full;
   for (uint32_t y = 0; y < r.h; ++y) {
     const uint8_t* p = frame.pixel(r.x, r.y + y);
-    for (uint32_t c = 0; c < r.w; ++c) {
-      h = (h ^ (LoadPixel(p + c * 4) & 0x00FFFFFFu)) * 0x100000001B3ull;
-      h ^= h >> 29;
+    uint32_t c = 0;
+    for (; c + 4 <= r.w; c += 4, p += 16) {
+      h0 = Mix(h0, LoadPixel(p));
+      h1 = Mix(h1, LoadPixel(p + 4));
+      h2 = Mix(h2, LoadPixel(p + 8));
+      h3 = Mix(h3, LoadPixel(p + 12));
     }
+    for (; c < r.w; ++c, p += 4) h0 = Mix(h0, LoadPixel(p));
   }
-  return h;
+  for (uint64_t lane : {h1, h2, h3}) {
+    h0 = (h0 ^ lane) * 0x100000001B3ull;
+    h0 ^= h0 >> 29;
+  }
+  return h0;
 }
 
 ContentCache::ContentCache(uint64_t budget_bytes, bool index_by_hash)
     : budget_(budget_bytes > kCacheMaxBudget ? kCacheMaxBudget : budget_bytes), index_by_hash_(index_by_hash) {}
 
+void ContentCache::Recycle(std::vector<uint8_t>* pixels) {
+  // Within the budget with what is held: entries and spare buffers together never exceed it.
+  const uint64_t cap = std::min<uint64_t>(kMaxSpareBytes, budget_ - std::min(budget_, used_));
+  const uint64_t bytes = pixels->size();
+  if (bytes == 0 || spare_bytes_ + bytes > cap) return;
+  spare_bytes_ += bytes;
+  spare_[bytes].push_back(std::move(*pixels));
+}
+
+void ContentCache::TakeSpare(uint64_t bytes, std::vector<uint8_t>* pixels) {
+  auto it = spare_.find(bytes);
+  if (it == spare_.end() || it->second.empty()) {
+    pixels->resize(bytes);
+    return;
+  }
+  *pixels = std::move(it->second.back());  // already `bytes` long: no zero-fill, no fresh pages
+  it->second.pop_back();
+  spare_bytes_ -= bytes;
+}
+
 void ContentCache::Clear() {
+  used_ = 0;
+  for (Entry& e : lru_) Recycle(&e.pixels);  // a keyframe refills the cache at once: keep the buffers
   lru_.clear();
   by_id_.clear();
   by_hash_.clear();
-  used_ = 0;
   next_id_ = 0;
   wrapped_ = false;
 }
@@ -53,6 +90,8 @@ void ContentCache::Clear() {
 void ContentCache::SetBudget(uint64_t budget_bytes) {
   budget_ = budget_bytes > kCacheMaxBudget ? kCacheMaxBudget : budget_bytes;
   Clear();
+  spare_.clear();  // a new connection (or a viewer gone): nothing is kept
+  spare_bytes_ = 0;
 }
 
 void ContentCache::EvictLeastRecent() {
@@ -68,6 +107,7 @@ void ContentCache::EvictLeastRecent() {
   }
   by_id_.erase(victim->id);
   used_ -= victim->pixels.size();
+  Recycle(&victim->pixels);
   lru_.erase(victim);
 }
 
@@ -81,7 +121,7 @@ bool ContentCache::Insert(const FrameView& frame, const Rect& r, uint64_t hash, 
   e.w = r.w;
   e.h = r.h;
   e.hash = hash;
-  e.pixels.resize(cost);
+  TakeSpare(cost, &e.pixels);
   uint8_t* dst = e.pixels.data();
   for (uint32_t y = 0; y < r.h; ++y) {
     const uint8_t* src = frame.pixel(r.x, r.y + y);

@@ -45,6 +45,10 @@ namespace tilecast {
 constexpr uint32_t kCacheMinArea = 1024;
 // Largest budget either side may use (the host's HELLO field allows 2^15 MiB; this bounds memory).
 constexpr uint64_t kCacheMaxBudget = 1024ull << 20;
+// Pixel buffers of evicted or cleared entries kept for the next inserts, at most (and never more
+// than the budget leaves beside the entries held): a keyframe empties the cache and refills it at
+// once, and fresh buffers cost zero-fill and page faults (~8 MB at 1080p).
+constexpr uint64_t kMaxSpareBytes = 16ull << 20;
 
 // Hash of a rect's colours (the 4th byte of each pixel is ignored).
 uint64_t HashRect(const FrameView& frame, const Rect& r);
@@ -60,12 +64,14 @@ class ContentCache {
   // budget_bytes 0 = disabled (nothing is inserted; every reference is missing).
   explicit ContentCache(uint64_t budget_bytes = 0, bool index_by_hash = false);
 
-  // Empties the cache and restarts ids at 0; the budget stays.
+  // Empties the cache and restarts ids at 0; the budget stays (and some pixel buffers, for reuse).
   void Clear();
-  // New budget; empties the cache (only ever called at connection start).
+  // New budget; empties the cache and frees every buffer (connection start, or the viewer left).
   void SetBudget(uint64_t budget_bytes);
   uint64_t budget() const { return budget_; }
   uint64_t used_bytes() const { return used_; }
+  // Bytes of pixel buffers kept for reuse (at most kMaxSpareBytes, and used + spare <= budget; freed by SetBudget).
+  uint64_t spare_bytes() const { return spare_bytes_; }
   size_t size() const { return by_id_.size(); }
   uint32_t next_id() const { return next_id_; }
 
@@ -114,6 +120,9 @@ class ContentCache {
   void EvictLeastRecent();
   // Rebuilds the LRU list and indexes from `kept` (ascending ids): the highest id most recent.
   void Rebuild(std::vector<Entry> kept);
+  // An entry's pixels, kept for reuse if the spare pool has room; and a buffer of `bytes` from it.
+  void Recycle(std::vector<uint8_t>* pixels);
+  void TakeSpare(uint64_t bytes, std::vector<uint8_t>* pixels);
 
   uint64_t budget_;
   bool index_by_hash_;
@@ -121,6 +130,8 @@ class ContentCache {
   uint32_t next_id_ = 0;
   bool wrapped_ = false;  // next_id_ came round past 2^32 since the last Clear(): ids no longer order inserts
   List lru_;
+  std::unordered_map<uint64_t, std::vector<std::vector<uint8_t>>> spare_;  // by size in bytes
+  uint64_t spare_bytes_ = 0;
   std::unordered_map<uint32_t, List::iterator> by_id_;
   std::unordered_multimap<uint64_t, List::iterator> by_hash_;
 };

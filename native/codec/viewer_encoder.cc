@@ -121,6 +121,8 @@ void ViewerEncoder::Release() {
   lossy_count_ = 0;
 }
 
-size_t ViewerEncoder::MemoryBytes() const { return sent_.MemoryBytes() + static_cast<size_t>(tiles_.cache().used_bytes()); }
+size_t ViewerEncoder::MemoryBytes() const {
+  return sent_.MemoryBytes() + static_cast<size_t>(tiles_.cache().used_bytes() + tiles_.cache().spare_bytes());
+}
 
 }  // namespace tilecast

@@ -353,8 +353,8 @@ export class TilecastViewer {
     const resumable = (cacheCapabilities & Capability.CACHE) !== 0 && this.options.resumeCache !== false;
     // The previous connection's ticket, used once, if the cache holds anything.
     const nextId = this.frames.cacheNextId;
+    // Kept through attempts that never reach the host (no network yet); spent at its HELLO.
     const resume = resumable && this.cacheTicket && nextId !== null ? { ticket: this.cacheTicket, nextId } : null;
-    this.cacheTicket = null;
     this.cacheKeptNow = false;
     const link = new ViewerLink({
       send: (msg) => {
@@ -450,6 +450,7 @@ export class TilecastViewer {
     if (!msg) return;
     switch (msg.type) {
       case 'hello':
+        this.cacheTicket = null; // shown to this host once (it is single-use there); the next comes after the keyframe
         // The content cache both use; the decoder takes it with the RESIZE that follows.
         this.cacheBytes = agreedCacheBytes(this.options.contentCacheBytes ?? DEFAULT_CACHE_BYTES, msg.capabilities);
         this.setState('connected');

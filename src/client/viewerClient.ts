@@ -374,8 +374,8 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
     // The previous connection's ticket, used once, if its cache holds anything (and its decoder is
     // idle: a connection dropped by us may leave an update still decoding; then no resume).
     const nextId = this.decoder.idle ? this.decoder.cacheNextId : null;
+    // Kept through attempts that never reach the host (refused, the gateway restarting); spent at its HELLO.
     const resume = this.cacheTicket && nextId !== null && (this.capabilities & Capability.CACHE_RESUME) ? { ticket: this.cacheTicket, nextId } : null;
-    this.cacheTicket = null;
     const ws = new WebSocket(this.url, {
       headers: this.options.headers,
       perMessageDeflate: false,
@@ -520,6 +520,7 @@ export class ViewerClient extends EventEmitter<ViewerClientEvents> {
         await this.decoder.handle(msg, receivedAt);
         return;
       case 'hello':
+        this.cacheTicket = null; // shown to this host once (it is single-use there); the next comes after the keyframe
         this.hello = { ...msg, version: link.version! };
         this.decoder.setCacheBudget(agreedCacheBytes(cacheBytesOf(this.capabilities), msg.capabilities)); // before RESIZE and any UPDATE
         this.emit('hello', this.hello);

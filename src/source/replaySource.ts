@@ -97,6 +97,8 @@ export class ReplaySource implements FrameSource {
 
   /** Pictures skipped in realtime play because the reader fell a whole frame behind. */
   framesSkipped = 0;
+  /** The last readFrame() had to wait for ffmpeg to decode the picture (it was not ready when asked for). */
+  private waitedForDecoder = false;
 
   /** Frames of the recording passed so far (delivered or skipped). */
   get position(): number {
@@ -126,17 +128,20 @@ export class ReplaySource implements FrameSource {
       this.index++;
       // A picture the decoder hands over late (it cannot keep up with the recording's rate on a
       // busy machine) appears on the "screen" when it is decoded: its age before that is the
-      // replay's, not the engine's latency.
-      return { data: this.frame, width: this.width, height: this.height, stride: this.width * 4, timestamp: this.options.realtime ? Math.max(due, now) : now };
+      // replay's, not the engine's latency. One decoded in time is the screen's from when it was due.
+      const timestamp = !this.options.realtime ? now : this.waitedForDecoder ? Math.max(due, now) : due;
+      return { data: this.frame, width: this.width, height: this.height, stride: this.width * 4, timestamp };
     }
   }
 
   /** The next picture from the pipe into this.frame; false at the end of the recording. */
   private async readFrame(): Promise<boolean> {
+    this.waitedForDecoder = false;
     while (this.buffered < this.frameBytes) {
       if (this.error) throw this.error;
       if (this.ended || !this.proc) return false;
       this.proc.stdout!.resume();
+      this.waitedForDecoder = true;
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = null;
     }

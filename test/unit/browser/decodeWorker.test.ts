@@ -34,5 +34,5 @@ t.test('a screen too large for memory: the update says why, and the next resize 
   const posted = JSON.parse(out) as Array<{ type: string; id: number; message?: string; dirty?: unknown; pixels?: number[] }>;
   t.equal(posted.length, 2, 'every update got an answer (the loop did not stop at the failed resize)');
   t.match(posted[0], { type: 'failed', id: 1, message: /^no memory for a 16384×16384 screen on this device \(.+\)$/ }, 'the first update fails saying why');
-  t.same(posted[1], { type: 'applied', id: 2, dirty: { x: 0, y: 0, w: 4, h: 2 }, lossy: false, pixels: [0, 0, 255, 255, 0, 0, 255, 255] }, 'after a smaller resize, updates decode exactly again');
+  t.same(posted[1], { type: 'applied', id: 2, dirty: { x: 0, y: 0, w: 4, h: 2 }, lossy: false, pixels: [0, 0, 255, 255, 0, 0, 255, 255], cacheNextId: null }, 'after a smaller resize, updates decode exactly again');
 });

@@ -46,7 +46,7 @@ const GOOD_DELTA = { stream: deflate(op(0, 8, 8, 8, 8, [40, 50, 60])), opCount: 
 
 t.test('hand-built bad updates are rejected with stable codes; then only a keyframe is accepted', async (t) => {
   const cases: Array<[string, Uint8Array, number, string]> = [
-    ['unknown op', deflate(op(8, 0, 0, 1, 1)), 1, ErrorCodes.PROTOCOL],
+    ['unknown op', deflate(op(9, 0, 0, 1, 1)), 1, ErrorCodes.PROTOCOL],
     ['rect past the right edge', deflate(op(0, 60, 0, 5, 1, [1, 2, 3])), 1, ErrorCodes.PROTOCOL],
     ['rect past the bottom', deflate(op(0, 0, 63, 1, 2, [1, 2, 3])), 1, ErrorCodes.PROTOCOL],
     ['empty rect', deflate(op(0, 0, 0, 0, 0, [1, 2, 3])), 1, ErrorCodes.PROTOCOL],
