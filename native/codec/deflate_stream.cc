@@ -17,6 +17,18 @@ DeflateStream::DeflateStream(int level) : level_(level) {
   init_ok_ = deflateInit2(&zs_, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK;
 }
 
+size_t DeflateStream::RetainedBytes() const {
+  size_t n = 0;
+  for (const auto& lz : lz_) n += lz->RetainedBytes();
+  for (const auto& piece : lz_coded_) n += piece.capacity();
+  return n;
+}
+
+void DeflateStream::ReleaseLzBuffers() {
+  lz_.clear();
+  std::vector<std::vector<uint8_t>>().swap(lz_coded_);
+}
+
 DeflateStream::~DeflateStream() {
   if (init_ok_) deflateEnd(&zs_);
 }

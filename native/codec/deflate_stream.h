@@ -51,6 +51,11 @@ class DeflateStream {
   // Sync-flushes, so everything written so far can be decoded from `out`. The update then ends
   // in the marker (00 00 FF FF), even with nothing written (or literal blocks last, which end in it).
   Status Finish(std::vector<uint8_t>* out);
+  // Bytes held between updates for our own LZ coding: the coders' tables and the pieces' coded
+  // buffers (not zlib's fixed state, ~260 KiB, which lives as long as the stream).
+  size_t RetainedBytes() const;
+  // Frees those (the viewer left); a later WriteFreshLz makes them again.
+  void ReleaseLzBuffers();
 
  private:
   Status Run(const uint8_t* data, size_t len, int flush, std::vector<uint8_t>* out);

@@ -205,6 +205,11 @@ void LzCoder::Tables::Flush(deflate_bits::BitWriter* w) {
 LzCoder::LzCoder() : t_(std::make_unique<Tables>()) {}
 LzCoder::~LzCoder() = default;
 
+size_t LzCoder::RetainedBytes() const {
+  return t_->head.capacity() * sizeof(int32_t) + t_->prev.capacity() * sizeof(int32_t) +
+         t_->symbols.capacity() * sizeof(uint32_t) + t_->staging_size;
+}
+
 void LzCoder::Append(const uint8_t* buf, size_t history, size_t len, const std::vector<ByteRange>& literal_only,
                      std::vector<uint8_t>* out) {
   if (len == 0) return;

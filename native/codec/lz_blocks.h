@@ -39,6 +39,9 @@ class LzCoder {
   void Append(const uint8_t* buf, size_t history, size_t len, const std::vector<ByteRange>& literal_only,
               std::vector<uint8_t>* out);
 
+  // Bytes its tables and staging buffer hold between calls.
+  size_t RetainedBytes() const;
+
  private:
   struct Tables;
   std::unique_ptr<Tables> t_;

@@ -356,6 +356,9 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   std::vector<uint8_t>& gathered = keyframe_ops_;
   std::vector<ByteRange> literal_ranges;
   gathered.clear();
+  // At most raw_total (the cache only shortens ops): one allocation, not a doubling series that
+  // would copy the bytes as it grows and keep up to twice them.
+  if (own_lz) gathered.reserve(raw_total);
   // `literal`: PREDICTED residuals, coded without a match search.
   auto emit = [&](const std::vector<uint8_t>& bytes, bool literal) -> Status {
     if (own_lz) {
@@ -404,6 +407,19 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   }
   needs_reset_ = false;
   return Status::Ok();
+}
+
+size_t TileEncoder::RetainedBytes() const {
+  size_t n = deflate_.RetainedBytes() + cache_scratch_.capacity() + keyframe_ops_.capacity();
+  for (const auto& b : spare_buffers_) n += b.capacity();
+  return n;
+}
+
+void TileEncoder::ReleaseBuffers() {
+  deflate_.ReleaseLzBuffers();
+  std::vector<std::vector<uint8_t>>().swap(spare_buffers_);
+  std::vector<uint8_t>().swap(cache_scratch_);
+  std::vector<uint8_t>().swap(keyframe_ops_);
 }
 
 std::unique_ptr<ContentCache> TileEncoder::TakeCache() {

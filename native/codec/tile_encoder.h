@@ -89,6 +89,12 @@ class TileEncoder {
   // nothing to resume, or the mirror cannot be trusted (an Encode failed since
   // the last keyframe).
   std::unique_ptr<ContentCache> TakeCache();
+
+  // Bytes held between encodes outside the content cache: the deflate stream's state and the
+  // buffers kept so the next large keyframe does not fault fresh pages in.
+  size_t RetainedBytes() const;
+  // Frees them (the viewer left).
+  void ReleaseBuffers();
   // A viewer came back whose cache has seen `viewer_next_id` inserts of the
   // parked mirror: it becomes this encoder's (ContentCache::ResumeFor with this
   // encoder's budget) and the next keyframe keeps it. Appends the kept ids'

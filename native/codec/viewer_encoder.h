@@ -72,7 +72,8 @@ class ViewerEncoder {
   std::vector<uint32_t> LossyTiles() const;
   uint32_t LossyTileCount() const { return lossy_count_; }
 
-  // Frees the sent-frame copy and the cache mirror (the viewer left); a later Encode is a keyframe.
+  // Frees the sent-frame copy, the cache mirror and the coding buffers (the viewer left); a later
+  // Encode is a keyframe.
   void Release();
 
   // The content cache budget agreed with the viewer at HELLO (0: none); call before the first Encode.
@@ -89,9 +90,12 @@ class ViewerEncoder {
   uint32_t tile_size() const { return tiles_.tile_size(); }
   // What the viewer has (tests and fuzz targets check it against the screen).
   const SentFrame& sent_frame() const { return sent_; }
-  // Bytes held for this viewer alone (its own copy, if any, flags and the
-  // cache mirror's pixels; not shared screens).
+  // Bytes held for this viewer alone (its own copy, if any, flags, the cache
+  // mirror's pixels and the coding buffers kept between keyframes; not shared
+  // screens, nor zlib's fixed state).
   size_t MemoryBytes() const;
+  // Of those, the coding buffers (TileEncoder::RetainedBytes).
+  size_t CodingBytes() const { return tiles_.RetainedBytes(); }
 
  private:
   TileEncoder tiles_;

@@ -121,9 +121,17 @@ export class TileEncoder {
     return this.viewer ? this.viewer.lossyTiles() : new Uint32Array(0);
   }
 
-  /** Bytes of native memory held for the viewer (trackSent: the sent-frame copy). */
+  /**
+   * Bytes of native memory held for the viewer (trackSent): the sent-frame copy (unless shared),
+   * the content cache mirror, and the coding buffers kept between keyframes (codingBytes).
+   */
   get memoryBytes(): number {
     return this.viewer ? this.viewer.memoryBytes() : 0;
+  }
+
+  /** Of memoryBytes, the coding buffers: a large keyframe's op bytes and its LZ coder's tables, kept so the next one does not fault fresh pages in. */
+  get codingBytes(): number {
+    return this.viewer ? this.viewer.codingBytes() : 0;
   }
 
   /**

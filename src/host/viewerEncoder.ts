@@ -350,9 +350,14 @@ export class ViewerEncoder {
     };
   }
 
-  /** Native memory held for this viewer (the copy of what it was sent). */
+  /** Native memory held for this viewer: the copy of what it was sent (unless shared), its cache mirror, the coding buffers. */
   get memoryBytes(): number {
     return this.encoder.memoryBytes;
+  }
+
+  /** Of memoryBytes, the coding buffers kept between keyframes. */
+  get codingBytes(): number {
+    return this.encoder.codingBytes;
   }
 
   /** Decides what to send now and encodes it. */

@@ -136,8 +136,13 @@ export interface ViewerStats {
   /** Sound to this viewer (null: not granted) and microphone frames from it. */
   audio: (AudioOutboxStats & { microphoneFrames: number }) | null;
   quality: ViewerQuality;
-  /** Native memory held for this viewer alone (a copy of the screen while it lags behind in part; shared otherwise). */
+  /**
+   * Native memory held for this viewer alone: a copy of the screen while it lags behind in part
+   * (shared otherwise), its content cache mirror, and the coding buffers (codingBytes).
+   */
   memoryBytes: number;
+  /** Of memoryBytes, the coding buffers kept between keyframes (a 1080p keyframe's: ~6 MB). */
+  codingBytes: number;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -412,6 +417,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       audio: this.soundGranted || this.microphoneGranted ? { ...this.audioOutbox.stats(), microphoneFrames: this.microphoneFrames } : null,
       quality: this.encoder.quality(),
       memoryBytes: this.encoder.memoryBytes,
+      codingBytes: this.encoder.codingBytes,
     };
   }
 

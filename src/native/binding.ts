@@ -64,6 +64,7 @@ export interface NativeViewerEncoder {
   lossyTiles(): Uint32Array;
   release(): void;
   memoryBytes(): number;
+  codingBytes(): number;
   setCacheBudget(bytes: number): void;
   takeCache(): ParkedCache | null;
   resumeCache(parked: ParkedCache, viewerNextId: number): { nextId: number; ranges: Uint32Array } | null;

@@ -155,3 +155,23 @@ t.test('output does not depend on thread count', async (t) => {
   const b = await new TileEncoder({ threads: 4 }).encode(f, whole(f), { keyframe: true });
   t.equal(Buffer.compare(a.stream, b.stream), 0);
 });
+
+t.test('the coding buffers kept between keyframes are counted in memoryBytes, reused, and freed by release()', async (t) => {
+  const frame = loadScene('desktop');
+  const whole = [{ x: 0, y: 0, w: frame.width, h: frame.height }];
+  const enc = new TileEncoder({ threads: 1, trackSent: true });
+  const opts = { keyframe: true, paletteDiff: true, predicted: true };
+  const first = enc.encodeSync(frame, whole, opts);
+  const coding = enc.codingBytes;
+  // A 1080p keyframe's op bytes go through the LZ coder: they, its tables and staging are kept.
+  t.ok(coding >= first.stats.rawBytes, `coding buffers ${coding} bytes hold at least the keyframe's ${first.stats.rawBytes} op bytes`);
+  t.ok(coding <= 5 * first.stats.rawBytes, `and not many times them (${coding})`);
+  t.ok(enc.memoryBytes >= frame.width * frame.height * 4 + coding, `memoryBytes ${enc.memoryBytes} counts the sent frame and the coding buffers`);
+  enc.encodeSync(frame, whole, opts);
+  t.equal(enc.codingBytes, coding, 'a second keyframe of the same screen reuses them (no growth)');
+  enc.release();
+  t.equal(enc.codingBytes, 0, 'release() frees them');
+  t.equal(enc.memoryBytes, 0, 'and everything else held for the viewer');
+  const again = enc.encodeSync(frame, whole, opts);
+  t.same(Buffer.from(again.stream), Buffer.from(first.stream), 'a keyframe after release() is the same bytes');
+});
