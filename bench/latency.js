@@ -4,7 +4,7 @@
 // TigerVNC, on loopback and through LinkEmulator on ATT-LTE-driving.
 //
 //   node bench/latency.js [--quick] [--squares N] [--interval MS]
-//     [--links loopback,lte] [--loads idle,scroll,video] [--systems tilecast,tigervnc-lossless,tigervnc-jpeg]
+//     [--links loopback,lte] [--loads idle,scroll,video] [--systems tilecast,tilecast-node,tigervnc-lossless,tigervnc-jpeg]
 //   node bench/latency.js --from-json bench/results/latency.json [--quick]   (re-renders the report)
 //   LAT_HOST_LOG=1 node bench/latency.js ...   (also prints the tilecast host's stats lines: rate, ladder level, link stalls)
 //
@@ -13,9 +13,12 @@
 // a watcher (the same program) reads the square's region of the viewer's
 // screen every ~1 ms and stamps the first sight of each code. Systems:
 //  - tilecast: examples/host.js capturing Xvfb display A; the browser viewer in
-//    Chromium headful (kiosk) on Xvfb display W, watched by latprobe; and a
-//    Node ViewerClient on its own link (same trace segment: the same epoch),
-//    watched in its framebuffer (the second row);
+//    Chromium headful (kiosk) on Xvfb display W, watched by latprobe;
+//  - tilecast-node: the same host with a Node ViewerClient, watched in its
+//    framebuffer. A run of its own, as each TigerVNC row is: run beside the
+//    browser (as before 2026-12-04) it took CPU from it on 2 cores (its
+//    decodes, a second encode on the host, its link), which more than doubled
+//    the browser's loopback idle median (22 vs 10 ms, same code);
 //  - TigerVNC: Xvnc as display B with the same drawer, vncviewer full screen
 //    on Xvfb, Tight lossless (NoJPEG, CompressLevel 1) and Tight JPEG
 //    (QualityLevel 6).
@@ -134,11 +137,19 @@ async function runOnce(system, link, load, traces) {
 
     const net = await openLink(link, serverPort, traces);
     later(() => net.close());
-    const viewerScreen = await startXvfb(W, tiger ? H : BROWSER_H);
-    later(() => viewerScreen.proc.kill());
     const rows = [];
     let connectedAt;
-    if (tiger) {
+    if (system === 'tilecast-node') {
+      // The Node viewer alone on the link (no screen: it is watched in its framebuffer).
+      connectedAt = probe.monoMs();
+      const nodeViewer = connectViewer(`ws://127.0.0.1:${net.port}/`, { viewOnly: true, timeoutMs: 120_000 });
+      nodeViewer.on('error', () => {});
+      later(() => nodeViewer.close());
+      const sightings = probe.watchFramebuffer(nodeViewer, SQ_X, SQ_Y);
+      rows.push({ row: 'tilecast-node', sightings, link: net, found: tigervnc.waitFor(() => sightings.some((s) => s.code === 0), 60_000, 'the Node viewer to show the square').then(() => ({ scale: 1 })) });
+    } else if (tiger) {
+      const viewerScreen = await startXvfb(W, H);
+      later(() => viewerScreen.proc.kill());
       const viewer = tigervnc.startVncViewer(system.slice('tigervnc-'.length), net.port, viewerScreen.display);
       later(() => viewer.kill());
       connectedAt = probe.monoMs();
@@ -146,6 +157,8 @@ async function runOnce(system, link, load, traces) {
       later(() => watcher.close());
       rows.push({ row: system, sightings: watcher.sightings, link: net, found: watcher.found });
     } else {
+      const viewerScreen = await startXvfb(W, BROWSER_H);
+      later(() => viewerScreen.proc.kill());
       const browser = await chromium.launch({ executablePath: CHROMIUM, headless: false, args: CHROMIUM_ARGS, env: { ...process.env, DISPLAY: viewerScreen.display } });
       later(() => browser.close());
       const context = await browser.newContext({ viewport: null });
@@ -162,15 +175,6 @@ async function runOnce(system, link, load, traces) {
       const watcher = probe.startWatcher(viewerScreen.display);
       later(() => watcher.close());
       rows.push({ row: 'tilecast-browser', sightings: watcher.sightings, link: net, found: watcher.found });
-      // The Node viewer on its own link, replaying the same trace segment from the browser's epoch.
-      if (link !== 'loopback') await tigervnc.waitFor(() => net.epochs.length > 0, 30_000, 'the browser viewer to connect');
-      const nodeNet = await openLink(link, hostPort, traces, link === 'loopback' ? undefined : net.epochs[0] - probe.perfToMono(0));
-      later(() => nodeNet.close());
-      const nodeViewer = connectViewer(`ws://127.0.0.1:${nodeNet.port}/`, { viewOnly: true, timeoutMs: 120_000 });
-      nodeViewer.on('error', () => {});
-      later(() => nodeViewer.close());
-      const sightings = probe.watchFramebuffer(nodeViewer, SQ_X, SQ_Y);
-      rows.push({ row: 'tilecast-node', sightings, link: nodeNet, found: tigervnc.waitFor(() => sightings.some((s) => s.code === 0), 60_000, 'the Node viewer to show the square').then(() => ({ scale: 1 })) });
     }
     for (const r of rows) {
       let timer;
@@ -295,7 +299,7 @@ async function main() {
   };
   const links = only('--links', traces ? ['loopback', 'lte'] : ['loopback']);
   const loads = only('--loads', ['idle', 'scroll', 'video'], quick ? ['idle'] : undefined);
-  const systems = only('--systems', ['tilecast', 'tigervnc-lossless', 'tigervnc-jpeg'], quick ? ['tilecast', 'tigervnc-lossless'] : undefined);
+  const systems = only('--systems', ['tilecast', 'tilecast-node', 'tigervnc-lossless', 'tigervnc-jpeg'], quick ? ['tilecast', 'tigervnc-lossless'] : undefined);
   console.log(`# Glass-to-glass latency: ${SQUARES} squares every ${INTERVAL_MS} ms, ${W}x${H}${traces ? `; LTE = ${TRACE}, ${DELAY_MS} ms one-way each way` : ''}`);
   const results = [];
   const idleBytes = new Map();
