@@ -104,7 +104,7 @@ async function openLink(kind, targetPort, traces, epoch) {
 }
 
 /**
- * One run: `system` ('tilecast' | 'tigervnc-lossless' | 'tigervnc-jpeg') on
+ * One run: `system` ('tilecast' | 'tilecast-node' | 'tigervnc-lossless' | 'tigervnc-jpeg') on
  * `link` under `load`. Returns raw rows: [{ row, paints, sightings, link }].
  */
 async function runOnce(system, link, load, traces) {
@@ -299,7 +299,7 @@ async function main() {
   };
   const links = only('--links', traces ? ['loopback', 'lte'] : ['loopback']);
   const loads = only('--loads', ['idle', 'scroll', 'video'], quick ? ['idle'] : undefined);
-  const systems = only('--systems', ['tilecast', 'tilecast-node', 'tigervnc-lossless', 'tigervnc-jpeg'], quick ? ['tilecast', 'tigervnc-lossless'] : undefined);
+  const systems = only('--systems', ['tilecast', 'tilecast-node', 'tigervnc-lossless', 'tigervnc-jpeg'], quick ? ['tilecast', 'tilecast-node', 'tigervnc-lossless'] : undefined);
   console.log(`# Glass-to-glass latency: ${SQUARES} squares every ${INTERVAL_MS} ms, ${W}x${H}${traces ? `; LTE = ${TRACE}, ${DELAY_MS} ms one-way each way` : ''}`);
   const results = [];
   const idleBytes = new Map();

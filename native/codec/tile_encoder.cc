@@ -353,12 +353,23 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   // picture arrives sooner (bench/micro.js). The op bytes are gathered in stream order first.
   const bool own_lz = keyframe && raw_total > kSmallUpdateBytes;
   if (!own_lz) TC_RETURN_IF_ERROR(deflate_.SetLevel(raw_total <= kSmallUpdateBytes ? 9 : level_, &out->stream));
+  // The content cache first, band by band in stream order (it only shortens the ops), so the bytes
+  // to gather are known: one allocation, not a doubling series that would copy them as it grows
+  // and keep up to twice them (nor raw_total's worth when the cache replaced most of them).
+  std::vector<uint32_t> literal_hits(bands.size());
+  size_t gathered_total = copy_bytes.size() + pieces.size() * (kOpHeaderBytes + 4);
+  for (size_t i = 0; i < bands.size(); ++i) {
+    Band& b = bands[i];
+    uint32_t merged = 0, literal_merged = 0;
+    ApplyContentCache(frame, &cache_, &b.zlib, &b.stats, &cache_scratch_, cache_runs_, &merged);
+    literal_hits[i] = ApplyContentCache(frame, &cache_, &b.literal, &b.stats, &cache_scratch_, cache_runs_, &literal_merged);
+    b.ops -= merged + literal_merged;  // references that joined a CACHE_RUN are no ops of their own
+    gathered_total += b.zlib.bytes.size() + b.literal.bytes.size();
+  }
   std::vector<uint8_t>& gathered = keyframe_ops_;
   std::vector<ByteRange> literal_ranges;
   gathered.clear();
-  // At most raw_total (the cache only shortens ops): one allocation, not a doubling series that
-  // would copy the bytes as it grows and keep up to twice them.
-  if (own_lz) gathered.reserve(raw_total);
+  if (own_lz) gathered.reserve(gathered_total);
   // `literal`: PREDICTED residuals, coded without a match search.
   auto emit = [&](const std::vector<uint8_t>& bytes, bool literal) -> Status {
     if (own_lz) {
@@ -370,15 +381,12 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
                    : deflate_.Write(bytes.data(), bytes.size(), &out->stream);
   };
   TC_RETURN_IF_ERROR(emit(copy_bytes, false));
-  for (Band& b : bands) {
-    uint32_t merged = 0, literal_merged = 0;
-    ApplyContentCache(frame, &cache_, &b.zlib, &b.stats, &cache_scratch_, cache_runs_, &merged);
+  for (size_t i = 0; i < bands.size(); ++i) {
+    Band& b = bands[i];
     TC_RETURN_IF_ERROR(emit(b.zlib.bytes, false));
-    const uint32_t literal_hits = ApplyContentCache(frame, &cache_, &b.literal, &b.stats, &cache_scratch_, cache_runs_, &literal_merged);
-    b.ops -= merged + literal_merged;  // references that joined a CACHE_RUN are no ops of their own
     // PREDICTED ops as literal blocks; if the cache replaced them all, the CACHE_REFs left are a
     // few bytes that zlib codes without a block of their own.
-    TC_RETURN_IF_ERROR(emit(b.literal.bytes, b.predicted_ops > literal_hits));
+    TC_RETURN_IF_ERROR(emit(b.literal.bytes, b.predicted_ops > literal_hits[i]));
     out->op_count += b.ops;
     out->stats.raw_bytes += b.stats.raw_bytes;
     for (size_t c = 0; c < kOpCodeCount; ++c) {

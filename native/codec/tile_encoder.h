@@ -90,8 +90,9 @@ class TileEncoder {
   // the last keyframe).
   std::unique_ptr<ContentCache> TakeCache();
 
-  // Bytes held between encodes outside the content cache: the deflate stream's state and the
-  // buffers kept so the next large keyframe does not fault fresh pages in.
+  // Bytes held between encodes outside the content cache, kept so the next large keyframe does
+  // not fault fresh pages in: the bands' op buffers, the gathered keyframe ops, the cache's scratch,
+  // our LZ coders' tables (one coder a thread) and coded pieces; not zlib's fixed state.
   size_t RetainedBytes() const;
   // Frees them (the viewer left).
   void ReleaseBuffers();

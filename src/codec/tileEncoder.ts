@@ -129,7 +129,11 @@ export class TileEncoder {
     return this.viewer ? this.viewer.memoryBytes() : 0;
   }
 
-  /** Of memoryBytes, the coding buffers: a large keyframe's op bytes and its LZ coder's tables, kept so the next one does not fault fresh pages in. */
+  /**
+   * Of memoryBytes, the coding buffers (trackSent; 0 without it): what a large keyframe leaves for
+   * the next one so it does not fault fresh pages in (its op bytes, the bands' buffers, an LZ coder's
+   * tables and staging per thread).
+   */
   get codingBytes(): number {
     return this.viewer ? this.viewer.codingBytes() : 0;
   }
@@ -176,7 +180,7 @@ export class TileEncoder {
     }
   }
 
-  /** trackSent only: frees the sent-frame copy now (the viewer left); a later encode() is a keyframe. */
+  /** trackSent only: frees the sent-frame copy, the cache mirror and the coding buffers now (the viewer left); a later encode() is a keyframe. */
   release(): void {
     try {
       this.viewer?.release();
