@@ -346,7 +346,8 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   out->stats.raw_bytes = copy_bytes.size();
   // Small updates (a keystroke's glyphs) at level 9: the longer match search
   // costs microseconds there and finds more of the glyphs in the window.
-  size_t raw_total = copy_bytes.size() + pieces.size() * (kOpHeaderBytes + 4);
+  const size_t unbanded_bytes = copy_bytes.size() + pieces.size() * (kOpHeaderBytes + 4);  // COPY and JPEG ops
+  size_t raw_total = unbanded_bytes;
   for (const Band& b : bands) raw_total += b.zlib.bytes.size() + b.literal.bytes.size();
   // Large keyframes (a whole screen, when a viewer connects or recovers) go through our own LZ
   // coder (lz_blocks.h): about half zlib's time at level 5 for a few % more bytes, so the first
@@ -357,7 +358,7 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   // to gather are known: one allocation, not a doubling series that would copy them as it grows
   // and keep up to twice them (nor raw_total's worth when the cache replaced most of them).
   std::vector<uint32_t> literal_hits(bands.size());
-  size_t gathered_total = copy_bytes.size() + pieces.size() * (kOpHeaderBytes + 4);
+  size_t gathered_total = unbanded_bytes;
   for (size_t i = 0; i < bands.size(); ++i) {
     Band& b = bands[i];
     uint32_t merged = 0, literal_merged = 0;
