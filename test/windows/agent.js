@@ -14,7 +14,13 @@ const tilecast = require(path.join(__dirname, '..', '..', 'dist', 'index.js'));
 const { WindowsSource, WindowsInputSink, InputRouter, createHost, keysymFor, listAudioDevices } = tilecast;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const write = (file, value) => fs.writeFileSync(file, typeof value === 'string' || Buffer.isBuffer(value) ? value : JSON.stringify(value));
+// Written whole then renamed into place: the Linux test polls these files while the agent rewrites
+// them, and a plain writeFileSync lets it read a truncated file (stop 33's CI: a state file read
+// mid-write came back empty, so the host's microphone count read as undefined).
+const write = (file, value) => {
+  fs.writeFileSync(`${file}.part`, typeof value === 'string' || Buffer.isBuffer(value) ? value : JSON.stringify(value));
+  fs.renameSync(`${file}.part`, file);
+};
 
 async function capture(outJson, outRaw, backend) {
   let source;
