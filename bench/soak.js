@@ -46,7 +46,7 @@ const DELAY_MS = 20;
 const traceDir = path.join(__dirname, '..', '..', 'shared', 'traces');
 const MiB = 1024 * 1024;
 // `reported`: native memory reported to V8 (AdjustExternalMemory, the encoders'
-// screen copies, cache mirrors and coding buffers), which Node 20 leaves out of
+// screen copies and cache mirrors), which Node 20 leaves out of
 // process.memoryUsage().external.
 const KEYS = ['rss', 'external', 'reported', 'heapUsed', 'arrayBuffers'];
 
@@ -199,7 +199,7 @@ async function main() {
   md.push(`Target: flat after warm-up (|slope| of RSS, external and reported ≤ ${FLAT_MIB_PER_H} MiB/h with the viewer count held fixed) — **${verdict}**.`, '');
   md.push('| | slope, MiB/h | slope at a fixed viewer count, MiB/h (± standard error) | MiB per connected viewer (same fit) |', '|---|---|---|---|');
   for (const k of KEYS) md.push(`| ${k} | ${slopes[k].mibPerHour.toFixed(1)} | ${slopes[k].mibPerHourAtFixedViewers.toFixed(1)}${Number.isFinite(slopes[k].standardError) ? ` ± ${slopes[k].standardError.toFixed(1)}` : ''} | ${Number.isFinite(slopes[k].mibPerViewer) ? slopes[k].mibPerViewer.toFixed(2) : '— (viewer count did not vary)'} |`);
-  md.push('', `The plain slope moves with how many viewers happen to be connected (each holds its own encoder state); the second column is the time slope of a fit on time and viewer count together, with its standard error (samples a second apart are correlated: the error counts n(1−ρ)/(1+ρ) independent samples, ρ the residuals' lag-1 autocorrelation). "reported" is the native memory the encoders report to V8 (AdjustExternalMemory: their screen copies, content cache mirrors and coding buffers): Node ${process.versions.node} does not count it in process.memoryUsage().external, so it is read separately (V8's external-memory counter via napi_adjust_external_memory(env, 0), bench/lib/mallocProbe.c, minus arrayBuffers, which that counter also holds).`, '');
+  md.push('', `The plain slope moves with how many viewers happen to be connected (each holds its own encoder state); the second column is the time slope of a fit on time and viewer count together, with its standard error (samples a second apart are correlated: the error counts n(1−ρ)/(1+ρ) independent samples, ρ the residuals' lag-1 autocorrelation). "reported" is the native memory the encoders report to V8 (AdjustExternalMemory: their screen copies and content cache mirrors; not the coding buffers, one pool for the process): Node ${process.versions.node} does not count it in process.memoryUsage().external, so it is read separately (V8's external-memory counter via napi_adjust_external_memory(env, 0), bench/lib/mallocProbe.c, minus arrayBuffers, which that counter also holds).`, '');
   md.push(`## No viewers, after a forced GC`, '');
   md.push('| | RSS MiB | external MiB | reported MiB | heapUsed MiB | arrayBuffers MiB |', '|---|---|---|---|---|---|');
   const row = (label, m) => md.push(`| ${label} | ${mib(m.rss)} | ${mib(m.external)} | ${mib(m.reported)} | ${mib(m.heapUsed)} | ${mib(m.arrayBuffers)} |`);

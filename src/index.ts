@@ -79,5 +79,6 @@ export type { InputEventSource, ViewerInputEvent } from './input/inputRouter';
 export { keysymFor, keysymForCodePoint } from './input/keysyms';
 
 // The native addon.
-export { simdLevel, detectedSimdLevel, setSimdLevel, jpegUnavailableReason } from './native/binding';
+export { simdLevel, detectedSimdLevel, setSimdLevel, jpegUnavailableReason, codingBufferStats, trimCodingBuffers } from './native/binding';
+export type { CodingBufferStats } from './native/binding';
 export type { SimdLevel } from './native/binding';

@@ -2,6 +2,7 @@
 // Each concern lives in its own binding file.
 #include <napi.h>
 
+#include "../codec/coding_scratch.h"
 #include "../codec/jpeg_codec.h"
 #include "../codec/jpeg_lib.h"
 #include "../util/allocator_tuning.h"
@@ -67,6 +68,22 @@ Napi::Value TuneAllocatorJs(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), TuneAllocator(arenas));
 }
 
+// The process's pool of coding buffers (codec/coding_scratch.h): what the idle sets hold between encodes.
+Napi::Value CodingScratchJs(const Napi::CallbackInfo& info) {
+  const CodingScratchPool::Stats s = CodingScratchPool::Shared().stats();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("idleSets", static_cast<double>(s.idle_sets));
+  o.Set("idleBytes", static_cast<double>(s.idle_bytes));
+  o.Set("leasedSets", static_cast<double>(s.leased_sets));
+  o.Set("setsMade", static_cast<double>(s.sets_made));
+  return o;
+}
+
+Napi::Value TrimCodingScratchJs(const Napi::CallbackInfo& info) {
+  CodingScratchPool::Shared().Trim();
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
@@ -90,6 +107,8 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("detectedSimdLevel", Napi::Function::New(env, DetectedSimdLevelJs));
   exports.Set("setSimdLevel", Napi::Function::New(env, SetSimdLevelJs));
   exports.Set("tuneAllocator", Napi::Function::New(env, TuneAllocatorJs));
+  exports.Set("codingScratch", Napi::Function::New(env, CodingScratchJs));
+  exports.Set("trimCodingScratch", Napi::Function::New(env, TrimCodingScratchJs));
   return exports;
 }
 

@@ -24,7 +24,6 @@ Napi::Function ViewerEncoderBinding::Define(Napi::Env env) {
                       InstanceMethod<&ViewerEncoderBinding::LossyTiles>("lossyTiles"),
                       InstanceMethod<&ViewerEncoderBinding::Release>("release"),
                       InstanceMethod<&ViewerEncoderBinding::MemoryBytes>("memoryBytes"),
-                      InstanceMethod<&ViewerEncoderBinding::CodingBytes>("codingBytes"),
                       InstanceMethod<&ViewerEncoderBinding::SetCacheBudget>("setCacheBudget"),
                       InstanceMethod<&ViewerEncoderBinding::TakeCache>("takeCache"),
                       InstanceMethod<&ViewerEncoderBinding::ResumeCache>("resumeCache")});
@@ -50,7 +49,6 @@ void ViewerEncoderBinding::ReportMemory(Napi::Env env) {
   const int64_t now = static_cast<int64_t>(encoder_->MemoryBytes());
   if (now != reported_bytes_) Napi::MemoryManagement::AdjustExternalMemory(env, now - reported_bytes_);
   reported_bytes_ = now;
-  reported_coding_bytes_ = encoder_->CodingBytes();
 }
 
 ViewerEncodeRequest ViewerEncoderBinding::ReadRequest(const Napi::CallbackInfo& info) {
@@ -200,11 +198,6 @@ Napi::Value ViewerEncoderBinding::MemoryBytes(const Napi::CallbackInfo& info) {
   // answer with the figure taken when the last call finished rather than race it.
   if (busy_) return Napi::Number::New(info.Env(), static_cast<double>(reported_bytes_));
   return Napi::Number::New(info.Env(), static_cast<double>(encoder_->MemoryBytes()));
-}
-
-Napi::Value ViewerEncoderBinding::CodingBytes(const Napi::CallbackInfo& info) {
-  if (busy_) return Napi::Number::New(info.Env(), static_cast<double>(reported_coding_bytes_));
-  return Napi::Number::New(info.Env(), static_cast<double>(encoder_->CodingBytes()));
 }
 
 }  // namespace tilecast

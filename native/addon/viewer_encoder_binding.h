@@ -36,7 +36,6 @@ class ViewerEncoderBinding : public Napi::ObjectWrap<ViewerEncoderBinding> {
   Napi::Value LossyTiles(const Napi::CallbackInfo& info);
   Napi::Value Release(const Napi::CallbackInfo& info);
   Napi::Value MemoryBytes(const Napi::CallbackInfo& info);
-  Napi::Value CodingBytes(const Napi::CallbackInfo& info);
   Napi::Value SetCacheBudget(const Napi::CallbackInfo& info);
   Napi::Value TakeCache(const Napi::CallbackInfo& info);
   Napi::Value ResumeCache(const Napi::CallbackInfo& info);
@@ -48,7 +47,6 @@ class ViewerEncoderBinding : public Napi::ObjectWrap<ViewerEncoderBinding> {
   ViewerUpdate result_;
   bool busy_ = false;
   int64_t reported_bytes_ = 0;  // what V8 was last told this object holds natively
-  size_t reported_coding_bytes_ = 0;  // CodingBytes() as of then
 };
 
 }  // namespace tilecast

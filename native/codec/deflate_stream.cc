@@ -17,18 +17,6 @@ DeflateStream::DeflateStream(int level) : level_(level) {
   init_ok_ = deflateInit2(&zs_, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK;
 }
 
-size_t DeflateStream::RetainedBytes() const {
-  size_t n = 0;
-  for (const auto& lz : lz_) n += lz->RetainedBytes();
-  for (const auto& piece : lz_coded_) n += piece.capacity();
-  return n;
-}
-
-void DeflateStream::ReleaseLzBuffers() {
-  lz_.clear();
-  std::vector<std::vector<uint8_t>>().swap(lz_coded_);
-}
-
 DeflateStream::~DeflateStream() {
   if (init_ok_) deflateEnd(&zs_);
 }
@@ -103,17 +91,20 @@ Status DeflateStream::WriteLiterals(const uint8_t* data, size_t len, std::vector
 }
 
 Status DeflateStream::WriteFreshLz(const uint8_t* data, size_t len, const std::vector<ByteRange>& literal_only,
-                                   unsigned max_threads, std::vector<uint8_t>* out) {
+                                   unsigned max_threads, LzScratch* scratch, std::vector<uint8_t>* out) {
   if (len == 0) return Status::Ok();
   if (!init_ok_) return Status::Error(ErrorCode::kInternal, "deflate stream failed to initialise");
   if (!fresh_) return Status::Error(ErrorCode::kInternal, "LZ blocks only start a stream");
   const size_t pieces = (len + kLzPieceBytes - 1) / kLzPieceBytes;
-  // One coder a thread (each ~1.5 MB of tables and staging, kept for the next keyframe): worker w
-  // codes pieces w, w + workers, ... A piece's bytes do not depend on which coder codes it.
+  // One coder a thread (each ~1.5 MB of tables and staging, kept in the scratch for the next
+  // keyframe): worker w codes pieces w, w + workers, ... A piece's bytes do not depend on which coder
+  // codes it. The pieces' buffers are kept too: fresh ones this size come from mmap and fault every
+  // page in again (~1 ms of a photographic keyframe).
   const size_t workers = std::max<size_t>(1, std::min<size_t>(pieces, max_threads));
-  while (lz_.size() < workers) lz_.push_back(std::make_unique<LzCoder>());
-  if (lz_coded_.size() < pieces) lz_coded_.resize(pieces);
-  std::vector<std::vector<uint8_t>>& coded = lz_coded_;
+  std::vector<std::unique_ptr<LzCoder>>& coders = scratch->coders;
+  while (coders.size() < workers) coders.push_back(std::make_unique<LzCoder>());
+  std::vector<std::vector<uint8_t>>& coded = scratch->coded;
+  if (coded.size() < pieces) coded.resize(pieces);
   ThreadPool::Shared().ParallelFor(workers, max_threads, [&](size_t w) {
     for (size_t k = w; k < pieces; k += workers) {
       const size_t begin = k * kLzPieceBytes, end = std::min(len, begin + kLzPieceBytes);
@@ -123,7 +114,7 @@ Status DeflateStream::WriteFreshLz(const uint8_t* data, size_t len, const std::v
         if (r.end > begin && r.begin < end) ranges.push_back(ByteRange{std::max(r.begin, begin) - begin, std::min(r.end, end) - begin});
       }
       coded[k].clear();
-      lz_[w]->Append(data + begin - history, history, end - begin, ranges, &coded[k]);
+      coders[w]->Append(data + begin - history, history, end - begin, ranges, &coded[k]);
     }
   });
   for (size_t k = 0; k < pieces; ++k) out->insert(out->end(), coded[k].begin(), coded[k].end());

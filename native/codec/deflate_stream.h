@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../util/status.h"
+#include "coding_scratch.h"
 #include "lz_blocks.h"
 
 namespace tilecast {
@@ -46,26 +47,18 @@ class DeflateStream {
   // search. The bytes are cut into pieces of kLzPieceBytes, coded on up to max_threads threads,
   // each piece's matches reaching back into the one before, so the output does not depend on the
   // number of threads. zlib's window takes the bytes in too, so the next update's matches stay right.
+  // The coders and pieces' buffers are `scratch`'s (leased from CodingScratchPool by the caller).
   Status WriteFreshLz(const uint8_t* data, size_t len, const std::vector<ByteRange>& literal_only, unsigned max_threads,
-                      std::vector<uint8_t>* out);
+                      LzScratch* scratch, std::vector<uint8_t>* out);
   // Sync-flushes, so everything written so far can be decoded from `out`. The update then ends
   // in the marker (00 00 FF FF), even with nothing written (or literal blocks last, which end in it).
   Status Finish(std::vector<uint8_t>* out);
-  // Bytes held between updates for our own LZ coding: the coders' tables and the pieces' coded
-  // buffers (not zlib's fixed state, ~260 KiB, which lives as long as the stream).
-  size_t RetainedBytes() const;
-  // Frees those (the viewer left); a later WriteFreshLz makes them again.
-  void ReleaseLzBuffers();
 
  private:
   Status Run(const uint8_t* data, size_t len, int flush, std::vector<uint8_t>* out);
   // Blocks written outside zlib end in the marker; zlib's window must then end with their bytes.
   Status AfterOwnBlocks(const uint8_t* data, size_t len);
   z_stream zs_{};
-  std::vector<std::unique_ptr<LzCoder>> lz_;  // one a thread, made on the first WriteFreshLz that needs it
-  // Each piece's coded bytes, kept between keyframes: fresh buffers this size come from mmap and
-  // fault every page in again (~1 ms of a photographic keyframe).
-  std::vector<std::vector<uint8_t>> lz_coded_;
   bool fresh_ = true;          // nothing written since Reset()
   bool init_ok_ = false;
   int level_;

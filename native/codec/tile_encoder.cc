@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "../util/thread_pool.h"
+#include "coding_scratch.h"
 #include "tile_analyzer.h"
 
 namespace tilecast {
@@ -302,12 +303,15 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
       bands.push_back(std::move(b));
     }
   }
-  // Bands write into buffers kept from earlier updates: fresh ones would fault their pages in
-  // and be copied as they grow (~4 ms of a 1080p keyframe).
-  if (spare_buffers_.size() < 2 * bands.size()) spare_buffers_.resize(2 * bands.size());
+  // Bands write into buffers kept from earlier updates (this or another encoder's, leased from the
+  // process's pool): fresh ones would fault their pages in and be copied as they grow (~4 ms of a
+  // 1080p keyframe).
+  CodingScratchPool::Lease scratch = CodingScratchPool::Shared().Acquire();
+  std::vector<std::vector<uint8_t>>& spare_buffers = scratch->band_buffers;
+  if (spare_buffers.size() < 2 * bands.size()) spare_buffers.resize(2 * bands.size());
   for (size_t i = 0; i < bands.size(); ++i) {
-    bands[i].zlib.bytes.swap(spare_buffers_[2 * i]);
-    bands[i].literal.bytes.swap(spare_buffers_[2 * i + 1]);
+    bands[i].zlib.bytes.swap(spare_buffers[2 * i]);
+    bands[i].literal.bytes.swap(spare_buffers[2 * i + 1]);
     bands[i].zlib.bytes.clear();
     bands[i].literal.bytes.clear();
   }
@@ -362,12 +366,12 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   for (size_t i = 0; i < bands.size(); ++i) {
     Band& b = bands[i];
     uint32_t merged = 0, literal_merged = 0;
-    ApplyContentCache(frame, &cache_, &b.zlib, &b.stats, &cache_scratch_, cache_runs_, &merged);
-    literal_hits[i] = ApplyContentCache(frame, &cache_, &b.literal, &b.stats, &cache_scratch_, cache_runs_, &literal_merged);
+    ApplyContentCache(frame, &cache_, &b.zlib, &b.stats, &scratch->cache_scratch, cache_runs_, &merged);
+    literal_hits[i] = ApplyContentCache(frame, &cache_, &b.literal, &b.stats, &scratch->cache_scratch, cache_runs_, &literal_merged);
     b.ops -= merged + literal_merged;  // references that joined a CACHE_RUN are no ops of their own
     gathered_total += b.zlib.bytes.size() + b.literal.bytes.size();
   }
-  std::vector<uint8_t>& gathered = keyframe_ops_;
+  std::vector<uint8_t>& gathered = scratch->keyframe_ops;
   std::vector<ByteRange> literal_ranges;
   gathered.clear();
   if (own_lz) gathered.reserve(gathered_total);
@@ -408,27 +412,14 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
   out->op_count += static_cast<uint32_t>(pieces.size());
   out->stats.raw_bytes += jpeg_ops.size();
   TC_RETURN_IF_ERROR(emit(jpeg_ops, false));
-  if (own_lz) TC_RETURN_IF_ERROR(deflate_.WriteFreshLz(gathered.data(), gathered.size(), literal_ranges, max_threads, &out->stream));
+  if (own_lz) TC_RETURN_IF_ERROR(deflate_.WriteFreshLz(gathered.data(), gathered.size(), literal_ranges, max_threads, &scratch->lz, &out->stream));
   TC_RETURN_IF_ERROR(deflate_.Finish(&out->stream));
   for (size_t i = 0; i < bands.size(); ++i) {
-    bands[i].zlib.bytes.swap(spare_buffers_[2 * i]);
-    bands[i].literal.bytes.swap(spare_buffers_[2 * i + 1]);
+    bands[i].zlib.bytes.swap(spare_buffers[2 * i]);
+    bands[i].literal.bytes.swap(spare_buffers[2 * i + 1]);
   }
   needs_reset_ = false;
   return Status::Ok();
-}
-
-size_t TileEncoder::RetainedBytes() const {
-  size_t n = deflate_.RetainedBytes() + cache_scratch_.capacity() + keyframe_ops_.capacity();
-  for (const auto& b : spare_buffers_) n += b.capacity();
-  return n;
-}
-
-void TileEncoder::ReleaseBuffers() {
-  deflate_.ReleaseLzBuffers();
-  std::vector<std::vector<uint8_t>>().swap(spare_buffers_);
-  std::vector<uint8_t>().swap(cache_scratch_);
-  std::vector<uint8_t>().swap(keyframe_ops_);
 }
 
 std::unique_ptr<ContentCache> TileEncoder::TakeCache() {

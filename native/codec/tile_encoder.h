@@ -90,12 +90,6 @@ class TileEncoder {
   // the last keyframe).
   std::unique_ptr<ContentCache> TakeCache();
 
-  // Bytes held between encodes outside the content cache, kept so the next large keyframe does
-  // not fault fresh pages in: the bands' op buffers, the gathered keyframe ops, the cache's scratch,
-  // our LZ coders' tables (one coder a thread) and coded pieces; not zlib's fixed state.
-  size_t RetainedBytes() const;
-  // Frees them (the viewer left).
-  void ReleaseBuffers();
   // A viewer came back whose cache has seen `viewer_next_id` inserts of the
   // parked mirror: it becomes this encoder's (ContentCache::ResumeFor with this
   // encoder's budget) and the next keyframe keeps it. Appends the kept ids'
@@ -108,9 +102,6 @@ class TileEncoder {
   uint32_t tile_size_;
   int level_;  // the configured zlib level (small updates use 9; large keyframes use our LZ coder)
   DeflateStream deflate_;
-  std::vector<std::vector<uint8_t>> spare_buffers_;  // bands' op bytes, reused by the next Encode
-  std::vector<uint8_t> cache_scratch_;  // ApplyContentCache rebuilds a band's bytes here (swapped in)
-  std::vector<uint8_t> keyframe_ops_;  // a large keyframe's op bytes, gathered for the LZ coder (kept: no page faults next time)
   ContentCache cache_{0, true};
   bool palette_diff_ = false;
   bool predicted_ = false;

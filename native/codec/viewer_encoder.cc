@@ -118,13 +118,11 @@ std::vector<uint32_t> ViewerEncoder::LossyTiles() const {
 void ViewerEncoder::Release() {
   sent_.Release();
   tiles_.SetCacheBudget(tiles_.cache().budget());  // empties the mirror
-  tiles_.ReleaseBuffers();
   lossy_count_ = 0;
 }
 
 size_t ViewerEncoder::MemoryBytes() const {
-  return sent_.MemoryBytes() + static_cast<size_t>(tiles_.cache().used_bytes() + tiles_.cache().spare_bytes()) +
-         tiles_.RetainedBytes();
+  return sent_.MemoryBytes() + static_cast<size_t>(tiles_.cache().used_bytes() + tiles_.cache().spare_bytes());
 }
 
 }  // namespace tilecast

@@ -91,11 +91,9 @@ class ViewerEncoder {
   // What the viewer has (tests and fuzz targets check it against the screen).
   const SentFrame& sent_frame() const { return sent_; }
   // Bytes held for this viewer alone (its own copy, if any, flags, the cache
-  // mirror's pixels and the coding buffers kept between keyframes; not shared
-  // screens, nor zlib's fixed state).
+  // mirror's pixels; not shared screens, nor zlib's fixed state, nor the
+  // coding buffers, which the process's CodingScratchPool keeps).
   size_t MemoryBytes() const;
-  // Of those, the coding buffers (TileEncoder::RetainedBytes).
-  size_t CodingBytes() const { return tiles_.RetainedBytes(); }
 
  private:
   TileEncoder tiles_;

@@ -149,6 +149,7 @@ TEST(a_stream_started_with_lz_blocks_carries_on_in_zlib) {
   // the number of threads. And it refuses to write anywhere but at a stream's start.
   std::mt19937 rng(14);
   DeflateStream z(6), z1(6);
+  LzScratch scratch, scratch1;
   InflateStream in;
   for (int keyframe = 0; keyframe < 16; ++keyframe) {
     CHECK(z.Reset().ok());
@@ -159,10 +160,10 @@ TEST(a_stream_started_with_lz_blocks_carries_on_in_zlib) {
     // Literal-only ranges, one of them across a piece boundary when there are pieces.
     const std::vector<ByteRange> literal{{0, len / 7}, {len / 3, std::min(len, kLzPieceBytes + 1000)}};
     std::vector<uint8_t> a, one_thread;
-    CHECK(z.WriteFreshLz(first.data(), first.size(), literal, 4, &a).ok());
-    CHECK(z1.WriteFreshLz(first.data(), first.size(), literal, 1, &one_thread).ok());
+    CHECK(z.WriteFreshLz(first.data(), first.size(), literal, 4, &scratch, &a).ok());
+    CHECK(z1.WriteFreshLz(first.data(), first.size(), literal, 1, &scratch1, &one_thread).ok());
     CHECK(a == one_thread);
-    CHECK(!z.WriteFreshLz(first.data(), first.size(), {}, 4, &a).ok());
+    CHECK(!z.WriteFreshLz(first.data(), first.size(), {}, 4, &scratch, &a).ok());
     CHECK(z.Finish(&a).ok());
     std::vector<uint8_t> got(first.size());
     in.Begin(a.data(), a.size());

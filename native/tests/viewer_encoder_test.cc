@@ -3,6 +3,7 @@
 #include <cstring>
 #include <random>
 
+#include "../codec/coding_scratch.h"
 #include "../codec/viewer_encoder.h"
 #include "codec_util.h"
 #include "harness.h"
@@ -190,9 +191,8 @@ TEST(viewers_in_sync_share_one_copy_of_the_screen) {
   CHECK(a.sent_frame().shared() && b.sent_frame().shared());
   CHECK_EQ(store->Count(), 1u);
   CHECK_EQ(store->MemoryBytes(), screen_bytes);
-  // Flags only, no copy of its own (its coding buffers aside: they hold the keyframe's ops for the next).
-  CHECK(a.MemoryBytes() - a.CodingBytes() < screen_bytes / 8);
-  CHECK(a.CodingBytes() > 0 && a.MemoryBytes() >= a.CodingBytes());
+  // Flags only, no copy of its own (the coding buffers are the process's pool's, not the viewer's).
+  CHECK(a.MemoryBytes() < screen_bytes / 8);
   // A scroll: copies against the shared screen, nothing copied per viewer, and exact.
   TestFrame f2 = window(57);
   CHECK(Send(a, va, request(f2, Whole(f2), 2, true), &u));
@@ -200,7 +200,7 @@ TEST(viewers_in_sync_share_one_copy_of_the_screen) {
   CHECK(Send(b, vb, request(f2, Whole(f2), 2, true), &u));
   CHECK(va.pixels == Packed(f2) && vb.pixels == Packed(f2));
   CHECK_EQ(store->Count(), 1u);  // screen 1 was freed when the last viewer moved on
-  CHECK(a.sent_frame().shared() && a.MemoryBytes() - a.CodingBytes() < screen_bytes / 8);
+  CHECK(a.sent_frame().shared() && a.MemoryBytes() < screen_bytes / 8);
   // Viewer b gets only part of the next change (the rest held back): it keeps a copy of its own...
   TestFrame f3 = f2;
   f3.px(10, 10)[0] ^= 0xFF;
@@ -213,7 +213,7 @@ TEST(viewers_in_sync_share_one_copy_of_the_screen) {
   // ...until an update brings it everything: then it shares again.
   CHECK(Send(b, vb, request(f3, {Rect{256, 192, 64, 48}}, 3, true), &u));
   CHECK(vb.pixels == Packed(f3));
-  CHECK(b.sent_frame().shared() && b.MemoryBytes() - b.CodingBytes() < screen_bytes / 8);
+  CHECK(b.sent_frame().shared() && b.MemoryBytes() < screen_bytes / 8);
   CHECK_EQ(store->Count(), 1u);
   a.Release();
   b.Release();
@@ -241,4 +241,53 @@ TEST(viewer_encoder_keyframe_reuses_the_sent_copy_and_stays_exact) {
   CHECK(Send(enc, v, Request(d, Whole(d)), &u));
   CHECK_EQ(u.rects.size(), 1u);
   CHECK(v.pixels == Packed(d));
+}
+
+TEST(coding_buffers_are_leased_from_one_pool_not_kept_per_viewer) {
+  // A keyframe's coding buffers (megabytes at 1080p) go back to the process's pool when its Encode
+  // ends: a second viewer's keyframe reuses the same set, and neither viewer counts them.
+  std::mt19937 rng(21);
+  TestFrame f = MakeFrame(640, 480);
+  FillScreenLike(f, rng);
+  CodingScratchPool& pool = CodingScratchPool::Shared();
+  pool.Trim();
+  const size_t made = pool.stats().sets_made;
+  ViewerEncoder a(64, 6, 2), b(64, 6, 2);
+  Viewer va(640, 480), vb(640, 480);
+  ViewerUpdate u;
+  CHECK(Send(a, va, Request(f, {}), &u));
+  const CodingScratchPool::Stats after_a = pool.stats();
+  CHECK_EQ(after_a.sets_made, made + 1);
+  CHECK_EQ(after_a.leased_sets, 0u);
+  CHECK_EQ(after_a.idle_sets, 1u);
+  CHECK(after_a.idle_bytes > u.update.stream.size());  // the op bytes, gathered and coded
+  CHECK(Send(b, vb, Request(f, {}), &u));
+  const CodingScratchPool::Stats after_b = pool.stats();
+  CHECK_EQ(after_b.sets_made, made + 1);
+  CHECK_EQ(after_b.idle_bytes, after_a.idle_bytes);  // the same set, no growth
+  CHECK(va.pixels == Packed(f) && vb.pixels == Packed(f));
+  CHECK(a.MemoryBytes() <= static_cast<size_t>(f.stride) * f.height + 64 * 1024);  // its copy and flags only
+  pool.Trim();
+  CHECK_EQ(pool.stats().idle_bytes, 0u);
+  CHECK(Send(a, va, Request(f, {}, /*keyframe=*/true), &u));  // and coding works on after a trim
+  CHECK(va.pixels == Packed(f));
+}
+
+TEST(coding_scratch_pool_keeps_at_most_its_idle_sets) {
+  CodingScratchPool pool(2);
+  {
+    CodingScratchPool::Lease x = pool.Acquire(), y = pool.Acquire(), z = pool.Acquire();
+    x->keyframe_ops.resize(1000);
+    CHECK_EQ(pool.stats().leased_sets, 3u);
+    CHECK_EQ(pool.stats().sets_made, 3u);
+  }
+  const CodingScratchPool::Stats s = pool.stats();
+  CHECK_EQ(s.leased_sets, 0u);
+  CHECK_EQ(s.idle_sets, 2u);  // the third set returned was freed
+  {
+    CodingScratchPool::Lease again = pool.Acquire();
+    CHECK_EQ(pool.stats().sets_made, 3u);  // an idle set, not a new one
+    CHECK_EQ(pool.stats().idle_sets, 1u);
+  }
+  CHECK_EQ(pool.stats().idle_sets, 2u);
 }

@@ -122,20 +122,12 @@ export class TileEncoder {
   }
 
   /**
-   * Bytes of native memory held for the viewer (trackSent): the sent-frame copy (unless shared),
-   * the content cache mirror, and the coding buffers kept between keyframes (codingBytes).
+   * Bytes of native memory held for the viewer (trackSent): the sent-frame copy (unless shared)
+   * and the content cache mirror. Not the coding buffers: those are the process's, leased per
+   * encode (codingBufferStats()).
    */
   get memoryBytes(): number {
     return this.viewer ? this.viewer.memoryBytes() : 0;
-  }
-
-  /**
-   * Of memoryBytes, the coding buffers (trackSent; 0 without it): what a large keyframe leaves for
-   * the next one so it does not fault fresh pages in (its op bytes, the bands' buffers, an LZ coder's
-   * tables and staging per thread).
-   */
-  get codingBytes(): number {
-    return this.viewer ? this.viewer.codingBytes() : 0;
   }
 
   /**

@@ -350,14 +350,9 @@ export class ViewerEncoder {
     };
   }
 
-  /** Native memory held for this viewer: the copy of what it was sent (unless shared), its cache mirror, the coding buffers. */
+  /** Native memory held for this viewer: the copy of what it was sent (unless shared), its cache mirror. */
   get memoryBytes(): number {
     return this.encoder.memoryBytes;
-  }
-
-  /** Of memoryBytes, the coding buffers kept between keyframes. */
-  get codingBytes(): number {
-    return this.encoder.codingBytes;
   }
 
   /** Decides what to send now and encodes it. */

@@ -138,11 +138,10 @@ export interface ViewerStats {
   quality: ViewerQuality;
   /**
    * Native memory held for this viewer alone: a copy of the screen while it lags behind in part
-   * (shared otherwise), its content cache mirror, and the coding buffers (codingBytes).
+   * (shared otherwise) and its content cache mirror (the coding buffers are the process's:
+   * codingBufferStats()).
    */
   memoryBytes: number;
-  /** Of memoryBytes, the coding buffers kept between keyframes (a 1080p keyframe's: ~6 MB). */
-  codingBytes: number;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -417,7 +416,6 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       audio: this.soundGranted || this.microphoneGranted ? { ...this.audioOutbox.stats(), microphoneFrames: this.microphoneFrames } : null,
       quality: this.encoder.quality(),
       memoryBytes: this.encoder.memoryBytes,
-      codingBytes: this.encoder.codingBytes,
     };
   }
 

@@ -64,7 +64,6 @@ export interface NativeViewerEncoder {
   lossyTiles(): Uint32Array;
   release(): void;
   memoryBytes(): number;
-  codingBytes(): number;
   setCacheBudget(bytes: number): void;
   takeCache(): ParkedCache | null;
   resumeCache(parked: ParkedCache, viewerNextId: number): { nextId: number; ranges: Uint32Array } | null;
@@ -194,6 +193,8 @@ export interface NativeBinding {
   detectedSimdLevel(): SimdLevel;
   setSimdLevel(level: SimdLevel): SimdLevel;
   tuneAllocator(arenas: number): string;
+  codingScratch(): CodingBufferStats;
+  trimCodingScratch(): void;
 }
 
 export type SimdLevel = 'scalar' | 'sse2' | 'avx2';
@@ -317,6 +318,31 @@ export function jpegUnavailableReason(): string | null {
 }
 
 /** The SIMD level the native kernels use now (TILECAST_SIMD=scalar|sse2|avx2 caps it). */
+/**
+ * The coding buffers every encode works in (the bands' op bytes, a large keyframe's gathered ops,
+ * the LZ coders' tables): one pool for the process, leased per encode, not kept per viewer. A set is
+ * kept between encodes (at most max(4, cores) sets) so the next keyframe does not fault megabytes of
+ * fresh pages in; a 1080p keyframe leaves ~5-6 MB in its set.
+ */
+export interface CodingBufferStats {
+  /** Sets kept between encodes, and the bytes they hold. */
+  idleSets: number;
+  idleBytes: number;
+  /** Encodes running now (each holds a set). */
+  leasedSets: number;
+  /** Sets made since the process began (one is made when none is idle). */
+  setsMade: number;
+}
+
+export function codingBufferStats(): CodingBufferStats {
+  return native().codingScratch();
+}
+
+/** Frees the idle coding buffer sets (a host that wants the memory back; later encodes make new ones). */
+export function trimCodingBuffers(): void {
+  native().trimCodingScratch();
+}
+
 export function simdLevel(): SimdLevel {
   return native().simdLevel();
 }

@@ -7,6 +7,7 @@ import { ChangeDetector } from '../../../src/detect/changeDetector';
 import { OpStreamDecoder } from '../../../src/codec/opStreamDecoder';
 import { TileDecoder as NativeTileDecoder } from '../../../src/codec/tileDecoder';
 import { TileEncoder } from '../../../src/codec/tileEncoder';
+import { codingBufferStats, trimCodingBuffers } from '../../../src/native/binding';
 import { Frame } from '../../../src/frame';
 import { decodeMessage, encodeMessage } from '../../../src/protocol/messages';
 import { SceneName, loadScene } from '../../../src/source/sceneSource';
@@ -156,23 +157,40 @@ t.test('output does not depend on thread count', async (t) => {
   t.equal(Buffer.compare(a.stream, b.stream), 0);
 });
 
-t.test('the coding buffers kept between keyframes are counted in memoryBytes, reused, and freed by release()', async (t) => {
+t.test('the coding buffers are one pool for the process: leased per encode, reused by every viewer, not kept per viewer', async (t) => {
   const frame = loadScene('desktop');
   const whole = [{ x: 0, y: 0, w: frame.width, h: frame.height }];
-  const enc = new TileEncoder({ threads: 1, trackSent: true });
   const opts = { keyframe: true, paletteDiff: true, predicted: true };
+  trimCodingBuffers();
+  t.equal(codingBufferStats().idleBytes, 0, 'trimmed: no idle set holds anything');
+  const made = codingBufferStats().setsMade;
+  const enc = new TileEncoder({ threads: 1, trackSent: true });
   const first = enc.encodeSync(frame, whole, opts);
-  const coding = enc.codingBytes;
+  const after = codingBufferStats();
+  t.same([after.setsMade - made, after.leasedSets, after.idleSets], [1, 0, 1], 'one set made, back in the pool when the encode ended');
   // A 1080p keyframe's op bytes go through the LZ coder: the bands' buffers and the gathered copy
   // each hold them (so at least twice over), besides the coder's tables and staging.
-  t.ok(coding >= 2 * first.stats.rawBytes, `coding buffers ${coding} bytes hold the keyframe's ${first.stats.rawBytes} op bytes twice over`);
-  t.ok(coding <= 5 * first.stats.rawBytes, `and not many times them (${coding})`);
-  t.ok(enc.memoryBytes >= frame.width * frame.height * 4 + coding, `memoryBytes ${enc.memoryBytes} counts the sent frame and the coding buffers`);
-  enc.encodeSync(frame, whole, opts);
-  t.equal(enc.codingBytes, coding, 'a second keyframe of the same screen reuses them (no growth)');
+  t.ok(after.idleBytes >= 2 * first.stats.rawBytes, `the set's ${after.idleBytes} bytes hold the keyframe's ${first.stats.rawBytes} op bytes twice over`);
+  t.ok(after.idleBytes <= 5 * first.stats.rawBytes, `and not many times them (${after.idleBytes})`);
+  t.ok(enc.memoryBytes <= frame.width * frame.height * 4 + 65536, `the viewer's memoryBytes ${enc.memoryBytes}: its sent frame and flags, no coding buffers`);
+  // More viewers' keyframes, one after another: the same set, no growth, the same bytes.
+  for (let i = 0; i < 6; i++) {
+    const other = new TileEncoder({ threads: 1, trackSent: true });
+    const r = other.encodeSync(frame, whole, opts);
+    if (Buffer.compare(r.stream, first.stream) !== 0) t.fail(`viewer ${i}'s keyframe differs`);
+    other.release();
+  }
+  const shared = codingBufferStats();
+  t.same([shared.setsMade - made, shared.idleBytes], [1, after.idleBytes], 'six more viewers reused the one set');
+  // Encodes at once each lease a set; all come back.
+  const many = Array.from({ length: 4 }, () => new TileEncoder({ threads: 1, trackSent: true }));
+  const results = await Promise.all(many.map((e) => e.encode(frame, whole, opts)));
+  t.ok(results.every((r) => Buffer.compare(r.stream, first.stream) === 0), 'concurrent keyframes: the same bytes');
+  const end = codingBufferStats();
+  t.ok(end.setsMade - made <= 4 && end.leasedSets === 0 && end.idleSets >= 1, `at most one set per encode at once (${end.setsMade - made} made), all returned`);
   enc.release();
-  t.equal(enc.codingBytes, 0, 'release() frees them');
-  t.equal(enc.memoryBytes, 0, 'and everything else held for the viewer');
+  t.equal(enc.memoryBytes, 0, 'release() frees what was held for the viewer');
+  trimCodingBuffers();
   const again = enc.encodeSync(frame, whole, opts);
-  t.same(Buffer.from(again.stream), Buffer.from(first.stream), 'a keyframe after release() is the same bytes');
+  t.same(Buffer.from(again.stream), Buffer.from(first.stream), 'a keyframe after release() and a trim is the same bytes');
 });

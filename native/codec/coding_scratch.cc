@@ -1,0 +1,76 @@
+#include "coding_scratch.h"
+
+#include <algorithm>
+#include <thread>
+
+namespace tilecast {
+
+size_t LzScratch::Bytes() const {
+  size_t n = 0;
+  for (const auto& c : coders) n += c->RetainedBytes();
+  for (const auto& piece : coded) n += piece.capacity();
+  return n;
+}
+
+size_t CodingScratch::Bytes() const {
+  size_t n = cache_scratch.capacity() + keyframe_ops.capacity() + lz.Bytes();
+  for (const auto& b : band_buffers) n += b.capacity();
+  return n;
+}
+
+CodingScratchPool::CodingScratchPool(size_t max_idle) : max_idle_(max_idle) {}
+
+CodingScratchPool::Lease CodingScratchPool::Acquire() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++leased_;
+    if (!idle_.empty()) {
+      Idle last = std::move(idle_.back());
+      idle_.pop_back();
+      idle_bytes_ -= last.bytes;
+      return Lease(this, std::move(last.set));
+    }
+    ++made_;
+  }
+  return Lease(this, std::make_unique<CodingScratch>());
+}
+
+void CodingScratchPool::Return(std::unique_ptr<CodingScratch> set) {
+  const size_t bytes = set->Bytes();  // outside the lock: it walks the buffers
+  std::unique_ptr<CodingScratch> drop;   // freed outside the lock
+  std::lock_guard<std::mutex> lock(mu_);
+  --leased_;
+  if (idle_.size() < max_idle_) {
+    idle_bytes_ += bytes;
+    idle_.push_back(Idle{std::move(set), bytes});
+  } else {
+    drop = std::move(set);
+  }
+}
+
+CodingScratchPool::Stats CodingScratchPool::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stats s;
+  s.idle_sets = idle_.size();
+  s.idle_bytes = idle_bytes_;
+  s.leased_sets = leased_;
+  s.sets_made = made_;
+  return s;
+}
+
+void CodingScratchPool::Trim() {
+  std::vector<Idle> drop;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    drop.swap(idle_);
+    idle_bytes_ = 0;
+  }
+}
+
+CodingScratchPool& CodingScratchPool::Shared() {
+  // Leaked on purpose, like ThreadPool::Shared(): encodes on worker threads may outlive static destruction.
+  static CodingScratchPool* pool = new CodingScratchPool(std::max<size_t>(4, std::thread::hardware_concurrency()));
+  return *pool;
+}
+
+}  // namespace tilecast
