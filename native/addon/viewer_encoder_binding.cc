@@ -158,7 +158,7 @@ Napi::Value ViewerEncoderBinding::TakeCache(const Napi::CallbackInfo& info) {
   ReportMemory(env);
   if (!cache) return env.Null();
   auto* parked = new ParkedCache{std::move(cache), 0};
-  parked->reported = static_cast<int64_t>(parked->cache->used_bytes() + parked->cache->spare_bytes());
+  parked->reported = static_cast<int64_t>(parked->cache->HeldBytes());
   Napi::MemoryManagement::AdjustExternalMemory(env, parked->reported);
   auto ext = Napi::External<ParkedCache>::New(env, parked, [](Napi::Env e, ParkedCache* p) {
     if (p->reported != 0) Napi::MemoryManagement::AdjustExternalMemory(e, -p->reported);

@@ -23,6 +23,25 @@ bool RowEquals(const uint8_t* src, const uint8_t* stored, uint32_t w) {
   return true;
 }
 
+// True if `r` of `frame` equals the stored opaque pixels (r.w*r.h*4 bytes, rows packed).
+bool RectEquals(const FrameView& frame, const Rect& r, const uint8_t* stored) {
+  for (uint32_t y = 0; y < r.h; ++y) {
+    if (!RowEquals(frame.pixel(r.x, r.y + y), stored + static_cast<size_t>(y) * r.w * 4, r.w)) return false;
+  }
+  return true;
+}
+
+// Copies `r` of `frame` to `dst` as opaque pixels, rows packed.
+void CopyOpaque(const FrameView& frame, const Rect& r, uint8_t* dst) {
+  for (uint32_t y = 0; y < r.h; ++y) {
+    const uint8_t* src = frame.pixel(r.x, r.y + y);
+    for (uint32_t c = 0; c < r.w; ++c, dst += 4) {
+      const uint32_t v = LoadPixel(src + c * 4) | kOpaque;
+      std::memcpy(dst, &v, 4);
+    }
+  }
+}
+
 }  // namespace
 
 // One step of the hash: a multiply-xorshift of a pixel's colour (its 4th byte ignored) into a lane.
@@ -54,16 +73,95 @@ uint64_t HashRect(const FrameView& frame, const Rect& r) {
   return h0;
 }
 
+std::shared_ptr<CachePixels> SharedCachePixels::Get(const FrameView& frame, const Rect& r, uint64_t hash) {
+  const uint64_t bytes = static_cast<uint64_t>(r.w) * r.h * 4;
+  // Candidates are compared outside the lock, and dropped outside it too: dropping a block's last
+  // reference calls Release(), which takes the lock.
+  std::vector<std::shared_ptr<CachePixels>> candidates;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto range = by_hash_.equal_range(hash);
+    for (auto it = range.first; it != range.second; ++it) candidates.push_back(it->second.block.lock());
+  }
+  for (const std::shared_ptr<CachePixels>& c : candidates) {
+    if (c && c->w == r.w && c->h == r.h && RectEquals(frame, r, c->bytes.data())) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.reused;
+      return c;
+    }
+  }
+  std::vector<uint8_t> buf;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = spare_.find(bytes);
+    if (it != spare_.end() && !it->second.empty()) {
+      buf = std::move(it->second.back());  // already `bytes` long: no zero-fill, no fresh pages
+      it->second.pop_back();
+      stats_.spare_bytes -= bytes;
+    }
+  }
+  buf.resize(bytes);
+  CopyOpaque(frame, r, buf.data());
+  CachePixels* raw = new CachePixels{std::move(buf), hash, r.w, r.h};
+  std::shared_ptr<CachePixels> block(raw, [this](CachePixels* p) { Release(p); });
+  std::lock_guard<std::mutex> lock(mu_);
+  by_hash_.emplace(hash, Indexed{block, raw});
+  ++stats_.blocks;
+  stats_.bytes += bytes;
+  return block;
+}
+
+void SharedCachePixels::Release(CachePixels* p) {
+  std::unique_ptr<CachePixels> owned(p);  // freed after the lock is let go
+  std::lock_guard<std::mutex> lock(mu_);
+  auto range = by_hash_.equal_range(p->hash);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second.raw == p) {
+      by_hash_.erase(it);
+      --stats_.blocks;
+      stats_.bytes -= p->bytes.size();
+      break;
+    }
+  }
+  // A keyframe empties a mirror and refills it at once: keep the buffers, as a decoder's cache does.
+  const uint64_t size = p->bytes.size();
+  if (size > 0 && stats_.spare_bytes + size <= kMaxSpareBytes) {
+    spare_[size].push_back(std::move(p->bytes));
+    stats_.spare_bytes += size;
+  }
+}
+
+SharedCachePixels::Stats SharedCachePixels::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+SharedCachePixels& SharedCachePixels::Shared() {
+  // Leaked on purpose: mirrors parked or held by encoders may outlive static destruction.
+  static SharedCachePixels* store = new SharedCachePixels();
+  return *store;
+}
+
 ContentCache::ContentCache(uint64_t budget_bytes, bool index_by_hash)
     : budget_(budget_bytes > kCacheMaxBudget ? kCacheMaxBudget : budget_bytes), index_by_hash_(index_by_hash) {}
 
-void ContentCache::Recycle(std::vector<uint8_t>* pixels) {
+void ContentCache::Recycle(std::shared_ptr<CachePixels>* pixels) {
+  std::shared_ptr<CachePixels> block = std::move(*pixels);
+  // A host mirror's block goes back to SharedCachePixels when no mirror holds it any more.
+  if (index_by_hash_ || !block || block.use_count() != 1) return;
   // Within the budget with what is held: entries and spare buffers together never exceed it.
   const uint64_t cap = std::min<uint64_t>(kMaxSpareBytes, budget_ - std::min(budget_, used_));
-  const uint64_t bytes = pixels->size();
+  const uint64_t bytes = block->bytes.size();
   if (bytes == 0 || spare_bytes_ + bytes > cap) return;
   spare_bytes_ += bytes;
-  spare_[bytes].push_back(std::move(*pixels));
+  spare_[bytes].push_back(std::move(block->bytes));
+}
+
+uint64_t ContentCache::HeldBytes() const {
+  if (!index_by_hash_) return used_ + spare_bytes_;
+  double share = 0;
+  for (const Entry& e : lru_) share += static_cast<double>(e.bytes()) / static_cast<double>(std::max<long>(1, e.pixels.use_count()));
+  return static_cast<uint64_t>(share);
 }
 
 void ContentCache::TakeSpare(uint64_t bytes, std::vector<uint8_t>* pixels) {
@@ -106,7 +204,7 @@ void ContentCache::EvictLeastRecent() {
     }
   }
   by_id_.erase(victim->id);
-  used_ -= victim->pixels.size();
+  used_ -= victim->bytes();
   Recycle(&victim->pixels);
   lru_.erase(victim);
 }
@@ -121,14 +219,14 @@ bool ContentCache::Insert(const FrameView& frame, const Rect& r, uint64_t hash, 
   e.w = r.w;
   e.h = r.h;
   e.hash = hash;
-  TakeSpare(cost, &e.pixels);
-  uint8_t* dst = e.pixels.data();
-  for (uint32_t y = 0; y < r.h; ++y) {
-    const uint8_t* src = frame.pixel(r.x, r.y + y);
-    for (uint32_t c = 0; c < r.w; ++c, dst += 4) {
-      const uint32_t v = LoadPixel(src + c * 4) | kOpaque;
-      std::memcpy(dst, &v, 4);
-    }
+  if (index_by_hash_) {
+    e.pixels = SharedCachePixels::Shared().Get(frame, r, hash);  // the host: shared with other viewers' mirrors
+  } else {
+    e.pixels = std::make_shared<CachePixels>();
+    e.pixels->w = r.w;
+    e.pixels->h = r.h;
+    TakeSpare(cost, &e.pixels->bytes);
+    CopyOpaque(frame, r, e.pixels->bytes.data());
   }
   // An id still held (only after 2^32 inserts on one connection) names the new entry now.
   auto old = by_id_.find(e.id);
@@ -149,9 +247,7 @@ bool ContentCache::FindVerified(const FrameView& frame, const Rect& r, uint64_t 
   for (auto it = range.first; it != range.second; ++it) {
     const Entry& e = *it->second;
     if (e.w != r.w || e.h != r.h) continue;
-    bool same = true;
-    for (uint32_t y = 0; y < r.h && same; ++y) same = RowEquals(frame.pixel(r.x, r.y + y), e.pixels.data() + static_cast<size_t>(y) * r.w * 4, r.w);
-    if (!same) continue;
+    if (!RectEquals(frame, r, e.data())) continue;
     lru_.splice(lru_.begin(), lru_, it->second);
     *id = e.id;
     return true;
@@ -172,7 +268,7 @@ void ContentCache::Rebuild(std::vector<Entry> kept) {
   by_hash_.clear();
   used_ = 0;
   for (Entry& e : kept) {
-    used_ += e.pixels.size();
+    used_ += e.bytes();
     lru_.push_front(std::move(e));
     by_id_[lru_.front().id] = lru_.begin();
     if (index_by_hash_) by_hash_.emplace(lru_.front().hash, lru_.begin());
@@ -196,9 +292,9 @@ bool ContentCache::ResumeFor(uint32_t viewer_next_id, uint64_t budget, std::vect
   }
   std::sort(kept.begin(), kept.end(), [](const Entry& a, const Entry& b) { return a.id < b.id; });
   uint64_t used = 0;
-  for (const Entry& e : kept) used += e.pixels.size();
+  for (const Entry& e : kept) used += e.bytes();
   size_t first = 0;
-  while (used > budget_) used -= kept[first++].pixels.size();  // the oldest ids go first
+  while (used > budget_) used -= kept[first++].bytes();  // the oldest ids go first
   kept.erase(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(first));
   for (const Entry& e : kept) {
     if (!ranges->empty() && ranges->end()[-2] + ranges->back() == e.id) {
@@ -240,7 +336,7 @@ Status ContentCache::Keep(uint64_t budget, uint32_t next_id, const uint32_t* ran
         Clear();
         return Status::Error(ErrorCode::kProtocol, "CACHE_KEEP names cache entry " + std::to_string(id) + ", which this cache does not hold");
       }
-      used += it->second->pixels.size();
+      used += it->second->bytes();
       kept.push_back(std::move(*it->second));
       by_id_.erase(it);  // a moved-from entry is never found again
     }

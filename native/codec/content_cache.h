@@ -26,11 +26,18 @@
 // only a candidate: FindVerified() compares the pixels before answering, so a
 // collision can never make the viewer draw the wrong content.
 //
+// The host's mirrors keep their pixels in SharedCachePixels: viewers of one
+// screen insert the same contents, so a block of pixels is stored once for
+// every mirror that holds it (found by hash, then compared), not once a viewer.
+// Each mirror still counts the full w*h*4 against its budget, as its viewer does.
+//
 // Thread: not thread-safe; one owner (an encoder or a decoder) uses it.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <list>
+#include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -53,12 +60,51 @@ constexpr uint64_t kMaxSpareBytes = 16ull << 20;
 // Hash of a rect's colours (the 4th byte of each pixel is ignored).
 uint64_t HashRect(const FrameView& frame, const Rect& r);
 
+// One entry's pixels (w*h*4 bytes, opaque). Immutable once made; on the host shared by the mirrors
+// that hold the same content.
+struct CachePixels {
+  std::vector<uint8_t> bytes;
+  uint64_t hash = 0;
+  uint32_t w = 0, h = 0;
+};
+
+// The process's store of the host mirrors' pixels. Thread-safe: viewers' encodes run at once.
+class SharedCachePixels {
+ public:
+  // The pixels of `r` of `frame` (hash = HashRect): a block some mirror holds already if one has
+  // equal pixels (compared), else a new one. The block is freed when the last mirror lets it go.
+  std::shared_ptr<CachePixels> Get(const FrameView& frame, const Rect& r, uint64_t hash);
+
+  struct Stats {
+    size_t blocks = 0;        // blocks held by some mirror
+    uint64_t bytes = 0;       // their pixels
+    uint64_t spare_bytes = 0; // freed blocks' buffers kept for the next (at most kMaxSpareBytes)
+    uint64_t reused = 0;      // Get() answers with a block that was already held
+  };
+  Stats stats() const;
+
+  static SharedCachePixels& Shared();
+
+ private:
+  struct Indexed {
+    std::weak_ptr<CachePixels> block;
+    const CachePixels* raw;  // to find it again once it expired
+  };
+  void Release(CachePixels* p);
+  mutable std::mutex mu_;
+  std::unordered_multimap<uint64_t, Indexed> by_hash_;
+  std::unordered_map<uint64_t, std::vector<std::vector<uint8_t>>> spare_;  // by size in bytes
+  Stats stats_;
+};
+
 class ContentCache {
  public:
   struct Entry {
     uint32_t id = 0, w = 0, h = 0;
     uint64_t hash = 0;
-    std::vector<uint8_t> pixels;  // w*h*4
+    std::shared_ptr<CachePixels> pixels;  // w*h*4 bytes
+    const uint8_t* data() const { return pixels->bytes.data(); }
+    uint64_t bytes() const { return static_cast<uint64_t>(w) * h * 4; }
   };
 
   // budget_bytes 0 = disabled (nothing is inserted; every reference is missing).
@@ -71,7 +117,12 @@ class ContentCache {
   uint64_t budget() const { return budget_; }
   uint64_t used_bytes() const { return used_; }
   // Bytes of pixel buffers kept for reuse (at most kMaxSpareBytes, and used + spare <= budget; freed by SetBudget).
+  // A host mirror keeps none of its own (SharedCachePixels keeps them for the process).
   uint64_t spare_bytes() const { return spare_bytes_; }
+  // The memory this cache accounts for: a decoder's used + spare bytes; a host mirror's share of
+  // the blocks it holds with other mirrors (each block's bytes over the mirrors holding it), so the
+  // shares of all mirrors add up to what SharedCachePixels holds. O(entries).
+  uint64_t HeldBytes() const;
   size_t size() const { return by_id_.size(); }
   uint32_t next_id() const { return next_id_; }
 
@@ -120,8 +171,9 @@ class ContentCache {
   void EvictLeastRecent();
   // Rebuilds the LRU list and indexes from `kept` (ascending ids): the highest id most recent.
   void Rebuild(std::vector<Entry> kept);
-  // An entry's pixels, kept for reuse if the spare pool has room; and a buffer of `bytes` from it.
-  void Recycle(std::vector<uint8_t>* pixels);
+  // An entry's pixels, kept for reuse if the spare pool has room (a decoder's cache; a host
+  // mirror's blocks go back to SharedCachePixels); and a buffer of `bytes` from it.
+  void Recycle(std::shared_ptr<CachePixels>* pixels);
   void TakeSpare(uint64_t bytes, std::vector<uint8_t>* pixels);
 
   uint64_t budget_;

@@ -226,7 +226,7 @@ Status TileDecoder::DecodeCacheRef(const Framebuffer& fb, uint32_t x, uint32_t y
                                                    std::to_string(w) + "x" + std::to_string(h) + " rect");
   }
   const size_t row_bytes = static_cast<size_t>(w) * 4;
-  for (uint32_t r = 0; r < h; ++r) std::memcpy(fb.pixel(x, y + r), e->pixels.data() + r * row_bytes, row_bytes);
+  for (uint32_t r = 0; r < h; ++r) std::memcpy(fb.pixel(x, y + r), e->data() + r * row_bytes, row_bytes);
   return Status::Ok();
 }
 
@@ -253,7 +253,7 @@ Status TileDecoder::DecodeCacheRun(const Framebuffer& fb, uint32_t x, uint32_t y
                                                      "x" + std::to_string(h) + " rect at x " + std::to_string(at));
     }
     const size_t row_bytes = static_cast<size_t>(e->w) * 4;
-    for (uint32_t r = 0; r < h; ++r) std::memcpy(fb.pixel(at, y + r), e->pixels.data() + r * row_bytes, row_bytes);
+    for (uint32_t r = 0; r < h; ++r) std::memcpy(fb.pixel(at, y + r), e->data() + r * row_bytes, row_bytes);
     at += e->w;
   }
   if (at != x + w) {

@@ -27,6 +27,12 @@ ViewerEncoder::~ViewerEncoder() {
 }
 
 Status ViewerEncoder::Encode(ViewerEncodeRequest req, ViewerUpdate* out) {
+  Status s = EncodeUpdate(std::move(req), out);
+  RecountCache();  // a failed encode may have changed the mirror too
+  return s;
+}
+
+Status ViewerEncoder::EncodeUpdate(ViewerEncodeRequest req, ViewerUpdate* out) {
   const FrameView& f = req.frame;
   if (f.width == 0 || f.height == 0 || f.width > kMaxDimension || f.height > kMaxDimension ||
       f.stride < static_cast<size_t>(f.width) * 4) {
@@ -118,11 +124,12 @@ std::vector<uint32_t> ViewerEncoder::LossyTiles() const {
 void ViewerEncoder::Release() {
   sent_.Release();
   tiles_.SetCacheBudget(tiles_.cache().budget());  // empties the mirror
+  RecountCache();
   lossy_count_ = 0;
 }
 
 size_t ViewerEncoder::MemoryBytes() const {
-  return sent_.MemoryBytes() + static_cast<size_t>(tiles_.cache().used_bytes() + tiles_.cache().spare_bytes());
+  return sent_.MemoryBytes() + static_cast<size_t>(cache_held_);
 }
 
 }  // namespace tilecast

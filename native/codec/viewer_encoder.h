@@ -72,35 +72,51 @@ class ViewerEncoder {
   std::vector<uint32_t> LossyTiles() const;
   uint32_t LossyTileCount() const { return lossy_count_; }
 
-  // Frees the sent-frame copy, the cache mirror and the coding buffers (the viewer left); a later
+  // Frees the sent-frame copy and the cache mirror (the viewer left); a later
   // Encode is a keyframe.
   void Release();
 
   // The content cache budget agreed with the viewer at HELLO (0: none); call before the first Encode.
-  void SetCacheBudget(uint64_t bytes) { tiles_.SetCacheBudget(bytes); }
+  void SetCacheBudget(uint64_t bytes) {
+    tiles_.SetCacheBudget(bytes);
+    RecountCache();
+  }
   const ContentCache& cache() const { return tiles_.cache(); }
   // The connection ended: the cache mirror, to park for a resume (TileEncoder::TakeCache).
-  std::unique_ptr<ContentCache> TakeCache() { return tiles_.TakeCache(); }
+  std::unique_ptr<ContentCache> TakeCache() {
+    std::unique_ptr<ContentCache> parked = tiles_.TakeCache();
+    RecountCache();
+    return parked;
+  }
   // The viewer came back: adopt a parked mirror (TileEncoder::ResumeCache).
   bool ResumeCache(std::unique_ptr<ContentCache> parked, uint32_t viewer_next_id, std::vector<uint32_t>* ranges,
                    uint32_t* next_id) {
-    return tiles_.ResumeCache(std::move(parked), viewer_next_id, ranges, next_id);
+    const bool resumed = tiles_.ResumeCache(std::move(parked), viewer_next_id, ranges, next_id);
+    RecountCache();
+    return resumed;
   }
 
   uint32_t tile_size() const { return tiles_.tile_size(); }
   // What the viewer has (tests and fuzz targets check it against the screen).
   const SentFrame& sent_frame() const { return sent_; }
-  // Bytes held for this viewer alone (its own copy, if any, flags, the cache
-  // mirror's pixels; not shared screens, nor zlib's fixed state, nor the
+  // Bytes held for this viewer alone (its own copy, if any, flags, its share
+  // of the cache mirror's pixels, which viewers of one screen hold together
+  // in SharedCachePixels; not shared screens, nor zlib's fixed state, nor the
   // coding buffers, which the process's CodingScratchPool keeps).
   size_t MemoryBytes() const;
 
  private:
+  Status EncodeUpdate(ViewerEncodeRequest request, ViewerUpdate* out);
+  // The mirror's share (ContentCache::HeldBytes, O(entries)): counted after each change to the
+  // mirror, on the encoding thread, so MemoryBytes() stays cheap on the JS thread.
+  void RecountCache() { cache_held_ = tiles_.cache().HeldBytes(); }
+
   TileEncoder tiles_;
   SentFrame sent_;
   std::shared_ptr<ScreenStore> store_;
   unsigned max_threads_;
   uint32_t lossy_count_ = 0;
+  uint64_t cache_held_ = 0;
 };
 
 }  // namespace tilecast

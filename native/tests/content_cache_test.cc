@@ -128,6 +128,42 @@ TEST(content_cache_hash_collisions_never_draw_wrong_pixels) {
   CHECK(cache.FindVerified(a.view(), r, 42, &id));
 }
 
+TEST(host_mirrors_hold_equal_contents_once) {
+  // Two viewers' mirrors inserting the same tile share one block of pixels; other pixels under
+  // the same (forced) hash get a block of their own; the last mirror to let go frees it.
+  std::mt19937 rng(31);
+  TestFrame a = MakeFrame(64, 64), b = MakeFrame(64, 64);
+  FillScreenLike(a, rng);
+  FillScreenLike(b, rng);
+  SharedCachePixels& store = SharedCachePixels::Shared();
+  const SharedCachePixels::Stats before = store.stats();
+  const Rect r{0, 0, 64, 64};
+  const uint64_t tile = 64 * 64 * 4;
+  {
+    ContentCache m1(1 << 20, true), m2(1 << 20, true);
+    CHECK(m1.Insert(a.view(), r, 77));
+    CHECK(m2.Insert(a.view(), r, 77));
+    SharedCachePixels::Stats s = store.stats();
+    CHECK_EQ(s.blocks, before.blocks + 1);
+    CHECK_EQ(s.bytes, before.bytes + tile);
+    CHECK_EQ(s.reused, before.reused + 1);
+    CHECK_EQ(m1.used_bytes(), tile);  // each mirror counts the full entry against its budget...
+    CHECK_EQ(m1.HeldBytes(), tile / 2);  // ...and holds half of it
+    CHECK(m2.Insert(b.view(), r, 77));  // a collision: compared, not shared
+    s = store.stats();
+    CHECK_EQ(s.blocks, before.blocks + 2);
+    uint32_t id = 99;
+    CHECK(m2.FindVerified(b.view(), r, 77, &id) && id == 1);
+    CHECK(m2.FindVerified(a.view(), r, 77, &id) && id == 0);
+    CHECK(!m1.FindVerified(b.view(), r, 77, &id));
+    m1.Clear();
+    CHECK_EQ(store.stats().blocks, before.blocks + 2);  // m2 still holds both
+    CHECK_EQ(m2.HeldBytes(), 2 * tile);
+  }
+  CHECK_EQ(store.stats().blocks, before.blocks);
+  CHECK_EQ(store.stats().bytes, before.bytes);
+}
+
 TEST(content_cache_budget_and_lru_order) {
   std::mt19937 rng(8);
   TestFrame f = MakeFrame(128, 32);
