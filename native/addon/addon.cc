@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "../codec/coding_scratch.h"
+#include "../codec/content_cache.h"
 #include "../codec/jpeg_codec.h"
 #include "../codec/jpeg_lib.h"
 #include "../util/allocator_tuning.h"
@@ -68,19 +69,25 @@ Napi::Value TuneAllocatorJs(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), TuneAllocator(arenas));
 }
 
-// The process's pool of coding buffers (codec/coding_scratch.h): what the idle sets hold between encodes.
+// The process's pool of coding buffers (codec/coding_scratch.h): what the idle sets hold between
+// encodes; and the host's shared content cache pixels (codec/content_cache.h).
 Napi::Value CodingScratchJs(const Napi::CallbackInfo& info) {
   const CodingScratchPool::Stats s = CodingScratchPool::Shared().stats();
+  const SharedCachePixels::Stats c = SharedCachePixels::Shared().stats();
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("idleSets", static_cast<double>(s.idle_sets));
   o.Set("idleBytes", static_cast<double>(s.idle_bytes));
   o.Set("leasedSets", static_cast<double>(s.leased_sets));
   o.Set("setsMade", static_cast<double>(s.sets_made));
+  o.Set("cacheBlocks", static_cast<double>(c.blocks));
+  o.Set("cacheBytes", static_cast<double>(c.bytes));
+  o.Set("cacheSpareBytes", static_cast<double>(c.spare_bytes));
   return o;
 }
 
 Napi::Value TrimCodingScratchJs(const Napi::CallbackInfo& info) {
   CodingScratchPool::Shared().Trim();
+  SharedCachePixels::Shared().TrimSpares();
   return info.Env().Undefined();
 }
 

@@ -158,7 +158,8 @@ Napi::Value ViewerEncoderBinding::TakeCache(const Napi::CallbackInfo& info) {
   ReportMemory(env);
   if (!cache) return env.Null();
   auto* parked = new ParkedCache{std::move(cache), 0};
-  parked->reported = static_cast<int64_t>(parked->cache->HeldBytes());
+  // Its full size, not its share: live viewers may let go of those contents while it stays parked.
+  parked->reported = static_cast<int64_t>(parked->cache->used_bytes());
   Napi::MemoryManagement::AdjustExternalMemory(env, parked->reported);
   auto ext = Napi::External<ParkedCache>::New(env, parked, [](Napi::Env e, ParkedCache* p) {
     if (p->reported != 0) Napi::MemoryManagement::AdjustExternalMemory(e, -p->reported);

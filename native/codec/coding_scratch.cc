@@ -1,6 +1,7 @@
 #include "coding_scratch.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <thread>
 
 namespace tilecast {
@@ -69,7 +70,15 @@ void CodingScratchPool::Trim() {
 
 CodingScratchPool& CodingScratchPool::Shared() {
   // Leaked on purpose, like ThreadPool::Shared(): encodes on worker threads may outlive static destruction.
-  static CodingScratchPool* pool = new CodingScratchPool(std::max<size_t>(4, std::thread::hardware_concurrency()));
+  // As many sets as encodes may run at once: one a libuv worker (UV_THREADPOOL_SIZE, default 4).
+  static CodingScratchPool* pool = [] {
+    size_t workers = 4;
+    if (const char* env = std::getenv("UV_THREADPOOL_SIZE")) {
+      const long n = std::strtol(env, nullptr, 10);
+      if (n > 0 && n <= 1024) workers = static_cast<size_t>(n);
+    }
+    return new CodingScratchPool(std::max<size_t>(workers, std::thread::hardware_concurrency()));
+  }();
   return *pool;
 }
 

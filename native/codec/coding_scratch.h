@@ -70,7 +70,7 @@ class CodingScratchPool {
   // Frees the idle sets (tests; a host that wants the memory back).
   void Trim();
 
-  // The process's pool: idle sets at most max(4, cores), libuv's default worker count being 4.
+  // The process's pool: idle sets at most max(libuv's workers (UV_THREADPOOL_SIZE, default 4), cores).
   static CodingScratchPool& Shared();
 
  private:

@@ -133,7 +133,16 @@ void SharedCachePixels::Release(CachePixels* p) {
 
 SharedCachePixels::Stats SharedCachePixels::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  Stats s = stats_;
+  s.indexed = by_hash_.size();
+  return s;
+}
+
+void SharedCachePixels::TrimSpares() {
+  std::unordered_map<uint64_t, std::vector<std::vector<uint8_t>>> drop;  // freed outside the lock
+  std::lock_guard<std::mutex> lock(mu_);
+  drop.swap(spare_);
+  stats_.spare_bytes = 0;
 }
 
 SharedCachePixels& SharedCachePixels::Shared() {

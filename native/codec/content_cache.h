@@ -80,8 +80,11 @@ class SharedCachePixels {
     uint64_t bytes = 0;       // their pixels
     uint64_t spare_bytes = 0; // freed blocks' buffers kept for the next (at most kMaxSpareBytes)
     uint64_t reused = 0;      // Get() answers with a block that was already held
+    size_t indexed = 0;       // index entries (one a block held; a freed block's goes with it)
   };
   Stats stats() const;
+  // Frees the spare buffers (trimCodingBuffers(): a host that wants the memory back).
+  void TrimSpares();
 
   static SharedCachePixels& Shared();
 
@@ -120,8 +123,9 @@ class ContentCache {
   // A host mirror keeps none of its own (SharedCachePixels keeps them for the process).
   uint64_t spare_bytes() const { return spare_bytes_; }
   // The memory this cache accounts for: a decoder's used + spare bytes; a host mirror's share of
-  // the blocks it holds with other mirrors (each block's bytes over the mirrors holding it), so the
-  // shares of all mirrors add up to what SharedCachePixels holds. O(entries).
+  // the blocks it holds with other mirrors (each block's bytes over the mirrors holding it at that
+  // moment: counted at the same moment, the shares of all mirrors add up to what SharedCachePixels
+  // holds). O(entries).
   uint64_t HeldBytes() const;
   size_t size() const { return by_id_.size(); }
   uint32_t next_id() const { return next_id_; }

@@ -28,8 +28,20 @@ ViewerEncoder::~ViewerEncoder() {
 
 Status ViewerEncoder::Encode(ViewerEncodeRequest req, ViewerUpdate* out) {
   Status s = EncodeUpdate(std::move(req), out);
-  RecountCache();  // a failed encode may have changed the mirror too
+  RecountCache(/*after_encode=*/true);  // a failed encode may have changed the mirror too
   return s;
+}
+
+void ViewerEncoder::RecountCache(bool after_encode) {
+  const ContentCache& c = tiles_.cache();
+  if (after_encode) {
+    if (c.next_id() == counted_next_id_ && c.size() == counted_entries_) return;  // hits only: same share
+    if (c.size() > kRecountEveryEntries && ++changed_encodes_ < kRecountEvery) return;
+  }
+  changed_encodes_ = 0;
+  counted_next_id_ = c.next_id();
+  counted_entries_ = c.size();
+  cache_held_ = c.HeldBytes();
 }
 
 Status ViewerEncoder::EncodeUpdate(ViewerEncodeRequest req, ViewerUpdate* out) {

@@ -107,9 +107,14 @@ class ViewerEncoder {
 
  private:
   Status EncodeUpdate(ViewerEncodeRequest request, ViewerUpdate* out);
-  // The mirror's share (ContentCache::HeldBytes, O(entries)): counted after each change to the
-  // mirror, on the encoding thread, so MemoryBytes() stays cheap on the JS thread.
-  void RecountCache() { cache_held_ = tiles_.cache().HeldBytes(); }
+  // The mirror's share (ContentCache::HeldBytes, O(entries)), counted on the encoding thread so
+  // MemoryBytes() stays cheap on the JS thread: after an encode that changed the mirror (for a
+  // mirror of over kRecountEveryEntries entries, every kRecountEvery such encodes), and after every
+  // other change to it. Other viewers leaving or joining change the share too; it follows at this
+  // viewer's next recount, so it is approximate between them.
+  void RecountCache(bool after_encode = false);
+  static constexpr size_t kRecountEveryEntries = 4096;
+  static constexpr uint32_t kRecountEvery = 8;
 
   TileEncoder tiles_;
   SentFrame sent_;
@@ -117,6 +122,10 @@ class ViewerEncoder {
   unsigned max_threads_;
   uint32_t lossy_count_ = 0;
   uint64_t cache_held_ = 0;
+  // The mirror as of the last recount: any insert, eviction or clear changes one of these.
+  uint32_t counted_next_id_ = 0;
+  size_t counted_entries_ = 0;
+  uint32_t changed_encodes_ = 0;  // encodes that changed the mirror since the last recount
 };
 
 }  // namespace tilecast

@@ -3,7 +3,9 @@
 // exact, memory stays within the budget, and bad references are refused.
 #include <cstring>
 #include <random>
+#include <thread>
 
+#include "../codec/coding_scratch.h"
 #include "../codec/content_cache.h"
 #include "../codec/tile_analyzer.h"
 #include "../codec/viewer_encoder.h"
@@ -162,6 +164,45 @@ TEST(host_mirrors_hold_equal_contents_once) {
   }
   CHECK_EQ(store.stats().blocks, before.blocks);
   CHECK_EQ(store.stats().bytes, before.bytes);
+  CHECK_EQ(store.stats().indexed, before.indexed);  // freed blocks leave the index
+}
+
+TEST(host_mirrors_on_many_threads_share_and_free_their_pixels) {
+  // Viewers' encodes run at once: mirrors on four threads insert, hit, evict and clear common and
+  // private contents; each sees exactly its own, and when all are gone nothing is left held.
+  std::mt19937 seed_rng(32);
+  TestFrame tiles = MakeFrame(32 * 16, 32);  // 16 tiles of 32x32: 0-7 common, 8-15 one per thread pair
+  FillScreenLike(tiles, seed_rng);
+  SharedCachePixels& store = SharedCachePixels::Shared();
+  const SharedCachePixels::Stats before = store.stats();
+  std::vector<std::thread> threads;
+  std::vector<int> errors(4, 0);
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&, k] {
+      std::mt19937 rng(100 + k);
+      ContentCache mirror(6 * 32 * 32 * 4, true);  // room for 6 of them: evictions all along
+      for (int step = 0; step < 3000; ++step) {
+        const uint32_t t = rng() % 2 ? rng() % 8 : 8 + (k % 2) * 4 + rng() % 4;
+        const Rect r{t * 32, 0, 32, 32};
+        const uint64_t hash = HashRect(tiles.view(), r);
+        uint32_t id = 0;
+        if (!mirror.FindVerified(tiles.view(), r, hash, &id) && !mirror.Insert(tiles.view(), r, hash)) ++errors[k];
+        if (step % 500 == 499) mirror.Clear();
+        CodingScratchPool::Lease lease = CodingScratchPool::Shared().Acquire();
+        lease->keyframe_ops.assign(64, static_cast<uint8_t>(k));
+      }
+      if (mirror.used_bytes() > 6 * 32 * 32 * 4) ++errors[k];
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  for (int e : errors) CHECK_EQ(e, 0);
+  const SharedCachePixels::Stats after = store.stats();
+  CHECK_EQ(after.blocks, before.blocks);
+  CHECK_EQ(after.bytes, before.bytes);
+  CHECK_EQ(after.indexed, before.indexed);
+  CHECK(after.reused > before.reused);
+  CHECK(after.spare_bytes <= kMaxSpareBytes);
+  CHECK_EQ(CodingScratchPool::Shared().stats().leased_sets, 0u);
 }
 
 TEST(content_cache_budget_and_lru_order) {

@@ -123,8 +123,9 @@ export class TileEncoder {
 
   /**
    * Bytes of native memory held for the viewer (trackSent): the sent-frame copy (unless shared)
-   * and the content cache mirror. Not the coding buffers: those are the process's, leased per
-   * encode (codingBufferStats()).
+   * and its share of the content cache mirror's pixels (held once for every viewer with the same
+   * contents; recounted when its mirror changes). Not the coding buffers: those are the process's,
+   * leased per encode (codingBufferStats()).
    */
   get memoryBytes(): number {
     return this.viewer ? this.viewer.memoryBytes() : 0;

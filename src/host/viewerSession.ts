@@ -137,9 +137,10 @@ export interface ViewerStats {
   audio: (AudioOutboxStats & { microphoneFrames: number }) | null;
   quality: ViewerQuality;
   /**
-   * Native memory held for this viewer alone: a copy of the screen while it lags behind in part
-   * (shared otherwise) and its content cache mirror (the coding buffers are the process's:
-   * codingBufferStats()).
+   * Native memory held for this viewer: a copy of the screen while it lags behind in part (shared
+   * otherwise) and its share of its content cache mirror's pixels, which viewers holding the same
+   * contents hold once together (approximate: recounted when its mirror changes). The coding
+   * buffers are the process's: codingBufferStats().
    */
   memoryBytes: number;
 }

@@ -317,12 +317,12 @@ export function jpegUnavailableReason(): string | null {
   return native().jpegUnavailableReason();
 }
 
-/** The SIMD level the native kernels use now (TILECAST_SIMD=scalar|sse2|avx2 caps it). */
 /**
  * The coding buffers every encode works in (the bands' op bytes, a large keyframe's gathered ops,
  * the LZ coders' tables): one pool for the process, leased per encode, not kept per viewer. A set is
- * kept between encodes (at most max(4, cores) sets) so the next keyframe does not fault megabytes of
- * fresh pages in; a 1080p keyframe leaves ~5-6 MB in its set.
+ * kept between encodes (at most max(UV_THREADPOOL_SIZE or 4, cores) sets) so the next keyframe does
+ * not fault megabytes of fresh pages in; a 1080p keyframe leaves ~5-6 MB in its set. Beside them,
+ * the pixels of the hosts' content cache mirrors, which viewers holding the same contents share.
  */
 export interface CodingBufferStats {
   /** Sets kept between encodes, and the bytes they hold. */
@@ -332,17 +332,24 @@ export interface CodingBufferStats {
   leasedSets: number;
   /** Sets made since the process began (one is made when none is idle). */
   setsMade: number;
+  /** Cache mirrors' pixel blocks held (each once, however many viewers hold it), and their bytes. */
+  cacheBlocks: number;
+  cacheBytes: number;
+  /** Freed blocks' buffers kept for the next (at most 16 MiB): a keyframe refills a mirror at once. */
+  cacheSpareBytes: number;
 }
 
+/** The process's coding buffers and shared cache pixels, now. */
 export function codingBufferStats(): CodingBufferStats {
   return native().codingScratch();
 }
 
-/** Frees the idle coding buffer sets (a host that wants the memory back; later encodes make new ones). */
+/** Frees the idle coding buffer sets and the cache's spare buffers (a host that wants the memory back; later encodes make new ones). */
 export function trimCodingBuffers(): void {
   native().trimCodingScratch();
 }
 
+/** The SIMD level the native kernels use now (TILECAST_SIMD=scalar|sse2|avx2 caps it). */
 export function simdLevel(): SimdLevel {
   return native().simdLevel();
 }

@@ -10,6 +10,8 @@ import { CACHE_MAX_BUDGET, ContentCache } from '../../../src/codec/contentCache'
 import { OpStreamDecoder } from '../../../src/codec/opStreamDecoder';
 import { TileDecoder } from '../../../src/codec/tileDecoder';
 import { TileEncoder } from '../../../src/codec/tileEncoder';
+import { codingBufferStats, trimCodingBuffers } from '../../../src/native/binding';
+import { loadScene } from '../../../src/source/sceneSource';
 import { ErrorCodes, TilecastError } from '../../../src/errors';
 import { Capability, agreedCacheBytes, cacheBytesOf, cacheCapability } from '../../../src/protocol/constants';
 import { rng } from '../../helpers';
@@ -130,6 +132,32 @@ function bothRefused(t: Test, what: string, message: RegExp, native: TileDecoder
   t.equal(native.cache.entries, 0, `${what}: native cache emptied`);
   t.equal(ts.cache.size, 0, `${what}: TS cache emptied`);
 }
+
+t.test('viewers of one screen hold their mirrors\' pixels once, each counting its share', async (t) => {
+  const frame = loadScene('editor');
+  const whole = [{ x: 0, y: 0, w: frame.width, h: frame.height }];
+  const opts = { keyframe: true, paletteDiff: true, predicted: true };
+  trimCodingBuffers();
+  const plain = new TileEncoder({ threads: 1, trackSent: true });
+  plain.encodeSync(frame, whole, opts);
+  const own = plain.memoryBytes;  // the sent frame and its flags: what a viewer holds besides its mirror
+  const start = codingBufferStats().cacheBytes;
+  const a = new TileEncoder({ threads: 1, trackSent: true });
+  a.setCacheBudget(64 << 20);
+  const first = a.encodeSync(frame, whole, opts);
+  const mirror = codingBufferStats().cacheBytes - start;
+  t.ok(mirror > 1 << 20, `the first viewer's mirror holds ${mirror} bytes of pixels`);
+  t.equal(a.memoryBytes - own, mirror, 'all of them its own');
+  const b = new TileEncoder({ threads: 1, trackSent: true });
+  b.setCacheBudget(64 << 20);
+  const second = b.encodeSync(frame, whole, opts);
+  t.same(Buffer.from(second.stream), Buffer.from(first.stream), 'the same keyframe bytes');
+  t.equal(codingBufferStats().cacheBytes - start, mirror, 'a second viewer with the same contents adds no pixels');
+  t.ok(Math.abs(b.memoryBytes - own - mirror / 2) <= 1, `the second viewer counts half of them (${b.memoryBytes - own})`);
+  b.release();
+  a.release();
+  t.equal(codingBufferStats().cacheBytes, start, 'both gone: the pixels are freed');
+});
 
 t.test('bad references: both decoders refuse them with the same clear error, and empty their cache', async (t) => {
   const next = ints(5);
