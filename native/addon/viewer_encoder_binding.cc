@@ -118,14 +118,20 @@ Napi::Value ViewerEncoderBinding::ResultToJs(Napi::Env env) {
 Napi::Value ViewerEncoderBinding::Encode(const Napi::CallbackInfo& info) {
   auto req = std::make_shared<ViewerEncodeRequest>(ReadRequest(info));
   busy_ = true;
+  Napi::Env env = info.Env();
+  // The memory figures are refreshed when the encode ends, failed or not (a failure may have
+  // changed the cache mirror or the sent frame too).
   return PromiseTask::Start(
-      info.Env(), {info.This(), info[0]}, [this, req] { return encoder_->Encode(std::move(*req), &result_); },
-      [this](Napi::Env env) { return ResultToJs(env); }, [this] { busy_ = false; });
+      env, {info.This(), info[0]}, [this, req] { return encoder_->Encode(std::move(*req), &result_); },
+      [this](Napi::Env e) { return ResultToJs(e); }, [this, env] { busy_ = false; ReportMemory(env); });
 }
 
 Napi::Value ViewerEncoderBinding::EncodeSync(const Napi::CallbackInfo& info) {
   Status s = encoder_->Encode(ReadRequest(info), &result_);
-  if (!s.ok()) throw MakeError(info.Env(), s);
+  if (!s.ok()) {
+    ReportMemory(info.Env());
+    throw MakeError(info.Env(), s);
+  }
   return ResultToJs(info.Env());
 }
 
