@@ -27,6 +27,7 @@ import type { KeyMessage, PointerMessage } from '../protocol/messages';
 import type { CursorUpdate } from '../frame';
 import type { FrameSource } from '../source/frameSource';
 import { ScreenStore } from '../codec/screenStore';
+import { trimCodingBuffers } from '../native/binding';
 import { CaptureLoop } from './captureLoop';
 import { ConnectionGate, ConnectionGuard, ConnectionStats, GuardedConnection } from '../net/connectionGuard';
 import { refuseRateLimited, refuseUpgrade } from '../net/refuseUpgrade';
@@ -433,7 +434,12 @@ export class Host extends EventEmitter<HostEvents> {
         type: 'disconnect', viewerId: id, user, remoteAddress, at: Date.now(),
         durationMs: performance.timeOrigin + performance.now() - session.connectedAt, bytesSent: session.bytesSent, reason,
       } satisfies AuditEvent);
-      if (this.sessions.size === 0) this.capture.stop();
+      if (this.sessions.size === 0) {
+        this.capture.stop();
+        // No one left to encode for: the coding buffers the process keeps between encodes (megabytes
+        // a set) go back to the system; the next viewer's first keyframe makes them again.
+        trimCodingBuffers();
+      }
     });
     // A new viewer starts from the current screen; capture runs only while someone watches.
     if (this.capture.current) session.offer(this.capture.current, [{ x: 0, y: 0, w: this.capture.current.frame.width, h: this.capture.current.frame.height }]);
