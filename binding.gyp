@@ -26,6 +26,7 @@
         "native/codec/viewer_encoder.cc",
         "native/codec/tile_decoder.cc",
         "native/codec/content_cache.cc",
+        "native/codec/cache_slab.cc",
         "native/codec/coding_scratch.cc",
         "native/codec/jpeg_lib.cc",
         "native/codec/jpeg_codec.cc",

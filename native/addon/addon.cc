@@ -70,10 +70,12 @@ Napi::Value TuneAllocatorJs(const Napi::CallbackInfo& info) {
 }
 
 // The process's pool of coding buffers (codec/coding_scratch.h): what the idle sets hold between
-// encodes; and the host's shared content cache pixels (codec/content_cache.h).
+// encodes; the host's shared content cache pixels (codec/content_cache.h) and the memory all cache
+// entries live in (codec/cache_slab.h).
 Napi::Value CodingScratchJs(const Napi::CallbackInfo& info) {
   const CodingScratchPool::Stats s = CodingScratchPool::Shared().stats();
   const SharedCachePixels::Stats c = SharedCachePixels::Shared().stats();
+  const CacheSlab::Stats slab = CacheSlab::Shared().stats();
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("idleSets", static_cast<double>(s.idle_sets));
   o.Set("idleBytes", static_cast<double>(s.idle_bytes));
@@ -81,13 +83,14 @@ Napi::Value CodingScratchJs(const Napi::CallbackInfo& info) {
   o.Set("setsMade", static_cast<double>(s.sets_made));
   o.Set("cacheBlocks", static_cast<double>(c.blocks));
   o.Set("cacheBytes", static_cast<double>(c.bytes));
-  o.Set("cacheSpareBytes", static_cast<double>(c.spare_bytes));
+  o.Set("cacheMappedBytes", static_cast<double>(slab.mapped_bytes));
+  o.Set("cacheSpareBytes", static_cast<double>(slab.spare_bytes));
   return o;
 }
 
 Napi::Value TrimCodingScratchJs(const Napi::CallbackInfo& info) {
   CodingScratchPool::Shared().Trim();
-  SharedCachePixels::Shared().TrimSpares();
+  CacheSlab::Shared().TrimSpares();
   return info.Env().Undefined();
 }
 

@@ -90,17 +90,7 @@ std::shared_ptr<CachePixels> SharedCachePixels::Get(const FrameView& frame, cons
       return c;
     }
   }
-  std::vector<uint8_t> buf;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = spare_.find(bytes);
-    if (it != spare_.end() && !it->second.empty()) {
-      buf = std::move(it->second.back());  // already `bytes` long: no zero-fill, no fresh pages
-      it->second.pop_back();
-      stats_.spare_bytes -= bytes;
-    }
-  }
-  buf.resize(bytes);
+  CacheSlab::Block buf = CacheSlab::Shared().Allocate(bytes);
   CopyOpaque(frame, r, buf.data());
   CachePixels* raw = new CachePixels{std::move(buf), hash, r.w, r.h};
   std::shared_ptr<CachePixels> block(raw, [this](CachePixels* p) { Release(p); });
@@ -123,12 +113,6 @@ void SharedCachePixels::Release(CachePixels* p) {
       break;
     }
   }
-  // A keyframe empties a mirror and refills it at once: keep the buffers, as a decoder's cache does.
-  const uint64_t size = p->bytes.size();
-  if (size > 0 && stats_.spare_bytes + size <= kMaxSpareBytes) {
-    spare_[size].push_back(std::move(p->bytes));
-    stats_.spare_bytes += size;
-  }
 }
 
 SharedCachePixels::Stats SharedCachePixels::stats() const {
@@ -136,13 +120,6 @@ SharedCachePixels::Stats SharedCachePixels::stats() const {
   Stats s = stats_;
   s.indexed = by_hash_.size();
   return s;
-}
-
-void SharedCachePixels::TrimSpares() {
-  std::unordered_map<uint64_t, std::vector<std::vector<uint8_t>>> drop;  // freed outside the lock
-  std::lock_guard<std::mutex> lock(mu_);
-  drop.swap(spare_);
-  stats_.spare_bytes = 0;
 }
 
 SharedCachePixels& SharedCachePixels::Shared() {
@@ -154,39 +131,15 @@ SharedCachePixels& SharedCachePixels::Shared() {
 ContentCache::ContentCache(uint64_t budget_bytes, bool index_by_hash)
     : budget_(budget_bytes > kCacheMaxBudget ? kCacheMaxBudget : budget_bytes), index_by_hash_(index_by_hash) {}
 
-void ContentCache::Recycle(std::shared_ptr<CachePixels>* pixels) {
-  std::shared_ptr<CachePixels> block = std::move(*pixels);
-  // A host mirror's block goes back to SharedCachePixels when no mirror holds it any more.
-  if (index_by_hash_ || !block || block.use_count() != 1) return;
-  // Within the budget with what is held: entries and spare buffers together never exceed it.
-  const uint64_t cap = std::min<uint64_t>(kMaxSpareBytes, budget_ - std::min(budget_, used_));
-  const uint64_t bytes = block->bytes.size();
-  if (bytes == 0 || spare_bytes_ + bytes > cap) return;
-  spare_bytes_ += bytes;
-  spare_[bytes].push_back(std::move(block->bytes));
-}
-
 uint64_t ContentCache::HeldBytes() const {
-  if (!index_by_hash_) return used_ + spare_bytes_;
+  if (!index_by_hash_) return used_;
   double share = 0;
   for (const Entry& e : lru_) share += static_cast<double>(e.bytes()) / static_cast<double>(std::max<long>(1, e.pixels.use_count()));
   return static_cast<uint64_t>(share);
 }
 
-void ContentCache::TakeSpare(uint64_t bytes, std::vector<uint8_t>* pixels) {
-  auto it = spare_.find(bytes);
-  if (it == spare_.end() || it->second.empty()) {
-    pixels->resize(bytes);
-    return;
-  }
-  *pixels = std::move(it->second.back());  // already `bytes` long: no zero-fill, no fresh pages
-  it->second.pop_back();
-  spare_bytes_ -= bytes;
-}
-
 void ContentCache::Clear() {
   used_ = 0;
-  for (Entry& e : lru_) Recycle(&e.pixels);  // a keyframe refills the cache at once: keep the buffers
   lru_.clear();
   by_id_.clear();
   by_hash_.clear();
@@ -197,8 +150,6 @@ void ContentCache::Clear() {
 void ContentCache::SetBudget(uint64_t budget_bytes) {
   budget_ = budget_bytes > kCacheMaxBudget ? kCacheMaxBudget : budget_bytes;
   Clear();
-  spare_.clear();  // a new connection (or a viewer gone): nothing is kept
-  spare_bytes_ = 0;
 }
 
 void ContentCache::EvictLeastRecent() {
@@ -214,7 +165,6 @@ void ContentCache::EvictLeastRecent() {
   }
   by_id_.erase(victim->id);
   used_ -= victim->bytes();
-  Recycle(&victim->pixels);
   lru_.erase(victim);
 }
 
@@ -234,7 +184,7 @@ bool ContentCache::Insert(const FrameView& frame, const Rect& r, uint64_t hash, 
     e.pixels = std::make_shared<CachePixels>();
     e.pixels->w = r.w;
     e.pixels->h = r.h;
-    TakeSpare(cost, &e.pixels->bytes);
+    e.pixels->bytes = CacheSlab::Shared().Allocate(cost);
     CopyOpaque(frame, r, e.pixels->bytes.data());
   }
   // An id still held (only after 2^32 inserts on one connection) names the new entry now.

@@ -43,6 +43,7 @@
 
 #include "../util/frame_view.h"
 #include "../util/status.h"
+#include "cache_slab.h"
 #include "wire_format.h"
 
 namespace tilecast {
@@ -52,18 +53,14 @@ namespace tilecast {
 constexpr uint32_t kCacheMinArea = 1024;
 // Largest budget either side may use (the host's HELLO field allows 2^15 MiB; this bounds memory).
 constexpr uint64_t kCacheMaxBudget = 1024ull << 20;
-// Pixel buffers of evicted or cleared entries kept for the next inserts, at most (and never more
-// than the budget leaves beside the entries held): a keyframe empties the cache and refills it at
-// once, and fresh buffers cost zero-fill and page faults (~8 MB at 1080p).
-constexpr uint64_t kMaxSpareBytes = 16ull << 20;
 
 // Hash of a rect's colours (the 4th byte of each pixel is ignored).
 uint64_t HashRect(const FrameView& frame, const Rect& r);
 
-// One entry's pixels (w*h*4 bytes, opaque). Immutable once made; on the host shared by the mirrors
-// that hold the same content.
+// One entry's pixels (w*h*4 bytes, opaque), in CacheSlab's memory. Immutable once made; on the
+// host shared by the mirrors that hold the same content.
 struct CachePixels {
-  std::vector<uint8_t> bytes;
+  CacheSlab::Block bytes;
   uint64_t hash = 0;
   uint32_t w = 0, h = 0;
 };
@@ -78,14 +75,10 @@ class SharedCachePixels {
   struct Stats {
     size_t blocks = 0;        // blocks held by some mirror
     uint64_t bytes = 0;       // their pixels
-    uint64_t spare_bytes = 0; // freed blocks' buffers kept for the next (at most kMaxSpareBytes)
     uint64_t reused = 0;      // Get() answers with a block that was already held
     size_t indexed = 0;       // index entries (one a block held; a freed block's goes with it)
   };
   Stats stats() const;
-  // Frees the spare buffers (trimCodingBuffers(): a host that wants the memory back).
-  void TrimSpares();
-
   static SharedCachePixels& Shared();
 
  private:
@@ -96,7 +89,6 @@ class SharedCachePixels {
   void Release(CachePixels* p);
   mutable std::mutex mu_;
   std::unordered_multimap<uint64_t, Indexed> by_hash_;
-  std::unordered_map<uint64_t, std::vector<std::vector<uint8_t>>> spare_;  // by size in bytes
   Stats stats_;
 };
 
@@ -113,16 +105,14 @@ class ContentCache {
   // budget_bytes 0 = disabled (nothing is inserted; every reference is missing).
   explicit ContentCache(uint64_t budget_bytes = 0, bool index_by_hash = false);
 
-  // Empties the cache and restarts ids at 0; the budget stays (and some pixel buffers, for reuse).
+  // Empties the cache and restarts ids at 0; the budget stays. (The freed pixels' memory stays
+  // in CacheSlab for the next inserts, up to its kMaxSpareBytes.)
   void Clear();
-  // New budget; empties the cache and frees every buffer (connection start, or the viewer left).
+  // New budget; empties the cache (connection start, or the viewer left).
   void SetBudget(uint64_t budget_bytes);
   uint64_t budget() const { return budget_; }
   uint64_t used_bytes() const { return used_; }
-  // Bytes of pixel buffers kept for reuse (at most kMaxSpareBytes, and used + spare <= budget; freed by SetBudget).
-  // A host mirror keeps none of its own (SharedCachePixels keeps them for the process).
-  uint64_t spare_bytes() const { return spare_bytes_; }
-  // The memory this cache accounts for: a decoder's used + spare bytes; a host mirror's share of
+  // The memory this cache accounts for: a decoder's used bytes; a host mirror's share of
   // the blocks it holds with other mirrors (each block's bytes over the mirrors holding it at that
   // moment: counted at the same moment, the shares of all mirrors add up to what SharedCachePixels
   // holds). O(entries).
@@ -175,10 +165,6 @@ class ContentCache {
   void EvictLeastRecent();
   // Rebuilds the LRU list and indexes from `kept` (ascending ids): the highest id most recent.
   void Rebuild(std::vector<Entry> kept);
-  // An entry's pixels, kept for reuse if the spare pool has room (a decoder's cache; a host
-  // mirror's blocks go back to SharedCachePixels); and a buffer of `bytes` from it.
-  void Recycle(std::shared_ptr<CachePixels>* pixels);
-  void TakeSpare(uint64_t bytes, std::vector<uint8_t>* pixels);
 
   uint64_t budget_;
   bool index_by_hash_;
@@ -186,8 +172,6 @@ class ContentCache {
   uint32_t next_id_ = 0;
   bool wrapped_ = false;  // next_id_ came round past 2^32 since the last Clear(): ids no longer order inserts
   List lru_;
-  std::unordered_map<uint64_t, std::vector<std::vector<uint8_t>>> spare_;  // by size in bytes
-  uint64_t spare_bytes_ = 0;
   std::unordered_map<uint32_t, List::iterator> by_id_;
   std::unordered_multimap<uint64_t, List::iterator> by_hash_;
 };

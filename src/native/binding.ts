@@ -335,7 +335,12 @@ export interface CodingBufferStats {
   /** Cache mirrors' pixel blocks held (each once, however many viewers hold it), and their bytes. */
   cacheBlocks: number;
   cacheBytes: number;
-  /** Freed blocks' buffers kept for the next (at most 16 MiB): a keyframe refills a mirror at once. */
+  /**
+   * Memory mapped for all content cache entries in this process (host mirrors and decoders; kept
+   * apart from malloc's heaps), and the part of it with no entry in use, kept for the next keyframe
+   * (at most 16 MiB; trimCodingBuffers() gives it back).
+   */
+  cacheMappedBytes: number;
   cacheSpareBytes: number;
 }
 

@@ -142,6 +142,7 @@ t.test('viewers of one screen hold their mirrors\' pixels once, each counting it
   plain.encodeSync(frame, whole, opts);
   const own = plain.memoryBytes;  // the sent frame and its flags: what a viewer holds besides its mirror
   const start = codingBufferStats().cacheBytes;
+  const mappedAtStart = codingBufferStats().cacheMappedBytes;
   const a = new TileEncoder({ threads: 1, trackSent: true });
   a.setCacheBudget(64 << 20);
   const first = a.encodeSync(frame, whole, opts);
@@ -157,6 +158,13 @@ t.test('viewers of one screen hold their mirrors\' pixels once, each counting it
   b.release();
   a.release();
   t.equal(codingBufferStats().cacheBytes, start, 'both gone: the pixels are freed');
+  // Their memory (CacheSlab's chunks) is kept for the next keyframe, at most 16 MiB, and trimmed back.
+  const kept = codingBufferStats();
+  t.ok(kept.cacheMappedBytes >= mirror && kept.cacheMappedBytes - mappedAtStart <= 16 << 20 && kept.cacheSpareBytes >= mirror,
+    `emptied chunks kept for reuse: ${kept.cacheSpareBytes} spare of ${kept.cacheMappedBytes} mapped`);
+  trimCodingBuffers();
+  t.equal(codingBufferStats().cacheSpareBytes, 0, 'trimmed: no spare chunk left');
+  t.ok(codingBufferStats().cacheMappedBytes <= mappedAtStart, 'and the mapped memory is back where it started');
 });
 
 t.test('bad references: both decoders refuse them with the same clear error, and empty their cache', async (t) => {
