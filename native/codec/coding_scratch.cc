@@ -19,6 +19,29 @@ size_t CodingScratch::Bytes() const {
   return n;
 }
 
+void CodingScratch::KeepBandBuffersBounded(size_t slots_used) {
+  size_t used = 0;
+  for (size_t i = 0; i < slots_used && i < band_buffers.size(); ++i) used += band_buffers[i].size();
+  if (used > band_peak) {
+    band_peak = used;
+    peak_slots = slots_used;
+  }
+  // The slots the largest Encode used, within twice its bytes (capacity runs up to twice the size
+  // as a buffer grows); small sets are not worth trimming. Slots past those serve updates with
+  // many small bands, whose buffers are quick to make again.
+  const size_t cap = std::max<size_t>(2 * band_peak, 256 * 1024);
+  size_t kept = 0, last = 0;
+  for (size_t i = 0; i < band_buffers.size(); ++i) {
+    if (i >= peak_slots || kept + band_buffers[i].capacity() > cap) {
+      std::vector<uint8_t>().swap(band_buffers[i]);
+      continue;
+    }
+    kept += band_buffers[i].capacity();
+    if (band_buffers[i].capacity() > 0) last = i + 1;
+  }
+  band_buffers.resize(last);
+}
+
 CodingScratchPool::CodingScratchPool(size_t max_idle) : max_idle_(max_idle) {}
 
 CodingScratchPool::Lease CodingScratchPool::Acquire() {

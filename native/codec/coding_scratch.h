@@ -33,6 +33,16 @@ struct CodingScratch {
   std::vector<uint8_t> keyframe_ops;               // a large keyframe's op bytes, gathered for the LZ coder
   LzScratch lz;
   size_t Bytes() const;
+
+  // After an Encode that used the first `slots_used` band buffers: keeps only the slots the Encode
+  // that wrote the most bytes in them used (band_peak bytes in peak_slots slots: a keyframe, whose
+  // buffers stay warm for the next one), within twice those bytes, and frees the rest.
+  // Why: slot i keeps the largest band any Encode gave it, and an update with a hundred dirty rects
+  // uses a hundred slots; without a bound a set's buffers grew with every new mix of rects (a host
+  // serving the scene loop for 8 minutes: 314 slots, 9.7 MB, still growing).
+  void KeepBandBuffersBounded(size_t slots_used);
+  size_t band_peak = 0;
+  size_t peak_slots = 0;
 };
 
 class CodingScratchPool {

@@ -418,6 +418,7 @@ Status TileEncoder::Encode(const FrameView& frame, const std::vector<CopyOp>& co
     bands[i].zlib.bytes.swap(spare_buffers[2 * i]);
     bands[i].literal.bytes.swap(spare_buffers[2 * i + 1]);
   }
+  scratch->KeepBandBuffersBounded(2 * bands.size());
   needs_reset_ = false;
   return Status::Ok();
 }

@@ -273,6 +273,44 @@ TEST(coding_buffers_are_leased_from_one_pool_not_kept_per_viewer) {
   CHECK(va.pixels == Packed(f));
 }
 
+TEST(coding_buffers_stay_within_what_the_largest_encode_needed) {
+  // Updates with many dirty rects of changing sizes use many band buffers; kept per slot, a set's
+  // buffers grew with every new mix of rects. They stay within twice the most bytes one Encode
+  // wrote (here the keyframe's), and every update still decodes exactly.
+  std::mt19937 rng(22);
+  TestFrame f = MakeFrame(640, 480), noise = MakeFrame(640, 480);
+  FillScreenLike(f, rng);
+  FillRandom(noise, rng, 0);
+  CodingScratchPool& pool = CodingScratchPool::Shared();
+  pool.Trim();
+  ViewerEncoder enc(64, 6, 2);
+  Viewer v(640, 480);
+  ViewerUpdate u;
+  CHECK(Send(enc, v, Request(f, {}), &u));
+  for (int step = 0; step < 60; ++step) {
+    std::vector<Rect> damage;
+    const int rects = 20 + static_cast<int>(rng() % 60);
+    for (int k = 0; k < rects; ++k) {
+      const uint32_t w = 8 + rng() % 120, h = 8 + rng() % 90;
+      const Rect r{static_cast<uint32_t>(rng() % (640 - w)), static_cast<uint32_t>(rng() % (480 - h)), w, h};
+      for (uint32_t y = 0; y < r.h; ++y) std::memcpy(f.px(r.x, r.y + y), noise.px((r.x + step) % (640 - w), r.y + y), r.w * 4);
+      damage.push_back(r);
+    }
+    CHECK(Send(enc, v, Request(f, damage), &u));
+  }
+  CHECK(v.pixels == Packed(f));
+  CHECK_EQ(pool.stats().idle_sets, 1u);
+  {
+    CodingScratchPool::Lease set = pool.Acquire();  // the one set every Encode above used
+    size_t band_bytes = 0;
+    for (const auto& b : set->band_buffers) band_bytes += b.capacity();
+    CHECK(set->band_peak > 0);
+    CHECK(band_bytes <= std::max<size_t>(2 * set->band_peak, 256 * 1024));
+    CHECK(set->band_buffers.size() <= set->peak_slots);  // only the largest Encode's slots
+  }
+  pool.Trim();
+}
+
 TEST(coding_scratch_pool_keeps_at_most_its_idle_sets) {
   CodingScratchPool pool(2);
   {
