@@ -16,7 +16,7 @@
 // deterministic frames of frames.js: `show` picks one).
 'use strict';
 const crypto = require('node:crypto');
-const { createHost, PushSource } = require('tilecast');
+const { createHost, PushSource, codingBufferStats } = require('tilecast');
 const { SceneSource } = require('tilecast/testing');
 const { typedFrame } = require('./frames');
 const { serve } = require('./child');
@@ -78,11 +78,16 @@ function smapsByKind() {
   return out;
 }
 
+// Besides process.memoryUsage(): where native memory is, so a slope can be traced to its owner:
+// the coding buffer sets kept between encodes, the memory mapped for content cache entries, and
+// what glibc has handed out (null where mallocProbe cannot be built).
 function sample(host) {
   const m = process.memoryUsage();
+  const c = codingBufferStats();
   return {
     t: (performance.now() - t0) / 1000, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers,
     reported: mallocProbe.v8External() - m.arrayBuffers, viewers: host ? host.viewers().length : 0,
+    codingIdle: c.idleBytes, cacheMapped: c.cacheMappedBytes, mallocInUse: mallocProbe.load() ? mallocProbe.info(false).inUse : null,
   };
 }
 
