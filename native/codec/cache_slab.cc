@@ -57,8 +57,7 @@ void CacheSlab::Block::Reset() {
 }
 
 CacheSlab::Block CacheSlab::Allocate(uint64_t size) {
-  Block b;
-  b.slab_ = this;
+  Block b;  // owned by this slab (slab_ set) only once it holds memory: a throw frees nothing
   b.size_ = size;
   const uint64_t slot_bytes = RoundToPages(size == 0 ? 1 : size);
   if (slot_bytes > kMaxSlabBlock) {
@@ -70,6 +69,7 @@ CacheSlab::Block CacheSlab::Allocate(uint64_t size) {
     own->used = 1;
     b.chunk_ = own.release();
     b.data_ = b.chunk_->base;
+    b.slab_ = this;
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.blocks;
     stats_.block_bytes += size;
@@ -106,6 +106,7 @@ CacheSlab::Block CacheSlab::Allocate(uint64_t size) {
   if (++c->used == c->slots) sc.with_free.erase(c);
   b.chunk_ = c;
   b.data_ = c->base + slot * slot_bytes;
+  b.slab_ = this;
   ++stats_.blocks;
   stats_.block_bytes += size;
   return b;
