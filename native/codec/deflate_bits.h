@@ -43,6 +43,29 @@ struct BitWriter {
     acc >>= 32;
     n -= 32;
   }
+  // For loops of many writes: after Settle() fewer than 8 bits wait in acc, and PutSettled then
+  // writes up to 49 bits with one 8-byte store and no branch, leaving fewer than 8 again. The
+  // buffer needs 8 bytes of room past the last byte written. Put and PutSettled mix freely.
+  void Settle() {
+    while (n >= 8) {
+      *p++ = static_cast<uint8_t>(acc);
+      acc >>= 8;
+      n -= 8;
+    }
+  }
+  void PutSettled(uint64_t bits, unsigned count) {
+    acc |= bits << n;
+    n += count;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    const uint64_t v = __builtin_bswap64(acc);
+#else
+    const uint64_t v = acc;
+#endif
+    std::memcpy(p, &v, 8);
+    p += n >> 3;
+    acc >>= n & ~7u;
+    n &= 7;
+  }
   // Pads with zero bits to a byte boundary and writes out what is left.
   void Align() {
     while (n > 0) {

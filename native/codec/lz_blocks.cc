@@ -93,7 +93,10 @@ struct LzCoder::Tables {
   // Hash chains over absolute positions in the caller's buffer (-1: none).
   std::vector<int32_t> head = std::vector<int32_t>(size_t{1} << kHashBits);
   std::vector<int32_t> prev = std::vector<int32_t>(kWindow);
-  // A block's symbols: a literal is its byte (dist 0); a match is length | distance << 16.
+  // A block's symbols, each coded as it is written out: bits 0-9 the literal (0-255) or 256 + the
+  // match length, bits 10-14 the distance code (kNoDistance for a literal), bits 15-27 the distance's
+  // extra bits. Flush then writes literals and matches alike, without a branch between them.
+  static constexpr unsigned kDistCodeShift = 10, kDistExtraShift = 15, kNoDistance = kDistCodes;
   std::vector<uint32_t> symbols = std::vector<uint32_t>(kBlockSymbols);
   size_t count = 0;
   size_t last_dist = 0;  // of the last match coded (0: none yet)
@@ -103,16 +106,18 @@ struct LzCoder::Tables {
   uint32_t lit_freq[kLitLenCodes] = {};
   uint32_t dist_freq[kDistCodes] = {};
 
-  void Insert(const uint8_t* buf, size_t pos) {
-    int32_t& h = head[Hash4(buf + pos)];
+  void Insert(const uint8_t* buf, size_t pos) { InsertHashed(pos, Hash4(buf + pos)); }
+  void InsertHashed(size_t pos, uint32_t hash) {  // hash: Hash4(buf + pos), when the caller has it
+    int32_t& h = head[hash];
     prev[pos & (kWindow - 1)] = h;
     h = static_cast<int32_t>(pos);
   }
   struct Found {
     size_t len = 0, dist = 0;  // dist 0: no match of kMinMatch bytes or more
   };
-  // The longest match for buf[pos..] among the chain's first kMaxChain candidates, up to max_len.
-  Found Find(const uint8_t* buf, size_t pos, size_t max_len) const {
+  // The longest match for buf[pos..] among the chain's first kMaxChain candidates, up to max_len;
+  // hash is Hash4(buf + pos), which the caller then inserts pos with.
+  Found Find(const uint8_t* buf, size_t pos, size_t max_len, uint32_t hash) const {
     Found best;
     best.len = kMinMatch - 1;
     // The previous match's distance first: screens repeat at a fixed stride (a tile row, a
@@ -122,7 +127,7 @@ struct LzCoder::Tables {
       best.dist = last_dist;
       if (best.len >= kGoodMatch || best.len == max_len) return best;
     }
-    int32_t cand = head[Hash4(buf + pos)];
+    int32_t cand = head[hash];
     const size_t lowest = pos > kWindow ? pos - kWindow : 0;
     for (unsigned depth = 0; depth < kMaxChain && cand >= 0 && static_cast<size_t>(cand) >= lowest; ++depth) {
       const size_t c = static_cast<size_t>(cand);
@@ -141,15 +146,16 @@ struct LzCoder::Tables {
     return best;
   }
   void Literal(uint8_t byte) {
-    symbols[count++] = byte;
+    symbols[count++] = byte | kNoDistance << kDistCodeShift;
     lit_freq[byte]++;
   }
   void Match(size_t len, size_t dist) {
     last_dist = dist;
-    symbols[count++] = static_cast<uint32_t>(len | dist << 16);
     const CodeTables& c = Codes();
+    const unsigned dc = c.DistCode(static_cast<unsigned>(dist));
+    symbols[count++] = static_cast<uint32_t>((256 + len) | dc << kDistCodeShift | (dist - kDistBase[dc]) << kDistExtraShift);
     lit_freq[257 + c.length_code[len]]++;
-    dist_freq[c.DistCode(static_cast<unsigned>(dist))]++;
+    dist_freq[dc]++;
   }
   // Writes the symbols gathered as one dynamic block.
   void Flush(deflate_bits::BitWriter* w);
@@ -172,28 +178,38 @@ void LzCoder::Tables::Flush(deflate_bits::BitWriter* w) {
   deflate_bits::CanonicalCodes(dist_len, kDistCodes, dist_code);
   deflate_bits::PutDynamicHeader(lit_len, hlit, dist_len, hdist, w);
 
-  // Each length's code and extra bits as one bit string (at most 15 + 5 bits), so a match is two
-  // writes: this and the distance's code with its extra bits (at most 15 + 13).
+  // What a symbol's first part writes (a literal's code, or a length's code and extra bits: at most
+  // 15 + 5 bits) by bits 0-9, and its distance's code (at most 15 bits, then up to 13 extra) by
+  // bits 10-14; a literal's "distance" writes nothing. So every symbol is one write of at most 48
+  // bits, and the loop below has no branch a literal/match mix would mispredict.
   const CodeTables& c = Codes();
-  uint32_t len_bits[kMaxMatch + 1];
-  uint8_t len_count[kMaxMatch + 1];
+  uint32_t first_bits[256 + kMaxMatch + 1];
+  uint8_t first_count[256 + kMaxMatch + 1];
+  for (unsigned b = 0; b < 256; ++b) {
+    first_bits[b] = lit_code[b];
+    first_count[b] = lit_len[b];
+  }
   for (unsigned len = kMinMatch; len <= kMaxMatch; ++len) {
     const unsigned lc = c.length_code[len];
-    len_bits[len] = lit_code[257 + lc] | (len - kLengthBase[lc]) << lit_len[257 + lc];
-    len_count[len] = static_cast<uint8_t>(lit_len[257 + lc] + kLengthExtra[lc]);
+    first_bits[256 + len] = lit_code[257 + lc] | (len - kLengthBase[lc]) << lit_len[257 + lc];
+    first_count[256 + len] = static_cast<uint8_t>(lit_len[257 + lc] + kLengthExtra[lc]);
   }
+  uint16_t dist_bits[kNoDistance + 1];
+  uint8_t dist_shift[kNoDistance + 1], dist_count[kNoDistance + 1];
+  for (unsigned d = 0; d < kDistCodes; ++d) {
+    dist_bits[d] = dist_code[d];
+    dist_shift[d] = dist_len[d];
+    dist_count[d] = static_cast<uint8_t>(dist_len[d] + kDistExtra[d]);
+  }
+  dist_bits[kNoDistance] = 0;
+  dist_shift[kNoDistance] = dist_count[kNoDistance] = 0;
   deflate_bits::BitWriter bw = *w;
+  bw.Settle();
   for (size_t i = 0; i < count; ++i) {
     const uint32_t s = symbols[i];
-    const uint32_t dist = s >> 16;
-    if (dist == 0) {
-      bw.Put(lit_code[s], lit_len[s]);
-      continue;
-    }
-    const uint32_t len = s & 0xFFFF;
-    bw.Put(len_bits[len], len_count[len]);
-    const unsigned dc = c.DistCode(dist);
-    bw.Put(dist_code[dc] | (dist - kDistBase[dc]) << dist_len[dc], dist_len[dc] + kDistExtra[dc]);
+    const uint32_t first = s & 0x3FF, dc = (s >> kDistCodeShift) & 0x1F, extra = s >> kDistExtraShift;
+    const uint64_t second = dist_bits[dc] | static_cast<uint64_t>(extra) << dist_shift[dc];
+    bw.PutSettled(first_bits[first] | second << first_count[first], first_count[first] + dist_count[dc]);
   }
   bw.Put(lit_code[deflate_bits::kEndOfBlock], lit_len[deflate_bits::kEndOfBlock]);
   *w = bw;
@@ -257,16 +273,18 @@ void LzCoder::Append(const uint8_t* buf, size_t history, size_t len, const std::
         t.Literal(buf[pos++]);
         continue;
       }
-      Tables::Found m = t.Find(buf, pos, max_len);
-      t.Insert(buf, pos);
+      uint32_t hash = Hash4(buf + pos);
+      Tables::Found m = t.Find(buf, pos, max_len, hash);
+      t.InsertHashed(pos, hash);
       // Lazy evaluation: a longer match starting at the next byte wins over this one (and so on,
       // while each is short).
       while (m.dist != 0 && m.len < kLazyMatch && pos + 1 < stretch_end && pos + 1 + kMinMatch <= end) {
-        const Tables::Found next = t.Find(buf, pos + 1, std::min(kMaxMatch, stretch_end - pos - 1));
+        hash = Hash4(buf + pos + 1);
+        const Tables::Found next = t.Find(buf, pos + 1, std::min(kMaxMatch, stretch_end - pos - 1), hash);
         if (next.len <= m.len) break;
         if (t.count >= kBlockSymbols - 2) t.Flush(&w);
         t.Literal(buf[pos++]);
-        t.Insert(buf, pos);
+        t.InsertHashed(pos, hash);
         m = next;
       }
       if (m.dist == 0) {
