@@ -24,6 +24,7 @@ struct TileScratch {
   std::vector<uint8_t> indices;     // one palette index per pixel
   uint32_t table_keys[512];         // open-addressing colour -> index table
   uint16_t table_vals[512];
+  uint32_t home[512];               // colour | index << 24 of each colour in its own slot (the SIMD walk's table)
 };
 
 struct TileAnalysis {
