@@ -16,7 +16,8 @@ constexpr size_t kMinMatch = 4;          // hashed on 4 bytes; deflate allows 3,
 constexpr size_t kMaxMatch = 258;
 constexpr unsigned kMaxChain = 8;        // candidates looked at per position
 constexpr size_t kGoodMatch = 32;        // at or above this, take it without looking further
-constexpr size_t kLazyMatch = 8;         // shorter matches are checked against the next position's
+constexpr size_t kLazyMatch = 12;        // shorter matches are checked against the next position's,
+constexpr unsigned kLazyChain = 1;       // found among that many candidates (and the previous distance)
 constexpr size_t kMaxInsertMatch = 64;   // longer matches put only their first positions in the chains
 constexpr size_t kBlockSymbols = 16 * 1024;
 constexpr unsigned kSkipShift = 5;       // after 2^k fruitless searches, one position in two is skipped, and so on
@@ -115,9 +116,9 @@ struct LzCoder::Tables {
   struct Found {
     size_t len = 0, dist = 0;  // dist 0: no match of kMinMatch bytes or more
   };
-  // The longest match for buf[pos..] among the chain's first kMaxChain candidates, up to max_len;
+  // The longest match for buf[pos..] among the chain's first max_chain candidates, up to max_len;
   // hash is Hash4(buf + pos), which the caller then inserts pos with.
-  Found Find(const uint8_t* buf, size_t pos, size_t max_len, uint32_t hash) const {
+  Found Find(const uint8_t* buf, size_t pos, size_t max_len, uint32_t hash, unsigned max_chain = kMaxChain) const {
     Found best;
     best.len = kMinMatch - 1;
     // The previous match's distance first: screens repeat at a fixed stride (a tile row, a
@@ -129,7 +130,7 @@ struct LzCoder::Tables {
     }
     int32_t cand = head[hash];
     const size_t lowest = pos > kWindow ? pos - kWindow : 0;
-    for (unsigned depth = 0; depth < kMaxChain && cand >= 0 && static_cast<size_t>(cand) >= lowest; ++depth) {
+    for (unsigned depth = 0; depth < max_chain && cand >= 0 && static_cast<size_t>(cand) >= lowest; ++depth) {
       const size_t c = static_cast<size_t>(cand);
       if (buf[c + best.len] == buf[pos + best.len] && Load32(buf + c) == Load32(buf + pos)) {
         const size_t n = CommonLength(buf + c, buf + pos, max_len);
@@ -277,10 +278,12 @@ void LzCoder::Append(const uint8_t* buf, size_t history, size_t len, const std::
       Tables::Found m = t.Find(buf, pos, max_len, hash);
       t.InsertHashed(pos, hash);
       // Lazy evaluation: a longer match starting at the next byte wins over this one (and so on,
-      // while each is short).
+      // while each is short). The look ahead is shallow (kLazyChain), for matches under 12 bytes:
+      // against a full search for matches under 8, the desktop keyframe's LZ time is 5-9 % less
+      // for 0.07 % more bytes, and the text scenes and recorded first frames are 0.5-1.2 % smaller.
       while (m.dist != 0 && m.len < kLazyMatch && pos + 1 < stretch_end && pos + 1 + kMinMatch <= end) {
         hash = Hash4(buf + pos + 1);
-        const Tables::Found next = t.Find(buf, pos + 1, std::min(kMaxMatch, stretch_end - pos - 1), hash);
+        const Tables::Found next = t.Find(buf, pos + 1, std::min(kMaxMatch, stretch_end - pos - 1), hash, kLazyChain);
         if (next.len <= m.len) break;
         if (t.count >= kBlockSymbols - 2) t.Flush(&w);
         t.Literal(buf[pos++]);
