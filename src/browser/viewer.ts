@@ -14,7 +14,8 @@
  * (paintOnDecode): the canvas then reaches the next composited frame without
  * first waiting for an animation frame callback, and the ack (sent after the
  * paint) leaves up to a frame sooner, which the host's flow control and early
- * capture feel as a shorter round trip. A hidden page paints on animation
+ * capture feel as a shorter round trip; when newer updates are already waiting
+ * (a burst after an outage) it paints once, after the newest. A hidden page paints on animation
  * frames, which it does not get: acks leave only after the paint, so a tab
  * that cannot paint holds its acks and the host's flow control stops sending. Nothing of the remote screen is
  * stored by the page: no storage APIs, no clipboard.
@@ -82,6 +83,11 @@ export interface ViewerOptions {
 /** This module's own URL (scripts/build-viewer.js puts it in the bundle): the decode Worker runs the same file. */
 declare const __tilecastModuleUrl: string | undefined;
 
+/** Decoded updates wait at most this long for the newer ones behind them before being painted (two frames at 60 Hz). */
+const MAX_COALESCE_MS = 33;
+/** ... and only for newer updates this small in all (compressed: a decode well under a millisecond). */
+const MAX_COALESCE_BYTES = 16 * 1024;
+
 /** The ladder level "data saver" asks for: busy regions at most 5 updates/s, JPEG quality 55. */
 const DATA_SAVER_LEVEL = 2;
 
@@ -121,6 +127,8 @@ export class TilecastViewer {
   private cacheBytes = 0; // the content cache agreed at the last HELLO
   private cursor: { shape: CursorShapeMessage | null; x: number; y: number; visible: boolean } = { shape: null, x: 0, y: 0, visible: false };
   private pendingAcks: Array<{ link: ViewerLink; frameId: number; receivedAt: number; lossy: boolean }> = [];
+  /** When the oldest update not yet painted was decoded (performance.now()). */
+  private unpaintedSince = 0;
   private rafPending = false;
   private pointerInside = false;
   private state: ViewerState = 'connecting';
@@ -133,7 +141,7 @@ export class TilecastViewer {
   /** The last second: bytes received, updates painted and how many of them carried JPEG. */
   private readonly window1s: Array<{ t: number; bytes: number; painted: number; lossy: number }> = [];
   readonly stats: ViewerStatsSnapshot = {
-    state: 'connecting', screenState: 'live', width: 0, height: 0, updates: 0, painted: 0, bytes: 0, rttMs: null, kbps: 0, fps: 0,
+    state: 'connecting', screenState: 'live', width: 0, height: 0, updates: 0, painted: 0, paints: 0, bytes: 0, rttMs: null, kbps: 0, fps: 0,
     lastError: null, connections: 0, decodeMs: 0, decodedPixels: 0, codec: 'idle', decoder: 'main',
   };
 
@@ -486,6 +494,8 @@ export class TilecastViewer {
 
   /** An update could not be applied: the link asks for a keyframe, or ends the connection if that was one. */
   private updateFailed(err: unknown, msg: UpdateMessage, link: ViewerLink, ws: WebSocket | null): void {
+    // Updates decoded before it and held back for it are painted (and acked) now.
+    if (this.pendingAcks.length) this.schedulePaint();
     const failure = link.updateFailed(err, msg);
     if (failure) {
       if (ws) this.drop(ws, failure);
@@ -568,11 +578,32 @@ export class TilecastViewer {
     if (dirty) this.stats.decodedPixels += dirty.w * dirty.h;
     this.stats.decodeMs += performance.now() - t0;
     this.stats.updates++;
+    if (!this.pendingAcks.length) this.unpaintedSince = performance.now();
     this.pendingAcks.push({ link, frameId, receivedAt, lossy });
     // Visible: on the canvas now (composited with the next frame either way, but without waiting for the
     // frame's callbacks, and acked at once). Hidden: animation frames do not come, so neither do acks.
-    if (this.options.paintOnDecode !== false && document.visibilityState === 'visible') this.paint();
-    else this.schedulePaint();
+    if (this.options.paintOnDecode !== false && document.visibilityState === 'visible') {
+      if (this.newerUpdateWaiting()) return;
+      this.paint();
+    } else this.schedulePaint();
+  }
+
+  /**
+   * Newer small updates are already here (a burst after a link outage brings several at once): this
+   * one is not painted on its own, the newest state is, a quick decode later. Painting each would
+   * show states the user no longer needs for a frame each and put the newest a paint and a frame
+   * further back. Not behind a large update (a scroll, a video frame: its decode would hold back
+   * what is ready now), nor once painting has waited MAX_COALESCE_MS (a backlog still shows progress).
+   */
+  private newerUpdateWaiting(): boolean {
+    if (performance.now() - this.unpaintedSince >= MAX_COALESCE_MS) return false;
+    let waiting = 0, bytes = 0;
+    for (const m of this.inbox) {
+      if (m.type !== 'update') continue;
+      waiting++;
+      bytes += m.stream.byteLength + (m.images?.byteLength ?? 0);
+    }
+    return waiting > 0 && bytes <= MAX_COALESCE_BYTES;
   }
 
   private schedulePaint(): void {
@@ -583,6 +614,7 @@ export class TilecastViewer {
 
   private paint(): void {
     this.rafPending = false;
+    if (this.pendingAcks.length) this.stats.paints++;
     this.frames.paint(this.ctx);
     const displayedAt = now();
     // Acks go through the connection's link (an ack of an old connection is dropped); the first resets the backoff.

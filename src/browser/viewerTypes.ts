@@ -15,7 +15,10 @@ export interface ViewerStatsSnapshot {
   width: number;
   height: number;
   updates: number;
+  /** Updates painted (and acked). */
   painted: number;
+  /** Canvas paints that showed updates: fewer than `painted` when updates arriving together were painted at once. */
+  paints: number;
   bytes: number;
   rttMs: number | null;
   kbps: number;
