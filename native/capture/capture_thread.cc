@@ -212,6 +212,10 @@ Status CaptureThread::Serve() {
       callbacks_.frame(std::move(frame));
       return Status::Ok();
     }
+    // A damage event read in with the pointer query or a grab's reply is in
+    // Xlib's queue, not on the socket: look again now rather than sleep until
+    // the next pointer poll (up to poll_interval_ms late on a quiet screen).
+    if (backend_->events_queued()) continue;
     const uint64_t after = MonotonicNs();
     const uint64_t next_pointer = last_pointer_ns_ + poll_ns;
     const uint64_t next_verify = last_full_ns_ + verify_ns;

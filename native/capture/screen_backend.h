@@ -83,6 +83,10 @@ class ScreenBackend {
   virtual uint32_t height() const = 0;
   // A file descriptor that becomes readable when the backend has news, or -1.
   virtual int event_fd() const = 0;
+  // News already read off event_fd() (so a poll() on it would not wake for it):
+  // Xlib queues the events that arrive during any round trip (a pointer query,
+  // a grab), and the fd then stays quiet until the next one.
+  virtual bool events_queued() { return false; }
   // Drains pending notifications into `hints` (accumulating).
   virtual Status Poll(ChangeHints* hints) = 0;
   // Re-reads the screen size; true in *changed when it differs.

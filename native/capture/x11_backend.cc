@@ -76,6 +76,7 @@ class X11Backend final : public ScreenBackend {
   uint32_t width() const override { return width_; }
   uint32_t height() const override { return height_; }
   int event_fd() const override { return dpy_ ? lib_->XConnectionNumber(dpy_) : -1; }
+  bool events_queued() override { return dpy_ && !DisplayIsDead(dpy_) && lib_->XPending(dpy_) > 0; }
 
   Status Poll(ChangeHints* hints) override {
     TC_RETURN_IF_ERROR(CheckAlive());

@@ -1,6 +1,7 @@
 // The X11 backend, capture thread and XTEST input against a real X server, under
 // ASan/UBSan. The Makefile runs the suite inside xvfb-run when it is installed;
 // without a $DISPLAY these tests report themselves skipped.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -136,5 +137,69 @@ TEST(x11_request_made_during_delivery_is_not_lost) {
   CHECK(thread.Request().ok());
   CHECK(w.Wait([&] { return w.frames >= 4; }));
   self = nullptr;
+  thread.Stop();
+}
+
+namespace {
+
+// The X11 backend, with one twist: on the first Poll() after Arm(), the root
+// window is repainted (xsetroot, another client) and a round trip is made
+// before Poll returns, as a grab or the pointer query does when a change comes
+// in meanwhile. The DamageNotify is then in Xlib's queue, not on the socket.
+class DamageDuringRoundTrip final : public ScreenBackend {
+ public:
+  explicit DamageDuringRoundTrip(std::atomic<bool>* armed) : inner_(CreateX11Backend("")), armed_(armed) {}
+  Status Open() override { return inner_->Open(); }
+  BackendFeatures features() const override { return inner_->features(); }
+  uint32_t width() const override { return inner_->width(); }
+  uint32_t height() const override { return inner_->height(); }
+  int event_fd() const override { return inner_->event_fd(); }
+  bool events_queued() override { return inner_->events_queued(); }
+  Status Poll(ChangeHints* hints) override {
+    TC_RETURN_IF_ERROR(inner_->Poll(hints));
+    if (armed_->exchange(false)) {
+      if (std::system("xsetroot -solid '#3a6ea5' 2>/dev/null") != 0) return Status::Error(ErrorCode::kUnavailable, "xsetroot failed");
+      int32_t x = 0, y = 0;
+      bool on = false;
+      TC_RETURN_IF_ERROR(inner_->Pointer(&x, &y, &on));  // the round trip reads the event in
+    }
+    return Status::Ok();
+  }
+  Status RefreshSize(bool* changed) override { return inner_->RefreshSize(changed); }
+  Status Grab(const std::vector<Rect>& rects, ScreenMirror* mirror) override { return inner_->Grab(rects, mirror); }
+  Status Pointer(int32_t* x, int32_t* y, bool* on_screen) override { return inner_->Pointer(x, y, on_screen); }
+  Status Cursor(CursorImage* out) override { return inner_->Cursor(out); }
+  std::string name() const override { return inner_->name(); }
+
+ private:
+  std::unique_ptr<ScreenBackend> inner_;
+  std::atomic<bool>* armed_;
+};
+
+}  // namespace
+
+// A change whose event Xlib read in during a round trip (so the X socket stays
+// quiet) is delivered at once, not at the next pointer poll or verify grab:
+// both are a minute away here, and the test waits 10 s.
+TEST(x11_damage_read_during_a_round_trip_is_not_left_waiting) {
+  if (!HaveDisplay()) return;
+  if (std::system("command -v xsetroot >/dev/null 2>&1") != 0) {
+    std::printf("  (skipped: no xsetroot)\n");
+    return;
+  }
+  std::atomic<bool> armed{false};
+  Waiter w;
+  CaptureOptions options;
+  options.poll_interval_ms = 60000;
+  options.verify_interval_ms = 60000;
+  CaptureThread thread([&armed] { return std::unique_ptr<ScreenBackend>(new DamageDuringRoundTrip(&armed)); }, options, Callbacks(&w));
+  thread.Start();
+  CHECK(thread.Request().ok());
+  CHECK(w.Wait([&] { return w.frames == 1; }));  // the first full frame
+  armed = true;
+  CHECK(thread.Request().ok());
+  CHECK(w.Wait([&] { return w.frames == 2; }));
+  CHECK(!w.last.damage.empty());
+  CHECK(!armed);
   thread.Stop();
 }
