@@ -439,6 +439,8 @@ export class TilecastViewer {
     this.generation++; // what is still queued or decoding for this connection is dropped
     this.inbox = [];
     this.inboxBusy = false;
+    // Updates decoded and held for a newer one (a burst) will not get it: show them.
+    if (this.pendingAcks.length) this.schedulePaint();
     ws.close(failure.closeCode, what);
     if (this.state !== 'closed') this.scheduleReconnect(what);
   }
