@@ -98,20 +98,7 @@ Napi::Value CaptureBinding::Next(const Napi::CallbackInfo& info) {
   }
   if (!started_) throw MakeError(env, ErrorCode::kInvalidArgument, "call start() before next()");
   if (next_deferred_) throw MakeError(env, ErrorCode::kBusy, "next() is already waiting for a frame");
-  // next(busy?: Uint32Array of (x, y, w, h), holdMs?): damage inside busy waits up to holdMs.
-  FrameRequest request;
-  if (info.Length() >= 1 && !info[0].IsUndefined()) {
-    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
-        info[0].As<Napi::Uint32Array>().ElementLength() % 4 != 0 ||
-        info[0].As<Napi::Uint32Array>().ElementLength() / 4 > kMaxBusyRects) {
-      ThrowInvalid(env, "busy must be a Uint32Array of at most 16 (x, y, w, h) rects");
-    }
-    auto a = info[0].As<Napi::Uint32Array>();
-    for (size_t i = 0; i + 3 < a.ElementLength(); i += 4) request.busy.push_back(Rect{a[i], a[i + 1], a[i + 2], a[i + 3]});
-    request.hold_ms = ArgU32(info, 1, "holdMs");
-    if (request.hold_ms > kMaxHoldMs) ThrowInvalid(env, "holdMs must be at most 60000");
-  }
-  Status s = thread_->Request(std::move(request));
+  Status s = thread_->Request();
   if (!s.ok()) throw MakeError(env, s);
   next_deferred_ = std::make_unique<Napi::Promise::Deferred>(deferred);
   tsfn_.Ref(env);

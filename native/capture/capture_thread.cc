@@ -38,15 +38,12 @@ void CaptureThread::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
-Status CaptureThread::Request(FrameRequest request) {
-  if (request.busy.size() > kMaxBusyRects) return Status::Error(ErrorCode::kInvalidArgument, "too many busy rects");
-  if (request.hold_ms > kMaxHoldMs) return Status::Error(ErrorCode::kInvalidArgument, "hold longer than a minute");
+Status CaptureThread::Request() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) return Status::Error(ErrorCode::kUnavailable, "capture is closed");
     if (pending_) return Status::Error(ErrorCode::kBusy, "a frame request is already waiting");
     pending_ = true;
-    request_ = std::move(request);
   }
   cv_.notify_one();
   return Status::Ok();
@@ -136,31 +133,9 @@ void CaptureThread::WaitForEvents(int timeout_ms) {
 #endif
 }
 
-namespace {
-
-bool Inside(const Rect& r, const Rect& b) {
-  return r.x >= b.x && r.y >= b.y && uint64_t{r.x} + r.w <= uint64_t{b.x} + b.w && uint64_t{r.y} + r.h <= uint64_t{b.y} + b.h;
-}
-
-// Every rect lies inside one of `busy` (none when busy is empty).
-bool AllInside(const std::vector<Rect>& rects, const std::vector<Rect>& busy) {
-  for (const Rect& r : rects) {
-    if (std::none_of(busy.begin(), busy.end(), [&](const Rect& b) { return Inside(r, b); })) return false;
-  }
-  return !busy.empty();
-}
-
-}  // namespace
-
 // Answers one request: returns after delivering a frame, on error, or on stop.
 Status CaptureThread::Serve() {
   if (!backend_) TC_RETURN_IF_ERROR(OpenBackend());
-  FrameRequest request;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    request = request_;
-  }
-  const uint64_t hold_until = MonotonicNs() + uint64_t{request.hold_ms} * 1000000ull;
   ChangeHints hints;
   const uint64_t poll_ns = uint64_t{options_.poll_interval_ms} * 1000000ull;
   const uint64_t verify_ns = uint64_t{options_.verify_interval_ms} * 1000000ull;
@@ -215,10 +190,7 @@ Status CaptureThread::Serve() {
     }
     const bool full = need_full_ || hints.unknown || now - last_full_ns_ >= verify_ns;
     if (full) hints.damage = {Rect{0, 0, mirror_->width, mirror_->height}};
-    const bool hold = !full && !frame.cursor_moved && !frame.cursor_shape && !frame.resized && now < hold_until &&
-                      AllInside(hints.damage, request.busy);
-    if (hold && hints.damage.size() > kMaxGrabRects) hints.damage = {BoundingBox(hints.damage)};
-    if (!hold && (!hints.damage.empty() || frame.cursor_moved || frame.cursor_shape || frame.resized)) {
+    if (!hints.damage.empty() || frame.cursor_moved || frame.cursor_shape || frame.resized) {
       if (!hints.damage.empty()) {
         const uint64_t grab_start = MonotonicNs();
         TC_RETURN_IF_ERROR(backend_->Grab(hints.damage, mirror_.get()));
@@ -247,7 +219,7 @@ Status CaptureThread::Serve() {
     const uint64_t after = MonotonicNs();
     const uint64_t next_pointer = last_pointer_ns_ + poll_ns;
     const uint64_t next_verify = last_full_ns_ + verify_ns;
-    const uint64_t next = std::min({next_pointer, next_verify, hold ? hold_until : UINT64_MAX});
+    const uint64_t next = std::min(next_pointer, next_verify);
     WaitForEvents(next > after ? static_cast<int>((next - after + 999999) / 1000000) : 0);
   }
 }

@@ -52,21 +52,6 @@ struct CaptureOpened {
   uint32_t width = 0, height = 0;
 };
 
-// What a request may wait for. Damage that lies wholly inside `busy` (regions
-// that changed in the last frames: a video, a scrolling log) is held for up to
-// hold_ms, so busy content still coalesces at the consumer's capture rate; any
-// other change (a key's echo, a square elsewhere), a cursor move or the
-// verification grab is answered at once, with the busy damage held so far.
-struct FrameRequest {
-  std::vector<Rect> busy;
-  uint32_t hold_ms = 0;
-};
-// At most this many busy rects (the caller merges more into their bounding box).
-inline constexpr size_t kMaxBusyRects = 16;
-// The longest hold a request may ask for, ms (the capture loop's ticks are at
-// most a second apart; tests hold longer).
-inline constexpr uint32_t kMaxHoldMs = 60000;
-
 class CaptureThread {
  public:
   using BackendFactory = std::function<std::unique_ptr<ScreenBackend>()>;
@@ -84,9 +69,8 @@ class CaptureThread {
 
   // Opens the backend on the capture thread; `opened` reports the outcome.
   void Start();
-  // Asks for the next frame. kBusy when a request is already waiting;
-  // kInvalidArgument for more than kMaxBusyRects or a hold over kMaxHoldMs.
-  Status Request(FrameRequest request = {});
+  // Asks for the next frame. kBusy when a request is already waiting.
+  Status Request();
   // Stops and joins the thread; a waiting request gets no answer.
   void Stop();
 
@@ -113,7 +97,6 @@ class CaptureThread {
   std::mutex mu_;
   std::condition_variable cv_;
   bool pending_ = false;
-  FrameRequest request_;  // the waiting request's (under mu_)
   bool stop_ = false;
   int wake_pipe_[2] = {-1, -1};
   std::thread thread_;

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
-#include <thread>
 
 #include "../capture/capture_thread.h"
 #include "../input/x11_input.h"
@@ -202,58 +201,5 @@ TEST(x11_damage_read_during_a_round_trip_is_not_left_waiting) {
   CHECK(w.Wait([&] { return w.frames == 2; }));
   CHECK(!w.last.damage.empty());
   CHECK(!armed);
-  thread.Stop();
-}
-
-// Damage wholly inside the request's busy rects waits for the hold; damage
-// outside them is answered at once. The pointer poll and verification grab are
-// a minute away, so only the hold decides here.
-TEST(x11_damage_inside_busy_rects_is_held_and_elsewhere_answered) {
-  if (!HaveDisplay()) return;
-  if (std::system("command -v xsetroot >/dev/null 2>&1") != 0) {
-    std::printf("  (skipped: no xsetroot)\n");
-    return;
-  }
-  for (const bool inside : {true, false}) {
-    Waiter w;
-    CaptureOptions options;
-    options.poll_interval_ms = 60000;
-    options.verify_interval_ms = 60000;
-    CaptureThread thread([] { return CreateX11Backend(""); }, options, Callbacks(&w));
-    thread.Start();
-    CHECK(thread.Request().ok());
-    CHECK(w.Wait([&] { return w.frames == 1; }));  // the first full frame
-    const uint32_t sw = w.last.mirror->width, sh = w.last.mirror->height;
-    FrameRequest request;
-    request.busy = {inside ? Rect{0, 0, sw, sh} : Rect{0, 0, 1, 1}};
-    request.hold_ms = 60000;
-    CHECK(thread.Request(request).ok());
-    CHECK(std::system(inside ? "xsetroot -solid '#5a3a25'" : "xsetroot -solid '#255a3a'") == 0);  // the whole root
-    if (inside) {
-      // Held: no answer (a broken hold answers within milliseconds; the hold is a minute).
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
-      std::lock_guard<std::mutex> lock(w.mu);
-      CHECK(w.frames == 1);
-    } else {
-      CHECK(w.Wait([&] { return w.frames == 2; }));
-      CHECK(!w.last.damage.empty());
-    }
-    thread.Stop();
-  }
-}
-
-TEST(capture_request_limits_busy_rects_and_hold) {
-  Waiter w;
-  CaptureThread thread([] { return CreateX11Backend(":4999"); }, CaptureOptions{}, Callbacks(&w));
-  FrameRequest too_many;
-  too_many.busy.assign(kMaxBusyRects + 1, Rect{0, 0, 1, 1});
-  CHECK(thread.Request(too_many).code() == ErrorCode::kInvalidArgument);
-  FrameRequest too_long;
-  too_long.hold_ms = kMaxHoldMs + 1;
-  CHECK(thread.Request(too_long).code() == ErrorCode::kInvalidArgument);
-  FrameRequest fine;
-  fine.busy.assign(kMaxBusyRects, Rect{0, 0, 1, 1});
-  fine.hold_ms = kMaxHoldMs;
-  CHECK(thread.Request(fine).ok());
   thread.Stop();
 }

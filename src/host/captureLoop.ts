@@ -22,24 +22,15 @@
  * loop keeps the fixed rate and damage coalesces. linkBecameIdle() cuts a wait
  * for the tick short. Early captures draw on a BurstAllowance refilled at fps,
  * so steady change still runs at about fps.
- *
- * Changes outside the busy regions: once steady change (a video, a scrolling
- * log) has spent the early allowance, a source that can hold busy damage
- * (FrameSource.holdsBusyDamage) is asked at once with the regions that changed
- * in the last two ticks (RecentChanges): their damage waits in the source until
- * the tick, while a change elsewhere (a key's echo) is captured when it happens
- * rather than up to a tick later. These draw on an allowance of their own
- * (fps again), so at most twice fps in all.
  */
 import { EventEmitter } from 'node:events';
 import { ChangeDetector } from '../detect/changeDetector';
 import { DEFAULT_TILE_SIZE } from '../tileGrid';
 import type { Frame, Rect } from '../frame';
 import type { ScreenStateName } from '../protocol/constants';
-import type { FrameHold, FrameSource } from '../source/frameSource';
+import type { FrameSource } from '../source/frameSource';
 import { ScreenSnapshot, SnapshotPool } from './screenSnapshot';
 import { BurstAllowance, EARLY_BURST } from './burstAllowance';
-import { RecentChanges } from './recentChanges';
 
 export interface CaptureLoopOptions {
   fps?: number;
@@ -80,17 +71,12 @@ export class CaptureLoop extends EventEmitter {
   private readonly stallTimeoutMs: number;
   private readonly linkIdle: () => boolean;
   private readonly early: BurstAllowance;
-  /** Captures of changes outside the busy regions, ahead of their tick. */
-  private readonly ahead: BurstAllowance;
-  private readonly recent: RecentChanges;
   private waitingForTick = false;
   private state: ScreenStateEvent = { state: 'live', reason: '' };
   framesCaptured = 0;
   framesChanged = 0;
   /** Frames asked for before their tick because the links were idle (captured on the change itself). */
   framesEarly = 0;
-  /** Frames captured before their tick for a change outside the busy regions (the early allowance spent). */
-  framesAhead = 0;
 
   constructor(
     private readonly source: FrameSource,
@@ -103,20 +89,6 @@ export class CaptureLoop extends EventEmitter {
     const linkIdle = options.linkIdle;
     this.linkIdle = linkIdle && source.waitsForChange ? linkIdle : () => false;
     this.early = new BurstAllowance(options.fps ?? 30, EARLY_BURST, performance.now());
-    this.ahead = new BurstAllowance(options.fps ?? 30, EARLY_BURST, performance.now());
-    this.recent = new RecentChanges(2 * this.intervalMs);
-  }
-
-  /**
-   * The early allowance is spent but the links are idle: ask the source now, holding
-   * damage inside what changed lately until the tick `holdMs` away (null: sleep instead).
-   */
-  private holdBusy(holdMs: number): FrameHold | null {
-    const now = performance.now();
-    if (!this.source.holdsBusyDamage || !this.linkIdle() || !this.ahead.available(now)) return null;
-    const busy = this.recent.busy(now);
-    // Nothing busy: nothing to hold, and any change would be answered at once.
-    return busy.length ? { busy, holdMs } : null;
   }
 
   /** An early capture may start now: the links are idle and the burst allowance has a token. */
@@ -143,14 +115,13 @@ export class CaptureLoop extends EventEmitter {
     this.emit('state', this.state);
   }
 
-  /** source.nextFrame(hold), with the watchdog: no frame within stallTimeoutMs makes the screen unavailable. */
-  private async nextFrame(hold: FrameHold | null): Promise<Frame | null> {
-    const next = () => (hold ? this.source.nextFrame(hold) : this.source.nextFrame());
-    if (this.stallTimeoutMs <= 0) return next();
+  /** source.nextFrame(), with the watchdog: no frame within stallTimeoutMs makes the screen unavailable. */
+  private async nextFrame(): Promise<Frame | null> {
+    if (this.stallTimeoutMs <= 0) return this.source.nextFrame();
     const watchdog = setTimeout(() => this.setState('unavailable', `no frame from the screen source for ${this.stallTimeoutMs / 1000} s`), this.stallTimeoutMs);
     watchdog.unref();
     try {
-      return await next();
+      return await this.source.nextFrame();
     } finally {
       clearTimeout(watchdog);
     }
@@ -189,19 +160,10 @@ export class CaptureLoop extends EventEmitter {
     let failures = 0;
     let due = performance.now();
     let askedEarly = false;
-    let hold: FrameHold | null = null;
     while (this.running) {
       try {
-        const held = hold;
-        hold = null;
-        const frame = await this.nextFrame(held);
+        const frame = await this.nextFrame();
         if (frame && askedEarly) this.framesEarly++;
-        // Answered before the tick it was held for: a change outside the busy regions; the tick restarts from here.
-        if (frame && held && performance.now() < due - 1) {
-          this.framesAhead++;
-          this.ahead.spend(performance.now());
-          due = performance.now();
-        }
         askedEarly = false;
         if (!frame) {
           this.running = false;
@@ -217,9 +179,6 @@ export class CaptureLoop extends EventEmitter {
         if (!sameSize) this.detector = new ChangeDetector({ width: frame.width, height: frame.height, tileSize: this.tileSize });
         const hintedUnchanged = sameSize && frame.damage !== undefined && frame.damage.length === 0;
         const rects: Rect[] = hintedUnchanged ? [] : await this.detector!.detect(frame);
-        // What the source said it damaged (the whole scrolled area, not just the tiles that differ), unless a full grab.
-        const wholeScreen = frame.damage?.length === 1 && frame.damage[0]!.w === frame.width && frame.damage[0]!.h === frame.height;
-        if (rects.length > 0) this.recent.note(performance.now(), frame.damage?.length && !wholeScreen ? frame.damage : rects);
         if (rects.length > 0) {
           this.framesChanged++;
           const snapshot = this.pool.capture(frame);
@@ -243,14 +202,10 @@ export class CaptureLoop extends EventEmitter {
       if (due < now - this.intervalMs) due = now;
       let early = due > now;
       if (early && !this.mayCaptureEarly()) {
-        hold = this.holdBusy(due - now);
-        if (hold) early = false; // asked now: the source holds busy damage until the tick
-        else {
-          this.waitingForTick = true;
-          early = await this.sleep(due - now); // true: the links went idle before the tick
-          this.waitingForTick = false;
-          now = performance.now();
-        }
+        this.waitingForTick = true;
+        early = await this.sleep(due - now); // true: the links went idle before the tick
+        this.waitingForTick = false;
+        now = performance.now();
       }
       if (early && this.running) {
         // Early (idle links): the source answers on the next change; the tick restarts from here.

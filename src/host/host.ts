@@ -324,13 +324,9 @@ export class Host extends EventEmitter<HostEvents> {
     return this.sessions.get(id);
   }
 
-  /**
-   * framesEarly: frames captured on the change itself, not at the tick, because no viewer had anything in flight;
-   * framesAhead: frames captured before the tick for a change outside the regions changing steadily.
-   */
-  get captureStats(): { framesCaptured: number; framesChanged: number; framesEarly: number; framesAhead: number } {
-    const c = this.capture;
-    return { framesCaptured: c.framesCaptured, framesChanged: c.framesChanged, framesEarly: c.framesEarly, framesAhead: c.framesAhead };
+  /** framesEarly: frames captured on the change itself, not at the tick, because no viewer had anything in flight. */
+  get captureStats(): { framesCaptured: number; framesChanged: number; framesEarly: number } {
+    return { framesCaptured: this.capture.framesCaptured, framesChanged: this.capture.framesChanged, framesEarly: this.capture.framesEarly };
   }
 
   /** Open sockets, unauthenticated ones, and refusals by reason (every one, unlike the rate-limited audit). */

@@ -128,8 +128,7 @@ export interface NativeCaptureOpened {
 /** The native capture thread with the platform's backend (NativeX11Capture or NativeWindowsCapture). */
 export interface NativeCapture {
   start(): Promise<NativeCaptureOpened>;
-  /** busy: (x, y, w, h)* rects, at most 16; damage wholly inside them is held up to holdMs (≤ 60 000). */
-  next(busy?: Uint32Array, holdMs?: number): Promise<NativeCapturedFrame | null>;
+  next(): Promise<NativeCapturedFrame | null>;
   close(): void;
 }
 export type NativeX11Capture = NativeCapture;

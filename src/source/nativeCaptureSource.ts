@@ -10,7 +10,7 @@
  */
 import { CursorUpdate, Frame, Rect, arrayToRects } from '../frame';
 import type { NativeCapture, NativeCaptureFeatures, NativeCaptureOpened } from '../native/binding';
-import { MAX_BUSY_RECTS, type FrameHold, type FrameSource } from './frameSource';
+import type { FrameSource } from './frameSource';
 import { checkInt } from '../errors';
 
 const now = () => performance.timeOrigin + performance.now();
@@ -27,8 +27,6 @@ export abstract class NativeCaptureSource implements FrameSource {
   private closed = false;
   /** The capture thread answers only once something changed (or for the periodic verification grab). */
   readonly waitsForChange = true;
-  /** The capture thread can hold damage inside busy rects (nextFrame(hold)). */
-  readonly holdsBusyDamage = true;
   private lastRects: Rect[] = [];
   private size: { width: number; height: number };
   /** Grabs made and the time the capture thread spent in them. */
@@ -72,9 +70,9 @@ export abstract class NativeCaptureSource implements FrameSource {
     return this.size.height;
   }
 
-  async nextFrame(hold?: FrameHold): Promise<Frame | null> {
+  async nextFrame(): Promise<Frame | null> {
     if (this.closed) return null;
-    const f = await (hold ? this.capture.next(holdToArray(hold), Math.max(0, Math.min(1000, Math.round(hold.holdMs)))) : this.capture.next());
+    const f = await this.capture.next();
     if (!f) return null;
     this.size = { width: f.width, height: f.height };
     const damage = arrayToRects(f.damage);
@@ -99,12 +97,4 @@ export abstract class NativeCaptureSource implements FrameSource {
     this.closed = true;
     this.capture.close();
   }
-}
-
-/** A hold's busy rects as the native thread takes them: (x, y, w, h)*, the first MAX_BUSY_RECTS. */
-function holdToArray(hold: FrameHold): Uint32Array {
-  const busy = hold.busy.slice(0, MAX_BUSY_RECTS);
-  const out = new Uint32Array(busy.length * 4);
-  busy.forEach((r, i) => out.set([r.x, r.y, r.w, r.h], i * 4));
-  return out;
 }
