@@ -142,7 +142,7 @@ TEST(x11_request_made_during_delivery_is_not_lost) {
 
 namespace {
 
-// The X11 backend, with one twist: on the first Poll() after Arm(), the root
+// The X11 backend, with one twist: on the first Poll() once `armed` is set, the root
 // window is repainted (xsetroot, another client) and a round trip is made
 // before Poll returns, as a grab or the pointer query does when a change comes
 // in meanwhile. The DamageNotify is then in Xlib's queue, not on the socket.
