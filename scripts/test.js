@@ -9,6 +9,34 @@ const path = require('node:path');
 const root = path.join(__dirname, '..');
 let passed = 0;
 let failed = 0;
+const failures = []; // "stage: test > subtest > assertion", repeated at the end where a log's tail shows it
+
+// The failing tests named in a stage's output: tap's "not ok" lines under their subtest
+// names, the native harness's "not ok - native: …" and CHECK lines, the fuzzer's FAIL lines.
+function failuresIn(title, out) {
+  const found = [];
+  const subtests = [];
+  for (const line of out.split('\n')) {
+    const sub = /^(\s*)# Subtest: (.*)$/.exec(line);
+    if (sub) {
+      const depth = sub[1].length / 4;
+      subtests.length = depth;
+      subtests[depth] = sub[2];
+      continue;
+    }
+    const notOk = /^(\s*)not ok \d+ - (.*?)(?: # time=.*)?$/.exec(line);
+    if (notOk) {
+      const depth = notOk[1].length / 4;
+      // A parent's "not ok" repeats its failing child's; name only the innermost.
+      const last = found[found.length - 1];
+      const path = [...subtests.slice(0, depth), notOk[2]].join(' > ');
+      if (!(last && last.startsWith(path + ' > '))) found.push(path);
+      continue;
+    }
+    if (/^not ok - native: |^\s+\S+:\d+: CHECK(_EQ)?\(|^FAIL /.test(line)) found.push(line.trim());
+  }
+  return found.map((f) => `${title}: ${f}`);
+}
 
 function run(title, cmd, args, parse) {
   console.log(`\n=== ${title}`);
@@ -18,6 +46,7 @@ function run(title, cmd, args, parse) {
   const counts = parse(out, r.status);
   passed += counts.passed;
   failed += counts.failed;
+  failures.push(...failuresIn(title, out));
   if (r.status !== 0 && counts.failed === 0) failed += 1; // a crash or non-test failure still fails the run
 }
 
@@ -61,5 +90,10 @@ run('packed package (npm pack, empty project, no compiler)', process.execPath, [
   return { passed: Number(m[2]), failed: Number(m[3] || 0) };
 });
 
+if (failures.length) {
+  console.log(`\n=== failures (${failures.length})`);
+  for (const f of failures.slice(0, 60)) console.log(`  ${f}`);
+  if (failures.length > 60) console.log(`  … and ${failures.length - 60} more (search the log for "not ok")`);
+}
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

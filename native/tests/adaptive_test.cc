@@ -65,13 +65,13 @@ TEST(lossy_tiles_go_as_merged_jpeg_rects_and_text_stays_exact) {
   LossyOptions lossy{mask.data(), tx, ty, JpegParams{80, ChromaSubsampling::k420}};
   TileEncoder enc(64, 6);
   EncodedUpdate u;
-  CHECK(enc.Encode(f.view(), {}, {Rect{0, 0, 320, 200}}, true, 2, &u, &lossy).ok());
+  CHECK_OK(enc.Encode(f.view(), {}, {Rect{0, 0, 320, 200}}, true, 2, &u, &lossy));
   CHECK_EQ(u.lossy_rects.size(), 1u);
   CHECK(u.lossy_rects[0] == (Rect{64, 64, 128, 128}));
   CHECK_EQ(u.stats.ops_by_code[static_cast<int>(OpCode::kJpeg)], 1u);
   CHECK(!u.images.empty());
   Viewer v(320, 200);
-  CHECK(v.Apply(u, true).ok());
+  CHECK_OK(v.Apply(u, true));
   // Text is exact, the photo close, alpha opaque everywhere.
   const std::vector<uint8_t> want = Packed(f);
   for (uint32_t y = 0; y < 200; ++y) {
@@ -95,8 +95,8 @@ TEST(classification_is_deterministic_and_content_based) {
   LossyOptions lossy{mask.data(), 4, 1, JpegParams{70, ChromaSubsampling::k444}};
   EncodedUpdate a, b;
   TileEncoder e1(64, 6), e2(64, 6);
-  CHECK(e1.Encode(f.view(), {}, {Rect{0, 0, 256, 64}}, true, 1, &a, &lossy).ok());
-  CHECK(e2.Encode(f.view(), {}, {Rect{0, 0, 256, 64}}, true, 4, &b, &lossy).ok());
+  CHECK_OK(e1.Encode(f.view(), {}, {Rect{0, 0, 256, 64}}, true, 1, &a, &lossy));
+  CHECK_OK(e2.Encode(f.view(), {}, {Rect{0, 0, 256, 64}}, true, 4, &b, &lossy));
   CHECK(a.stream == b.stream);
   CHECK(a.images == b.images);
   CHECK_EQ(a.lossy_rects.size(), 1u);
@@ -105,7 +105,7 @@ TEST(classification_is_deterministic_and_content_based) {
   LossyOptions none{nullptr, 4, 1, JpegParams{}};
   EncodedUpdate c;
   TileEncoder e3(64, 6);
-  CHECK(e3.Encode(f.view(), {}, {Rect{0, 0, 256, 64}}, true, 1, &c, &none).ok());
+  CHECK_OK(e3.Encode(f.view(), {}, {Rect{0, 0, 256, 64}}, true, 1, &c, &none));
   CHECK(c.lossy_rects.empty());
   CHECK(c.images.empty());
 }
@@ -116,14 +116,14 @@ TEST(decoder_rejects_bad_jpeg_ops) {
   TestFrame f = MakeFrame(64, 64);
   FillPhoto(f, Rect{0, 0, 64, 64}, rng);
   std::vector<uint8_t> jpeg;
-  CHECK(EncodeJpeg(f.view(), Rect{0, 0, 64, 64}, JpegParams{}, &jpeg).ok());
+  CHECK_OK(EncodeJpeg(f.view(), Rect{0, 0, 64, 64}, JpegParams{}, &jpeg));
   auto apply = [&](const std::vector<uint8_t>& ops, uint32_t count, const std::vector<uint8_t>& images) {
     Viewer v(64, 64);
     const std::vector<uint8_t> s = Deflated(ops);
     return v.decoder.Apply(v.fb, s.data(), s.size(), count, true, nullptr, images.data(), images.size());
   };
   const uint32_t n = static_cast<uint32_t>(jpeg.size());
-  CHECK(apply(JpegOp(0, 0, 64, 64, n), 1, jpeg).ok());
+  CHECK_OK(apply(JpegOp(0, 0, 64, 64, n), 1, jpeg));
   CHECK(apply(JpegOp(0, 0, 64, 64, n + 1), 1, jpeg).code() == ErrorCode::kProtocol);  // beyond the section
   std::vector<uint8_t> extra = jpeg;
   extra.push_back(0);
@@ -151,7 +151,7 @@ TEST(a_failed_jpeg_op_does_not_break_later_decodes) {
   TestFrame f = MakeFrame(64, 64);
   FillPhoto(f, Rect{0, 0, 64, 64}, rng);
   std::vector<uint8_t> jpeg;
-  CHECK(EncodeJpeg(f.view(), Rect{0, 0, 64, 64}, JpegParams{}, &jpeg).ok());
+  CHECK_OK(EncodeJpeg(f.view(), Rect{0, 0, 64, 64}, JpegParams{}, &jpeg));
   const uint32_t n = static_cast<uint32_t>(jpeg.size());
   auto decode = [&](Viewer& v, uint32_t w, const std::vector<uint8_t>& images) {
     const std::vector<uint8_t> s = Deflated(JpegOp(0, 0, w, 64, static_cast<uint32_t>(images.size())));
@@ -160,7 +160,7 @@ TEST(a_failed_jpeg_op_does_not_break_later_decodes) {
   Viewer reference(64, 64);
   const Status first = decode(reference, 64, jpeg);
   if (!first.ok()) std::fprintf(stderr, "  reference decode: %s\n", first.message().c_str());
-  CHECK(first.ok());
+  CHECK_OK(first);
   CHECK(Psnr(reference.pixels, Packed(f)) > 30);
   const std::vector<uint8_t> cut(jpeg.begin(), jpeg.begin() + 64);         // ends inside the header
   const std::vector<uint8_t> cut_scan(jpeg.begin(), jpeg.begin() + n / 2);  // ends inside the scan
@@ -189,12 +189,12 @@ TEST(a_failed_jpeg_op_does_not_break_later_decodes) {
       Viewer v(64, 64);
       Status s = decode(v, 64, jpeg);
       if (!s.ok()) std::fprintf(stderr, "  after %s: %s\n", b.what, s.message().c_str());
-      CHECK(s.ok());
+      CHECK_OK(s);
       CHECK(v.pixels == reference.pixels);
     }
     // So does the bare codec entry point.
     std::vector<uint8_t> out(64 * 64 * 4, 0);
-    CHECK(DecodeJpeg(jpeg.data(), jpeg.size(), out.data(), 64 * 4, 64, 64).ok());
+    CHECK_OK(DecodeJpeg(jpeg.data(), jpeg.size(), out.data(), 64 * 4, 64, 64));
     CHECK(out == reference.pixels);
   }
 }
@@ -372,8 +372,8 @@ TEST(random_small_changes_round_trip_exactly_through_unaligned_rects) {
   SentFrame sent;
   sent.Reset(300, 170, 64);
   EncodedUpdate u;
-  CHECK(enc.Encode(cur.view(), {}, {Rect{0, 0, 300, 170}}, true, 2, &u).ok());
-  CHECK(v.Apply(u, true).ok());
+  CHECK_OK(enc.Encode(cur.view(), {}, {Rect{0, 0, 300, 170}}, true, 2, &u));
+  CHECK_OK(v.Apply(u, true));
   sent.Commit(cur.view(), {}, {Rect{0, 0, 300, 170}}, {});
   for (int step = 0; step < 300; ++step) {
     TestFrame next = MakeFrame(300, 170);
@@ -401,8 +401,8 @@ TEST(random_small_changes_round_trip_exactly_through_unaligned_rects) {
       // Each box lies in one tile row; boxes that span tiles were joined at a tile edge.
       CHECK_EQ(r.y / 64, (r.y + r.h - 1) / 64);
     }
-    CHECK(enc.Encode(next.view(), {}, residual, false, 2, &u).ok());
-    CHECK(v.Apply(u, false).ok());
+    CHECK_OK(enc.Encode(next.view(), {}, residual, false, 2, &u));
+    CHECK_OK(v.Apply(u, false));
     sent.Commit(next.view(), {}, residual, {});
     CHECK(v.pixels == Packed(next));
     cur = std::move(next);
@@ -419,9 +419,9 @@ TEST(unaligned_rects_are_cut_on_the_tile_grid_for_the_lossy_mask) {
   LossyOptions lossy{mask.data(), 3, 1, JpegParams{80, ChromaSubsampling::k420}};
   TileEncoder enc(64, 6);
   EncodedUpdate u;
-  CHECK(enc.Encode(f.view(), {}, {Rect{0, 0, 192, 64}}, true, 2, &u).ok());
+  CHECK_OK(enc.Encode(f.view(), {}, {Rect{0, 0, 192, 64}}, true, 2, &u));
   // A rect from inside tile 0 to inside tile 2: the JPEG part is exactly tile 1.
-  CHECK(enc.Encode(f.view(), {}, {Rect{30, 5, 130, 40}}, false, 2, &u, &lossy).ok());
+  CHECK_OK(enc.Encode(f.view(), {}, {Rect{30, 5, 130, 40}}, false, 2, &u, &lossy));
   CHECK_EQ(u.lossy_rects.size(), 1u);
   CHECK(u.lossy_rects[0] == (Rect{64, 5, 64, 40}));
   CHECK_EQ(u.stats.pixels_by_code[static_cast<int>(OpCode::kJpeg)], 64u * 40);

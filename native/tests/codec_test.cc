@@ -111,7 +111,7 @@ TEST(palette_diff_round_trips_every_palette_size_and_codes_colours_invertibly) {
       InflateStream in;
       in.Begin(u.stream.data(), u.stream.size());
       uint8_t h9[kOpHeaderBytes];
-      CHECK(in.Read(h9, sizeof h9).ok());
+      CHECK_OK(in.Read(h9, sizeof h9));
       CHECK_EQ(h9[0], static_cast<uint8_t>(OpCode::kPaletteDiff));
     }
   }
@@ -205,18 +205,18 @@ TEST(stream_spans_frames_and_updates_apply_in_order) {
       for (int e = 0; e < 30; ++e) f.px(rng() % 300, rng() % 200)[rng() % 3] = static_cast<uint8_t>(rng());
     }
     std::vector<Rect> rects;
-    CHECK(det.Detect(f.view(), &rects).ok());
+    CHECK_OK(det.Detect(f.view(), &rects));
     EncodedUpdate u;
-    CHECK(enc.Encode(f.view(), {}, rects, frame == 0, 2, &u).ok());
+    CHECK_OK(enc.Encode(f.view(), {}, rects, frame == 0, 2, &u));
     if (frame == 0) first_bytes = u.stream.size();
-    CHECK(dec.Apply(u.stream.data(), u.stream.size(), u.op_count, frame == 0, nullptr).ok());
+    CHECK_OK(dec.Apply(u.stream.data(), u.stream.size(), u.op_count, frame == 0, nullptr));
     CHECK(std::memcmp(dec.framebuffer(), Packed(f).data(), dec.framebuffer_bytes()) == 0);
   }
   // The same full frame again, without a reset: the window still holds similar data.
   EncodedUpdate again;
-  CHECK(enc.Encode(f.view(), {}, Whole(f), false, 1, &again).ok());
+  CHECK_OK(enc.Encode(f.view(), {}, Whole(f), false, 1, &again));
   repeat_bytes = again.stream.size();
-  CHECK(dec.Apply(again.stream.data(), again.stream.size(), again.op_count, false, nullptr).ok());
+  CHECK_OK(dec.Apply(again.stream.data(), again.stream.size(), again.op_count, false, nullptr));
   CHECK(first_bytes > 0 && repeat_bytes > 0);
 }
 
@@ -226,8 +226,8 @@ TEST(output_does_not_depend_on_thread_count) {
   FillScreenLike(f, rng);
   TileEncoder a(64, 6), b(64, 6);
   EncodedUpdate ua, ub;
-  CHECK(a.Encode(f.view(), {}, Whole(f), true, 1, &ua).ok());
-  CHECK(b.Encode(f.view(), {}, Whole(f), true, 8, &ub).ok());
+  CHECK_OK(a.Encode(f.view(), {}, Whole(f), true, 1, &ua));
+  CHECK_OK(b.Encode(f.view(), {}, Whole(f), true, 8, &ub));
   CHECK(ua.stream == ub.stream);
   CHECK_EQ(ua.op_count, ub.op_count);
 }
@@ -246,8 +246,8 @@ TEST(copy_ops_move_pixels_with_overlap) {
     for (uint32_t x = 0; x < 128; ++x) g.px(x, y)[0] = static_cast<uint8_t>(x + y);
   EncodedUpdate u;
   CopyOp c{Rect{0, 0, 128, 118}, 0, 10};
-  CHECK(enc.Encode(g.view(), {c}, {Rect{0, 118, 128, 10}}, false, 1, &u).ok());
-  CHECK(dec.Apply(u.stream.data(), u.stream.size(), u.op_count, false, nullptr).ok());
+  CHECK_OK(enc.Encode(g.view(), {c}, {Rect{0, 118, 128, 10}}, false, 1, &u));
+  CHECK_OK(dec.Apply(u.stream.data(), u.stream.size(), u.op_count, false, nullptr));
   CHECK(std::memcmp(dec.framebuffer(), Packed(g).data(), dec.framebuffer_bytes()) == 0);
   // Scroll down by 5 (overlap the other way).
   TestFrame h = g;
@@ -255,8 +255,8 @@ TEST(copy_ops_move_pixels_with_overlap) {
   for (uint32_t y = 0; y < 5; ++y) std::memset(h.px(0, y), 0x33, 128 * 4);
   for (uint32_t y = 0; y < 5; ++y) for (uint32_t x = 0; x < 128; ++x) h.px(x, y)[3] = 0xFF;
   CopyOp down{Rect{0, 5, 128, 123}, 0, 0};
-  CHECK(enc.Encode(h.view(), {down}, {Rect{0, 0, 128, 5}}, false, 1, &u).ok());
-  CHECK(dec.Apply(u.stream.data(), u.stream.size(), u.op_count, false, nullptr).ok());
+  CHECK_OK(enc.Encode(h.view(), {down}, {Rect{0, 0, 128, 5}}, false, 1, &u));
+  CHECK_OK(dec.Apply(u.stream.data(), u.stream.size(), u.op_count, false, nullptr));
   CHECK(std::memcmp(dec.framebuffer(), Packed(h).data(), dec.framebuffer_bytes()) == 0);
 }
 
@@ -286,7 +286,7 @@ TEST(decoder_rejects_truncated_and_trailing_data) {
   s = dec.Apply(u.stream.data(), u.stream.size(), u.op_count, false, nullptr);
   CHECK_EQ(static_cast<int>(s.code()), static_cast<int>(ErrorCode::kDesync));
   // ...and a keyframe recovers it exactly.
-  CHECK(dec.Apply(u.stream.data(), u.stream.size(), u.op_count, true, nullptr).ok());
+  CHECK_OK(dec.Apply(u.stream.data(), u.stream.size(), u.op_count, true, nullptr));
   CHECK(std::memcmp(dec.framebuffer(), Packed(f).data(), dec.framebuffer_bytes()) == 0);
 }
 
@@ -303,9 +303,9 @@ TEST(decoder_waits_for_a_keyframe_after_any_rejection) {
       EncodedUpdate key = EncodeWhole(enc, f, true);
       for (int e = 0; e < 20; ++e) f.px(rng() % 128, rng() % 64)[rng() % 3] ^= 0x55;
       EncodedUpdate delta;
-      CHECK(enc.Encode(f.view(), {}, Whole(f), false, 1, &delta).ok());
+      CHECK_OK(enc.Encode(f.view(), {}, Whole(f), false, 1, &delta));
       Viewer dec(128, 64);
-      CHECK(dec.Apply(key.stream.data(), key.stream.size(), key.op_count, true, nullptr).ok());
+      CHECK_OK(dec.Apply(key.stream.data(), key.stream.size(), key.op_count, true, nullptr));
       // The same bytes with an absurd op count: refused before any data is read.
       const EncodedUpdate& bad = bad_is_keyframe ? key : delta;
       Status s = dec.Apply(bad.stream.data(), bad.stream.size(), bad_count, bad_is_keyframe, nullptr);
@@ -318,7 +318,7 @@ TEST(decoder_waits_for_a_keyframe_after_any_rejection) {
       // ...and a keyframe recovers the decoder exactly.
       TileEncoder fresh(64, 6);
       EncodedUpdate again = EncodeWhole(fresh, f, true);
-      CHECK(dec.Apply(again.stream.data(), again.stream.size(), again.op_count, true, nullptr).ok());
+      CHECK_OK(dec.Apply(again.stream.data(), again.stream.size(), again.op_count, true, nullptr));
       CHECK(std::memcmp(dec.framebuffer(), Packed(f).data(), dec.framebuffer_bytes()) == 0);
     }
   }
@@ -355,8 +355,8 @@ TEST(decoder_rejects_hostile_op_headers) {
   for (auto& c : cases) {
     DeflateStream z(6);
     std::vector<uint8_t> data;
-    CHECK(z.Write(c.ops.data(), c.ops.size(), &data).ok());
-    CHECK(z.Finish(&data).ok());
+    CHECK_OK(z.Write(c.ops.data(), c.ops.size(), &data));
+    CHECK_OK(z.Finish(&data));
     Viewer dec(64, 64);
     Status s = dec.Apply(data.data(), data.size(), c.count, true, nullptr);
     CHECK_EQ(static_cast<int>(s.code()), static_cast<int>(c.want));
@@ -372,15 +372,15 @@ TEST(an_update_with_nothing_written_still_ends_in_the_sync_flush_marker) {
   TileEncoder enc(32, 6);
   EncodedUpdate first = EncodeWhole(enc, f);
   Viewer dec(128, 64);
-  CHECK(dec.Apply(first.stream.data(), first.stream.size(), first.op_count, true, nullptr).ok());
+  CHECK_OK(dec.Apply(first.stream.data(), first.stream.size(), first.op_count, true, nullptr));
   DeflateStream z(6);
   std::vector<uint8_t> a, b, c;
   const uint8_t solid[] = {0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 2, 3};  // any bytes: a warm-up write
-  CHECK(z.Write(solid, sizeof solid, &a).ok());
-  CHECK(z.Finish(&a).ok());
-  CHECK(z.Finish(&b).ok());
-  CHECK(z.SetLevel(9, &c).ok());
-  CHECK(z.Finish(&c).ok());
+  CHECK_OK(z.Write(solid, sizeof solid, &a));
+  CHECK_OK(z.Finish(&a));
+  CHECK_OK(z.Finish(&b));
+  CHECK_OK(z.SetLevel(9, &c));
+  CHECK_OK(z.Finish(&c));
   const uint8_t marker[] = {0x00, 0x00, 0xFF, 0xFF};
   for (const auto* s : {&a, &b, &c}) {
     CHECK(s->size() >= 4);
@@ -389,10 +389,10 @@ TEST(an_update_with_nothing_written_still_ends_in_the_sync_flush_marker) {
   // The empty updates decode (zero ops) on the stream that carries them.
   for (int i = 0; i < 3; ++i) {
     EncodedUpdate none;
-    CHECK(enc.Encode(f.view(), {}, {}, false, 1, &none).ok());
+    CHECK_OK(enc.Encode(f.view(), {}, {}, false, 1, &none));
     CHECK(none.stream.size() >= 4 && std::equal(none.stream.end() - 4, none.stream.end(), marker));
     CHECK_EQ(none.op_count, 0u);
-    CHECK(dec.Apply(none.stream.data(), none.stream.size(), 0, false, nullptr).ok());
+    CHECK_OK(dec.Apply(none.stream.data(), none.stream.size(), 0, false, nullptr));
   }
 }
 
@@ -413,7 +413,7 @@ TEST(decoder_survives_random_corruption) {
     if (!dec.Apply(bad.data(), bad.size(), count, true, nullptr).ok()) ++failures;
   }
   CHECK(failures > 0);  // most corruptions are caught; none may crash (ASan checks the rest)
-  CHECK(dec.Apply(u.stream.data(), u.stream.size(), u.op_count, true, nullptr).ok());
+  CHECK_OK(dec.Apply(u.stream.data(), u.stream.size(), u.op_count, true, nullptr));
   CHECK(std::memcmp(dec.framebuffer(), Packed(f).data(), dec.framebuffer_bytes()) == 0);
 }
 

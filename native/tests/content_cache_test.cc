@@ -97,7 +97,7 @@ TEST(content_cache_mirror_and_viewer_agree_over_thousands_of_updates) {
     Status s = enc.Encode(std::move(req), &u);
     if (s.ok()) s = v.Apply(u.update, u.keyframe);
     if (!s.ok()) std::fprintf(stderr, "  update %d: %s\n", i, s.message().c_str());
-    CHECK(s.ok());
+    CHECK_OK(s);
     CHECK(v.pixels == Packed(d.screen));
     hits += u.update.stats.ops_by_code[static_cast<int>(OpCode::kCacheRef)];
     const ContentCache& m = enc.cache();
@@ -267,7 +267,7 @@ TEST(content_cache_bad_references_are_protocol_errors) {
   Viewer v(64, 64);
   v.decoder.SetCacheBudget(1 << 20);
   std::vector<uint8_t> data = Deflated(cat(tile, CacheRefOp(0, 0, 64, 64, 0)));
-  CHECK(v.decoder.Apply(v.fb, data.data(), data.size(), 2, true, nullptr).ok());
+  CHECK_OK(v.decoder.Apply(v.fb, data.data(), data.size(), 2, true, nullptr));
   CHECK(v.pixels == Packed(f));
   CHECK_EQ(v.decoder.cache().size(), 1u);
 }
@@ -297,7 +297,7 @@ TEST(content_cache_resumes_after_cuts_with_updates_in_flight) {
         req.frame = d.screen.view();
         req.damage = {Rect{0, 0, W, H}};
         ViewerUpdate u;
-        CHECK(enc->Encode(std::move(req), &u).ok());
+        CHECK_OK(enc->Encode(std::move(req), &u));
       }
       std::unique_ptr<ContentCache> parked = enc->TakeCache();
       CHECK(parked != nullptr);
@@ -310,7 +310,7 @@ TEST(content_cache_resumes_after_cuts_with_updates_in_flight) {
       CHECK(enc->ResumeCache(std::move(parked), v.decoder.cache().next_id(), &ranges, &next_id));
       Status k = v.decoder.KeepCache(budget2, next_id, ranges.data(), ranges.size() / 2);
       if (!k.ok()) std::fprintf(stderr, "  resume at %d: %s\n", i, k.message().c_str());
-      CHECK(k.ok());
+      CHECK_OK(k);
       CHECK_EQ(enc->cache().size(), v.decoder.cache().size());
       CHECK_EQ(enc->cache().used_bytes(), v.decoder.cache().used_bytes());
       CHECK(enc->cache().used_bytes() <= budget2);
@@ -337,7 +337,7 @@ TEST(content_cache_resumes_after_cuts_with_updates_in_flight) {
     Status s = enc->Encode(std::move(req), &u);
     if (s.ok()) s = v.Apply(u.update, u.keyframe);
     if (!s.ok()) std::fprintf(stderr, "  update %d: %s\n", i, s.message().c_str());
-    CHECK(s.ok());
+    CHECK_OK(s);
     CHECK(v.pixels == Packed(d.screen));
     if (resume_keyframe) resume_hits += u.update.stats.ops_by_code[static_cast<int>(OpCode::kCacheRef)];
     resume_keyframe = false;
@@ -390,7 +390,7 @@ TEST(content_cache_keep_rejects_bad_ranges_and_empties_the_cache) {
   // Keeping 1 and 3: those stay (3 the most recent), the next insert gets the host's next id.
   ContentCache cache = filled();
   const uint32_t ranges[] = {1, 1, 3, 1};
-  CHECK(cache.Keep(2 * 64 * 64 * 4, 7, ranges, 2).ok());
+  CHECK_OK(cache.Keep(2 * 64 * 64 * 4, 7, ranges, 2));
   CHECK_EQ(cache.size(), 2u);
   CHECK(cache.Use(0) == nullptr && cache.Use(2) == nullptr);
   uint32_t id = 0;
@@ -426,9 +426,9 @@ TEST(content_cache_runs_name_rows_of_tiles_and_bad_runs_are_protocol_errors) {
       req.keyframe = f == &a && last_ops == 0;
       req.cache_runs = runs;
       ViewerUpdate u;
-      CHECK(enc.Encode(std::move(req), &u).ok());
+      CHECK_OK(enc.Encode(std::move(req), &u));
       DecodeStats stats;
-      CHECK(v.decoder.Apply(v.fb, u.update.stream.data(), u.update.stream.size(), u.update.op_count, u.keyframe, &stats).ok());
+      CHECK_OK(v.decoder.Apply(v.fb, u.update.stream.data(), u.update.stream.size(), u.update.op_count, u.keyframe, &stats));
       CHECK(v.pixels == Packed(*f));
       CHECK_EQ(stats.ops_by_code[static_cast<int>(OpCode::kCacheRef)], u.update.stats.ops_by_code[static_cast<int>(OpCode::kCacheRef)]);
       last_ops = u.update.op_count;
@@ -483,7 +483,7 @@ TEST(content_cache_runs_name_rows_of_tiles_and_bad_runs_are_protocol_errors) {
   v.decoder.SetCacheBudget(1 << 20);
   std::vector<uint8_t> data = Deflated(cat(tiles, CacheRunOp(0, 0, 160, 64, 1, 3)));
   DecodeStats stats;
-  CHECK(v.decoder.Apply(v.fb, data.data(), data.size(), 5, true, &stats).ok());
+  CHECK_OK(v.decoder.Apply(v.fb, data.data(), data.size(), 5, true, &stats));
   CHECK_EQ(stats.ops_by_code[static_cast<int>(OpCode::kCacheRef)], 3u);
   for (uint32_t y = 0; y < 64; ++y) {
     CHECK(std::memcmp(v.pixels.data() + y * 256 * 4, Packed(f).data() + (y * 256 + 64) * 4, 160 * 4) == 0);

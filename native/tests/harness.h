@@ -43,6 +43,19 @@ struct Register {
     }                                                                                \
   } while (0)
 
+// A Status (anything with ok() and message()) is ok; otherwise its message is printed,
+// so a failure on a machine we cannot log into still says why.
+#define CHECK_OK(expr)                                                                                 \
+  do {                                                                                                 \
+    const auto& _st = (expr);                                                                          \
+    if (!_st.ok()) {                                                                                   \
+      std::fprintf(stderr, "  %s:%d: CHECK_OK(%s) failed: %s\n", __FILE__, __LINE__, #expr,            \
+                   _st.message().c_str());                                                             \
+      ++::tctest::Failures();                                                                          \
+      return;                                                                                          \
+    }                                                                                                  \
+  } while (0)
+
 #define CHECK_EQ(a, b)                                                                                     \
   do {                                                                                                     \
     auto _va = (a);                                                                                        \

@@ -94,23 +94,23 @@ TEST(literal_blocks_interleave_with_zlib_in_one_stream) {
     std::vector<uint8_t> stream, want;
     const int levels[] = {1, 3, 5, 6, 9};  // 1-3 and 4-9 are zlib's two routines: a switch ends a block
     if (update % 13 == 5) {  // a keyframe: a fresh stream on both sides, maybe literal blocks first
-      CHECK(z.Reset().ok());
-      CHECK(in.Reset().ok());
+      CHECK_OK(z.Reset());
+      CHECK_OK(in.Reset());
     }
-    CHECK(z.SetLevel(levels[rng() % 5], &stream).ok());
+    CHECK_OK(z.SetLevel(levels[rng() % 5], &stream));
     const int parts = 1 + static_cast<int>(rng() % 4);
     for (int p = 0; p < parts; ++p) {
-      if (rng() % 5 == 0) CHECK(z.SetLevel(levels[rng() % 5], &stream).ok());  // mid-update too
+      if (rng() % 5 == 0) CHECK_OK(z.SetLevel(levels[rng() % 5], &stream));  // mid-update too
       const bool literal = rng() % 2 == 0;
       std::vector<uint8_t> data = Sample(static_cast<int>(rng() % 4), sizes[rng() % 7], rng);
       if (literal) {
-        CHECK(z.WriteLiterals(data.data(), data.size(), &stream).ok());
+        CHECK_OK(z.WriteLiterals(data.data(), data.size(), &stream));
       } else {
-        CHECK(z.Write(data.data(), data.size(), &stream).ok());
+        CHECK_OK(z.Write(data.data(), data.size(), &stream));
       }
       want.insert(want.end(), data.begin(), data.end());
     }
-    CHECK(z.Finish(&stream).ok());
+    CHECK_OK(z.Finish(&stream));
     const uint8_t marker[] = {0x00, 0x00, 0xFF, 0xFF};
     CHECK(stream.size() >= 4 && std::equal(stream.end() - 4, stream.end(), marker));
     CHECK(InflatesTo(in, stream, want));
@@ -120,10 +120,10 @@ TEST(literal_blocks_interleave_with_zlib_in_one_stream) {
   // it must count them as the decoder does.
   for (size_t literal_len : {size_t{100}, size_t{5000}, size_t{40000}}) {
     std::vector<uint8_t> r = Sample(0, 3000, rng), l = Sample(1, literal_len, rng), a, b, want;
-    CHECK(z.Write(r.data(), r.size(), &a).ok());
-    CHECK(z.WriteLiterals(l.data(), l.size(), &a).ok());
-    CHECK(z.Write(r.data(), r.size(), &a).ok());
-    CHECK(z.Finish(&a).ok());
+    CHECK_OK(z.Write(r.data(), r.size(), &a));
+    CHECK_OK(z.WriteLiterals(l.data(), l.size(), &a));
+    CHECK_OK(z.Write(r.data(), r.size(), &a));
+    CHECK_OK(z.Finish(&a));
     want = r;
     want.insert(want.end(), l.begin(), l.end());
     want.insert(want.end(), r.begin(), r.end());
@@ -131,9 +131,9 @@ TEST(literal_blocks_interleave_with_zlib_in_one_stream) {
     std::vector<uint8_t> l_alone;
     AppendLiteralBlocks(l.data(), l.size(), &l_alone);
     CHECK(literal_len > 32 * 1024 || a.size() < r.size() + l_alone.size() + r.size() / 10);  // the repeat was a match
-    CHECK(z.WriteLiterals(l.data(), 64, &b).ok());
-    CHECK(z.Write(r.data(), r.size(), &b).ok());
-    CHECK(z.Finish(&b).ok());
+    CHECK_OK(z.WriteLiterals(l.data(), 64, &b));
+    CHECK_OK(z.Write(r.data(), r.size(), &b));
+    CHECK_OK(z.Finish(&b));
     want.assign(l.begin(), l.begin() + 64);
     want.insert(want.end(), r.begin(), r.end());
     CHECK(InflatesTo(in, b, want));
@@ -174,23 +174,23 @@ TEST(photographic_truecolour_goes_as_predicted_and_round_trips) {
   EncodedUpdate plain, pred;
   {
     TileEncoder enc(64, 6);
-    CHECK(enc.Encode(f.view(), {}, {Rect{0, 0, 320, 192}}, true, 2, &plain).ok());
+    CHECK_OK(enc.Encode(f.view(), {}, {Rect{0, 0, 320, 192}}, true, 2, &plain));
   }
   TileEncoder enc(64, 6);
   enc.set_predicted(true);
   enc.SetCacheBudget(8 << 20);
   tilecast::Viewer v(320, 192);
   v.decoder.SetCacheBudget(8 << 20);
-  CHECK(enc.Encode(f.view(), {}, {Rect{0, 0, 320, 192}}, true, 2, &pred).ok());
+  CHECK_OK(enc.Encode(f.view(), {}, {Rect{0, 0, 320, 192}}, true, 2, &pred));
   CHECK(pred.stream.size() < plain.stream.size() * 9 / 10);
   CHECK(pred.stats.ops_by_code[static_cast<int>(OpCode::kTruecolor)] == plain.stats.ops_by_code[static_cast<int>(OpCode::kTruecolor)]);
-  CHECK(v.Apply(pred, true).ok());
+  CHECK_OK(v.Apply(pred, true));
   CHECK(v.pixels == Packed(f));
   // g, then f again: the photo tiles f had come back from the cache.
   for (const TestFrame* next : {&g, &f}) {
     EncodedUpdate u;
-    CHECK(enc.Encode(next->view(), {}, {Rect{0, 0, 320, 192}}, false, 2, &u).ok());
-    CHECK(v.Apply(u, false).ok());
+    CHECK_OK(enc.Encode(next->view(), {}, {Rect{0, 0, 320, 192}}, false, 2, &u));
+    CHECK_OK(v.Apply(u, false));
     CHECK(v.pixels == Packed(*next));
     if (next == &f) CHECK(u.stats.ops_by_code[static_cast<int>(OpCode::kCacheRef)] >= 6);
   }
@@ -203,8 +203,8 @@ TEST(decoder_rejects_a_truncated_predicted_op) {
   PutOpHeader(op, OpCode::kPredicted, 0, 0, 4, 2);
   DeflateStream z(6);
   std::vector<uint8_t> data;
-  CHECK(z.Write(op, sizeof op, &data).ok());
-  CHECK(z.Finish(&data).ok());
+  CHECK_OK(z.Write(op, sizeof op, &data));
+  CHECK_OK(z.Finish(&data));
   tilecast::Viewer v(16, 16);
   EncodedUpdate u;
   u.stream = data;

@@ -152,28 +152,28 @@ TEST(a_stream_started_with_lz_blocks_carries_on_in_zlib) {
   LzScratch scratch, scratch1;
   InflateStream in;
   for (int keyframe = 0; keyframe < 16; ++keyframe) {
-    CHECK(z.Reset().ok());
-    CHECK(z1.Reset().ok());
-    CHECK(in.Reset().ok());
+    CHECK_OK(z.Reset());
+    CHECK_OK(z1.Reset());
+    CHECK_OK(in.Reset());
     const size_t len = keyframe % 4 == 3 ? 2 * kLzPieceBytes + 1 + rng() % kLzPieceBytes : 1 + rng() % 100000;
     const std::vector<uint8_t> first = Sample(static_cast<int>(rng() % 5), len, rng);
     // Literal-only ranges, one of them across a piece boundary when there are pieces.
     const std::vector<ByteRange> literal{{0, len / 7}, {len / 3, std::min(len, kLzPieceBytes + 1000)}};
     std::vector<uint8_t> a, one_thread;
-    CHECK(z.WriteFreshLz(first.data(), first.size(), literal, 4, &scratch, &a).ok());
-    CHECK(z1.WriteFreshLz(first.data(), first.size(), literal, 1, &scratch1, &one_thread).ok());
+    CHECK_OK(z.WriteFreshLz(first.data(), first.size(), literal, 4, &scratch, &a));
+    CHECK_OK(z1.WriteFreshLz(first.data(), first.size(), literal, 1, &scratch1, &one_thread));
     CHECK(a == one_thread);
     CHECK(!z.WriteFreshLz(first.data(), first.size(), {}, 4, &scratch, &a).ok());
-    CHECK(z.Finish(&a).ok());
+    CHECK_OK(z.Finish(&a));
     std::vector<uint8_t> got(first.size());
     in.Begin(a.data(), a.size());
     CHECK(in.Read(got.data(), got.size()).ok() && in.End().ok() && got == first);
     // The last 2000 bytes again through zlib: a match into the LZ blocks' bytes.
     const size_t n = std::min<size_t>(first.size(), 2000);
     std::vector<uint8_t> b;
-    CHECK(z.SetLevel(6, &b).ok());
-    CHECK(z.Write(first.data() + first.size() - n, n, &b).ok());
-    CHECK(z.Finish(&b).ok());
+    CHECK_OK(z.SetLevel(6, &b));
+    CHECK_OK(z.Write(first.data() + first.size() - n, n, &b));
+    CHECK_OK(z.Finish(&b));
     if (n == 2000) CHECK(b.size() < 100);
     got.assign(n, 0);
     in.Begin(b.data(), b.size());

@@ -69,8 +69,8 @@ TEST(x11_first_frame_is_the_whole_screen_and_shm_matches_getimage) {
     CaptureThread thread([] { return CreateX11Backend(""); }, CaptureOptions{}, Callbacks(&w));
     thread.Start();
     CHECK(w.Wait([&] { return w.opened > 0; }));
-    CHECK(w.open_status.ok());
-    CHECK(thread.Request().ok());
+    CHECK_OK(w.open_status);
+    CHECK_OK(thread.Request());
     CHECK(thread.Request().code() == ErrorCode::kBusy);
     CHECK(w.Wait([&] { return w.frames > 0; }));
     CHECK(w.last.mirror != nullptr);
@@ -87,17 +87,17 @@ TEST(x11_first_frame_is_the_whole_screen_and_shm_matches_getimage) {
 TEST(x11_input_moves_the_pointer_the_capture_sees) {
   if (!HaveDisplay()) return;
   std::unique_ptr<X11Input> input;
-  CHECK(X11Input::Open("", &input).ok());
+  CHECK_OK(X11Input::Open("", &input));
   if (!input) return;
-  CHECK(input->Move(37, 21).ok());
+  CHECK_OK(input->Move(37, 21));
   bool mapped = false;
-  CHECK(input->Key(0xff2a, true, &mapped).ok());  // Zenkaku_Hankaku: bound to a spare keycode if missing
+  CHECK_OK(input->Key(0xff2a, true, &mapped));  // Zenkaku_Hankaku: bound to a spare keycode if missing
   CHECK(mapped);
-  CHECK(input->Key(0xff2a, false, &mapped).ok());
+  CHECK_OK(input->Key(0xff2a, false, &mapped));
   Waiter w;
   CaptureThread thread([] { return CreateX11Backend(""); }, CaptureOptions{}, Callbacks(&w));
   thread.Start();
-  CHECK(thread.Request().ok());
+  CHECK_OK(thread.Request());
   CHECK(w.Wait([&] { return w.frames > 0; }));
   CHECK(w.last.cursor_x == 37 && w.last.cursor_y == 21);
   thread.Stop();
@@ -109,7 +109,7 @@ TEST(x11_bad_display_is_unavailable_not_a_crash) {
   thread.Start();
   CHECK(w.Wait([&] { return w.opened > 0; }));
   CHECK(w.open_status.code() == ErrorCode::kUnavailable);
-  CHECK(thread.Request().ok());
+  CHECK_OK(thread.Request());
   CHECK(w.Wait([&] { return w.failures > 0; }));
   thread.Stop();
   std::unique_ptr<X11Input> input;
@@ -127,14 +127,14 @@ TEST(x11_request_made_during_delivery_is_not_lost) {
   auto record = c.frame;
   c.frame = [&](CapturedFrame f) {
     record(std::move(f));
-    if (self) CHECK(self->Request().ok());
+    if (self) CHECK_OK(self->Request());
   };
   CaptureOptions options;
   options.verify_interval_ms = 100;  // a full grab every 100 ms keeps frames coming
   CaptureThread thread([] { return CreateX11Backend(""); }, options, std::move(c));
   self = &thread;
   thread.Start();
-  CHECK(thread.Request().ok());
+  CHECK_OK(thread.Request());
   CHECK(w.Wait([&] { return w.frames >= 4; }));
   self = nullptr;
   thread.Stop();
@@ -194,10 +194,10 @@ TEST(x11_damage_read_during_a_round_trip_is_not_left_waiting) {
   options.verify_interval_ms = 60000;
   CaptureThread thread([&armed] { return std::unique_ptr<ScreenBackend>(new DamageDuringRoundTrip(&armed)); }, options, Callbacks(&w));
   thread.Start();
-  CHECK(thread.Request().ok());
+  CHECK_OK(thread.Request());
   CHECK(w.Wait([&] { return w.frames == 1; }));  // the first full frame
   armed = true;
-  CHECK(thread.Request().ok());
+  CHECK_OK(thread.Request());
   CHECK(w.Wait([&] { return w.frames == 2; }));
   CHECK(!w.last.damage.empty());
   CHECK(!armed);

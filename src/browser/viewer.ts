@@ -76,6 +76,12 @@ export interface ViewerOptions {
    * behaviour, kept for comparison in benchmarks).
    */
   paintOnDecode?: boolean;
+  /**
+   * Small decoded updates wait at most this long, ms, for newer ones already received behind them
+   * (a burst after a link outage), which are then painted with them at once (default 33: two frames
+   * at 60 Hz; 0: each update is painted on its own).
+   */
+  coalesceMs?: number;
   /** Two-way audio when the host offers it (default off): see ViewerAudioOptions (src/browser/audio/). */
   audio?: boolean | ViewerAudioOptions;
 }
@@ -83,8 +89,8 @@ export interface ViewerOptions {
 /** This module's own URL (scripts/build-viewer.js puts it in the bundle): the decode Worker runs the same file. */
 declare const __tilecastModuleUrl: string | undefined;
 
-/** Decoded updates wait at most this long for the newer ones behind them before being painted (two frames at 60 Hz). */
-const MAX_COALESCE_MS = 33;
+/** Decoded updates wait at most this long for the newer ones behind them before being painted (two frames at 60 Hz; ViewerOptions.coalesceMs). */
+const DEFAULT_COALESCE_MS = 33;
 /** ... and only for newer updates this small in all (compressed: a decode well under a millisecond). */
 const MAX_COALESCE_BYTES = 16 * 1024;
 
@@ -150,6 +156,7 @@ export class TilecastViewer {
     private readonly options: ViewerOptions,
   ) {
     if (!/^wss?:\/\//.test(options.url)) throw new Error(`tilecast viewer: url must be ws:// or wss://, got ${options.url}`);
+    if (options.coalesceMs !== undefined && !(options.coalesceMs >= 0)) throw new Error(`tilecast viewer: coalesceMs must be a number >= 0, got ${options.coalesceMs}`);
     this.backoff = new ReconnectBackoff({ minBackoffMs: options.minBackoffMs, maxBackoffMs: options.maxBackoffMs });
     container.classList.add('tilecast-viewer');
     // The canvas and overlays are positioned inside the container.
@@ -595,10 +602,10 @@ export class TilecastViewer {
    * one is not painted on its own, the newest state is, a quick decode later. Painting each would
    * show states the user no longer needs for a frame each and put the newest a paint and a frame
    * further back. Not behind a large update (a scroll, a video frame: its decode would hold back
-   * what is ready now), nor once painting has waited MAX_COALESCE_MS (a backlog still shows progress).
+   * what is ready now), nor once painting has waited coalesceMs (a backlog still shows progress).
    */
   private newerUpdateWaiting(): boolean {
-    if (performance.now() - this.unpaintedSince >= MAX_COALESCE_MS) return false;
+    if (performance.now() - this.unpaintedSince >= (this.options.coalesceMs ?? DEFAULT_COALESCE_MS)) return false;
     let waiting = 0, bytes = 0;
     for (const m of this.inbox) {
       if (m.type !== 'update') continue;
