@@ -69,7 +69,7 @@ function freePort() {
 async function startXvnc(width, height) {
   const port = await freePort();
   const args = ['-displayfd', '3', '-geometry', `${width}x${height}`, '-depth', '24', '-rfbport', String(port), '-localhost',
-    '-nolisten', 'tcp', '-SecurityTypes', 'None', '-CompareFB', '1', '-AcceptSetDesktopSize=0', '-AlwaysShared'];
+    '-nolisten', 'tcp', '-noreset', '-SecurityTypes', 'None', '-CompareFB', '1', '-AcceptSetDesktopSize=0', '-AlwaysShared'];
   const proc = spawn('Xvnc', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stderr.on('data', (d) => { log = (log + d).slice(-4000); });
