@@ -73,6 +73,8 @@ export const DEFAULT_MAX_UPDATE_TILES = 32;
 export const SPLIT_AFTER_MS = 40;
 /** Smallest band of a split update, tiles. */
 const MIN_BAND_TILES = 8;
+/** The most calm tiles sent ahead of the maxFps slot while a large region is busy (a 64-px square at any offset: 4). */
+const CALM_AHEAD_MAX_TILES = 4;
 
 export const DEFAULT_MIN_REFRESH_INTERVAL_MS = 1000;
 
@@ -166,6 +168,8 @@ export class ViewerEncoder {
   private readonly clock: () => number;
   private readonly minIntervalMs: number;
   private readonly early: BurstAllowance;
+  /** Small calm changes sent before their maxFps slot while a large region is busy (calmAhead). */
+  private readonly calmEarly: BurstAllowance;
   private readonly maxUpdateTiles: number;
   /** Tiles a split update left for later (null: none): damage beyond them is newer and goes first. */
   private remainder: Uint8Array | null = null;
@@ -200,6 +204,8 @@ export class ViewerEncoder {
   updatesSent = 0;
   /** Updates sent before their maxFps slot because the link was idle. */
   updatesEarly = 0;
+  /** Small calm changes (a keystroke's echo) sent before their maxFps slot while a large region was busy. */
+  updatesCalmAhead = 0;
   /** Updates that carried only part of the damage because it was split (maxUpdateTiles), and small ones sent ahead of such a remainder. */
   splitUpdates = 0;
   updatesAhead = 0;
@@ -219,6 +225,7 @@ export class ViewerEncoder {
     this.minIntervalMs = 1000 / checkInt('maxFps', options.maxFps ?? 30, 1, 240);
     this.clock = options.clock ?? (() => performance.now());
     this.early = new BurstAllowance(1000 / this.minIntervalMs, EARLY_BURST, this.clock());
+    this.calmEarly = new BurstAllowance(1000 / this.minIntervalMs, EARLY_BURST, this.clock());
     this.maxUpdateTiles = checkInt('maxUpdateTiles', options.maxUpdateTiles ?? DEFAULT_MAX_UPDATE_TILES, 0, 1_000_000);
     if (options.contentCacheBytes !== undefined) checkInt('contentCacheBytes', options.contentCacheBytes, 0, 0xffffffff);
     this.minRefreshIntervalMs = checkInt('minRefreshIntervalMs', options.minRefreshIntervalMs ?? DEFAULT_MIN_REFRESH_INTERVAL_MS, 0, 3_600_000);
@@ -377,7 +384,14 @@ export class ViewerEncoder {
     const wait = this.lastUpdateAt + this.minIntervalMs - t;
     // The rest of a split update is the same screen change: it follows as flow control allows, not at maxFps.
     const early = wait > 0 && this.remainder === null && link.idle === true && this.early.available(t);
-    if (wait > 0 && this.remainder === null && !early) return idle(t + wait);
+    if (wait > 0 && this.remainder === null && !early) {
+      // The slot paces the busy region; a small calm change beside it (a key's echo while a video
+      // plays or a log scrolls) goes now, in an update of its own, and the busy region keeps its slot.
+      const calm = this.calmAhead(t);
+      if (!calm) return idle(t + wait);
+      this.updatesCalmAhead++;
+      return this.encodeUpdate(t, link, calm, false, true);
+    }
     // Under load, calm tiles (text, UI) go first and busy (video-rate) tiles wait
     // for their slower slot while calm content is active. With no calm content
     // competing, busy tiles go now: holding them back would leave the link idle.
@@ -414,6 +428,28 @@ export class ViewerEncoder {
     }
     if (early) this.updatesEarly++;
     return this.encodeUpdate(t, link, select, calmFirst);
+  }
+
+  /**
+   * Before the maxFps slot: the damaged tiles outside large busy regions, when there are a few
+   * (at most CALM_AHEAD_MAX_TILES: a key's echo, a cursor's surroundings, not a window's worth)
+   * while some large region of the screen is busy, and the calm allowance (maxFps again, so
+   * at most twice maxFps updates in all) has a token. Without a busy region nothing changes: the
+   * slot then only coalesces calm changes (typing alone), which saves their update headers.
+   */
+  private calmAhead(t: number): ((tile: number) => boolean) | undefined {
+    if (this.keyframePending || this.options.adaptiveQuality === false || !this.calmEarly.available(t)) return undefined;
+    const slowable = this.policy!.slowable(t);
+    if (!slowable.includes(1)) return undefined;
+    const calm: number[] = [];
+    let tooMany = false;
+    this.damage!.forEachTile((i) => {
+      if (slowable[i] === 1) return;
+      if (calm.length === CALM_AHEAD_MAX_TILES) tooMany = true;
+      else calm.push(i);
+    });
+    if (calm.length === 0 || tooMany) return undefined;
+    return this.chosen(calm, this.damage!.tileCount);
   }
 
   /**
@@ -459,8 +495,11 @@ export class ViewerEncoder {
     return (i) => flags[i] === 1;
   }
 
-  /** `followNow`: what `select` leaves of the damage follows right after, as the rest of a split does. */
-  private async encodeUpdate(t: number, link: LinkState, select?: (tile: number) => boolean, followNow = false): Promise<EncoderStep> {
+  /**
+   * `followNow`: what `select` leaves of the damage follows right after, as the rest of a split does.
+   * `beforeSlot`: a calm change sent ahead of the maxFps slot, which stays where it was (calmAhead).
+   */
+  private async encodeUpdate(t: number, link: LinkState, select?: (tile: number) => boolean, followNow = false, beforeSlot = false): Promise<EncoderStep> {
     const held = this.held!.retain();
     const frame = held.frame;
     const keyframe = this.keyframePending;
@@ -483,8 +522,11 @@ export class ViewerEncoder {
     // Damage left behind (busy tiles waiting for their slot) keeps its age, conservatively.
     if (this.damage!.empty) this.pendingSince = null;
     this.keyframePending = this.resizePending = false;
-    this.lastUpdateAt = t;
-    this.early.spend(t);
+    if (beforeSlot) this.calmEarly.spend(t);
+    else {
+      this.lastUpdateAt = t;
+      this.early.spend(t);
+    }
     this.encoding = true;
     try {
       const messages: Uint8Array[] = [];

@@ -569,3 +569,70 @@ t.test('at full rate, calm damage goes as its own update just ahead of a busy re
   t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), w), null, 'and the viewer is exact');
   t.same((await enc.step(FAST)).update, null, 'nothing left');
 });
+
+t.test('while a large region is busy, a small calm change goes before the maxFps slot, which the busy region keeps; typing alone still waits for it', async (t) => {
+  const { clock, enc, dec, apply } = setup({ lossy: false, maxFps: 20 }); // slots 50 ms apart
+  const w = 512, h = 256;
+  let f = screen(w, h, 11);
+  enc.offer(f, whole(f));
+  await apply(await enc.step(FAST));
+  // No busy region yet: a change 10 ms after an update waits for the slot (it coalesces with the next keystroke).
+  clock.now += 50;
+  const key1 = { x: 448, y: 0, w: 64, h: 64 };
+  f = withPatch(f, key1, 20);
+  enc.offer(f, [key1]);
+  await apply(await enc.step(FAST));
+  clock.now += 10;
+  f = withPatch(f, key1, 21);
+  enc.offer(f, [key1]);
+  t.same((await enc.step(FAST)).update, null, 'typing alone: waits for its slot');
+  clock.now += 40;
+  await apply(await enc.step(FAST));
+  // A scrolling log (16 tiles changing every 50 ms) makes a large busy region.
+  const busyRect = { x: 0, y: 0, w: 256, h: 256 };
+  for (let n = 0; n < 4; n++) {
+    clock.now += 50;
+    f = withPatch(f, busyRect, 200 + n);
+    enc.offer(f, [busyRect]);
+    await apply(await enc.step(FAST));
+  }
+  const slot = clock.now + 50;
+  // 10 ms after the busy region's update: a keystroke (one tile) and more of the log.
+  clock.now += 10;
+  const key = { x: 448, y: 192, w: 64, h: 64 };
+  f = withPatch(withPatch(f, busyRect, 300), key, 301);
+  enc.offer(f, [busyRect, key]);
+  const ahead = await apply(await enc.step(FAST));
+  t.same(ahead.update!.encoded.rects, [key], 'the keystroke goes now, alone');
+  const next = await enc.step(FAST);
+  t.same(next.update, null, 'the busy region waits');
+  t.equal(next.nextAt, slot, 'for the slot it had');
+  t.equal(enc.updatesCalmAhead, 1);
+  clock.now = slot;
+  const busyStep = await apply(await enc.step(FAST));
+  t.ok(busyStep.update!.encoded.rects.length > 0 && busyStep.update!.encoded.rects.every((r) => r.x < 256), 'then the busy region at its slot');
+  t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), w), null, 'the viewer is exact');
+  // A calm change of more than four tiles (a window's worth) is not small: it waits for the slot.
+  clock.now += 10;
+  const big = { x: 256, y: 0, w: 256, h: 128 }; // 8 tiles
+  f = withPatch(withPatch(f, busyRect, 400), big, 401);
+  enc.offer(f, [busyRect, big]);
+  t.same((await enc.step(FAST)).update, null, 'eight calm tiles wait for the slot');
+  // The calm allowance is bounded: keystrokes every 5 ms go ahead a burst at a time, then at the allowance's pace.
+  clock.now += 40;
+  while ((await apply(await enc.step(FAST))).update); // at the slot: the calm tiles first, then the busy region
+  const before = enc.updatesCalmAhead;
+  let sentAhead = 0;
+  for (let n = 0; n < 8; n++) {
+    clock.now += 5;
+    f = withPatch(f, key, 500 + n);
+    enc.offer(f, [key]);
+    const s = await apply(await enc.step(FAST));
+    if (s.update) sentAhead++;
+  }
+  t.equal(enc.updatesCalmAhead - before, sentAhead, 'all before the slot');
+  t.ok(sentAhead >= 1 && sentAhead < 8, `keystrokes 5 ms apart: ${sentAhead} of 8 went ahead (a burst, then the allowance's pace)`);
+  clock.now += 100;
+  while ((await apply(await enc.step(FAST))).update);
+  t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), w), null, 'and the viewer is exact at the end');
+});
