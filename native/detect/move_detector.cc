@@ -364,16 +364,16 @@ void DragCopies(const FrameView& sent, const FrameView& frame, const std::vector
 }  // namespace
 
 std::vector<CopyOp> OrderCopies(std::vector<CopyOp> copies) {
-  // Copy i may go now if no remaining copy reads where i writes.
+  // Copy i must wait while another remaining copy reads where i writes.
+  auto blocks = [](const CopyOp& reader, const CopyOp& writer) {
+    return Overlaps(writer.dst, Rect{reader.src_x, reader.src_y, reader.dst.w, reader.dst.h});
+  };
   std::vector<CopyOp> out;
   while (!copies.empty()) {
     bool progressed = false;
     for (size_t i = 0; i < copies.size(); ++i) {
       bool blocked = false;
-      for (size_t k = 0; k < copies.size() && !blocked; ++k) {
-        const CopyOp& o = copies[k];
-        blocked = k != i && Overlaps(copies[i].dst, Rect{o.src_x, o.src_y, o.dst.w, o.dst.h});
-      }
+      for (size_t k = 0; k < copies.size() && !blocked; ++k) blocked = k != i && blocks(copies[k], copies[i]);
       if (!blocked) {
         out.push_back(copies[i]);
         copies.erase(copies.begin() + static_cast<long>(i));
@@ -381,7 +381,23 @@ std::vector<CopyOp> OrderCopies(std::vector<CopyOp> copies) {
         break;
       }
     }
-    if (!progressed) copies.erase(copies.begin());  // a cycle: drop one, its pixels go as pixels
+    if (progressed) continue;
+    // A cycle: drop the smallest copy that holds another back; its pixels go as
+    // pixels. (Dropping the first one dropped a whole scroll for a 16-row copy
+    // that matched by chance: one keyframe's worth of bytes.)
+    size_t drop = 0;
+    uint64_t smallest = UINT64_MAX;
+    for (size_t k = 0; k < copies.size(); ++k) {
+      const uint64_t area = static_cast<uint64_t>(copies[k].dst.w) * copies[k].dst.h;
+      if (area >= smallest) continue;
+      for (size_t i = 0; i < copies.size(); ++i) {
+        if (i != k && blocks(copies[k], copies[i])) {
+          drop = k, smallest = area;
+          break;
+        }
+      }
+    }
+    copies.erase(copies.begin() + static_cast<long>(drop));
   }
   return out;
 }

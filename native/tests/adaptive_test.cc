@@ -287,6 +287,16 @@ TEST(copies_are_ordered_so_sequential_application_reads_old_pixels) {
   CHECK_EQ(OrderCopies({a, c}).size(), 1u);
 }
 
+TEST(a_copy_cycle_drops_its_smallest_copy_not_the_scroll) {
+  // A scroll (big), the rest of it below (mid) and a 16-row chance match (small)
+  // that wait on one another in a ring: the chance match goes, the scroll stays.
+  CopyOp big{Rect{0, 0, 64, 100}, 0, 10}, mid{Rect{0, 100, 64, 30}, 0, 190}, small{Rect{0, 200, 64, 16}, 0, 95};
+  std::vector<CopyOp> ordered = OrderCopies({big, mid, small});
+  CHECK_EQ(ordered.size(), 2u);
+  CHECK(ordered[0].dst == big.dst);  // mid writes where big reads: big first
+  CHECK(ordered[1].dst == mid.dst);
+}
+
 TEST(window_drag_in_both_directions_becomes_tile_copies) {
   std::mt19937 rng(17);
   TestFrame desk = MakeFrame(800, 600), window = MakeFrame(400, 300);
