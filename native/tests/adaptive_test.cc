@@ -1,5 +1,7 @@
 // Lossy path (JPEG ops), scroll/move detection and the per-viewer sent frame.
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -295,6 +297,51 @@ TEST(a_copy_cycle_drops_its_smallest_copy_not_the_scroll) {
   CHECK_EQ(ordered.size(), 2u);
   CHECK(ordered[0].dst == big.dst);  // mid writes where big reads: big first
   CHECK(ordered[1].dst == mid.dst);
+}
+
+TEST(ordered_copies_applied_one_by_one_equal_the_same_copies_applied_at_once) {
+  // Random copies on a 64x64 grid of distinct values: whatever OrderCopies keeps,
+  // applied in its order (each reading the grid as it is then), must give what
+  // those copies give applied together from the old grid (COPY on the wire).
+  constexpr uint32_t kW = 64, kH = 64;
+  std::mt19937 rng(5);
+  size_t kept_total = 0, given_total = 0;
+  for (int round = 0; round < 2000; ++round) {
+    std::vector<CopyOp> copies;
+    const int n = 1 + static_cast<int>(rng() % 6);
+    auto below = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+    for (int i = 0; i < n; ++i) {
+      const uint32_t w = 1 + below(24), h = 1 + below(24);
+      copies.push_back(CopyOp{Rect{below(kW - w + 1), below(kH - h + 1), w, h}, below(kW - w + 1), below(kH - h + 1)});
+    }
+    // Destinations on the wire are disjoint (FindMoves claims each position once): keep the first of overlapping ones.
+    std::vector<CopyOp> given;
+    for (const CopyOp& c : copies) {
+      const bool overlaps = std::any_of(given.begin(), given.end(), [&](const CopyOp& o) {
+        return c.dst.x < o.dst.x + o.dst.w && o.dst.x < c.dst.x + c.dst.w && c.dst.y < o.dst.y + o.dst.h && o.dst.y < c.dst.y + c.dst.h;
+      });
+      if (!overlaps) given.push_back(c);
+    }
+    const std::vector<CopyOp> kept = OrderCopies(given);
+    CHECK(kept.size() <= given.size());
+    given_total += given.size();
+    kept_total += kept.size();
+    std::vector<uint32_t> old(kW * kH), at_once, one_by_one;
+    for (uint32_t i = 0; i < old.size(); ++i) old[i] = i;
+    at_once = one_by_one = old;
+    for (const CopyOp& c : kept) {
+      CHECK(std::any_of(given.begin(), given.end(), [&](const CopyOp& g) { return g.dst == c.dst && g.src_x == c.src_x && g.src_y == c.src_y; }));
+      for (uint32_t y = 0; y < c.dst.h; ++y)
+        for (uint32_t x = 0; x < c.dst.w; ++x) at_once[(c.dst.y + y) * kW + c.dst.x + x] = old[(c.src_y + y) * kW + c.src_x + x];
+      const std::vector<uint32_t> before = one_by_one;  // one op reads the grid as it was just before it
+      for (uint32_t y = 0; y < c.dst.h; ++y)
+        for (uint32_t x = 0; x < c.dst.w; ++x) one_by_one[(c.dst.y + y) * kW + c.dst.x + x] = before[(c.src_y + y) * kW + c.src_x + x];
+    }
+    CHECK(at_once == one_by_one);
+  }
+  std::printf("# ordered copies: kept %zu of %zu\n", kept_total, given_total);
+  CHECK(kept_total < given_total);       // some rounds had cycles
+  CHECK(kept_total * 10 > given_total * 8);  // and few copies went for them
 }
 
 TEST(window_drag_in_both_directions_becomes_tile_copies) {
