@@ -44,6 +44,17 @@ function withPatch(f: Frame, r: Rect, seed: number): Frame {
 
 const whole = (f: Frame): Rect[] => [{ x: 0, y: 0, w: f.width, h: f.height }];
 
+/** `rect` changed `frames` times, 50 ms apart (a busy region: video, a scrolling log), each offered and stepped over `link`; the last frame. */
+async function changeEvery50ms({ clock, enc, apply }: ReturnType<typeof setup>, f: Frame, rect: Rect, frames: number, link: LinkState): Promise<Frame> {
+  for (let n = 0; n < frames; n++) {
+    clock.now += 50;
+    f = withPatch(f, rect, 200 + n);
+    enc.offer(f, [rect]);
+    await apply(await enc.step(link));
+  }
+  return f;
+}
+
 t.test('nothing flows before HELLO; then RESIZE and a keyframe, ids from 1', async (t) => {
   const clock = { now: 0 };
   const enc = new ViewerEncoder({ clock: () => clock.now });
@@ -161,7 +172,8 @@ t.test('lossy tiles are refined to exact once still, at the time the encoder ask
 });
 
 t.test('a slow link: the ladder steps up and calm tiles go before busy ones', async (t) => {
-  const { clock, enc, dec, apply } = setup({ lossy: false });
+  const ctx = setup({ lossy: false });
+  const { clock, enc, dec, apply } = ctx;
   const slow: LinkState = { canSend: true, deliveryRateBps: 20_000 };
   const w = 512, h = 256;
   let f = screen(w, h, 9);
@@ -169,12 +181,7 @@ t.test('a slow link: the ladder steps up and calm tiles go before busy ones', as
   await apply(await enc.step(slow));
   // A busy region (changing every 50 ms) loads the link beyond its 20 kB/s.
   const busyRect = { x: 0, y: 0, w: 256, h: 256 };
-  for (let n = 0; n < 12; n++) {
-    clock.now += 50;
-    f = withPatch(f, busyRect, 200 + n);
-    enc.offer(f, [busyRect]);
-    await apply(await enc.step(slow));
-  }
+  f = await changeEvery50ms(ctx, f, busyRect, 12, slow);
   t.ok(enc.quality().level > 0, `ladder level ${enc.quality().level} under load`);
   t.ok(enc.quality().busyIntervalMs > 0);
   // Now a keystroke (calm tile) and another busy frame change together.
@@ -544,18 +551,14 @@ t.test('at full rate, a keystroke and the last busy tile or two of a row typed a
 });
 
 t.test('at full rate, calm damage goes as its own update just ahead of a busy region, which follows at once', async (t) => {
-  const { clock, enc, dec, apply } = setup({ lossy: false });
+  const ctx = setup({ lossy: false });
+  const { clock, enc, dec, apply } = ctx;
   const w = 512, h = 256;
   let f = screen(w, h, 9);
   enc.offer(f, whole(f));
   await apply(await enc.step(FAST));
   const busyRect = { x: 0, y: 0, w: 256, h: 256 }; // 16 tiles changing every 50 ms: video
-  for (let n = 0; n < 4; n++) {
-    clock.now += 50;
-    f = withPatch(f, busyRect, 200 + n);
-    enc.offer(f, [busyRect]);
-    await apply(await enc.step(FAST));
-  }
+  f = await changeEvery50ms(ctx, f, busyRect, 4, FAST);
   t.equal(enc.quality().level, 0, 'a fast link: full rate');
   clock.now += 50;
   const calmRect = { x: 448, y: 192, w: 64, h: 64 };
@@ -571,7 +574,8 @@ t.test('at full rate, calm damage goes as its own update just ahead of a busy re
 });
 
 t.test('while a large region is busy, a small calm change goes before the maxFps slot, which the busy region keeps; typing alone still waits for it', async (t) => {
-  const { clock, enc, dec, apply } = setup({ lossy: false, maxFps: 20 }); // slots 50 ms apart
+  const ctx = setup({ lossy: false, maxFps: 20 }); // slots 50 ms apart
+  const { clock, enc, dec, apply } = ctx;
   const w = 512, h = 256;
   let f = screen(w, h, 11);
   enc.offer(f, whole(f));
@@ -590,12 +594,7 @@ t.test('while a large region is busy, a small calm change goes before the maxFps
   await apply(await enc.step(FAST));
   // A scrolling log (16 tiles changing every 50 ms) makes a large busy region.
   const busyRect = { x: 0, y: 0, w: 256, h: 256 };
-  for (let n = 0; n < 4; n++) {
-    clock.now += 50;
-    f = withPatch(f, busyRect, 200 + n);
-    enc.offer(f, [busyRect]);
-    await apply(await enc.step(FAST));
-  }
+  f = await changeEvery50ms(ctx, f, busyRect, 4, FAST);
   const slot = clock.now + 50;
   // 10 ms after the busy region's update: a keystroke (one tile) and more of the log.
   clock.now += 10;
