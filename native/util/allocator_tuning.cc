@@ -6,6 +6,13 @@
 // with almost nothing allocated (bench/soak.js: 20 MiB allocated, 61 MiB free
 // but kept). A fixed threshold keeps large transient buffers mmapped, so they
 // go back to the system on free, and fewer arenas keep less memory idle.
+//
+// The threshold is 2 MiB: every screen-sized buffer (a screen over 724x724 is
+// more) is still mmapped, while an update's output (a 1080p keyframe's is
+// 0.1-1.2 MB) and its message come from the arenas, in pages already
+// faulted in. At 256 KiB each of those was a fresh mapping, faulted in page by
+// page while it was filled: about 300 faults for the video keyframe, 3 ms of
+// its 11 on this VM (bench/results/micro.md).
 #include "allocator_tuning.h"
 
 #include <mutex>
@@ -17,7 +24,7 @@
 namespace tilecast {
 
 namespace {
-constexpr int kMmapThresholdBytes = 256 * 1024;
+constexpr int kMmapThresholdBytes = 2 * 1024 * 1024;
 }
 
 std::string TuneAllocator(int arenas) {
@@ -29,7 +36,7 @@ std::string TuneAllocator(int arenas) {
     // Setting the threshold also turns off glibc's dynamic adjustment of it (and of the trim threshold).
     const bool threshold = mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes) == 1;
     const bool arenaMax = mallopt(M_ARENA_MAX, n) == 1;
-    done = std::string("glibc malloc: mmap threshold ") + (threshold ? "256 KiB" : "unchanged") +
+    done = std::string("glibc malloc: mmap threshold ") + (threshold ? "2 MiB" : "unchanged") +
            ", arena max " + (arenaMax ? std::to_string(n) : std::string("unchanged"));
   });
   return done;

@@ -9,7 +9,7 @@ const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?
 const skip = process.platform === 'linux' && header?.glibcVersionRuntime ? false : 'not glibc';
 
 t.test('applied at load on glibc: a fixed mmap threshold and a bounded arena count', { skip }, async (t) => {
-  t.match(allocatorTuningApplied(), /^glibc malloc: mmap threshold 256 KiB, arena max \d+$/);
+  t.match(allocatorTuningApplied(), /^glibc malloc: mmap threshold 2 MiB, arena max \d+$/);
 });
 
 t.test('TILECAST_MALLOC_TUNING=0 leaves malloc alone', { skip }, async (t) => {
