@@ -8,11 +8,11 @@
 // go back to the system on free, and fewer arenas keep less memory idle.
 //
 // The threshold is 2 MiB: every screen-sized buffer (a screen over 724x724 is
-// more) is still mmapped, while an update's output (a 1080p keyframe's is
-// 0.1-1.2 MB) and its message come from the arenas, in pages already
-// faulted in. At 256 KiB each of those was a fresh mapping, faulted in page by
-// page while it was filled: about 300 faults for the video keyframe, 3 ms of
-// its 11 on this VM (bench/results/micro.md).
+// more) is still mmapped, while an update's output (a 1080p keyframe's is up
+// to 1.2 MB) and its message come from the arenas, in pages already faulted
+// in. At 256 KiB each of those was a fresh mapping, faulted in page by page
+// while it was filled: about 300 faults for the video keyframe on this VM,
+// 14-15 ms instead of 11 (bench/results/micro.md).
 #include "allocator_tuning.h"
 
 #include <mutex>
