@@ -5,11 +5,11 @@
 // started. Generous bounds, no timing: external memory within 32 MiB of the
 // start (a host may keep a couple of idle screen buffers), the native memory
 // reported to V8 and glibc's allocated bytes likewise (when the malloc probe
-// of the benchmarks can be built), RSS growth < 256 MiB. glibc keeps freed
-// pages of the closed sessions' 8 MiB screen copies in the heaps of the threads
-// that encoded them (its dynamic mmap threshold puts copies there after the
-// first one is freed; bench/viewers.js has the figures), about as much as the
-// copies open at once, so batches are kept small.
+// of the benchmarks can be built), RSS growth < 256 MiB. The encoders' screen
+// copies are page-mapped buffers given back when freed, and the addon fixes
+// glibc's mmap threshold at 2 MiB (native/util/allocator_tuning.cc), so what
+// glibc keeps afterwards is the smaller coding buffers of the threads that
+// encoded; batches are kept small all the same.
 import t from 'tap';
 import { fork, ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
