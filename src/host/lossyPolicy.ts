@@ -3,7 +3,7 @@
  * quality, and when lossy tiles are refined back to exact.
  *
  * - Classification has two halves. Change history (here): a tile changing at
- *   video rate — three changes within a second, Guacamole's >= 3 fps rule — may
+ *   video rate — four changes within a second (BUSY_CHANGES) — may
  *   go lossy. Content (native, LooksPhotographic): only if it is photographic
  *   (many colours in gentle gradients); text and UI stay exact even when busy.
  * - Quality follows the quality ladder: the busier the link, the lower; from

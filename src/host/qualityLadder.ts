@@ -2,7 +2,7 @@
  * The quality ladder of one viewer: what gives way when the link cannot carry
  * everything that changes. Text and UI stay exact and go first at every step;
  * what is lowered first is the update rate of busy regions (tiles changing at
- * video rate, >= 3 times a second as in Guacamole's rule, in regions of at
+ * video rate, BUSY_CHANGES times within a second (busyTiles.ts), in regions of at
  * least MIN_SLOWED_REGION_TILES tiles: a tile typed into fast is busy too, but
  * small, and stays at full rate) while calm damage is waiting. (With only busy
  * damage pending, flow control alone paces it.)

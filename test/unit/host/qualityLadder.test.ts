@@ -1,17 +1,24 @@
 import t from 'tap';
-import { BusyTiles, largeBusyRegions } from '../../../src/host/busyTiles';
+import { BusyTiles, BUSY_CHANGES, largeBusyRegions } from '../../../src/host/busyTiles';
 import { QualityLadder, BUSY_INTERVAL_MS, chooseTiles } from '../../../src/host/qualityLadder';
 import { DamageRegion } from '../../../src/host/damageRegion';
 
-t.test('a tile is busy after three changes within a second', async (t) => {
+t.test('a tile is busy after four changes within a second', async (t) => {
+  t.equal(BUSY_CHANGES, 4);
   const b = new BusyTiles(4);
   b.record(1, 0);
+  b.record(1, 200);
   b.record(1, 300);
-  t.notOk(b.isBusy(1, 400), 'two changes');
+  t.notOk(b.isBusy(1, 400), 'three changes (a window raised, then repainted twice) are not video');
   b.record(1, 600);
-  t.ok(b.isBusy(1, 700), 'three changes in 600 ms');
-  t.notOk(b.isBusy(1, 1200), 'oldest of the three left the window');
+  t.ok(b.isBusy(1, 700), 'four changes in 600 ms');
+  t.equal(b.changeInterval(1), 200, 'mean interval of the four');
+  t.equal(b.lastChange(1), 600);
+  t.notOk(b.isBusy(1, 1100), 'oldest of the four left the window');
   t.notOk(b.isBusy(0, 700), 'other tiles untouched');
+  b.record(2, 0);
+  b.record(2, 100);
+  t.equal(b.changeInterval(2), Infinity, 'fewer than four changes: no interval yet');
 });
 
 t.test('only busy regions of at least four tiles (8-connected) may be slowed', async (t) => {
@@ -19,7 +26,7 @@ t.test('only busy regions of at least four tiles (8-connected) may be slowed', a
   const tilesX = 6;
   const b = new BusyTiles(24);
   const busyAt = [0, 1, 6, 7, /* diagonal chain across the right edge's wrap must not join: */ 5, 10, 17, /* lone */ 21];
-  for (const i of busyAt) for (const at of [0, 100, 200]) b.record(i, at);
+  for (const i of busyAt) for (const at of [0, 100, 150, 200]) b.record(i, at);
   const flagged = (m: Uint8Array) => [...m.keys()].filter((i) => m[i]);
   t.same(flagged(largeBusyRegions(b, tilesX, 300)), [0, 1, 6, 7], 'the 2x2 block only');
   t.same(flagged(largeBusyRegions(b, tilesX, 300, 3)), [0, 1, 5, 6, 7, 10, 17],
