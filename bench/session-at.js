@@ -26,6 +26,7 @@ if (!process.argv[2] || !fs.existsSync(path.join(root, 'dist', 'testing', 'index
 }
 const { ChangeDetector } = require(path.join(root, 'dist'));
 const { ReplaySource, OfflineSession } = require(path.join(root, 'dist', 'testing'));
+const REST_FRAMES = 30; // as session.js
 const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
 
 async function run(name) {
@@ -35,30 +36,35 @@ async function run(name) {
   const session = new OfflineSession({ maxFps: Math.round(fps) });
   const meter = new QualityMeter(width, height);
   const at = (i) => (i * 1000) / fps;
-  let frames = 0, bytes = 0, exact = 0;
+  let frames = 0, bytes = 0, exact = 0, last = null;
   for (let f; (f = await src.nextFrame()); frames++) {
     const rects = await det.detect(f);
     bytes += (await session.advance(at(frames), rects.length ? f : null, rects, at(frames + 1))).bytes;
     if (session.decoder.framebuffer.equals(f.data)) exact++;
     await meter.add(session.decoder.framebuffer, f.data);
+    last = Buffer.from(f.data);
   }
   src.close();
+  // At rest, as in session.js: 1 s of still screen for refinement, then the viewer's screen against the last frame.
+  let restBytes = 0;
+  for (let i = 0; last && i < REST_FRAMES; i++) restBytes += (await session.advance(at(frames + i), null, [], at(frames + i + 1))).bytes;
+  const atRest = last !== null && session.decoder.framebuffer.equals(last);
   session.close();
   const q = await meter.finish();
   const finite = q.map((x) => x.psnr).filter(Number.isFinite);
-  return { name, frames, bytes, exactFrames: exact, ssim: mean(q.map((x) => x.ssim)), minSsim: Math.min(...q.map((x) => x.ssim)), psnr: finite.length ? mean(finite) : Infinity };
+  return { name, frames, bytes, restBytes, atRest, exactFrames: exact, ssim: mean(q.map((x) => x.ssim)), minSsim: Math.min(...q.map((x) => x.ssim)), psnr: finite.length ? mean(finite) : Infinity };
 }
 
 (async () => {
   console.log(`tilecast of ${root}, recordings in ${recorder.OUT}`);
-  console.log('| workload | kB | exact frames | SSIM (min) | PSNR dB (frames not identical) |\n|---|---|---|---|---|');
+  console.log('| workload | kB | exact frames | SSIM (min) | PSNR dB (frames not identical) | at rest |\n|---|---|---|---|---|---|');
   for (const name of names) {
     if (!fs.existsSync(path.join(recorder.OUT, `${name}.mkv`))) {
-      console.log(`| ${name} | no recording (bench/workloads/record.js) | | | |`);
+      console.log(`| ${name} | no recording (bench/workloads/record.js) | | | | |`);
       continue;
     }
     const r = await run(name);
-    console.log(`| ${r.name} | ${(r.bytes / 1000).toFixed(1)} | ${r.exactFrames}/${r.frames} | ${r.ssim.toFixed(6)} (${r.minSsim.toFixed(6)}) | ${Number.isFinite(r.psnr) ? r.psnr.toFixed(2) : '∞'} |`);
+    console.log(`| ${r.name} | ${(r.bytes / 1000).toFixed(1)} | ${r.exactFrames}/${r.frames} | ${r.ssim.toFixed(6)} (${r.minSsim.toFixed(6)}) | ${Number.isFinite(r.psnr) ? r.psnr.toFixed(2) : '∞'} | ${r.atRest ? 'byte-identical' : 'NOT exact'} (+${(r.restBytes / 1000).toFixed(0)} kB refinement) |`);
   }
 })().catch((err) => {
   console.error(err);
