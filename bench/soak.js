@@ -49,10 +49,12 @@ const MiB = 1024 * 1024;
 // screen copies and cache mirrors), which Node 20 leaves out of
 // process.memoryUsage().external.
 const KEYS = ['rss', 'external', 'reported', 'heapUsed', 'arrayBuffers'];
-// Where native memory is (not judged; they say which owner a slope comes from): the coding
-// buffer sets kept between encodes, the memory mapped for content cache entries, glibc's
-// allocated bytes (mallinfo2; absent where bench/lib/mallocProbe.c cannot be built).
-const OWNER_KEYS = ['codingIdle', 'cacheMapped', 'mallocInUse'];
+// Where the memory is (not judged; they say which owner a slope comes from): V8's heap as
+// reserved, the coding buffer sets kept between encodes, the memory mapped for content cache
+// entries, glibc's allocated, free-but-kept and mmapped bytes (mallinfo2; absent where
+// bench/lib/mallocProbe.c cannot be built), and the kernel's anonymous and file parts of RSS.
+const OWNER_KEYS = ['heapTotal', 'codingIdle', 'cacheMapped', 'mallocInUse', 'mallocFree', 'mallocMmapped', 'rssAnon', 'rssFile'];
+const SAMPLE_FIELDS = ['t', 'viewers', ...KEYS, ...OWNER_KEYS];
 
 
 async function main() {
@@ -204,7 +206,7 @@ async function main() {
   md.push(`Target: flat after warm-up (|slope| of RSS, external and reported ≤ ${FLAT_MIB_PER_H} MiB/h with the viewer count held fixed) — **${verdict}**.`, '');
   md.push('| | slope, MiB/h | slope at a fixed viewer count, MiB/h (± standard error) | MiB per connected viewer (same fit) |', '|---|---|---|---|');
   for (const k of keys) md.push(`| ${k} | ${slopes[k].mibPerHour.toFixed(1)} | ${slopes[k].mibPerHourAtFixedViewers.toFixed(1)}${Number.isFinite(slopes[k].standardError) ? ` ± ${slopes[k].standardError.toFixed(1)}` : ''} | ${Number.isFinite(slopes[k].mibPerViewer) ? slopes[k].mibPerViewer.toFixed(2) : '— (viewer count did not vary)'} |`);
-  md.push('', `The plain slope moves with how many viewers happen to be connected (each holds its own encoder state); the second column is the time slope of a fit on time and viewer count together, with its standard error (samples a second apart are correlated: the error counts n(1−ρ)/(1+ρ) independent samples, ρ the residuals' lag-1 autocorrelation). "reported" is the native memory the encoders report to V8 (AdjustExternalMemory: their screen copies and content cache mirrors; not the coding buffers, one pool for the process): Node ${process.versions.node} does not count it in process.memoryUsage().external, so it is read separately (V8's external-memory counter via napi_adjust_external_memory(env, 0), bench/lib/mallocProbe.c, minus arrayBuffers, which that counter also holds). The last rows say whose memory moves (not judged): codingIdle, the coding buffer sets kept between encodes (codingBufferStats().idleBytes); cacheMapped, the memory mapped for all content cache entries (cacheMappedBytes); mallocInUse, what glibc has handed out (mallinfo2).`, '');
+  md.push('', `The plain slope moves with how many viewers happen to be connected (each holds its own encoder state); the second column is the time slope of a fit on time and viewer count together, with its standard error (samples a second apart are correlated: the error counts n(1−ρ)/(1+ρ) independent samples, ρ the residuals' lag-1 autocorrelation). "reported" is the native memory the encoders report to V8 (AdjustExternalMemory: their screen copies and content cache mirrors; not the coding buffers, one pool for the process): Node ${process.versions.node} does not count it in process.memoryUsage().external, so it is read separately (V8's external-memory counter via napi_adjust_external_memory(env, 0), bench/lib/mallocProbe.c, minus arrayBuffers, which that counter also holds). The last rows say whose memory moves (not judged): heapTotal, V8's heap as reserved (heapUsed is what lives in it); codingIdle, the coding buffer sets kept between encodes (codingBufferStats().idleBytes); cacheMapped, the memory mapped for all content cache entries (cacheMappedBytes); mallocInUse, mallocFree and mallocMmapped, what glibc has handed out from its arenas, what it keeps free in them, and its mmapped chunks (mallinfo2); rssAnon and rssFile, the kernel's split of RSS into anonymous memory and mapped files (/proc/self/status).`, '');
   md.push(`## No viewers, after a forced GC`, '');
   md.push('| | RSS MiB | external MiB | reported MiB | heapUsed MiB | arrayBuffers MiB |', '|---|---|---|---|---|---|');
   const row = (label, m) => md.push(`| ${label} | ${mib(m.rss)} | ${mib(m.external)} | ${mib(m.reported)} | ${mib(m.heapUsed)} | ${mib(m.arrayBuffers)} |`);
@@ -247,8 +249,8 @@ async function main() {
     date: new Date().toISOString(), seconds, warmupS, maxConcurrent, trace: haveTraces ? TRACE : null, tracesMissing: !haveTraces, delayMs: DELAY_MS,
     targets: { slope: `flat after warm-up: |RSS and external slope at a fixed viewer count| <= ${FLAT_MIB_PER_H} MiB/h`, quiet: 'every viewer connected through a quiet period byte-identical to the host screen' },
     flat: quick ? null : flat, unsettled: quick ? null : unsettled, allIdentical, slopes, counts, before, after, mallocBeforeTrim: beforeTrim.malloc, afterTrim: { ...afterTrimSample, malloc: afterTrim.malloc }, quietChecks,
-    samples: run.map((s) => [Math.round(s.t * 10) / 10, s.viewers, s.rss, s.heapUsed, s.external, s.arrayBuffers, s.reported, s.codingIdle, s.cacheMapped, s.mallocInUse]),
-    sampleFields: ['t', 'viewers', 'rss', 'heapUsed', 'external', 'arrayBuffers', 'reported', 'codingIdle', 'cacheMapped', 'mallocInUse'],
+    samples: run.map((s) => SAMPLE_FIELDS.map((k) => (k === 't' ? Math.round(s.t * 10) / 10 : s[k] ?? null))),
+    sampleFields: SAMPLE_FIELDS,
   };
   const files = [writeResult('soak.json', json, quick), writeResult('soak.md', `${text}\n`, quick), writeResult('soak-memory.svg', svg, quick)];
   console.log(`results: ${files.map((f) => `bench/results/${f}`).join(', ')}`);

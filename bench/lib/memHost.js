@@ -84,11 +84,26 @@ function smapsByKind() {
 function sample(host) {
   const m = process.memoryUsage();
   const c = codingBufferStats();
+  const malloc = mallocProbe.info(false);
   return {
-    t: (performance.now() - t0) / 1000, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers,
+    t: (performance.now() - t0) / 1000, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers,
     reported: mallocProbe.v8External() - m.arrayBuffers, viewers: host ? host.viewers().length : 0,
-    codingIdle: c.idleBytes, cacheMapped: c.cacheMappedBytes, mallocInUse: mallocProbe.load() ? mallocProbe.info(false).inUse : null,
+    codingIdle: c.idleBytes, cacheMapped: c.cacheMappedBytes,
+    mallocInUse: malloc ? malloc.inUse : null, mallocFree: malloc ? malloc.free : null, mallocMmapped: malloc ? malloc.mmapped : null,
+    ...rssParts(),
   };
+}
+
+// The kernel's split of RSS (Linux): anonymous memory (heaps, arenas, mappings) against file pages
+// (the binaries and libraries mapped in). Null elsewhere.
+function rssParts() {
+  try {
+    const status = require('node:fs').readFileSync('/proc/self/status', 'utf8');
+    const kib = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) * 1024;
+    return { rssAnon: kib('RssAnon'), rssFile: kib('RssFile') };
+  } catch {
+    return { rssAnon: null, rssFile: null };
+  }
 }
 
 async function main() {
