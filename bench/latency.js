@@ -60,6 +60,7 @@ const TRACE = 'ATT-LTE-driving';
 const DELAY_MS = 20;
 const QUEUE_BYTES = 256 * 1024;
 const OPPORTUNITY_BYTES = 1504;
+const SPARSE_GAP_MS = 200; // opportunities this far apart: the link is all but out (sparseDelivery; bench/audio.js counts such gaps as outages too)
 const LEAD_MS = 9000; // connect -> first square: page load, first full update over LTE, vncviewer's hint gone
 const TAIL_MS = 4000; // after the last paint, for late sights
 const CHROMIUM = '/usr/bin/chromium';
@@ -170,11 +171,12 @@ async function runOnce(system, link, load, traces) {
           constructor(url, protocols) { super(String(url).replace(`:${from}/`, `:${to}/`), protocols); }
         };
       }, [hostPort, net.port]);
+      await page.addInitScript({ content: probe.canvasProbeScript(SQ_X, SQ_Y) });
       connectedAt = probe.monoMs();
       await page.goto(`http://127.0.0.1:${hostPort}/`);
       const watcher = probe.startWatcher(viewerScreen.display);
       later(() => watcher.close());
-      rows.push({ row: 'tilecast-browser', sightings: watcher.sightings, link: net, found: watcher.found });
+      rows.push({ row: 'tilecast-browser', sightings: watcher.sightings, link: net, found: watcher.found, page });
     }
     for (const r of rows) {
       let timer;
@@ -195,7 +197,8 @@ async function runOnce(system, link, load, traces) {
     const end = probe.monoMs() + TAIL_MS;
     while (probe.monoMs() < end && !rows.every((r) => r.sightings.some((s) => s.code === last))) await sleep(50);
     await sleep(200);
-    return rows.map((r) => ({ ...r, paints, sightings: r.sightings.filter((s) => s.code !== 0 || s.t < paints[0].t) }));
+    for (const r of rows) if (r.page) r.canvas = await probe.canvasSightings(r.page);
+    return rows.map(({ page, ...r }) => ({ ...r, paints, sightings: r.sightings.filter((s) => s.code !== 0 || s.t < paints[0].t) }));
   } finally {
     for (const c of cleanup.reverse()) {
       try { await c(); } catch { /* best effort */ }
@@ -250,11 +253,26 @@ function analyse(raw, traces, bytesPerSquare) {
     const s = sortNum(a);
     return { p50: pct(s, 50), p95: pct(s, 95), p99: pct(s, 99) };
   };
+  // Browser viewer: paint → the square on its canvas → on the screen (Chromium's compositing and presentation).
+  let canvasSplit = null;
+  if (raw.canvas) {
+    const onCanvas = new Map();
+    for (const c of raw.canvas) if (!onCanvas.has(c.code)) onCanvas.set(c.code, c.t);
+    const toCanvas = [], toScreen = [];
+    for (const p of paints) {
+      const c = onCanvas.get(p.code), s = first.get(p.code);
+      if (c === undefined || s === undefined) continue;
+      toCanvas.push(Math.max(0, c - p.t));
+      toScreen.push(Math.max(0, s - Math.max(c, p.t)));
+    }
+    canvasSplit = { squares: toCanvas.length, paintToCanvas: three(toCanvas), canvasToScreen: three(toScreen) };
+  }
+  const sparse = link.epochs.length && paints.length ? sparseDelivery(traces.down, link.down.map(([t, b]) => [t - link.epochs[0], b]), paints[0].t - link.epochs[0], paints[paints.length - 1].t - link.epochs[0]) : null;
   return {
     painted: paints.length, shown: first.size, wrongCodes: wrong, backwards, seenBeforeXSync: beforeSync,
     latency: three(lat), catchup: three(catchup), neverCaughtUp: catchup.filter((c) => c === Infinity).length,
     floor: floor.length ? three(floor) : null, excess: excess.length ? three(excess) : null,
-    bytesPerSquare: sentBytes.length ? pct(sortNum(sentBytes), 50) : null, floorBytesFrom: floor.length ? (bytesPerSquare === undefined ? 'this run' : bytesPerSquare ? 'the idle run' : 'none (one opportunity)') : null,
+    bytesPerSquare: sentBytes.length ? pct(sortNum(sentBytes), 50) : null, sparse, canvasSplit, floorBytesFrom: floor.length ? (bytesPerSquare === undefined ? 'this run' : bytesPerSquare ? 'the idle run' : 'none (one opportunity)') : null,
     samples: lat.map((v) => +v.toFixed(2)),
     // The raw record, ms from the first paint: paints [code, before drawing, after XSync], sightings [code, t].
     raw: {
@@ -262,6 +280,34 @@ function analyse(raw, traces, bytesPerSquare) {
       sightings: sightings.map((s) => [s.code, +(s.t - paints[0].t0).toFixed(2)]),
     },
   };
+}
+
+/**
+ * The longest stretch of sparse delivery between the first and the last paint (trace ms): consecutive
+ * opportunities SPARSE_GAP_MS or more apart, as ATT-LTE-driving's ten seconds of one a second. What
+ * this system had queued in the link when it began (the trace's FIFO drain of `queued`, [trace ms,
+ * bytes] entering the link's queue) against what the link delivers until it ends: a change made in
+ * the stretch can show before its end only once that queue is gone, so when the queue is the larger
+ * a square painted then is seen (or caught up) after the stretch, by any viewer. Null: no such stretch.
+ */
+function sparseDelivery(trace, queued, from, to) {
+  let best = null;
+  for (let k = trace.firstAtOrAfter(from); trace.timeOf(k) < to; k++) {
+    if (trace.timeOf(k + 1) - trace.timeOf(k) < SPARSE_GAP_MS) continue;
+    let end = k + 1;
+    while (trace.timeOf(end + 1) - trace.timeOf(end) >= SPARSE_GAP_MS) end++;
+    if (!best || trace.timeOf(end) - trace.timeOf(k) > best.end - best.start) best = { start: trace.timeOf(k), end: trace.timeOf(end), opportunities: end - k - 1, k };
+    k = end;
+  }
+  if (!best) return null;
+  // FIFO drain up to the stretch's start: each opportunity takes up to OPPORTUNITY_BYTES of what has entered by then.
+  const entries = [...queued].sort((a, b) => a[0] - b[0]);
+  let i = 0, backlog = 0;
+  for (let k = entries.length ? trace.firstAtOrAfter(entries[0][0]) : best.k; k <= best.k; k++) {
+    while (i < entries.length && entries[i][0] <= trace.timeOf(k)) backlog += entries[i++][1];
+    backlog = Math.max(0, backlog - OPPORTUNITY_BYTES);
+  }
+  return { startMs: best.start, endMs: best.end, queuedBytes: backlog, deliversBytes: best.opportunities * OPPORTUNITY_BYTES };
 }
 
 const ROW_LABEL = {
@@ -353,6 +399,25 @@ function targetsTable(results) {
   return lines.length ? `\nIssue 20's targets (tilecast's browser viewer against TigerVNC Tight lossless, this run):\n\n| row | tilecast vs TigerVNC (ms) |\n|---|---|\n${lines.join('\n')}\n` : '';
 }
 
+/** Per LTE row with a sparse stretch (sparseDelivery): what was queued when it began against what it delivers. */
+function sparseTable(results) {
+  const rows = results.filter((r) => !r.error && r.sparse);
+  if (!rows.length) return '';
+  const kb = (b) => (b / 1000).toFixed(1);
+  let out = `\nSparse delivery: the trace has the link all but out from ${(rows[0].sparse.startMs / 1000).toFixed(1)} to ${(rows[0].sparse.endMs / 1000).toFixed(1)} s of each connection's trace (opportunities ≥ ${SPARSE_GAP_MS} ms apart; it delivers ${kb(rows[0].sparse.deliversBytes)} kB in that time). A square painted then can show before the stretch ends only once what the system had already queued in the link is through; with more queued than the stretch delivers, it shows (and its catch-up ends) after the stretch, in any viewer. Queued in the link when the stretch began (kB), with the catch-up p95 (ms):\n\n| system | load | queued kB | catch-up p95 ms |\n|---|---|---|---|\n`;
+  for (const r of rows) out += `| ${ROW_LABEL[r.row]} | ${r.load} | ${kb(r.sparse.queuedBytes)}${r.sparse.queuedBytes > r.sparse.deliversBytes ? ' (more than the stretch delivers)' : ''} | ${f0(r.catchup.p95)} |\n`;
+  return out;
+}
+
+/** Browser rows: where the time goes, before the viewer has drawn the square on its canvas and after. */
+function canvasTable(results) {
+  const rows = results.filter((r) => !r.error && r.canvasSplit);
+  if (!rows.length) return '';
+  let out = `\nBrowser viewer, where the time goes: paint → the square on the viewer's canvas (the host, the link, the viewer's decode and its putImageData; read back on the page after each putImageData) → on the screen (Chromium compositing the page and putting it on its X display), per square shown, p50 / p95 / p99 ms:\n\n| link | load | paint → canvas | canvas → screen | squares |\n|---|---|---|---|---|\n`;
+  for (const r of rows) out += `| ${r.link} | ${r.load} | ${trio(r.canvasSplit.paintToCanvas)} | ${trio(r.canvasSplit.canvasToScreen)} | ${r.canvasSplit.squares} |\n`;
+  return out;
+}
+
 function report(results, traces, saved = null) {
   const load = saved ? saved.machineLoad : `${loadAtStart} at the start, ${os_load()} at the end`;
   const json = saved ?? { date: new Date().toISOString(), squares: SQUARES, intervalMs: INTERVAL_MS, screen: `${W}x${H}`, trace: traces ? TRACE : null, delayMs: DELAY_MS, leadMs: LEAD_MS, machineLoad: load, cores: require('node:os').cpus().length, results };
@@ -364,6 +429,8 @@ function report(results, traces, saved = null) {
     md += `| ${ROW_LABEL[r.row]} | ${r.link} | ${r.load} | ${trio(r.latency)} | ${r.shown} / ${r.painted} | ${trio(r.catchup)} | ${trio(r.floor)} | ${trio(r.excess)} | ${r.bytesPerSquare ?? '-'} |\n`;
   }
   md += targetsTable(results);
+  md += sparseTable(results);
+  md += canvasTable(results);
   const syncRule = results.some((r) => 'seenBeforeXSync' in r) ? 'a sight before that, while a busy X server had not yet answered, counts as 0' : 'this run predates the before-drawing stamp: a sight before XSync returned counted as a wrong code';
   md += `\nLatency: a square painted on the host display (after XSync; ${syncRule}) to its first sight on the viewer's screen (Chromium or vncviewer on Xvfb, read every ~1 ms) or in the Node viewer's framebuffer. Catch-up: to that square or a newer one being visible. Link floor: the k-th delivery opportunity at or after the paint + the one-way delay, k = opportunities needed by the bytes the server sent between that paint and the next (the last column; under load the same system's idle median, background bytes not being attributable).\n`;
   const mf = writeResult('latency.md', md, quick);

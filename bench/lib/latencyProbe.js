@@ -36,6 +36,36 @@ function decodeSquare(fb, width, x, y) {
   return bits >>> SQUARE.counterBits === checkOf(n) ? n : -1;
 }
 
+/**
+ * For the browser viewer: page script (for page.addInitScript) that reads the square's code on the
+ * viewer's screen canvas after each putImageData and stamps each new code with the page's clock
+ * (performance.timeOrigin + now): when the viewer drew it, before Chromium composites and shows it.
+ * canvasSightings(page) brings the stamps back on CLOCK_MONOTONIC.
+ */
+function canvasProbeScript(x, y) {
+  return `(() => {
+    const SQUARE = ${JSON.stringify(SQUARE)};
+    const checkOf = ${checkOf.toString()};
+    const decodeSquare = ${decodeSquare.toString()};
+    const seen = (window.__tilecastCanvasSightings = []);
+    let last = -1;
+    const put = CanvasRenderingContext2D.prototype.putImageData;
+    CanvasRenderingContext2D.prototype.putImageData = function (...args) {
+      put.apply(this, args);
+      if (this.canvas.width < ${x + SQUARE.size} || this.canvas.height < ${y + SQUARE.size}) return; // the cursor's canvas
+      const code = decodeSquare(this.getImageData(${x}, ${y}, SQUARE.size, SQUARE.size).data, SQUARE.size, 0, 0);
+      if (code >= 0 && code !== last) seen.push([(last = code), performance.timeOrigin + performance.now()]);
+    };
+  })();`;
+}
+
+/** The canvas stamps of canvasProbeScript, as { code, t } on CLOCK_MONOTONIC (both clocks count from the system's). */
+async function canvasSightings(page) {
+  const stamps = await page.evaluate(() => window.__tilecastCanvasSightings ?? []);
+  const offset = monoMs() - (performance.timeOrigin + performance.now());
+  return stamps.map(([code, t]) => ({ code, t: t + offset }));
+}
+
 /** A process speaking latprobe's line protocol; `onLine(words)` for each output line. */
 function probe(args, onLine) {
   const proc = spawn(buildHelper('latprobe'), args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -158,4 +188,4 @@ function unavailable() {
   return null;
 }
 
-module.exports = { monoMs, perfToMono, SQUARE, decodeSquare, startDrawer, startWatcher, watchFramebuffer, startLoad, stopProcess, unavailable };
+module.exports = { monoMs, perfToMono, SQUARE, decodeSquare, startDrawer, startWatcher, watchFramebuffer, canvasProbeScript, canvasSightings, startLoad, stopProcess, unavailable };
