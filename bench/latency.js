@@ -285,10 +285,11 @@ function analyse(raw, traces, bytesPerSquare) {
 /**
  * The longest stretch of sparse delivery between the first and the last paint (trace ms): consecutive
  * opportunities SPARSE_GAP_MS or more apart, as ATT-LTE-driving's ten seconds of one a second. What
- * this system had queued in the link when it began (the trace's FIFO drain of `queued`, [trace ms,
- * bytes] entering the link's queue) against what the link delivers until it ends: a change made in
- * the stretch can show before its end only once that queue is gone, so when the queue is the larger
- * a square painted then is seen (or caught up) after the stretch, by any viewer. Null: no such stretch.
+ * this system had queued in the link when it began and by the stretch's first delivery (the trace's
+ * FIFO drain of `queued`, [trace ms, bytes] entering the link's queue), against what the link
+ * delivers until it ends: a change made in the stretch can show before its end only once that queue
+ * is gone, so when the queue is the larger a square painted then is seen (or caught up) after the
+ * stretch, by any viewer. Null: no such stretch.
  */
 function sparseDelivery(trace, queued, from, to) {
   let best = null;
@@ -307,7 +308,10 @@ function sparseDelivery(trace, queued, from, to) {
     while (i < entries.length && entries[i][0] <= trace.timeOf(k)) backlog += entries[i++][1];
     backlog = Math.max(0, backlog - OPPORTUNITY_BYTES);
   }
-  return { startMs: best.start, endMs: best.end, queuedBytes: backlog, deliversBytes: best.opportunities * OPPORTUNITY_BYTES };
+  const atStart = backlog;
+  // And what the system put in before the link's next delivery: sent before it could know the link had gone quiet.
+  while (i < entries.length && entries[i][0] < trace.timeOf(best.k + 1)) backlog += entries[i++][1];
+  return { startMs: best.start, endMs: best.end, queuedAtStartBytes: atStart, queuedBytes: backlog, deliversBytes: best.opportunities * OPPORTUNITY_BYTES };
 }
 
 const ROW_LABEL = {
@@ -404,8 +408,8 @@ function sparseTable(results) {
   const rows = results.filter((r) => !r.error && r.sparse);
   if (!rows.length) return '';
   const kb = (b) => (b / 1000).toFixed(1);
-  let out = `\nSparse delivery: the trace has the link all but out from ${(rows[0].sparse.startMs / 1000).toFixed(1)} to ${(rows[0].sparse.endMs / 1000).toFixed(1)} s of each connection's trace (opportunities ≥ ${SPARSE_GAP_MS} ms apart; it delivers ${kb(rows[0].sparse.deliversBytes)} kB in that time). A square painted then can show before the stretch ends only once what the system had already queued in the link is through; with more queued than the stretch delivers, it shows (and its catch-up ends) after the stretch, in any viewer. Queued in the link when the stretch began (kB), with the catch-up p95 (ms):\n\n| system | load | queued kB | catch-up p95 ms |\n|---|---|---|---|\n`;
-  for (const r of rows) out += `| ${ROW_LABEL[r.row]} | ${r.load} | ${kb(r.sparse.queuedBytes)}${r.sparse.queuedBytes > r.sparse.deliversBytes ? ' (more than the stretch delivers)' : ''} | ${f0(r.catchup.p95)} |\n`;
+  let out = `\nSparse delivery: the trace has the link all but out from ${(rows[0].sparse.startMs / 1000).toFixed(1)} to ${(rows[0].sparse.endMs / 1000).toFixed(1)} s of each connection's trace (opportunities ≥ ${SPARSE_GAP_MS} ms apart; it delivers ${kb(rows[0].sparse.deliversBytes)} kB in that time). A square painted then can show before the stretch ends only once what the system had already queued in the link is through; with more queued than the stretch delivers, it shows (and its catch-up ends) after the stretch, in any viewer. Queued in the link when the stretch began, and by its first delivery (what was sent before the system could know the link had gone quiet), with the catch-up p95:\n\n| system | load | queued at the start, kB | queued at the first delivery, kB | catch-up p95 ms |\n|---|---|---|---|---|\n`;
+  for (const r of rows) out += `| ${ROW_LABEL[r.row]} | ${r.load} | ${kb(r.sparse.queuedAtStartBytes ?? NaN)} | ${kb(r.sparse.queuedBytes)}${r.sparse.queuedBytes > r.sparse.deliversBytes ? ' (more than the stretch delivers)' : ''} | ${f0(r.catchup.p95)} |\n`;
   return out;
 }
 
