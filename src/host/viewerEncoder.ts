@@ -99,6 +99,12 @@ export interface LinkState {
    * then come SPLIT_AFTER_MS of the link at a time, not 100 ms.
    */
   soundOn?: boolean;
+  /**
+   * The link has stalled (FlowController.stalled: an LTE outage trickling a packet a second).
+   * Updates then carry only the calm damage when there is some, so the few bytes that get
+   * through bring the small change a user watches, not the next band of a busy region.
+   */
+  stalled?: boolean;
 }
 
 /** A frame whose pixels stay valid while it is held (capture snapshots are reference-counted). */
@@ -173,6 +179,10 @@ export class ViewerEncoder {
   private readonly maxUpdateTiles: number;
   /** Tiles a split update left for later (null: none): damage beyond them is newer and goes first. */
   private remainder: Uint8Array | null = null;
+  /** Where the next band of a split starts in screen order (the tile after the last band's last). */
+  private bandCursor = 0;
+  /** The last update went ahead of a remainder: the next one serves the remainder (newer damage never starves it). */
+  private wentAhead = false;
   /** Recent UPDATE bytes per tile carried (null: none yet), to size bands by the delivery rate. */
   private bytesPerTile: number | null = null;
   /**
@@ -410,7 +420,8 @@ export class ViewerEncoder {
       let busyTiles = 0;
       this.damage.forEachTile((tile) => (calm(tile) ? (anyCalm = true) : busyTiles++));
       const anyBusy = busyTiles > 0;
-      if (level === 0) {
+      if (link.stalled === true && anyCalm && anyBusy) select = calm;
+      else if (level === 0) {
         // Only ahead of a busy part that takes time to code and send (a region of video, not the
         // last tile or two of a busy region typed across): otherwise the split costs a second
         // update's header and flush (~12 bytes a keystroke) and the keystroke arrives no sooner.
@@ -453,13 +464,13 @@ export class ViewerEncoder {
   }
 
   /**
-   * Which damaged tiles (of those `select` allows) the next update carries:
-   * all of them when few enough; else, when a split left a remainder and
-   * newer damage is small, the newer damage alone (it goes ahead); else the
-   * first maxUpdateTiles in screen order. Null: everything `select` allows.
+   * Which damaged tiles (of those `select` allows) the next update carries
+   * when nothing goes ahead (ahead()): all of them when the link drains them
+   * quickly; else a band of them in bandOrder(). Undefined: everything `select` allows.
    */
-  private band(rateBps: number | null, soundOn: boolean, select?: (tile: number) => boolean): ((tile: number) => boolean) | undefined {
+  private band(t: number, rateBps: number | null, soundOn: boolean, select?: (tile: number) => boolean): ((tile: number) => boolean) | undefined {
     const damage = this.damage!;
+    const continuing = this.remainder !== null;
     this.remainder = null; // recomputed from what this update leaves
     const perTile = soundOn ? (this.pixelTiles > 0 ? this.pixelTileBytes / this.pixelTiles : null) : this.bytesPerTile;
     if (this.maxUpdateTiles === 0 || rateBps === null || rateBps <= 0 || perTile === null) return select;
@@ -470,19 +481,52 @@ export class ViewerEncoder {
     // Else bands of as many tiles as the link drains in SPLIT_AFTER_MS, within [MIN_BAND_TILES, maxUpdateTiles].
     const limit = Math.max(Math.min(MIN_BAND_TILES, this.maxUpdateTiles), Math.min(this.maxUpdateTiles, Math.floor((rateBps * SPLIT_AFTER_MS) / 1000 / perTile)));
     if (allowed.length <= limit) return select;
-    return this.chosen(allowed.slice(0, limit), damage.tileCount);
+    const order = this.bandOrder(t, allowed, continuing);
+    const taken = order.calm.concat(order.rest).slice(0, limit);
+    if (taken.length > order.calm.length) this.bandCursor = taken[taken.length - 1]! + 1;
+    return this.chosen(taken, damage.tileCount);
   }
 
-  /** After a split: the damage newer than its remainder, when there is some and it fits in one update (it goes first). */
-  private ahead(select?: (tile: number) => boolean): ((tile: number) => boolean) | undefined {
+  /**
+   * The order a split takes `allowed` (damaged tiles, in screen order) in: calm tiles first,
+   * then the rest in screen order from where the last band of this split ended (from the top
+   * when a split starts). Taking the top `limit` each time instead starves the lower part of
+   * the screen while the upper part keeps changing: over a slow link a scrolling log at the
+   * top held a small change below it back for the whole of an LTE outage.
+   */
+  private bandOrder(t: number, allowed: readonly number[], continuing: boolean): { calm: number[]; rest: number[] } {
+    const busy = this.busyTiles(t);
+    const start = continuing ? this.bandCursor : 0;
+    const calm: number[] = [], rest: number[] = [];
+    const at = allowed.findIndex((i) => i >= start);
+    const rotated = at <= 0 ? allowed : [...allowed.slice(at), ...allowed.slice(0, at)];
+    for (const i of rotated) (busy && busy[i] === 0 ? calm : rest).push(i);
+    return { calm, rest };
+  }
+
+  /** The policy's large busy regions (1 per tile) when there are some, else null (then no tile is calmer than another). */
+  private busyTiles(t: number): Uint8Array | null {
+    if (this.options.adaptiveQuality === false || this.keyframePending) return null;
+    const slowable = this.policy!.slowable(t);
+    return slowable.includes(1) ? slowable : null;
+  }
+
+  /**
+   * After a split: the calm damage newer than its remainder, when there is some and it fits in one
+   * update (it goes first); not twice in a row, so the remainder always moves.
+   */
+  private ahead(t: number, select?: (tile: number) => boolean): ((tile: number) => boolean) | undefined {
     const rest = this.remainder;
-    if (!rest) return undefined;
+    if (!rest || this.wentAhead) return undefined;
+    // A busy region changing again (the band just sent, scrolled further) is not newer than the
+    // remainder in the sense that matters: it would go ahead of it every time and starve it.
+    const busy = this.busyTiles(t);
     const fresh: number[] = [];
     let older = false;
     this.damage!.forEachTile((i) => {
       if (select && !select(i)) return;
       if (rest[i]) older = true;
-      else fresh.push(i);
+      else if (!busy || busy[i] === 0) fresh.push(i);
     });
     if (!older || fresh.length === 0 || (this.maxUpdateTiles > 0 && fresh.length > this.maxUpdateTiles)) return undefined;
     this.updatesAhead++;
@@ -504,8 +548,9 @@ export class ViewerEncoder {
     const frame = held.frame;
     const keyframe = this.keyframePending;
     const resize = this.resizePending;
-    const ahead = keyframe ? undefined : this.ahead(select);
-    const part = keyframe ? undefined : ahead ?? this.band(link.deliveryRateBps, link.soundOn === true, select);
+    const ahead = keyframe ? undefined : this.ahead(t, select);
+    const part = keyframe ? undefined : ahead ?? this.band(t, link.deliveryRateBps, link.soundOn === true, select);
+    this.wentAhead = ahead !== undefined;
     const tilesBefore = this.damage!.damagedTiles;
     const rects = this.damage!.take(part);
     const tilesTaken = tilesBefore - this.damage!.damagedTiles;

@@ -644,7 +644,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         const at = now();
         // socketFull() first: it starts the drain poll that brings us back when the socket is full.
         const canSend = !this.pixelsHeld() && this.flow.canSend(0, this.soundOn ? AUDIO_QUEUE_MS : undefined, at);
-        const step = await this.encoder.step({ canSend, deliveryRateBps: this.flow.rateBps(at), idle: this.flow.uncongested(at), soundOn: this.soundOn });
+        const step = await this.encoder.step({ canSend, deliveryRateBps: this.flow.rateBps(at), idle: this.flow.uncongested(at), soundOn: this.soundOn, stalled: this.flow.stalled(at) });
         if (this.state !== 'streaming') return;
         // The send time is taken before the bytes go: the viewer may have them (and start its hold
         // time) before this thread runs again, and a late send time would make honest acks look impossible.

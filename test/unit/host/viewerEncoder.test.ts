@@ -550,6 +550,60 @@ t.test('at full rate, a keystroke and the last busy tile or two of a row typed a
   t.same((await enc.step(FAST)).update, null, 'nothing left');
 });
 
+/** A slow link's probe during a stall: one update allowed, about a packet a second. */
+const TRICKLE: LinkState = { canSend: true, deliveryRateBps: 1000 };
+
+/**
+ * A 512x512 screen whose top 512x192 (24 tiles: a scrolling log) changes every 50 ms over a fast link,
+ * then over `link` with steps 500 ms apart (a stalled link's probes); a one-tile change lower down is
+ * made once, at the first of those steps. Returns how many updates went before that tile, and the rest.
+ */
+async function changeBelowBusyRegion(link: LinkState, options: ViewerEncoderOptions = {}) {
+  const ctx = setup({ lossy: false, ...options });
+  const { clock, enc, dec, apply } = ctx;
+  const w = 512, h = 512;
+  let f = screen(w, h, 40);
+  enc.offer(f, whole(f));
+  await apply(await enc.step(FAST));
+  const busyRect = { x: 0, y: 0, w: 512, h: 192 };
+  f = await changeEvery50ms(ctx, f, busyRect, 6, FAST);
+  const square = { x: 320, y: 384, w: 64, h: 64 };
+  const updates: Rect[][] = [];
+  for (let n = 0; n < 12; n++) {
+    clock.now += 500;
+    f = withPatch(f, busyRect, 400 + n);
+    if (n === 0) f = withPatch(f, square, 399);
+    enc.offer(f, n === 0 ? [busyRect, square] : [busyRect]);
+    const s = await apply(await enc.step(link));
+    if (s.update) updates.push(s.update.encoded.rects);
+  }
+  const before = updates.findIndex((rects) => rects.some((r) => r.x < square.x + square.w && r.x + r.w > square.x && r.y < square.y + square.h && r.y + r.h > square.y));
+  // Whatever the order, once the log stops the viewer ends exact.
+  for (let n = 0; n < 40; n++) {
+    clock.now += 500;
+    if (!(await apply(await enc.step(link))).update) break;
+  }
+  t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), w), null, 'the viewer ends exact');
+  return { before, updates };
+}
+
+t.test('over a slow link, a region that keeps changing does not starve a change below it: split bands take calm tiles first, then go round the screen', async (t) => {
+  const { before, updates } = await changeBelowBusyRegion(TRICKLE);
+  t.ok(updates.length >= 3, `the slow link split the log into bands (${updates.length} updates)`);
+  t.equal(before, 0, 'the change below the log goes in the first update after it, not after the log stops');
+  // Without the policy's busy regions (adaptiveQuality off) no tile is calmer than another: the log's newest
+  // tiles may go ahead of the remainder every other update, and bands of 8 go round the 25 tiles left.
+  const plain = await changeBelowBusyRegion(TRICKLE, { adaptiveQuality: false });
+  t.ok(plain.before >= 0 && plain.before < 2 * Math.ceil(25 / 8), `adaptiveQuality off: the change below goes within one round of bands (update ${plain.before})`);
+});
+
+t.test('while the link is stalled, updates carry only the calm damage when there is some', async (t) => {
+  const { before, updates } = await changeBelowBusyRegion({ ...TRICKLE, stalled: true });
+  t.equal(before, 0, 'the change below the log goes first');
+  t.ok(updates[0]!.every((r) => r.y >= 192), `and alone: ${JSON.stringify(updates[0])}`);
+  t.ok(updates.length > 1 && updates.slice(1).every((rects) => rects.every((r) => r.y + r.h <= 192)), 'then the log, calm damage being gone');
+});
+
 t.test('at full rate, calm damage goes as its own update just ahead of a busy region, which follows at once', async (t) => {
   const ctx = setup({ lossy: false });
   const { clock, enc, dec, apply } = ctx;
