@@ -124,7 +124,7 @@ async function runOnce(system, link, load, traces) {
       later(() => xvfb.proc.kill());
       hostDisplay = xvfb.display;
       hostPort = await tigervnc.freePort();
-      const host = spawn(process.execPath, [path.join(__dirname, '..', 'examples', 'host.js'), '--display', hostDisplay, '--listen', `127.0.0.1:${hostPort}`, '--view-only'],
+      const host = spawn(process.execPath, [path.join(__dirname, '..', 'examples', 'host.js'), '--display', hostDisplay, '--listen', `127.0.0.1:${hostPort}`, '--view-only', ...(process.env.LAT_HOST_ARGS ? process.env.LAT_HOST_ARGS.split(' ') : [])],
         { stdio: ['ignore', process.env.LAT_HOST_LOG ? 'inherit' : 'ignore', 'inherit'] });
       later(() => probe.stopProcess(host)); // before its X server goes
       await waitPort(hostPort, 20_000);

@@ -25,7 +25,7 @@ Screen
   --monitor N            Windows: the monitor to capture (default: the primary)
   --capture-backend B    Windows: auto (default: DXGI, else GDI), dxgi or gdi
   --view-only            do not inject viewers' input
-  --fps N                capture rate cap (default 30)
+  --fps N                capture rate cap (default 60 capturing X11 or Windows, 30 the scene)
 Sound (Linux: the logged-in user's PulseAudio or PipeWire session; Windows: WASAPI)
   --audio                send what the PC plays to viewers that ask for it
   --audio-device D       what to record (Linux: a Pulse source; Windows: an output,
@@ -65,7 +65,7 @@ const { values: args } = parseCommandLine(HELP, {
   'tls-key': { type: 'string' },
   password: { type: 'string', default: process.env.TILECAST_PASSWORD },
   'view-only': { type: 'boolean', default: false },
-  fps: { type: 'string', default: '30' },
+  fps: { type: 'string' },
   'max-viewers': { type: 'string', default: '8' },
   relay: { type: 'string' },
   'host-id': { type: 'string' },
@@ -134,10 +134,11 @@ async function main() {
   const audio = args.audio || args.microphone
     ? { sound: args.audio, microphone: args.microphone, device: args['audio-device'], microphoneDevice: args['microphone-device'] }
     : undefined;
+  const fps = args.fps === undefined ? undefined : Number(args.fps); // the host's default depends on the source
   const host = await createHost(relayed
-    ? { source, noServer: true, fps: Number(args.fps), maxViewers: Number(args['max-viewers']), audio }
+    ? { source, noServer: true, fps, maxViewers: Number(args['max-viewers']), audio }
     : {
-      source, host: address, port, tls, fps: Number(args.fps), maxViewers: Number(args['max-viewers']), audio,
+      source, host: address, port, tls, fps, maxViewers: Number(args['max-viewers']), audio,
       authorize: authorizer(args.password),
       httpHandler: viewerPage(), // the browser viewer at /
     });

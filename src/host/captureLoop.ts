@@ -33,6 +33,11 @@ import { ScreenSnapshot, SnapshotPool } from './screenSnapshot';
 import { BurstAllowance, EARLY_BURST } from './burstAllowance';
 
 export interface CaptureLoopOptions {
+  /**
+   * Capture rate cap, frames per second. Default: DEFAULT_FPS_ON_CHANGE for a source that
+   * waits for change (a grab there costs only what changed, and nothing while nothing does),
+   * else DEFAULT_FPS. What viewers are sent is paced by their own maxFps either way.
+   */
   fps?: number;
   tileSize?: number;
   /**
@@ -51,6 +56,14 @@ export interface CaptureLoopOptions {
 }
 
 export const DEFAULT_STALL_TIMEOUT_MS = 10_000;
+export const DEFAULT_FPS = 30;
+/**
+ * While viewers' links are busy (a log scrolling, a video playing) capture waits for its tick:
+ * at 60 a small change beside the busy region (a keystroke's echo) is grabbed within 17 ms, not
+ * 33, and goes ahead of the busy region's slot (ViewerEncoder). Glass-to-glass over LTE with an
+ * xterm scrolling: p50 -7 ms for the Node viewer, -6 ms for the browser's (bench/results/latency-capture-fps.md).
+ */
+export const DEFAULT_FPS_ON_CHANGE = 60;
 
 export interface ScreenStateEvent {
   state: ScreenStateName;
@@ -83,12 +96,13 @@ export class CaptureLoop extends EventEmitter {
     options: CaptureLoopOptions = {},
   ) {
     super();
-    this.intervalMs = 1000 / (options.fps ?? 30);
+    const fps = options.fps ?? (source.waitsForChange ? DEFAULT_FPS_ON_CHANGE : DEFAULT_FPS);
+    this.intervalMs = 1000 / fps;
     this.tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
     this.stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     const linkIdle = options.linkIdle;
     this.linkIdle = linkIdle && source.waitsForChange ? linkIdle : () => false;
-    this.early = new BurstAllowance(options.fps ?? 30, EARLY_BURST, performance.now());
+    this.early = new BurstAllowance(fps, EARLY_BURST, performance.now());
   }
 
   /** An early capture may start now: the links are idle and the burst allowance has a token. */

@@ -104,7 +104,7 @@ export interface HostOptions extends ViewerSessionOptions {
   authFailureLimit?: number;
   authFailureWindowMs?: number;
   authCooldownMs?: number;
-  /** Capture rate, frames per second (default 30). */
+  /** Capture rate cap, frames per second (default 60 for X11 and Windows capture, whose grabs cost only what changed; 30 for other sources; CaptureLoopOptions.fps). */
   fps?: number;
   /** Viewers are told the screen is unavailable once no frame has come for this long, ms (default 10 000; 0: never). */
   stallTimeoutMs?: number;
@@ -204,7 +204,7 @@ export class Host extends EventEmitter<HostEvents> {
     if (typeof options !== 'object' || options === null) throw invalidArg('options', 'an object', options);
     if (!options.source || typeof options.source.nextFrame !== 'function') throw invalidArg('source', 'a FrameSource', options.source);
     this.maxViewers = checkInt('maxViewers', options.maxViewers ?? 8, 1, 10_000);
-    checkInt('fps', options.fps ?? 30, 1, 240);
+    if (options.fps !== undefined) checkInt('fps', options.fps, 1, 240);
     checkInt('helloTimeoutMs', options.helloTimeoutMs ?? 3000, 100, 120_000);
     const resume = options.cacheResume ?? {};
     if (resume !== false && (typeof resume !== 'object' || resume === null)) throw invalidArg('cacheResume', 'false or { keepMs?, maxParked? }', resume);
