@@ -90,30 +90,79 @@ export class FramebufferDecoder {
 
 /** The page's side, whichever runs the decoder. */
 export interface ScreenFrames {
+  /** Where updates are decoded. */
   readonly where: 'worker' | 'main';
-  /** `keepCache`: a CACHE_KEEP was applied on this connection (this RESIZE keeps the cache). */
+  /** Where the canvas is drawn: by the Worker (the page's canvas handed to it as an OffscreenCanvas) or by the page. */
+  readonly drawnIn: 'worker' | 'main';
+  /** Also sizes the canvas (opaque black until painted). `keepCache`: a CACHE_KEEP was applied on this connection (this RESIZE keeps the cache). */
   resize(width: number, height: number, cacheBytes: number, keepCache?: boolean): void;
   apply(u: UpdateMessage): Promise<Applied>;
   /** The host's CACHE_KEEP, in order with the updates; rejects if the cache cannot keep what it names. */
   keepCache(cacheBytes: number, nextId: number, ranges: Uint32Array): Promise<void>;
   /** The content cache's next id as of the last update applied, if it holds anything (null: nothing to resume). */
   readonly cacheNextId: number | null;
-  /** Draws everything applied since the last paint. */
-  paint(ctx: CanvasRenderingContext2D): void;
+  /** Draws everything applied since the last paint; `painted` once it is on the canvas (at once, or when the Worker has drawn it). */
+  paint(painted: () => void): void;
+  /** The canvas's pixels as drawn (RGBA): for tests and diagnostics. */
+  readCanvas(): Promise<ImageData>;
   dispose(): void;
 }
 
-/** Decoding on the main thread. */
-export class LocalFrames implements ScreenFrames {
-  readonly where = 'main';
-  private readonly core = new FramebufferDecoder();
+type Context2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
+
+/** Puts what changed in the framebuffer on a canvas: the page's own, or the Worker's OffscreenCanvas. */
+class FramebufferPainter {
+  private readonly ctx: Context2D;
   private image: ImageData | null = null;
   private dirty: { x0: number; y0: number; x1: number; y1: number } | null = null;
 
+  constructor(private readonly canvas: HTMLCanvasElement | OffscreenCanvas) {
+    this.ctx = canvas.getContext('2d', { alpha: false }) as Context2D;
+  }
+
+  /** The framebuffer was replaced (a new size, or none for want of memory): the canvas takes its size, and all of it is drawn next. */
+  reset(core: FramebufferDecoder): void {
+    const ok = core.width > 0;
+    this.canvas.width = ok ? core.width : 1; // sizing a canvas clears it (opaque black)
+    this.canvas.height = ok ? core.height : 1;
+    this.image = ok ? new ImageData(core.fb, core.width, core.height) : null;
+    this.dirty = ok ? { x0: 0, y0: 0, x1: core.width, y1: core.height } : null;
+  }
+
+  changed(r: Rect | null): void {
+    if (!r || !this.image) return;
+    const d = this.dirty;
+    this.dirty = d
+      ? { x0: Math.min(d.x0, r.x), y0: Math.min(d.y0, r.y), x1: Math.max(d.x1, r.x + r.w), y1: Math.max(d.y1, r.y + r.h) }
+      : { x0: r.x, y0: r.y, x1: r.x + r.w, y1: r.y + r.h };
+  }
+
+  paint(): void {
+    const d = this.dirty;
+    if (!this.image || !d) return;
+    this.ctx.putImageData(this.image, 0, 0, d.x0, d.y0, d.x1 - d.x0, d.y1 - d.y0);
+    this.dirty = null;
+  }
+
+  read(): ImageData {
+    return this.ctx.getImageData(0, 0, this.canvas.width, this.canvas.height);
+  }
+}
+
+/** Decoding and drawing on the main thread. */
+export class LocalFrames implements ScreenFrames {
+  readonly where = 'main';
+  readonly drawnIn = 'main';
+  private readonly core = new FramebufferDecoder();
+  private readonly painter: FramebufferPainter;
+
+  constructor(canvas: HTMLCanvasElement) {
+    this.painter = new FramebufferPainter(canvas);
+  }
+
   resize(width: number, height: number, cacheBytes: number, keepCache = false): void {
-    const ok = this.core.resize(width, height, cacheBytes, keepCache);
-    this.image = ok ? new ImageData(this.core.fb, width, height) : null;
-    this.dirty = ok ? { x0: 0, y0: 0, x1: width, y1: height } : null;
+    this.core.resize(width, height, cacheBytes, keepCache);
+    this.painter.reset(this.core);
   }
 
   async keepCache(cacheBytes: number, nextId: number, ranges: Uint32Array): Promise<void> {
@@ -125,22 +174,19 @@ export class LocalFrames implements ScreenFrames {
   }
 
   async apply(u: UpdateMessage): Promise<Applied> {
-    const image = this.image;
+    const fb = this.core.fb;
     const r = await this.core.apply(u);
-    if (r.dirty && image === this.image) {
-      const d = this.dirty, n = r.dirty;
-      this.dirty = d
-        ? { x0: Math.min(d.x0, n.x), y0: Math.min(d.y0, n.y), x1: Math.max(d.x1, n.x + n.w), y1: Math.max(d.y1, n.y + n.h) }
-        : { x0: n.x, y0: n.y, x1: n.x + n.w, y1: n.y + n.h };
-    }
+    if (fb === this.core.fb) this.painter.changed(r.dirty); // else a resize came between: all of it is drawn anyway
     return r;
   }
 
-  paint(ctx: CanvasRenderingContext2D): void {
-    const d = this.dirty;
-    if (!this.image || !d) return;
-    ctx.putImageData(this.image, 0, 0, d.x0, d.y0, d.x1 - d.x0, d.y1 - d.y0);
-    this.dirty = null;
+  paint(painted: () => void): void {
+    this.painter.paint();
+    painted();
+  }
+
+  async readCanvas(): Promise<ImageData> {
+    return this.painter.read();
   }
 
   dispose(): void {}
@@ -148,65 +194,109 @@ export class LocalFrames implements ScreenFrames {
 
 /** Page → Worker. */
 type ToWorker =
+  | { type: 'canvas'; canvas: OffscreenCanvas }
   | { type: 'resize'; width: number; height: number; cacheBytes: number; keepCache: boolean }
-  | { type: 'update'; id: number; stream: Uint8Array; opCount: number; keyframe: boolean; images?: Uint8Array }
-  | { type: 'keep'; id: number; cacheBytes: number; nextId: number; ranges: Uint32Array };
-/** Worker → page: the update's dirty pixels (RGBA rows of dirty.w), or why it failed. */
+  | { type: 'update'; id: number; stream: Uint8Array; opCount: number; keyframe: boolean; images?: Uint8Array}
+  | { type: 'keep'; id: number; cacheBytes: number; nextId: number; ranges: Uint32Array }
+  | { type: 'paint' | 'read'; id: number };
+/**
+ * Worker → page: an update applied (with its dirty pixels, RGBA rows of dirty.w, when the page
+ * draws), or why it failed; a paint done; the canvas read.
+ */
 type FromWorker =
   | { type: 'applied'; id: number; dirty: Rect | null; lossy: boolean; pixels: Uint8ClampedArray<ArrayBuffer> | null; cacheNextId: number | null }
-  | { type: 'failed'; id: number; message: string };
+  | { type: 'failed'; id: number; message: string }
+  | { type: 'painted'; id: number }
+  | { type: 'canvasRead'; id: number; image: ImageData };
 
-/** Decoding in a Worker; `broken` is called (once) if the Worker cannot run, so the viewer can fall back. */
+/**
+ * Decoding in a Worker. Where the browser can (OffscreenCanvas), the Worker
+ * also draws: the page's canvas is handed to it, and its changes go to the
+ * compositor from the Worker, without a hop to the main thread and without
+ * waiting for the page's own frame (`drawInWorker` false, or no
+ * OffscreenCanvas: the Worker sends the pixels back and the page draws).
+ * `broken` is called (once) if the Worker cannot run, so the viewer can fall
+ * back (with a new canvas, if the Worker had this one).
+ */
 export class WorkerFrames implements ScreenFrames {
   readonly where = 'worker';
+  readonly drawnIn: 'worker' | 'main';
   private readonly worker: Worker;
   private seq = 0;
-  private readonly waiting = new Map<number, { resolve(a: Applied): void; reject(e: Error): void }>();
+  private readonly waiting = new Map<number, { resolve(m: FromWorker): void; reject(e: Error): void }>();
+  /** Drawing on the page: its context, and the pixels not drawn yet. */
+  private readonly ctx: CanvasRenderingContext2D | null = null;
   private pieces: Array<{ dirty: Rect; pixels: Uint8ClampedArray<ArrayBuffer> }> = [];
   private failed = false;
   /** As the Worker last said (a failure empties its cache). */
   cacheNextId: number | null = null;
 
-  constructor(moduleUrl: string, private readonly broken: (why: string) => void) {
+  constructor(moduleUrl: string, private readonly canvas: HTMLCanvasElement, drawInWorker: boolean, private readonly broken: (why: string) => void) {
     this.worker = new Worker(moduleUrl, { type: 'module', name: 'tilecast-decoder' });
     this.worker.onmessage = (e: MessageEvent<FromWorker>) => this.receive(e.data);
     this.worker.onerror = (e) => this.fail(`decoder worker: ${e.message || 'could not start'}`);
     this.worker.onmessageerror = () => this.fail('decoder worker: unreadable message');
+    if (drawInWorker && typeof OffscreenCanvas === 'function' && typeof canvas.transferControlToOffscreen === 'function') {
+      const offscreen = canvas.transferControlToOffscreen();
+      this.post({ type: 'canvas', canvas: offscreen }, [offscreen]);
+      this.drawnIn = 'worker';
+    } else {
+      this.ctx = canvas.getContext('2d', { alpha: false })!;
+      this.drawnIn = 'main';
+    }
   }
 
   resize(width: number, height: number, cacheBytes: number, keepCache = false): void {
-    this.pieces = []; // the canvas was resized (cleared) too
+    if (this.ctx) {
+      this.pieces = [];
+      this.canvas.width = width; // opaque black until the keyframe is drawn
+      this.canvas.height = height;
+    }
     this.post({ type: 'resize', width, height, cacheBytes, keepCache });
   }
 
-  apply(u: UpdateMessage): Promise<Applied> {
-    if (this.failed) return Promise.reject(new Error('decoder worker stopped'));
-    const id = ++this.seq;
+  async apply(u: UpdateMessage): Promise<Applied> {
     // The message's bytes move to the Worker (nothing else reads them after this).
     const transfer = [...new Set([u.stream.buffer, ...(u.images ? [u.images.buffer] : [])])] as ArrayBuffer[];
-    return new Promise<Applied>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.post({ type: 'update', id, stream: u.stream, opCount: u.opCount, keyframe: u.keyframe, images: u.images }, transfer);
-    });
+    const m = await this.ask({ type: 'update', id: ++this.seq, stream: u.stream, opCount: u.opCount, keyframe: u.keyframe, images: u.images }, transfer);
+    if (m.type !== 'applied') throw new Error(`decoder worker: ${m.type} for an update`);
+    if (m.dirty && m.pixels) this.pieces.push({ dirty: m.dirty, pixels: m.pixels });
+    return { dirty: m.dirty, lossy: m.lossy };
   }
 
-  keepCache(cacheBytes: number, nextId: number, ranges: Uint32Array): Promise<void> {
-    if (this.failed) return Promise.reject(new Error('decoder worker stopped'));
-    const id = ++this.seq;
-    return new Promise<void>((resolve, reject) => {
-      this.waiting.set(id, { resolve: () => resolve(), reject });
-      this.post({ type: 'keep', id, cacheBytes, nextId, ranges });
-    });
+  async keepCache(cacheBytes: number, nextId: number, ranges: Uint32Array): Promise<void> {
+    await this.ask({ type: 'keep', id: ++this.seq, cacheBytes, nextId, ranges });
   }
 
-  paint(ctx: CanvasRenderingContext2D): void {
-    for (const p of this.pieces) ctx.putImageData(new ImageData(p.pixels, p.dirty.w, p.dirty.h), p.dirty.x, p.dirty.y);
-    this.pieces = [];
+  paint(painted: () => void): void {
+    if (this.ctx) {
+      for (const p of this.pieces) this.ctx.putImageData(new ImageData(p.pixels, p.dirty.w, p.dirty.h), p.dirty.x, p.dirty.y);
+      this.pieces = [];
+      return painted();
+    }
+    // A Worker that stops first has drawn nothing more: acked all the same (the viewer falls back and asks for a keyframe).
+    this.ask({ type: 'paint', id: ++this.seq }).then(painted, painted);
+  }
+
+  async readCanvas(): Promise<ImageData> {
+    if (this.ctx) return this.ctx.getImageData(0, 0, this.canvas.width, this.canvas.height);
+    const m = await this.ask({ type: 'read', id: ++this.seq });
+    if (m.type !== 'canvasRead') throw new Error(`decoder worker: ${m.type} for a read`);
+    return m.image;
   }
 
   dispose(): void {
     this.worker.terminate();
     this.fail('viewer closed', false);
+  }
+
+  /** Posts a message with an id; its answer resolves (a failure, or a Worker gone, rejects). */
+  private ask(m: ToWorker & { id: number }, transfer: Transferable[] = []): Promise<FromWorker> {
+    if (this.failed) return Promise.reject(new Error('decoder worker stopped'));
+    return new Promise<FromWorker>((resolve, reject) => {
+      this.waiting.set(m.id, { resolve, reject });
+      this.post(m, transfer);
+    });
   }
 
   private post(m: ToWorker, transfer: Transferable[] = []): void {
@@ -221,9 +311,8 @@ export class WorkerFrames implements ScreenFrames {
       this.cacheNextId = null; // the Worker's decoder empties its cache on any failure
       return w.reject(new Error(m.message));
     }
-    this.cacheNextId = m.cacheNextId;
-    if (m.dirty && m.pixels) this.pieces.push({ dirty: m.dirty, pixels: m.pixels });
-    w.resolve({ dirty: m.dirty, lossy: m.lossy });
+    if (m.type === 'applied') this.cacheNextId = m.cacheNextId;
+    w.resolve(m);
   }
 
   private fail(why: string, report = true): void {
@@ -236,29 +325,44 @@ export class WorkerFrames implements ScreenFrames {
 }
 
 /**
- * The Worker's side: applies updates in order and sends back each one's dirty
- * pixels. Every update gets an answer, `applied` or `failed`: nothing thrown
- * here may leave the chain rejected (that would skip every later message and
- * the viewer would wait for ever).
+ * The Worker's side: applies updates in order, and draws them on the canvas
+ * the page handed over (or sends back each one's dirty pixels). Every message
+ * with an id gets an answer: nothing thrown here may leave the chain rejected
+ * (that would skip every later message and the viewer would wait for ever).
  */
 export function runDecodeWorker(scope: { onmessage: ((e: MessageEvent<ToWorker>) => void) | null; postMessage(m: FromWorker, transfer: Transferable[]): void }): void {
   const core = new FramebufferDecoder();
+  let painter: FramebufferPainter | null = null;
   let chain = Promise.resolve();
   scope.onmessage = (e) => {
     const m = e.data;
     // In order: an update's JPEGs finish before the next message touches the framebuffer.
     chain = chain.then(async () => {
       try {
-        if (m.type === 'resize') return void core.resize(m.width, m.height, m.cacheBytes, m.keepCache); // a failure: the next updates say why
+        if (m.type === 'canvas') return void (painter = new FramebufferPainter(m.canvas));
+        if (m.type === 'resize') {
+          core.resize(m.width, m.height, m.cacheBytes, m.keepCache); // a failure: the next updates say why
+          return painter?.reset(core);
+        }
+        if (m.type === 'paint') {
+          painter?.paint();
+          return scope.postMessage({ type: 'painted', id: m.id }, []);
+        }
+        if (m.type === 'read') {
+          if (!painter) throw new Error('the page draws the canvas, not this Worker');
+          const image = painter.read();
+          return scope.postMessage({ type: 'canvasRead', id: m.id, image }, [image.data.buffer]);
+        }
         if (m.type === 'keep') {
           core.keepCache(m.cacheBytes, m.nextId, m.ranges);
           return scope.postMessage({ type: 'applied', id: m.id, dirty: null, lossy: false, pixels: null, cacheNextId: core.cacheNextId }, []);
         }
         const r = await core.apply({ stream: m.stream, opCount: m.opCount, keyframe: m.keyframe, images: m.images });
-        const pixels = r.dirty ? copyRect(core.fb, core.width, r.dirty) : null;
+        painter?.changed(r.dirty);
+        const pixels = r.dirty && !painter ? copyRect(core.fb, core.width, r.dirty) : null;
         scope.postMessage({ type: 'applied', id: m.id, dirty: r.dirty, lossy: r.lossy, pixels, cacheNextId: core.cacheNextId }, pixels ? [pixels.buffer] : []);
       } catch (err) {
-        if (m.type !== 'resize') scope.postMessage({ type: 'failed', id: m.id, message: (err as Error)?.message ?? String(err) }, []);
+        if ('id' in m) scope.postMessage({ type: 'failed', id: m.id, message: (err as Error)?.message ?? String(err) }, []);
       }
     }).catch(() => undefined);
   };

@@ -71,6 +71,12 @@ export interface ViewerOptions {
   /** Decode in a Worker (default true; falls back to the main thread when Workers cannot start). */
   worker?: boolean;
   /**
+   * With the Worker, let it draw too (default true where the browser has OffscreenCanvas): the page's
+   * canvas is handed to it, and each paint reaches the compositor without a hop to the main thread
+   * or a wait for the page's next frame. false: the Worker sends pixels back and the page draws.
+   */
+  drawInWorker?: boolean;
+  /**
    * Paint each update as soon as it is decoded while the page is visible
    * (default true); false: paint on the next animation frame (the earlier
    * behaviour, kept for comparison in benchmarks).
@@ -102,8 +108,8 @@ const STICKY_BITS: Record<StickyModifier, number> = { ctrl: Modifier.CONTROL, al
 const now = () => performance.timeOrigin + performance.now();
 
 export class TilecastViewer {
-  readonly canvas: HTMLCanvasElement;
-  private readonly ctx: CanvasRenderingContext2D;
+  /** Where the remote screen is drawn (a new one if the decode Worker that drew it stops). */
+  canvas: HTMLCanvasElement;
   private readonly cursorCanvas: HTMLCanvasElement;
   private readonly overlay: ViewerOverlay;
   private readonly input: ViewerInput | null;
@@ -148,7 +154,7 @@ export class TilecastViewer {
   private readonly window1s: Array<{ t: number; bytes: number; painted: number; lossy: number }> = [];
   readonly stats: ViewerStatsSnapshot = {
     state: 'connecting', screenState: 'live', width: 0, height: 0, updates: 0, painted: 0, paints: 0, bytes: 0, rttMs: null, kbps: 0, fps: 0,
-    lastError: null, connections: 0, decodeMs: 0, decodedPixels: 0, codec: 'idle', decoder: 'main',
+    lastError: null, connections: 0, decodeMs: 0, decodedPixels: 0, codec: 'idle', decoder: 'main', drawnIn: 'main',
   };
 
   constructor(
@@ -162,18 +168,14 @@ export class TilecastViewer {
     // The canvas and overlays are positioned inside the container.
     if (getComputedStyle(container).position === 'static') container.style.position = 'relative';
     Object.assign(container.style, { overflow: 'hidden', background: '#000' });
-    this.canvas = document.createElement('canvas');
-    this.canvas.className = 'tilecast-screen';
-    Object.assign(this.canvas.style, { position: 'absolute', left: '0', top: '0' });
-    this.canvas.width = this.canvas.height = 1;
-    this.ctx = this.canvas.getContext('2d', { alpha: false })!;
+    this.canvas = screenCanvas();
     this.cursorCanvas = document.createElement('canvas');
     this.cursorCanvas.className = 'tilecast-cursor';
     Object.assign(this.cursorCanvas.style, { position: 'absolute', pointerEvents: 'none', display: 'none' });
     container.append(this.canvas, this.cursorCanvas);
     this.frames = this.makeFrames(options.worker !== false);
     this.lang = options.lang ?? pickLang(navigator.languages?.length ? navigator.languages : [navigator.language]);
-    this.overlay = new ViewerOverlay(container, options.stats !== false, this.lang, this.canvas);
+    this.overlay = new ViewerOverlay(container, options.stats !== false, this.lang, () => this.canvas);
     this.input = options.viewOnly ? null : new ViewerInput(container, {
       view: () => (this.size ? this.view : null),
       viewChanged: () => this.place(),
@@ -215,24 +217,41 @@ export class TilecastViewer {
   /** The decode Worker if it can start here, else the main thread. */
   private makeFrames(worker: boolean): ScreenFrames {
     const url = typeof __tilecastModuleUrl === 'string' ? __tilecastModuleUrl : null;
-    let frames: ScreenFrames = new LocalFrames();
+    let frames: ScreenFrames | null = null;
     if (worker && url && typeof Worker === 'function') {
       try {
-        frames = new WorkerFrames(url, (why) => this.workerBroken(why));
+        frames = new WorkerFrames(url, this.canvas, this.options.drawInWorker !== false, (why) => this.workerBroken(why));
       } catch {
         // No module Workers here (or not allowed): the main thread decodes.
       }
     }
+    frames ??= new LocalFrames(this.canvas);
     this.stats.decoder = frames.where;
+    this.stats.drawnIn = frames.drawnIn;
     return frames;
   }
 
-  /** The Worker stopped (could not load, crashed): decode on the main thread; the failed updates ask for a keyframe. */
+  /**
+   * The Worker stopped (could not load, crashed): decode on the main thread; the failed updates ask
+   * for a keyframe. A canvas the Worker drew on is its for good: a new one takes its place.
+   */
   private workerBroken(why: string): void {
     console.warn(`tilecast viewer: ${why}; decoding on the main thread`);
-    this.frames = new LocalFrames();
-    this.stats.decoder = 'main';
+    if (this.frames.drawnIn === 'worker') {
+      const fresh = screenCanvas();
+      fresh.style.cssText = this.canvas.style.cssText;
+      this.canvas.replaceWith(fresh);
+      this.canvas = fresh;
+    }
+    this.frames = new LocalFrames(this.canvas);
+    this.stats.decoder = this.stats.drawnIn = 'main';
     if (this.size) this.frames.resize(this.size.width, this.size.height, this.cacheBytes);
+    this.schedulePaint();
+  }
+
+  /** The remote screen's pixels as drawn on the canvas (RGBA): for tests and diagnostics. */
+  readCanvas(): Promise<ImageData> {
+    return this.frames.readCanvas();
   }
 
   private t(key: Parameters<typeof text>[1], vars?: Record<string, string | number>): string {
@@ -517,8 +536,6 @@ export class TilecastViewer {
     this.size = { width, height };
     this.frames.resize(width, height, this.cacheBytes, this.cacheKeptNow);
     this.cacheKeptNow = false; // only the RESIZE right after CACHE_KEEP
-    this.canvas.width = width; // opaque black until the keyframe paints
-    this.canvas.height = height;
     this.stats.width = width;
     this.stats.height = height;
     this.view.setScreen(width, height);
@@ -623,15 +640,18 @@ export class TilecastViewer {
 
   private paint(): void {
     this.rafPending = false;
-    if (this.pendingAcks.length) this.stats.paints++;
-    this.frames.paint(this.ctx);
-    const displayedAt = now();
-    // Acks go through the connection's link (an ack of an old connection is dropped); the first resets the backoff.
-    for (const a of this.pendingAcks) a.link.ack(a.frameId, a.receivedAt, displayedAt);
-    this.stats.painted += this.pendingAcks.length;
-    if (this.pendingAcks.length) this.window1s.push({ t: performance.now(), bytes: 0, painted: this.pendingAcks.length, lossy: this.pendingAcks.filter((a) => a.lossy).length });
+    const acks = this.pendingAcks;
     this.pendingAcks = [];
-    this.updateStats();
+    if (acks.length) this.stats.paints++;
+    // Acked once drawn: at once on the page, or when the Worker says so.
+    this.frames.paint(() => {
+      const displayedAt = now();
+      // Acks go through the connection's link (an ack of an old connection is dropped); the first resets the backoff.
+      for (const a of acks) a.link.ack(a.frameId, a.receivedAt, displayedAt);
+      this.stats.painted += acks.length;
+      if (acks.length) this.window1s.push({ t: performance.now(), bytes: 0, painted: acks.length, lossy: acks.filter((a) => a.lossy).length });
+      this.updateStats();
+    });
   }
 
   private updateStats(): void {
@@ -703,6 +723,15 @@ export class TilecastViewer {
       top: `${p.top + (this.cursor.y - s.hotY) * p.scale}px`,
     });
   }
+}
+
+/** The canvas the remote screen is drawn on, placed by the view. */
+function screenCanvas(): HTMLCanvasElement {
+  const canvas = document.createElement('canvas');
+  canvas.className = 'tilecast-screen';
+  Object.assign(canvas.style, { position: 'absolute', left: '0', top: '0' });
+  canvas.width = canvas.height = 1;
+  return canvas;
 }
 
 /** Mounts a viewer in `container` and connects. */

@@ -35,7 +35,7 @@ export class ViewerOverlay {
   private readonly linkNotice: HTMLDivElement;
   private errorShownAt = -Infinity;
 
-  constructor(container: HTMLElement, private readonly showStats: boolean, private readonly lang: Lang, private readonly screen: HTMLCanvasElement) {
+  constructor(container: HTMLElement, private readonly showStats: boolean, private readonly lang: Lang, private readonly screen: () => HTMLCanvasElement) {
     this.bar = box('tilecast-overlay', null, {
       position: 'absolute', right: '8px', top: 'calc(8px + env(safe-area-inset-top, 0px))', padding: '4px 8px', borderRadius: '4px', zIndex: '2',
       background: 'rgba(0,0,0,0.6)', color: '#fff', font: '12px system-ui, sans-serif', pointerEvents: 'none',
@@ -96,7 +96,7 @@ export class ViewerOverlay {
     this.status.dataset.state = state;
     if (state !== 'connected') this.dot.style.background = DOT_COLOUR.unknown;
     const down = state !== 'connected' && hasPicture;
-    this.screen.style.filter = down ? 'grayscale(0.7) brightness(0.45)' : '';
+    this.screen().style.filter = down ? 'grayscale(0.7) brightness(0.45)' : '';
     this.linkNotice.dataset.state = state;
     this.linkNotice.style.display = down ? 'block' : 'none';
     // The typing-held line stays while the link is down (the state changes as it retries); the keys

@@ -30,6 +30,8 @@ export interface ViewerStatsSnapshot {
   connections: number;
   /** Where updates are decoded: a Worker, or the page's main thread. */
   decoder: 'worker' | 'main';
+  /** Where the canvas is drawn: by the decode Worker (an OffscreenCanvas), or by the page. */
+  drawnIn: 'worker' | 'main';
   /** Milliseconds from handing updates to the decoder to their pixels being ready, total (for the decode benchmark). */
   decodeMs: number;
   decodedPixels: number;

@@ -63,11 +63,10 @@ export function crop(name: Parameters<typeof loadScene>[0], w: number, h: number
   return { data, width: w, height: h, stride: w * 4 };
 }
 
-/** The canvas's pixels (RGBA) as the page holds them. */
+/** The canvas's pixels (RGBA) as drawn (by the decode Worker, or the page: the viewer reads them where they are). */
 export async function canvasPixels(page: Page): Promise<Buffer> {
-  const b64 = await page.evaluate(() => {
-    const c = document.querySelector('#screen canvas.tilecast-screen') as HTMLCanvasElement;
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+  const b64 = await page.evaluate(async () => {
+    const d = (await (window as any).tilecastViewer.readCanvas()).data as Uint8ClampedArray;
     let s = '';
     for (let i = 0; i < d.length; i += 0x8000) s += String.fromCharCode(...d.subarray(i, i + 0x8000));
     return btoa(s);

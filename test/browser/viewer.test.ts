@@ -69,6 +69,7 @@ t.test('the canvas equals the host screen exactly at rest, through changes', { s
   t.ok(stats.painted >= 3 && stats.rttMs !== null, `painted ${stats.painted} updates, RTT ${stats.rttMs} ms`);
   t.match(await page.textContent('.tilecast-stats'), /RTT \d+ ms/, 'the stats overlay shows the RTT');
   t.equal(stats.decoder, 'worker', 'decoded in a Worker (the same module, allowed by the page CSP)');
+  t.equal(stats.drawnIn, 'worker', 'drawn by the Worker (the canvas handed to it as an OffscreenCanvas)');
   t.same(errors, [], 'no page errors');
   const headers = (await page.request.get(host.url.replace(/^ws/, 'http'))).headers();
   t.equal(headers['cache-control'], 'no-store', 'the page is not cached');
@@ -180,6 +181,52 @@ t.test('decoding on the main thread (worker: false) gives the same exact canvas,
   t.equal(await canvasAtRest(host, page, last), null, 'exact at rest after JPEG and refinement');
   t.equal(await page.evaluate(() => (window as any).tilecastViewer.stats.decoder), 'main');
   t.ok(host.viewers().some((v) => v.lossyUpdates > 0), 'JPEG was decoded on the main thread');
+  t.same(errors, []);
+});
+
+t.test('drawing on the page with a decoding Worker (drawInWorker: false) gives the same exact canvas, JPEG included', { skip }, async (t) => {
+  const a = crop('document', 640, 384);
+  const { source, host, page, errors } = await hostWithPage(t, a);
+  await remount(page, host.url, { drawInWorker: false });
+  t.equal(await canvasAtRest(host, page, a), null, 'first screen exact');
+  let last = a;
+  for (let n = 0; n < 12; n++) {
+    last = videoFrame(a, { x: 64, y: 64, w: 256, h: 192 }, n);
+    source.push(last);
+    await new Promise((r) => setTimeout(r, 40));
+  }
+  t.equal(await canvasAtRest(host, page, last), null, 'exact at rest after JPEG and refinement');
+  const stats = await page.evaluate(() => (window as any).tilecastViewer.stats);
+  t.same([stats.decoder, stats.drawnIn], ['worker', 'main'], 'decoded in the Worker, drawn by the page');
+  t.ok(host.viewers().some((v) => v.lossyUpdates > 0), 'JPEG was decoded');
+  t.same(errors, []);
+});
+
+t.test('a decode Worker that fails after taking the canvas: a new canvas on the main thread, exact again', { skip }, async (t) => {
+  const a = crop('editor', 640, 384);
+  const { source, host, page, errors } = await hostWithPage(t, a);
+  // Every Worker the page starts from now on fails to load its script (it has the canvas by then).
+  await page.evaluate(() => {
+    const Native = window.Worker;
+    const broken = URL.createObjectURL(new Blob(['throw new Error("broken on purpose")'], { type: 'text/javascript' }));
+    (window as any).Worker = class extends Native {
+      constructor(_url: string | URL, options?: WorkerOptions) { super(broken, options); }
+    };
+  });
+  await remount(page, host.url, {});
+  t.equal(await canvasAtRest(host, page, a), null, 'first screen exact, on the main thread');
+  const b = crop('editor-typed', 640, 384);
+  source.push(b);
+  t.equal(await canvasAtRest(host, page, b), null, 'a change exact');
+  const stats = await page.evaluate(() => (window as any).tilecastViewer.stats);
+  t.same([stats.decoder, stats.drawnIn], ['main', 'main'], 'fell back to the main thread');
+  const canvases = await page.evaluate(() => {
+    const v = (window as any).tilecastViewer;
+    const all = [...document.querySelectorAll('#screen canvas.tilecast-screen')];
+    return { count: all.length, current: all[0] === v.canvas, width: v.canvas.style.width };
+  });
+  t.same([canvases.count, canvases.current], [1, true], 'one screen canvas, the viewer\'s new one');
+  t.not(canvases.width, '', 'placed by the view');
   t.same(errors, []);
 });
 

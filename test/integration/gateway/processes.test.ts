@@ -41,10 +41,11 @@ function viewerProc(gatewayPort: number, token: string, hostId: string, dataDir:
 
 /** The viewer canvas as BGRA (the X server image's order), or null before it has a size. */
 async function canvasBgra(page: Page): Promise<{ width: number; height: number; data: Buffer } | null> {
-  const r = await page.evaluate(() => {
-    const c = document.querySelector('canvas.tilecast-screen') as HTMLCanvasElement | null;
-    if (!c || !c.width) return null;
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+  const r = await page.evaluate(async () => {
+    const viewer = (window as any).tilecastViewer;
+    if (!viewer?.stats.width) return null;
+    const c = (await viewer.readCanvas()) as ImageData;
+    const d = c.data;
     let s = '';
     for (let i = 0; i < d.length; i += 0x8000) s += String.fromCharCode(...d.subarray(i, i + 0x8000));
     return { width: c.width, height: c.height, b64: btoa(s) };

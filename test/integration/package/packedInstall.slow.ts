@@ -190,10 +190,10 @@ t.test('packed tarball: contents and budget; installs and runs in an empty proje
     let diff: string | null = 'never painted';
     for (const end = Date.now() + 30_000; Date.now() < end && diff !== null;) {
       await new Promise((r) => setTimeout(r, 200));
-      const b64 = await tab.evaluate(() => {
-        const c = document.querySelector('#screen canvas.tilecast-screen') as HTMLCanvasElement | null;
-        if (!c || c.width === 0) return '';
-        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const b64 = await tab.evaluate(async () => {
+        const viewer = (window as any).tilecastViewer;
+        if (!viewer?.stats.width) return '';
+        const d = (await viewer.readCanvas()).data as Uint8ClampedArray;
         let s = '';
         for (let i = 0; i < d.length; i += 0x8000) s += String.fromCharCode(...d.subarray(i, i + 0x8000));
         return btoa(s);
