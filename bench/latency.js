@@ -171,7 +171,7 @@ async function runOnce(system, link, load, traces) {
           constructor(url, protocols) { super(String(url).replace(`:${from}/`, `:${to}/`), protocols); }
         };
       }, [hostPort, net.port]);
-      await page.addInitScript({ content: probe.canvasProbeScript(SQ_X, SQ_Y) });
+      await probe.probeCanvas(page, SQ_X, SQ_Y);
       connectedAt = probe.monoMs();
       await page.goto(`http://127.0.0.1:${hostPort}/`);
       const watcher = probe.startWatcher(viewerScreen.display);
@@ -417,7 +417,7 @@ function sparseTable(results) {
 function canvasTable(results) {
   const rows = results.filter((r) => !r.error && r.canvasSplit);
   if (!rows.length) return '';
-  let out = `\nBrowser viewer, where the time goes: paint → the square on the viewer's canvas (the host, the link, the viewer's decode and its putImageData; read back on the page after each putImageData) → on the screen (Chromium compositing the page and putting it on its X display), per square shown, p50 / p95 / p99 ms:\n\n| link | load | paint → canvas | canvas → screen | squares |\n|---|---|---|---|---|\n`;
+  let out = `\nBrowser viewer, where the time goes: paint → the square on the viewer's canvas (the host, the link, the viewer's decode and its putImageData; read back after each putImageData, on the page or in the decode Worker that draws) → on the screen (Chromium compositing the page and putting it on its X display), per square shown, p50 / p95 / p99 ms:\n\n| link | load | paint → canvas | canvas → screen | squares |\n|---|---|---|---|---|\n`;
   for (const r of rows) out += `| ${r.link} | ${r.load} | ${trio(r.canvasSplit.paintToCanvas)} | ${trio(r.canvasSplit.canvasToScreen)} | ${r.canvasSplit.squares} |\n`;
   return out;
 }

@@ -37,33 +37,45 @@ function decodeSquare(fb, width, x, y) {
 }
 
 /**
- * For the browser viewer: page script (for page.addInitScript) that reads the square's code on the
- * viewer's screen canvas after each putImageData and stamps each new code with the page's clock
- * (performance.timeOrigin + now): when the viewer drew it, before Chromium composites and shows it.
- * canvasSightings(page) brings the stamps back on CLOCK_MONOTONIC.
+ * For the browser viewer: script that reads the square's code on the viewer's screen canvas after
+ * each putImageData and stamps each new code with the clock of the page or Worker that drew it
+ * (performance.timeOrigin + now, the same in both): when the viewer drew it, before Chromium
+ * composites and shows it. Installed in the page and in each Worker it starts (the decode Worker
+ * draws on an OffscreenCanvas); canvasSightings(page) brings the stamps back on CLOCK_MONOTONIC.
  */
 function canvasProbeScript(x, y) {
   return `(() => {
     const SQUARE = ${JSON.stringify(SQUARE)};
     const checkOf = ${checkOf.toString()};
     const decodeSquare = ${decodeSquare.toString()};
-    const seen = (window.__tilecastCanvasSightings = []);
+    const seen = (globalThis.__tilecastCanvasSightings = []);
     let last = -1;
-    const put = CanvasRenderingContext2D.prototype.putImageData;
-    CanvasRenderingContext2D.prototype.putImageData = function (...args) {
-      put.apply(this, args);
-      if (this.canvas.width < ${x + SQUARE.size} || this.canvas.height < ${y + SQUARE.size}) return; // the cursor's canvas
-      const code = decodeSquare(this.getImageData(${x}, ${y}, SQUARE.size, SQUARE.size).data, SQUARE.size, 0, 0);
-      if (code >= 0 && code !== last) seen.push([(last = code), performance.timeOrigin + performance.now()]);
-    };
+    for (const Context of [globalThis.CanvasRenderingContext2D, globalThis.OffscreenCanvasRenderingContext2D]) {
+      if (!Context) continue;
+      const put = Context.prototype.putImageData;
+      Context.prototype.putImageData = function (...args) {
+        put.apply(this, args);
+        if (this.canvas.width < ${x + SQUARE.size} || this.canvas.height < ${y + SQUARE.size}) return; // the cursor's canvas
+        const code = decodeSquare(this.getImageData(${x}, ${y}, SQUARE.size, SQUARE.size).data, SQUARE.size, 0, 0);
+        if (code >= 0 && code !== last) seen.push([(last = code), performance.timeOrigin + performance.now()]);
+      };
+    }
   })();`;
 }
 
-/** The canvas stamps of canvasProbeScript, as { code, t } on CLOCK_MONOTONIC (both clocks count from the system's). */
+/** Installs canvasProbeScript in `page` (before it loads) and in every Worker it starts. */
+async function probeCanvas(page, x, y) {
+  const script = canvasProbeScript(x, y);
+  page.on('worker', (w) => w.evaluate(script).catch(() => {})); // a Worker gone already: nothing to read
+  await page.addInitScript({ content: script });
+}
+
+/** The canvas stamps of canvasProbeScript (page and Workers), as { code, t } on CLOCK_MONOTONIC (all clocks count from the system's). */
 async function canvasSightings(page) {
   const stamps = await page.evaluate(() => window.__tilecastCanvasSightings ?? []);
+  for (const w of page.workers()) stamps.push(...(await w.evaluate(() => globalThis.__tilecastCanvasSightings ?? []).catch(() => [])));
   const offset = monoMs() - (performance.timeOrigin + performance.now());
-  return stamps.map(([code, t]) => ({ code, t: t + offset }));
+  return stamps.sort((a, b) => a[1] - b[1]).map(([code, t]) => ({ code, t: t + offset }));
 }
 
 /** A process speaking latprobe's line protocol; `onLine(words)` for each output line. */
@@ -188,4 +200,4 @@ function unavailable() {
   return null;
 }
 
-module.exports = { monoMs, perfToMono, SQUARE, decodeSquare, startDrawer, startWatcher, watchFramebuffer, canvasProbeScript, canvasSightings, startLoad, stopProcess, unavailable };
+module.exports = { monoMs, perfToMono, SQUARE, decodeSquare, startDrawer, startWatcher, watchFramebuffer, probeCanvas, canvasSightings, startLoad, stopProcess, unavailable };
