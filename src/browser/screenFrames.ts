@@ -198,7 +198,8 @@ type ToWorker =
   | { type: 'resize'; width: number; height: number; cacheBytes: number; keepCache: boolean }
   | { type: 'update'; id: number; stream: Uint8Array; opCount: number; keyframe: boolean; images?: Uint8Array}
   | { type: 'keep'; id: number; cacheBytes: number; nextId: number; ranges: Uint32Array }
-  | { type: 'paint' | 'read'; id: number };
+  | { type: 'paint'; id: number }
+  | { type: 'read'; id: number };
 /**
  * Worker → page: an update applied (with its dirty pixels, RGBA rows of dirty.w, when the page
  * draws), or why it failed; a paint done; the canvas read.

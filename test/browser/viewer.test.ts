@@ -167,40 +167,29 @@ t.test('IME composition sends the composed text, not the raw keys', { skip }, as
   t.notOk(inputs.some((e) => e.message.type === 'key' && e.message.key === 'Process'), 'no raw IME keys');
 });
 
-t.test('decoding on the main thread (worker: false) gives the same exact canvas, JPEG included', { skip }, async (t) => {
-  const a = crop('document', 640, 384);
-  const { source, host, page, errors } = await hostWithPage(t, a);
-  await remount(page, host.url);
-  t.equal(await canvasAtRest(host, page, a), null, 'first screen exact');
-  let last = a;
-  for (let n = 0; n < 12; n++) {
-    last = videoFrame(a, { x: 64, y: 64, w: 256, h: 192 }, n);
-    source.push(last);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-  t.equal(await canvasAtRest(host, page, last), null, 'exact at rest after JPEG and refinement');
-  t.equal(await page.evaluate(() => (window as any).tilecastViewer.stats.decoder), 'main');
-  t.ok(host.viewers().some((v) => v.lossyUpdates > 0), 'JPEG was decoded on the main thread');
-  t.same(errors, []);
-});
-
-t.test('drawing on the page with a decoding Worker (drawInWorker: false) gives the same exact canvas, JPEG included', { skip }, async (t) => {
-  const a = crop('document', 640, 384);
-  const { source, host, page, errors } = await hostWithPage(t, a);
-  await remount(page, host.url, { drawInWorker: false });
-  t.equal(await canvasAtRest(host, page, a), null, 'first screen exact');
-  let last = a;
-  for (let n = 0; n < 12; n++) {
-    last = videoFrame(a, { x: 64, y: 64, w: 256, h: 192 }, n);
-    source.push(last);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-  t.equal(await canvasAtRest(host, page, last), null, 'exact at rest after JPEG and refinement');
-  const stats = await page.evaluate(() => (window as any).tilecastViewer.stats);
-  t.same([stats.decoder, stats.drawnIn], ['worker', 'main'], 'decoded in the Worker, drawn by the page');
-  t.ok(host.viewers().some((v) => v.lossyUpdates > 0), 'JPEG was decoded');
-  t.same(errors, []);
-});
+// The other two ways to decode and draw (the default, Worker decodes and draws, is every other test's).
+for (const [what, options, where] of [
+  ['decoding on the main thread (worker: false)', { worker: false }, ['main', 'main']],
+  ['drawing on the page with a decoding Worker (drawInWorker: false)', { drawInWorker: false }, ['worker', 'main']],
+] as const) {
+  t.test(`${what} gives the same exact canvas, JPEG included`, { skip }, async (t) => {
+    const a = crop('document', 640, 384);
+    const { source, host, page, errors } = await hostWithPage(t, a);
+    await remount(page, host.url, options);
+    t.equal(await canvasAtRest(host, page, a), null, 'first screen exact');
+    let last = a;
+    for (let n = 0; n < 12; n++) {
+      last = videoFrame(a, { x: 64, y: 64, w: 256, h: 192 }, n);
+      source.push(last);
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    t.equal(await canvasAtRest(host, page, last), null, 'exact at rest after JPEG and refinement');
+    const stats = await page.evaluate(() => (window as any).tilecastViewer.stats);
+    t.same([stats.decoder, stats.drawnIn], where, `decoded in ${where[0]}, drawn in ${where[1]}`);
+    t.ok(host.viewers().some((v) => v.lossyUpdates > 0), 'JPEG was decoded');
+    t.same(errors, []);
+  });
+}
 
 t.test('a decode Worker that fails after taking the canvas: a new canvas on the main thread, exact again', { skip }, async (t) => {
   const a = crop('editor', 640, 384);
@@ -222,7 +211,7 @@ t.test('a decode Worker that fails after taking the canvas: a new canvas on the 
   t.same([stats.decoder, stats.drawnIn], ['main', 'main'], 'fell back to the main thread');
   const canvases = await page.evaluate(() => {
     const v = (window as any).tilecastViewer;
-    const all = [...document.querySelectorAll('#screen canvas.tilecast-screen')];
+    const all = Array.from(document.querySelectorAll('#screen canvas.tilecast-screen'));
     return { count: all.length, current: all[0] === v.canvas, width: v.canvas.style.width };
   });
   t.same([canvases.count, canvases.current], [1, true], 'one screen canvas, the viewer\'s new one');
