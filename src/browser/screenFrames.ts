@@ -117,7 +117,9 @@ class FramebufferPainter {
   private dirty: { x0: number; y0: number; x1: number; y1: number } | null = null;
 
   constructor(private readonly canvas: HTMLCanvasElement | OffscreenCanvas) {
-    this.ctx = canvas.getContext('2d', { alpha: false }) as Context2D;
+    const ctx = canvas.getContext('2d', { alpha: false }) as Context2D | null;
+    if (!ctx) throw new Error('no 2D context for the screen canvas');
+    this.ctx = ctx;
   }
 
   /** The framebuffer was replaced (a new size, or none for want of memory): the canvas takes its size, and all of it is drawn next. */
@@ -208,6 +210,7 @@ type FromWorker =
   | { type: 'applied'; id: number; dirty: Rect | null; lossy: boolean; pixels: Uint8ClampedArray<ArrayBuffer> | null; cacheNextId: number | null }
   | { type: 'failed'; id: number; message: string }
   | { type: 'painted'; id: number }
+  | { type: 'cannotDraw'; message: string }
   | { type: 'canvasRead'; id: number; image: ImageData };
 
 /**
@@ -287,7 +290,6 @@ export class WorkerFrames implements ScreenFrames {
   }
 
   dispose(): void {
-    this.worker.terminate();
     this.fail('viewer closed', false);
   }
 
@@ -305,6 +307,7 @@ export class WorkerFrames implements ScreenFrames {
   }
 
   private receive(m: FromWorker): void {
+    if (m.type === 'cannotDraw') return this.fail(`decoder worker: ${m.message}`); // the viewer falls back, with a new canvas
     const w = this.waiting.get(m.id);
     if (!w) return;
     this.waiting.delete(m.id);
@@ -319,6 +322,7 @@ export class WorkerFrames implements ScreenFrames {
   private fail(why: string, report = true): void {
     if (this.failed) return;
     this.failed = true;
+    this.worker.terminate();
     for (const w of this.waiting.values()) w.reject(new Error(why));
     this.waiting.clear();
     if (report) this.broken(why);
@@ -340,7 +344,13 @@ export function runDecodeWorker(scope: { onmessage: ((e: MessageEvent<ToWorker>)
     // In order: an update's JPEGs finish before the next message touches the framebuffer.
     chain = chain.then(async () => {
       try {
-        if (m.type === 'canvas') return void (painter = new FramebufferPainter(m.canvas));
+        if (m.type === 'canvas') {
+          try {
+            return void (painter = new FramebufferPainter(m.canvas));
+          } catch (err) {
+            return scope.postMessage({ type: 'cannotDraw', message: (err as Error)?.message ?? String(err) }, []);
+          }
+        }
         if (m.type === 'resize') {
           core.resize(m.width, m.height, m.cacheBytes, m.keepCache); // a failure: the next updates say why
           return painter?.reset(core);
