@@ -198,7 +198,7 @@ export class LocalFrames implements ScreenFrames {
 type ToWorker =
   | { type: 'canvas'; canvas: OffscreenCanvas }
   | { type: 'resize'; width: number; height: number; cacheBytes: number; keepCache: boolean }
-  | { type: 'update'; id: number; stream: Uint8Array; opCount: number; keyframe: boolean; images?: Uint8Array}
+  | { type: 'update'; id: number; stream: Uint8Array; opCount: number; keyframe: boolean; images?: Uint8Array }
   | { type: 'keep'; id: number; cacheBytes: number; nextId: number; ranges: Uint32Array }
   | { type: 'paint'; id: number }
   | { type: 'read'; id: number };
