@@ -40,25 +40,24 @@ async function blockingBench(browser, loads, reps) {
       const gaps = await page.evaluate(async ({ key, update, opKey, opUpdate, images, width, height, reps, same }) => {
         const { LocalFrames, WorkerFrames } = await import('./tilecast-viewer.js');
         const bytes = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-        const canvas = document.createElement('canvas');
-        canvas.width = width;
-        canvas.height = height;
-        Object.assign(canvas.style, { position: 'fixed', inset: '0', width: '100%' });
-        document.body.append(canvas);
-        const ctx = canvas.getContext('2d', { alpha: false });
         const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
         // Fresh bytes every time: the Worker path moves them away.
         const msg = (keyframe) => (keyframe ? { stream: bytes(key), opCount: opKey, keyframe: true, images: bytes(images) } : { stream: bytes(update), opCount: opUpdate, keyframe: false });
         const result = {};
+        const paint = (frames) => new Promise((r) => frames.paint(r));
         for (const where of ['worker', 'main']) {
-          const frames = where === 'worker' ? new WorkerFrames(new URL('./tilecast-viewer.js', location.href).href, (why) => { throw new Error(why); }) : new LocalFrames();
+          // A canvas each: the Worker takes its own (it draws on it, as in the viewer).
+          const canvas = document.createElement('canvas');
+          Object.assign(canvas.style, { position: 'fixed', inset: '0', width: '100%' });
+          document.body.append(canvas);
+          const frames = where === 'worker' ? new WorkerFrames(new URL('./tilecast-viewer.js', location.href).href, canvas, true, (why) => { throw new Error(why); }) : new LocalFrames(canvas);
           frames.resize(width, height);
           result[where] = [];
           for (let i = 0; i < reps; i++) {
             if (!same) await frames.apply(msg(true));
             const m = msg(same);
             await frame();
-            frames.paint(ctx);
+            await paint(frames);
             // The probe: a task after every task; the longest gap between two of them is the longest block.
             let last = performance.now(), longest = 0, running = true;
             const ch = new MessageChannel();
@@ -72,15 +71,15 @@ async function blockingBench(browser, loads, reps) {
             await new Promise((r) => setTimeout(r, 20));
             await frames.apply(m); // the viewer: decode as the update arrives...
             await frame();
-            frames.paint(ctx); // ...and paint at the next animation frame
+            await paint(frames); // ...and paint at the next animation frame
             await frame();
             await new Promise((r) => setTimeout(r, 20));
             running = false;
             result[where].push(longest);
           }
           frames.dispose();
+          canvas.remove();
         }
-        canvas.remove();
         return result;
       }, { key: b64(l.key.stream), update: b64(l.update.stream), opKey: l.key.opCount, opUpdate: l.update.opCount, images: b64(l.key.images), width: l.width, height: l.height, reps, same: l.key === l.update });
       for (const where of ['worker', 'main']) {
