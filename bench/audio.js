@@ -35,7 +35,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { createHost } = require('tilecast');
-const { DeliveryTrace, startPulseServer, pulseUnavailableReason, videoFrame, loadScene } = require('tilecast/testing');
+const { DeliveryTrace, startPulseServer, pulseUnavailableReason, loadScene } = require('tilecast/testing');
+const { VideoFrames } = require('./lib/videoFrames');
 const { ScrollWorkload } = require('./lib/liveWorkloads');
 const { Child } = require('./lib/child');
 const { simulatePlayout } = require('./lib/playout');
@@ -75,12 +76,17 @@ class IdleWorkload {
   close() {}
 }
 
-/** A 640×360 video region playing at 30 fps on the document: photographic, changing every frame (JPEG at the link's rate). */
+/**
+ * A 640×360 video region playing at 30 fps on the document: photographic, changing every frame (JPEG at the
+ * link's rate). Frames are made on a worker thread (bench/lib/videoFrames.js), as a real capture grabs off
+ * the host's event loop.
+ */
 class VideoWorkload {
   constructor() {
-    this.base = loadScene('document');
-    this.width = this.base.width;
-    this.height = this.base.height;
+    this.frames = new VideoFrames('document', { x: 200, y: 150, w: 640, h: 360 });
+    const base = loadScene('document');
+    this.width = base.width;
+    this.height = base.height;
     this.n = 0;
     this.next = 0;
   }
@@ -88,9 +94,11 @@ class VideoWorkload {
     const wait = this.next - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     this.next = performance.now() + 1000 / 30;
-    return { ...videoFrame(this.base, { x: 200, y: 150, w: 640, h: 360 }, this.n++), timestamp: wall() };
+    return { ...(await this.frames.frame(this.n++)), timestamp: wall() };
   }
-  close() {}
+  close() {
+    this.frames.close();
+  }
 }
 
 function outages(trace, horizonMs) {
