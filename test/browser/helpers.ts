@@ -63,8 +63,13 @@ export function crop(name: Parameters<typeof loadScene>[0], w: number, h: number
   return { data, width: w, height: h, stride: w * 4 };
 }
 
+/** What the pixel helpers need of a page: playwright-core's (Chromium) and puppeteer-core's (Firefox) both have it. */
+export interface EvaluatingPage {
+  evaluate<R>(fn: () => R | Promise<R>): Promise<R>;
+}
+
 /** The canvas's pixels (RGBA) as drawn (by the decode Worker, or the page: the viewer reads them where they are). */
-export async function canvasPixels(page: Page): Promise<Buffer> {
+export async function canvasPixels(page: EvaluatingPage): Promise<Buffer> {
   const b64 = await page.evaluate(async () => {
     const d = (await (window as any).tilecastViewer.readCanvas()).data as Uint8ClampedArray;
     let s = '';
@@ -107,7 +112,7 @@ export async function xHost(t: { teardown(fn: () => unknown): void }, xs: Xvfb):
 }
 
 /** Waits until every update is acked and the canvas equals `f`; returns the first mismatch or null. */
-export async function canvasAtRest(host: Host, page: Page, f: Frame): Promise<string | null> {
+export async function canvasAtRest(host: Host, page: EvaluatingPage, f: Frame): Promise<string | null> {
   const want = rgbaOf(f);
   let diff: string | null = 'not compared yet';
   const end = Date.now() + 20_000;
