@@ -14,6 +14,7 @@ import type { Frame } from '../../src/frame';
 import { until, videoFrame } from '../helpers';
 import { ScriptedSource } from '../security/helpers';
 import { ARGS, CHROMIUM, canvasAtRest, crop, skipWithoutChromium } from './helpers';
+import { FIRST_SCREEN, SCROLL_FINGERS_Y, VIDEO_BASE, checkClickAndKeys, checkScreensExact, checkTapAndScroll, checkVideoRefined, checkVideoThenExact } from './viewerChecks';
 
 const skip = skipWithoutChromium;
 
@@ -52,18 +53,8 @@ async function remount(page: Page, url: string, options: Record<string, unknown>
 }
 
 t.test('the canvas equals the host screen exactly at rest, through changes', { skip }, async (t) => {
-  const a = crop('editor', 800, 500);
-  const { source, host, page, errors } = await hostWithPage(t, a);
-  t.equal(await canvasAtRest(host, page, a), null, 'first screen exact');
-  const b = crop('editor-typed', 800, 500);
-  source.push(b);
-  t.equal(await canvasAtRest(host, page, b), null, 'typed text exact');
-  const c = crop('japanese', 800, 500, 300, 200);
-  source.push(c);
-  t.equal(await canvasAtRest(host, page, c), null, 'Japanese screen exact');
-  const d = crop('document', 640, 400);
-  source.push(d);
-  t.equal(await canvasAtRest(host, page, d), null, 'resized screen exact');
+  const { source, host, page, errors } = await hostWithPage(t, FIRST_SCREEN());
+  await checkScreensExact(t, source, host, page);
   const stats = await page.evaluate(() => (window as any).tilecastViewer.stats);
   t.equal(stats.state, 'connected');
   t.ok(stats.painted >= 3 && stats.rttMs !== null, `painted ${stats.painted} updates, RTT ${stats.rttMs} ms`);
@@ -76,28 +67,13 @@ t.test('the canvas equals the host screen exactly at rest, through changes', { s
 });
 
 t.test('video plays lossy in the page (browser JPEG decode) and is exact once still', { skip }, async (t) => {
-  const a = crop('document', 640, 384);
-  const { source, host, page, errors } = await hostWithPage(t, a);
-  t.equal(await canvasAtRest(host, page, a), null, 'first screen exact');
-  const video = { x: 128, y: 64, w: 256, h: 192 };
-  let last = a;
-  const codecs = new Set<string>();
-  for (let n = 0; n < 20; n++) {
-    last = videoFrame(a, video, n);
-    source.push(last);
-    await new Promise((r) => setTimeout(r, 40));
-    codecs.add(await page.evaluate(() => (window as any).tilecastViewer.stats.codec));
-  }
-  t.ok(codecs.has('jpeg'), `while the video plays the stats say JPEG (${[...codecs].join(', ')})`);
-  t.equal(await canvasAtRest(host, page, last), null, 'byte-identical at rest after refinement');
+  const { source, host, page, errors } = await hostWithPage(t, VIDEO_BASE());
+  await checkVideoThenExact(t, source, host, page);
   // Once nothing changes, within a second or so: 0 fps and no codec, not the last busy second's figures.
   await page.waitForFunction(() => (window as any).tilecastViewer.stats.fps === 0, undefined, { timeout: 10_000 });
   t.equal(await page.evaluate(() => (window as any).tilecastViewer.stats.codec), 'idle');
   t.match(await page.textContent('.tilecast-stats'), /· 0 fps · idle$/, 'the overlay says so');
-  const v = host.viewers()[0]!;
-  t.ok(v.lossyUpdates > 0, `${v.lossyUpdates} updates carried JPEG`);
-  t.equal(v.quality.lossyTiles, 0, 'no tile left lossy');
-  t.equal(v.keyframes, 1, 'no refresh was asked for: every JPEG decoded in the page');
+  checkVideoRefined(t, host);
   t.same(errors, [], 'no page errors');
 });
 
@@ -115,13 +91,8 @@ t.test('mouse, wheel and keys from the page reach the host', { skip }, async (t)
   await page.keyboard.press('Shift+KeyA');
   await page.keyboard.press('Enter');
   await until(() => inputs.filter((e) => e.message.type === 'key').length >= 10, 'the key events at the host');
-  const pointers = inputs.map((e) => e.message).filter((m) => m.type === 'pointer');
-  t.ok(pointers.some((p) => p.type === 'pointer' && p.buttons === 1 && Math.abs(p.x - 100) <= 1 && Math.abs(p.y - 50) <= 1), 'a left press at the clicked pixel');
-  t.ok(pointers.some((p) => p.type === 'pointer' && p.wheelY === 120), 'the wheel in CSS pixels');
-  const keys = inputs.map((e) => e.message).filter((m) => m.type === 'key').map((m) => m.type === 'key' && `${m.down ? 'down' : 'up'} ${m.code} ${m.key}`);
-  t.same(keys, ['down KeyH H', 'up KeyH H', 'down KeyI i', 'up KeyI i', 'down ShiftLeft Shift', 'down KeyA A', 'up KeyA A', 'up ShiftLeft Shift', 'down Enter Enter', 'up Enter Enter']);
-  const shiftedA = inputs.map((e) => e.message).find((m) => m.type === 'key' && m.code === 'KeyA' && m.down);
-  t.equal(shiftedA?.type === 'key' && shiftedA.modifiers & Modifier.SHIFT, Modifier.SHIFT, 'modifier state travels with the key');
+  checkClickAndKeys(t, inputs);
+  t.ok(inputs.some((e) => e.message.type === 'pointer' && e.message.wheelY === 120), 'the wheel in CSS pixels');
 });
 
 t.test('touch: a tap clicks, two fingers scroll', { skip }, async (t) => {
@@ -141,14 +112,12 @@ t.test('touch: a tap clicks, two fingers scroll', { skip }, async (t) => {
   await until(() => inputs.some((e) => e.message.type === 'pointer' && e.message.buttons === 1), 'the tap');
   const cdp = await context.newCDPSession(page);
   const fingers = (y: number) => [{ x: 300, y }, { x: 400, y }];
-  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: fingers(300) });
-  for (const y of [280, 260, 240]) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: fingers(y) });
+  const [from, ...moves] = SCROLL_FINGERS_Y;
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: fingers(from) });
+  for (const y of moves) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: fingers(y) });
   await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
-  await until(() => inputs.some((e) => e.message.type === 'pointer' && e.message.wheelY > 0), 'the two-finger scroll');
-  const ptr = inputs.map((e) => e.message).filter((m) => m.type === 'pointer');
-  t.ok(ptr.some((p) => p.type === 'pointer' && p.buttons === 1 && p.x === 200 && p.y === 100), 'the tap pressed at the tapped pixel');
-  t.equal(ptr.filter((p) => p.type === 'pointer' && p.wheelY !== 0).reduce((n, p) => n + (p.type === 'pointer' ? p.wheelY : 0), 0), 60, 'fingers moving up 60 px scroll down 60 px');
-  t.notOk(ptr.some((p) => p.type === 'pointer' && p.wheelY !== 0 && p.buttons !== 0), 'no button held while scrolling');
+  await until(() => inputs.reduce((n, e) => n + (e.message.type === 'pointer' ? e.message.wheelY : 0), 0) >= 60, 'the two-finger scroll');
+  checkTapAndScroll(t, inputs);
 });
 
 t.test('IME composition sends the composed text, not the raw keys', { skip }, async (t) => {
