@@ -20,6 +20,6 @@ console.log('|---|---|---|---|---|---|');
 for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
   const run = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
   const inOutage = (t) => run.outages.some(([a, b]) => t - run.epoch >= a && t - run.epoch <= b + run.outageTailMs);
-  const r = simulatePlayout(run.arrivals, { measureFrom: run.measureFrom, inOutage });
+  const r = simulatePlayout(run.arrivals, { measureFrom: run.measureFrom, inOutage, pixels: run.pixelArrivals ?? null });
   console.log(`| ${run.pixels} | ${r.played} | ${r.mouthToEar.p50.toFixed(0)} / ${r.mouthToEar.p95.toFixed(0)} / ${r.mouthToEar.p99.toFixed(0)} | ${r.concealedPercent.toFixed(2)} (${r.concealedOutsideOutagesPercent.toFixed(2)}) | ${r.underruns} / ${r.lost} / ${r.late} / ${r.skipped} | ${r.finalPlayoutDelayMs?.toFixed(0) ?? '-'} |`);
 }

@@ -148,7 +148,7 @@ async function run(pixels, traces, pulse) {
   const stats = host.viewers()[0];
   const audioStats = host.audioStats();
   const pixelBytes = stats ? stats.bytesSent - (stats.audio?.bytesSent ?? 0) : 0;
-  const { arrivals, audioBytesDown, micBytes, micSeconds } = await viewer.call('finish');
+  const { arrivals, pixelArrivals, audioBytesDown, micBytes, micSeconds } = await viewer.call('finish');
   await viewer.stop();
   await emu.stop();
   await host.close();
@@ -158,9 +158,9 @@ async function run(pixels, traces, pulse) {
   const inOutage = (captureTime) => outs.some(([a, b]) => captureTime - epoch >= a && captureTime - epoch <= b + OUTAGE_TAIL_MS);
   if (arrivalsDir) {
     fs.mkdirSync(arrivalsDir, { recursive: true });
-    fs.writeFileSync(path.join(arrivalsDir, `${pixels}.json`), JSON.stringify({ pixels, epoch, measureFrom, outages: outs, outageTailMs: OUTAGE_TAIL_MS, arrivals }));
+    fs.writeFileSync(path.join(arrivalsDir, `${pixels}.json`), JSON.stringify({ pixels, epoch, measureFrom, outages: outs, outageTailMs: OUTAGE_TAIL_MS, arrivals, pixelArrivals }));
   }
-  const playout = simulatePlayout(arrivals, { measureFrom, inOutage });
+  const playout = simulatePlayout(arrivals, { measureFrom, inOutage, pixels: pixelArrivals });
   return {
     pixels, seconds, ...playout,
     droppedAtHost: stats?.audio ? { stale: stats.audio.droppedStale + stats.audio.droppedFull, stalled: stats.audio.droppedStalled } : null,

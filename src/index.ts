@@ -55,6 +55,7 @@ export { OpusEncoder, OpusDecoder, opusUnavailableReason, OPUS_FRAME_MS } from '
 export type { OpusEncoderOptions } from './audio/opus';
 export { AudioReceiver } from './audio/audioReceiver';
 export { JitterBuffer } from './audio/jitterBuffer';
+export { PixelLoadMeter } from './audio/pixelLoad';
 export type { JitterBufferOptions, JitterStats } from './audio/jitterBuffer';
 export type { PcmFrame } from './audio/audioReceiver';
 export { listAudioDevices, findMicrophoneOutput, VIRTUAL_CABLE_INPUTS } from './audio/wasapi';

@@ -6,7 +6,7 @@
 // 24 kbit/s Opus frame every 20 ms on its own clock.
 //
 //   argv[2]: { url }
-//   parent -> child { cmd: 'finish', id } -> { arrivals: [{ seq, captureTime, receivedAt }], audioBytesDown, micBytes, micSeconds }
+//   parent -> child { cmd: 'finish', id } -> { arrivals: [{ seq, captureTime, receivedAt }], pixelArrivals: [[receivedAt, bytes]], audioBytesDown, micBytes, micSeconds }
 //                   { cmd: 'close', id } (after finish)
 //   child  -> parent { type: 'ready' } (the viewer is connecting)
 'use strict';
@@ -21,6 +21,9 @@ const arrivals = [];
 let audioBytesDown = 0;
 const viewer = connectViewer(url, { timeoutMs: 120_000, audio: true, microphone: true });
 viewer.on('error', () => {});
+// Pixel bytes as they arrive (receivedAt, bytes): the browser viewer's jitter buffer knows the pixel load from them.
+const pixelArrivals = [];
+viewer.on('update', (u) => pixelArrivals.push([u.receivedAt, u.bytes]));
 viewer.on('audio', (f) => {
   arrivals.push({ seq: f.seq, captureTime: f.captureTime, receivedAt: f.receivedAt });
   audioBytesDown += f.payload.length + 21 + 2; // AUDIO header + WebSocket frame header
@@ -47,7 +50,7 @@ serve({
     const micSeconds = (performance.now() - micStart) / 1000;
     viewer.close();
     micEncoder.close();
-    return { arrivals, audioBytesDown, micBytes, micSeconds };
+    return { arrivals, pixelArrivals, audioBytesDown, micBytes, micSeconds };
   },
   // After finish's reply (which may be large) has gone: Child.stop() asks.
   close() {

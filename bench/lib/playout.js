@@ -4,16 +4,48 @@
 // bench/audio-replay.js (which replays a run's saved arrivals, so two playout
 // policies can be compared on identical arrivals).
 'use strict';
-const { JitterBuffer } = require('tilecast');
+const { JitterBuffer, PixelLoadMeter } = require('tilecast');
 
 const pct = (s, p) => (s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN);
 
 /**
- * arrivals: [{ seq, captureTime, receivedAt }] (one clock); measureFrom: frames captured before it
- * (less 200 ms) are the warm-up; inOutage(captureTime): whether a slot's sound falls in a trace outage.
+ * When a frame that never arrived was captured: frames are captured every 20
+ * ms in seq order, so from the nearest one before it that arrived, else the
+ * nearest after. (Not the last frame played: when the host dropped a run of
+ * stale frames in an outage, that one was captured before the outage began,
+ * and the run's slots would count as outside it.)
  */
-function simulatePlayout(arrivals, { measureFrom, inOutage, jitterBuffer = new JitterBuffer() }) {
+function lostCaptureTime(bySeqTime, seq) {
+  for (let k = 1; k <= MAX_LOST_RUN; k++) {
+    const before = bySeqTime.get((seq - k) >>> 0);
+    if (before !== undefined && !bySeqTime.has((seq - k + 1) >>> 0)) {
+      // The run of missing frames starts right after `before`; prefer the frame after the run when it is closer.
+      let j = 1;
+      while (j <= MAX_LOST_RUN && !bySeqTime.has((seq + j) >>> 0)) j++;
+      const after = bySeqTime.get((seq + j) >>> 0);
+      return after !== undefined && j < k ? after - 20 * j : before + 20 * k;
+    }
+  }
+  for (let j = 1; j <= MAX_LOST_RUN; j++) {
+    const after = bySeqTime.get((seq + j) >>> 0);
+    if (after !== undefined) return after - 20 * j;
+  }
+  return null;
+}
+/** Longest run of missing frames searched for a neighbour (a minute of sound). */
+const MAX_LOST_RUN = 3000;
+
+/**
+ * arrivals: [{ seq, captureTime, receivedAt }] (one clock); measureFrom: frames captured before it
+ * (less 200 ms) are the warm-up; inOutage(captureTime): whether a slot's sound falls in a trace outage;
+ * pixels: [[receivedAt, bytes]] of everything else the viewer received, in time order (null: unknown, no pixel load).
+ */
+function simulatePlayout(arrivals, { measureFrom, inOutage, jitterBuffer = new JitterBuffer(), pixels = null }) {
   const jb = jitterBuffer;
+  // The viewer's pixel load (what the browser's AudioPlayer tells its worklet), from the pixel bytes' arrivals.
+  const load = new PixelLoadMeter();
+  const pixelArrivals = pixels ?? [];
+  let k = 0;
   const events = arrivals.filter((a) => a.captureTime >= measureFrom - 200).sort((a, b) => a.receivedAt - b.receivedAt);
   const m2e = [];
   let concealed = 0;
@@ -25,6 +57,8 @@ function simulatePlayout(arrivals, { measureFrom, inOutage, jitterBuffer = new J
     let lastCapture = events[0].captureTime;
     let lastPlayedAt = events[0].receivedAt;
     for (let t = events[0].receivedAt; t <= events[events.length - 1].receivedAt; t += 20) {
+      for (; k < pixelArrivals.length && pixelArrivals[k][0] <= t; k++) load.add(pixelArrivals[k][1], pixelArrivals[k][0]);
+      if (pixels) jb.setPixelLoad(load.loaded(t));
       while (i < events.length && events[i].receivedAt <= t) {
         jb.push(events[i].seq, events[i], { captureTime: events[i].captureTime, arrivedAt: events[i].receivedAt });
         i++;
@@ -38,7 +72,7 @@ function simulatePlayout(arrivals, { measureFrom, inOutage, jitterBuffer = new J
       } else if (p.kind === 'lost' || p.kind === 'underrun' || p.kind === 'hold') {
         concealed++;
         // The sound this slot stands for: a lost frame's own; for silence, what would play now at the last frame's delay.
-        const when = p.kind === 'lost' ? (bySeqTime.get(p.seq - 1) ?? lastCapture) + 20 : lastCapture + (t - lastPlayedAt);
+        const when = p.kind === 'lost' ? lostCaptureTime(bySeqTime, p.seq) ?? lastCapture + 20 : lastCapture + (t - lastPlayedAt);
         if (!inOutage(when)) concealedOutside++;
       }
     }

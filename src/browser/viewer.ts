@@ -484,6 +484,7 @@ export class TilecastViewer {
       this.stats.rttMs = link.rttMs;
     }
     if (!msg) return;
+    if (msg.type !== 'audio') this.audio?.notePixelBytes(bytes);
     switch (msg.type) {
       case 'hello':
         this.cacheTicket = null; // shown to this host once (it is single-use there); the next comes after the keyframe

@@ -9,10 +9,15 @@ import { chromium, Browser, Page } from 'playwright-core';
 import { pulseEnv } from '../../src/audio/pulse';
 import { play, pulseUnavailableReason } from '../../src/testing/pulseServer';
 import { firstChannel, rms, silence, strongestTone, toneBurst } from '../../src/testing/tones';
+import * as crypto from 'node:crypto';
+import { LOADED_JITTER_MS, FRAME_MS } from '../../src/audio/jitterBuffer';
+import { loadScene } from '../../src/source/sceneSource';
 import { audioHost, openAudioPage } from './helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** 100 Hz to 3 kHz in 20 Hz steps: where a beep's tone is looked for. */
+/** The jitter buffer's target under pixel load, frames. */
+const LOADED_TARGET = Math.ceil(LOADED_JITTER_MS / FRAME_MS) + 1;
 const CANDIDATES = Array.from({ length: 146 }, (_, i) => 100 + 20 * i);
 const skip = (fs.existsSync(CHROMIUM) ? false : `Debian chromium not installed at ${CHROMIUM}`) || pulseUnavailableReason() || false;
 if (skip && process.env.CI) throw new Error(String(skip));
@@ -47,7 +52,7 @@ async function listen(page: Page): Promise<void> {
 }
 
 t.test('the host\'s sound plays in the page; the fake microphone\'s beep reaches the host\'s virtual source', { skip }, async (t) => {
-  const { pulse, host, micSource } = await audioHost(t);
+  const { pulse, host, micSource, source } = await audioHost(t);
   const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
   t.teardown(() => page.close());
   const pageErrors = await openAudioPage(page, host);
@@ -72,6 +77,25 @@ t.test('the host\'s sound plays in the page; the fake microphone\'s beep reaches
   const lat = [...playback.recentLatencyMs].sort((a: number, b: number) => a - b);
   t.comment(`page playout: ${playback.played} frames, ${playback.underruns} underruns, ${playback.lost} lost, target ${playback.targetFrames * 20} ms, mouth-to-ear median ${lat[lat.length >> 1]?.toFixed(0)} ms`);
   t.ok(playback.played > 50, 'frames played through the worklet');
+
+  // Pixel load: a region of noise repainted 10 times a second (about 100 kB an update) for 4 s. The page
+  // tells its worklet, whose jitter buffer then keeps LOADED_JITTER_MS of allowance (a new stream counts as
+  // a jittery link for its first minute, so even on loopback).
+  t.equal(playback.pixelLoaded, false, 'a still screen: no pixel load');
+  t.ok(playback.targetFrames < LOADED_TARGET, `target ${playback.targetFrames} frames on loopback`);
+  const noisy = loadScene('document');
+  const repaint = setInterval(() => {
+    const data = Buffer.from(noisy.data);
+    for (let y = 100; y < 300; y++) crypto.randomFillSync(data, (y * noisy.width + 100) * 4, 200 * 4);
+    source.push({ ...noisy, data });
+  }, 100);
+  t.teardown(() => clearInterval(repaint));
+  await page.waitForFunction((want) => { const p = (window as any).tilecastViewer.audio.stats().playback; return p.pixelLoaded && p.targetFrames >= want; }, LOADED_TARGET, { timeout: 15_000 })
+    .catch(() => {});
+  const loaded = (await page.evaluate(() => (window as any).tilecastViewer.audio.stats())).playback;
+  clearInterval(repaint);
+  t.equal(loaded.pixelLoaded, true, 'the page saw the pixel load');
+  t.ok(loaded.targetFrames >= LOADED_TARGET, `and its worklet's jitter buffer allows for it (target ${loaded.targetFrames} frames)`);
 
   // Microphone: Chromium's fake capture device beeps; the page encodes it with AudioEncoder.
   const rec = spawn('parec', [`--device=${micSource}`, '--raw', '--format=s16le', '--rate=48000', '--channels=1', '--latency-msec=20'], { env: pulseEnv({ server: pulse.server }) });

@@ -28,14 +28,14 @@ export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-b
  * jitter budget: a loaded machine must not drop the known signal). Torn down
  * with the test.
  */
-export async function audioHost(t: { teardown(fn: () => unknown): void }): Promise<{ pulse: PulseServer; host: Host; micSource: string | null }> {
+export async function audioHost(t: { teardown(fn: () => unknown): void }): Promise<{ pulse: PulseServer; host: Host; micSource: string | null; source: PushSource }> {
   const pulse = await startPulseServer();
   t.teardown(() => pulse.stop());
   const source = new PushSource();
   source.push(loadScene('document'));
   const host = await createHost({ source, httpHandler: viewerPage(), audio: { server: pulse.server, microphone: true, jitterBudgetMs: 3000 } });
   t.teardown(() => host.close());
-  return { pulse, host, micSource: await host.prepareMicrophone() };
+  return { pulse, host, micSource: await host.prepareMicrophone(), source };
 }
 
 /**

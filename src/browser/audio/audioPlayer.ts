@@ -8,11 +8,14 @@
 import type { AudioMessage } from '../../protocol/messages';
 import { AudioSequence } from '../../audio/audioSequence';
 import type { JitterStats } from '../../audio/jitterBuffer';
+import { PixelLoadMeter } from '../../audio/pixelLoad';
 
 export interface PlayerStats extends JitterStats {
   /** Context state: 'suspended' until the first tap (autoplay rules), then 'running'. */
   state: AudioContextState | 'unsupported';
   framesReceived: number;
+  /** The pixel stream loads the link (src/audio/pixelLoad.ts): the jitter buffer keeps more delay. */
+  pixelLoaded: boolean;
   /** Mouth-to-ear latency of recently played frames (host capture → played here), ms; needs synchronised clocks. */
   recentLatencyMs: number[];
 }
@@ -36,6 +39,8 @@ export class AudioPlayer {
   private framesReceived = 0;
   private volume = 1;
   private muted = false;
+  private readonly pixelLoad = new PixelLoadMeter();
+  private pixelLoaded = false;
 
   constructor(workletUrl: string) {
     this.context = new AudioContext({ sampleRate: 48_000, latencyHint: 'interactive' });
@@ -45,6 +50,7 @@ export class AudioPlayer {
       node.connect(this.context.destination);
       this.node = node;
       this.applyGain();
+      if (this.pixelLoaded) node.port.postMessage({ type: 'pixelLoad', loaded: true });
     });
   }
 
@@ -78,8 +84,19 @@ export class AudioPlayer {
     this.node?.port.postMessage({ type: 'reset' });
   }
 
+  /** Bytes of anything but sound that just arrived: the jitter buffer allows for pixel load (src/audio/pixelLoad.ts). */
+  notePixelBytes(bytes: number): void {
+    this.pixelLoad.add(bytes, performance.now());
+  }
+
   receive(msg: AudioMessage): void {
     this.framesReceived++;
+    // Checked once a frame: a load that ends is seen without any pixel arriving.
+    const loaded = this.pixelLoad.loaded(performance.now());
+    if (loaded !== this.pixelLoaded) {
+      this.pixelLoaded = loaded;
+      this.node?.port.postMessage({ type: 'pixelLoad', loaded });
+    }
     const place = this.sequence.place(msg.seq);
     if (!place) return; // late or duplicate
     if (place.restart) this.node?.port.postMessage({ type: 'reset' });
@@ -126,7 +143,7 @@ export class AudioPlayer {
   }
 
   stats(): PlayerStats {
-    return { ...this.jitter, state: this.context.state, framesReceived: this.framesReceived, recentLatencyMs: [...this.latency] };
+    return { ...this.jitter, state: this.context.state, framesReceived: this.framesReceived, pixelLoaded: this.pixelLoaded, recentLatencyMs: [...this.latency] };
   }
 
   close(): void {

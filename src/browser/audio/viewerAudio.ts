@@ -2,7 +2,7 @@
  * ViewerAudio: the browser viewer's audio in one object with a small API the
  * viewer (and its toolbar) calls: start() from a tap (autoplay rules), mute,
  * volume, microphone on/off, and the hooks the viewer's connection feeds
- * (connected(), receive()).
+ * (connected(), receive(), notePixelBytes()).
  *
  * Controls: the viewer's toolbar has the audio buttons (mute, volume,
  * microphone: it calls setMuted()/setVolume()/setMicrophone() and follows
@@ -186,6 +186,11 @@ export class ViewerAudio {
 
   receive(msg: AudioMessage): void {
     this.ensurePlayer()?.receive(msg);
+  }
+
+  /** `bytes` of another message (pixels) arrived: the sound's delay allows for pixel load. */
+  notePixelBytes(bytes: number): void {
+    this.player?.notePixelBytes(bytes);
   }
 
   stats(): ViewerAudioStats {

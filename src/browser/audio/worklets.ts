@@ -7,7 +7,8 @@
  * timed playout, the same policy bench/audio.js measures) on the audio clock. Decoded frames
  * (interleaved Float32, 20 ms at the context's 48 kHz) come in on its port;
  * every 20 ms of output it pulls the next one (or silence for a lost frame or
- * an underrun) and applies the volume. It reports its counters and, for each
+ * an underrun) and applies the volume; the main thread tells it when the
+ * pixel stream loads the link (src/audio/pixelLoad.ts). It reports its counters and, for each
  * played frame, the frame's captureTime and the context time its first
  * sample played (mouth-to-ear latency).
  *
@@ -49,6 +50,7 @@ class PlayoutProcessor extends AudioWorkletProcessor {
       if (m.type === 'frame') this.jb.push(m.seq, { pcm: m.pcm, channels: m.channels, captureTime: m.captureTime }, { captureTime: m.captureTime, arrivedAt: currentTime * 1000 });
       else if (m.type === 'reset') this.jb.reset();
       else if (m.type === 'gain') this.gain = m.value;
+      else if (m.type === 'pixelLoad') this.jb.setPixelLoad(m.loaded === true);
     };
   }
 

@@ -1,6 +1,6 @@
 // The adaptive playout policy, frame by frame: start at the target, conceal holes, grow on underruns, drain back down.
 import t from 'tap';
-import { CALM_PULLS, DRAIN_AFTER, FRAME_MS, JitterBuffer } from '../../../src/audio/jitterBuffer';
+import { CALM_PULLS, DRAIN_AFTER, FRAME_MS, JITTERY_FOR_MS, JitterBuffer, LOADED_JITTER_MS } from '../../../src/audio/jitterBuffer';
 
 t.test('waits for the target, plays in order, conceals a hole, drops a late frame', async (t) => {
   const jb = new JitterBuffer<string>({ minFrames: 2 });
@@ -119,4 +119,69 @@ t.test('a jump far beyond the buffer moves its start in one step (a hostile 2^31
   wrap.push(5, 'y');
   t.equal(wrap.depth, 4);
   t.same([wrap.pull(), wrap.pull(), wrap.pull(), wrap.pull()].map((p) => p.kind), ['lost', 'lost', 'lost', 'frame']);
+});
+
+/** Plays arrivals [arrival, seq, capture] through `jb` with a pull every frame until the last arrival; `at(now)` runs before each pull. */
+function playOut(jb: JitterBuffer<number>, arrivals: Array<[number, number, number]>, at: (now: number) => void = () => {}) {
+  arrivals.sort((a, b) => a[0] - b[0]);
+  const slots: Array<{ now: number; kind: string; seq?: number }> = [];
+  let i = 0;
+  for (let now = arrivals[0]![0]; now <= arrivals[arrivals.length - 1]![0]; now += FRAME_MS) {
+    at(now);
+    while (i < arrivals.length && arrivals[i]![0] <= now) {
+      const [a, s, c] = arrivals[i++]!;
+      jb.push(s, s, { captureTime: c, arrivedAt: a });
+    }
+    const p = jb.pull(now);
+    slots.push({ now, kind: p.kind, ...(p.kind === 'frame' ? { seq: p.seq } : {}) });
+  }
+  return slots;
+}
+
+t.test('pixel load on a jittery link: the allowance rises to LOADED_JITTER_MS, so sound stranded behind pixels still plays', async (t) => {
+  const OFFSET = 1_000;
+  // 40 s of frames, transit 40 ms, every 10th 70 ms later (an LTE link's jitter); at 30 s a rate drop strands
+  // 6 frames behind queued pixels: they arrive together, the first 120 ms late.
+  const arrivals = (): Array<[number, number, number]> => {
+    const a: Array<[number, number, number]> = [];
+    for (let seq = 0; seq < 2000; seq++) {
+      const arrival = seq >= 1500 && seq < 1506 ? 1500 * FRAME_MS + 40 + 120 : seq * FRAME_MS + 40 + (seq % 10 === 0 ? 70 : 0);
+      a.push([arrival, seq, OFFSET + seq * FRAME_MS]);
+    }
+    return a;
+  };
+  const concealedIn = (slots: Array<{ now: number; kind: string }>, from: number, to: number) =>
+    slots.filter((s) => s.now >= from && s.now < to && s.kind !== 'frame').length;
+  // Without pixel load: the stranded frames come after their slots.
+  const idleSlots = playOut(new JitterBuffer<number>(), arrivals());
+  t.ok(concealedIn(idleSlots, 30_000, 31_000) >= 2, `idle: the stranded frames are concealed (${concealedIn(idleSlots, 30_000, 31_000)} slots)`);
+  // Loaded from 20 s to 35 s: the delay rises (a few slots of silence, once), the stranded frames play, and it comes back down.
+  const jb = new JitterBuffer<number>();
+  const delays = new Map<number, number>();
+  const slots = playOut(jb, arrivals(), (now) => {
+    if (now % 5_000 === 0) delays.set(now, jb.delayMs! + OFFSET);
+    jb.setPixelLoad(now >= 20_000 && now < 35_000);
+  });
+  t.equal(delays.get(20_000), 40 + 70 + FRAME_MS, 'before the load: the 95th percentile of the jitter, plus a frame');
+  t.equal(delays.get(25_000), 40 + LOADED_JITTER_MS + FRAME_MS, 'under load: LOADED_JITTER_MS');
+  const rise = concealedIn(slots, 20_000, 21_000);
+  t.ok(rise > 0 && rise <= Math.ceil((LOADED_JITTER_MS - 70) / FRAME_MS) + 1, `raising the delay cost ${rise} slots of silence`);
+  t.equal(concealedIn(slots, 21_000, 35_000), 0, 'then nothing is concealed, the stranded frames included');
+  t.equal(jb.delayMs! + OFFSET, 40 + 70 + FRAME_MS, 'after the load: the jitter allowance again');
+  t.equal(concealedIn(slots, 35_000, 40_000), 0, 'and the way down conceals nothing (frames are skipped)');
+});
+
+t.test('pixel load on a calm link changes nothing after the stream has been calm for JITTERY_FOR_MS', async (t) => {
+  const jb = new JitterBuffer<number>();
+  jb.setPixelLoad(true);
+  const arrivals: Array<[number, number, number]> = [];
+  const frames = (JITTERY_FOR_MS + 5_000) / FRAME_MS;
+  for (let seq = 0; seq < frames; seq++) arrivals.push([seq * FRAME_MS + 3, seq, seq * FRAME_MS]); // a LAN: 3 ms, no jitter
+  let early = 0;
+  const slots = playOut(jb, arrivals, (now) => {
+    if (now >= 10_000 && now < 10_020) early = jb.delayMs!;
+  });
+  t.equal(early, 3 + LOADED_JITTER_MS + FRAME_MS, 'a new stream counts as jittery: the allowance applies at first');
+  t.equal(jb.delayMs, 3 + FRAME_MS + FRAME_MS, 'after a calm minute: the least delay (fastest transit, one frame of allowance, a frame)');
+  t.equal(slots.filter((s) => s.now > JITTERY_FOR_MS + 1_000 && s.kind !== 'frame').length, 0, 'and the way down conceals nothing');
 });
