@@ -61,6 +61,7 @@ function simulatePlayout(arrivals, { measureFrom, inOutage, jitterBuffer = new J
       if (pixels) jb.setPixelLoad(load.loaded(t));
       while (i < events.length && events[i].receivedAt <= t) {
         jb.push(events[i].seq, events[i], { captureTime: events[i].captureTime, arrivedAt: events[i].receivedAt });
+        load.heard(events[i].receivedAt);
         i++;
       }
       const p = jb.pull(t);

@@ -16,7 +16,9 @@
  * PIXEL_LOAD_BYTES_PER_S (so a page turned once does not count); it stays so
  * until PIXEL_LOAD_OFF_S whole seconds in a row brought less (so a video that
  * pauses between scenes does not move the sound's delay back and forth:
- * every rise of the delay costs silence, every fall skips sound).
+ * every rise of the delay costs silence, every fall skips sound). A second in
+ * which nothing arrived, neither pixels nor sound (heard()), is an outage of
+ * the link, not a quiet screen: it counts for neither run.
  */
 
 /** A second with at least this many pixel bytes (200 kbit/s) is a busy one. */
@@ -29,6 +31,7 @@ export const PIXEL_LOAD_OFF_S = 10;
 export class PixelLoadMeter {
   private second: number | null = null; // the whole second (of `now`) being counted
   private bytes = 0;
+  private heardIn = false; // sound arrived in `second`
   private busyRun = 0;
   private quietRun = 0;
   private on = false;
@@ -37,6 +40,12 @@ export class PixelLoadMeter {
   add(bytes: number, now: number): void {
     this.roll(now);
     if (Number.isFinite(bytes) && bytes > 0) this.bytes += bytes;
+  }
+
+  /** Sound arrived at `now`: the link delivers, so a second without pixels is a quiet one. */
+  heard(now: number): void {
+    this.roll(now);
+    this.heardIn = true;
   }
 
   /** Whether the pixel stream is loaded at `now`. */
@@ -52,28 +61,23 @@ export class PixelLoadMeter {
     if (this.second === null || s < this.second) {
       this.second = s; // first call, or a clock that went back: start counting again from here
       this.bytes = 0;
+      this.heardIn = false;
       return;
     }
-    while (this.second < s) {
-      if (this.bytes >= PIXEL_LOAD_BYTES_PER_S) {
-        this.busyRun++;
-        this.quietRun = 0;
-      } else {
-        this.quietRun++;
-        this.busyRun = 0;
-      }
-      if (this.busyRun >= PIXEL_LOAD_ON_S) this.on = true;
-      if (this.quietRun >= PIXEL_LOAD_OFF_S) this.on = false;
-      this.bytes = 0;
-      // Long without any call: the seconds not yet closed were all quiet.
-      if (s - this.second > PIXEL_LOAD_OFF_S) {
-        this.quietRun = PIXEL_LOAD_OFF_S;
-        this.busyRun = 0;
-        this.on = false;
-        this.second = s;
-        break;
-      }
-      this.second++;
+    if (this.second === s) return;
+    // Close the second being counted; the ones after it up to `now` had no call: nothing arrived (an outage).
+    if (this.bytes >= PIXEL_LOAD_BYTES_PER_S) {
+      this.busyRun++;
+      this.quietRun = 0;
+    } else if (this.bytes > 0 || this.heardIn) {
+      this.quietRun++;
+      this.busyRun = 0;
     }
+    if (this.busyRun >= PIXEL_LOAD_ON_S) this.on = true;
+    if (this.quietRun >= PIXEL_LOAD_OFF_S) this.on = false;
+    if (s > this.second + 1) this.busyRun = 0; // seconds in a row means seen in a row: an outage breaks a busy run
+    this.second = s;
+    this.bytes = 0;
+    this.heardIn = false;
   }
 }

@@ -163,6 +163,7 @@ export class FlowController {
   private stallCount = 0;
   private lastSendAt = -Infinity;
   private inStall = false;
+  private inflightCap: number | null = null;
 
   constructor(options: FlowControlOptions = {}) {
     this.minBytes = options.minInflightBytes ?? 64 * 1024;
@@ -195,11 +196,20 @@ export class FlowController {
   budgetBytes(maxQueueMs?: number, now?: number): number {
     const rtt = this.minRtt.get();
     const rate = this.maxRate.get();
-    if (rtt === null || rate === null) return this.minBytes;
-    const budget = Math.max(this.minBytes, (this.gain * rate * rtt) / 1000);
+    if (rtt === null || rate === null) return Math.min(this.minBytes, this.inflightCap ?? Infinity);
+    const budget = Math.min(Math.max(this.minBytes, (this.gain * rate * rtt) / 1000), this.inflightCap ?? Infinity);
     if (maxQueueMs === undefined) return budget;
     const recent = Math.min(rate, (now === undefined ? null : this.queueRate.get(now)) ?? this.lastRate ?? rate);
     return Math.min(budget, Math.max(16 * 1024, (recent * (rtt + maxQueueMs)) / 1000));
+  }
+
+  /**
+   * At most `bytes` in flight whatever the rate (null: no cap), from now on:
+   * the session caps pixels while sound plays (SOUND_INFLIGHT_MAX_BYTES).
+   * Nothing in flight still means one update may go, however big.
+   */
+  setInflightCap(bytes: number | null): void {
+    this.inflightCap = bytes !== null && Number.isFinite(bytes) && bytes > 0 ? bytes : null;
   }
 
   /**

@@ -31,6 +31,9 @@ import { WindowsMicrophone, findMicrophoneOutput } from '../audio/wasapi';
 import { EncodedAudioFrame, SOUND_DEFAULTS, SoundCapture, SoundCaptureStats } from '../audio/soundCapture';
 import type { SessionAudioOffer, ViewerSession } from './viewerSession';
 
+/** Opus packets this short are DTX silence (3 bytes from our encoder, ~1 byte a frame on the wire's average). */
+export const SILENT_PACKET_MAX_BYTES = 8;
+
 export interface HostAudioOptions extends PulseTarget {
   /** Send what the PC plays to viewers that ask (default true). */
   sound?: boolean;
@@ -237,7 +240,8 @@ export class HostAudio extends EventEmitter<HostAudioEvents> {
     const seq = (f.seq + this.seqBase) >>> 0;
     this.lastSeq = seq;
     const bytes = encodeMessage({ type: 'audio', codec: 'opus', sampleRate: f.sampleRate, channels: f.channels, seq, captureTime: f.captureTime, payload: f.payload });
-    for (const s of this.hearers.keys()) s.offerAudio({ seq, captureTime: f.captureTime, bytes });
+    const audible = f.payload.length > SILENT_PACKET_MAX_BYTES;
+    for (const s of this.hearers.keys()) s.offerAudio({ seq, captureTime: f.captureTime, bytes, audible });
   }
 
   /**

@@ -92,6 +92,7 @@ export class AudioPlayer {
   receive(msg: AudioMessage): void {
     this.framesReceived++;
     // Checked once a frame: a load that ends is seen without any pixel arriving.
+    this.pixelLoad.heard(performance.now());
     const loaded = this.pixelLoad.loaded(performance.now());
     if (loaded !== this.pixelLoaded) {
       this.pixelLoaded = loaded;

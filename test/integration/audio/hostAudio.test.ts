@@ -51,7 +51,11 @@ t.test('sound: granted only when the host enables it and the viewer asks; tones 
   let deafAudio = 0;
   deaf.on('audio', () => deafAudio++);
   await until(() => frames.length >= 10, 'first sound frames');
+  const listening = () => host.viewers().find((v) => v.audio)!.audio!;
+  await new Promise((r) => setTimeout(r, 2500)); // the capture's start may make a sound; then the sink is silent
+  t.equal(listening().audible, false, 'a silent PC: DTX frames, the sound is not audible (pixels are not capped for it)');
   const playedAt = await playPair(pulse);
+  await until(() => listening().audible, 'the tones make the sound audible');
   await until(() => frames.length > 0 && frames[frames.length - 1]!.captureTime > playedAt + 2500, 'the tones and some after');
 
   const tones = findTones(frames, [440, 1000]);

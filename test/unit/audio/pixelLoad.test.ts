@@ -13,14 +13,27 @@ t.test('on after PIXEL_LOAD_ON_S busy seconds in a row, off after PIXEL_LOAD_OFF
   t.notOk(m.loaded(PIXEL_LOAD_ON_S * 1000 - 1), 'not while the last busy second is still counting');
   t.ok(m.loaded(PIXEL_LOAD_ON_S * 1000), 'on once it has ended');
   const quietFrom = PIXEL_LOAD_ON_S * 1000;
-  feed(m, quietFrom, quietFrom + (PIXEL_LOAD_OFF_S - 1) * 1000, PIXEL_LOAD_BYTES_PER_S / 2);
-  t.ok(m.loaded(quietFrom + (PIXEL_LOAD_OFF_S - 1) * 1000), `still on after ${PIXEL_LOAD_OFF_S - 1} quiet seconds (a pause between scenes)`);
-  t.notOk(m.loaded(quietFrom + PIXEL_LOAD_OFF_S * 1000), `off after ${PIXEL_LOAD_OFF_S}, with no bytes arriving meanwhile`);
+  feed(m, quietFrom, quietFrom + PIXEL_LOAD_OFF_S * 1000, PIXEL_LOAD_BYTES_PER_S / 2);
+  t.ok(m.loaded(quietFrom + PIXEL_LOAD_OFF_S * 1000 - 1), `still on after ${PIXEL_LOAD_OFF_S - 1} quiet seconds (a pause between scenes)`);
+  t.notOk(m.loaded(quietFrom + PIXEL_LOAD_OFF_S * 1000), `off after ${PIXEL_LOAD_OFF_S}`);
+});
+
+t.test('seconds with sound and no pixels are quiet; seconds with nothing at all (an outage) count for neither', async (t) => {
+  const m = new PixelLoadMeter();
+  feed(m, 0, 2_000, PIXEL_LOAD_BYTES_PER_S);
+  t.ok(m.loaded(2_000));
+  t.ok(m.loaded(2_000 + 60_000), 'a minute in which nothing arrived: still on (the link was out, the video may still play)');
+  const from = 62_000;
+  for (let at = from; at < from + (PIXEL_LOAD_OFF_S - 1) * 1000; at += 20) m.heard(at);
+  t.ok(m.loaded(from + (PIXEL_LOAD_OFF_S - 1) * 1000 + 500), 'sound alone for less than PIXEL_LOAD_OFF_S: on');
+  for (let at = from + (PIXEL_LOAD_OFF_S - 1) * 1000; at < from + PIXEL_LOAD_OFF_S * 1000; at += 20) m.heard(at);
+  t.notOk(m.loaded(from + PIXEL_LOAD_OFF_S * 1000), `off after ${PIXEL_LOAD_OFF_S} seconds of sound without pixels`);
 });
 
 t.test('one busy second (a page turned) does not count; a busy second between quiet ones resets the run', async (t) => {
   const m = new PixelLoadMeter();
   m.add(10 * PIXEL_LOAD_BYTES_PER_S, 500);
+  for (let at = 1_000; at < 5_000; at += 20) m.heard(at);
   t.notOk(m.loaded(5_000), 'a burst in one second');
   feed(m, 5_000, 6_000, PIXEL_LOAD_BYTES_PER_S);
   feed(m, 6_000, 7_000, PIXEL_LOAD_BYTES_PER_S - 1000);
@@ -30,16 +43,20 @@ t.test('one busy second (a page turned) does not count; a busy second between qu
   t.ok(m.loaded(9_000), 'then two in a row');
 });
 
-t.test('bad input is ignored; a clock that goes back restarts the count; a long silence ends the load', async (t) => {
+t.test('bad input is ignored; a clock that goes back restarts the count', async (t) => {
   const m = new PixelLoadMeter();
   m.add(NaN, 0);
   m.add(-5, 100);
   m.add(Infinity, 200);
   m.add(100, NaN);
+  m.heard(NaN);
   feed(m, 1_000, 3_000, PIXEL_LOAD_BYTES_PER_S);
   t.ok(m.loaded(3_000));
   t.ok(m.loaded(NaN), 'a NaN time changes nothing');
-  t.notOk(m.loaded(3_000 + 3_600_000), 'an hour without pixels: off');
-  feed(m, 0, 1_000, PIXEL_LOAD_BYTES_PER_S * 5);
-  t.notOk(m.loaded(1_500), 'the clock went back: counting starts again');
+  const back = new PixelLoadMeter();
+  feed(back, 10_000, 11_000, PIXEL_LOAD_BYTES_PER_S);
+  feed(back, 0, 1_000, PIXEL_LOAD_BYTES_PER_S);
+  t.notOk(back.loaded(1_500), 'the clock went back: counting starts again (one busy second so far)');
+  feed(back, 1_000, 2_000, PIXEL_LOAD_BYTES_PER_S);
+  t.ok(back.loaded(2_000), 'two');
 });

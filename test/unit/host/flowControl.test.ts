@@ -112,6 +112,28 @@ t.test('with sound on, pixels in flight are held to one RTT plus the audio queue
   t.equal(fc.canSend(0, 20), false, 'with sound: over RTT + 20 ms of data');
 });
 
+t.test('an in-flight cap (sound audible) bounds the budget whatever the rate; one update still goes when nothing is in flight', async (t) => {
+  const fc = new FlowController({ minInflightBytes: 10_000, gain: 1.5 });
+  fc.onSend(1, 100_000, 0);
+  fc.onAck(1, 100); // 1 MB/s, RTT 100 ms
+  fc.setInflightCap(16_384);
+  t.equal(fc.budgetBytes(), 16_384, 'capped');
+  t.equal(fc.budgetBytes(20), 16_384, 'with the sound queue bound too (120 kB)');
+  t.ok(fc.canSend(0, 20), 'nothing in flight: an update may go');
+  fc.onSend(2, 40_000, 200);
+  t.notOk(fc.canSend(0, 20), 'one 40 kB update in flight: over the cap');
+  t.equal(fc.onAck(2, 300), 200);
+  fc.onSend(3, 10_000, 300);
+  t.ok(fc.canSend(0, 20, 300), '10 kB in flight: under it');
+  fc.setInflightCap(null);
+  t.equal(fc.budgetBytes(), 150_000, 'no cap: the usual budget');
+  fc.setInflightCap(NaN);
+  t.equal(fc.budgetBytes(), 150_000, 'a bad cap is no cap');
+  const fresh = new FlowController({ minInflightBytes: 64 * 1024 });
+  fresh.setInflightCap(16_384);
+  t.equal(fresh.budgetBytes(), 16_384, 'before any estimate too');
+});
+
 t.test('with sound on, the queue bound follows a falling link within QUEUE_RATE_WINDOW_MS, not the 2 s max filter', async (t) => {
   const fc = new FlowController({ minInflightBytes: 10_000, gain: 1.5 });
   // 720 kB/s for a while (an LTE cell at 5.8 Mbit/s), RTT 50 ms: 36 kB sent every 50 ms, each acked after 50 ms.
