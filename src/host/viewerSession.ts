@@ -93,11 +93,11 @@ export const AUDIO_QUEUE_MS = 20;
  * link only after acks show its fall; an LTE cell that falls from 7 to 1.2
  * Mbit/s after a 160 ms gap (ATT-LTE-driving at 47.8 s) first drains what was
  * in flight at 7 Mbit/s, ~54 kB: 360 ms in which sound queued behind it is
- * late. 16 KiB drains at 1 Mbit/s in 130 ms. A/B (one run each, concealed %
- * outside outages, video / scroll): without 0.98-1.05 / 0.34-0.68, with it
- * 0.78 / 0.44. The price, only while sound plays: pixels get at most 16 KiB
- * per round trip (2.9 Mbit/s at LTE's 45 ms; the video region got 1452 kbit/s
- * against 1649-1822).
+ * late. 16 KiB drains at 1 Mbit/s in 130 ms. bench/audio.js (concealed %
+ * outside outages, video / scroll): without it 0.98-1.05 / 0.34-0.68, with
+ * it 0.78-0.92 / 0.44-0.48. The price, only while sound plays: pixels get at
+ * most 16 KiB per round trip (2.9 Mbit/s at LTE's 45 ms; the video region got
+ * 1537-1547 kbit/s against 1649-1822).
  */
 export const SOUND_INFLIGHT_MAX_BYTES = 16 * 1024;
 /** How long after an audible frame the sound counts as audible, ms. */
