@@ -57,11 +57,13 @@ function simulatePlayout(arrivals, { measureFrom, inOutage, jitterBuffer = new J
     let lastCapture = events[0].captureTime;
     let lastPlayedAt = events[0].receivedAt;
     for (let t = events[0].receivedAt; t <= events[events.length - 1].receivedAt; t += 20) {
-      for (; k < pixelArrivals.length && pixelArrivals[k][0] <= t; k++) load.add(pixelArrivals[k][1], pixelArrivals[k][0]);
-      if (pixels) jb.setPixelLoad(load.loaded(t));
       while (i < events.length && events[i].receivedAt <= t) {
-        jb.push(events[i].seq, events[i], { captureTime: events[i].captureTime, arrivedAt: events[i].receivedAt });
-        load.heard(events[i].receivedAt);
+        // As the browser's AudioPlayer does on each frame: pixels so far, this frame heard, the load passed on, then the frame.
+        const at = events[i].receivedAt;
+        for (; k < pixelArrivals.length && pixelArrivals[k][0] <= at; k++) load.add(pixelArrivals[k][1], pixelArrivals[k][0]);
+        load.heard(at);
+        if (pixels) jb.setPixelLoad(load.loaded(at));
+        jb.push(events[i].seq, events[i], { captureTime: events[i].captureTime, arrivedAt: at });
         i++;
       }
       const p = jb.pull(t);

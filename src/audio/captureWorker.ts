@@ -8,7 +8,7 @@
  *
  * Messages to the parent: { type: 'started', pid (parec's; null for WASAPI),
  * device } | { type: 'device', device } (WASAPI followed a new default output)
- * | { type: 'frame', seq, captureTime, payload } | { type: 'stats', frames,
+ * | { type: 'frame', seq, captureTime, payload, peak } | { type: 'stats', frames,
  * encodeMs } | { type: 'exit', reason }. From the parent: 'stop'.
  */
 import { spawn } from 'node:child_process';
@@ -45,10 +45,20 @@ function pcm(chunk: Uint8Array, capturedAt: number): void {
     const payload = encoder.encode(f.pcm);
     encodeMs += performance.now() - t;
     frames++;
-    port.postMessage({ type: 'frame', seq, captureTime: f.captureTime, payload }, [payload.buffer as ArrayBuffer]);
+    port.postMessage({ type: 'frame', seq, captureTime: f.captureTime, payload, peak: peakOf(f.pcm) }, [payload.buffer as ArrayBuffer]);
     seq = (seq + 1) >>> 0;
   }
 }
+/** The largest sample magnitude of a frame (0..32768): how loud it is, for "is the PC's sound audible". */
+function peakOf(pcm: Int16Array): number {
+  let peak = 0;
+  for (let i = 0; i < pcm.length; i++) {
+    const v = Math.abs(pcm[i]!);
+    if (v > peak) peak = v;
+  }
+  return peak;
+}
+
 const statsTimer = setInterval(() => port.postMessage({ type: 'stats', frames, encodeMs }), 1000);
 
 function finish(reason: string): void {

@@ -37,8 +37,9 @@
  *
  * Under pixel load (setPixelLoad(true): the pixel stream keeps the link's
  * queue filled, see src/audio/pixelLoad.ts) on a link that has shown jitter
- * (an excess over JITTERY_EXCESS_MS in the last JITTERY_FOR_MS; a new stream
- * counts as jittery for its first JITTERY_FOR_MS), the jitter
+ * (an excess over JITTERY_EXCESS_MS in the transit window, seen within the
+ * last JITTERY_FOR_MS; a new stream counts as jittery for its first
+ * JITTERY_FOR_MS), the jitter
  * allowance is at least LOADED_JITTER_MS: a drop of the link's rate then
  * strands sound behind the queued pixels for longer than any jitter the
  * window saw before it. (On the LTE trace, no quantile or window of past
@@ -248,7 +249,7 @@ export class JitterBuffer<T> {
   /**
    * Whether the pixel stream keeps the link's queue filled (PixelLoadMeter):
    * then a jittery link gets at least LOADED_JITTER_MS of allowance, from the
-   * next frame pushed.
+   * next time the delay is recomputed (within RETARGET_EVERY frames pushed).
    */
   setPixelLoad(loaded: boolean): void {
     this.pixelLoad = loaded;

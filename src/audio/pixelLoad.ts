@@ -18,7 +18,8 @@
  * pauses between scenes does not move the sound's delay back and forth:
  * every rise of the delay costs silence, every fall skips sound). A second in
  * which nothing arrived, neither pixels nor sound (heard()), is an outage of
- * the link, not a quiet screen: it counts for neither run.
+ * the link, not a quiet screen: it adds to neither run, and a busy run must
+ * be seen again in a row after it (busy, outage, busy is not loaded).
  */
 
 /** A second with at least this many pixel bytes (200 kbit/s) is a busy one. */
@@ -58,13 +59,11 @@ export class PixelLoadMeter {
   private roll(now: number): void {
     if (!Number.isFinite(now)) return;
     const s = Math.floor(now / 1000);
-    if (this.second === null || s < this.second) {
-      this.second = s; // first call, or a clock that went back: start counting again from here
-      this.bytes = 0;
-      this.heardIn = false;
+    if (this.second === null) {
+      this.second = s;
       return;
     }
-    if (this.second === s) return;
+    if (s <= this.second) return; // a time before the second being counted (callers' clocks may interleave) counts in it
     // Close the second being counted; the ones after it up to `now` had no call: nothing arrived (an outage).
     if (this.bytes >= PIXEL_LOAD_BYTES_PER_S) {
       this.busyRun++;

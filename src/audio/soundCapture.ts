@@ -18,6 +18,8 @@ export interface EncodedAudioFrame {
   sampleRate: number;
   channels: number;
   payload: Uint8Array;
+  /** The frame's largest sample magnitude, 0..32768 (before encoding). */
+  peak: number;
 }
 
 export interface SoundCaptureOptions extends PulseTarget {
@@ -93,7 +95,7 @@ export class SoundCapture extends EventEmitter<SoundCaptureEvents> {
             return;
           case 'frame':
             return void this.emit('frame', {
-              seq: m.seq as number, captureTime: m.captureTime as number, sampleRate: workerData.sampleRate, channels: workerData.channels, payload: m.payload as Uint8Array,
+              seq: m.seq as number, captureTime: m.captureTime as number, sampleRate: workerData.sampleRate, channels: workerData.channels, payload: m.payload as Uint8Array, peak: m.peak as number,
             });
           case 'stats':
             this.stats = { frames: m.frames as number, encodeMs: m.encodeMs as number };

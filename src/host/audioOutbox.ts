@@ -22,7 +22,7 @@ export interface QueuedAudio {
   captureTime: number;
   /** The encoded AUDIO message (shared by every viewer: do not modify). */
   bytes: Uint8Array;
-  /** The PC plays something (not an Opus DTX packet of silence): see SOUND_INFLIGHT_MAX_BYTES. Default true. */
+  /** The PC plays something (louder than AUDIBLE_PEAK): see SOUND_INFLIGHT_MAX_BYTES. Default true. */
   audible?: boolean;
 }
 

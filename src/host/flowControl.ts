@@ -194,19 +194,27 @@ export class FlowController {
    * that recent), so the queue follows a falling link within a few acks.
    */
   budgetBytes(maxQueueMs?: number, now?: number): number {
+    return Math.min(this.uncappedBudget(maxQueueMs, now), this.inflightCap ?? Infinity);
+  }
+
+  /** budgetBytes() without the in-flight cap. */
+  private uncappedBudget(maxQueueMs?: number, now?: number): number {
     const rtt = this.minRtt.get();
     const rate = this.maxRate.get();
-    if (rtt === null || rate === null) return Math.min(this.minBytes, this.inflightCap ?? Infinity);
-    const budget = Math.min(Math.max(this.minBytes, (this.gain * rate * rtt) / 1000), this.inflightCap ?? Infinity);
+    if (rtt === null || rate === null) return this.minBytes;
+    const budget = Math.max(this.minBytes, (this.gain * rate * rtt) / 1000);
     if (maxQueueMs === undefined) return budget;
     const recent = Math.min(rate, (now === undefined ? null : this.queueRate.get(now)) ?? this.lastRate ?? rate);
     return Math.min(budget, Math.max(16 * 1024, (recent * (rtt + maxQueueMs)) / 1000));
   }
 
   /**
-   * At most `bytes` in flight whatever the rate (null: no cap), from now on:
-   * the session caps pixels while sound plays (SOUND_INFLIGHT_MAX_BYTES).
-   * Nothing in flight still means one update may go, however big.
+   * From now on, no update is queued while `bytes` or more are in flight,
+   * whatever the rate, in a stall too (null: no cap): the session's cap while
+   * sound plays (SOUND_INFLIGHT_MAX_BYTES). Nothing in flight still means one
+   * update may go, however big; a stall's probe past the one update a viewer
+   * may be holding still goes; uncongested() does not count it (a keystroke
+   * is captured at once as before).
    */
   setInflightCap(bytes: number | null): void {
     this.inflightCap = bytes !== null && Number.isFinite(bytes) && bytes > 0 ? bytes : null;
@@ -221,7 +229,8 @@ export class FlowController {
     if (this.bufferFull(bufferedBytes)) return false;
     if (this.inflight.length === 0) return true;
     if (now !== undefined && this.stalled(now)) {
-      return this.inflightBytes < Math.max(STALL_MIN_INFLIGHT_BYTES, (this.recentRate(now) * STALL_QUEUE_MS) / 1000) || this.nextProbeAt(now, maxQueueMs) === now;
+      const stallBound = Math.min(this.inflightCap ?? Infinity, Math.max(STALL_MIN_INFLIGHT_BYTES, (this.recentRate(now) * STALL_QUEUE_MS) / 1000));
+      return this.inflightBytes < stallBound || this.nextProbeAt(now, maxQueueMs) === now;
     }
     return this.inflight.length < this.maxUpdates && this.inflightBytes < this.budgetBytes(maxQueueMs, now);
   }
@@ -250,7 +259,7 @@ export class FlowController {
    * if it may go now); null when not stalled or the budget is full anyway.
    */
   nextProbeAt(now: number, maxQueueMs?: number): number | null {
-    if (!this.stalled(now) || this.inflight.length >= this.maxUpdates || this.inflightBytes >= this.budgetBytes(maxQueueMs, now)) return null;
+    if (!this.stalled(now) || this.inflight.length >= this.maxUpdates || this.inflightBytes >= this.uncappedBudget(maxQueueMs, now)) return null;
     if (this.inflight.length > 1 && this.inflightBytes >= STALL_PROBE_MAX_BYTES) return null; // a trickle: keep its queue short
     return Math.max(now, this.lastSendAt + STALL_PROBE_MS);
   }
@@ -286,7 +295,7 @@ export class FlowController {
    */
   uncongested(now: number): boolean {
     if (this.inflight.length === 0) return true;
-    return this.inflightBytes < this.budgetBytes() * UNCONGESTED_SHARE && !this.stalled(now);
+    return this.inflightBytes < this.uncappedBudget() * UNCONGESTED_SHARE && !this.stalled(now);
   }
 
   onSend(frameId: number, bytes: number, now: number): void {

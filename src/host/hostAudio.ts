@@ -31,8 +31,12 @@ import { WindowsMicrophone, findMicrophoneOutput } from '../audio/wasapi';
 import { EncodedAudioFrame, SOUND_DEFAULTS, SoundCapture, SoundCaptureStats } from '../audio/soundCapture';
 import type { SessionAudioOffer, ViewerSession } from './viewerSession';
 
-/** Opus packets this short are DTX silence (3 bytes from our encoder, ~1 byte a frame on the wire's average). */
-export const SILENT_PACKET_MAX_BYTES = 8;
+/**
+ * A frame whose largest sample is at most this (-60 dBFS) is silence for
+ * "is the PC's sound audible" (SOUND_INFLIGHT_MAX_BYTES): a noise floor or
+ * dither is not sound anyone listens to, though Opus codes it in full.
+ */
+export const AUDIBLE_PEAK = 33;
 
 export interface HostAudioOptions extends PulseTarget {
   /** Send what the PC plays to viewers that ask (default true). */
@@ -240,7 +244,7 @@ export class HostAudio extends EventEmitter<HostAudioEvents> {
     const seq = (f.seq + this.seqBase) >>> 0;
     this.lastSeq = seq;
     const bytes = encodeMessage({ type: 'audio', codec: 'opus', sampleRate: f.sampleRate, channels: f.channels, seq, captureTime: f.captureTime, payload: f.payload });
-    const audible = f.payload.length > SILENT_PACKET_MAX_BYTES;
+    const audible = f.peak > AUDIBLE_PEAK;
     for (const s of this.hearers.keys()) s.offerAudio({ seq, captureTime: f.captureTime, bytes, audible });
   }
 

@@ -87,17 +87,19 @@ export const AUDIO_PIXEL_WATERMARK = 32 * 1024;
 export const AUDIO_QUEUE_MS = 20;
 
 /**
- * While the PC's sound is audible (a frame that is not DTX silence in the
- * last AUDIBLE_HOLD_MS), pixels in flight are also kept under this many
- * bytes, whatever the delivery rate. The rate-based bound above follows the
+ * While the PC's sound is audible (a frame louder than AUDIBLE_PEAK in the
+ * last AUDIBLE_HOLD_MS), no further update is queued while this many bytes
+ * or more are in flight, whatever the delivery rate (so at most this plus one
+ * update; FlowController.setInflightCap). The rate-based bound above follows the
  * link only after acks show its fall; an LTE cell that falls from 7 to 1.2
  * Mbit/s after a 160 ms gap (ATT-LTE-driving at 47.8 s) first drains what was
  * in flight at 7 Mbit/s, ~54 kB: 360 ms in which sound queued behind it is
- * late. 16 KiB drains at 1 Mbit/s in 130 ms. bench/audio.js (concealed %
+ * late. 16 KiB drains at 1 Mbit/s in 130 ms (an 11 kB video update on top,
+ * 90 ms more). bench/audio.js (concealed %
  * outside outages, video / scroll): without it 0.98-1.05 / 0.34-0.68, with
  * it 0.78-0.92 / 0.44-0.48. The price, only while sound plays: pixels get at
  * most 16 KiB per round trip (2.9 Mbit/s at LTE's 45 ms; the video region got
- * 1537-1547 kbit/s against 1649-1822).
+ * 1537-1547 kbit/s against 1562-1822).
  */
 export const SOUND_INFLIGHT_MAX_BYTES = 16 * 1024;
 /** How long after an audible frame the sound counts as audible, ms. */
@@ -345,7 +347,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     this.sendMessage({ type: 'screenState', state: this.screenState.state, reason: truncateUtf8(this.screenState.reason, Limits.MAX_SCREEN_STATE_REASON_BYTES) });
   }
 
-  /** Whether this viewer gets the PC's sound and it was audible (not DTX silence) in the last AUDIBLE_HOLD_MS. */
+  /** Whether this viewer gets the PC's sound and it was audible (louder than AUDIBLE_PEAK) in the last AUDIBLE_HOLD_MS. */
   private soundAudible(at: number): boolean {
     return this.soundOn && at < this.audibleUntil;
   }
@@ -667,8 +669,8 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       let nextAt: number | null;
       try {
         const at = now();
-        // socketFull() first: it starts the drain poll that brings us back when the socket is full.
         this.flow.setInflightCap(this.soundAudible(at) ? SOUND_INFLIGHT_MAX_BYTES : null);
+        // socketFull() first: it starts the drain poll that brings us back when the socket is full.
         const canSend = !this.pixelsHeld() && this.flow.canSend(0, this.soundOn ? AUDIO_QUEUE_MS : undefined, at);
         const step = await this.encoder.step({ canSend, deliveryRateBps: this.flow.rateBps(at), idle: this.flow.uncongested(at), soundOn: this.soundOn, stalled: this.flow.stalled(at) });
         if (this.state !== 'streaming') return;

@@ -134,6 +134,35 @@ t.test('an in-flight cap (sound audible) bounds the budget whatever the rate; on
   t.equal(fresh.budgetBytes(), 16_384, 'before any estimate too');
 });
 
+t.test('the in-flight cap holds in a stall; the probe past one held update still goes; uncongested() ignores it', async (t) => {
+  const fc = new FlowController({ minInflightBytes: 64 * 1024 });
+  // A fast link: 900 kB/s (7 Mbit/s), RTT 45 ms, 45 kB acked every 50 ms.
+  let at = 0;
+  for (let id = 1; id <= 20; id++, at += 50) {
+    fc.onSend(id, 45_000, at);
+    fc.onAck(id, at + 50);
+  }
+  fc.setInflightCap(16_384);
+  t.ok(fc.uncongested(at), 'nothing in flight: uncongested');
+  fc.onSend(21, 6_000, at);
+  t.ok(fc.uncongested(at), '6 kB in flight: still uncongested (a quarter of the uncapped budget, not of the cap)');
+  // The link goes quiet: update 21 is overdue, a stall; the last second acked ~900 kB, 300 ms of which is 270 kB.
+  fc.onSend(22, 11_000, at + 10);
+  t.ok(fc.stalled(at + 400), 'stalled');
+  t.notOk(fc.canSend(0, 20, at + 400), '17 kB in flight: the cap holds in the stall (the stall bound alone allows 270 kB)');
+  // One big update alone in flight (a viewer may be holding its ack): the probe still goes.
+  const one = new FlowController({ minInflightBytes: 64 * 1024 });
+  at = 0;
+  for (let id = 1; id <= 20; id++, at += 50) {
+    one.onSend(id, 45_000, at);
+    one.onAck(id, at + 50);
+  }
+  one.setInflightCap(16_384);
+  one.onSend(21, 40_000, at);
+  t.ok(one.stalled(at + 600), 'stalled behind one 40 kB update');
+  t.equal(one.nextProbeAt(at + 600), at + 600, 'a probe may go now, though 40 kB is over the cap');
+});
+
 t.test('with sound on, the queue bound follows a falling link within QUEUE_RATE_WINDOW_MS, not the 2 s max filter', async (t) => {
   const fc = new FlowController({ minInflightBytes: 10_000, gain: 1.5 });
   // 720 kB/s for a while (an LTE cell at 5.8 Mbit/s), RTT 50 ms: 36 kB sent every 50 ms, each acked after 50 ms.
