@@ -39,8 +39,8 @@
  * queue filled, see src/audio/pixelLoad.ts) on a link that has shown jitter
  * (an excess over JITTERY_EXCESS_MS in the transit window, seen within the
  * last JITTERY_FOR_MS; a new stream counts as jittery for its first
- * JITTERY_FOR_MS), the jitter
- * allowance is at least LOADED_JITTER_MS: a drop of the link's rate then
+ * JITTERY_FOR_MS), the jitter allowance is at least LOADED_JITTER_MS: a
+ * drop of the link's rate then
  * strands sound behind the queued pixels for longer than any jitter the
  * window saw before it. (On the LTE trace, no quantile or window of past
  * transits foresaw those drops: replayed arrivals still concealed 1.2–1.7 %
