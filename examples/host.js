@@ -190,6 +190,8 @@ async function main() {
       console.log(`viewer ${v.id}: ${v.updatesSent} updates, ${(v.bytesSent / 1e6).toFixed(2)} MB, ` +
         `RTT ${v.flow.minRttMs === null ? '-' : v.flow.minRttMs.toFixed(0)} ms, rate ${((v.flow.deliveryRateBps ?? 0) * 8 / 1e3).toFixed(0)} kbit/s, quality level ${v.quality.level}, link stalls ${v.flow.stalls}`);
     }
+    const c = host.captureStats;
+    if (host.viewers().length) console.log(`capture: ${c.framesCaptured} frames (${c.framesChanged} changed), ${c.framesEarly} captured early on idle links`);
   }, 10_000);
   stats.unref();
 

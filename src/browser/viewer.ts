@@ -209,8 +209,8 @@ export class TilecastViewer {
     // A soft keyboard covers the bottom of the page without resizing it (iOS; Android with some browsers).
     window.visualViewport?.addEventListener('resize', this.onVisualViewport);
     document.addEventListener('visibilitychange', this.onVisibility);
-    // Stats every second even when nothing arrives (an idle screen shows 0 fps, not the last busy second's).
-    this.statsTimer = window.setInterval(() => this.updateStats(), 1000);
+    // The overlay's stats every second, and only then (an idle screen shows 0 fps, not the last busy second's).
+    this.statsTimer = window.setInterval(() => this.updateStats(true), 1000);
     this.connect();
   }
 
@@ -651,17 +651,22 @@ export class TilecastViewer {
       for (const a of acks) a.link.ack(a.frameId, a.receivedAt, displayedAt);
       this.stats.painted += acks.length;
       if (acks.length) this.window1s.push({ t: performance.now(), bytes: 0, painted: acks.length, lossy: acks.filter((a) => a.lossy).length });
-      this.updateStats();
+      this.updateStats(false);
     });
   }
 
-  private updateStats(): void {
+  /**
+   * `stats` now; the overlay too when `render`. Not at each paint: a change to the page's text makes
+   * Chromium's compositor wait for the page's own frame before it shows the canvas's, which cost
+   * glass-to-glass latency 2-3 ms at the median with a log scrolling (bench/results/latency-overlay.md).
+   */
+  private updateStats(render: boolean): void {
     const t = performance.now();
     while (this.window1s.length && this.window1s[0]!.t < t - 1000) this.window1s.shift();
     this.stats.kbps = (this.window1s.reduce((n, s) => n + s.bytes, 0) * 8) / 1000;
     this.stats.fps = this.window1s.reduce((n, s) => n + s.painted, 0);
     this.stats.codec = this.stats.fps === 0 ? 'idle' : this.window1s.some((s) => s.lossy > 0) ? 'jpeg' : 'lossless';
-    this.overlay.setStats(this.stats);
+    if (render) this.overlay.setStats(this.stats);
   }
 
   private readonly onVisualViewport = () => this.layout();

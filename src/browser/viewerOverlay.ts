@@ -119,17 +119,22 @@ export class ViewerOverlay {
     note.textContent = message;
   }
 
+  /** The link dot and the stats line; only what differs is written (any change to the page costs the screen's next frame time). */
   setStats(s: ViewerStatsSnapshot): void {
     const q = linkQuality(s.rttMs);
-    this.dot.style.background = s.state === 'connected' ? DOT_COLOUR[q] : DOT_COLOUR.unknown;
-    this.dot.title = this.t(LINK_TEXT[q]);
-    this.dot.setAttribute('aria-label', this.t(LINK_TEXT[q]));
-    this.bar.dataset.link = q;
+    if (this.bar.dataset.link !== q || this.dot.dataset.state !== s.state) {
+      this.dot.style.background = s.state === 'connected' ? DOT_COLOUR[q] : DOT_COLOUR.unknown;
+      this.dot.title = this.t(LINK_TEXT[q]);
+      this.dot.setAttribute('aria-label', this.t(LINK_TEXT[q]));
+      this.dot.dataset.state = s.state;
+      this.bar.dataset.link = q;
+    }
     if (!this.showStats) return;
     const rtt = s.rttMs === null ? '–' : s.rttMs.toFixed(0);
     const codec = s.codec === 'idle' ? this.t('idle') : s.codec === 'jpeg' ? this.t('jpegAndLossless') : this.t('lossless');
-    this.statsLine.textContent = `RTT ${rtt} ms · ${s.kbps.toFixed(0)} kbit/s · ${s.fps} fps · ${codec}`;
-    this.statsLine.dataset.codec = s.codec;
+    const line = `RTT ${rtt} ms · ${s.kbps.toFixed(0)} kbit/s · ${s.fps} fps · ${codec}`;
+    if (this.statsLine.textContent !== line) this.statsLine.textContent = line;
+    if (this.statsLine.dataset.codec !== s.codec) this.statsLine.dataset.codec = s.codec;
   }
 
   showError(message: string): void {
