@@ -94,7 +94,10 @@ export class ViewerOverlay {
   setState(state: ViewerState, detail: string, hasPicture: boolean): void {
     this.status.textContent = detail ? `${this.t(state)} (${detail})` : this.t(state);
     this.status.dataset.state = state;
-    if (state !== 'connected') this.dot.style.background = DOT_COLOUR.unknown;
+    if (state !== 'connected') {
+      this.dot.style.background = DOT_COLOUR.unknown;
+      this.dot.dataset.state = state; // so setStats colours it again once connected
+    }
     const down = state !== 'connected' && hasPicture;
     this.screen().style.filter = down ? 'grayscale(0.7) brightness(0.45)' : '';
     this.linkNotice.dataset.state = state;

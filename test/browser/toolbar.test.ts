@@ -168,6 +168,10 @@ t.test('disconnected: the picture dims, the state is announced, typed keys are h
   t.equal(await page.evaluate(() => document.querySelector<HTMLCanvasElement>('canvas.tilecast-screen')!.style.filter), '', 'not dimmed');
   const keys: KeyMessage[] = [];
   host.on('input', (e: HostInput) => e.message.type === 'key' && keys.push(e.message));
+  // The link dot: a link colour once the RTT is known (the overlay is written once a second), grey while down.
+  const dotColour = () => page.evaluate(() => document.querySelector<HTMLElement>('.tilecast-link')!.style.background);
+  const GREY = 'rgb(136, 136, 136)';
+  await page.waitForFunction((grey) => document.querySelector<HTMLElement>('.tilecast-link')!.style.background !== grey, GREY, { timeout: 10_000 });
 
   link.cut();
   await notice.waitFor({ state: 'visible', timeout: 20_000 });
@@ -175,6 +179,7 @@ t.test('disconnected: the picture dims, the state is announced, typed keys are h
   t.equal(await notice.getAttribute('role'), 'status');
   t.equal(await notice.getAttribute('aria-live'), 'assertive', 'announced at once by screen readers');
   t.match(await page.evaluate(() => document.querySelector<HTMLCanvasElement>('canvas.tilecast-screen')!.style.filter), /brightness/, 'the picture is dimmed');
+  t.equal(await dotColour(), GREY, 'the link dot is grey while down');
 
   await page.evaluate(() => (window as any).tilecastViewer.focus());
   await page.keyboard.type('ok');
@@ -189,4 +194,6 @@ t.test('disconnected: the picture dims, the state is announced, typed keys are h
   await until(() => keys.length >= 4, 'the held keys');
   t.same(keys.map(keyLine), ['down KeyO o m0', 'up KeyO o m0', 'down KeyK k m0', 'up KeyK k m0'], 'sent once connected again');
   t.equal(await page.evaluate(() => document.querySelector<HTMLCanvasElement>('canvas.tilecast-screen')!.style.filter), '', 'bright again');
+  await page.waitForFunction((grey) => document.querySelector<HTMLElement>('.tilecast-link')!.style.background !== grey, GREY, { timeout: 10_000 });
+  t.not(await dotColour(), GREY, 'the link dot has its colour again');
 });
