@@ -11,6 +11,11 @@
 
 namespace tilecast {
 
+namespace {
+// The longest a backend's own wait (WaitForNews) may hold up Stop().
+constexpr int kMaxBackendWaitMs = 50;
+}  // namespace
+
 uint64_t MonotonicNs() {
   // steady_clock is CLOCK_MONOTONIC on Linux and QueryPerformanceCounter on Windows.
   return static_cast<uint64_t>(
@@ -116,9 +121,12 @@ void CaptureThread::Run() {
 }
 
 void CaptureThread::WaitForEvents(int timeout_ms) {
+  // A backend without an event fd may still block until it has news (DXGI's
+  // AcquireNextFrame). Stop() cannot cut that wait short, so it is done in slices
+  // of at most kMaxBackendWaitMs; Serve() loops back here when nothing came.
+  if (backend_->event_fd() < 0 && backend_->WaitForNews(std::min(std::max(0, timeout_ms), kMaxBackendWaitMs))) return;
 #if defined(_WIN32)
-  // No file descriptors on Windows: the backends there have no event fd (GDI
-  // polls; DXGI waits inside AcquireNextFrame), so only Stop() can cut the wait short.
+  // No file descriptors on Windows: the GDI backend polls, so only Stop() can cut this wait short.
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait_for(lock, std::chrono::milliseconds(std::max(0, timeout_ms)), [this] { return stop_; });
 #else

@@ -87,6 +87,15 @@ class ScreenBackend {
   // Xlib queues the events that arrive during any round trip (a pointer query,
   // a grab), and the fd then stays quiet until the next one.
   virtual bool events_queued() { return false; }
+  // A backend with no event fd that can block until it has news (DXGI's
+  // AcquireNextFrame) waits here for at most timeout_ms and keeps what came for
+  // the next Poll(); it returns true when it waited, news or not. False (the
+  // default) means it cannot wait, and the capture thread sleeps instead: a
+  // change is then seen at the next pointer poll, up to poll_interval_ms late.
+  virtual bool WaitForNews(int timeout_ms) {
+    (void)timeout_ms;
+    return false;
+  }
   // Drains pending notifications into `hints` (accumulating).
   virtual Status Poll(ChangeHints* hints) = 0;
   // Re-reads the screen size; true in *changed when it differs.

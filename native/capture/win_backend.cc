@@ -31,6 +31,7 @@ class AutoBackend final : public ScreenBackend {
   uint32_t width() const override { return inner_->width(); }
   uint32_t height() const override { return inner_->height(); }
   int event_fd() const override { return inner_->event_fd(); }
+  bool WaitForNews(int timeout_ms) override { return inner_->WaitForNews(timeout_ms); }
   Status Poll(ChangeHints* hints) override { return inner_->Poll(hints); }
   Status RefreshSize(bool* changed) override { return inner_->RefreshSize(changed); }
   Status Grab(const std::vector<Rect>& rects, ScreenMirror* mirror) override { return inner_->Grab(rects, mirror); }

@@ -86,7 +86,43 @@ class DxgiBackend final : public ScreenBackend {
   int event_fd() const override { return -1; }
   std::string name() const override { return "dxgi"; }
 
+  // Blocks in AcquireNextFrame until the compositor has a new image or pointer
+  // update, so a change on a quiet desktop is taken when it happens, not at the
+  // capture thread's next pointer poll. What came is kept for Poll().
+  bool WaitForNews(int timeout_ms) override {
+    if (!dupl_ || !waited_error_.ok()) return false;  // Poll() duplicates again or reports first
+    DXGI_OUTDUPL_FRAME_INFO info{};
+    Com<IDXGIResource> resource;
+    const HRESULT hr = dupl_->AcquireNextFrame(static_cast<UINT>(std::max(0, timeout_ms)), &info, resource.put());
+    if (hr == DXGI_ERROR_WAIT_TIMEOUT) return true;
+    if (hr == DXGI_ERROR_ACCESS_LOST) {
+      dupl_.reset();  // Poll() duplicates again and has the screen grabbed afresh
+      waited_.size = true;
+      waited_.unknown = true;
+      return true;
+    }
+    if (FAILED(hr)) {
+      waited_error_ = Status::Error(ErrorCode::kUnavailable, "AcquireNextFrame failed (" + win::HresultText(hr) + ")");
+      return true;
+    }
+    frame_held_ = true;
+    Status s = TakeFrame(info, resource.get(), &waited_);
+    ReleaseFrame();
+    if (!s.ok()) waited_error_ = s;
+    return true;
+  }
+
   Status Poll(ChangeHints* hints) override {
+    if (!waited_error_.ok()) {
+      Status s = waited_error_;
+      waited_error_ = Status::Ok();
+      return s;
+    }
+    hints->damage.insert(hints->damage.end(), waited_.damage.begin(), waited_.damage.end());
+    hints->unknown = hints->unknown || waited_.unknown;
+    hints->cursor_shape = hints->cursor_shape || waited_.cursor_shape;
+    hints->size = hints->size || waited_.size;
+    waited_ = ChangeHints{};
     if (!dupl_) {
       TC_RETURN_IF_ERROR(Duplicate());
       hints->size = true;
@@ -332,6 +368,9 @@ class DxgiBackend final : public ScreenBackend {
   uint64_t shape_serial_ = 0;
   int32_t pointer_x_ = 0, pointer_y_ = 0;
   bool pointer_visible_ = false;
+  // What WaitForNews() took from the compositor, for the next Poll().
+  ChangeHints waited_;
+  Status waited_error_;
 };
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <mutex>
 
+#include <poll.h>
+
 #include "../capture/capture_thread.h"
 #include "../input/x11_input.h"
 #include "harness.h"
@@ -201,5 +203,66 @@ TEST(x11_damage_read_during_a_round_trip_is_not_left_waiting) {
   CHECK(w.Wait([&] { return w.frames == 2; }));
   CHECK(!w.last.damage.empty());
   CHECK(!armed);
+  thread.Stop();
+}
+
+namespace {
+
+// The X11 backend seen as a Windows one: no event fd, but a blocking wait for
+// news (as DXGI's AcquireNextFrame), here a poll() on the X connection's fd.
+class WaitingBackend final : public ScreenBackend {
+ public:
+  explicit WaitingBackend(std::atomic<int>* waits) : inner_(CreateX11Backend("")), waits_(waits) {}
+  Status Open() override { return inner_->Open(); }
+  BackendFeatures features() const override { return inner_->features(); }
+  uint32_t width() const override { return inner_->width(); }
+  uint32_t height() const override { return inner_->height(); }
+  int event_fd() const override { return -1; }
+  bool events_queued() override { return inner_->events_queued(); }
+  bool WaitForNews(int timeout_ms) override {
+    (*waits_)++;
+    pollfd fd{inner_->event_fd(), POLLIN, 0};
+    poll(&fd, 1, timeout_ms);
+    return true;
+  }
+  Status Poll(ChangeHints* hints) override { return inner_->Poll(hints); }
+  Status RefreshSize(bool* changed) override { return inner_->RefreshSize(changed); }
+  Status Grab(const std::vector<Rect>& rects, ScreenMirror* mirror) override { return inner_->Grab(rects, mirror); }
+  Status Pointer(int32_t* x, int32_t* y, bool* on_screen) override { return inner_->Pointer(x, y, on_screen); }
+  Status Cursor(CursorImage* out) override { return inner_->Cursor(out); }
+  std::string name() const override { return "waiting"; }
+
+ private:
+  std::unique_ptr<ScreenBackend> inner_;
+  std::atomic<int>* waits_;
+};
+
+}  // namespace
+
+// A backend with no event fd that can wait for news (DXGI) is waited on: a
+// change on a quiet screen is delivered when it happens, not at the next
+// pointer poll or verify grab (both a minute away here; the test waits 10 s).
+// The thread waits in short slices, so Stop() is not held up by the backend.
+TEST(capture_waits_in_a_backend_without_an_event_fd) {
+  if (!HaveDisplay()) return;
+  if (std::system("command -v xsetroot >/dev/null 2>&1") != 0) {
+    std::printf("  (skipped: no xsetroot)\n");
+    return;
+  }
+  std::atomic<int> waits{0};
+  Waiter w;
+  CaptureOptions options;
+  options.poll_interval_ms = 60000;
+  options.verify_interval_ms = 60000;
+  CaptureThread thread([&waits] { return std::unique_ptr<ScreenBackend>(new WaitingBackend(&waits)); }, options, Callbacks(&w));
+  thread.Start();
+  CHECK_OK(thread.Request());
+  CHECK(w.Wait([&] { return w.frames == 1; }));  // the first full frame
+  CHECK_OK(thread.Request());
+  CHECK(std::system("xsetroot -solid '#6a3ea5' 2>/dev/null") == 0);
+  CHECK(w.Wait([&] { return w.frames == 2; }));
+  CHECK(!w.last.damage.empty());
+  CHECK(waits > 0);
+  CHECK_OK(thread.Request());  // left waiting: Stop() ends the backend's wait slice
   thread.Stop();
 }
