@@ -8,8 +8,10 @@
 // hints, and an unchanged screen delivers nothing (no frame, no diff, no encode
 // above). While neither the screen nor the pointer has changed for a second,
 // the polling grab slows to every kIdleGrabMs: an idle host then costs a few
-// grabs a second instead of one per capture-thread wake (see bench/windows.js);
-// the first change after a quiet spell is seen up to that much later.
+// grabs a second instead of one per capture-thread wake (see bench/windows.js).
+// Keyboard or mouse input ends the quiet spell at once, so what a key typed
+// after a pause does is seen at the next wake; a change nobody typed for (a
+// clock, a notification) is seen up to kIdleGrabMs later.
 #include <algorithm>
 #include <cstring>
 
@@ -57,6 +59,15 @@ class GdiBackend final : public ScreenBackend {
       if (ci.hCursor != last_cursor_) hints->cursor_shape = true;
       if (ci.ptScreenPos.x != last_pos_.x || ci.ptScreenPos.y != last_pos_.y) last_activity_ns_ = now;
       last_pos_ = ci.ptScreenPos;
+    }
+    // Input (local, or a viewer's through SendInput) usually changes the screen a moment
+    // later: a key typed after a quiet spell is then grabbed at the next wake, not at the
+    // next idle grab up to kIdleGrabMs away.
+    LASTINPUTINFO lii{};
+    lii.cbSize = sizeof lii;
+    if (GetLastInputInfo(&lii) && lii.dwTime != last_input_tick_) {
+      last_input_tick_ = lii.dwTime;
+      last_activity_ns_ = now;
     }
     // No display-change message reaches a window-less thread: compare the monitor's rect,
     // once a second (enumerating monitors is not free, under Wine several ms).
@@ -244,7 +255,8 @@ class GdiBackend final : public ScreenBackend {
   std::vector<uint8_t> previous_;  // the last grab the change comparison saw
   bool fresh_ = false;             // the DIB holds a whole-monitor grab made by this Poll()
   POINT last_pos_{INT32_MIN, INT32_MIN};
-  uint64_t last_activity_ns_ = 0;  // the screen or the pointer last changed
+  uint64_t last_activity_ns_ = 0;  // the screen, the pointer or the input last changed
+  DWORD last_input_tick_ = 0;      // GetLastInputInfo's time at the last poll
   uint64_t last_poll_grab_ns_ = 0;
   uint64_t last_monitor_check_ns_ = 0;
 };

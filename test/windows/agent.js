@@ -7,6 +7,7 @@
 //                                                its CPU time from STOP.mark appearing to STOP goes to STOP.cpu.json;
 //                                                AUDIO.json: HostOptions.audio (WASAPI); READY then lists the sound devices
 //   agent.js grabs OUT.json SAMPLES              full GDI grab times against memcpy of the same bytes (bench/windows.js)
+//   agent.js keylag OUT.json APPDIR TRIALS [QUIET_MS]  a quiet screen's change to the GDI frame: typed, and not (bench/windows.js)
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -111,8 +112,65 @@ async function grabs(outJson, samples) {
   source.close();
 }
 
+// How long a change on a quiet screen takes to reach a GDI capture frame, alternately
+// for a repaint caused by a key typed through WindowsInputSink and one the test
+// program makes by itself (a "repaint" command in APPDIR\cmd, no input): TRIALS of each,
+// each after a quiet spell of QUIET_MS plus up to 250 ms at random (the slowed polling's
+// period: a fixed wait would fall at the same point of it every time), so that the GDI
+// backend has slowed its polling (bench/windows.js).
+async function keylag(outJson, appDir, trials, quietMs = '1500') {
+  const source = await WindowsSource.open({ backend: 'gdi', verifyIntervalMs: 600_000 });
+  const sink = WindowsInputSink.open();
+  const frames = [];
+  let open = true;
+  const pump = (async () => {
+    while (open) {
+      const f = await source.nextFrame().catch(() => null);
+      if (f && f.damage.length > 0) frames.push(performance.now());
+    }
+  })();
+  const frameAfter = async (t0) => {
+    const end = performance.now() + 5000;
+    while (performance.now() < end) {
+      const t = frames.find((x) => x > t0);
+      if (t !== undefined) return t - t0;
+      await sleep(1);
+    }
+    throw new Error('no capture frame within 5 s of the change');
+  };
+  const typed = [], untyped = [];
+  let n = 0;
+  for (let i = 0; i < Number(trials); i++) {
+    await sleep(Number(quietMs) + Math.random() * 250);
+    let t0 = performance.now();
+    sink.key(keysymFor('KeyA', 'a'), true);
+    sink.key(keysymFor('KeyA', 'a'), false);
+    typed.push(await frameAfter(t0));
+    await sleep(Number(quietMs) + Math.random() * 250);
+    n++;
+    fs.writeFileSync(path.join(appDir, 'cmd.tmp'), `${n} repaint 0 0\n`);
+    // Windows refuses to replace a file another process has open (the program reads cmd every 30 ms).
+    for (let tries = 0; ; tries++) {
+      try {
+        fs.renameSync(path.join(appDir, 'cmd.tmp'), path.join(appDir, 'cmd'));
+        break;
+      } catch (err) {
+        if (err.code !== 'EPERM' || tries >= 50) throw err;
+        await sleep(2);
+      }
+    }
+    t0 = performance.now();
+    untyped.push(await frameAfter(t0));
+  }
+  open = false;
+  write(outJson, { backend: source.backend, typed, untyped });
+  sink.close();
+  source.close();
+  await Promise.race([pump, sleep(1000)]);
+}
+
 const [cmd, ...args] = process.argv.slice(2);
-const commands = { capture, input, host, grabs };
+const commands = { capture, input, host, grabs, keylag };
 if (!commands[cmd]) {
   console.error(`unknown command ${cmd}`);
   process.exit(2);

@@ -1,8 +1,9 @@
 // A Windows program for the Wine tests (cross-built by test/windows/wine.ts):
 //   testapp.exe paint X Y W H SEED DIR   a borderless window painting a known pattern
 //   testapp.exe edit  X Y W H 0    DIR   a window with an edit control holding the focus
-// It watches DIR\cmd for lines "N move X Y" (N increasing) and answers in DIR\ack
-// with N once done; it logs keys, clicks and wheel turns to DIR\events (one line
+// It watches DIR\cmd for lines "N move X Y" or "N repaint 0 0" (N increasing; repaint
+// paints the pattern with the next seed) and answers in DIR\ack with N once done; in
+// paint mode a key press also repaints with the next seed. It logs keys, clicks and wheel turns to DIR\events (one line
 // each) and, in edit mode, writes the edit control's text as UTF-8 to DIR\text
 // after every change. All files are rewritten whole, so readers see complete lines.
 #include <windows.h>
@@ -64,6 +65,14 @@ void Paint(HWND hwnd) {
   EndPaint(hwnd, &ps);
 }
 
+// Paint mode: the pattern with the next seed, painted now.
+void NextPattern() {
+  if (g_edit) return;
+  g_seed++;
+  InvalidateRect(g_main, nullptr, FALSE);
+  UpdateWindow(g_main);
+}
+
 void LogMouse(UINT msg, WPARAM wp, LPARAM lp, HWND hwnd) {
   POINT pt{static_cast<short>(LOWORD(lp)), static_cast<short>(HIWORD(lp))};
   switch (msg) {
@@ -90,6 +99,8 @@ void PollCommands() {
   if (std::string(verb) == "move") {
     SetWindowPos(g_main, HWND_TOPMOST, static_cast<int>(x), static_cast<int>(y), 0, 0, SWP_NOSIZE | SWP_NOACTIVATE);
     UpdateWindow(g_main);
+  } else if (std::string(verb) == "repaint") {
+    NextPattern();
   }
   GdiFlush();
   WriteFile(L"ack", std::to_string(n) + "\n");
@@ -113,6 +124,10 @@ LRESULT CALLBACK MainProc(HWND hwnd, UINT msg, WPARAM wp, LPARAM lp) {
       break;
     case WM_TIMER:
       PollCommands();
+      return 0;
+    case WM_KEYDOWN:
+      NextPattern();
+      GdiFlush();
       return 0;
     case WM_COMMAND:
       if (HIWORD(wp) == EN_CHANGE && g_edit) {
