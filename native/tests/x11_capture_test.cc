@@ -25,6 +25,12 @@ bool HaveDisplay() {
   return false;
 }
 
+bool HaveXsetroot() {
+  if (std::system("command -v xsetroot >/dev/null 2>&1") == 0) return true;
+  std::printf("  (skipped: no xsetroot)\n");
+  return false;
+}
+
 struct Waiter {
   std::mutex mu;
   std::condition_variable cv;
@@ -144,19 +150,34 @@ TEST(x11_request_made_during_delivery_is_not_lost) {
 
 namespace {
 
-// The X11 backend, with one twist: on the first Poll() once `armed` is set, the root
-// window is repainted (xsetroot, another client) and a round trip is made
-// before Poll returns, as a grab or the pointer query does when a change comes
-// in meanwhile. The DamageNotify is then in Xlib's queue, not on the socket.
-class DamageDuringRoundTrip final : public ScreenBackend {
+// The X11 backend with everything passed through; the test backends below change one thing.
+class ForwardingBackend : public ScreenBackend {
  public:
-  explicit DamageDuringRoundTrip(std::atomic<bool>* armed) : inner_(CreateX11Backend("")), armed_(armed) {}
+  ForwardingBackend() : inner_(CreateX11Backend("")) {}
   Status Open() override { return inner_->Open(); }
   BackendFeatures features() const override { return inner_->features(); }
   uint32_t width() const override { return inner_->width(); }
   uint32_t height() const override { return inner_->height(); }
   int event_fd() const override { return inner_->event_fd(); }
   bool events_queued() override { return inner_->events_queued(); }
+  Status Poll(ChangeHints* hints) override { return inner_->Poll(hints); }
+  Status RefreshSize(bool* changed) override { return inner_->RefreshSize(changed); }
+  Status Grab(const std::vector<Rect>& rects, ScreenMirror* mirror) override { return inner_->Grab(rects, mirror); }
+  Status Pointer(int32_t* x, int32_t* y, bool* on_screen) override { return inner_->Pointer(x, y, on_screen); }
+  Status Cursor(CursorImage* out) override { return inner_->Cursor(out); }
+  std::string name() const override { return inner_->name(); }
+
+ protected:
+  std::unique_ptr<ScreenBackend> inner_;
+};
+
+// The X11 backend, with one twist: on the first Poll() once `armed` is set, the root
+// window is repainted (xsetroot, another client) and a round trip is made
+// before Poll returns, as a grab or the pointer query does when a change comes
+// in meanwhile. The DamageNotify is then in Xlib's queue, not on the socket.
+class DamageDuringRoundTrip final : public ForwardingBackend {
+ public:
+  explicit DamageDuringRoundTrip(std::atomic<bool>* armed) : armed_(armed) {}
   Status Poll(ChangeHints* hints) override {
     TC_RETURN_IF_ERROR(inner_->Poll(hints));
     if (armed_->exchange(false)) {
@@ -167,14 +188,8 @@ class DamageDuringRoundTrip final : public ScreenBackend {
     }
     return Status::Ok();
   }
-  Status RefreshSize(bool* changed) override { return inner_->RefreshSize(changed); }
-  Status Grab(const std::vector<Rect>& rects, ScreenMirror* mirror) override { return inner_->Grab(rects, mirror); }
-  Status Pointer(int32_t* x, int32_t* y, bool* on_screen) override { return inner_->Pointer(x, y, on_screen); }
-  Status Cursor(CursorImage* out) override { return inner_->Cursor(out); }
-  std::string name() const override { return inner_->name(); }
 
  private:
-  std::unique_ptr<ScreenBackend> inner_;
   std::atomic<bool>* armed_;
 };
 
@@ -184,11 +199,7 @@ class DamageDuringRoundTrip final : public ScreenBackend {
 // quiet) is delivered at once, not at the next pointer poll or verify grab:
 // both are a minute away here, and the test waits 10 s.
 TEST(x11_damage_read_during_a_round_trip_is_not_left_waiting) {
-  if (!HaveDisplay()) return;
-  if (std::system("command -v xsetroot >/dev/null 2>&1") != 0) {
-    std::printf("  (skipped: no xsetroot)\n");
-    return;
-  }
+  if (!HaveDisplay() || !HaveXsetroot()) return;
   std::atomic<bool> armed{false};
   Waiter w;
   CaptureOptions options;
@@ -210,30 +221,18 @@ namespace {
 
 // The X11 backend seen as a Windows one: no event fd, but a blocking wait for
 // news (as DXGI's AcquireNextFrame), here a poll() on the X connection's fd.
-class WaitingBackend final : public ScreenBackend {
+class WaitingBackend final : public ForwardingBackend {
  public:
-  explicit WaitingBackend(std::atomic<int>* waits) : inner_(CreateX11Backend("")), waits_(waits) {}
-  Status Open() override { return inner_->Open(); }
-  BackendFeatures features() const override { return inner_->features(); }
-  uint32_t width() const override { return inner_->width(); }
-  uint32_t height() const override { return inner_->height(); }
+  explicit WaitingBackend(std::atomic<int>* waits) : waits_(waits) {}
   int event_fd() const override { return -1; }
-  bool events_queued() override { return inner_->events_queued(); }
   bool WaitForNews(int timeout_ms) override {
     (*waits_)++;
     pollfd fd{inner_->event_fd(), POLLIN, 0};
     poll(&fd, 1, timeout_ms);
     return true;
   }
-  Status Poll(ChangeHints* hints) override { return inner_->Poll(hints); }
-  Status RefreshSize(bool* changed) override { return inner_->RefreshSize(changed); }
-  Status Grab(const std::vector<Rect>& rects, ScreenMirror* mirror) override { return inner_->Grab(rects, mirror); }
-  Status Pointer(int32_t* x, int32_t* y, bool* on_screen) override { return inner_->Pointer(x, y, on_screen); }
-  Status Cursor(CursorImage* out) override { return inner_->Cursor(out); }
-  std::string name() const override { return "waiting"; }
 
  private:
-  std::unique_ptr<ScreenBackend> inner_;
   std::atomic<int>* waits_;
 };
 
@@ -244,11 +243,7 @@ class WaitingBackend final : public ScreenBackend {
 // pointer poll or verify grab (both a minute away here; the test waits 10 s).
 // The thread waits in short slices, so Stop() is not held up by the backend.
 TEST(capture_waits_in_a_backend_without_an_event_fd) {
-  if (!HaveDisplay()) return;
-  if (std::system("command -v xsetroot >/dev/null 2>&1") != 0) {
-    std::printf("  (skipped: no xsetroot)\n");
-    return;
-  }
+  if (!HaveDisplay() || !HaveXsetroot()) return;
   std::atomic<int> waits{0};
   Waiter w;
   CaptureOptions options;
