@@ -90,8 +90,9 @@ class ScreenBackend {
   // A backend with no event fd that can block until it has news (DXGI's
   // AcquireNextFrame) waits here for at most timeout_ms and keeps what came for
   // the next Poll(); it returns true when it waited, news or not. False (the
-  // default) means it cannot wait, and the capture thread sleeps instead: a
-  // change is then seen at the next pointer poll, up to poll_interval_ms late.
+  // default: it cannot wait; or its wait ended early with nothing) makes the
+  // capture thread sleep instead: a change is then seen at the next pointer
+  // poll, up to poll_interval_ms late.
   virtual bool WaitForNews(int timeout_ms) {
     (void)timeout_ms;
     return false;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../util/com_ptr.h"
+#include "capture_thread.h"
 #include "screen_backend.h"
 #include "win_screen.h"
 
@@ -87,35 +88,50 @@ class DxgiBackend final : public ScreenBackend {
   std::string name() const override { return "dxgi"; }
 
   // Blocks in AcquireNextFrame until the compositor has a new image or pointer
-  // update, so a change on a quiet desktop is taken when it happens, not at the
-  // capture thread's next pointer poll. What came is kept for Poll().
+  // shape, so a change on a quiet desktop is taken when it happens, not at the
+  // capture thread's next pointer poll. What came is kept for Poll(). Frames that
+  // only move the pointer (as often as the mouse reports, up to 1000 a second)
+  // update the position and the wait goes on: the thread reads the position at
+  // its pointer poll, which is when this wait ends.
   bool WaitForNews(int timeout_ms) override {
-    if (!dupl_ || !waited_error_.ok()) return false;  // Poll() duplicates again or reports first
-    DXGI_OUTDUPL_FRAME_INFO info{};
-    Com<IDXGIResource> resource;
-    const HRESULT hr = dupl_->AcquireNextFrame(static_cast<UINT>(std::max(0, timeout_ms)), &info, resource.put());
-    if (hr == DXGI_ERROR_WAIT_TIMEOUT) return true;
-    if (hr == DXGI_ERROR_ACCESS_LOST) {
-      dupl_.reset();  // Poll() duplicates again and has the screen grabbed afresh
-      waited_.size = true;
-      waited_.unknown = true;
-      return true;
+    if (!dupl_) return false;  // Poll() duplicates again
+    const uint64_t deadline = MonotonicNs() + uint64_t(std::max(0, timeout_ms)) * 1000000ull;
+    for (;;) {
+      const uint64_t now = MonotonicNs();
+      const UINT left = now >= deadline ? 0 : static_cast<UINT>((deadline - now + 999999) / 1000000);
+      DXGI_OUTDUPL_FRAME_INFO info{};
+      Com<IDXGIResource> resource;
+      const HRESULT hr = dupl_->AcquireNextFrame(left, &info, resource.put());
+      if (hr == DXGI_ERROR_WAIT_TIMEOUT) {
+        // A timeout well before the deadline is not a wait: let the thread sleep instead of spinning.
+        return MonotonicNs() + 1000000 >= deadline;
+      }
+      if (Lost(hr)) {
+        dupl_.reset();  // Poll() duplicates again and has the screen grabbed afresh
+        waited_.size = true;
+        waited_.unknown = true;
+        return true;
+      }
+      if (FAILED(hr)) {
+        waited_error_ = Status::Error(ErrorCode::kUnavailable, "AcquireNextFrame failed (" + win::HresultText(hr) + ")");
+        return true;
+      }
+      frame_held_ = true;
+      Status s = TakeFrame(info, resource.get(), &waited_);
+      ReleaseFrame();
+      if (!s.ok()) {
+        waited_error_ = s;
+        return true;
+      }
+      if (!waited_.damage.empty() || waited_.unknown || waited_.cursor_shape || left == 0) return true;
     }
-    if (FAILED(hr)) {
-      waited_error_ = Status::Error(ErrorCode::kUnavailable, "AcquireNextFrame failed (" + win::HresultText(hr) + ")");
-      return true;
-    }
-    frame_held_ = true;
-    Status s = TakeFrame(info, resource.get(), &waited_);
-    ReleaseFrame();
-    if (!s.ok()) waited_error_ = s;
-    return true;
   }
 
   Status Poll(ChangeHints* hints) override {
     if (!waited_error_.ok()) {
       Status s = waited_error_;
       waited_error_ = Status::Ok();
+      waited_ = ChangeHints{};
       return s;
     }
     hints->damage.insert(hints->damage.end(), waited_.damage.begin(), waited_.damage.end());
@@ -134,7 +150,7 @@ class DxgiBackend final : public ScreenBackend {
       Com<IDXGIResource> resource;
       const HRESULT hr = dupl_->AcquireNextFrame(i == 0 && copy_all_ ? 100 : 0, &info, resource.put());
       if (hr == DXGI_ERROR_WAIT_TIMEOUT) break;
-      if (hr == DXGI_ERROR_ACCESS_LOST) {
+      if (Lost(hr)) {
         dupl_.reset();
         TC_RETURN_IF_ERROR(Duplicate());
         hints->size = true;
@@ -241,6 +257,10 @@ class DxgiBackend final : public ScreenBackend {
     return Status::Ok();
   }
 
+  // The duplication must be made again: ACCESS_LOST (mode change, full-screen app,
+  // desktop switch), or INVALID_CALL, which Windows also returns around a lock (Win+L).
+  static bool Lost(HRESULT hr) { return hr == DXGI_ERROR_ACCESS_LOST || hr == DXGI_ERROR_INVALID_CALL; }
+
   void ReleaseFrame() {
     if (frame_held_ && dupl_) dupl_->ReleaseFrame();
     frame_held_ = false;
@@ -283,8 +303,8 @@ class DxgiBackend final : public ScreenBackend {
       } else {
         copy_all_ = true;  // metadata unreadable: take the whole frame
       }
-    } else if (info.TotalMetadataBufferSize > kMaxMetadataBytes) {
-      copy_all_ = true;
+    } else if (info.TotalMetadataBufferSize > kMaxMetadataBytes || info.TotalMetadataBufferSize == 0) {
+      copy_all_ = true;  // too much to read, or a new image with no rects: take it whole
     }
     if (copy_all_) {
       context_->CopyResource(staging_.get(), texture.get());
