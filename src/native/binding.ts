@@ -243,7 +243,8 @@ export function nativeAddonPath(): string {
  * Where the addon may be, in order: what node-gyp-build picks (a local build
  * under build/ first — a checkout or a source-build fallback — then the
  * prebuild in prebuilds/<platform>-<arch>/ matching this runtime and libc),
- * then the prebuild even when a local build exists, in case that build is broken.
+ * then a checkout's cross-built build/<platform>-<arch>/, then the prebuild even
+ * when a local build exists, in case that build is broken.
  */
 function addonCandidates(): string[] {
   const found: string[] = [];
@@ -256,10 +257,12 @@ function addonCandidates(): string[] {
     }
   };
   add(() => nodeGypBuild.resolve(root));
-  add(() => prebuildIn(root));
-  // Cross-built for this platform in a checkout (scripts/build-win.js makes build/win32-x64).
+  // Cross-built for this platform in a checkout (scripts/build-win.js makes build/win32-x64;
+  // build/ is not packed). Before the prebuild, as a local build should be: a prebuild left
+  // by an earlier `npm pack` would otherwise run stale code in the Windows tests under Wine.
   const cross = path.join(root, 'build', `${process.platform}-${process.arch}`, 'tilecast.node');
   if (fs.existsSync(cross) && !found.includes(cross)) found.push(cross);
+  add(() => prebuildIn(root));
   return found;
 }
 

@@ -13,6 +13,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const tilecast = require(path.join(__dirname, '..', '..', 'dist', 'index.js'));
 const { WindowsSource, WindowsInputSink, InputRouter, createHost, keysymFor, listAudioDevices } = tilecast;
+const { nativeAddonPath } = require(path.join(__dirname, '..', '..', 'dist', 'native', 'binding.js'));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Written whole then renamed into place: the Linux test polls these files while the agent rewrites
@@ -36,6 +37,7 @@ async function capture(outJson, outRaw, backend) {
   for (let y = 0; y < frame.height; y++) raw.set(frame.data.subarray(y * frame.stride, y * frame.stride + frame.width * 4), y * frame.width * 4);
   write(outRaw, raw);
   write(outJson, {
+    addon: nativeAddonPath(),
     width: frame.width, height: frame.height, backend: source.backend, fallbackReason: source.fallbackReason,
     features: source.features, damage: frame.damage, cursor: { x: frame.cursor.x, y: frame.cursor.y, visible: frame.cursor.visible },
     shape: frame.cursor.shape && { width: frame.cursor.shape.width, height: frame.cursor.shape.height, hotX: frame.cursor.shape.hotX, hotY: frame.cursor.shape.hotY,

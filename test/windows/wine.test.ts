@@ -67,6 +67,8 @@ t.test('Windows host under Wine', { skip }, async (t) => {
     t.equal(auto.meta.backend, 'gdi', 'GDI is used');
     t.match(String(auto.meta.fallbackReason), /DXGI Desktop Duplication unavailable: DuplicateOutput is not implemented here \(E_NOTIMPL/, 'the reason DXGI was not used');
     t.same([auto.meta.width, auto.meta.height], [W, H], 'the monitor size');
+    // The code under test: not a prebuild an earlier `npm pack` left in prebuilds/.
+    t.match(String(auto.meta.addon), /build[\\/]win32-x64[\\/]tilecast\.node$/, `the cross-built addon is loaded (${auto.meta.addon})`);
     const dxgi = await grab(wine, 'dxgi');
     t.equal(dxgi.meta.code, 'ERR_UNAVAILABLE', 'forced DXGI fails cleanly');
     t.match(String(dxgi.meta.error), /E_NOTIMPL/, 'naming why');
