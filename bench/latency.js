@@ -4,7 +4,7 @@
 // TigerVNC, on loopback and through LinkEmulator on ATT-LTE-driving.
 //
 //   node bench/latency.js [--quick] [--squares N] [--interval MS]
-//     [--links loopback,lte] [--loads idle,scroll,video] [--systems tilecast,tilecast-node,tigervnc-lossless,tigervnc-jpeg]
+//     [--links loopback,lte] [--loads idle,scroll,video] [--systems tilecast,tilecast-node,tigervnc-lossless,tigervnc-jpeg,novnc]
 //   node bench/latency.js --from-json bench/results/latency.json [--quick]   (re-renders the report)
 //   LAT_HOST_LOG=1 node bench/latency.js ...   (also prints the tilecast host's stats lines: rate, ladder level, link stalls)
 //
@@ -21,7 +21,10 @@
 //    the browser's loopback idle median (22 vs 10 ms, same code);
 //  - TigerVNC: Xvnc as display B with the same drawer, vncviewer full screen
 //    on Xvfb, Tight lossless (NoJPEG, CompressLevel 1) and Tight JPEG
-//    (QualityLevel 6).
+//    (QualityLevel 6);
+//  - novnc: the same Xvnc read by noVNC (bench/lib/novnc.js) in the same
+//    Chromium as tilecast's browser viewer: the browser-based VNC peer, so the
+//    browser's own presentation cost is on both sides of that comparison.
 // Links: loopback, and ATT-LTE-driving 20 ms each way (256 KiB queue), every
 // connection's trace starting when the viewer connects and the first square
 // painted LEAD_MS later, so each system sees the same trace segment. Loads on
@@ -41,6 +44,7 @@ const { chromium } = require('playwright-core');
 const { connectViewer } = require('tilecast');
 const { LinkEmulator, DeliveryTrace } = require('tilecast/testing');
 const tigervnc = require('./lib/tigervnc');
+const novnc = require('./lib/novnc');
 const { startXvfb } = require('./lib/xvfb');
 const { writeResult } = require('./lib/results');
 const { barChart, cdfChart } = require('./lib/svg');
@@ -89,6 +93,14 @@ async function waitPort(port, ms) {
   }
 }
 
+/** Chromium headful (kiosk) on `display`, as a phone or laptop browser would show the viewer; resolves its page. */
+async function openChromium(display, later) {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: false, args: CHROMIUM_ARGS, env: { ...process.env, DISPLAY: display } });
+  later(() => browser.close());
+  const context = await browser.newContext({ viewport: null });
+  return context.newPage();
+}
+
 /** A link to `targetPort`: direct (loopback) or LinkEmulator on the LTE trace; records connection epochs and downlink bytes. */
 async function openLink(kind, targetPort, traces, epoch) {
   if (kind === 'loopback') return { port: targetPort, epochs: [], down: [], close: async () => {} };
@@ -113,12 +125,18 @@ async function runOnce(system, link, load, traces) {
   const later = (fn) => cleanup.push(fn);
   try {
     const tiger = system.startsWith('tigervnc');
-    let hostDisplay, serverPort, hostPort;
-    if (tiger) {
+    let hostDisplay, serverPort, hostPort, webPort;
+    if (tiger || system === 'novnc') {
       const xvnc = await tigervnc.startXvnc(W, H);
       later(() => xvnc.proc.kill());
       hostDisplay = xvnc.display;
       serverPort = xvnc.port;
+      if (system === 'novnc') {
+        // noVNC speaks RFB over a WebSocket: the bridge (websockify's part) is on the host side of the link.
+        const web = await novnc.startNoVncServer(xvnc.port);
+        later(() => web.close());
+        serverPort = webPort = web.port;
+      }
     } else {
       const xvfb = await startXvfb(W, H);
       later(() => xvfb.proc.kill());
@@ -157,13 +175,20 @@ async function runOnce(system, link, load, traces) {
       const watcher = probe.startWatcher(viewerScreen.display);
       later(() => watcher.close());
       rows.push({ row: system, sightings: watcher.sightings, link: net, found: watcher.found });
+    } else if (system === 'novnc') {
+      // noVNC in the same Chromium; its page and bundle come from the host side directly, its WebSocket through the link.
+      const viewerScreen = await startXvfb(W, BROWSER_H);
+      later(() => viewerScreen.proc.kill());
+      const page = await openChromium(viewerScreen.display, later);
+      connectedAt = probe.monoMs();
+      await page.goto(`http://127.0.0.1:${webPort}/?ws=${encodeURIComponent(`ws://127.0.0.1:${net.port}/websockify`)}`);
+      const watcher = probe.startWatcher(viewerScreen.display);
+      later(() => watcher.close());
+      rows.push({ row: system, sightings: watcher.sightings, link: net, found: watcher.found });
     } else {
       const viewerScreen = await startXvfb(W, BROWSER_H);
       later(() => viewerScreen.proc.kill());
-      const browser = await chromium.launch({ executablePath: CHROMIUM, headless: false, args: CHROMIUM_ARGS, env: { ...process.env, DISPLAY: viewerScreen.display } });
-      later(() => browser.close());
-      const context = await browser.newContext({ viewport: null });
-      const page = await context.newPage();
+      const page = await openChromium(viewerScreen.display, later);
       // The viewer connects to the page's own host:port; only its WebSocket goes through the link.
       await page.addInitScript(([from, to]) => {
         const Native = window.WebSocket;
@@ -319,6 +344,7 @@ const ROW_LABEL = {
   'tilecast-node': 'tilecast, Node viewer (framebuffer)',
   'tigervnc-lossless': 'TigerVNC Tight lossless',
   'tigervnc-jpeg': 'TigerVNC Tight JPEG q6',
+  novnc: 'TigerVNC server + noVNC (Chromium), Tight JPEG q6',
 };
 const f0 = (v) => (v === Infinity ? '∞' : Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : '-');
 const trio = (o) => (o ? `${f0(o.p50)} / ${f0(o.p95)} / ${f0(o.p99)}` : '-');
@@ -349,7 +375,11 @@ async function main() {
   };
   const links = only('--links', traces ? ['loopback', 'lte'] : ['loopback']);
   const loads = only('--loads', ['idle', 'scroll', 'video'], quick ? ['idle'] : undefined);
-  const systems = only('--systems', ['tilecast', 'tilecast-node', 'tigervnc-lossless', 'tigervnc-jpeg'], quick ? ['tilecast', 'tilecast-node', 'tigervnc-lossless'] : undefined);
+  const noNoVnc = novnc.unavailable();
+  const allSystems = ['tilecast', 'tilecast-node', 'tigervnc-lossless', 'tigervnc-jpeg', 'novnc'];
+  let systems = only('--systems', allSystems, quick ? ['tilecast', 'tilecast-node', 'tigervnc-lossless'] : allSystems.filter((s) => s !== 'novnc' || !noNoVnc));
+  if (noNoVnc && !quick && !argv.includes('--systems')) console.error(`bench/latency.js: ${noNoVnc}: no noVNC row.`);
+  if (noNoVnc && systems.includes('novnc')) throw new Error(`--systems novnc: ${noNoVnc}`);
   console.log(`# Glass-to-glass latency: ${SQUARES} squares every ${INTERVAL_MS} ms, ${W}x${H}${traces ? `; LTE = ${TRACE}, ${DELAY_MS} ms one-way each way` : ''}`);
   const results = [];
   const idleBytes = new Map();
@@ -403,6 +433,19 @@ function targetsTable(results) {
   return lines.length ? `\nIssue 20's targets (tilecast's browser viewer against TigerVNC Tight lossless, this run):\n\n| row | tilecast vs TigerVNC (ms) |\n|---|---|\n${lines.join('\n')}\n` : '';
 }
 
+/** tilecast's browser viewer against the browser-based peer (noVNC in the same Chromium), where both ran. */
+function browserPeerTable(results) {
+  const get = (row, link, load) => results.find((r) => r.row === row && r.link === link && r.load === load && !r.error);
+  const lines = [];
+  for (const link of ['loopback', 'lte']) {
+    for (const load of ['idle', 'scroll', 'video']) {
+      const tc = get('tilecast-browser', link, load), nv = get('novnc', link, load);
+      if (tc && nv) lines.push(`| ${link} ${load} | ${trio(tc.latency)} | ${trio(nv.latency)} | ${f0(tc.catchup.p95)} / ${f0(nv.catchup.p95)} | ${tc.shown} / ${nv.shown} |`);
+    }
+  }
+  return lines.length ? `\nBoth in Chromium: tilecast's browser viewer against noVNC reading the same Xvnc as the TigerVNC rows (the browser's own presentation on both sides):\n\n| link / load | tilecast p50 / p95 / p99 ms | noVNC p50 / p95 / p99 ms | catch-up p95 ms, tilecast / noVNC | shown, tilecast / noVNC |\n|---|---|---|---|---|\n${lines.join('\n')}\n` : '';
+}
+
 /** Per LTE row with a sparse stretch (sparseDelivery): what was queued when it began against what it delivers. */
 function sparseTable(results) {
   const rows = results.filter((r) => !r.error && r.sparse);
@@ -433,6 +476,7 @@ function report(results, traces, saved = null) {
     md += `| ${ROW_LABEL[r.row]} | ${r.link} | ${r.load} | ${trio(r.latency)} | ${r.shown} / ${r.painted} | ${trio(r.catchup)} | ${trio(r.floor)} | ${trio(r.excess)} | ${r.bytesPerSquare ?? '-'} |\n`;
   }
   md += targetsTable(results);
+  md += browserPeerTable(results);
   md += sparseTable(results);
   md += canvasTable(results);
   const syncRule = results.some((r) => 'seenBeforeXSync' in r) ? 'a sight before that, while a busy X server had not yet answered, counts as 0' : 'this run predates the before-drawing stamp: a sight before XSync returned counted as a wrong code';

@@ -1,9 +1,9 @@
 // The glass-to-glass latency bench (bench/latency.js --quick) measures what it
 // claims: every square the drawer painted is read back from the viewers'
-// screens (Chromium, vncviewer) and the Node viewer's framebuffer with the
+// screens (Chromium with tilecast's viewer or noVNC, vncviewer) and the Node viewer's framebuffer with the
 // right code, in order, never before it was painted, at scale 1; the counts
 // agree; over LTE the bytes and link floor are there. No timing is asserted.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,10 +13,14 @@ import { DEFAULT_TRACES_DIR } from '../../src/emulator/linkTraces';
 const tigervnc = require('../../bench/lib/tigervnc');
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const probe = require('../../bench/lib/latencyProbe');
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const novnc = require('../../bench/lib/novnc');
 
 const root = path.join(__dirname, '..', '..');
 const missing: string | null = tigervnc.unavailable() ?? probe.unavailable();
 if (missing && process.env.CI) throw new Error(`latency bench: ${missing}`);
+const noNoVnc: string | null = novnc.unavailable();
+if (noNoVnc && process.env.CI) throw new Error(`latency bench: ${noNoVnc}`);
 const haveTraces = fs.existsSync(path.join(DEFAULT_TRACES_DIR, 'ATT-LTE-driving.down'));
 const SQUARES = 8;
 
@@ -25,14 +29,15 @@ interface Row {
   neverCaughtUp: number; samples: number[]; where?: { scale: number }; floor: unknown; bytesPerSquare: number | null;
 }
 
-t.test('latency bench --quick: squares read back with the right codes, counts consistent', { skip: missing ?? false, timeout: 290_000 }, async (t) => {
-  const r = spawnSync(process.execPath, [path.join(root, 'bench', 'latency.js'), '--quick', '--squares', String(SQUARES)], { cwd: root, encoding: 'utf8', timeout: 280_000 });
+/** Runs the bench in --quick mode with `args`; its rows. */
+function runQuick(t: Test, args: string[]): Row[] {
+  const r = spawnSync(process.execPath, [path.join(root, 'bench', 'latency.js'), '--quick', '--squares', String(SQUARES), ...args], { cwd: root, encoding: 'utf8', timeout: 280_000 });
   t.equal(r.status, 0, `bench exit status (stderr: ${r.stderr.slice(-2000)})`);
-  const json = JSON.parse(fs.readFileSync(path.join(root, 'bench', 'results', 'latency-quick.json'), 'utf8'));
-  const rows: Row[] = json.results;
-  const links = haveTraces ? ['loopback', 'lte'] : ['loopback'];
-  const expected = links.flatMap((link) => ['tilecast-browser', 'tilecast-node', 'tigervnc-lossless'].map((row) => `${row} ${link} idle`));
-  t.same(rows.map((x) => `${x.row} ${x.link} ${x.load}`), expected, 'one row per viewer and link');
+  return JSON.parse(fs.readFileSync(path.join(root, 'bench', 'results', 'latency-quick.json'), 'utf8')).results;
+}
+
+/** Every row read each square back right, in order, at scale 1; over LTE, bytes and the floor are there. */
+function checkRows(t: Test, rows: Row[]): void {
   for (const x of rows) {
     const name = `${x.row} ${x.link}`;
     t.notOk(x.error, `${name}: ran`);
@@ -48,6 +53,21 @@ t.test('latency bench --quick: squares read back with the right codes, counts co
       t.ok((x.bytesPerSquare ?? 0) > 0, `${name}: bytes the server sent for a square counted (${x.bytesPerSquare})`);
     }
   }
+}
+
+t.test('latency bench --quick: squares read back with the right codes, counts consistent', { skip: missing ?? false, timeout: 290_000 }, async (t) => {
+  const rows = runQuick(t, []);
+  const links = haveTraces ? ['loopback', 'lte'] : ['loopback'];
+  const expected = links.flatMap((link) => ['tilecast-browser', 'tilecast-node', 'tigervnc-lossless'].map((row) => `${row} ${link} idle`));
+  t.same(rows.map((x) => `${x.row} ${x.link} ${x.load}`), expected, 'one row per viewer and link');
+  checkRows(t, rows);
+});
+
+// The browser-based peer (TigerVNC's server read by noVNC in the same Chromium) is a full-run row only; this keeps it working.
+t.test('latency bench, noVNC row: squares read back from noVNC in Chromium', { skip: missing ?? noNoVnc ?? false, timeout: 150_000 }, async (t) => {
+  const rows = runQuick(t, ['--links', 'loopback', '--systems', 'novnc']);
+  t.same(rows.map((x) => `${x.row} ${x.link} ${x.load}`), ['novnc loopback idle'], 'one noVNC row');
+  checkRows(t, rows);
 });
 
 t.test('the Node-side square decoder reads what latprobe.c draws, and rejects a mixed square', async (t) => {
