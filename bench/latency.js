@@ -299,10 +299,11 @@ function analyse(raw, traces, bytesPerSquare) {
     floor: floor.length ? three(floor) : null, excess: excess.length ? three(excess) : null,
     bytesPerSquare: sentBytes.length ? pct(sortNum(sentBytes), 50) : null, sparse, canvasSplit, floorBytesFrom: floor.length ? (bytesPerSquare === undefined ? 'this run' : bytesPerSquare ? 'the idle run' : 'none (one opportunity)') : null,
     samples: lat.map((v) => +v.toFixed(2)),
-    // The raw record, ms from the first paint: paints [code, before drawing, after XSync], sightings [code, t].
+    // The raw record, ms from the first paint: paints [code, before drawing, after XSync], sightings [code, t], and for the browser viewer its canvas stamps [code, t].
     raw: {
       paints: paints.map((p) => [p.code, +(p.t0 - paints[0].t0).toFixed(2), +(p.t - paints[0].t0).toFixed(2)]),
       sightings: sightings.map((s) => [s.code, +(s.t - paints[0].t0).toFixed(2)]),
+      ...(raw.canvas ? { canvas: raw.canvas.map((c) => [c.code, +(c.t - paints[0].t0).toFixed(2)]) } : {}),
     },
   };
 }
