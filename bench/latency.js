@@ -378,7 +378,7 @@ async function main() {
   const loads = only('--loads', ['idle', 'scroll', 'video'], quick ? ['idle'] : undefined);
   const noNoVnc = novnc.unavailable();
   const allSystems = ['tilecast', 'tilecast-node', 'tigervnc-lossless', 'tigervnc-jpeg', 'novnc'];
-  let systems = only('--systems', allSystems, quick ? ['tilecast', 'tilecast-node', 'tigervnc-lossless'] : allSystems.filter((s) => s !== 'novnc' || !noNoVnc));
+  const systems = only('--systems', allSystems, quick ? ['tilecast', 'tilecast-node', 'tigervnc-lossless'] : allSystems.filter((s) => s !== 'novnc' || !noNoVnc));
   if (noNoVnc && !quick && !argv.includes('--systems')) console.error(`bench/latency.js: ${noNoVnc}: no noVNC row.`);
   if (noNoVnc && systems.includes('novnc')) throw new Error(`--systems novnc: ${noNoVnc}`);
   console.log(`# Glass-to-glass latency: ${SQUARES} squares every ${INTERVAL_MS} ms, ${W}x${H}${traces ? `; LTE = ${TRACE}, ${DELAY_MS} ms one-way each way` : ''}`);
