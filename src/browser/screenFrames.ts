@@ -6,13 +6,17 @@
  * Why a Worker: a full-screen TRUECOLOR or JPEG update at 1080p takes the TS
  * decoder 25–40 ms on a desktop and several times that on a low-end phone
  * (bench/browser.js), longer than a frame: on the main thread it would stall
- * touch, scrolling and typing. In the Worker only the paint stays on the main
- * thread: the Worker sends back the pixels of each update's dirty rect
- * (transferred, not copied), and the page puts them on the canvas at the next
- * animation frame.
+ * touch, scrolling and typing. Where the browser has OffscreenCanvas the Worker
+ * also draws the canvas (when the page asks, or at once after the newest of a
+ * burst); elsewhere it sends back the pixels of each update's dirty rect
+ * (transferred, not copied) and the page puts them on the canvas.
  *
  * Both keep the decoder's contract: updates in order, one framebuffer, a
- * failed update rejects (the viewer asks for a keyframe).
+ * failed update rejects (the viewer asks for a keyframe). The Worker's queue
+ * keeps that order by itself (`pipelined`), so the page need not wait for each
+ * update: whenever the Worker has applied what it was handed, the page hands it
+ * every update that came meanwhile, in one message. A burst after an outage
+ * costs one or two trips to the Worker, not one per update.
  *
  * The Worker is this same ES module (`new Worker(moduleUrl, { type: 'module' })`;
  * index.ts starts runDecodeWorker() when it finds itself in a Worker), so the
@@ -29,11 +33,32 @@ export interface Rect {
   h: number;
 }
 
-/** What an applied update changed; `lossy`: it carried JPEG. */
+/**
+ * What an applied update changed; `lossy`: it carried JPEG. `drawn` (only when apply() was asked to
+ * draw): true, it is on the canvas with everything applied before it; false, a newer update already
+ * waiting will draw it.
+ */
 export interface Applied {
   dirty: Rect | null;
   lossy: boolean;
+  drawn?: boolean;
 }
+
+/** Decoded updates wait for newer ones only if those are this small in all (compressed: a decode well under a millisecond). */
+export const MAX_COALESCE_BYTES = 16 * 1024;
+
+/**
+ * Whether a decoded update waits for the newer ones already received behind it (a burst after a
+ * link outage), to be drawn once with the newest: not behind a large update (a scroll, a video
+ * frame: its decode would hold back what is ready now), nor once the oldest change not drawn has
+ * waited `coalesceMs` (a backlog still shows progress). The page and the Worker decide alike.
+ */
+export function waitForNewer(newer: number, newerBytes: number, waitedMs: number, coalesceMs: number): boolean {
+  return newer > 0 && newerBytes <= MAX_COALESCE_BYTES && waitedMs < coalesceMs;
+}
+
+/** An update's compressed size: what waitForNewer weighs. */
+export const updateBytes = (u: Pick<UpdateMessage, 'stream' | 'images'>): number => u.stream.byteLength + (u.images?.byteLength ?? 0);
 
 /** The framebuffer (RGBA, opaque) and the decoders that write it. Runs in the Worker or on the page. */
 export class FramebufferDecoder {
@@ -94,9 +119,19 @@ export interface ScreenFrames {
   readonly where: 'worker' | 'main';
   /** Where the canvas is drawn: by the Worker (the page's canvas handed to it as an OffscreenCanvas) or by the page. */
   readonly drawnIn: 'worker' | 'main';
+  /**
+   * apply() may be called again before the last call settles: the updates are applied, and settle,
+   * in call order (the Worker's queue). Else the caller waits for each (images decode asynchronously).
+   */
+  readonly pipelined: boolean;
   /** Also sizes the canvas (opaque black until painted). `keepCache`: a CACHE_KEEP was applied on this connection (this RESIZE keeps the cache). */
   resize(width: number, height: number, cacheBytes: number, keepCache?: boolean): void;
-  apply(u: UpdateMessage): Promise<Applied>;
+  /**
+   * Applies an update. `drawWithinMs` (the Worker draws only): draw it on the canvas as soon as it
+   * is applied, unless newer ones are already waiting (waitForNewer, with this as coalesceMs); the
+   * result's `drawn` says which. Without it, paint() draws.
+   */
+  apply(u: UpdateMessage, drawWithinMs?: number): Promise<Applied>;
   /** The host's CACHE_KEEP, in order with the updates; rejects if the cache cannot keep what it names. */
   keepCache(cacheBytes: number, nextId: number, ranges: Uint32Array): Promise<void>;
   /** The content cache's next id as of the last update applied, if it holds anything (null: nothing to resume). */
@@ -155,6 +190,7 @@ class FramebufferPainter {
 export class LocalFrames implements ScreenFrames {
   readonly where = 'main';
   readonly drawnIn = 'main';
+  readonly pipelined = false;
   private readonly core = new FramebufferDecoder();
   private readonly painter: FramebufferPainter;
 
@@ -198,7 +234,7 @@ export class LocalFrames implements ScreenFrames {
 type ToWorker =
   | { type: 'canvas'; canvas: OffscreenCanvas }
   | { type: 'resize'; width: number; height: number; cacheBytes: number; keepCache: boolean }
-  | { type: 'update'; id: number; stream: Uint8Array; opCount: number; keyframe: boolean; images?: Uint8Array }
+  | { type: 'update'; id: number; stream: Uint8Array; opCount: number; keyframe: boolean; images?: Uint8Array; drawWithinMs?: number }
   | { type: 'keep'; id: number; cacheBytes: number; nextId: number; ranges: Uint32Array }
   | { type: 'paint'; id: number }
   | { type: 'read'; id: number };
@@ -207,7 +243,7 @@ type ToWorker =
  * draws), or why it failed; a paint done; the canvas read.
  */
 type FromWorker =
-  | { type: 'applied'; id: number; dirty: Rect | null; lossy: boolean; pixels: Uint8ClampedArray<ArrayBuffer> | null; cacheNextId: number | null }
+  | { type: 'applied'; id: number; dirty: Rect | null; lossy: boolean; drawn?: boolean; pixels: Uint8ClampedArray<ArrayBuffer> | null; cacheNextId: number | null }
   | { type: 'failed'; id: number; message: string }
   | { type: 'painted'; id: number }
   | { type: 'cannotDraw'; message: string }
@@ -225,6 +261,7 @@ type FromWorker =
 export class WorkerFrames implements ScreenFrames {
   readonly where = 'worker';
   readonly drawnIn: 'worker' | 'main';
+  readonly pipelined = true;
   private readonly worker: Worker;
   private seq = 0;
   private readonly waiting = new Map<number, { resolve(m: FromWorker): void; reject(e: Error): void }>();
@@ -232,6 +269,9 @@ export class WorkerFrames implements ScreenFrames {
   private readonly ctx: CanvasRenderingContext2D | null = null;
   private pieces: Array<{ dirty: Rect; pixels: Uint8ClampedArray<ArrayBuffer> }> = [];
   private failed = false;
+  /** Posted in this task, not yet sent (post()). */
+  private outbox: ToWorker[] = [];
+  private outboxTransfer: Transferable[] = [];
   /** As the Worker last said (a failure empties its cache). */
   cacheNextId: number | null = null;
 
@@ -259,13 +299,14 @@ export class WorkerFrames implements ScreenFrames {
     this.post({ type: 'resize', width, height, cacheBytes, keepCache });
   }
 
-  async apply(u: UpdateMessage): Promise<Applied> {
+  async apply(u: UpdateMessage, drawWithinMs?: number): Promise<Applied> {
     // The message's bytes move to the Worker (nothing else reads them after this).
     const transfer = [...new Set([u.stream.buffer, ...(u.images ? [u.images.buffer] : [])])] as ArrayBuffer[];
-    const m = await this.ask({ type: 'update', id: ++this.seq, stream: u.stream, opCount: u.opCount, keyframe: u.keyframe, images: u.images }, transfer);
+    const draw = this.ctx ? undefined : drawWithinMs; // the page draws: it paints the pieces
+    const m = await this.ask({ type: 'update', id: ++this.seq, stream: u.stream, opCount: u.opCount, keyframe: u.keyframe, images: u.images, drawWithinMs: draw }, transfer);
     if (m.type !== 'applied') throw new Error(`decoder worker: ${m.type} for an update`);
     if (m.dirty && m.pixels) this.pieces.push({ dirty: m.dirty, pixels: m.pixels });
-    return { dirty: m.dirty, lossy: m.lossy };
+    return { dirty: m.dirty, lossy: m.lossy, drawn: m.drawn };
   }
 
   async keepCache(cacheBytes: number, nextId: number, ranges: Uint32Array): Promise<void> {
@@ -302,8 +343,21 @@ export class WorkerFrames implements ScreenFrames {
     });
   }
 
+  /**
+   * Messages posted in one task go to the Worker together, as one: the updates of a burst are all
+   * queued there before it applies the first, so it draws only after the newest.
+   */
   private post(m: ToWorker, transfer: Transferable[] = []): void {
-    this.worker.postMessage(m, transfer);
+    if (!this.outbox.length) queueMicrotask(() => this.flush());
+    this.outbox.push(m);
+    this.outboxTransfer.push(...transfer);
+  }
+
+  private flush(): void {
+    const batch = this.outbox, transfer = this.outboxTransfer;
+    this.outbox = [];
+    this.outboxTransfer = [];
+    if (!this.failed) this.worker.postMessage(batch, [...new Set(transfer)]); // a buffer listed twice would throw
   }
 
   private receive(m: FromWorker): void {
@@ -335,14 +389,26 @@ export class WorkerFrames implements ScreenFrames {
  * with an id gets an answer: nothing thrown here may leave the chain rejected
  * (that would skip every later message and the viewer would wait for ever).
  */
-export function runDecodeWorker(scope: { onmessage: ((e: MessageEvent<ToWorker>) => void) | null; postMessage(m: FromWorker, transfer: Transferable[]): void }): void {
+export function runDecodeWorker(scope: { onmessage: ((e: MessageEvent<ToWorker[]>) => void) | null; postMessage(m: FromWorker, transfer: Transferable[]): void }): void {
   const core = new FramebufferDecoder();
   let painter: FramebufferPainter | null = null;
   let chain = Promise.resolve();
+  // Updates received and not yet applied (what an applied one may wait for), and since when a change is not drawn.
+  let queued = 0, queuedBytes = 0;
+  let undrawnSince: number | null = null;
+  const draw = () => {
+    painter?.paint();
+    undrawnSince = null;
+  };
   scope.onmessage = (e) => {
-    const m = e.data;
+    for (const m of e.data) receive(m);
+  };
+  const receive = (m: ToWorker) => {
+    const bytes = m.type === 'update' ? updateBytes(m) : 0;
+    if (m.type === 'update') (queued++, (queuedBytes += bytes));
     // In order: an update's JPEGs finish before the next message touches the framebuffer.
     chain = chain.then(async () => {
+      if (m.type === 'update') (queued--, (queuedBytes -= bytes));
       try {
         if (m.type === 'canvas') {
           try {
@@ -356,7 +422,7 @@ export function runDecodeWorker(scope: { onmessage: ((e: MessageEvent<ToWorker>)
           return painter?.reset(core);
         }
         if (m.type === 'paint') {
-          painter?.paint();
+          draw();
           return scope.postMessage({ type: 'painted', id: m.id }, []);
         }
         if (m.type === 'read') {
@@ -370,8 +436,15 @@ export function runDecodeWorker(scope: { onmessage: ((e: MessageEvent<ToWorker>)
         }
         const r = await core.apply({ stream: m.stream, opCount: m.opCount, keyframe: m.keyframe, images: m.images });
         painter?.changed(r.dirty);
+        // Drawn here at once when the page asks: no second trip to the page and back before it is on the canvas.
+        let drawn: boolean | undefined;
+        if (painter && m.drawWithinMs !== undefined) {
+          undrawnSince ??= performance.now();
+          drawn = !waitForNewer(queued, queuedBytes, performance.now() - undrawnSince, m.drawWithinMs);
+          if (drawn) draw();
+        }
         const pixels = r.dirty && !painter ? copyRect(core.fb, core.width, r.dirty) : null;
-        scope.postMessage({ type: 'applied', id: m.id, dirty: r.dirty, lossy: r.lossy, pixels, cacheNextId: core.cacheNextId }, pixels ? [pixels.buffer] : []);
+        scope.postMessage({ type: 'applied', id: m.id, dirty: r.dirty, lossy: r.lossy, drawn, pixels, cacheNextId: core.cacheNextId }, pixels ? [pixels.buffer] : []);
       } catch (err) {
         if ('id' in m) scope.postMessage({ type: 'failed', id: m.id, message: (err as Error)?.message ?? String(err) }, []);
       }

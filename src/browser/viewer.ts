@@ -10,7 +10,9 @@
  * the same code the Node ViewerClient runs.
  *
  * Render queue with backpressure: updates are decoded as they arrive (order
- * matters) and, while the page is visible, painted as soon as each is decoded
+ * matters; the decode Worker queues them itself and is handed all that came
+ * while it applied the last)
+ * and, while the page is visible, painted as soon as each is decoded
  * (paintOnDecode): the canvas then reaches the next composited frame without
  * first waiting for an animation frame callback, and the ack (sent after the
  * paint) leaves up to a frame sooner, which the host's flow control and early
@@ -27,7 +29,8 @@
  *
  * No Node APIs: bundled by scripts/build-viewer.js into dist/browser/.
  */
-import { LocalFrames, ScreenFrames, WorkerFrames } from './screenFrames';
+import { ArrivalLateness } from './arrivalLateness';
+import { LocalFrames, ScreenFrames, updateBytes, waitForNewer, WorkerFrames } from './screenFrames';
 import { Capability, DEFAULT_CACHE_BYTES, Reason, agreedCacheBytes, cacheCapability, reasonName } from '../protocol/constants';
 import { CacheKeepMessage, CacheTicketMessage, CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage, UpdateMessage, encodeMessage } from '../protocol/messages';
 import { LinkFailure, ReconnectBackoff, ViewerLink, isFinalClose } from '../protocol/viewerLink';
@@ -97,8 +100,8 @@ declare const __tilecastModuleUrl: string | undefined;
 
 /** Decoded updates wait at most this long for the newer ones behind them before being painted (two frames at 60 Hz; ViewerOptions.coalesceMs). */
 const DEFAULT_COALESCE_MS = 33;
-/** ... and only for newer updates this small in all (compressed: a decode well under a millisecond). */
-const MAX_COALESCE_BYTES = 16 * 1024;
+/** An update at most this much later than the quickest lately (ArrivalLateness) is likely alone: the Worker draws it as soon as it is applied. */
+const ON_TIME_MS = 10;
 
 /** The ladder level "data saver" asks for: busy regions at most 5 updates/s, JPEG quality 55. */
 const DATA_SAVER_LEVEL = 2;
@@ -133,6 +136,9 @@ export class TilecastViewer {
   /** The CACHE_TICKET of the last connection (null: none, or used): shown once by the next one. */
   private cacheTicket: Uint8Array | null = null;
   private inboxBusy = false;
+  /** The sizes of the updates handed to a pipelined decoder and not yet applied, oldest first. */
+  private applying: number[] = [];
+  private readonly lateness = new ArrivalLateness();
   private generation = 0; // bumped per connection: late image decodes of an old one are dropped
   /** The remote screen's size (null before the first RESIZE). */
   private size: { width: number; height: number } | null = null;
@@ -410,6 +416,8 @@ export class TilecastViewer {
     this.generation++;
     this.inbox = [];
     this.inboxBusy = false;
+    this.applying = [];
+    this.lateness.reset();
     ws.onopen = () => {
       this.stats.connections++;
       link.open();
@@ -465,6 +473,7 @@ export class TilecastViewer {
     this.generation++; // what is still queued or decoding for this connection is dropped
     this.inbox = [];
     this.inboxBusy = false;
+    this.applying = [];
     // Updates decoded and held for a newer one (a burst) will not get it: show them.
     if (this.pendingAcks.length) this.schedulePaint();
     ws.close(failure.closeCode, what);
@@ -546,7 +555,15 @@ export class TilecastViewer {
 
   /** Applies RESIZE/UPDATE in arrival order; an update with images holds the queue until they are written. */
   private drainInbox(): void {
+    // A pipelined decoder (the Worker; its own queue keeps the order) is handed every update waiting
+    // at once, when it has applied the last it was handed: the updates that came meanwhile (a burst)
+    // are then queued there together, and it draws the newest as soon as it has applied it.
+    // Anything else waits until the updates before it are applied.
+    const idle = this.applying.length === 0;
+    const burst = idle && this.frames.pipelined && this.inbox.filter((m) => m.type === 'update').length > 1;
     while (!this.inboxBusy && this.inbox.length) {
+      const pipelined = this.inbox[0]!.type === 'update' && this.frames.pipelined;
+      if (pipelined ? !idle : this.applying.length > 0) return;
       const msg = this.inbox.shift()!;
       if (msg.type === 'resize') {
         this.resize(msg.width, msg.height);
@@ -557,8 +574,13 @@ export class TilecastViewer {
         this.cacheTicket = msg.ticket.slice();
         continue;
       }
-      const pending = msg.type === 'cacheKeep' ? this.keepCache(msg) : this.update(msg);
-      if (pending) {
+      const pending = msg.type === 'cacheKeep' ? this.keepCache(msg) : this.update(msg, burst);
+      if (pending && pipelined) {
+        const generation = this.generation;
+        void pending.then(() => {
+          if (generation === this.generation) this.drainInbox(); // a message held for it may go now
+        });
+      } else if (pending) {
         this.inboxBusy = true;
         const generation = this.generation;
         void pending.then(() => {
@@ -580,19 +602,34 @@ export class TilecastViewer {
     });
   }
 
-  /** Applies one update where the decoder runs; the queue waits for it (updates apply in order). */
-  private update(msg: UpdateMessage): Promise<void> | void {
+  /**
+   * Applies one update where the decoder runs (updates apply in order: a pipelined decoder queues
+   * it, else the inbox waits for it). While the page is visible, a Worker that draws draws it as
+   * soon as it has applied it when it is the newest of a burst, or on time. One that comes late and
+   * alone is painted when the page hears it was applied: it was held in the link, and a burst
+   * trickles in over a millisecond or two; drawn at once it would take the compositor's frame, and
+   * the newest would wait for the next (measured: up to 16 ms later after LTE outages).
+   */
+  private update(msg: UpdateMessage, burst = false): Promise<void> | void {
     const receivedAt = now();
     const link = this.link!, ws = this.ws, generation = this.generation, frames = this.frames;
     if (!this.size) return this.updateFailed(new Error('no framebuffer'), msg, link, ws); // the link checks RESIZE came first
     const t0 = performance.now();
     if (msg.keyframe) this.cacheTicket = null; // a new run of the cache: its ticket follows the keyframe
-    return frames.apply(msg).then(
+    const onTime = this.lateness.note(msg.captureTime, receivedAt) <= ON_TIME_MS;
+    const drawWithinMs = (burst || onTime) && this.paintsOnDecode() ? (this.options.coalesceMs ?? DEFAULT_COALESCE_MS) : undefined;
+    if (frames.pipelined) this.applying.push(updateBytes(msg));
+    const settled = () => {
+      if (generation === this.generation && frames.pipelined) this.applying.shift();
+    };
+    return frames.apply(msg, drawWithinMs).then(
       (r) => {
+        settled();
         if (generation !== this.generation || frames !== this.frames) return; // a dropped connection, or a Worker given up
-        this.completeUpdate(r.dirty, link, msg.frameId, receivedAt, t0, r.lossy);
+        this.completeUpdate(r.dirty, link, msg.frameId, receivedAt, t0, r.lossy, r.drawn);
       },
       (err) => {
+        settled();
         // The stream state is gone: keep the old picture; the link asks for a full refresh.
         this.cacheTicket = null; // the decoder emptied its cache
         if (generation === this.generation) this.updateFailed(err, msg, link, ws);
@@ -600,37 +637,46 @@ export class TilecastViewer {
     );
   }
 
-  /** The update's pixels are ready: count them; the next paint draws and acks it. */
-  private completeUpdate(dirty: { x: number; y: number; w: number; h: number } | null, link: ViewerLink, frameId: number, receivedAt: number, t0: number, lossy: boolean): void {
+  /** Updates are painted as soon as they are decoded (else on animation frames, which a hidden page does not get). */
+  private paintsOnDecode(): boolean {
+    return this.options.paintOnDecode !== false && document.visibilityState === 'visible';
+  }
+
+  /**
+   * The update's pixels are ready: count them; the next paint draws and acks it. `drawn`: the Worker
+   * was asked to draw it, and did (true: ack it and those held before it now) or left it for a
+   * newer update already queued there (false).
+   */
+  private completeUpdate(dirty: { x: number; y: number; w: number; h: number } | null, link: ViewerLink, frameId: number, receivedAt: number, t0: number, lossy: boolean, drawn?: boolean): void {
     if (dirty) this.stats.decodedPixels += dirty.w * dirty.h;
     this.stats.decodeMs += performance.now() - t0;
     this.stats.updates++;
     if (!this.pendingAcks.length) this.unpaintedSince = performance.now();
     this.pendingAcks.push({ link, frameId, receivedAt, lossy });
+    if (drawn === true) return this.acked(this.takeAcks());
+    if (drawn === false) return;
     // Visible: on the canvas now (composited with the next frame either way, but without waiting for the
     // frame's callbacks, and acked at once). Hidden: animation frames do not come, so neither do acks.
-    if (this.options.paintOnDecode !== false && document.visibilityState === 'visible') {
+    if (this.paintsOnDecode()) {
       if (this.newerUpdateWaiting()) return;
       this.paint();
     } else this.schedulePaint();
   }
 
   /**
-   * Newer small updates are already here (a burst after a link outage brings several at once): this
-   * one is not painted on its own, the newest state is, a quick decode later. Painting each would
-   * show states the user no longer needs for a frame each and put the newest a paint and a frame
-   * further back. Not behind a large update (a scroll, a video frame: its decode would hold back
-   * what is ready now), nor once painting has waited coalesceMs (a backlog still shows progress).
+   * Newer small updates are already here, in the inbox or with the decoder (a burst after a link
+   * outage brings several at once): this one is not painted on its own, the newest state is, a quick
+   * decode later. Painting each would show states the user no longer needs for a frame each and put
+   * the newest a paint and a frame further back. When not: waitForNewer.
    */
   private newerUpdateWaiting(): boolean {
-    if (performance.now() - this.unpaintedSince >= (this.options.coalesceMs ?? DEFAULT_COALESCE_MS)) return false;
-    let waiting = 0, bytes = 0;
+    let waiting = this.applying.length, bytes = this.applying.reduce((n, b) => n + b, 0);
     for (const m of this.inbox) {
       if (m.type !== 'update') continue;
       waiting++;
-      bytes += m.stream.byteLength + (m.images?.byteLength ?? 0);
+      bytes += updateBytes(m);
     }
-    return waiting > 0 && bytes <= MAX_COALESCE_BYTES;
+    return waitForNewer(waiting, bytes, performance.now() - this.unpaintedSince, this.options.coalesceMs ?? DEFAULT_COALESCE_MS);
   }
 
   private schedulePaint(): void {
@@ -641,18 +687,27 @@ export class TilecastViewer {
 
   private paint(): void {
     this.rafPending = false;
+    const acks = this.takeAcks();
+    // Acked once drawn: at once on the page, or when the Worker says so.
+    this.frames.paint(() => this.acked(acks));
+  }
+
+  /** The updates decoded and not yet painted: the paint about to be made draws them all. */
+  private takeAcks(): typeof this.pendingAcks {
     const acks = this.pendingAcks;
     this.pendingAcks = [];
     if (acks.length) this.stats.paints++;
-    // Acked once drawn: at once on the page, or when the Worker says so.
-    this.frames.paint(() => {
-      const displayedAt = now();
-      // Acks go through the connection's link (an ack of an old connection is dropped); the first resets the backoff.
-      for (const a of acks) a.link.ack(a.frameId, a.receivedAt, displayedAt);
-      this.stats.painted += acks.length;
-      if (acks.length) this.window1s.push({ t: performance.now(), bytes: 0, painted: acks.length, lossy: acks.filter((a) => a.lossy).length });
-      this.updateStats(false);
-    });
+    return acks;
+  }
+
+  /** These updates are on the canvas: each is acked. */
+  private acked(acks: typeof this.pendingAcks): void {
+    const displayedAt = now();
+    // Acks go through the connection's link (an ack of an old connection is dropped); the first resets the backoff.
+    for (const a of acks) a.link.ack(a.frameId, a.receivedAt, displayedAt);
+    this.stats.painted += acks.length;
+    if (acks.length) this.window1s.push({ t: performance.now(), bytes: 0, painted: acks.length, lossy: acks.filter((a) => a.lossy).length });
+    this.updateStats(false);
   }
 
   /**
@@ -672,7 +727,7 @@ export class TilecastViewer {
   private readonly onVisualViewport = () => this.layout();
   /** Shown again: what was decoded while hidden is painted and acked now, not at the next animation frame (the host holds more updates while acks are this late). */
   private readonly onVisibility = () => {
-    if (document.visibilityState === 'visible' && this.pendingAcks.length && this.options.paintOnDecode !== false) this.paint();
+    if (this.pendingAcks.length && this.paintsOnDecode()) this.paint();
   };
 
   /** The container's size (and how much of it a soft keyboard leaves visible) into the view, then place the canvas. */

@@ -373,6 +373,7 @@ t.test('small updates that arrive together (a burst after an outage) are painted
     return f;
   };
   let shown = a;
+  const workerMessages: number[] = [], paintMessages: number[] = [];
   // Three small changes, each sent on its own while the page's main thread is held: their messages
   // wait for the page, as a link's burst does. The paints the page made for them, or null when the
   // hold ended before all three were out (a slow machine): that round does not count.
@@ -398,13 +399,34 @@ t.test('small updates that arrive together (a burst after an outage) are painted
     const after = await stats();
     t.equal(after.painted - before.painted, 3, `${label}: all three updates painted and acked`);
     t.equal(flow().acked - ackedBefore, 3, `${label}: the host got three acks`);
-    return inTime ? after.paints - before.paints : null;
+    if (!inTime) return null;
+    // The messages that carried the updates to the Worker (a burst goes in one, once the Worker is
+    // free), and the 'paint' messages the page sent it (the newest of a burst needs none).
+    const posts: string[][] = await page.evaluate(() => (window as any).__workerPosts.splice(0));
+    const withUpdates = posts.filter((p) => p.includes('update'));
+    t.equal(withUpdates.flat().filter((m) => m === 'update').length, 3, `${label}: three updates to the Worker (${JSON.stringify(posts)})`);
+    workerMessages.push(withUpdates.length);
+    paintMessages.push(posts.flat().filter((m) => m === 'paint').length);
+    return after.paints - before.paints;
   };
   const rounds = async (coalesceMs: number): Promise<number[]> => {
     const old = host.viewers()[0]!.id;
     await remount(page, host.url, { coalesceMs });
     await until(() => host.viewers().length === 1 && host.viewers()[0]!.id !== old, 'the remounted viewer');
     t.equal(await canvasAtRest(host, page, shown), null, `coalesceMs ${coalesceMs}: the screen exact`);
+    t.equal((await stats()).drawnIn, 'worker', 'the Worker draws');
+    // What the page posts to the decode Worker from here on: the types in each message.
+    await page.evaluate(() => {
+      const w = window as any;
+      w.__workerPosts = [];
+      if (w.__workerPostsHooked) return;
+      w.__workerPostsHooked = true;
+      const post = Worker.prototype.postMessage;
+      Worker.prototype.postMessage = function (this: Worker, m: any, ...rest: any[]) {
+        w.__workerPosts.push(Array.isArray(m) ? m.map((x: any) => x.type) : [m?.type]);
+        return (post as any).call(this, m, ...rest);
+      } as any;
+    });
     const paints: number[] = [];
     for (const [r, xs] of [[50, 120, 190], [260, 330, 400], [470, 540, 610]].entries()) {
       for (let attempt = 1; ; attempt++) {
@@ -422,14 +444,26 @@ t.test('small updates that arrive together (a burst after an outage) are painted
   t.same(await rounds(0), [3, 3, 3], 'coalesceMs 0: each update its own paint');
   // With it (and no time limit, so a slow machine cannot end the wait) Chromium hands a held burst
   // over in one or two runs (the first may come alone, decoded before the rest are there).
+  workerMessages.length = paintMessages.length = 0;
   const paints = await rounds(60_000);
   t.ok(paints.reduce((n, p) => n + p, 0) <= 6, `nine updates in at most six paints (${paints.join(', ')})`);
-  // Apart, each is painted on its own.
+  // In at most six messages to the Worker (it was one per update, and a trip back for each), and the
+  // Worker drew the newest of a burst by itself (a round whose first update was painted before the
+  // rest came, on a slow machine, needs one 'paint' message).
+  const sum = (a: number[]) => a.reduce((n, p) => n + p, 0);
+  t.ok(sum(workerMessages) <= 6, `nine updates in at most six messages to the Worker (${workerMessages.join(', ')})`);
+  t.ok(sum(paintMessages) < 3, `the newest of a burst drawn by the Worker as it applied it (paint messages: ${paintMessages.join(', ')})`);
+  // Apart, each is painted on its own. One on time is drawn by the Worker as it applies it, with no
+  // 'paint' message (one the host held for its next slot counts as late: the page paints it).
   const before = await stats();
-  for (const f of [a, square(50)]) {
+  await page.evaluate(() => (window as any).__workerPosts.splice(0));
+  for (const f of [a, square(50), square(120)]) {
+    await new Promise((res) => setTimeout(res, 300));
     source.push(f);
     t.equal(await canvasAtRest(host, page, f), null, 'a lone update is painted');
   }
-  t.equal((await stats()).paints - before.paints, 2, 'two lone updates, two paints');
+  t.equal((await stats()).paints - before.paints, 3, 'three lone updates, three paints');
+  const posts: string[][] = await page.evaluate(() => (window as any).__workerPosts.splice(0));
+  t.ok(posts.flat().filter((m) => m === 'paint').length < 3, `lone updates on time drawn by the Worker as applied (${JSON.stringify(posts)})`);
   t.same(errors, []);
 });
