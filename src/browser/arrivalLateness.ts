@@ -1,6 +1,7 @@
 /**
  * How late an update arrives: its capture (the host's clock) to its arrival (the page's), less the
- * shortest such delay of the last few seconds, so the offset between the two clocks cancels. An
+ * shortest such delay lately (the last 5-10 s of updates; after a pause, the last ones before it), so
+ * the offset between the two clocks cancels. An
  * update that is late was held somewhere (the link's queue after an outage, the host's flow
  * control): more are likely right behind it. One on time is likely alone.
  */

@@ -36,7 +36,7 @@ export interface Rect {
 /**
  * What an applied update changed; `lossy`: it carried JPEG. `drawn` (only when apply() was asked to
  * draw): true, it is on the canvas with everything applied before it; false, a newer update already
- * waiting will draw it.
+ * waiting will draw it (or, if that one fails, the page's paint).
  */
 export interface Applied {
   dirty: Rect | null;
@@ -357,7 +357,13 @@ export class WorkerFrames implements ScreenFrames {
     const batch = this.outbox, transfer = this.outboxTransfer;
     this.outbox = [];
     this.outboxTransfer = [];
-    if (!this.failed) this.worker.postMessage(batch, [...new Set(transfer)]); // a buffer listed twice would throw
+    if (this.failed) return;
+    try {
+      this.worker.postMessage(batch, [...new Set(transfer)]); // a buffer listed twice would throw
+    } catch (err) {
+      // Not sent: what waits for an answer would wait for ever. The viewer falls back to the main thread.
+      this.fail(`decoder worker: could not post (${(err as Error)?.message ?? err})`);
+    }
   }
 
   private receive(m: FromWorker): void {

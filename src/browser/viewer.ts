@@ -139,6 +139,8 @@ export class TilecastViewer {
   /** The sizes of the updates handed to a pipelined decoder and not yet applied, oldest first. */
   private applying: number[] = [];
   private readonly lateness = new ArrivalLateness();
+  /** When each update waiting in the inbox arrived (epoch ms): its lateness is judged by that, not by its wait here. */
+  private readonly arrivedAt = new WeakMap<UpdateMessage, number>();
   private generation = 0; // bumped per connection: late image decodes of an old one are dropped
   /** The remote screen's size (null before the first RESIZE). */
   private size: { width: number; height: number } | null = null;
@@ -513,6 +515,7 @@ export class TilecastViewer {
       case 'cacheKeep':
       case 'resize':
       case 'update':
+        if (msg.type === 'update') this.arrivedAt.set(msg, now());
         this.inbox.push(msg);
         return this.drainInbox();
       case 'cursorShape':
@@ -553,7 +556,10 @@ export class TilecastViewer {
     this.schedulePaint();
   }
 
-  /** Applies RESIZE/UPDATE in arrival order; an update with images holds the queue until they are written. */
+  /**
+   * Applies RESIZE/UPDATE in arrival order. On the page an update with images holds the queue until
+   * they are written; with the Worker, anything but an update waits for those it was handed.
+   */
   private drainInbox(): void {
     // A pipelined decoder (the Worker; its own queue keeps the order) is handed every update waiting
     // at once, when it has applied the last it was handed: the updates that came meanwhile (a burst)
@@ -616,7 +622,7 @@ export class TilecastViewer {
     if (!this.size) return this.updateFailed(new Error('no framebuffer'), msg, link, ws); // the link checks RESIZE came first
     const t0 = performance.now();
     if (msg.keyframe) this.cacheTicket = null; // a new run of the cache: its ticket follows the keyframe
-    const onTime = this.lateness.note(msg.captureTime, receivedAt) <= ON_TIME_MS;
+    const onTime = this.lateness.note(msg.captureTime, this.arrivedAt.get(msg) ?? receivedAt) <= ON_TIME_MS;
     const drawWithinMs = (burst || onTime) && this.paintsOnDecode() ? (this.options.coalesceMs ?? DEFAULT_COALESCE_MS) : undefined;
     if (frames.pipelined) this.applying.push(updateBytes(msg));
     const settled = () => {
@@ -687,6 +693,10 @@ export class TilecastViewer {
 
   private paint(): void {
     this.rafPending = false;
+    // Updates still with a Worker that draws: a 'paint' would be queued behind them there, and the
+    // acks of those held now would leave after theirs (the host counts acks in order). Each of them,
+    // once applied, draws or paints these too (or schedules a paint, or fails and does).
+    if (this.frames.drawnIn === 'worker' && this.applying.length) return;
     const acks = this.takeAcks();
     // Acked once drawn: at once on the page, or when the Worker says so.
     this.frames.paint(() => this.acked(acks));
