@@ -301,7 +301,7 @@ export class WorkerFrames implements ScreenFrames {
 
   async apply(u: UpdateMessage, drawWithinMs?: number): Promise<Applied> {
     // The message's bytes move to the Worker (nothing else reads them after this).
-    const transfer = [...new Set([u.stream.buffer, ...(u.images ? [u.images.buffer] : [])])] as ArrayBuffer[];
+    const transfer = [u.stream.buffer, ...(u.images ? [u.images.buffer] : [])] as ArrayBuffer[]; // flush() drops repeats
     const draw = this.ctx ? undefined : drawWithinMs; // the page draws: it paints the pieces
     const m = await this.ask({ type: 'update', id: ++this.seq, stream: u.stream, opCount: u.opCount, keyframe: u.keyframe, images: u.images, drawWithinMs: draw }, transfer);
     if (m.type !== 'applied') throw new Error(`decoder worker: ${m.type} for an update`);
