@@ -3,13 +3,15 @@
 // display to the same pixel changing on the viewer's screen, tilecast against
 // TigerVNC, on loopback and through LinkEmulator on ATT-LTE-driving.
 //
-//   node bench/latency.js [--quick] [--squares N] [--interval MS]
+//   node bench/latency.js [--quick] [--squares N] [--interval MS] [--jitter MS]
 //     [--links loopback,lte] [--loads idle,scroll,video] [--systems tilecast,tilecast-node,tigervnc-lossless,tigervnc-jpeg,novnc]
 //   node bench/latency.js --from-json bench/results/latency.json [--quick]   (re-renders the report)
 //   LAT_HOST_LOG=1 node bench/latency.js ...   (also prints the tilecast host's stats lines: rate, ladder level, link stalls)
 //
 // A drawer (bench/lib/latprobe.c) paints a coded 64x64 square on the host
-// display every 250 ms and stamps each paint (CLOCK_MONOTONIC, after XSync);
+// display every 250 ms (plus a pseudo-random 0-16.7 ms, so that the paints meet
+// a browser's 60 Hz frame clock at every phase) and stamps each paint
+// (CLOCK_MONOTONIC, after XSync);
 // a watcher (the same program) reads the square's region of the viewer's
 // screen every ~1 ms and stamps the first sight of each code. Systems:
 //  - tilecast: examples/host.js capturing Xvfb display A; the browser viewer in
@@ -58,6 +60,8 @@ const numArg = (name, dflt) => {
 };
 const SQUARES = numArg('--squares', quick ? 12 : 360);
 const INTERVAL_MS = numArg('--interval', 250);
+const FRAME_MS = 1000 / 60;
+const JITTER_MS = numArg('--jitter', FRAME_MS); // each paint a pseudo-random 0..JITTER_MS later than the grid's (probe.paintOffset: why)
 const W = 1280, H = 720;
 const SQ_X = 1152, SQ_Y = 320; // on the 64-pixel tile grid, right of the loads, clear of vncviewer's F8 hint
 const TRACE = 'ATT-LTE-driving';
@@ -213,7 +217,7 @@ async function runOnce(system, link, load, traces) {
     if (probe.monoMs() > start) console.error(`  (${system} ${link} ${load}: setup took longer than ${LEAD_MS} ms; squares start ${(probe.monoMs() - start).toFixed(0)} ms late in the trace)`);
     const paints = [];
     for (let n = 1; n <= SQUARES; n++) {
-      const due = start + (n - 1) * INTERVAL_MS;
+      const due = start + (n - 1) * INTERVAL_MS + probe.paintOffset(n, JITTER_MS);
       const wait = due - probe.monoMs();
       if (wait > 0) await sleep(wait);
       paints.push({ code: n, ...(await drawer.paint(n)) });
@@ -468,9 +472,9 @@ function canvasTable(results) {
 
 function report(results, traces, saved = null) {
   const load = saved ? saved.machineLoad : `${loadAtStart} at the start, ${os_load()} at the end`;
-  const json = saved ?? { date: new Date().toISOString(), squares: SQUARES, intervalMs: INTERVAL_MS, screen: `${W}x${H}`, trace: traces ? TRACE : null, delayMs: DELAY_MS, leadMs: LEAD_MS, machineLoad: load, cores: require('node:os').cpus().length, results };
+  const json = saved ?? { date: new Date().toISOString(), squares: SQUARES, intervalMs: INTERVAL_MS, jitterMs: +JITTER_MS.toFixed(2), screen: `${W}x${H}`, trace: traces ? TRACE : null, delayMs: DELAY_MS, leadMs: LEAD_MS, machineLoad: load, cores: require('node:os').cpus().length, results };
   const jf = saved ? null : writeResult('latency.json', json, quick);
-  let md = `# Glass-to-glass latency (bench/latency.js)\n\n${json.date}; ${json.squares} squares every ${json.intervalMs} ms on a ${json.screen.replace('x', '×')} screen; LTE = ${TRACE} with ${DELAY_MS} ms one-way each way, every connection starting at the same trace time; machine load average (1/5/15 min) ${load} on ${json.cores} cores.\n\n`;
+  let md = `# Glass-to-glass latency (bench/latency.js)\n\n${json.date}; ${json.squares} squares every ${json.intervalMs} ms${json.jitterMs ? ` (each up to ${json.jitterMs.toFixed(1)} ms later, pseudo-randomly, so they meet a 60 Hz frame clock at every phase)` : ''} on a ${json.screen.replace('x', '×')} screen; LTE = ${TRACE} with ${DELAY_MS} ms one-way each way, every connection starting at the same trace time; machine load average (1/5/15 min) ${load} on ${json.cores} cores.\n\n`;
   md += '| system | link | load | p50 / p95 / p99 ms | shown / painted | catch-up p50 / p95 / p99 ms | link floor p50 / p95 / p99 ms | excess over floor p50 / p95 / p99 ms | bytes sent per square interval (median) |\n|---|---|---|---|---|---|---|---|---|\n';
   for (const r of results) {
     if (r.error) { md += `| ${ROW_LABEL[r.row]} | ${r.link} | ${r.load} | failed: ${r.error} | | | | | |\n`; continue; }

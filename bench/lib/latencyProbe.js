@@ -78,6 +78,23 @@ async function canvasSightings(page) {
   return stamps.sort((a, b) => a[1] - b[1]).map(([code, t]) => ({ code, t: t + offset }));
 }
 
+/**
+ * Square n's offset within its interval, in [0, jitterMs): a fixed pseudo-random
+ * sequence (the same for every system of a run, so each sees the same schedule).
+ * Why: 250 ms is exactly 15 frames of a 60 Hz clock, so squares painted on the
+ * plain grid all meet a browser's frame clock at one phase, chosen by when the
+ * run started; a browser viewer's wait for its next frame (0-16.7 ms) was then
+ * one draw of a lottery per run (LTE scroll p50 29.6-38.1 ms, same code). Spread
+ * over a frame, every run samples every phase, as a user's keystrokes do.
+ */
+function paintOffset(n, jitterMs) {
+  let x = Math.imul(n, 0x9e3779b1) >>> 0; // a 32-bit integer hash (murmur3's finaliser) of n
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
+  x = (x ^ (x >>> 16)) >>> 0;
+  return (x / 2 ** 32) * jitterMs;
+}
+
 /** A process speaking latprobe's line protocol; `onLine(words)` for each output line. */
 function probe(args, onLine) {
   const proc = spawn(buildHelper('latprobe'), args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -200,4 +217,4 @@ function unavailable() {
   return null;
 }
 
-module.exports = { monoMs, perfToMono, SQUARE, decodeSquare, startDrawer, startWatcher, watchFramebuffer, probeCanvas, canvasSightings, startLoad, stopProcess, unavailable };
+module.exports = { monoMs, perfToMono, SQUARE, decodeSquare, paintOffset, startDrawer, startWatcher, watchFramebuffer, probeCanvas, canvasSightings, startLoad, stopProcess, unavailable };

@@ -93,3 +93,15 @@ t.test('the Node-side square decoder reads what latprobe.c draws, and rejects a 
   fb.fill(128);
   t.equal(decodeSquare(fb, width, 0, 0), -1, 'grey is no code');
 });
+
+// 250 ms is 15 frames of 60 Hz: without the offsets every square would meet a browser's frame clock at one phase.
+t.test('the paint schedule meets a 60 Hz frame clock at every phase, the same for every system', async (t) => {
+  const frame = 1000 / 60;
+  const offsets = Array.from({ length: 360 }, (_, i) => probe.paintOffset(i + 1, frame) as number);
+  t.same(offsets, Array.from({ length: 360 }, (_, i) => probe.paintOffset(i + 1, frame)), 'the same sequence every time');
+  t.ok(offsets.every((o) => o >= 0 && o < frame), 'each offset within one frame');
+  const bins = new Array(8).fill(0);
+  for (let n = 1; n <= 360; n++) bins[Math.floor(((((n - 1) * 250 + offsets[n - 1]) % frame) / frame) * 8)]++;
+  t.ok(bins.every((b) => b >= 25), `phases against the frame clock spread over all eighths of a frame: ${bins.join(', ')}`);
+  t.equal(probe.paintOffset(7, 0), 0, '--jitter 0 is the plain grid');
+});
