@@ -88,7 +88,8 @@ export interface ViewerOptions {
   /**
    * Small decoded updates wait at most this long, ms, for newer ones already received behind them
    * (a burst after a link outage), which are then painted with them at once (default 33: two frames
-   * at 60 Hz; 0: each update is painted on its own).
+   * at 60 Hz; 0: each update is painted on its own). A late update decoded alone waits up to 4 ms
+   * of it for the rest of its burst (TRICKLE_MS).
    */
   coalesceMs?: number;
   /** Two-way audio when the host offers it (default off): see ViewerAudioOptions (src/browser/audio/). */
@@ -102,6 +103,13 @@ declare const __tilecastModuleUrl: string | undefined;
 const DEFAULT_COALESCE_MS = 33;
 /** An update at most this much later than the quickest lately (ArrivalLateness) is likely alone: the Worker draws it as soon as it is applied. */
 const ON_TIME_MS = 10;
+/**
+ * A late update decoded alone waits at most this long (from the first such one; never more than
+ * coalesceMs) for the rest of its burst. The updates a link held come out together, but Chromium
+ * hands them to the page over 1-3.4 ms (measured after LTE outages, bench/results/latency-trickle.md);
+ * a stale one drawn alone takes the compositor's frame, and the newest waits for the next (up to 17 ms).
+ */
+const TRICKLE_MS = 4;
 
 /** The ladder level "data saver" asks for: busy regions at most 5 updates/s, JPEG quality 55. */
 const DATA_SAVER_LEVEL = 2;
@@ -150,6 +158,7 @@ export class TilecastViewer {
   /** When the oldest update not yet painted was decoded (performance.now()). */
   private unpaintedSince = 0;
   private rafPending = false;
+  private trickleTimer: number | null = null;
   private pointerInside = false;
   private state: ViewerState = 'connecting';
   private readonly backoff: ReconnectBackoff;
@@ -315,6 +324,7 @@ export class TilecastViewer {
   close(why = ''): void {
     this.setState('closed', why);
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    if (this.trickleTimer !== null) clearTimeout(this.trickleTimer);
     this.stopTicker();
     const code = this.link?.close() ?? 1000;
     this.ws?.close(code, 'viewer closed');
@@ -632,7 +642,7 @@ export class TilecastViewer {
       (r) => {
         settled();
         if (generation !== this.generation || frames !== this.frames) return; // a dropped connection, or a Worker given up
-        this.completeUpdate(r.dirty, link, msg.frameId, receivedAt, t0, r.lossy, r.drawn);
+        this.completeUpdate(r.dirty, link, msg.frameId, receivedAt, t0, r.lossy, r.drawn, !onTime && !burst);
       },
       (err) => {
         settled();
@@ -651,9 +661,10 @@ export class TilecastViewer {
   /**
    * The update's pixels are ready: count them; the next paint draws and acks it. `drawn`: the Worker
    * was asked to draw it, and did (true: ack it and those held before it now) or left it for a
-   * newer update already queued there (false).
+   * newer update already queued there (false). `lateAlone`: it came late and not with others, so
+   * the rest of its burst may be a moment behind (TRICKLE_MS).
    */
-  private completeUpdate(dirty: { x: number; y: number; w: number; h: number } | null, link: ViewerLink, frameId: number, receivedAt: number, t0: number, lossy: boolean, drawn?: boolean): void {
+  private completeUpdate(dirty: { x: number; y: number; w: number; h: number } | null, link: ViewerLink, frameId: number, receivedAt: number, t0: number, lossy: boolean, drawn?: boolean, lateAlone = false): void {
     if (dirty) this.stats.decodedPixels += dirty.w * dirty.h;
     this.stats.decodeMs += performance.now() - t0;
     this.stats.updates++;
@@ -665,8 +676,25 @@ export class TilecastViewer {
     // frame's callbacks, and acked at once). Hidden: animation frames do not come, so neither do acks.
     if (this.paintsOnDecode()) {
       if (this.newerUpdateWaiting()) return;
+      if (lateAlone) return this.paintAfterTrickle();
       this.paint();
     } else this.schedulePaint();
+  }
+
+  /**
+   * Paints what is held once TRICKLE_MS have passed since the oldest of it was decoded, unless newer
+   * updates came meanwhile (then the newest paints, or is drawn by the Worker, and acks these too).
+   */
+  private paintAfterTrickle(): void {
+    const wait = Math.min(TRICKLE_MS, this.options.coalesceMs ?? DEFAULT_COALESCE_MS) - (performance.now() - this.unpaintedSince); // coalesceMs 0: none
+    if (wait <= 0) return this.paint();
+    if (this.trickleTimer !== null) return; // already waiting, from the oldest held update
+    this.trickleTimer = window.setTimeout(() => {
+      this.trickleTimer = null;
+      if (!this.pendingAcks.length || !this.paintsOnDecode()) return; // painted meanwhile, or hidden (onVisibility paints)
+      if (this.newerUpdateWaiting()) return;
+      this.paint();
+    }, wait);
   }
 
   /**

@@ -101,7 +101,7 @@ t.test('the paint schedule meets a 60 Hz frame clock at every phase, the same fo
   t.same(offsets, Array.from({ length: 360 }, (_, i) => probe.paintOffset(i + 1, frame)), 'the same sequence every time');
   t.ok(offsets.every((o) => o >= 0 && o < frame), 'each offset within one frame');
   const bins = new Array(8).fill(0);
-  for (let n = 1; n <= 360; n++) bins[Math.floor(((((n - 1) * 250 + offsets[n - 1]) % frame) / frame) * 8)]++;
+  for (let n = 1; n <= 360; n++) bins[Math.floor(((((n - 1) * 250 + offsets[n - 1]!) % frame) / frame) * 8)]++;
   t.ok(bins.every((b) => b >= 25), `phases against the frame clock spread over all eighths of a frame: ${bins.join(', ')}`);
   t.equal(probe.paintOffset(7, 0), 0, '--jitter 0 is the plain grid');
 });
