@@ -106,7 +106,7 @@ const ON_TIME_MS = 10;
 /**
  * A late update decoded alone waits at most this long (from the first such one; never more than
  * coalesceMs) for the rest of its burst. The updates a link held come out together, but Chromium
- * hands them to the page over 1-3.4 ms (measured after LTE outages, bench/results/latency-trickle.md);
+ * hands them to the page over 1.3-6.4 ms, 11 times in 12 under 4 (bench/results/latency-trickle.md);
  * a stale one drawn alone takes the compositor's frame, and the newest waits for the next (up to 17 ms).
  */
 const TRICKLE_MS = 4;
