@@ -62,6 +62,8 @@ const SQUARES = numArg('--squares', quick ? 12 : 360);
 const INTERVAL_MS = numArg('--interval', 250);
 const FRAME_MS = 1000 / 60;
 const JITTER_MS = numArg('--jitter', FRAME_MS); // each paint a pseudo-random 0..JITTER_MS later than the grid's (probe.paintOffset: why)
+if (!(INTERVAL_MS > 0)) throw new Error(`--interval: a number of ms > 0, got ${argv[argv.indexOf('--interval') + 1]}`);
+if (!(JITTER_MS >= 0 && JITTER_MS < INTERVAL_MS)) throw new Error(`--jitter: a number of ms from 0 to under the interval (${INTERVAL_MS}), got ${argv[argv.indexOf('--jitter') + 1]}`);
 const W = 1280, H = 720;
 const SQ_X = 1152, SQ_Y = 320; // on the 64-pixel tile grid, right of the loads, clear of vncviewer's F8 hint
 const TRACE = 'ATT-LTE-driving';

@@ -17,7 +17,8 @@
  * first waiting for an animation frame callback, and the ack (sent after the
  * paint) leaves up to a frame sooner, which the host's flow control and early
  * capture feel as a shorter round trip; when newer updates are already waiting
- * (a burst after an outage) it paints once, after the newest. A hidden page paints on animation
+ * (a burst after an outage) it paints once, after the newest, and a small late
+ * update that came alone waits up to 4 ms for them (TRICKLE_MS). A hidden page paints on animation
  * frames, which it does not get: acks leave only after the paint, so a tab
  * that cannot paint holds its acks and the host's flow control stops sending. Nothing of the remote screen is
  * stored by the page: no storage APIs, no clipboard.
@@ -30,7 +31,7 @@
  * No Node APIs: bundled by scripts/build-viewer.js into dist/browser/.
  */
 import { ArrivalLateness } from './arrivalLateness';
-import { LocalFrames, ScreenFrames, updateBytes, waitForNewer, WorkerFrames } from './screenFrames';
+import { LocalFrames, MAX_COALESCE_BYTES, ScreenFrames, updateBytes, waitForNewer, WorkerFrames } from './screenFrames';
 import { Capability, DEFAULT_CACHE_BYTES, Reason, agreedCacheBytes, cacheCapability, reasonName } from '../protocol/constants';
 import { CacheKeepMessage, CacheTicketMessage, CursorShapeMessage, KeyMessage, Message, PointerMessage, ResizeMessage, UpdateMessage, encodeMessage } from '../protocol/messages';
 import { LinkFailure, ReconnectBackoff, ViewerLink, isFinalClose } from '../protocol/viewerLink';
@@ -104,8 +105,8 @@ const DEFAULT_COALESCE_MS = 33;
 /** An update at most this much later than the quickest lately (ArrivalLateness) is likely alone: the Worker draws it as soon as it is applied. */
 const ON_TIME_MS = 10;
 /**
- * A late update decoded alone waits at most this long (from the first such one; never more than
- * coalesceMs) for the rest of its burst. The updates a link held come out together, but Chromium
+ * A small late update decoded alone waits at most this long (counted from when the oldest update
+ * held was decoded; never more than coalesceMs) for the rest of its burst. The updates a link held come out together, but Chromium
  * hands them to the page over 1.3-6.4 ms, 11 times in 12 under 4 (bench/results/latency-trickle.md);
  * a stale one drawn alone takes the compositor's frame, and the newest waits for the next (up to 17 ms).
  */
@@ -324,7 +325,7 @@ export class TilecastViewer {
   close(why = ''): void {
     this.setState('closed', why);
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
-    if (this.trickleTimer !== null) clearTimeout(this.trickleTimer);
+    this.clearTrickleTimer();
     this.stopTicker();
     const code = this.link?.close() ?? 1000;
     this.ws?.close(code, 'viewer closed');
@@ -622,9 +623,10 @@ export class TilecastViewer {
    * Applies one update where the decoder runs (updates apply in order: a pipelined decoder queues
    * it, else the inbox waits for it). While the page is visible, a Worker that draws draws it as
    * soon as it has applied it when it is the newest of a burst, or on time. One that comes late and
-   * alone is painted when the page hears it was applied: it was held in the link, and a burst
-   * trickles in over a millisecond or two; drawn at once it would take the compositor's frame, and
-   * the newest would wait for the next (measured: up to 16 ms later after LTE outages).
+   * alone is painted when the page hears it was applied, and if it is small, up to TRICKLE_MS later
+   * unless newer ones come: it was held in the link, and a burst trickles in over a few ms; drawn at
+   * once it would take the compositor's frame, and the newest would wait for the next (measured: up
+   * to 17 ms later after LTE outages). A large late one (video behind its own bytes) does not wait.
    */
   private update(msg: UpdateMessage, burst = false): Promise<void> | void {
     const receivedAt = now();
@@ -634,6 +636,8 @@ export class TilecastViewer {
     if (msg.keyframe) this.cacheTicket = null; // a new run of the cache: its ticket follows the keyframe
     const onTime = this.lateness.note(msg.captureTime, this.arrivedAt.get(msg) ?? receivedAt) <= ON_TIME_MS;
     const drawWithinMs = (burst || onTime) && this.paintsOnDecode() ? (this.options.coalesceMs ?? DEFAULT_COALESCE_MS) : undefined;
+    // Only where bursts are told (a pipelined decoder is handed them together) and for small updates.
+    const lateAlone = frames.pipelined && !onTime && !burst && updateBytes(msg) <= MAX_COALESCE_BYTES;
     if (frames.pipelined) this.applying.push(updateBytes(msg));
     const settled = () => {
       if (generation === this.generation && frames.pipelined) this.applying.shift();
@@ -642,7 +646,7 @@ export class TilecastViewer {
       (r) => {
         settled();
         if (generation !== this.generation || frames !== this.frames) return; // a dropped connection, or a Worker given up
-        this.completeUpdate(r.dirty, link, msg.frameId, receivedAt, t0, r.lossy, r.drawn, !onTime && !burst);
+        this.completeUpdate(r.dirty, link, msg.frameId, receivedAt, t0, r.lossy, r.drawn, lateAlone);
       },
       (err) => {
         settled();
@@ -691,10 +695,17 @@ export class TilecastViewer {
     if (this.trickleTimer !== null) return; // already waiting, from the oldest held update
     this.trickleTimer = window.setTimeout(() => {
       this.trickleTimer = null;
-      if (!this.pendingAcks.length || !this.paintsOnDecode()) return; // painted meanwhile, or hidden (onVisibility paints)
+      if (!this.pendingAcks.length) return;
+      if (!this.paintsOnDecode()) return this.schedulePaint(); // hidden meanwhile: as completeUpdate does
       if (this.newerUpdateWaiting()) return;
       this.paint();
     }, wait);
+  }
+
+  /** What it waited for is being painted: a later late update starts a wait of its own. */
+  private clearTrickleTimer(): void {
+    if (this.trickleTimer !== null) clearTimeout(this.trickleTimer);
+    this.trickleTimer = null;
   }
 
   /**
@@ -732,6 +743,7 @@ export class TilecastViewer {
 
   /** The updates decoded and not yet painted: the paint about to be made draws them all. */
   private takeAcks(): typeof this.pendingAcks {
+    this.clearTrickleTimer();
     const acks = this.pendingAcks;
     this.pendingAcks = [];
     if (acks.length) this.stats.paints++;

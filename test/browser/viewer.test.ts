@@ -460,5 +460,20 @@ t.test('small updates that arrive together (a burst after an outage) are painted
     t.equal(await canvasAtRest(host, page, f), null, 'a lone update is painted');
   }
   t.equal((await stats()).paints - before.paints, 2, 'two lone updates, two paints');
+  // Late and alone (held behind the page's busy main thread, nothing after it): it waits a few ms
+  // for the rest of a burst that does not come (TRICKLE_MS), and is then painted and acked.
+  const late = square(120);
+  const beforeLate = await stats();
+  const ackedBeforeLate = host.viewers()[0]!.flow.acked;
+  const busy = page.evaluate(() => {
+    const end = performance.now() + 500;
+    while (performance.now() < end);
+  });
+  await new Promise((res) => setTimeout(res, 100));
+  source.push(late);
+  await busy;
+  t.equal(await canvasAtRest(host, page, late), null, 'a late lone update is painted');
+  t.equal((await stats()).painted - beforeLate.painted, 1, 'and counted painted');
+  await until(() => host.viewers()[0]!.flow.acked === ackedBeforeLate + 1, 'its ack at the host', 10_000);
   t.same(errors, []);
 });
