@@ -84,7 +84,8 @@ async function canvasSightings(page) {
  * Why: 250 ms is exactly 15 frames of a 60 Hz clock, so squares painted on the
  * plain grid all meet a browser's frame clock at one phase, chosen by when the
  * run started; a browser viewer's wait for its next frame (0-16.7 ms) was then
- * one draw of a lottery per run (LTE scroll p50 29.6-38.1 ms, same code). Spread
+ * one draw of a lottery per run (likely why LTE scroll p50 moved 29.6-38.1 ms
+ * between runs of the same code). Spread
  * over a frame, every run samples every phase, as a user's keystrokes do.
  */
 function paintOffset(n, jitterMs) {

@@ -89,8 +89,8 @@ export interface ViewerOptions {
   /**
    * Small decoded updates wait at most this long, ms, for newer ones already received behind them
    * (a burst after a link outage), which are then painted with them at once (default 33: two frames
-   * at 60 Hz; 0: each update is painted on its own). A late update decoded alone waits up to 4 ms
-   * of it for the rest of its burst (TRICKLE_MS).
+   * at 60 Hz; 0: each update is painted on its own). A small late update decoded alone waits up to
+   * 4 ms of it for the rest of its burst (TRICKLE_MS).
    */
   coalesceMs?: number;
   /** Two-way audio when the host offers it (default off): see ViewerAudioOptions (src/browser/audio/). */
@@ -106,9 +106,10 @@ const DEFAULT_COALESCE_MS = 33;
 const ON_TIME_MS = 10;
 /**
  * A small late update decoded alone waits at most this long (counted from when the oldest update
- * held was decoded; never more than coalesceMs) for the rest of its burst. The updates a link held come out together, but Chromium
- * hands them to the page over 1.3-6.4 ms, 11 times in 12 under 4 (bench/results/latency-trickle.md);
- * a stale one drawn alone takes the compositor's frame, and the newest waits for the next (up to 17 ms).
+ * held was decoded; never more than coalesceMs) for the rest of its burst. The updates a link held
+ * come out together, but Chromium hands them to the page over 1.3-6.4 ms, 11 times in 12 under 4
+ * (bench/results/latency-trickle.md); a stale one drawn alone takes the compositor's frame, and the
+ * newest waits for the next (up to 17 ms).
  */
 const TRICKLE_MS = 4;
 
