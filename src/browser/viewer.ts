@@ -638,8 +638,9 @@ export class TilecastViewer {
     const onTime = this.lateness.note(msg.captureTime, this.arrivedAt.get(msg) ?? receivedAt) <= ON_TIME_MS;
     const drawWithinMs = (burst || onTime) && this.paintsOnDecode() ? (this.options.coalesceMs ?? DEFAULT_COALESCE_MS) : undefined;
     // Only where bursts are told (a pipelined decoder is handed them together) and for small updates.
-    const lateAlone = frames.pipelined && !onTime && !burst && updateBytes(msg) <= MAX_COALESCE_BYTES;
-    if (frames.pipelined) this.applying.push(updateBytes(msg));
+    const bytes = updateBytes(msg);
+    const lateAlone = frames.pipelined && !onTime && !burst && bytes <= MAX_COALESCE_BYTES;
+    if (frames.pipelined) this.applying.push(bytes);
     const settled = () => {
       if (generation === this.generation && frames.pipelined) this.applying.shift();
     };
