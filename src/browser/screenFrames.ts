@@ -24,6 +24,7 @@
  */
 import { OpStreamDecoder } from '../codec/opStreamDecoder';
 import type { UpdateMessage } from '../protocol/messages';
+import { FramePacer, LATE_DRAW_PIXELS } from './framePacer';
 import { ImageOpDecoder } from './imageOps';
 
 export interface Rect {
@@ -36,7 +37,8 @@ export interface Rect {
 /**
  * What an applied update changed; `lossy`: it carried JPEG. `drawn` (only when apply() was asked to
  * draw): true, it is on the canvas with everything applied before it; false, a newer update already
- * waiting will draw it (or, if that one fails, the page's paint).
+ * waiting will draw it (or, if that one fails, the page's paint), or the Worker holds the draw for
+ * the late part of the frame interval (FramePacer) and says 'drawn' when it is made.
  */
 export interface Applied {
   dirty: Rect | null;
@@ -128,8 +130,9 @@ export interface ScreenFrames {
   resize(width: number, height: number, cacheBytes: number, keepCache?: boolean): void;
   /**
    * Applies an update. `drawWithinMs` (the Worker draws only): draw it on the canvas as soon as it
-   * is applied, unless newer ones are already waiting (waitForNewer, with this as coalesceMs); the
-   * result's `drawn` says which. Without it, paint() draws.
+   * is applied, unless newer ones are already waiting (waitForNewer, with this as coalesceMs), or,
+   * for a large one, late in the frame interval (FramePacer); the result's `drawn` says which.
+   * Without it, paint() draws.
    */
   apply(u: UpdateMessage, drawWithinMs?: number): Promise<Applied>;
   /** The host's CACHE_KEEP, in order with the updates; rejects if the cache cannot keep what it names. */
@@ -240,13 +243,15 @@ type ToWorker =
   | { type: 'read'; id: number };
 /**
  * Worker → page: an update applied (with its dirty pixels, RGBA rows of dirty.w, when the page
- * draws), or why it failed; a paint done; the canvas read.
+ * draws), or why it failed; a paint done; the canvas read; 'drawn': what it had held (a large
+ * update, FramePacer) is now on the canvas, with everything applied before it.
  */
 type FromWorker =
   | { type: 'applied'; id: number; dirty: Rect | null; lossy: boolean; drawn?: boolean; pixels: Uint8ClampedArray<ArrayBuffer> | null; cacheNextId: number | null }
   | { type: 'failed'; id: number; message: string }
   | { type: 'painted'; id: number }
   | { type: 'cannotDraw'; message: string }
+  | { type: 'drawn' }
   | { type: 'canvasRead'; id: number; image: ImageData };
 
 /**
@@ -274,6 +279,8 @@ export class WorkerFrames implements ScreenFrames {
   private outboxTransfer: Transferable[] = [];
   /** As the Worker last said (a failure empties its cache). */
   cacheNextId: number | null = null;
+  /** The Worker drew what it had held: every update answered before now is on the canvas (their `drawn` was false). */
+  onDrawn: (() => void) | null = null;
 
   constructor(moduleUrl: string, private readonly canvas: HTMLCanvasElement, drawInWorker: boolean, private readonly broken: (why: string) => void) {
     this.worker = new Worker(moduleUrl, { type: 'module', name: 'tilecast-decoder' });
@@ -368,6 +375,7 @@ export class WorkerFrames implements ScreenFrames {
 
   private receive(m: FromWorker): void {
     if (m.type === 'cannotDraw') return this.fail(`decoder worker: ${m.message}`); // the viewer falls back, with a new canvas
+    if (m.type === 'drawn') return this.onDrawn?.();
     const w = this.waiting.get(m.id);
     if (!w) return;
     this.waiting.delete(m.id);
@@ -395,16 +403,38 @@ export class WorkerFrames implements ScreenFrames {
  * with an id gets an answer: nothing thrown here may leave the chain rejected
  * (that would skip every later message and the viewer would wait for ever).
  */
-export function runDecodeWorker(scope: { onmessage: ((e: MessageEvent<ToWorker[]>) => void) | null; postMessage(m: FromWorker, transfer: Transferable[]): void }): void {
+export function runDecodeWorker(scope: {
+  onmessage: ((e: MessageEvent<ToWorker[]>) => void) | null;
+  postMessage(m: FromWorker, transfer: Transferable[]): void;
+  requestAnimationFrame?(callback: (frameTime: number) => void): unknown;
+}): void {
   const core = new FramebufferDecoder();
   let painter: FramebufferPainter | null = null;
   let chain = Promise.resolve();
   // Updates received and not yet applied (what an applied one may wait for), and since when a change is not drawn.
   let queued = 0, queuedBytes = 0;
   let undrawnSince: number | null = null;
+  const pacer = new FramePacer(scope.requestAnimationFrame ? (cb) => scope.requestAnimationFrame!(cb) : null);
+  let held: ReturnType<typeof setTimeout> | null = null; // a large draw waiting for the late part of the frame interval
   const draw = () => {
+    if (held !== null) clearTimeout(held);
+    held = null;
     painter?.paint();
     undrawnSince = null;
+  };
+  // An update to be drawn now: a small one is (with anything held); a large one waits for the late
+  // part of the frame interval (FramePacer), or goes with the one already waiting. Whether drawn now.
+  const drawOrHold = (pixels: number): boolean => {
+    const holdMs = held !== null && pixels > LATE_DRAW_PIXELS ? -1 : pacer.holdMs(pixels);
+    if (holdMs === 0) draw();
+    else if (holdMs > 0) {
+      held = setTimeout(() => {
+        held = null;
+        draw();
+        scope.postMessage({ type: 'drawn' }, []);
+      }, Math.ceil(holdMs)); // timers count whole milliseconds: never before the late part
+    }
+    return holdMs === 0;
   };
   scope.onmessage = (e) => {
     for (const m of e.data) receive(m);
@@ -446,8 +476,7 @@ export function runDecodeWorker(scope: { onmessage: ((e: MessageEvent<ToWorker[]
         let drawn: boolean | undefined;
         if (painter && m.drawWithinMs !== undefined) {
           undrawnSince ??= performance.now();
-          drawn = !waitForNewer(queued, queuedBytes, performance.now() - undrawnSince, m.drawWithinMs);
-          if (drawn) draw();
+          drawn = !waitForNewer(queued, queuedBytes, performance.now() - undrawnSince, m.drawWithinMs) && drawOrHold(r.dirty ? r.dirty.w * r.dirty.h : 0);
         }
         const pixels = r.dirty && !painter ? copyRect(core.fb, core.width, r.dirty) : null;
         scope.postMessage({ type: 'applied', id: m.id, dirty: r.dirty, lossy: r.lossy, drawn, pixels, cacheNextId: core.cacheNextId }, pixels ? [pixels.buffer] : []);

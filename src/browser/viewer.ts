@@ -239,7 +239,12 @@ export class TilecastViewer {
     let frames: ScreenFrames | null = null;
     if (worker && url && typeof Worker === 'function') {
       try {
-        frames = new WorkerFrames(url, this.canvas, this.options.drawInWorker !== false, (why) => this.workerBroken(why));
+        const workerFrames = new WorkerFrames(url, this.canvas, this.options.drawInWorker !== false, (why) => this.workerBroken(why));
+        // A large update the Worker held for the late part of a frame interval (FramePacer) is drawn: ack what waited for it.
+        workerFrames.onDrawn = () => {
+          if (workerFrames === this.frames) this.acked(this.takeAcks());
+        };
+        frames = workerFrames;
       } catch {
         // No module Workers here (or not allowed): the main thread decodes.
       }
@@ -667,7 +672,8 @@ export class TilecastViewer {
   /**
    * The update's pixels are ready: count them; the next paint draws and acks it. `drawn`: the Worker
    * was asked to draw it, and did (true: ack it and those held before it now) or left it for a
-   * newer update already queued there (false). `lateAlone`: it came late and not with others, so
+   * newer update already queued there, or holds a large one for the late part of the frame interval
+   * (false: acked when that is drawn, with its 'drawn' for a held one). `lateAlone`: it came late and not with others, so
    * the rest of its burst may be a moment behind (TRICKLE_MS).
    */
   private completeUpdate(dirty: { x: number; y: number; w: number; h: number } | null, link: ViewerLink, frameId: number, receivedAt: number, t0: number, lossy: boolean, drawn?: boolean, lateAlone = false): void {
