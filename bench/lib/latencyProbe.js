@@ -129,9 +129,16 @@ function startDrawer(display, x, y) {
     waiting.delete(Number(n));
     w?.({ t0: nsToMs(ns0), t: nsToMs(ns) });
   });
-  p.proc.once('exit', (code) => { for (const w of waiting.values()) w({ t0: NaN, t: NaN }); if (code) console.error(`latprobe draw exited ${code}: ${p.error()}`); });
+  let gone = null; // why the drawer is gone: a paint asked after that fails at once instead of waiting for ever
+  p.proc.once('exit', (code, signal) => {
+    gone = `latprobe draw exited (${code ?? signal})${p.error() ? `: ${p.error()}` : ''}`;
+    for (const w of waiting.values()) w({ t0: NaN, t: NaN });
+    waiting.clear();
+    if (code) console.error(gone);
+  });
   return {
     paint(n) {
+      if (gone) return Promise.reject(new Error(gone));
       return new Promise((resolve) => {
         waiting.set(n, resolve);
         p.proc.stdin.write(`${n}\n`);
