@@ -3,7 +3,7 @@
 // display to the same pixel changing on the viewer's screen, tilecast against
 // TigerVNC, on loopback and through LinkEmulator on ATT-LTE-driving.
 //
-//   node bench/latency.js [--quick] [--squares N] [--interval MS] [--jitter MS]
+//   node bench/latency.js [--quick] [--squares N] [--interval MS] [--jitter MS] [--setup-limit MS]
 //     [--links loopback,lte] [--loads idle,scroll,video] [--systems tilecast,tilecast-node,tigervnc-lossless,tigervnc-jpeg,novnc]
 //   node bench/latency.js --from-json bench/results/latency.json [--quick]   (re-renders the report)
 //   LAT_HOST_LOG=1 node bench/latency.js ...   (also prints the tilecast host's stats lines: rate, ladder level, link stalls)
@@ -73,6 +73,8 @@ const OPPORTUNITY_BYTES = 1504;
 const SPARSE_GAP_MS = 200; // opportunities this far apart: the link is all but out (sparseDelivery; bench/audio.js counts such gaps as outages too)
 const LEAD_MS = 9000; // connect -> first square: page load, first full update over LTE, vncviewer's hint gone
 const TAIL_MS = 4000; // after the last paint, for late sights
+const SETUP_LIMIT_MS = numArg('--setup-limit', 180_000); // a run's setup beyond its LEAD_MS (Chromium, Xvnc, the first full update over LTE) before its watchdog stops it
+if (!(SETUP_LIMIT_MS >= 0)) throw new Error(`--setup-limit: a number of ms >= 0, got ${argv[argv.indexOf('--setup-limit') + 1]}`);
 const CHROMIUM = '/usr/bin/chromium';
 // The browser viewer's screen: its toolbar takes ~90 px at the top, so a little
 // taller than the host's screen makes the fit scale exactly 1 (no resampling).
@@ -126,9 +128,9 @@ async function openLink(kind, targetPort, traces, epoch) {
  * One run: `system` ('tilecast' | 'tilecast-node' | 'tigervnc-lossless' | 'tigervnc-jpeg') on
  * `link` under `load`. Returns raw rows: [{ row, paints, sightings, link }].
  */
-async function runOnce(system, link, load, traces) {
-  const cleanup = [];
-  const later = (fn) => cleanup.push(fn);
+async function runOnce(system, link, load, traces, cleanup) {
+  // After the watchdog has given up on this run, whatever it still starts is stopped at once.
+  const later = (fn) => (cleanup.abandoned ? Promise.resolve().then(fn).catch(() => {}) : cleanup.push(fn));
   try {
     const tiger = system.startsWith('tigervnc');
     let hostDisplay, serverPort, hostPort, webPort;
@@ -231,9 +233,34 @@ async function runOnce(system, link, load, traces) {
     for (const r of rows) if (r.page) r.canvas = await probe.canvasSightings(r.page);
     return rows.map(({ page, ...r }) => ({ ...r, paints, sightings: r.sightings.filter((s) => s.code !== 0 || s.t < paints[0].t) }));
   } finally {
-    for (const c of cleanup.reverse()) {
-      try { await c(); } catch { /* best effort */ }
-    }
+    await runCleanup(cleanup);
+  }
+}
+
+/** Stops what a run started, newest first; each step once, whoever (the run or its watchdog) gets here first. */
+async function runCleanup(cleanup) {
+  for (const c of cleanup.splice(0).reverse()) {
+    try { await c(); } catch { /* best effort */ }
+  }
+}
+
+/**
+ * runOnce with a watchdog: a run that has not finished well after its squares would have (a setup
+ * step that waits for ever, say) fails its row, its processes are stopped, and the benchmark goes on.
+ */
+async function runGuarded(system, link, load, traces) {
+  const cleanup = [];
+  const limitMs = SETUP_LIMIT_MS + LEAD_MS + SQUARES * INTERVAL_MS + TAIL_MS;
+  let timer;
+  const watchdog = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no result after ${(limitMs / 1000).toFixed(0)} s; stopped`)), limitMs);
+  });
+  try {
+    return await Promise.race([runOnce(system, link, load, traces, cleanup), watchdog]);
+  } finally {
+    clearTimeout(timer);
+    cleanup.abandoned = true;
+    await runCleanup(cleanup);
   }
 }
 
@@ -397,7 +424,7 @@ async function main() {
         const t0 = Date.now();
         let raws;
         try {
-          raws = await runOnce(system, link, load, traces);
+          raws = await runGuarded(system, link, load, traces);
         } catch (err) {
           console.error(`  ${system} ${link} ${load}: failed: ${err.message}`);
           results.push({ system, row: system === 'tilecast' ? 'tilecast-browser' : system, link, load, error: err.message });
