@@ -128,10 +128,12 @@ async function openLink(kind, targetPort, traces, epoch) {
  * One run: `system` ('tilecast' | 'tilecast-node' | 'tigervnc-lossless' | 'tigervnc-jpeg') on
  * `link` under `load`. Returns raw rows: [{ row, paints, sightings, link }].
  */
-async function runOnce(system, link, load, traces, cleanup) {
+async function runOnce(system, link, load, traces, run) {
   // After the watchdog has given up on this run, whatever it still starts is stopped at once.
-  const later = (fn) => (cleanup.abandoned ? Promise.resolve().then(fn).catch(() => {}) : cleanup.push(fn));
+  const later = (fn) => (run.abandoned ? Promise.resolve().then(fn).catch(() => {}) : run.cleanup.push(fn));
+  const step = (what) => (run.step = what); // what the watchdog names if the run never ends
   try {
+    step('starting the host');
     const tiger = system.startsWith('tigervnc');
     let hostDisplay, serverPort, hostPort, webPort;
     if (tiger || system === 'novnc') {
@@ -156,13 +158,17 @@ async function runOnce(system, link, load, traces, cleanup) {
       await waitPort(hostPort, 20_000);
       serverPort = hostPort;
     }
+    step(`starting the ${load} load`);
     const stopLoad = await probe.startLoad(load, hostDisplay);
     later(stopLoad);
     const drawer = probe.startDrawer(hostDisplay, SQ_X, SQ_Y);
     later(() => drawer.close());
+    step('the first paint (the locator)');
     await drawer.paint(0); // the locator: the watcher finds the square by its bar
 
+    step('opening the link');
     const net = await openLink(link, serverPort, traces);
+    step('starting the viewer');
     later(() => net.close());
     const rows = [];
     let connectedAt;
@@ -211,6 +217,7 @@ async function runOnce(system, link, load, traces, cleanup) {
       later(() => watcher.close());
       rows.push({ row: 'tilecast-browser', sightings: watcher.sightings, link: net, found: watcher.found, page });
     }
+    step('waiting for the first sight of the square');
     for (const r of rows) {
       let timer;
       const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${r.row}: the square never appeared on the viewer`)), 60_000)));
@@ -224,8 +231,10 @@ async function runOnce(system, link, load, traces, cleanup) {
       const due = start + (n - 1) * INTERVAL_MS + probe.paintOffset(n, JITTER_MS);
       const wait = due - probe.monoMs();
       if (wait > 0) await sleep(wait);
+      step(`painting square ${n} of ${SQUARES}`);
       paints.push({ code: n, ...(await drawer.paint(n)) });
     }
+    step('the tail');
     const last = SQUARES;
     const end = probe.monoMs() + TAIL_MS;
     while (probe.monoMs() < end && !rows.every((r) => r.sightings.some((s) => s.code === last))) await sleep(50);
@@ -233,7 +242,7 @@ async function runOnce(system, link, load, traces, cleanup) {
     for (const r of rows) if (r.page) r.canvas = await probe.canvasSightings(r.page);
     return rows.map(({ page, ...r }) => ({ ...r, paints, sightings: r.sightings.filter((s) => s.code !== 0 || s.t < paints[0].t) }));
   } finally {
-    await runCleanup(cleanup);
+    await runCleanup(run.cleanup);
   }
 }
 
@@ -249,18 +258,18 @@ async function runCleanup(cleanup) {
  * step that waits for ever, say) fails its row, its processes are stopped, and the benchmark goes on.
  */
 async function runGuarded(system, link, load, traces) {
-  const cleanup = [];
+  const run = { cleanup: [], step: '', abandoned: false };
   const limitMs = SETUP_LIMIT_MS + LEAD_MS + SQUARES * INTERVAL_MS + TAIL_MS;
   let timer;
   const watchdog = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no result after ${(limitMs / 1000).toFixed(0)} s; stopped`)), limitMs);
+    timer = setTimeout(() => reject(new Error(`no result after ${(limitMs / 1000).toFixed(0)} s (at: ${run.step}); stopped`)), limitMs);
   });
   try {
-    return await Promise.race([runOnce(system, link, load, traces, cleanup), watchdog]);
+    return await Promise.race([runOnce(system, link, load, traces, run), watchdog]);
   } finally {
     clearTimeout(timer);
-    cleanup.abandoned = true;
-    await runCleanup(cleanup);
+    run.abandoned = true;
+    await runCleanup(run.cleanup);
   }
 }
 
