@@ -425,16 +425,15 @@ export function runDecodeWorker(scope: {
   // An update to be drawn now: a small one is (with anything held); a large one waits for the late
   // part of the frame interval (FramePacer), or goes with the one already waiting. Whether drawn now.
   const drawOrHold = (pixels: number): boolean => {
-    const holdMs = held !== null && pixels > LATE_DRAW_PIXELS ? -1 : pacer.holdMs(pixels);
-    if (holdMs === 0) draw();
-    else if (holdMs > 0) {
-      held = setTimeout(() => {
-        held = null;
-        draw();
-        scope.postMessage({ type: 'drawn' }, []);
-      }, Math.ceil(holdMs)); // timers count whole milliseconds: never before the late part
-    }
-    return holdMs === 0;
+    if (held !== null && pixels > LATE_DRAW_PIXELS) return false; // drawn with the one held
+    const holdMs = pacer.holdMs(pixels);
+    if (holdMs === 0) return (draw(), true);
+    held = setTimeout(() => {
+      held = null;
+      draw();
+      scope.postMessage({ type: 'drawn' }, []);
+    }, Math.ceil(holdMs)); // timers count whole milliseconds: never before the late part
+    return false;
   };
   scope.onmessage = (e) => {
     for (const m of e.data) receive(m);
