@@ -125,8 +125,9 @@ async function openLink(kind, targetPort, traces, epoch) {
 }
 
 /**
- * One run: `system` ('tilecast' | 'tilecast-node' | 'tigervnc-lossless' | 'tigervnc-jpeg') on
- * `link` under `load`. Returns raw rows: [{ row, paints, sightings, link }].
+ * One run: `system` ('tilecast' | 'tilecast-node' | 'tigervnc-lossless' | 'tigervnc-jpeg' | 'novnc') on
+ * `link` under `load`. Returns raw rows: [{ row, paints, sightings, link }]. `run` (runGuarded's):
+ * what it started, to stop, and the step it is at.
  */
 async function runOnce(system, link, load, traces, run) {
   // After the watchdog has given up on this run, whatever it still starts is stopped at once.
@@ -168,8 +169,8 @@ async function runOnce(system, link, load, traces, run) {
 
     step('opening the link');
     const net = await openLink(link, serverPort, traces);
-    step('starting the viewer');
     later(() => net.close());
+    step('starting the viewer');
     const rows = [];
     let connectedAt;
     if (system === 'tilecast-node') {
