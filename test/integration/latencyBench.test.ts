@@ -27,6 +27,7 @@ const SQUARES = 8;
 interface Row {
   row: string; link: string; load: string; error?: string; painted: number; shown: number; wrongCodes: number; backwards: number;
   neverCaughtUp: number; samples: number[]; where?: { scale: number }; floor: unknown; bytesPerSquare: number | null;
+  latency: { p50: number; p95: number; p99: number }; runs?: { p50: number; shown: number; painted: number }[];
 }
 
 /** Runs the bench in --quick mode with `args`; its rows. */
@@ -68,6 +69,27 @@ t.test('latency bench, noVNC row: squares read back from noVNC in Chromium', { s
   const rows = runQuick(t, ['--links', 'loopback', '--systems', 'novnc']);
   t.same(rows.map((x) => `${x.row} ${x.link} ${x.load}`), ['novnc loopback idle'], 'one noVNC row');
   checkRows(t, rows);
+});
+
+// --runs N: each row is run N times and its squares pooled; each run's own figures are kept beside.
+t.test('latency bench --runs 2: a row pools the squares of both runs', { skip: missing ?? false, timeout: 150_000 }, async (t) => {
+  const rows = runQuick(t, ['--links', 'loopback', '--systems', 'tilecast-node', '--runs', '2']);
+  t.same(rows.map((x) => `${x.row} ${x.link} ${x.load}`), ['tilecast-node loopback idle'], 'one row for both runs');
+  const x = rows[0];
+  if (!x) return;
+  t.notOk(x.error, 'ran');
+  t.equal(x.painted, 2 * SQUARES, 'the squares of both runs painted');
+  t.equal(x.runs?.length, 2, 'each run kept');
+  t.same(x.runs?.map((r) => r.painted), [SQUARES, SQUARES], 'each run painted its squares');
+  t.equal(x.shown, (x.runs ?? []).reduce((n, r) => n + r.shown, 0), 'shown: the sum of the runs');
+  t.equal(x.samples.length, x.shown, 'one latency per square shown, over both runs');
+  const sorted = [...x.samples].sort((a, b) => a - b);
+  const p50 = sorted[Math.floor(sorted.length / 2)] ?? NaN;
+  t.ok(Math.abs(x.latency.p50 - p50) <= 0.005, `p50 over the pooled squares (${x.latency.p50} vs ${p50}; samples keep 2 decimals)`);
+  t.equal(x.wrongCodes, 0, 'no misread in either run');
+  const md = fs.readFileSync(path.join(root, 'bench', 'results', 'latency-quick.md'), 'utf8');
+  t.match(md, /2 runs of each row/, 'the report says the rows pool 2 runs');
+  t.match(md, /Each run on its own/, 'and lists each run');
 });
 
 t.test('the Node-side square decoder reads what latprobe.c draws, and rejects a mixed square', async (t) => {
