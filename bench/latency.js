@@ -470,7 +470,7 @@ async function main() {
             raws = await runGuarded(system, link, load, traces);
           } catch (err) {
             console.error(`  ${system} ${link} ${load}${of}: failed: ${err.message}`);
-            rowOf(system).failures.push(err.message);
+            rowOf(system).failures.push(RUNS > 1 ? `run ${n}: ${err.message}` : err.message);
             continue;
           }
           for (const raw of raws) {
