@@ -126,3 +126,25 @@ t.test('the paint schedule meets a 60 Hz frame clock at every phase', async (t) 
   t.ok(bins.every((b) => b >= 25), `phases against the frame clock spread over all eighths of a frame: ${bins.join(', ')}`);
   t.equal(probe.paintOffset(7, 0), 0, '--jitter 0 is the plain grid');
 });
+
+// bench/latency-shown-cost.js reads the raw runs of a committed result: measured, it must give the bench's own figures.
+t.test('latency-shown-cost: from the raw runs, the bench\'s own figures; each square added costs', async (t) => {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { shownCost } = require('../../bench/latency-shown-cost');
+  const json = JSON.parse(fs.readFileSync(path.join(root, 'bench', 'results', 'latency-lte-scroll-runs.json'), 'utf8'));
+  const browser = json.results.find((r: Row) => r.row === 'tilecast-browser');
+  const tiger = json.results.find((r: Row) => r.row === 'tigervnc-lossless');
+  const c = shownCost(json.results);
+  t.equal(c.runs, 5, 'five runs read');
+  const [measured] = c.steps;
+  t.equal(measured.added, 0, 'the first step adds nothing');
+  t.equal(measured.shown, browser.shown, 'squares shown as the bench counted them');
+  // The raw record keeps times to 0.01 ms, the bench computed from the full ones: a difference of two roundings.
+  t.ok(Math.abs(measured.p50 - browser.latency.p50) <= 0.011, `p50 as the bench computed it (${measured.p50} vs ${browser.latency.p50})`);
+  t.ok(Math.abs(measured.p95 - browser.latency.p95) <= 0.011, `p95 as the bench computed it (${measured.p95} vs ${browser.latency.p95})`);
+  t.ok(c.candidates > 0, `the Node viewer showed squares the browser did not (${c.candidates})`);
+  t.ok(c.steps.every((s: { added: number; shown: number }) => s.shown === browser.shown + s.added), 'each step shows the squares added');
+  t.ok(c.steps.some((s: { shown: number }) => s.shown === tiger.shown), 'a step at TigerVNC\'s count');
+  t.ok(c.steps.every((s: { p95: number }, i: number) => i === 0 || s.p95 >= c.steps[i - 1].p95), 'p95 never falls as late squares are added');
+  t.throws(() => shownCost([browser]), /needs the rows/, 'a JSON without the Node and TigerVNC rows is refused');
+});
