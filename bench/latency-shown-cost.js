@@ -15,8 +15,7 @@
 'use strict';
 const fs = require('node:fs');
 
-// latency.js's percentile (the sample at floor(p% × n)), so the measured row reads as in its report.
-const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
+const { pct } = require('./lib/percentile'); // latency.js's, so the measured row reads as in its report
 /** A row's raw runs (the JSON of one run keeps its raw record alone). */
 const runsOf = (r) => (Array.isArray(r.raw) ? r.raw : [r.raw]);
 
@@ -49,7 +48,8 @@ function shownCost(results, link, load) {
   const counts = [...new Set([0, 20, 40, tiger.shown - shown.length, candidates.length])].filter((n) => n >= 0 && n <= candidates.length).sort((x, y) => x - y);
   const steps = counts.map((added) => {
     const all = shown.concat(candidates.slice(0, added));
-    return { added, shown: all.length, p50: pct(all, 50), p95: pct(all, 95), latestMs: added ? candidates[added - 1] : null };
+    const sorted = all.sort((x, y) => x - y);
+    return { added, shown: all.length, p50: pct(sorted, 50), p95: pct(sorted, 95), latestMs: added ? candidates[added - 1] : null };
   });
   return { link: browser.link, load: browser.load, runs: runsOf(browser).length, ownPathMs, candidates: candidates.length,
     tiger: { shown: tiger.shown, p50: tiger.latency.p50, p95: tiger.latency.p95 }, steps };

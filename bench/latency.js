@@ -85,7 +85,7 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-ne
   '--kiosk', '--window-position=0,0', `--window-size=${W},${BROWSER_H}`, '--disable-background-timer-throttling', '--disable-renderer-backgrounding'];
 const traceDir = path.join(__dirname, '..', '..', 'shared', 'traces');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+const { pct } = require('./lib/percentile');
 const sortNum = (a) => [...a].sort((x, y) => x - y);
 
 /** Resolves once `port` accepts a TCP connection. */

@@ -25,7 +25,7 @@ const traceDir = path.join(__dirname, '..', '..', 'shared', 'traces');
 const TRACE = 'ATT-LTE-driving';
 const DELAY_MS = 20;
 
-const pct = (s, p) => (s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN);
+const { pct } = require('./lib/percentile');
 const NAIVE_FLOW = { maxInflightUpdates: 1e9, minInflightBytes: 1e15 };
 
 async function run(workloadName, mode, traces) {

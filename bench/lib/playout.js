@@ -6,7 +6,7 @@
 'use strict';
 const { JitterBuffer, PixelLoadMeter } = require('tilecast');
 
-const pct = (s, p) => (s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN);
+const { pct } = require('./percentile');
 
 /**
  * When a frame that never arrived was captured: frames are captured every 20
@@ -97,4 +97,4 @@ function simulatePlayout(arrivals, { measureFrom, inOutage, jitterBuffer = new J
   };
 }
 
-module.exports = { simulatePlayout, pct };
+module.exports = { simulatePlayout };
