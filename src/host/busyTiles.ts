@@ -31,6 +31,17 @@ export class BusyTiles {
     return this.history[i * BUSY_CHANGES + BUSY_CHANGES - 1]!;
   }
 
+  /**
+   * Whether two successive changes of tile `i` among its last BUSY_CHANGES came within `ms`: it
+   * changes in bursts (a log printing several lines at once), not at a steady frame rate.
+   */
+  changesInBursts(i: number, ms: number): boolean {
+    const h = this.history;
+    const at = i * BUSY_CHANGES;
+    for (let k = at + 1; k < at + BUSY_CHANGES; k++) if (h[k]! - h[k - 1]! < ms) return true;
+    return false;
+  }
+
   /** Mean interval of its last BUSY_CHANGES changes (Infinity with fewer). */
   changeInterval(i: number): number {
     const at = i * BUSY_CHANGES;

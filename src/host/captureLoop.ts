@@ -64,6 +64,13 @@ export const DEFAULT_FPS = 30;
  * xterm scrolling: p50 -7 ms for the Node viewer, -6 ms for the browser's (bench/results/latency-capture-fps.md).
  */
 export const DEFAULT_FPS_ON_CHANGE = 60;
+/**
+ * Early captures in a row after a quiet spell: twice the updates' EARLY_BURST, because a busy
+ * region that the viewers' encoders hold until its burst ends (ViewerEncoder.settleUntil) keeps the
+ * links idle, so each line of a log's burst is grabbed early too, and a keystroke's echo beside it
+ * must still find one left.
+ */
+export const CAPTURE_EARLY_BURST = 2 * EARLY_BURST;
 
 export interface ScreenStateEvent {
   state: ScreenStateName;
@@ -102,7 +109,7 @@ export class CaptureLoop extends EventEmitter {
     this.stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     const linkIdle = options.linkIdle;
     this.linkIdle = linkIdle && source.waitsForChange ? linkIdle : () => false;
-    this.early = new BurstAllowance(fps, EARLY_BURST, performance.now());
+    this.early = new BurstAllowance(fps, CAPTURE_EARLY_BURST, performance.now());
   }
 
   /** An early capture may start now: the links are idle and the burst allowance has a token. */

@@ -417,7 +417,10 @@ export class Host extends EventEmitter<HostEvents> {
       if (conn) this.guard.authenticated(conn);
     });
     this.emit('audit', { type: 'connect', viewerId: id, user, remoteAddress, at: Date.now() } satisfies AuditEvent);
-    session.on('input', (message) => this.emit('input', { viewerId: id, user, message }));
+    session.on('input', (message) => {
+      for (const s of this.sessions.values()) s.encoder.noteInput();
+      this.emit('input', { viewerId: id, user, message });
+    });
     session.on('streaming', ({ sound }) => {
       if (sound) this.audio?.addHearer(session);
     });

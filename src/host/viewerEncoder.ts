@@ -36,6 +36,11 @@ export interface ViewerEncoderOptions extends TileEncoderOptions {
   /** Lower the update rate of busy regions under load (default true). */
   adaptiveQuality?: boolean;
   /**
+   * Let a busy region that changes in bursts (a log printing a few lines at a time) finish its
+   * burst before it is sent, so the burst goes as one update (default true; see settleUntil()).
+   */
+  settleBursts?: boolean;
+  /**
    * Lossy coding of photographic tiles changing at video rate, refined to exact
    * once still (default true: on for viewers that decode JPEG; options tune it).
    */
@@ -77,6 +82,16 @@ const MIN_BAND_TILES = 8;
 const CALM_AHEAD_MAX_TILES = 4;
 
 export const DEFAULT_MIN_REFRESH_INTERVAL_MS = 1000;
+
+/**
+ * A burst of a busy region is over once the region has not changed for this long: more than a
+ * capture interval at 60 Hz (captures on a busy link come at the tick, so a shorter quiet says nothing).
+ */
+export const SETTLE_QUIET_MS = 20;
+/** The longest a burst's first change waits for the burst to end. */
+export const SETTLE_MAX_MS = 50;
+/** After the user's input, for this long, nothing waits for a burst to end: what changes is the user's doing. */
+export const SETTLE_AFTER_INPUT_MS = 500;
 
 /** What the link can take now: the session's flow controller says. */
 export interface LinkState {
@@ -200,6 +215,8 @@ export class ViewerEncoder {
   private lastFullSendAt = 0; // last update that included busy tiles
   private lastCalmOnlyAt = -Infinity; // last update that held busy tiles back
   private pendingSince: number | null = null; // capture time of the oldest damage not yet sent
+  private damageSince: number | null = null; // the same on this.clock(), when it was offered
+  private lastInputAt = -Infinity; // the user's last input to the screen (noteInput)
   private keyframePending = true;
   private resizePending = true;
   private readonly minRefreshIntervalMs: number;
@@ -320,6 +337,7 @@ export class ViewerEncoder {
       this.keyframePending = true;
     }
     const t = this.clock();
+    if (this.damage.empty) this.damageSince = t;
     this.damage.add(rects, (i) => this.policy!.record(i, t));
     const captured = f.timestamp ?? wallClock();
     this.pendingSince = Math.min(this.pendingSince ?? captured, captured);
@@ -402,6 +420,14 @@ export class ViewerEncoder {
       this.updatesCalmAhead++;
       return this.encodeUpdate(t, link, calm, false, true);
     }
+    const settle = this.settleUntil(t);
+    if (settle !== null) {
+      // The busy region waits for its burst to end; a small calm change beside it still goes now.
+      const calm = this.calmAhead(t);
+      if (!calm) return idle(settle);
+      this.updatesCalmAhead++;
+      return this.encodeUpdate(t, link, calm, false, true);
+    }
     // Under load, calm tiles (text, UI) go first and busy (video-rate) tiles wait
     // for their slower slot while calm content is active. With no calm content
     // competing, busy tiles go now: holding them back would leave the link idle.
@@ -439,6 +465,40 @@ export class ViewerEncoder {
     }
     if (early) this.updatesEarly++;
     return this.encodeUpdate(t, link, select, calmFirst);
+  }
+
+  /**
+   * When a burst of a large busy region starts (the first change after a quiet slot, in a region
+   * whose tiles change in bursts, not at a steady frame rate), the update waits until the region
+   * has been still for SETTLE_QUIET_MS, at most SETTLE_MAX_MS after that first change: returns when
+   * to look again, or null (send now). A log printing five lines over 20 ms otherwise goes as two
+   * large updates a slot apart, and in a browser each large draw keeps the compositor on its
+   * frame clock for about two frames, so a keystroke's echo landing then waits for the next frame
+   * (bench/results/latency-apart.md); the burst's end goes SETTLE_QUIET_MS after its last change,
+   * about when the slot would have sent it (bench/results/latency-settle.md). Steady change (video, a drag) keeps its slot pace, and for SETTLE_AFTER_INPUT_MS
+   * after the user's input nothing waits.
+   */
+  private settleUntil(t: number): number | null {
+    if (this.options.settleBursts === false || this.options.adaptiveQuality === false || this.keyframePending || this.remainder !== null || this.damageSince === null) return null;
+    if (t - this.lastInputAt < SETTLE_AFTER_INPUT_MS || this.damageSince < this.lastUpdateAt + this.minIntervalMs) return null;
+    const limit = this.damageSince + SETTLE_MAX_MS;
+    if (t >= limit) return null;
+    const policy = this.policy!;
+    const slowable = policy.slowable(t);
+    let newest = -Infinity;
+    let bursty = false;
+    this.damage!.forEachTile((i) => {
+      if (slowable[i] !== 1) return;
+      newest = Math.max(newest, policy.busy.lastChange(i));
+      bursty ||= policy.busy.changesInBursts(i, SETTLE_QUIET_MS);
+    });
+    const quietAt = newest + SETTLE_QUIET_MS;
+    return bursty && quietAt > t ? Math.min(quietAt, limit) : null;
+  }
+
+  /** The user gave the screen input (a key, the pointer): for a while, busy regions do not wait for their bursts to end. */
+  noteInput(): void {
+    this.lastInputAt = this.clock();
   }
 
   /**
@@ -565,7 +625,7 @@ export class ViewerEncoder {
     if (!select) this.lastFullSendAt = t;
     const oldestChangeTime = this.pendingSince ?? frame.timestamp ?? wallClock();
     // Damage left behind (busy tiles waiting for their slot) keeps its age, conservatively.
-    if (this.damage!.empty) this.pendingSince = null;
+    if (this.damage!.empty) this.pendingSince = this.damageSince = null;
     this.keyframePending = this.resizePending = false;
     if (beforeSlot) this.calmEarly.spend(t);
     else {

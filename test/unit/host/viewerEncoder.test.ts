@@ -689,3 +689,80 @@ t.test('while a large region is busy, a small calm change goes before the maxFps
   while ((await apply(await enc.step(FAST))).update);
   t.equal(firstDifference(dec.framebuffer!, expectedFramebuffer(f), w), null, 'and the viewer is exact at the end');
 });
+
+/**
+ * Drives the encoder through `changes` (each at its time, its rect repainted with fresh pixels),
+ * calling step() at each change and whenever the encoder asked to be called back, as ViewerSession
+ * does; returns the frame at the end and each update sent: when, and its rects.
+ */
+async function drive(ctx: ReturnType<typeof setup>, f: Frame, changes: { at: number; rect: Rect }[], until: number) {
+  const { clock, enc, apply } = ctx;
+  const sent: { at: number; rects: Rect[] }[] = [];
+  let callBack: number | null = null;
+  let k = 0;
+  for (let seed = 1000; ; seed++) {
+    const next = Math.min(changes[k]?.at ?? Infinity, callBack ?? Infinity);
+    if (next > until) break;
+    clock.now = Math.max(clock.now, next);
+    if (changes[k] && changes[k]!.at <= clock.now) {
+      f = withPatch(f, changes[k]!.rect, seed);
+      enc.offer(f, [changes[k++]!.rect]);
+    }
+    callBack = null;
+    for (;;) {
+      const s = await apply(await enc.step(FAST));
+      if (s.update) sent.push({ at: clock.now, rects: s.update.encoded.rects });
+      if (s.nextAt !== null && s.nextAt > clock.now) callBack = s.nextAt;
+      if (!s.update) break;
+    }
+  }
+  return { f, sent };
+}
+
+/** A log printing four lines 5 ms apart every 100 ms (`cycles` times, from `start`) in `rect`. */
+const logBursts = (rect: Rect, start: number, cycles: number) =>
+  Array.from({ length: cycles * 4 }, (_, n) => ({ at: start + 100 * Math.floor(n / 4) + 5 * (n % 4), rect }));
+
+t.test('a busy region changing in bursts (a log printing a few lines at once) goes as one update per burst, once still; steady change, input and calm changes do not wait', async (t) => {
+  const w = 512, h = 256;
+  const log = { x: 0, y: 0, w: 256, h: 256 }; // 16 tiles: a large busy region
+  const start = async (options: ViewerEncoderOptions = {}) => {
+    const ctx = setup({ lossy: false, ...options });
+    const f = screen(w, h, 21);
+    ctx.enc.offer(f, whole(f));
+    await ctx.apply(await ctx.enc.step(FAST));
+    return { ctx, ...(await drive(ctx, f, logBursts(log, 1100, 3), 1400)) }; // three bursts: the log is busy, in bursts
+  };
+
+  const { ctx, f: f0 } = await start();
+  const burst = await drive(ctx, f0, logBursts(log, 1500, 1), 1600);
+  t.same(burst.sent.map((u) => u.at), [1535], 'one update, when the log has been still for 20 ms');
+  t.equal(firstDifference(ctx.dec.framebuffer!, expectedFramebuffer(burst.f), w), null, 'with all four lines: the viewer is exact');
+
+  const off = await start({ settleBursts: false });
+  const unsettled = await drive(off.ctx, off.f, logBursts(log, 1500, 1), 1600);
+  t.ok(unsettled.sent.length >= 2 && unsettled.sent[0]!.at === 1500, `without settling: the first line at once, the rest at the slot (${JSON.stringify(unsettled.sent.map((u) => u.at))})`);
+
+  // A keystroke's echo during a burst goes at once, alone; the log still waits for its burst to end.
+  const key = { x: 448, y: 192, w: 64, h: 64 };
+  const withKey = await drive(ctx, burst.f, [...logBursts(log, 1700, 1), { at: 1707, rect: key }].sort((a, b) => a.at - b.at), 1800);
+  t.same(withKey.sent.map((u) => u.at), [1707, 1735], 'the keystroke at once, the log once still');
+  t.same(withKey.sent[0]!.rects, [key], 'the keystroke alone');
+
+  // A burst that does not end within SETTLE_MAX_MS goes at 50 ms after its first change.
+  const long = Array.from({ length: 16 }, (_, n) => ({ at: 1900 + 5 * n, rect: log }));
+  const longSent = await drive(ctx, withKey.f, long, 2000);
+  t.equal(longSent.sent[0]!.at, 1950, 'a burst still going after 50 ms: sent then');
+
+  // Right after the user's input, the first line goes at once.
+  ctx.enc.noteInput();
+  const afterInput = await drive(ctx, longSent.f, logBursts(log, 2100, 1), 2200);
+  t.equal(afterInput.sent[0]!.at, 2100, 'after input: at once');
+
+  // Steady change at a frame rate (a video, 40 ms apart): the region does not change in bursts, nothing waits.
+  const video = await start();
+  const frames = Array.from({ length: 12 }, (_, n) => ({ at: 3000 + 40 * n, rect: { x: 256, y: 0, w: 256, h: 256 } }));
+  const played = await drive(video.ctx, video.f, frames, 3500);
+  t.equal(played.sent.length, frames.length, 'a video: an update per frame');
+  t.same(played.sent.filter((u) => !frames.some((c) => c.at === u.at)), [], 'each sent when it changed');
+});
