@@ -475,8 +475,9 @@ export class ViewerEncoder {
    * large updates a slot apart, and in a browser each large draw keeps the compositor on its
    * frame clock for about two frames, so a keystroke's echo landing then waits for the next frame
    * (bench/results/latency-apart.md); the burst's end goes SETTLE_QUIET_MS after its last change,
-   * about when the slot would have sent it (bench/results/latency-settle.md). Steady change (video, a drag) keeps its slot pace, and for SETTLE_AFTER_INPUT_MS
-   * after the user's input nothing waits.
+   * about when the slot would have sent it (bench/results/latency-settle.md). Steady change
+   * (video) keeps its slot pace, and for SETTLE_AFTER_INPUT_MS after the user's input (a drag,
+   * the user's own scrolling) nothing waits.
    */
   private settleUntil(t: number): number | null {
     if (this.options.settleBursts === false || this.options.adaptiveQuality === false || this.keyframePending || this.remainder !== null || this.damageSince === null) return null;
