@@ -412,19 +412,13 @@ export class ViewerEncoder {
     const wait = this.lastUpdateAt + this.minIntervalMs - t;
     // The rest of a split update is the same screen change: it follows as flow control allows, not at maxFps.
     const early = wait > 0 && this.remainder === null && link.idle === true && this.early.available(t);
-    if (wait > 0 && this.remainder === null && !early) {
-      // The slot paces the busy region; a small calm change beside it (a key's echo while a video
-      // plays or a log scrolls) goes now, in an update of its own, and the busy region keeps its slot.
+    // The busy region waits for its slot, or for its burst to end (settleUntil); a small calm change
+    // beside it (a key's echo while a video plays or a log scrolls) goes now, in an update of its
+    // own, and the busy region keeps its wait.
+    const holdUntil = wait > 0 && this.remainder === null && !early ? t + wait : this.settleUntil(t);
+    if (holdUntil !== null) {
       const calm = this.calmAhead(t);
-      if (!calm) return idle(t + wait);
-      this.updatesCalmAhead++;
-      return this.encodeUpdate(t, link, calm, false, true);
-    }
-    const settle = this.settleUntil(t);
-    if (settle !== null) {
-      // The busy region waits for its burst to end; a small calm change beside it still goes now.
-      const calm = this.calmAhead(t);
-      if (!calm) return idle(settle);
+      if (!calm) return idle(holdUntil);
       this.updatesCalmAhead++;
       return this.encodeUpdate(t, link, calm, false, true);
     }
