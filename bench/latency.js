@@ -6,6 +6,7 @@
 //   node bench/latency.js [--quick] [--squares N] [--interval MS] [--jitter MS] [--setup-limit MS] [--runs N]
 //     [--links loopback,lte] [--loads idle,scroll,video] [--systems tilecast,tilecast-node,tigervnc-lossless,tigervnc-jpeg,novnc]
 //   node bench/latency.js --from-json bench/results/latency.json [--quick]   (re-renders the report)
+//   node bench/latency.js --from-json bench/results/latency-settle-runs.json --print   (prints a saved run's report, writes nothing)
 //   LAT_HOST_LOG=1 node bench/latency.js ...   (also prints the tilecast host's stats lines: rate, ladder level, link stalls)
 //
 // A drawer (bench/lib/latprobe.c) paints a coded 64x64 square on the host
@@ -51,6 +52,7 @@ const { startXvfb } = require('./lib/xvfb');
 const { writeResult } = require('./lib/results');
 const { barChart, cdfChart } = require('./lib/svg');
 const probe = require('./lib/latencyProbe');
+const { rowShownWhileCurrent, shownWhileCurrent } = require('./lib/shownWhileCurrent');
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -333,15 +335,16 @@ function measure(raw, traces, bytesPerSquare) {
     }
   }
   const sparse = link.epochs.length && paints.length ? sparseDelivery(traces.down, link.down.map(([t, b]) => [t - link.epochs[0], b]), paints[0].t - link.epochs[0], paints[paints.length - 1].t - link.epochs[0]) : null;
+  // The raw record, ms from the first paint: paints [code, before drawing, after XSync], sightings [code, t], and for the browser viewer its canvas stamps [code, t].
+  const record = {
+    paints: paints.map((p) => [p.code, +(p.t0 - paints[0].t0).toFixed(2), +(p.t - paints[0].t0).toFixed(2)]),
+    sightings: sightings.map((s) => [s.code, +(s.t - paints[0].t0).toFixed(2)]),
+    ...(raw.canvas ? { canvas: raw.canvas.map((c) => [c.code, +(c.t - paints[0].t0).toFixed(2)]) } : {}),
+  };
   return {
-    painted: paints.length, shown: first.size, wrong, backwards, beforeSync, lat, catchup, floor, excess, sentBytes, canvas, sparse,
+    painted: paints.length, shown: first.size, current: shownWhileCurrent(record).current, wrong, backwards, beforeSync, lat, catchup, floor, excess, sentBytes, canvas, sparse,
     floorBytesFrom: floor.length ? (bytesPerSquare === undefined ? 'this run' : bytesPerSquare ? 'the idle run' : 'none (one opportunity)') : null,
-    // The raw record, ms from the first paint: paints [code, before drawing, after XSync], sightings [code, t], and for the browser viewer its canvas stamps [code, t].
-    raw: {
-      paints: paints.map((p) => [p.code, +(p.t0 - paints[0].t0).toFixed(2), +(p.t - paints[0].t0).toFixed(2)]),
-      sightings: sightings.map((s) => [s.code, +(s.t - paints[0].t0).toFixed(2)]),
-      ...(raw.canvas ? { canvas: raw.canvas.map((c) => [c.code, +(c.t - paints[0].t0).toFixed(2)]) } : {}),
-    },
+    raw: record,
   };
 }
 
@@ -361,7 +364,7 @@ function summarize(ms) {
   const canvas = ms.every((m) => m.canvas) ? { toCanvas: all((m) => m.canvas.toCanvas), toScreen: all((m) => m.canvas.toScreen) } : null;
   const catchup = all((m) => m.catchup);
   return {
-    painted: sum((m) => m.painted), shown: sum((m) => m.shown), wrongCodes: sum((m) => m.wrong), backwards: sum((m) => m.backwards), seenBeforeXSync: sum((m) => m.beforeSync),
+    painted: sum((m) => m.painted), shown: sum((m) => m.shown), shownWhileCurrent: sum((m) => m.current), wrongCodes: sum((m) => m.wrong), backwards: sum((m) => m.backwards), seenBeforeXSync: sum((m) => m.beforeSync),
     latency: three(all((m) => m.lat)), catchup: three(catchup), neverCaughtUp: catchup.filter((c) => c === Infinity).length,
     floor: floor.length ? three(floor) : null, excess: excess.length ? three(excess) : null,
     bytesPerSquare: sentBytes.length ? pct(sortNum(sentBytes), 50) : null,
@@ -369,7 +372,7 @@ function summarize(ms) {
     sparse: ms.map((m) => m.sparse).reduce((a, b) => (!a || (b && b.queuedBytes > a.queuedBytes) ? b : a), null),
     canvasSplit: canvas ? { squares: canvas.toCanvas.length, paintToCanvas: three(canvas.toCanvas), canvasToScreen: three(canvas.toScreen) } : null,
     floorBytesFrom: ms[0].floorBytesFrom,
-    ...(ms.length > 1 ? { runs: ms.map((m) => ({ ...three(m.lat), shown: m.shown, painted: m.painted, catchupP95: three(m.catchup).p95 })) } : {}),
+    ...(ms.length > 1 ? { runs: ms.map((m) => ({ ...three(m.lat), shown: m.shown, shownWhileCurrent: m.current, painted: m.painted, catchupP95: three(m.catchup).p95 })) } : {}),
     samples: all((m) => m.lat.map((v) => +v.toFixed(2))),
     raw: ms.length > 1 ? ms.map((m) => m.raw) : ms[0].raw,
   };
@@ -416,6 +419,12 @@ const ROW_LABEL = {
 };
 const f0 = (v) => (v === Infinity ? '∞' : Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : '-');
 const trio = (o) => (o ? `${f0(o.p50)} / ${f0(o.p95)} / ${f0(o.p99)}` : '-');
+/** A row's squares shown while current (lib/shownWhileCurrent.js), pooled and per run; from the raw record for runs saved before it was counted. */
+function whileCurrent(r) {
+  const counted = r.raw ? rowShownWhileCurrent(r) : null;
+  return { current: r.shownWhileCurrent ?? counted?.current, runs: (r.runs ?? []).map((x, i) => x.shownWhileCurrent ?? counted?.runs[i]?.current) };
+}
+const shownCell = (r, current = whileCurrent(r).current) => `${r.shown} / ${r.painted}${current === undefined ? '' : ` (${current})`}`;
 
 async function main() {
   const fromJson = argv.indexOf('--from-json');
@@ -423,7 +432,7 @@ async function main() {
     // Re-renders latency.md and the plots from a saved run (e.g. after a report change).
     const saved = JSON.parse(fs.readFileSync(argv[fromJson + 1], 'utf8'));
     loadAtStart = saved.machineLoad;
-    return report(saved.results, saved.trace ? {} : null, saved);
+    return report(saved.results, saved.trace ? {} : null, saved, argv.includes('--print'));
   }
   const missing = tigervnc.unavailable() ?? probe.unavailable();
   if (missing) {
@@ -514,13 +523,19 @@ function targetsTable(results, runs) {
       else if (load === 'idle') checks = [check('p50', tc.latency.p50, tv.latency.p50), check('p95', tc.latency.p95, tv.latency.p95)];
       else {
         checks = [check('p50', tc.latency.p50, tv.latency.p50), check('p95', tc.latency.p95, tv.latency.p95, 0.2),
-          check('catch-up p95', tc.catchup.p95, tv.catchup.p95, 0.5), `shown ${tc.shown} vs ${tv.shown}: ${tc.shown / tc.painted >= tv.shown / tv.painted ? 'met' : 'not met'}`];
+          check('catch-up p95', tc.catchup.p95, tv.catchup.p95, 0.5), `shown ${tc.shown} vs ${tv.shown}: ${tc.shown / tc.painted >= tv.shown / tv.painted ? 'met' : 'not met'}${currentVs(tc, tv)}`];
       }
       if (checks) lines.push(`| ${link} ${load} | ${checks.join('; ')} |`);
     }
   }
   const over = runs > 1 ? `the squares of ${runs} runs each pooled, the systems taking turns` : 'this run';
   return lines.length ? `\nIssue 20's targets (tilecast's browser viewer against TigerVNC Tight lossless, ${over}):\n\n| row | tilecast vs TigerVNC (ms) |\n|---|---|\n${lines.join('\n')}\n` : '';
+}
+
+/** ' (shown while current: a vs b)' when both rows have it (the issue's target counts every square shown; this tells stale ones apart). */
+function currentVs(tc, tv) {
+  const a = whileCurrent(tc).current, b = whileCurrent(tv).current;
+  return a === undefined || b === undefined ? '' : ` (shown while current ${a} vs ${b})`;
 }
 
 /** tilecast's browser viewer against the browser-based peer (noVNC in the same Chromium), where both ran. */
@@ -560,21 +575,25 @@ function runsTable(results) {
   const rows = results.filter((r) => r.runs || r.failedRuns);
   if (!rows.length) return '';
   const each = (r, f) => (r.runs ?? []).map(f).join(' / ') || '-';
-  let out = '\nEach run on its own (the rows above pool their squares): p50, p95 and catch-up p95 ms, and squares shown, run by run:\n\n| system | link | load | p50 | p95 | catch-up p95 | shown | runs that failed |\n|---|---|---|---|---|---|---|---|\n';
-  for (const r of rows) out += `| ${ROW_LABEL[r.row]} | ${r.link} | ${r.load} | ${each(r, (x) => f0(x.p50))} | ${each(r, (x) => f0(x.p95))} | ${each(r, (x) => f0(x.catchupP95))} | ${each(r, (x) => x.shown)} | ${(r.failedRuns ?? []).join('; ') || 'none'} |\n`;
+  let out = '\nEach run on its own (the rows above pool their squares): p50, p95 and catch-up p95 ms, and squares shown (while current), run by run:\n\n| system | link | load | p50 | p95 | catch-up p95 | shown (while current) | runs that failed |\n|---|---|---|---|---|---|---|---|\n';
+  for (const r of rows) {
+    const cur = whileCurrent(r).runs;
+    out += `| ${ROW_LABEL[r.row]} | ${r.link} | ${r.load} | ${each(r, (x) => f0(x.p50))} | ${each(r, (x) => f0(x.p95))} | ${each(r, (x) => f0(x.catchupP95))} | ${each(r, (x, i) => `${x.shown}${cur[i] === undefined ? '' : ` (${cur[i]})`}`)} | ${(r.failedRuns ?? []).join('; ') || 'none'} |\n`;
+  }
   return out;
 }
 
-function report(results, traces, saved = null) {
+/** Writes latency.json (a new run), latency.md and the plots; `printOnly` (a saved run, --print): the report on stdout, nothing written. */
+function report(results, traces, saved = null, printOnly = false) {
   const load = saved ? saved.machineLoad : `${loadAtStart} at the start, ${os_load()} at the end`;
   const json = saved ?? { date: new Date().toISOString(), squares: SQUARES, intervalMs: INTERVAL_MS, jitterMs: +JITTER_MS.toFixed(2), screen: `${W}x${H}`, trace: traces ? TRACE : null, delayMs: DELAY_MS, leadMs: LEAD_MS, runs: RUNS, machineLoad: load, cores: require('node:os').cpus().length, results };
   const jf = saved ? null : writeResult('latency.json', json, quick);
   const runs = json.runs ?? 1;
   let md = `# Glass-to-glass latency (bench/latency.js)\n\n${json.date}; ${runs > 1 ? `${runs} runs of each row (the systems taking turns), each of ` : ''}${json.squares} squares every ${json.intervalMs} ms${json.jitterMs ? ` (each up to ${json.jitterMs.toFixed(1)} ms later, pseudo-randomly, so they meet a 60 Hz frame clock at every phase)` : ''} on a ${json.screen.replace('x', '×')} screen; LTE = ${TRACE} with ${DELAY_MS} ms one-way each way, every connection starting at the same trace time; machine load average (1/5/15 min) ${load} on ${json.cores} cores.\n\n`;
-  md += '| system | link | load | p50 / p95 / p99 ms | shown / painted | catch-up p50 / p95 / p99 ms | link floor p50 / p95 / p99 ms | excess over floor p50 / p95 / p99 ms | bytes sent per square interval (median) |\n|---|---|---|---|---|---|---|---|---|\n';
+  md += '| system | link | load | p50 / p95 / p99 ms | shown / painted (while current) | catch-up p50 / p95 / p99 ms | link floor p50 / p95 / p99 ms | excess over floor p50 / p95 / p99 ms | bytes sent per square interval (median) |\n|---|---|---|---|---|---|---|---|---|\n';
   for (const r of results) {
     if (r.error) { md += `| ${ROW_LABEL[r.row]} | ${r.link} | ${r.load} | failed: ${r.error} | | | | | |\n`; continue; }
-    md += `| ${ROW_LABEL[r.row]} | ${r.link} | ${r.load} | ${trio(r.latency)} | ${r.shown} / ${r.painted} | ${trio(r.catchup)} | ${trio(r.floor)} | ${trio(r.excess)} | ${r.bytesPerSquare ?? '-'} |\n`;
+    md += `| ${ROW_LABEL[r.row]} | ${r.link} | ${r.load} | ${trio(r.latency)} | ${shownCell(r)} | ${trio(r.catchup)} | ${trio(r.floor)} | ${trio(r.excess)} | ${r.bytesPerSquare ?? '-'} |\n`;
   }
   md += runsTable(results);
   md += targetsTable(results, runs);
@@ -582,7 +601,8 @@ function report(results, traces, saved = null) {
   md += sparseTable(results);
   md += canvasTable(results);
   const syncRule = results.some((r) => 'seenBeforeXSync' in r) ? 'a sight before that, while a busy X server had not yet answered, counts as 0' : 'this run predates the before-drawing stamp: a sight before XSync returned counted as a wrong code';
-  md += `\nLatency: a square painted on the host display (after XSync; ${syncRule}) to its first sight on the viewer's screen (Chromium or vncviewer on Xvfb, read every ~1 ms) or in the Node viewer's framebuffer. Catch-up: to that square or a newer one being visible. Link floor: the k-th delivery opportunity at or after the paint + the one-way delay, k = opportunities needed by the bytes the server sent between that paint and the next (the last column; under load the same system's idle median, background bytes not being attributable).\n`;
+  md += `\nLatency: a square painted on the host display (after XSync; ${syncRule}) to its first sight on the viewer's screen (Chromium or vncviewer on Xvfb, read every ~1 ms) or in the Node viewer's framebuffer. Catch-up: to that square or a newer one being visible. Shown while current: seen before the next square was painted; a square first seen after that was already stale on the host's screen (bench/lib/shownWhileCurrent.js). Link floor: the k-th delivery opportunity at or after the paint + the one-way delay, k = opportunities needed by the bytes the server sent between that paint and the next (the last column; under load the same system's idle median, background bytes not being attributable).\n`;
+  if (printOnly) return console.log(md);
   const mf = writeResult('latency.md', md, quick);
   const ok = results.filter((r) => !r.error);
   const groups = [...new Set(ok.map((r) => `${r.link} ${r.load}`))];

@@ -25,7 +25,7 @@ const haveTraces = fs.existsSync(path.join(DEFAULT_TRACES_DIR, 'ATT-LTE-driving.
 const SQUARES = 8;
 
 interface Row {
-  row: string; link: string; load: string; error?: string; painted: number; shown: number; wrongCodes: number; backwards: number;
+  row: string; link: string; load: string; error?: string; painted: number; shown: number; shownWhileCurrent?: number; wrongCodes: number; backwards: number;
   neverCaughtUp: number; samples: number[]; where?: { scale: number }; floor: unknown; bytesPerSquare: number | null;
   latency: { p50: number; p95: number; p99: number }; runs?: { p50: number; shown: number; painted: number }[];
 }
@@ -47,6 +47,7 @@ function checkRows(t: Test, rows: Row[]): void {
     t.equal(x.backwards, 0, `${name}: codes appear in order`);
     t.ok(x.shown >= 1 && x.shown <= x.painted, `${name}: shown ${x.shown} of ${x.painted}`);
     t.equal(x.samples.length, x.shown, `${name}: one latency per square shown`);
+    t.ok(Number.isInteger(x.shownWhileCurrent) && x.shownWhileCurrent! <= x.shown, `${name}: shown while current ${x.shownWhileCurrent} of ${x.shown}`);
     t.equal(x.neverCaughtUp, 0, `${name}: the newest square reached the viewer`);
     t.equal(x.where?.scale, 1, `${name}: the viewer shows the host's pixels at scale 1`);
     if (x.link === 'lte') {
@@ -147,4 +148,31 @@ t.test('latency-shown-cost: from the raw runs, the bench\'s own figures; each sq
   t.ok(c.steps.some((s: { shown: number }) => s.shown === tiger.shown), 'a step at TigerVNC\'s count');
   t.ok(c.steps.every((s: { p95: number }, i: number) => i === 0 || s.p95 >= c.steps[i - 1].p95), 'p95 never falls as late squares are added');
   t.throws(() => shownCost([browser]), /needs the rows/, 'a JSON without the Node and TigerVNC rows is refused');
+});
+
+// Squares shown while current (bench/lib/shownWhileCurrent.js): seen before the next square was painted.
+t.test('shownWhileCurrent: a square seen after the next one was painted is stale; counts agree with the bench\'s own', async (t) => {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { shownWhileCurrent, rowShownWhileCurrent } = require('../../bench/lib/shownWhileCurrent');
+  // Paints [code, before drawing, after XSync]; sightings [code, t].
+  const raw = {
+    paints: [[1, 0, 1], [2, 250, 251], [3, 500, 501], [4, 750, 751]],
+    sightings: [[0, -50], [1, 30], [1, 31], [3, 240], [2, 400], [3, 520], [4, 760]],
+  };
+  // 1 at 30: current. 2 at 400, before 3's paint (501): current. 3 at 240 is before its drawing
+  // began (a misread, not counted); its first real sight, 520, is before 4's paint (751): current.
+  t.same(shownWhileCurrent(raw), { shown: 4, current: 4, stale: 0 }, 'all current');
+  const late = { paints: raw.paints, sightings: [[1, 300], [2, 510], [4, 800]] };
+  t.same(shownWhileCurrent(late), { shown: 3, current: 1, stale: 2 }, '1 seen after 2 was painted, 2 after 3: stale; the last square is current once seen');
+  t.same(shownWhileCurrent({ paints: raw.paints, sightings: [[1, 250.99]] }), { shown: 1, current: 1, stale: 0 }, 'seen just before the next paint\'s XSync stamp: current');
+  t.same(shownWhileCurrent({ paints: raw.paints, sightings: [[1, 251]] }), { shown: 1, current: 0, stale: 1 }, 'seen at it: stale');
+  // The committed runs: the helper's "shown" is the bench's, row by row, and over pooled runs.
+  for (const file of ['latency.json', 'latency-settle-runs.json']) {
+    const json = JSON.parse(fs.readFileSync(path.join(root, 'bench', 'results', file), 'utf8'));
+    const rows = json.results.filter((r: Row & { raw?: unknown }) => !r.error && r.raw);
+    t.ok(rows.length > 0, `${file}: rows with their raw record`);
+    const disagree = rows.filter((r: Row) => rowShownWhileCurrent(r).shown !== r.shown).map((r: Row) => `${r.row} ${r.link} ${r.load}`);
+    t.same(disagree, [], `${file}: squares shown as the bench counted them, in every row`);
+    t.ok(rows.every((r: Row) => rowShownWhileCurrent(r).current <= r.shown), `${file}: never more current than shown`);
+  }
 });
