@@ -25,9 +25,14 @@
  * given to the encoder falls to that last second's too, so big damage goes in
  * small bands. Acks may be what stalled (an uplink gap while the downlink
  * still trickles, or a viewer holding its ack: a hidden page, a slow decode):
- * so one update may still go every STALL_PROBE_MS while less than
- * STALL_PROBE_MAX_BYTES is in flight (or only the one update a viewer may be
- * holding), within the usual budget, and the newest state keeps moving.
+ * so one update may still go as a probe while less than STALL_PROBE_MAX_BYTES
+ * is in flight (or only the one update a viewer may be holding), within the
+ * usual budget, and the newest state keeps moving. The first probe of a stall
+ * goes STALL_FIRST_PROBE_MS after the last send, each next one twice as long
+ * after the one before, up to STALL_PROBE_MS: an uplink gap of under a second
+ * (ATT-LTE-driving has one of 770 ms while its downlink delivers as usual)
+ * then holds the screen for 100-300 ms, not 500, and a long outage gets a
+ * probe every STALL_PROBE_MS, its queue bounded by STALL_PROBE_MAX_BYTES.
  */
 
 export interface FlowControlOptions {
@@ -64,7 +69,9 @@ export const STALL_GRACE_MS = 200;
 export const STALL_QUEUE_MS = 300;
 /** ...but at least this many bytes (a small update or two, about one LTE packet). */
 export const STALL_MIN_INFLIGHT_BYTES = 1200;
-/** During a stall, one update may go this often whatever the acks say (see the class comment), ms... */
+/** During a stall, the first probe may go this long after the last send whatever the acks say, each next probe twice as long after the one before (see the class comment)... */
+export const STALL_FIRST_PROBE_MS = 100;
+/** ...up to this, ms... */
 export const STALL_PROBE_MS = 500;
 /** ...while less than this is in flight (more in a single update: the one a viewer may be holding). */
 export const STALL_PROBE_MAX_BYTES = 8 * 1024;
@@ -163,6 +170,8 @@ export class FlowController {
   private stallCount = 0;
   private lastSendAt = -Infinity;
   private inStall = false;
+  /** Probes sent in this stall (sends while stalled with more in flight than the stall bound). */
+  private stallProbes = 0;
   private inflightCap: number | null = null;
 
   constructor(options: FlowControlOptions = {}) {
@@ -228,11 +237,13 @@ export class FlowController {
   canSend(bufferedBytes = 0, maxQueueMs?: number, now?: number): boolean {
     if (this.bufferFull(bufferedBytes)) return false;
     if (this.inflight.length === 0) return true;
-    if (now !== undefined && this.stalled(now)) {
-      const stallBound = Math.min(this.inflightCap ?? Infinity, Math.max(STALL_MIN_INFLIGHT_BYTES, (this.recentRate(now) * STALL_QUEUE_MS) / 1000));
-      return this.inflightBytes < stallBound || this.nextProbeAt(now, maxQueueMs) === now;
-    }
+    if (now !== undefined && this.stalled(now)) return this.inflightBytes < this.stallBound(now) || this.nextProbeAt(now, maxQueueMs) === now;
     return this.inflight.length < this.maxUpdates && this.inflightBytes < this.budgetBytes(maxQueueMs, now);
+  }
+
+  /** During a stall, what may be in flight without a probe: STALL_QUEUE_MS at the last second's delivery rate, at least STALL_MIN_INFLIGHT_BYTES. */
+  private stallBound(now: number): number {
+    return Math.min(this.inflightCap ?? Infinity, Math.max(STALL_MIN_INFLIGHT_BYTES, (this.recentRate(now) * STALL_QUEUE_MS) / 1000));
   }
 
   /**
@@ -249,7 +260,10 @@ export class FlowController {
     if (first && rate !== null && rate > 0 && rtt !== null) {
       stalled = now > first.sentAt + rtt + (first.bytes * 1000) / rate + STALL_GRACE_MS;
     }
-    if (stalled && !this.inStall) this.stallCount++;
+    if (stalled && !this.inStall) {
+      this.stallCount++;
+      this.stallProbes = 0;
+    }
     this.inStall = stalled;
     return stalled;
   }
@@ -261,7 +275,7 @@ export class FlowController {
   nextProbeAt(now: number, maxQueueMs?: number): number | null {
     if (!this.stalled(now) || this.inflight.length >= this.maxUpdates || this.inflightBytes >= this.uncappedBudget(maxQueueMs, now)) return null;
     if (this.inflight.length > 1 && this.inflightBytes >= STALL_PROBE_MAX_BYTES) return null; // a trickle: keep its queue short
-    return Math.max(now, this.lastSendAt + STALL_PROBE_MS);
+    return Math.max(now, this.lastSendAt + Math.min(STALL_PROBE_MS, STALL_FIRST_PROBE_MS * 2 ** this.stallProbes));
   }
 
   /**
@@ -303,6 +317,7 @@ export class FlowController {
       this.deliveredTime = now; // idle restart: don't count idle time as slow delivery
       this.sideBytes = 0; // ...nor what went meanwhile outside updates (it was delivered during the idle time)
     }
+    if (this.inStall && this.inflightBytes >= this.stallBound(now)) this.stallProbes++;
     this.lastSendAt = now;
     this.inflight.push({ frameId, bytes, sentAt: now, deliveredAtSend: this.delivered, deliveredTimeAtSend: this.deliveredTime, sideBytesBefore: this.sideBytes });
     this.inflightBytes += bytes;

@@ -213,20 +213,59 @@ t.test('a stall (the oldest update in flight long past due) keeps only what the 
   t.notOk(fc.canSend(0, undefined, 2200), 'the next probe waits');
   t.equal(fc.nextProbeAt(2200), null, '8.3 kB in flight in three updates: no probe (STALL_PROBE_MAX_BYTES)');
   // The trickle delivers update 11; update 12 is still long overdue: acks trickling in do not end the stall.
-  fc.onAck(11, 2500);
-  t.ok(fc.stalled(2500), 'still stalled: update 12 was due at 1100');
-  t.notOk(fc.canSend(0, undefined, 2500), '4.3 kB in flight, above 300 ms of the 4 kB/s the last second delivered, and no probe yet');
-  t.equal(fc.nextProbeAt(2500), 2600, 'the next probe: STALL_PROBE_MS after the last');
+  fc.onAck(11, 2250);
+  t.ok(fc.stalled(2250), 'still stalled: update 12 was due at 1100');
+  t.notOk(fc.canSend(0, undefined, 2250), '4.3 kB in flight, above 300 ms of the 4 kB/s the last second delivered, and no probe yet');
+  t.equal(fc.nextProbeAt(2250), 2300, 'the next probe: the second of this stall, 2 × STALL_FIRST_PROBE_MS after the first (2100)');
+  fc.onSend(14, 300, 2300);
+  t.equal(fc.nextProbeAt(2400), 2700, 'the third: 4 × STALL_FIRST_PROBE_MS after the second');
   fc.onAck(12, 2600);
-  t.ok(fc.stalled(2600), 'the probe (sent 2100) is overdue too');
-  fc.onAck(13, 2650);
+  t.ok(fc.stalled(2600), 'the probes (sent 2100 and 2300) are overdue too');
+  fc.onAck(14, 2650);
   t.notOk(fc.stalled(2650), 'nothing in flight: no stall');
   t.ok(fc.canSend(0, undefined, 2650));
-  fc.onSend(14, 1000, 2650);
-  fc.onAck(14, 2700);
+  fc.onSend(15, 1000, 2650);
+  fc.onAck(15, 2700);
   t.notOk(fc.stalled(2700));
   t.equal(fc.rateBps(2700), fc.stats().deliveryRateBps, 'after the stall, the filtered estimate again');
   t.equal(fc.stats().stalls, 1, 'one stall, from 1400 to 2650');
+});
+
+// ATT-LTE-driving's uplink has a 770 ms gap while its downlink delivers as usual: the acks stop, not the link.
+t.test('probes in a stall: 100, 200, 400 ms after the send before, then every STALL_PROBE_MS; a new stall starts again at 100', async (t) => {
+  const fc = new FlowController({ minInflightBytes: 64 * 1024 });
+  let at = 0;
+  for (let id = 1; id <= 10; id++, at += 100) {
+    fc.onSend(id, 500, at);
+    fc.onAck(id, at + 40);
+  }
+  // Small updates go out and their acks stop coming.
+  fc.onSend(11, 800, 1000);
+  fc.onSend(12, 800, 1050);
+  // Update 11 is due by 1000 + min RTT 40 + 800 B at 12.5 kB/s (64 ms); a stall STALL_GRACE_MS later.
+  t.notOk(fc.stalled(1300), 'not yet overdue');
+  t.ok(fc.stalled(1350), 'update 11 overdue by STALL_GRACE_MS: stalled');
+  const probes: number[] = [];
+  for (let id = 13, t0 = 1350; id <= 18; id++) {
+    const next = fc.nextProbeAt(t0);
+    if (next === null) break;
+    t.ok(fc.canSend(0, undefined, next), `probe ${id - 12} may go at ${next}`);
+    if (next > t0) t.notOk(fc.canSend(0, undefined, next - 1), `but not 1 ms before`);
+    fc.onSend(id, 300, next);
+    probes.push(next);
+    t0 = next;
+  }
+  t.same(probes, [1350, 1550, 1950, 2450, 2950, 3450], 'the first probe at once (the last send was 300 ms before), then 200, 400, 500, 500 ms apart');
+  // The acks come back: the stall ends. A new one starts its probes at 100 ms again.
+  fc.onAck(18, 3500);
+  t.notOk(fc.stalled(3500), 'nothing in flight: no stall');
+  fc.onSend(19, 800, 3550);
+  fc.onSend(20, 800, 3560);
+  t.ok(fc.stalled(4400), 'a second stall (the rate fell to what the first one delivered, so it is declared later)');
+  t.equal(fc.stats().stalls, 2);
+  t.equal(fc.nextProbeAt(4400), 4400, 'its first probe at once: the last send was 840 ms before');
+  fc.onSend(21, 300, 4400);
+  t.equal(fc.nextProbeAt(4450), 4600, 'its second probe 200 ms after its first, as in the first stall');
 });
 
 t.test('uncongested: nothing in flight, or under a quarter of the budget without a stall', async (t) => {
