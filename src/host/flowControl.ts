@@ -31,8 +31,11 @@
  * goes STALL_FIRST_PROBE_MS after the last send, each next one twice as long
  * after the one before, up to STALL_PROBE_MS: an uplink gap of under a second
  * (ATT-LTE-driving has one of 770 ms while its downlink delivers as usual)
- * then holds the screen for 100-300 ms, not 500, and a long outage gets a
- * probe every STALL_PROBE_MS, its queue bounded by STALL_PROBE_MAX_BYTES.
+ * then holds the screen for 100-300 ms, not 500. A long outage is many stalls
+ * (each ends when a trickle of acks empties what is in flight); one that starts
+ * within STALL_SAME_OUTAGE_MS of the last goes on at the pace the last one
+ * reached, so the outage gets a probe every STALL_PROBE_MS, its queue bounded by
+ * STALL_PROBE_MAX_BYTES, as before.
  */
 
 export interface FlowControlOptions {
@@ -73,6 +76,8 @@ export const STALL_MIN_INFLIGHT_BYTES = 1200;
 export const STALL_FIRST_PROBE_MS = 100;
 /** ...up to this, ms... */
 export const STALL_PROBE_MS = 500;
+/** A stall starting within this long of the last one is the same outage: its probes keep that one's pace, ms. */
+export const STALL_SAME_OUTAGE_MS = 2000;
 /** ...while less than this is in flight (more in a single update: the one a viewer may be holding). */
 export const STALL_PROBE_MAX_BYTES = 8 * 1024;
 /** In flight under this share of the budget counts as uncongested (see uncongested()). */
@@ -170,8 +175,10 @@ export class FlowController {
   private stallCount = 0;
   private lastSendAt = -Infinity;
   private inStall = false;
-  /** Probes sent in this stall (sends while stalled with more in flight than the stall bound). */
+  /** Probes sent in this outage (sends while stalled with more in flight than the stall bound). */
   private stallProbes = 0;
+  /** When stalled() last found a stall. */
+  private lastStalledAt = -Infinity;
   private inflightCap: number | null = null;
 
   constructor(options: FlowControlOptions = {}) {
@@ -262,8 +269,9 @@ export class FlowController {
     }
     if (stalled && !this.inStall) {
       this.stallCount++;
-      this.stallProbes = 0;
+      if (now - this.lastStalledAt > STALL_SAME_OUTAGE_MS) this.stallProbes = 0;
     }
+    if (stalled) this.lastStalledAt = Math.max(this.lastStalledAt, now);
     this.inStall = stalled;
     return stalled;
   }

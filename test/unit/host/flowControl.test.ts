@@ -232,7 +232,7 @@ t.test('a stall (the oldest update in flight long past due) keeps only what the 
 });
 
 // ATT-LTE-driving's uplink has a 770 ms gap while its downlink delivers as usual: the acks stop, not the link.
-t.test('probes in a stall: 100, 200, 400 ms after the send before, then every STALL_PROBE_MS; a new stall starts again at 100', async (t) => {
+t.test('probes in a stall: 100, 200, 400 ms after the send before, then every STALL_PROBE_MS; the next outage starts again at 100', async (t) => {
   const fc = new FlowController({ minInflightBytes: 64 * 1024 });
   let at = 0;
   for (let id = 1; id <= 10; id++, at += 100) {
@@ -256,7 +256,8 @@ t.test('probes in a stall: 100, 200, 400 ms after the send before, then every ST
     t0 = next;
   }
   t.same(probes, [1350, 1550, 1950, 2450, 2950, 3450], 'the first probe at once (the last send was 300 ms before), then 200, 400, 500, 500 ms apart');
-  // The acks come back: the stall ends. A new one starts its probes at 100 ms again.
+  // The acks come back: the stall ends. Another within STALL_SAME_OUTAGE_MS is the same outage (a trickle of
+  // acks empties what is in flight now and then): its probes keep the pace the last one reached.
   fc.onAck(18, 3500);
   t.notOk(fc.stalled(3500), 'nothing in flight: no stall');
   fc.onSend(19, 800, 3550);
@@ -264,8 +265,19 @@ t.test('probes in a stall: 100, 200, 400 ms after the send before, then every ST
   t.ok(fc.stalled(4400), 'a second stall (the rate fell to what the first one delivered, so it is declared later)');
   t.equal(fc.stats().stalls, 2);
   t.equal(fc.nextProbeAt(4400), 4400, 'its first probe at once: the last send was 840 ms before');
+  t.ok(fc.canSend(0, undefined, 4400));
   fc.onSend(21, 300, 4400);
-  t.equal(fc.nextProbeAt(4450), 4600, 'its second probe 200 ms after its first, as in the first stall');
+  t.equal(fc.nextProbeAt(4450), 4900, 'within 2 s of the last stall: the next probe STALL_PROBE_MS later, not 200 ms');
+  // More than STALL_SAME_OUTAGE_MS later, a new outage: probes at 100, 200, ... again.
+  fc.onAck(21, 5000);
+  fc.onSend(22, 800, 8000);
+  fc.onSend(23, 800, 8010);
+  t.notOk(fc.stalled(8800), 'not yet overdue');
+  t.ok(fc.stalled(8830), 'a third stall, 3.4 s after the last');
+  t.equal(fc.nextProbeAt(8830), 8830, 'its first probe at once');
+  t.ok(fc.canSend(0, undefined, 8830));
+  fc.onSend(24, 300, 8830);
+  t.equal(fc.nextProbeAt(8850), 9030, 'its second 200 ms after its first');
 });
 
 t.test('uncongested: nothing in flight, or under a quarter of the budget without a stall', async (t) => {
