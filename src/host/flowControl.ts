@@ -76,10 +76,10 @@ export const STALL_MIN_INFLIGHT_BYTES = 1200;
 export const STALL_FIRST_PROBE_MS = 100;
 /** ...up to this, ms... */
 export const STALL_PROBE_MS = 500;
-/** A stall starting within this long of the last one is the same outage: its probes keep that one's pace, ms. */
-export const STALL_SAME_OUTAGE_MS = 2000;
 /** ...while less than this is in flight (more in a single update: the one a viewer may be holding). */
 export const STALL_PROBE_MAX_BYTES = 8 * 1024;
+/** A stall starting within this long of the last one is the same outage: its probes keep that one's pace, ms. */
+export const STALL_SAME_OUTAGE_MS = 2000;
 /** In flight under this share of the budget counts as uncongested (see uncongested()). */
 export const UNCONGESTED_SHARE = 0.25;
 /** The window of the delivery rate reported during a stall, ms. */
