@@ -421,8 +421,9 @@ const f0 = (v) => (v === Infinity ? '∞' : Number.isFinite(v) ? (v >= 100 ? v.t
 const trio = (o) => (o ? `${f0(o.p50)} / ${f0(o.p95)} / ${f0(o.p99)}` : '-');
 /** A row's squares shown while current (lib/shownWhileCurrent.js), pooled and per run; from the raw record for runs saved before it was counted. */
 function whileCurrent(r) {
+  if (r.shownWhileCurrent !== undefined) return { current: r.shownWhileCurrent, runs: (r.runs ?? []).map((x) => x.shownWhileCurrent) };
   const counted = r.raw ? rowShownWhileCurrent(r) : null;
-  return { current: r.shownWhileCurrent ?? counted?.current, runs: (r.runs ?? []).map((x, i) => x.shownWhileCurrent ?? counted?.runs[i]?.current) };
+  return { current: counted?.current, runs: (r.runs ?? []).map((x, i) => counted?.runs[i]?.current) };
 }
 const shownCell = (r, current = whileCurrent(r).current) => `${r.shown} / ${r.painted}${current === undefined ? '' : ` (${current})`}`;
 
